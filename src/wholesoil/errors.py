@@ -1,0 +1,72 @@
+"""Errors that say what, where, what was expected and what came.
+
+Every input problem is reported with the file, the row (1-based, counting the header as row 1,
+as a spreadsheet shows it), the profile, the field and the offending value, e.g.::
+
+    horizons.csv row 17 (profile P12), field 'bottom': expected bottom > top (30 cm), got 20
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class WholesoilError(Exception):
+    """Base class of wholesoil's own errors."""
+
+
+class InputDataError(WholesoilError, ValueError):
+    """Bad input data, located precisely.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong, e.g. ``"expected a number"``.
+    file : str, optional
+        File the data came from.
+    row : int, optional
+        Row as a spreadsheet shows it (header = row 1, first data row = row 2).
+    profile : str, optional
+        Profile identifier.
+    field : str, optional
+        Column name as it appears in the file.
+    value : Any, optional
+        The offending value.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        row: int | None = None,
+        profile: Any = None,
+        field: str | None = None,
+        value: Any = None,
+        has_value: bool | None = None,
+    ) -> None:
+        self.file = file
+        self.row = row
+        self.profile = profile
+        self.field = field
+        self.value = value
+        self.reason = message
+        where = []
+        if file is not None:
+            where.append(str(file))
+        if row is not None:
+            where.append(f"row {row}")
+        if profile is not None:
+            where.append(f"(profile {profile})")
+        loc = " ".join(where)
+        if field is not None:
+            loc = f"{loc}, field {field!r}" if loc else f"field {field!r}"
+        show_value = has_value if has_value is not None else value is not None
+        text = f"{loc}: {message}" if loc else message
+        if show_value:
+            text = f"{text}, got {value!r}"
+        super().__init__(text)
+
+
+class MissingColumnError(InputDataError):
+    """A required column is absent from a table."""
