@@ -1,0 +1,166 @@
+"""Figures: profiles with depth downward, fitted depth functions, group comparisons.
+
+Every function takes tables or arrays and returns a new matplotlib ``Figure`` built without
+pyplot (no global backend state, safe headless and in threads); saving is the caller's job
+(workflows save atomically).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+
+def _step(top: np.ndarray, bottom: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Step-line coordinates (x, depth) of layer values; gaps break the line with NaN."""
+    xs, ys = [], []
+    for t, b, v in zip(top, bottom, value, strict=True):
+        xs += [v, v, np.nan]
+        ys += [t, b, np.nan]
+    return np.asarray(xs, float), np.asarray(ys, float)
+
+
+def plot_profiles(
+    horizons: pd.DataFrame,
+    variable: str,
+    *,
+    harmonized: pd.DataFrame | None = None,
+    profile_ids: Sequence[str] | None = None,
+    xlabel: str | None = None,
+    max_panels: int = 6,
+) -> Figure:
+    """Horizon values as steps against depth (downward), optionally with harmonized layers.
+
+    Parameters
+    ----------
+    horizons : pandas.DataFrame
+        ``profile_id, top, bottom, <variable>`` [cm, variable's unit].
+    variable : str
+        Column to draw.
+    harmonized : pandas.DataFrame, optional
+        Output of the spline (same columns), drawn as a second step line.
+    profile_ids : sequence of str, optional
+        Profiles to draw (default: the first ``max_panels``).
+    """
+    ids = (
+        list(profile_ids)
+        if profile_ids is not None
+        else list(pd.unique(horizons["profile_id"])[:max_panels])
+    )
+    n = max(len(ids), 1)
+    fig = Figure(figsize=(2.6 * n, 4.2))
+    axes = fig.subplots(1, n, sharey=True, squeeze=False)
+    for ax, pid in zip(axes[0], ids, strict=False):
+        h = horizons[horizons["profile_id"] == pid]
+        x, y = _step(
+            h["top"].to_numpy(float), h["bottom"].to_numpy(float), h[variable].to_numpy(float)
+        )
+        ax.plot(x, y, color="0.3", lw=2, label="horizons")
+        if harmonized is not None:
+            s = harmonized[harmonized["profile_id"] == pid]
+            x2, y2 = _step(
+                s["top"].to_numpy(float), s["bottom"].to_numpy(float), s[variable].to_numpy(float)
+            )
+            ax.plot(x2, y2, color="tab:orange", lw=1.5, label="harmonized")
+        ax.set_title(str(pid), fontsize=8)
+        ax.set_xlabel(xlabel or variable)
+        ax.grid(alpha=0.3)
+    axes[0][0].invert_yaxis()  # shared y: depth increases downward on every panel
+    axes[0][0].set_ylabel("depth [cm]")
+    axes[0][0].legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def plot_depth_functions(
+    observed: pd.DataFrame,
+    curves: Mapping[str, pd.DataFrame],
+    *,
+    profile_ids: Sequence[str],
+    xlabel: str = "cumulative SOC density [Mg C ha⁻¹]",
+) -> Figure:
+    """Observed cumulative stocks (points) and fitted depth functions (lines), depth downward.
+
+    Parameters
+    ----------
+    observed : pandas.DataFrame
+        ``profile_id, depth, cumulative``.
+    curves : mapping of model name to DataFrame
+        Each with ``profile_id, depth, cumulative`` on a fine depth grid.
+    profile_ids : sequence of str
+        Profiles to draw, one panel each.
+    """
+    n = max(len(profile_ids), 1)
+    fig = Figure(figsize=(2.6 * n, 4.2))
+    axes = fig.subplots(1, n, sharey=True, squeeze=False)
+    colors = {"beta": "tab:blue", "exponential": "tab:green", "power": "tab:red"}
+    for ax, pid in zip(axes[0], profile_ids, strict=False):
+        o = observed[observed["profile_id"] == pid]
+        ax.plot(o["cumulative"], o["depth"], "ko", ms=4, label="observed")
+        for name, c in curves.items():
+            cc = c[c["profile_id"] == pid]
+            ax.plot(cc["cumulative"], cc["depth"], color=colors.get(name), lw=1.3, label=name)
+        ax.set_title(str(pid), fontsize=8)
+        ax.set_xlabel(xlabel, fontsize=8)
+        ax.grid(alpha=0.3)
+    axes[0][0].invert_yaxis()
+    axes[0][0].set_ylabel("depth [cm]")
+    axes[0][0].legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+def plot_groups(
+    values: pd.Series | np.ndarray,
+    groups: pd.Series | np.ndarray,
+    *,
+    letters: Mapping[str, str] | None = None,
+    ylabel: str = "β [-]",
+    reference: float | None = None,
+    reference_label: str = "",
+) -> Figure:
+    """Box plots of a value by group with compact letters above each box (seed 000 Fig. 1b–e)."""
+    df = pd.DataFrame({"v": np.asarray(values, float), "g": np.asarray(groups).astype(str)})
+    df = df.dropna()
+    order = df.groupby("g")["v"].mean().sort_values(ascending=False).index.tolist()
+    data = [df.loc[df["g"] == g, "v"].to_numpy() for g in order]
+    fig = Figure(figsize=(1.2 * len(order) + 2.5, 4.0))
+    ax = fig.subplots()
+    ax.boxplot(data, showmeans=True)
+    ax.set_xticks(
+        range(1, len(order) + 1),
+        [f"{g}\n(n={len(d)})" for g, d in zip(order, data, strict=True)],
+        fontsize=8,
+    )
+    top = max((np.nanmax(d) for d in data if d.size), default=1.0)
+    if letters:
+        for i, g in enumerate(order, start=1):
+            ax.text(i, top, letters.get(g, ""), ha="center", va="bottom", fontsize=10)
+    if reference is not None:
+        ax.axhline(reference, ls="--", color="0.5", lw=1, label=reference_label or None)
+        if reference_label:
+            ax.legend(fontsize=7)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3, axis="y")
+    fig.tight_layout()
+    return fig
+
+
+def plot_observed_predicted(
+    observed: np.ndarray, predicted: np.ndarray, *, label: str, r2: float, rmse: float
+) -> Figure:
+    """Observed against predicted with the 1:1 line and R²/RMSE (seed 000 Eqs. 4–5)."""
+    fig = Figure(figsize=(4.2, 4.2))
+    ax = fig.subplots()
+    ax.scatter(observed, predicted, s=8, alpha=0.6)
+    lim = [np.nanmin([observed, predicted]), np.nanmax([observed, predicted])]
+    ax.plot(lim, lim, "k--", lw=1)
+    ax.set_xlabel(f"observed {label}")
+    ax.set_ylabel(f"predicted {label}")
+    ax.set_title(f"R² = {r2:.3f}, RMSE = {rmse:.1f}", fontsize=9)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
