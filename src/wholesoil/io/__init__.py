@@ -1,1 +1,31 @@
-"""wholesoil.io."""
+"""Readers and writers.
+
+Every reader returns a :class:`~wholesoil.profiles.ProfileSet` with canonical names and units
+(``DESIGN.md``); readers are the only place where units are converted. Each source format keeps
+its own ``VARIABLE_MAP`` (source name → canonical name, unit, factor).
+"""
+
+from wholesoil.io._israd import VARIABLE_MAP as ISRAD_VARIABLE_MAP
+from wholesoil.io._israd import read_israd
+from wholesoil.io._ncscd import VARIABLE_MAP as NCSCD_VARIABLE_MAP
+from wholesoil.io._ncscd import read_ncscd
+from wholesoil.io._table import UNIT_CONVERSIONS, read_table
+from wholesoil.io._wosis import VARIABLE_MAP as WOSIS_VARIABLE_MAP
+from wholesoil.io._wosis import parse_replicates, read_wosis
+from wholesoil.io._write import atomic_path, read_profiles, write_profiles, write_table
+
+__all__ = [
+    "ISRAD_VARIABLE_MAP",
+    "NCSCD_VARIABLE_MAP",
+    "UNIT_CONVERSIONS",
+    "WOSIS_VARIABLE_MAP",
+    "atomic_path",
+    "parse_replicates",
+    "read_israd",
+    "read_ncscd",
+    "read_profiles",
+    "read_table",
+    "read_wosis",
+    "write_profiles",
+    "write_table",
+]

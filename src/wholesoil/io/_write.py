@@ -1,0 +1,192 @@
+"""Writers: tables (CSV, Parquet) and whole ProfileSets, always atomically.
+
+A file is first written under a temporary name in the target folder, flushed to disk, then
+renamed onto the target with :func:`os.replace` (atomic on POSIX and Windows). If writing fails,
+the temporary file is removed and the target keeps its previous content (or stays absent):
+nobody ever reads a half-written table.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from wholesoil.errors import InputDataError
+from wholesoil.io._table import PathLike, _read_any, read_table
+from wholesoil.profiles import ProfileSet
+
+_PARQUET = (".parquet", ".pq")
+_CSV = (".csv",)
+
+
+@contextlib.contextmanager
+def atomic_path(path: PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` when the body succeeds.
+
+    If the body raises, the temporary file is deleted and ``path`` is untouched.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        with open(tmp_path, "rb") as fh:  # flush to disk before the rename makes it visible
+            os.fsync(fh.fileno())
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_table(df: pd.DataFrame, path: PathLike) -> Path:
+    """Write a table atomically as CSV or Parquet, chosen by the suffix of ``path``.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table; its index is not written (reset it first if it carries data).
+    path : str or path-like
+        Target file, ``.csv``, ``.parquet`` or ``.pq``. Parent folders are created.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Notes
+    -----
+    CSV floats are written with full precision, so :func:`wholesoil.io.read_table` reads back
+    the same numbers. ``DataFrame.attrs`` are not written.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in _PARQUET + _CSV:
+        raise ValueError(f"cannot tell the format of {target.name!r}: use .csv, .parquet or .pq")
+    with atomic_path(target) as tmp:
+        if suffix in _CSV:
+            df.to_csv(tmp, index=False, lineterminator="\n")
+        else:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pandas(df, preserve_index=False)
+            pq.write_table(table, tmp)
+    return target
+
+
+def _json_ready(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _json_ready(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_json_ready(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if hasattr(obj, "item") and not isinstance(obj, str):  # numpy scalars
+        try:
+            return _json_ready(obj.item())
+        except (TypeError, ValueError):
+            return str(obj)
+    if isinstance(obj, str | int | float | bool) or obj is None:
+        return obj
+    return str(obj)
+
+
+def _name(base: Path, is_dir: bool, part: str, ext: str) -> Path:
+    return base / f"{part}{ext}" if is_dir else base.with_name(f"{base.name}_{part}{ext}")
+
+
+def write_profiles(ps: ProfileSet, dir_or_prefix: PathLike, format: str = "csv") -> dict[str, Path]:
+    """Write a ProfileSet as a site table, a horizon table and ``metadata.json``, atomically.
+
+    Parameters
+    ----------
+    ps : ProfileSet
+    dir_or_prefix : str or path-like
+        An existing folder, or a path ending in ``/``, receives ``sites.csv``, ``horizons.csv``
+        and ``metadata.json``; any other path is a prefix: ``<prefix>_sites.csv`` and so on.
+    format : {"csv", "parquet"}
+        Table format.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        What was written, by part (``sites``, ``horizons``, ``metadata`` and one entry per
+        table found in the metadata, e.g. ``soc_density_discrepancy``).
+
+    Notes
+    -----
+    Tables held in ``ps.metadata`` (pandas DataFrames, such as the ISRaD discrepancy table)
+    are written as tables of their own; the rest of the metadata goes to JSON, with values
+    JSON cannot hold written as text. :func:`read_profiles` reads the result back.
+    """
+    if format not in ("csv", "parquet"):
+        raise ValueError(f"format must be 'csv' or 'parquet', got {format!r}")
+    base, ext = Path(dir_or_prefix), (".parquet" if format == "parquet" else ".csv")
+    is_dir = base.is_dir() or str(dir_or_prefix).endswith(("/", os.sep))
+    if is_dir:
+        base.mkdir(parents=True, exist_ok=True)
+    out: dict[str, Path] = {}
+    out["sites"] = write_table(ps.sites, _name(base, is_dir, "sites", ext))
+    out["horizons"] = write_table(ps.horizons, _name(base, is_dir, "horizons", ext))
+    meta: dict[str, Any] = {}
+    for key, val in ps.metadata.items():
+        if isinstance(val, pd.DataFrame):
+            out[key] = write_table(val, _name(base, is_dir, key, ext))
+            meta[key] = {"table": out[key].name}
+        else:
+            meta[key] = val
+    meta_path = _name(base, is_dir, "metadata", ".json")
+    with atomic_path(meta_path) as tmp:
+        tmp.write_text(json.dumps(_json_ready(meta), indent=2, ensure_ascii=False) + "\n")
+    out["metadata"] = meta_path
+    return out
+
+
+def read_profiles(dir_or_prefix: PathLike) -> ProfileSet:
+    """Read a ProfileSet written by :func:`write_profiles` (CSV or Parquet).
+
+    Parameters
+    ----------
+    dir_or_prefix : str or path-like
+        The folder or prefix given to :func:`write_profiles`.
+    """
+    base = Path(dir_or_prefix)
+    is_dir = base.is_dir()
+    for ext in (".csv", ".parquet"):
+        hz = _name(base, is_dir, "horizons", ext)
+        if hz.exists():
+            break
+    else:
+        raise InputDataError(
+            "no horizons table found (expected horizons.csv or horizons.parquet)",
+            file=str(dir_or_prefix),
+        )
+    ps = read_table(hz, sites_columns=[])
+    sites_path = _name(base, is_dir, "sites", ext)
+    sites = read_table_raw(sites_path, text_columns=("profile_id",))
+    meta_path = _name(base, is_dir, "metadata", ".json")
+    meta: dict[str, Any] = {}
+    if meta_path.exists():
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        for key, val in list(meta.items()):
+            if isinstance(val, dict) and set(val) == {"table"}:
+                meta[key] = read_table_raw(_name(base, is_dir, key, ext))
+    return ProfileSet(sites, ps.horizons, meta)
+
+
+def read_table_raw(path: PathLike, text_columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A CSV or Parquet table as it is (no renaming, no unit conversion), errors located.
+
+    ``text_columns`` are read as text (so identifiers like ``"007"`` keep their zeros).
+    """
+    return _read_any(path, text_columns)
