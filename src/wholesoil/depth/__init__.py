@@ -1,1 +1,53 @@
-"""wholesoil.depth."""
+"""Depth functions of soil organic carbon.
+
+The Jobbágy–Jackson β model (Wang et al., seed 000 Eqs. 2–3 and §2.6) with per-profile fitting,
+exponential and power alternatives compared by AIC, and a table-level entry point.
+"""
+
+from wholesoil.depth._alternatives import (
+    ExponentialFit,
+    PowerFit,
+    aic,
+    aicc,
+    exponential_cumulative,
+    fit_exponential,
+    fit_power,
+    power_cumulative,
+)
+from wholesoil.depth._beta import (
+    DEFAULT_BETA_BOUNDS,
+    GLOBAL_MEAN_BETA,
+    OBSERVED_MEAN_BETA,
+    BetaFit,
+    BetaMethod,
+    beta_cumulative_fraction,
+    cumulative_density,
+    fit_beta,
+    layer_densities,
+    x100_from_x_d0,
+)
+from wholesoil.depth._table import DEPTH_FUNCTION_COLUMNS, BetaModel, fit_depth_functions
+
+__all__ = [
+    "DEFAULT_BETA_BOUNDS",
+    "DEPTH_FUNCTION_COLUMNS",
+    "GLOBAL_MEAN_BETA",
+    "OBSERVED_MEAN_BETA",
+    "BetaFit",
+    "BetaMethod",
+    "BetaModel",
+    "ExponentialFit",
+    "PowerFit",
+    "aic",
+    "aicc",
+    "beta_cumulative_fraction",
+    "cumulative_density",
+    "exponential_cumulative",
+    "fit_beta",
+    "fit_depth_functions",
+    "fit_exponential",
+    "fit_power",
+    "layer_densities",
+    "power_cumulative",
+    "x100_from_x_d0",
+]
