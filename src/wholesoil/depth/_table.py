@@ -45,7 +45,7 @@ DEPTH_FUNCTION_COLUMNS: dict[str, str] = {
     "aicc_beta": "AICc of the β model",
     "aicc_exponential": "AICc of the exponential model",
     "aicc_power": "AICc of the power model",
-    "best_model": "model with the lowest AIC among those compared (None if none has an AIC)",
+    "best_model": "model with the lowest AIC among those compared (missing if none has an AIC)",
     "status": "'ok' or 'not fitted'",
     "warnings": "reasons and warnings, '; '-separated ('' if none)",
 }
