@@ -8,8 +8,9 @@ from typing import Literal
 #: clamping, partial-coverage averaging); ``"exact"`` integrates the fitted quadratics exactly.
 SplineMethod = Literal["mpspline2", "exact"]
 
-#: What QC does with a finding: fix it by the named rule, or exclude the horizon/profile.
-QCAction = Literal["repair", "exclude"]
+#: What QC did about a finding: a value changed by a named rule, a horizon or profile
+#: excluded, or the finding noted and the data kept as they are.
+QCAction = Literal["repair", "exclude", "flag"]
 
 #: Depth-function families compared by AIC.
 DepthModel = Literal["beta", "exponential", "power"]

@@ -35,8 +35,14 @@ def test_soc_density_unit_consistency():
 
 def test_add_soc_density_keeps_reported_and_flags_gravel():
     h = pd.DataFrame(
-        {"profile_id": ["a", "a"], "top": [0, 10], "bottom": [10, 30], "soc": [20.0, 10.0],
-         "bd": [1.0, 1.5], "soc_density": [99.0, 99.0]}
+        {
+            "profile_id": ["a", "a"],
+            "top": [0, 10],
+            "bottom": [10, 30],
+            "soc": [20.0, 10.0],
+            "bd": [1.0, 1.5],
+            "soc_density": [99.0, 99.0],
+        }
     )
     out = add_soc_density(h)
     assert_allclose(out["soc_density"], [99.0, 99.0])  # reported value untouched
@@ -48,8 +54,12 @@ def test_add_soc_density_keeps_reported_and_flags_gravel():
 
 def test_cumulative_and_stock_to_depth_prorate():
     layers = pd.DataFrame(
-        {"profile_id": ["p"] * 3 + ["q"] * 2, "top": [0, 20, 50, 0, 10],
-         "bottom": [20, 50, 120, 10, 40], "soc_density": [40.0, 30.0, 35.0, 5.0, np.nan]}
+        {
+            "profile_id": ["p"] * 3 + ["q"] * 2,
+            "top": [0, 20, 50, 0, 10],
+            "bottom": [20, 50, 120, 10, 40],
+            "soc_density": [40.0, 30.0, 35.0, 5.0, np.nan],
+        }
     )
     cum = cumulative_stocks(layers)
     assert_allclose(cum["cumulative"][:3], [40, 70, 105])

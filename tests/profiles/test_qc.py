@@ -581,7 +581,8 @@ def test_every_horizon_accounted_for_and_qc_is_idempotent(rows, sites, rules, fi
     assert (h["bottom"] > h["top"]).all()
     if rules["negative_depth"] == "shift":
         assert (h["top"] >= 0).all()
-    assert h["soc"].dropna().between(0, 600).all()
+    if rules["value_range"] != "flag":  # "flag" keeps out-of-range values by design
+        assert h["soc"].dropna().between(0, 600).all()
 
 
 # ----------------------------------------------------------------------------- performance
@@ -624,3 +625,21 @@ def test_qc_100k_profiles_within_seconds():
     result = run_qc(ps, min_layers=3, min_depth=50, variables=["soc"])
     assert time.perf_counter() - t0 < 10.0
     check_accounting(result, ps.n_horizons)
+
+
+def test_value_range_flag_rule_keeps_measured_value():
+    # Peat BD of 0.01 g cm⁻³ is below the generic 0.05 floor (VALUE_RANGES): rule "flag" keeps it
+    # and reports it, nothing changes in the data.
+    h = pd.DataFrame(
+        {"profile_id": ["p", "p"], "top": [0.0, 10.0], "bottom": [10.0, 30.0], "bd": [0.01, 1.2]}
+    )
+    res = run_qc(ProfileSet.from_tables(h), rules={"value_range": "flag"})
+    assert res.profiles.horizons["bd"].tolist() == [0.01, 1.2]
+    (row,) = res.report.itertuples()
+    assert (row.check, row.action, row.field, row.before, row.after) == (
+        "value_range",
+        "flag",
+        "bd",
+        0.01,
+        0.01,
+    )

@@ -8,44 +8,21 @@ nobody ever reads a half-written table.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from wholesoil._atomic import atomic_path
 from wholesoil.errors import InputDataError
 from wholesoil.io._table import PathLike, _read_any, read_table
 from wholesoil.profiles import ProfileSet
 
 _PARQUET = (".parquet", ".pq")
 _CSV = (".csv",)
-
-
-@contextlib.contextmanager
-def atomic_path(path: PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it onto ``path`` when the body succeeds.
-
-    If the body raises, the temporary file is deleted and ``path`` is untouched.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        with open(tmp_path, "rb") as fh:  # flush to disk before the rename makes it visible
-            os.fsync(fh.fileno())
-        os.replace(tmp_path, target)
-    finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
 
 
 def write_table(df: pd.DataFrame, path: PathLike) -> Path:

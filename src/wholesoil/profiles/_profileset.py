@@ -80,7 +80,7 @@ class ProfileSet:
     -----
     The constructor checks types once (required columns present, depths numeric, profile ids
     as text) and sorts horizons by profile and top depth; it never drops or alters values.
-    Checking the *content* (overlaps, gaps, ranges) is :func:`wholesoil.profiles.qc.run_qc`'s job.
+    Checking the *content* (overlaps, gaps, ranges) is :func:`wholesoil.profiles.run_qc`'s job.
     """
 
     sites: pd.DataFrame
@@ -127,12 +127,14 @@ class ProfileSet:
 
     @property
     def variables(self) -> list[str]:
-        """Numeric horizon variables other than depths and bookkeeping columns."""
+        """Numeric horizon variables other than depths, bookkeeping columns and flags."""
         skip = {"profile_id", "top", "bottom", "source_row", "horizon"}
         return [
             c
             for c in self.horizons.columns
-            if c not in skip and pd.api.types.is_numeric_dtype(self.horizons[c])
+            if c not in skip
+            and pd.api.types.is_numeric_dtype(self.horizons[c])
+            and not pd.api.types.is_bool_dtype(self.horizons[c])
         ]
 
     def __repr__(self) -> str:

@@ -16,17 +16,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from wholesoil._types import QCAction
 from wholesoil.errors import InputDataError, MissingColumnError
 from wholesoil.profiles._profileset import HORIZON_COLUMNS, VALUE_RANGES, ProfileSet
 
-#: What a report row says happened: a value was changed (``"repair"``), a horizon, site row
-#: or profile was removed (``"exclude"``), or something is noted and left as it is (``"flag"``).
-ReportAction = Literal["repair", "exclude", "flag"]
+ReportAction = QCAction  # what a report row says happened (see wholesoil._types.QCAction)
 
 #: Depth differences smaller than this [cm] are not gaps or overlaps (unit conversions such as
 #: ``0.1 m * 100`` give ``10.000000000000002`` cm).
@@ -72,7 +71,7 @@ RULES: dict[str, tuple[str, ...]] = {
     "duplicate_horizon": ("exclude", "average", "keep_first"),
     "overlap": ("truncate", "exclude", "exclude_profile"),
     "gap": ("flag", "exclude_profile"),
-    "value_range": ("set_nan", "clip", "exclude"),
+    "value_range": ("set_nan", "clip", "exclude", "flag"),
     "missing_value": ("exclude", "flag"),
     "min_layers": ("exclude_profile",),
     "min_depth": ("exclude_profile",),
@@ -123,7 +122,9 @@ RULES: dict[str, tuple[str, ...]] = {
 #:     reported and kept. ``exclude_profile`` excludes profiles with a gap.
 #: ``value_range: "set_nan"``
 #:     A value outside :data:`~wholesoil.profiles.VALUE_RANGES` is excluded from the data (set
-#:     to NaN, the value kept in the report); the horizon and its other values stay.
+#:     to NaN, the value kept in the report); the horizon and its other values stay. ``flag``
+#:     keeps the value and reports it, for data known to go beyond the generic ranges (peat and
+#:     moss layers with BD below 0.05 g cm⁻³, say).
 #: ``missing_value: "exclude"``
 #:     Only with ``variables``: a horizon without a value of a variable the analysis needs is
 #:     excluded, so the layer filters count observation layers (seed 003 §2.1).
@@ -1108,6 +1109,18 @@ class _QC:
             ).to_numpy()
             if rule == "exclude":
                 self._exclude(bad, "value_range", col, v, problem)
+                continue
+            if rule == "flag":
+                self._add(
+                    h[bad],
+                    "value_range",
+                    "flag",
+                    col,
+                    v[bad],
+                    v[bad],
+                    problem[bad],
+                    "kept as measured (rule 'flag')",
+                )
                 continue
             new = np.clip(v, lo, hi) if rule == "clip" else np.where(bad, np.nan, v)
             done = "value set to NaN (excluded)" if rule == "set_nan" else "clipped to the range"

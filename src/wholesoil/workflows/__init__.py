@@ -1,1 +1,21 @@
-"""wholesoil.workflows."""
+"""End-to-end jobs a user runs: the single-step profile jobs and the demo."""
+
+from wholesoil.workflows._demo import run_demo
+from wholesoil.workflows._jobs import (
+    JobResult,
+    beta_job,
+    density_job,
+    harmonize_job,
+    load_horizons,
+    qc_job,
+)
+
+__all__ = [
+    "JobResult",
+    "beta_job",
+    "density_job",
+    "harmonize_job",
+    "load_horizons",
+    "qc_job",
+    "run_demo",
+]

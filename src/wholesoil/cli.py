@@ -1,0 +1,256 @@
+"""The ``wholesoil`` command: parse arguments, call a workflow, print what it wrote.
+
+No science here (STYLE.md item 9): every command calls a function in ``wholesoil.workflows``
+and turns wholesoil's own errors into a one-line message and exit status 2.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from wholesoil.errors import WholesoilError
+
+app = typer.Typer(
+    name="wholesoil",
+    help="Whole-soil-profile SOC science: QC, splines, densities, depth functions, demo.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _friendly(fn: F) -> F:
+    """Turn library errors into a clean message and exit status 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (WholesoilError, FileNotFoundError) as exc:
+            console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _floats(text: str, name: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(x) for x in text.split(",") if x.strip())
+    except ValueError as exc:
+        raise typer.BadParameter(f"{name} must be comma-separated numbers, got {text!r}") from exc
+
+
+def _column_map(text: str | None) -> dict[str, str]:
+    if not text:
+        return {}
+    out = {}
+    for pair in text.split(","):
+        if "=" not in pair:
+            raise typer.BadParameter(f"--column-map needs SOURCE=CANONICAL pairs, got {pair!r}")
+        k, v = pair.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def _report(result: Any) -> None:
+    for msg in result.messages:
+        console.print(msg, highlight=False)
+    for what, path in result.outputs.items():
+        console.print(f"wrote {what}: {path}", highlight=False)
+
+
+IdCol = Annotated[str, typer.Option("--id-column", help="Profile id column in the input.")]
+TopCol = Annotated[str, typer.Option("--top-column", help="Top depth column [cm].")]
+BotCol = Annotated[str, typer.Option("--bottom-column", help="Bottom depth column [cm].")]
+ColMap = Annotated[
+    str | None,
+    typer.Option("--column-map", help="Rename other columns: SRC=canonical,… (e.g. OC=soc)."),
+]
+QcOpt = Annotated[
+    str,
+    typer.Option(
+        "--qc",
+        help="strict: stop at the first data problem; repair: fix by named rules and write "
+        "a QC report beside the output.",
+    ),
+]
+
+
+def _read_kwargs(id_column: str, top_column: str, bottom_column: str, column_map: str | None):
+    return {
+        "id_column": id_column,
+        "top_column": top_column,
+        "bottom_column": bottom_column,
+        "column_map": _column_map(column_map),
+    }
+
+
+def _qc_mode(qc: str) -> str:
+    if qc not in ("strict", "repair"):
+        raise typer.BadParameter(f"--qc must be 'strict' or 'repair', got {qc!r}")
+    return qc
+
+
+@app.command()
+@_friendly
+def harmonize(
+    horizons: Annotated[Path, typer.Argument(help="Horizon table (CSV or Parquet).")],
+    variable: Annotated[str, typer.Option("--variable", help="Column to harmonize.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output CSV/Parquet.")],
+    depths: Annotated[str, typer.Option(help="Standard depths [cm].")] = "0,5,15,30,60,100,200",
+    lam: Annotated[float, typer.Option("--lam", help="Spline smoothing λ.")] = 0.1,
+    method: Annotated[str, typer.Option(help="mpspline2 (parity) or exact.")] = "mpspline2",
+    clamp: Annotated[
+        str | None, typer.Option(help="LOW,HIGH clamp of 1-cm values (none by default).")
+    ] = None,
+    id_column: IdCol = "profile_id",
+    top_column: TopCol = "top",
+    bottom_column: BotCol = "bottom",
+    column_map: ColMap = None,
+    qc: QcOpt = "strict",
+) -> None:
+    """Equal-area spline to standard depths: writes profile_id, top, bottom, VARIABLE, coverage."""
+    from wholesoil.workflows import harmonize_job
+
+    if method not in ("mpspline2", "exact"):
+        raise typer.BadParameter(f"--method must be mpspline2 or exact, got {method!r}")
+    clamp_t = None
+    if clamp:
+        c = _floats(clamp, "--clamp")
+        if len(c) != 2:
+            raise typer.BadParameter(f"--clamp needs LOW,HIGH, got {clamp!r}")
+        clamp_t = (c[0], c[1])
+    result = harmonize_job(
+        horizons,
+        variable,
+        output,
+        depths=_floats(depths, "--depths"),
+        lam=lam,
+        method=method,  # type: ignore[arg-type]
+        clamp=clamp_t,
+        qc=_qc_mode(qc),  # type: ignore[arg-type]
+        **_read_kwargs(id_column, top_column, bottom_column, column_map),
+    )
+    _report(result)
+
+
+@app.command()
+@_friendly
+def qc(
+    horizons: Annotated[Path, typer.Argument(help="Horizon table (CSV or Parquet).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Cleaned horizons.")],
+    report: Annotated[
+        Path | None, typer.Option(help="QC report (default: OUTPUT with .qc before suffix).")
+    ] = None,
+    min_layers: Annotated[
+        int | None, typer.Option(help="Keep profiles with at least this many layers (seed 003: 3).")
+    ] = None,
+    min_depth: Annotated[
+        float | None, typer.Option(help="Keep profiles deeper than this [cm] (seed 003: 50).")
+    ] = None,
+    id_column: IdCol = "profile_id",
+    top_column: TopCol = "top",
+    bottom_column: BotCol = "bottom",
+    column_map: ColMap = None,
+) -> None:
+    """Check horizons, repair or exclude by named rules, and report every change."""
+    from wholesoil.workflows import qc_job
+
+    result = qc_job(
+        horizons,
+        output,
+        report=report,
+        min_layers=min_layers,
+        min_depth=min_depth,
+        **_read_kwargs(id_column, top_column, bottom_column, column_map),
+    )
+    _report(result)
+
+
+@app.command()
+@_friendly
+def density(
+    horizons: Annotated[Path, typer.Argument(help="Horizons with soc [g/kg], bd, gravel.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Horizons with soc_density.")],
+    fill_bd: Annotated[bool, typer.Option(help="Fill missing BD by pedotransfer.")] = True,
+    refit_bd: Annotated[
+        bool, typer.Option(help="Refit the pedotransfer on horizons that have BD.")
+    ] = False,
+    stock_depths: Annotated[str, typer.Option(help="Stocks from 0 to these depths [cm].")] = (
+        "30,100"
+    ),
+    id_column: IdCol = "profile_id",
+    top_column: TopCol = "top",
+    bottom_column: BotCol = "bottom",
+    column_map: ColMap = None,
+    qc: QcOpt = "strict",
+) -> None:
+    """SOC density per horizon (seed 000 Eq. 1) [Mg C/ha] and stocks to depths."""
+    from wholesoil.workflows import density_job
+
+    result = density_job(
+        horizons,
+        output,
+        fill_bd=fill_bd,
+        refit_bd=refit_bd,
+        stock_depths=_floats(stock_depths, "--stock-depths"),
+        qc=_qc_mode(qc),  # type: ignore[arg-type]
+        **_read_kwargs(id_column, top_column, bottom_column, column_map),
+    )
+    _report(result)
+
+
+@app.command()
+@_friendly
+def beta(
+    layers: Annotated[Path, typer.Argument(help="Layers with SOC density [Mg C/ha].")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Per-profile fits.")],
+    value: Annotated[str, typer.Option(help="Layer density column.")] = "soc_density",
+    models: Annotated[str, typer.Option(help="Models compared by AIC.")] = "beta,exponential,power",
+    group_column: Annotated[
+        str | None, typer.Option(help="Compare β across groups (ANOVA, Duncan, Tukey).")
+    ] = None,
+    id_column: IdCol = "profile_id",
+    top_column: TopCol = "top",
+    bottom_column: BotCol = "bottom",
+    column_map: ColMap = None,
+    qc: QcOpt = "strict",
+) -> None:
+    """Jobbágy–Jackson β per profile (seed 000 Eqs. 2–3), alternatives by AIC, group tests."""
+    from wholesoil.workflows import beta_job
+
+    result = beta_job(
+        layers,
+        output,
+        value=value,
+        models=tuple(m.strip() for m in models.split(",") if m.strip()),
+        group_column=group_column,
+        qc=_qc_mode(qc),  # type: ignore[arg-type]
+        **_read_kwargs(id_column, top_column, bottom_column, column_map),
+    )
+    _report(result)
+
+
+@app.command()
+@_friendly
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("wholesoil-demo"),
+    seed: Annotated[int, typer.Option(help="Seed for every random draw.")] = 42,
+) -> None:
+    """The whole workflow on the bundled real data; writes tables, figures and a report."""
+    from wholesoil.workflows import run_demo
+
+    result = run_demo(out, seed=seed)
+    _report(result)
+
+
+def main() -> None:  # pragma: no cover - console-script entry point
+    app()

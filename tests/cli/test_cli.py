@@ -1,0 +1,139 @@
+"""The command line end to end: outputs, numbers and the messages users see for bad input."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+from typer.testing import CliRunner
+
+from wholesoil.cli import app
+
+runner = CliRunner()
+
+# mpspline2 README example (R package mpspline2, README "Usage"): tops 0,20,40,60; bottoms
+# 10,30,50,70; values 6,4,3,10; λ = 0.1; default clamp 0–1000.
+MPSPLINE2_README = [6.105160, 5.618341, 4.316876, 4.192058, 9.732400]
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_harmonize_reproduces_mpspline2_readme(tmp_path):
+    src = _write(
+        tmp_path,
+        "h.csv",
+        "site,upper,lower,carbon\nS1,0,10,6\nS1,20,30,4\nS1,40,50,3\nS1,60,70,10\n",
+    )
+    out = tmp_path / "out.csv"
+    res = runner.invoke(
+        app,
+        [
+            "harmonize",
+            str(src),
+            "--variable",
+            "carbon",
+            "--lam",
+            "0.1",
+            "--method",
+            "mpspline2",
+            "--clamp",
+            "0,1000",
+            "--id-column",
+            "site",
+            "--top-column",
+            "upper",
+            "--bottom-column",
+            "lower",
+            "--output",
+            str(out),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    df = pd.read_csv(out)
+    assert list(df.columns) == ["profile_id", "top", "bottom", "carbon", "coverage"]
+    assert_allclose(df["carbon"].to_numpy()[:5], MPSPLINE2_README, atol=1e-6)
+
+
+def _bad(tmp_path, text, *args):
+    src = _write(tmp_path, "bad.csv", text)
+    res = runner.invoke(
+        app, ["harmonize", str(src), "--variable", "soc", "-o", str(tmp_path / "o.csv"), *args]
+    )
+    assert res.exit_code == 2, res.output
+    assert not (tmp_path / "o.csv").exists()
+    return " ".join(res.output.split())
+
+
+def test_overlapping_horizons_named(tmp_path):
+    msg = _bad(tmp_path, "profile_id,top,bottom,soc\nA,0,10,5\nA,10,20,5\nB,0,20,4\nB,15,30,3\n")
+    assert "bad.csv" in msg and "row 4" in msg and "profile B" in msg and "bottom" in msg
+    assert "got 20" in msg and "top 15" in msg
+
+
+def test_bottom_above_top_named(tmp_path):
+    msg = _bad(tmp_path, "profile_id,top,bottom,soc\nA,0,10,5\nA,30,20,5\n")
+    assert "bad.csv" in msg and "row 3" in msg and "A" in msg and "bottom" in msg and "20" in msg
+
+
+def test_negative_soc_named(tmp_path):
+    msg = _bad(tmp_path, "profile_id,top,bottom,soc\nA,0,10,5\nA,10,20,-3\n")
+    assert "bad.csv" in msg and "row 3" in msg and "A" in msg and "soc" in msg and "-3" in msg
+
+
+def test_text_in_numeric_column_named(tmp_path):
+    msg = _bad(tmp_path, "profile_id,top,bottom,soc\nA,0,10,5\nA,10,twenty,5\n")
+    assert "bad.csv" in msg and "row 3" in msg and "A" in msg and "bottom" in msg
+    assert "twenty" in msg
+
+
+def test_missing_column_named(tmp_path):
+    msg = _bad(tmp_path, "profile_id,top,soc\nA,0,5\n")
+    assert "bad.csv" in msg and "bottom" in msg
+
+
+def test_qc_repair_writes_report(tmp_path):
+    src = _write(tmp_path, "h.csv", "profile_id,top,bottom,soc\nA,0,10,5\nA,10,20,-3\nA,20,40,2\n")
+    out = tmp_path / "clean.csv"
+    res = runner.invoke(app, ["qc", str(src), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    rep = pd.read_csv(tmp_path / "clean.qc.csv")
+    assert len(rep) >= 1 and "soc" in set(rep["field"].astype(str))
+    clean = pd.read_csv(out)
+    assert np.isnan(clean.loc[clean["top"] == 10, "soc"]).all()
+
+
+def test_density_and_beta_commands(tmp_path):
+    # Layers generated from the β model with β = 0.97 (seed 000 Eq. 2): layer density =
+    # A·(β^top − β^bottom); SOC/BD chosen so that Eq. 1 returns that density.
+    beta, a = 0.97, 200.0
+    tops, bots = np.array([0, 20, 40, 60, 80]), np.array([20, 40, 60, 80, 100])
+    dens = a * (beta**tops - beta**bots)
+    bd = 1.25
+    soc = dens * 10 / (bd * (bots - tops))
+    rows = "\n".join(
+        f"P,{t},{b},{float(s)!r},{bd}" for t, b, s in zip(tops, bots, soc, strict=True)
+    )
+    src = _write(tmp_path, "h.csv", "profile_id,top,bottom,soc,bd\n" + rows + "\n")
+    res = runner.invoke(app, ["density", str(src), "-o", str(tmp_path / "d.csv")])
+    assert res.exit_code == 0, res.output
+    d = pd.read_csv(tmp_path / "d.csv")
+    assert_allclose(d["soc_density"], dens, rtol=1e-12)
+    res = runner.invoke(app, ["beta", str(tmp_path / "d.csv"), "-o", str(tmp_path / "b.csv")])
+    assert res.exit_code == 0, res.output
+    b = pd.read_csv(tmp_path / "b.csv")
+    assert_allclose(b["beta"].iloc[0], beta, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_demo_runs_on_bundled_data(tmp_path):
+    res = runner.invoke(app, ["demo", "--out", str(tmp_path / "demo")])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "demo" / "report.html").stat().st_size > 5000
+    assert (tmp_path / "demo" / "run.json").exists()
+    fits = pd.read_csv(tmp_path / "demo" / "tables" / "ncscd_depth_function_fits.csv")
+    assert len(fits) == 524
