@@ -7,6 +7,7 @@ pyplot (no global backend state, safe headless and in threads); saving is the ca
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -65,7 +66,7 @@ def plot_profiles(
                 s["top"].to_numpy(float), s["bottom"].to_numpy(float), s[variable].to_numpy(float)
             )
             ax.plot(x2, y2, color="tab:orange", lw=1.5, label="harmonized")
-        ax.set_title(str(pid), fontsize=8)
+        ax.set_title(textwrap.fill(str(pid), 28), fontsize=7)
         ax.set_xlabel(xlabel or variable)
         ax.grid(alpha=0.3)
     axes[0][0].invert_yaxis()  # shared y: depth increases downward on every panel
@@ -103,7 +104,7 @@ def plot_depth_functions(
         for name, c in curves.items():
             cc = c[c["profile_id"] == pid]
             ax.plot(cc["cumulative"], cc["depth"], color=colors.get(name), lw=1.3, label=name)
-        ax.set_title(str(pid), fontsize=8)
+        ax.set_title(textwrap.fill(str(pid), 28), fontsize=7)
         ax.set_xlabel(xlabel, fontsize=8)
         ax.grid(alpha=0.3)
     axes[0][0].invert_yaxis()
