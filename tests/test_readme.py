@@ -22,3 +22,15 @@ def test_readme_has_exactly_two_setup_commands():
 def test_ci_runs_the_readme_test_command_verbatim():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert _readme_commands()[1] in ci.splitlines()
+
+
+def test_readme_python_example_runs():
+    import re
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"## Python\n\n```python\n(.*?)```", text, re.S).group(1)
+    ns: dict = {}
+    exec(code, ns)
+    # 524 NCSCD pedons, each with 5 harmonized 20-cm layers and one β fit
+    assert len(ns["layers"]) == 524 * 5 and len(ns["fits"]) == 524
+    assert ns["x100"].shape == (524,)
