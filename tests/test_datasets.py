@@ -35,7 +35,9 @@ def test_registry_files_exist_with_citation_and_licence():
         citation("nope")
 
 
-@pytest.mark.skipif(not SHARED.exists(), reason="no shared/ folder beside this checkout (an installed copy, say)")
+@pytest.mark.skipif(
+    not SHARED.exists(), reason="no shared/ folder beside this checkout (an installed copy, say)"
+)
 def test_bundled_files_byte_identical():
     for entry in REGISTRY.values():
         for f in entry["files"]:
