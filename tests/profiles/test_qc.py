@@ -643,3 +643,27 @@ def test_value_range_flag_rule_keeps_measured_value():
         0.01,
         0.01,
     )
+
+
+def test_overlap_truncation_scales_layer_totals():
+    # Upper horizon 0–20 cm overlaps the next (top 15) by 5 cm: bottom truncated to 15, and its
+    # layer total soc_density 40 Mg C ha⁻¹ scaled by 15/20 = 0.75 → 30 (uniform density); the
+    # concentration soc is intensive and stays.
+    h = pd.DataFrame(
+        {
+            "profile_id": ["p", "p"],
+            "top": [0.0, 15.0],
+            "bottom": [20.0, 30.0],
+            "soc": [12.0, 8.0],
+            "soc_density": [40.0, 20.0],
+        }
+    )
+    res = run_qc(ProfileSet.from_tables(h))
+    out = res.profiles.horizons
+    assert out["bottom"].tolist() == [15.0, 30.0]
+    assert out["soc_density"].tolist() == [30.0, 20.0] and out["soc"].tolist() == [12.0, 8.0]
+    rows = res.report[res.report["check"] == "overlap"]
+    assert rows[["field", "before", "after"]].values.tolist() == [
+        ["bottom", 20.0, 15.0],
+        ["soc_density", 40.0, 30.0],
+    ]

@@ -39,6 +39,7 @@ MISSING_BOTTOM_EXTENSION = 10.0
 #: is not seen by the later ones, and :func:`check_profiles` reports the first finding in this
 #: order, so root causes come first (a bottom above its top is reported as such, not as the
 #: overlap it also makes; text in a numeric column before the range check that it would fail).
+#: ``gap`` comes after the value checks because excluding a horizon can open a gap.
 CHECKS: tuple[str, ...] = (
     "not_numeric",
     "duplicate_site",
@@ -50,9 +51,9 @@ CHECKS: tuple[str, ...] = (
     "negative_depth",
     "duplicate_horizon",
     "overlap",
-    "gap",
     "value_range",
     "missing_value",
+    "gap",
     "min_layers",
     "min_depth",
     "site_without_horizons",
@@ -151,6 +152,10 @@ DEFAULT_RULES: dict[str, str] = {
     "min_depth": "exclude_profile",
     "site_without_horizons": "exclude",
 }
+
+#: Horizon columns that are layer totals [Mg C ha⁻¹], not concentrations: when a horizon is
+#: truncated (overlap rule ``truncate``) they are scaled by the kept fraction of its thickness.
+EXTENSIVE_COLUMNS: tuple[str, ...] = ("soc_density", "soc_density_reported", "soc_density_computed")
 
 #: Columns of :attr:`QCResult.report`.
 REPORT_COLUMNS: tuple[str, ...] = (
@@ -624,9 +629,9 @@ class _QC:
         self._sort(["_p", "top", "bottom"])
         self.duplicate_horizon()
         self.overlap()
-        self.gap()
         self.value_range()
         self.missing_value()
+        self.gap()  # after the checks that can exclude horizons, which may open gaps
         if min_layers is not None:
             self.min_layers(int(min_layers))
         if min_depth is not None:
@@ -1056,6 +1061,32 @@ class _QC:
             "bottom truncated to the top of the horizon below",
         )
         h["bottom"] = np.where(trunc, next_t, b)
+        # layer totals (not concentrations) shrink with the layer: uniform density assumed
+        factor = np.divide(next_t - t, b - t, out=np.ones_like(t), where=trunc & (b > t))
+        for col in EXTENSIVE_COLUMNS:
+            if col not in h.columns:
+                continue
+            v = h[col].to_numpy(float)
+            hit = trunc & np.isfinite(v)
+            if not hit.any():
+                continue
+            new = v * factor
+            self._add(
+                h[hit],
+                "overlap",
+                "repair",
+                col,
+                v[hit],
+                new[hit],
+                (
+                    col
+                    + " is a layer total and the layer was truncated by "
+                    + _fmts(by[hit[trunc]])
+                    + " cm"
+                ).to_numpy(),
+                "scaled by the kept fraction of the thickness (uniform density assumed)",
+            )
+            h[col] = np.where(hit, new, v)
         problem[nested] = (
             "nested or same-top overlap in a run of "
             + _fmts(size[cl][nested])
