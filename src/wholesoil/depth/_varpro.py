@@ -79,7 +79,8 @@ def _linear_solve(
         c = np.where(ok, np.sum(b * y, axis=1) / np.where(ok, bb, 1.0), 0.0)
         return c[:, None], b * c[:, None]
     if m != 2:
-        raise NotImplementedError("at most two linear coefficients")
+        # internal precondition: the depth families have at most two linear coefficients
+        raise ValueError(f"variable projection supports 0, 1 or 2 linear coefficients, got {m}")
     # m = 2: batched QR by Gram–Schmidt with one re-orthogonalization (columns can be nearly
     # collinear, e.g. d and (1 − e^{−kd})/k at small k); much faster than a batched SVD.
     b1, b2 = B[..., 0], B[..., 1]

@@ -273,13 +273,7 @@ def duncan_test(values: ArrayLike, groups: ArrayLike, alpha: float = 0.05) -> Mu
     -------
     MultipleComparison
     """
-    if not 0 < alpha < 1:
-        raise InputDataError("alpha must be in (0, 1)", field="alpha", value=alpha)
-    a = one_way_anova(values, groups)
-    k = a.groups.shape[0]
-    n = a.groups["n"].to_numpy(dtype=float)
-    means = a.groups["mean"].to_numpy()
-    df = a.df_within
+    a, k, n, means, df = _anova_for_posthoc(values, groups, alpha)
     n_h = float(1.0 / np.mean(1.0 / n))
     se = np.sqrt(a.ms_within / n_h)
     spans = np.arange(2, k + 1)
@@ -349,13 +343,7 @@ def tukey_hsd(values: ArrayLike, groups: ArrayLike, alpha: float = 0.05) -> Mult
     -------
     MultipleComparison
     """
-    if not 0 < alpha < 1:
-        raise InputDataError("alpha must be in (0, 1)", field="alpha", value=alpha)
-    a = one_way_anova(values, groups)
-    k = a.groups.shape[0]
-    n = a.groups["n"].to_numpy(dtype=float)
-    means = a.groups["mean"].to_numpy()
-    df = a.df_within
+    a, k, n, means, df = _anova_for_posthoc(values, groups, alpha)
     ii, jj = _pair_index(k)
     diff = means[jj] - means[ii]
     se = np.sqrt(a.ms_within / 2.0 * (1.0 / n[ii] + 1.0 / n[jj]))
@@ -395,3 +383,14 @@ def tukey_hsd(values: ArrayLike, groups: ArrayLike, alpha: float = 0.05) -> Mult
         n_harmonic=n_h,
         anova=a,
     )
+
+
+def _anova_for_posthoc(
+    values: ArrayLike, groups: ArrayLike, alpha: float
+) -> tuple[AnovaResult, int, np.ndarray, np.ndarray, int]:
+    """Check α, run the ANOVA; return it with group count, sizes, means and error df."""
+    if not 0 < alpha < 1:
+        raise InputDataError("alpha must be in (0, 1)", field="alpha", value=alpha)
+    a = one_way_anova(values, groups)
+    n = a.groups["n"].to_numpy(dtype=float)
+    return a, a.groups.shape[0], n, a.groups["mean"].to_numpy(), a.df_within
