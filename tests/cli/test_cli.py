@@ -137,3 +137,67 @@ def test_demo_runs_on_bundled_data(tmp_path):
     assert (tmp_path / "demo" / "run.json").exists()
     fits = pd.read_csv(tmp_path / "demo" / "tables" / "ncscd_depth_function_fits.csv")
     assert len(fits) == 524
+
+
+def test_harmonize_repair_mode_writes_qc_report_beside_output(tmp_path):
+    # Negative SOC in the second horizon: strict mode stops (tested above); repair mode sets it
+    # to NaN by the named rule, harmonizes the rest and writes out.qc.csv.
+    src = _write(tmp_path, "h.csv", "profile_id,top,bottom,soc\nA,0,10,6\nA,10,20,-3\nA,20,30,4\n")
+    out = tmp_path / "out.csv"
+    res = runner.invoke(
+        app,
+        [
+            "harmonize",
+            str(src),
+            "--variable",
+            "soc",
+            "--qc",
+            "repair",
+            "--depths",
+            "0,10,30",
+            "--method",
+            "exact",
+            "-o",
+            str(out),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    rep = pd.read_csv(tmp_path / "out.qc.csv")
+    assert set(rep["check"]) >= {"value_range"}
+    assert pd.read_csv(out)["profile_id"].tolist() == ["A", "A"]
+
+
+def test_beta_group_comparison_outputs(tmp_path):
+    # Two groups of noiseless β-model profiles, β = 0.96 (group x) and 0.98 (group y), with a
+    # small per-profile spread: ANOVA must separate them and Duncan give different letters.
+    rows = []
+    for g, base in (("x", 0.96), ("y", 0.98)):
+        for i in range(6):
+            beta = base + 0.001 * i
+            for t in (0, 20, 40, 60, 80):
+                d = 150.0 * (beta**t - beta ** (t + 20))
+                rows.append(f"{g}{i},{t},{t + 20},{d!r},{g}")
+    src = _write(
+        tmp_path, "l.csv", "profile_id,top,bottom,soc_density,ecosystem\n" + "\n".join(rows)
+    )
+    out = tmp_path / "b.csv"
+    res = runner.invoke(app, ["beta", str(src), "-o", str(out), "--group-column", "ecosystem"])
+    assert res.exit_code == 0, res.output
+    fits = pd.read_csv(out)
+    assert_allclose(
+        fits["beta"].to_numpy(),
+        [0.96 + 0.001 * i for i in range(6)] + [0.98 + 0.001 * i for i in range(6)],
+        atol=1e-6,
+    )
+    groups = pd.read_csv(tmp_path / "b.groups.csv").set_index("group")
+    assert groups.loc["x", "duncan"] != groups.loc["y", "duncan"]
+    assert pd.read_csv(tmp_path / "b.anova.csv")["p"].iloc[0] < 1e-6
+    res = runner.invoke(app, ["beta", str(src), "-o", str(out), "--group-column", "biome"])
+    assert res.exit_code == 2 and "biome" in res.output
+
+
+def test_help_lists_every_command():
+    res = runner.invoke(app, ["--help"])
+    assert res.exit_code == 0
+    for cmd in ("harmonize", "qc", "density", "beta", "demo"):
+        assert cmd in res.output

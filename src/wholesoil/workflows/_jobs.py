@@ -16,6 +16,7 @@ import pandas as pd
 
 from wholesoil._types import SplineMethod
 from wholesoil.depth import fit_depth_functions
+from wholesoil.errors import MissingColumnError
 from wholesoil.io import read_table, write_table
 from wholesoil.profiles import ProfileSet
 from wholesoil.profiles._density import add_soc_density, stock_to_depth
@@ -181,7 +182,16 @@ def beta_job(
     fits = fit_depth_functions(ps.horizons, value=value, models=tuple(models))
     output = Path(output)
     if group_column:
-        groups = ps.horizons.groupby("profile_id")[group_column].first()
+        if group_column in ps.sites.columns:  # readers move site attributes to the site table
+            groups = ps.sites.set_index("profile_id")[group_column]
+        elif group_column in ps.horizons.columns:
+            groups = ps.horizons.groupby("profile_id")[group_column].first()
+        else:
+            raise MissingColumnError(
+                f"no group column {group_column!r} in sites or horizons",
+                file=ps.metadata.get("file"),
+                field=group_column,
+            )
         fits[group_column] = fits["profile_id"].map(groups)
     write_table(fits, output)
     result = JobResult(fits, {"fits": output}, qcres)
