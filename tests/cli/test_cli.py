@@ -201,3 +201,17 @@ def test_help_lists_every_command():
     assert res.exit_code == 0
     for cmd in ("harmonize", "qc", "density", "beta", "demo"):
         assert cmd in res.output
+
+
+def test_density_fills_missing_bd_and_flags_it(tmp_path):
+    # Second horizon has no BD: filled by the seed 003 pedotransfer BD = 0.32 + 1.30·exp(−0.0089·OM)
+    # with OM = 1.724·SOC[%] = 1.724 % for SOC 10 g kg⁻¹; Eq. 1 then gives 10·BD·20/10.
+    src = _write(tmp_path, "h.csv", "profile_id,top,bottom,soc,bd\nA,0,10,20,1.1\nA,10,30,10,\n")
+    res = runner.invoke(app, ["density", str(src), "-o", str(tmp_path / "d.csv")])
+    assert res.exit_code == 0, res.output
+    d = pd.read_csv(tmp_path / "d.csv")
+    bd = 0.32 + 1.30 * np.exp(-0.0089 * 1.724)
+    assert d["bd_filled"].tolist() == [False, True]
+    assert_allclose(d["soc_density"], [20 * 1.1 * 10 / 10, 10 * bd * 20 / 10], rtol=1e-12)
+    res = runner.invoke(app, ["density", str(src), "--no-fill-bd", "-o", str(tmp_path / "e.csv")])
+    assert res.exit_code == 2 and "bd" in res.output

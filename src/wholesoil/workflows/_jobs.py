@@ -136,7 +136,8 @@ def density_job(
 ) -> JobResult:
     """SOC density per horizon (seed 000 Eq. 1), BD filled by pedotransfer, stocks to depths."""
     ps = load_horizons(horizons, **read_kwargs)  # type: ignore[arg-type]
-    ps, qcres = checked(ps, qc=qc, variables=["soc", "bd"])
+    # BD may be missing where it will be filled; only SOC is required then
+    ps, qcres = checked(ps, qc=qc, variables=["soc"] if fill_bd else ["soc", "bd"])
     h = ps.horizons
     messages = []
     if fill_bd:
