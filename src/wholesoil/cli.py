@@ -48,13 +48,13 @@ def _floats(text: str, name: str) -> tuple[float, ...]:
         raise typer.BadParameter(f"{name} must be comma-separated numbers, got {text!r}") from exc
 
 
-def _column_map(text: str | None) -> dict[str, str]:
+def _pairs(text: str | None, option: str) -> dict[str, str]:
     if not text:
         return {}
     out = {}
     for pair in text.split(","):
         if "=" not in pair:
-            raise typer.BadParameter(f"--column-map needs SOURCE=CANONICAL pairs, got {pair!r}")
+            raise typer.BadParameter(f"{option} needs KEY=VALUE pairs, got {pair!r}")
         k, v = pair.split("=", 1)
         out[k.strip()] = v.strip()
     return out
@@ -74,6 +74,14 @@ ColMap = Annotated[
     str | None,
     typer.Option("--column-map", help="Rename other columns: SRC=canonical,… (e.g. OC=soc)."),
 ]
+FormatOpt = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        help="Input: table (CSV/Parquet; id/depth/column-map options apply), or a source read "
+        "by its reader: wosis (per-attribute CSVs or their folder), israd (entry folder), ncscd.",
+    ),
+]
 QcOpt = Annotated[
     str,
     typer.Option(
@@ -84,12 +92,15 @@ QcOpt = Annotated[
 ]
 
 
-def _read_kwargs(id_column: str, top_column: str, bottom_column: str, column_map: str | None):
+def _read_kwargs(
+    id_column: str, top_column: str, bottom_column: str, column_map: str | None, fmt: str
+) -> dict[str, object]:
     return {
+        "format": fmt,
         "id_column": id_column,
         "top_column": top_column,
         "bottom_column": bottom_column,
-        "column_map": _column_map(column_map),
+        "column_map": _pairs(column_map, "--column-map"),
     }
 
 
@@ -115,6 +126,7 @@ def harmonize(
     top_column: TopCol = "top",
     bottom_column: BotCol = "bottom",
     column_map: ColMap = None,
+    fmt: FormatOpt = "table",
     qc: QcOpt = "strict",
 ) -> None:
     """Equal-area spline to standard depths: writes profile_id, top, bottom, VARIABLE, coverage."""
@@ -137,7 +149,7 @@ def harmonize(
         method=method,  # type: ignore[arg-type]
         clamp=clamp_t,
         qc=_qc_mode(qc),  # type: ignore[arg-type]
-        **_read_kwargs(id_column, top_column, bottom_column, column_map),
+        **_read_kwargs(id_column, top_column, bottom_column, column_map, fmt),
     )
     _report(result)
 
@@ -150,6 +162,10 @@ def qc(
     report: Annotated[
         Path | None, typer.Option(help="QC report (default: OUTPUT with .qc before suffix).")
     ] = None,
+    rules: Annotated[
+        str | None,
+        typer.Option(help="Rules per check, CHECK=RULE,… (e.g. value_range=flag,overlap=exclude)."),
+    ] = None,
     min_layers: Annotated[
         int | None, typer.Option(help="Keep profiles with at least this many layers (seed 003: 3).")
     ] = None,
@@ -160,6 +176,7 @@ def qc(
     top_column: TopCol = "top",
     bottom_column: BotCol = "bottom",
     column_map: ColMap = None,
+    fmt: FormatOpt = "table",
 ) -> None:
     """Check horizons, repair or exclude by named rules, and report every change."""
     from wholesoil.workflows import qc_job
@@ -168,9 +185,10 @@ def qc(
         horizons,
         output,
         report=report,
+        rules=_pairs(rules, "--rules"),
         min_layers=min_layers,
         min_depth=min_depth,
-        **_read_kwargs(id_column, top_column, bottom_column, column_map),
+        **_read_kwargs(id_column, top_column, bottom_column, column_map, fmt),
     )
     _report(result)
 
@@ -191,6 +209,7 @@ def density(
     top_column: TopCol = "top",
     bottom_column: BotCol = "bottom",
     column_map: ColMap = None,
+    fmt: FormatOpt = "table",
     qc: QcOpt = "strict",
 ) -> None:
     """SOC density per horizon (seed 000 Eq. 1) [Mg C/ha] and stocks to depths."""
@@ -203,7 +222,7 @@ def density(
         refit_bd=refit_bd,
         stock_depths=_floats(stock_depths, "--stock-depths"),
         qc=_qc_mode(qc),  # type: ignore[arg-type]
-        **_read_kwargs(id_column, top_column, bottom_column, column_map),
+        **_read_kwargs(id_column, top_column, bottom_column, column_map, fmt),
     )
     _report(result)
 
@@ -222,6 +241,7 @@ def beta(
     top_column: TopCol = "top",
     bottom_column: BotCol = "bottom",
     column_map: ColMap = None,
+    fmt: FormatOpt = "table",
     qc: QcOpt = "strict",
 ) -> None:
     """Jobbágy–Jackson β per profile (seed 000 Eqs. 2–3), alternatives by AIC, group tests."""
@@ -234,7 +254,7 @@ def beta(
         models=tuple(m.strip() for m in models.split(",") if m.strip()),
         group_column=group_column,
         qc=_qc_mode(qc),  # type: ignore[arg-type]
-        **_read_kwargs(id_column, top_column, bottom_column, column_map),
+        **_read_kwargs(id_column, top_column, bottom_column, column_map, fmt),
     )
     _report(result)
 

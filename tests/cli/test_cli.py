@@ -215,3 +215,50 @@ def test_density_fills_missing_bd_and_flags_it(tmp_path):
     assert_allclose(d["soc_density"], [20 * 1.1 * 10 / 10, 10 * bd * 20 / 10], rtol=1e-12)
     res = runner.invoke(app, ["density", str(src), "--no-fill-bd", "-o", str(tmp_path / "e.csv")])
     assert res.exit_code == 2 and "bd" in res.output
+
+
+def test_readers_from_the_command_line_and_qc_rules(tmp_path):
+    from wholesoil.datasets import data_path
+
+    israd = data_path("profiles/israd_gaudinski2001")
+    out = tmp_path / "d14c.csv"
+    res = runner.invoke(
+        app,
+        [
+            "harmonize",
+            str(israd),
+            "--format",
+            "israd",
+            "--variable",
+            "d14c",
+            "--qc",
+            "repair",
+            "--method",
+            "exact",
+            "-o",
+            str(out),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    d = pd.read_csv(out)
+    assert (d["d14c"] < 0).any()  # deep pre-bomb carbon: no clamp, the sign survives
+    res = runner.invoke(
+        app,
+        [
+            "qc",
+            str(israd),
+            "--format",
+            "israd",
+            "--rules",
+            "value_range=flag",
+            "-o",
+            str(tmp_path / "c.csv"),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    rep = pd.read_csv(tmp_path / "c.qc.csv")
+    # the 8 peat/moss BD values below 0.05 g cm⁻³ are flagged and kept, not set to NaN
+    vr = rep[rep["check"] == "value_range"]
+    assert len(vr) == 8 and set(vr["action"]) == {"flag"}
+    res = runner.invoke(app, ["qc", str(israd), "--format", "nope", "-o", str(tmp_path / "x.csv")])
+    assert res.exit_code == 2 and "nope" in res.output

@@ -16,8 +16,8 @@ import pandas as pd
 
 from wholesoil._types import SplineMethod
 from wholesoil.depth import fit_depth_functions
-from wholesoil.errors import MissingColumnError
-from wholesoil.io import read_table, write_table
+from wholesoil.errors import InputDataError, MissingColumnError
+from wholesoil.io import read_israd, read_ncscd, read_table, read_wosis, write_table
 from wholesoil.profiles import ProfileSet
 from wholesoil.profiles._density import add_soc_density, stock_to_depth
 from wholesoil.profiles._pedotransfer import fill_bulk_density, fit_bd_pedotransfer
@@ -37,15 +37,28 @@ class JobResult:
     messages: list[str] = field(default_factory=list)
 
 
+#: Source formats the jobs read: a plain table (with a column map) or one of the readers.
+READERS = {"wosis": read_wosis, "israd": read_israd, "ncscd": read_ncscd}
+
+
 def load_horizons(
     path: str | Path,
     *,
+    format: str = "table",
     id_column: str = "profile_id",
     top_column: str = "top",
     bottom_column: str = "bottom",
     column_map: Mapping[str, str] | None = None,
 ) -> ProfileSet:
-    """Read a plain CSV/Parquet horizon table, renaming the id and depth columns."""
+    """Read horizons: a plain CSV/Parquet table (renaming id, depth and mapped columns), or a
+    WoSIS, ISRaD or NCSCD source through its reader (``format``)."""
+    if format != "table":
+        if format not in READERS:
+            raise InputDataError(
+                f"unknown format {format!r}; choose one of {['table', *READERS]}",
+                field="format",
+            )
+        return READERS[format](path)
     cmap = {id_column: "profile_id", top_column: "top", bottom_column: "bottom"}
     cmap.update(column_map or {})
     return read_table(path, column_map={k: v for k, v in cmap.items() if k != v})
@@ -82,13 +95,17 @@ def qc_job(
     output: str | Path,
     *,
     report: str | Path | None = None,
+    rules: Mapping[str, str] | None = None,
     min_layers: int | None = None,
     min_depth: float | None = None,
     **read_kwargs: object,
 ) -> JobResult:
-    """Check and repair a horizon table; write the cleaned horizons and the QC report."""
+    """Check and repair a horizon table; write the cleaned horizons and the QC report.
+
+    ``rules`` picks a rule per check (see :data:`wholesoil.profiles.RULES`).
+    """
     ps = load_horizons(horizons, **read_kwargs)  # type: ignore[arg-type]
-    res = run_qc(ps, min_layers=min_layers, min_depth=min_depth)
+    res = run_qc(ps, rules=rules, min_layers=min_layers, min_depth=min_depth)
     output = Path(output)
     report = Path(report) if report else output.with_name(f"{output.stem}.qc.csv")
     write_table(res.profiles.horizons, output)
