@@ -27,6 +27,7 @@ from wholesoil.io._table import (
     PathLike,
     check_unique,
     data_rows,
+    raise_at_first,
     read_csv_checked,
     require_columns,
     text_column,
@@ -234,16 +235,15 @@ def _read_entry(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str
     pid = _profile_key(layer)
     for k in _KEYS:
         empty = layer[k].isna()
-        if empty.any():
-            i = int(np.flatnonzero(empty.to_numpy())[0])
-            raise InputDataError(
-                "key column is empty",
-                file=l_label,
-                row=int(l_rows[i]),
-                profile=pid.iloc[i],
-                field=k,
-                value=layer[k].iloc[i],
-            )
+        raise_at_first(
+            empty,
+            "key column is empty",
+            file=l_label,
+            rows=l_rows,
+            field=k,
+            values=layer[k],
+            profiles=pid,
+        )
     h = pd.DataFrame({"profile_id": pid})
     for col, (canon, unit, factor) in VARIABLE_MAP.items():
         if col not in layer.columns:
@@ -276,16 +276,15 @@ def _read_entry(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str
     site_tab = pd.DataFrame(site_num).set_axis(site_key.to_numpy())
     p_site_key = profile["entry_name"].astype(str) + ":" + profile["site_name"].astype(str)
     unknown = ~p_site_key.isin(site_tab.index)
-    if unknown.any():
-        i = int(np.flatnonzero(unknown.to_numpy())[0])
-        raise InputDataError(
-            f"profile refers to a site that {s_label} does not have",
-            file=p_label,
-            row=int(p_rows[i]),
-            profile=ppid.iloc[i],
-            field="site_name",
-            value=profile["site_name"].iloc[i],
-        )
+    raise_at_first(
+        unknown,
+        f"profile refers to a site that {s_label} does not have",
+        file=p_label,
+        rows=p_rows,
+        field="site_name",
+        values=profile["site_name"],
+        profiles=ppid,
+    )
     pnum = {}
     for c in ("pro_lat", "pro_long", *_SITE_NUMERIC):
         if c in profile.columns:
@@ -312,16 +311,15 @@ def _read_entry(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str
     s["dataset"] = profile["entry_name"].to_numpy()
 
     orphan = ~pid.isin(set(ppid))
-    if orphan.any():
-        i = int(np.flatnonzero(orphan.to_numpy())[0])
-        raise InputDataError(
-            f"layer belongs to a profile that {p_label} does not have",
-            file=l_label,
-            row=int(l_rows[i]),
-            profile=pid.iloc[i],
-            field="pro_name",
-            value=layer["pro_name"].iloc[i],
-        )
+    raise_at_first(
+        orphan,
+        f"layer belongs to a profile that {p_label} does not have",
+        file=l_label,
+        rows=l_rows,
+        field="pro_name",
+        values=layer["pro_name"],
+        profiles=pid,
+    )
     return s, h, entry_meta
 
 

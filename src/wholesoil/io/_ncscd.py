@@ -14,12 +14,12 @@ import numpy as np
 import pandas as pd
 
 from wholesoil import units
-from wholesoil.errors import InputDataError
 from wholesoil.io._table import (
     PathLike,
     check_unique,
     data_rows,
     file_label,
+    raise_at_first,
     read_csv_checked,
     require_columns,
     text_column,
@@ -131,16 +131,15 @@ def read_ncscd(path: PathLike, encoding: str = "latin-1") -> ProfileSet:
         profiles=text_column(raw["Profile_ID"]),
         integer=True,
     )
-    if ids.isna().any():
-        i = int(np.flatnonzero(ids.isna().to_numpy())[0])
-        raise InputDataError(
-            "pedon number is empty",
-            file=label,
-            row=int(rows[i]),
-            profile=raw["Profile_ID"].iloc[i],
-            field="Pedon_Id_nr",
-            value=raw["Pedon_Id_nr"].iloc[i],
-        )
+    raise_at_first(
+        ids.isna(),
+        "pedon number is empty",
+        file=label,
+        rows=rows,
+        field="Pedon_Id_nr",
+        values=raw["Pedon_Id_nr"],
+        profiles=raw["Profile_ID"],
+    )
     width = max(3, len(str(int(ids.max()))))
     pid = pd.Series([f"NCSCD-{int(n):0{width}d}" for n in ids], dtype="string")
     check_unique(pid, file=label, field="Pedon_Id_nr", rows=rows, what="pedon number")

@@ -198,34 +198,60 @@ def to_numeric_checked(
         stripped = values.astype("string").str.strip()
         conv = pd.to_numeric(stripped, errors="coerce")
         bad = conv.isna() & stripped.notna() & (stripped != "")
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy(dtype=bool))[0])
-            raise InputDataError(
-                "expected a number",
-                file=file,
-                row=int(np.asarray(rows)[i]),
-                profile=None if profiles is None else _at(profiles, i),
-                field=field,
-                value=values.iloc[i],
-            )
+        raise_at_first(
+            bad,
+            "expected a number",
+            file=file,
+            rows=rows,
+            field=field,
+            values=values,
+            profiles=profiles,
+        )
         out = conv.astype(float)
     if integer:
         frac = out.notna() & (out != np.round(out))
-        if frac.any():
-            i = int(np.flatnonzero(frac.to_numpy(dtype=bool))[0])
-            raise InputDataError(
-                "expected a whole number",
-                file=file,
-                row=int(np.asarray(rows)[i]),
-                profile=None if profiles is None else _at(profiles, i),
-                field=field,
-                value=values.iloc[i],
-            )
+        raise_at_first(
+            frac,
+            "expected a whole number",
+            file=file,
+            rows=rows,
+            field=field,
+            values=values,
+            profiles=profiles,
+        )
     return out
 
 
 def _at(seq: Sequence[Any] | pd.Series, i: int) -> Any:
     return seq.iloc[i] if isinstance(seq, pd.Series) else seq[i]
+
+
+def raise_at_first(
+    mask: pd.Series | np.ndarray,
+    message: str,
+    *,
+    file: str,
+    rows: Sequence[int] | np.ndarray,
+    field: str,
+    values: Sequence[Any] | pd.Series,
+    profiles: Sequence[Any] | pd.Series | None = None,
+) -> None:
+    """Raise :class:`InputDataError` located at the first True of ``mask``; nothing if none."""
+    if isinstance(mask, pd.Series):
+        m = mask.to_numpy(dtype=bool, na_value=False)
+    else:
+        m = np.asarray(mask, dtype=bool)
+    if not m.any():
+        return
+    i = int(np.flatnonzero(m)[0])
+    raise InputDataError(
+        message,
+        file=file,
+        row=int(np.asarray(rows)[i]),
+        profile=None if profiles is None else _at(profiles, i),
+        field=field,
+        value=_at(values, i),
+    )
 
 
 def text_column(s: pd.Series) -> pd.Series:
@@ -324,15 +350,14 @@ def read_table(
     rows = data_rows(len(df))
     df["profile_id"] = text_column(df["profile_id"])
     missing_id = df["profile_id"].isna()
-    if missing_id.any():
-        i = int(np.flatnonzero(missing_id.to_numpy())[0])
-        raise InputDataError(
-            "profile identifier is empty",
-            file=label,
-            row=int(rows[i]),
-            field="profile_id",
-            value=raw.iloc[i][_source_name("profile_id", column_map)],
-        )
+    raise_at_first(
+        missing_id,
+        "profile identifier is empty",
+        file=label,
+        rows=rows,
+        field="profile_id",
+        values=raw[_source_name("profile_id", column_map)],
+    )
     profiles = df["profile_id"]
     for col in df.columns:
         if col in NUMERIC_COLUMNS:

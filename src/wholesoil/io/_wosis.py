@@ -30,6 +30,7 @@ from wholesoil.io._table import (
     check_unique,
     data_rows,
     file_label,
+    raise_at_first,
     read_csv_checked,
     require_columns,
     text_column,
@@ -129,16 +130,15 @@ def _files(path_or_paths: PathLike | Sequence[PathLike]) -> list[Path]:
 def _parse_flag(s: pd.Series, *, file: str, field: str, rows: np.ndarray, profiles: pd.Series):
     t = s.astype("string").str.strip().str.lower()
     known = t.isna() | t.isin(_TRUE | _FALSE) | (t == "")
-    if not known.all():
-        i = int(np.flatnonzero(~known.to_numpy(dtype=bool))[0])
-        raise InputDataError(
-            "expected a flag (0/1, true/false)",
-            file=file,
-            row=int(rows[i]),
-            profile=profiles.iloc[i],
-            field=field,
-            value=s.iloc[i],
-        )
+    raise_at_first(
+        ~known,
+        "expected a flag (0/1, true/false)",
+        file=file,
+        rows=rows,
+        field=field,
+        values=s,
+        profiles=profiles,
+    )
     out = pd.array([pd.NA] * len(t), dtype="boolean")
     out[t.isin(_TRUE).fillna(False).to_numpy(dtype=bool)] = True
     out[t.isin(_FALSE).fillna(False).to_numpy(dtype=bool)] = False
@@ -187,16 +187,15 @@ def _read_attribute(path: Path) -> tuple[str, pd.DataFrame, pd.DataFrame, list[s
         integer=True,
     )
     for name, ser in (("profile_id", pid), ("profile_layer_id", lid)):
-        if ser.isna().any():
-            i = int(np.flatnonzero(ser.isna().to_numpy())[0])
-            raise InputDataError(
-                "identifier is empty",
-                file=label,
-                row=int(rows[i]),
-                profile=pid.iloc[i],
-                field=name,
-                value=df[name].iloc[i],
-            )
+        raise_at_first(
+            ser.isna(),
+            "identifier is empty",
+            file=label,
+            rows=rows,
+            field=name,
+            values=df[name],
+            profiles=pid,
+        )
     check_unique(lid, file=label, field="profile_layer_id", rows=rows, what="layer identifier")
     flag_col = next((c for c in ("litter", "organic_surface") if c in df.columns), None)
     layers = pd.DataFrame(

@@ -287,36 +287,9 @@ def duncan_test(values: ArrayLike, groups: ArrayLike, alpha: float = 0.05) -> Mu
     qstat = np.abs(diff) / se
     cdf = stats.studentized_range.cdf(qstat, span, df)
     pval = 1.0 - cdf ** (1.0 / (span - 1))
-    cr = crit_range[span - 2]
-    Pm = np.ones((k, k))
-    Pm[ii, jj] = pval
-    Pm[jj, ii] = pval
-    letters = compact_letters(means, Pm, alpha)
-    labels = a.groups["group"].to_numpy()
-    pairwise = pd.DataFrame(
-        {
-            "group_a": labels[jj],
-            "group_b": labels[ii],
-            "diff": diff,
-            "span": span,
-            "q": qstat,
-            "p_value": pval,
-            "lower": diff - cr,
-            "upper": diff + cr,
-            "reject": pval < alpha,
-        }
-    )
     critical = pd.DataFrame({"span": spans, "q": q_crit, "critical_range": crit_range})
-    return MultipleComparison(
-        test="duncan",
-        alpha=alpha,
-        df_error=float(df),
-        ms_error=a.ms_within,
-        means=_means_table(a, letters),
-        pairwise=pairwise,
-        critical=critical,
-        n_harmonic=n_h,
-        anova=a,
+    return _posthoc_result(
+        "duncan", a, alpha, ii, jj, diff, span, qstat, pval, crit_range[span - 2], critical, n_h
     )
 
 
@@ -350,32 +323,54 @@ def tukey_hsd(values: ArrayLike, groups: ArrayLike, alpha: float = 0.05) -> Mult
     qstat = np.abs(diff) / se
     pval = stats.studentized_range.sf(qstat, k, df)
     q_crit = float(stats.studentized_range.ppf(1 - alpha, k, df))
+    n_h = float(1.0 / np.mean(1.0 / n))
+    critical = pd.DataFrame(
+        {"span": [k], "q": [q_crit], "critical_range": [q_crit * np.sqrt(a.ms_within / n_h)]}
+    )
+    span = np.full(ii.size, k)
+    return _posthoc_result(
+        "tukey", a, alpha, ii, jj, diff, span, qstat, pval, q_crit * se, critical, n_h
+    )
+
+
+def _posthoc_result(
+    test: str,
+    a: AnovaResult,
+    alpha: float,
+    ii: np.ndarray,
+    jj: np.ndarray,
+    diff: np.ndarray,
+    span: np.ndarray,
+    qstat: np.ndarray,
+    pval: np.ndarray,
+    half_width: np.ndarray | float,
+    critical: pd.DataFrame,
+    n_h: float,
+) -> MultipleComparison:
+    """Letters from the pairwise p-values, the pairwise table and the result object."""
+    k = a.groups.shape[0]
     Pm = np.ones((k, k))
     Pm[ii, jj] = pval
     Pm[jj, ii] = pval
-    letters = compact_letters(means, Pm, alpha)
+    letters = compact_letters(a.groups["mean"].to_numpy(), Pm, alpha)
     labels = a.groups["group"].to_numpy()
     pairwise = pd.DataFrame(
         {
             "group_a": labels[jj],
             "group_b": labels[ii],
             "diff": diff,
-            "span": np.full(ii.size, k),
+            "span": span,
             "q": qstat,
             "p_value": pval,
-            "lower": diff - q_crit * se,
-            "upper": diff + q_crit * se,
+            "lower": diff - half_width,
+            "upper": diff + half_width,
             "reject": pval < alpha,
         }
     )
-    n_h = float(1.0 / np.mean(1.0 / n))
-    critical = pd.DataFrame(
-        {"span": [k], "q": [q_crit], "critical_range": [q_crit * np.sqrt(a.ms_within / n_h)]}
-    )
     return MultipleComparison(
-        test="tukey",
+        test=test,
         alpha=alpha,
-        df_error=float(df),
+        df_error=float(a.df_within),
         ms_error=a.ms_within,
         means=_means_table(a, letters),
         pairwise=pairwise,
