@@ -70,3 +70,10 @@ class InputDataError(WholesoilError, ValueError):
 
 class MissingColumnError(InputDataError):
     """A required column is absent from a table."""
+
+
+class OptionalDependencyError(WholesoilError, ImportError):
+    """An optional extra (e.g. ``pip install 'wholesoil[ml-extra]'`` for Cubist) is not installed.
+
+    The message names the package, what needs it and the command that installs it.
+    """
