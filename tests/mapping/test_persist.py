@@ -48,15 +48,14 @@ def test_round_trip_predicts_identically(tmp_path, data, est):
     assert meta["format"] == "wholesoil-model" and "scikit-learn" in meta["versions"]
 
 
-@pytest.mark.parametrize(("func", "name"), [(abs, "builtins.abs"), (eval, "builtins.eval")])
-def test_function_types_are_refused(tmp_path, data, func, name):
+def test_function_types_are_refused(tmp_path, data):
     # A FunctionTransformer stores a *function*: functions are never trusted, not even from an
     # builtin, only classes from the allow-listed packages.
     X, y = data
-    est = make_pipeline(FunctionTransformer(func), RandomForestRegressor(n_estimators=5))
+    est = make_pipeline(FunctionTransformer(abs), RandomForestRegressor(n_estimators=5))
     est.fit(X, y)
     save_model(est, tmp_path / "m")
-    with pytest.raises(InputDataError, match=f"refusing to load.*{name}"):
+    with pytest.raises(InputDataError, match=r"refusing to load.*builtins\.abs"):
         load_model(tmp_path / "m")
 
 
