@@ -777,14 +777,18 @@ def cross_validate(
         cv, n_splits=n_splits, block_size=block_size, buffer_km=buffer_km, lat=lat, lon=lon,
         random_state=random_state,
     )
+    # rows are their own groups when none are given; other splitters then get groups=None
     split_groups = group_values if group_values is not None else np.arange(n)
+    cv_groups = (
+        split_groups if group_values is not None or isinstance(splitter, ProfileKFold) else None
+    )
     X_frame = pd.DataFrame(X, columns=list(features), index=table.index)
     pass_groups = _fit_accepts_groups(estimator)
 
     predicted = np.full(n, np.nan)
     fold = np.full(n, -1, dtype=np.intp)
     fold_rows = []
-    for f, (train, test) in enumerate(splitter.split(table, y, split_groups)):
+    for f, (train, test) in enumerate(splitter.split(table, y, cv_groups)):
         train = np.asarray(train, dtype=np.intp)
         test = np.asarray(test, dtype=np.intp)
         if (fold[test] >= 0).any():
