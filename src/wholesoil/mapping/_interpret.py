@@ -190,7 +190,9 @@ def partial_dependence_table(
         Grid values per driver, equally spaced between the ``percentiles``; a driver with fewer
         distinct values uses those values.
     percentiles : (float, float), default (0.05, 0.95)
-        Quantiles of the driver that bound the grid (fractions).
+        Quantiles of the driver that bound the grid (fractions), as scikit-learn takes them:
+        ``scipy.stats.mstats.mquantiles`` with plotting positions alphap = betap = 0.4, which
+        differ slightly from ``numpy.quantile``'s default.
     ice : bool, default True
         Also return ICE curves.
     sample : int, default 200
