@@ -33,6 +33,7 @@ from wholesoil.mapping._cv import (
     ValidationResult,
     cross_validate,
     depthwise_metrics,
+    haversine_km,
     validate_independent,
 )
 
@@ -229,6 +230,35 @@ def test_spatial_buffer_along_the_equator_and_across_the_antimeridian():
     assert trains[4] == {0, 1, 2}
     cv = SpatialBlockKFold(5, block_size=1.0, buffer_km=100.0, shuffle=False)
     assert {int(t[0]): set(tr.tolist()) for tr, t in cv.split(X)}[0] == {1, 2, 3, 4}
+
+
+def test_haversine_closed_forms():
+    # 1° of a meridian; a quarter meridian (pole to equator); antipodes = half circumference
+    assert_allclose(haversine_km(10.0, 20.0, 11.0, 20.0), KM_PER_DEGREE, rtol=1e-12)
+    assert_allclose(haversine_km(0.0, 0.0, 90.0, 0.0), math.pi / 2 * 6371.0088, rtol=1e-12)
+    assert_allclose(haversine_km(0.0, 0.0, 0.0, 180.0), math.pi * 6371.0088, rtol=1e-12)
+    # 60° N: the arc between meridians 1° apart is shorter than the parallel (cos 60° · 1°)
+    d = haversine_km(60.0, 0.0, 60.0, 1.0)
+    assert d < 0.5 * KM_PER_DEGREE
+    # exact: central angle θ with sin(θ/2) = cos 60° · sin(0.5°)
+    assert_allclose(d, 2 * 6371.0088 * math.asin(0.5 * math.sin(math.radians(0.5))), rtol=1e-12)
+
+
+def test_spatial_buffer_equals_brute_force():
+    # every training row dropped is within buffer_km of a test row, by the full distance matrix
+    rng = np.random.default_rng(11)
+    X = pd.DataFrame({"lat": rng.uniform(40, 50, 150), "lon": rng.uniform(170, 190, 150) - 360 * (
+        rng.random(150) < 0.5)})  # longitudes on both sides of the antimeridian
+    cv = SpatialBlockKFold(3, block_size=2.0, buffer_km=80.0, random_state=0)
+    lat, lon = X["lat"].to_numpy(), X["lon"].to_numpy()
+    dist = haversine_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
+    dropped_any = 0
+    for train, test in cv.split(X):
+        others = np.setdiff1d(np.arange(len(X)), test)
+        within = dist[np.ix_(others, test)].min(axis=1) <= 80.0
+        assert_array_equal(others[~within], train)
+        dropped_any += within.sum()
+    assert dropped_any > 0
 
 
 def test_earth_radius_is_the_wgs84_mean_radius():

@@ -24,15 +24,16 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
+from scipy.spatial import cKDTree
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import BaseCrossValidator
-from sklearn.neighbors import BallTree
 from sklearn.utils.validation import check_is_fitted
 
 from wholesoil.errors import InputDataError
 from wholesoil.mapping._check import feature_matrix, require_columns, target_vector
 from wholesoil.mapping._metrics import skill
+from wholesoil.plots import plot_observed_predicted
 
 #: Folds of :func:`cross_validate`: ``"kfold"`` is :class:`ProfileKFold`, ``"spatial"`` is
 #: :class:`SpatialBlockKFold`.
@@ -196,15 +197,46 @@ def _seed(random_state: Any) -> Any:
     return random_state
 
 
-def _great_circle_nearest_km(points: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """Great-circle distance [km] from each point to its nearest target, both (lat, lon) [°].
+def haversine_km(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike) -> np.ndarray:
+    """Great-circle distance [km] between points given in decimal degrees (broadcasting).
 
-    Haversine on a sphere of radius :data:`EARTH_RADIUS_KM`, by a ball tree (scikit-learn's
-    ``haversine`` metric takes latitude, longitude in radians).
+    d = 2R·asin(√(sin²(Δφ/2) + cos φ₁ cos φ₂ sin²(Δλ/2))) on a sphere of radius
+    R = :data:`EARTH_RADIUS_KM` (Sinnott 1984, Sky Telesc. 68:159).
     """
-    tree = BallTree(np.radians(targets), metric="haversine")
-    dist, _ = tree.query(np.radians(points), k=1)
-    return dist[:, 0] * EARTH_RADIUS_KM
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp, dl = p2 - p1, np.radians(np.asarray(lon2, float) - np.asarray(lon1, float))
+    h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+
+
+def _unit_vectors(latlon: np.ndarray) -> np.ndarray:
+    lat, lon = np.radians(latlon[:, 0]), np.radians(latlon[:, 1])
+    return np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
+
+
+def _near_any_km(points: np.ndarray, targets: np.ndarray, radius_km: float) -> np.ndarray:
+    """Whether each point lies within ``radius_km`` (≤) of any target; both (lat, lon) [°].
+
+    The nearest target of each point by great-circle distance is its nearest by straight chord
+    through the sphere (chord = 2R·sin(d / 2R) grows with d), which a k-d tree over unit vectors
+    finds fast, searching only within the chord of ``radius_km``; the decision is then taken on
+    the exact :func:`haversine_km` distance to that nearest target.
+    """
+    near = np.zeros(points.shape[0], dtype=bool)
+    if points.shape[0] == 0 or targets.shape[0] == 0:
+        return near
+    if radius_km >= np.pi * EARTH_RADIUS_KM:  # half the circumference: everything is near
+        near[:] = True
+        return near
+    chord = 2.0 * np.sin(radius_km / (2.0 * EARTH_RADIUS_KM))
+    dist, j = cKDTree(_unit_vectors(targets)).query(
+        _unit_vectors(points), k=1, distance_upper_bound=chord * (1 + 1e-9) + 1e-12
+    )
+    found = np.flatnonzero(np.isfinite(dist))
+    t = targets[j[found]]
+    p = points[found]
+    near[found] = haversine_km(p[:, 0], p[:, 1], t[:, 0], t[:, 1]) <= radius_km
+    return near
 
 
 class SpatialBlockKFold(BaseCrossValidator):
@@ -354,16 +386,14 @@ class SpatialBlockKFold(BaseCrossValidator):
             return
         # distances between distinct sites only: layers of a profile share coordinates
         xy = self.coordinates(X)
-        sites, site = np.unique(xy, axis=0, return_inverse=True)
-        site = site.ravel()
+        site_key, site = np.unique(xy[:, 0] + 1j * xy[:, 1], return_inverse=True)
+        sites = np.column_stack([site_key.real, site_key.imag])
         for f in range(self.get_n_splits()):
             test = fold == f
             test_sites = np.unique(site[test])
             train_sites = np.unique(site[~test])
             near = np.zeros(sites.shape[0], dtype=bool)
-            near[train_sites] = (
-                _great_circle_nearest_km(sites[train_sites], sites[test_sites]) <= buffer
-            )
+            near[train_sites] = _near_any_km(sites[train_sites], sites[test_sites], buffer)
             train = np.flatnonzero(~test & ~near[site])
             if train.size == 0:
                 raise InputDataError(
@@ -473,7 +503,7 @@ def depthwise_metrics(
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)
 class ValidationResult:
     """Predictions of a model for rows it was not trained on, and their skill.
 
@@ -544,8 +574,6 @@ class ValidationResult:
 
     def figure_observed_predicted(self) -> Figure:
         """Observed against predicted with the 1:1 line, R² and RMSE (seed 000 Eqs. 4–5)."""
-        from wholesoil.plots import plot_observed_predicted
-
         p = self.predictions
         return plot_observed_predicted(
             p["observed"].to_numpy(float), p["predicted"].to_numpy(float),
@@ -553,7 +581,7 @@ class ValidationResult:
         )
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)
 class CVResult(ValidationResult):
     """Out-of-fold predictions of a cross-validation and their skill.
 
