@@ -1078,6 +1078,49 @@ class CubistRegressor(_Learner):
         Xa = self._validate_predict(X)
         return np.asarray(self.estimator_.predict(self._frame(Xa)), dtype=np.float64)
 
+    # cubist.Cubist keeps pandas DataFrames among its fitted attributes, which skops (the safe
+    # model files of wholesoil.mapping._persist) cannot store. The state therefore holds the
+    # fitted Cubist as plain parts (its attributes, DataFrames as columns of arrays/lists) and
+    # rebuilds it on load; pickle goes through the same path.
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())
+        est = state.get("estimator_")
+        if est is not None and not isinstance(est, dict):
+            attributes = dict(vars(est))
+            frames = {
+                k: _frame_to_plain(attributes.pop(k))
+                for k in list(attributes)
+                if isinstance(attributes[k], pd.DataFrame)
+            }
+            state["estimator_"] = {"attributes": attributes, "frames": frames}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        est = state.get("estimator_")
+        if isinstance(est, dict):
+            cubist = _import_cubist()
+            model = cubist.Cubist.__new__(cubist.Cubist)
+            model.__dict__.update(est["attributes"])
+            for k, v in est["frames"].items():
+                setattr(model, k, _plain_to_frame(v))
+            state = {**state, "estimator_": model}
+        super().__setstate__(state)
+
+
+def _frame_to_plain(frame: pd.DataFrame) -> dict[str, Any]:
+    """A DataFrame as lists of column names, index and per-column values (arrays or lists)."""
+    columns = [str(c) for c in frame.columns]
+    values = [
+        frame[c].to_numpy() if pd.api.types.is_numeric_dtype(frame[c]) else frame[c].tolist()
+        for c in frame.columns
+    ]
+    return {"columns": columns, "index": frame.index.tolist(), "values": values}
+
+
+def _plain_to_frame(plain: dict[str, Any]) -> pd.DataFrame:
+    data = dict(zip(plain["columns"], plain["values"], strict=True))
+    return pd.DataFrame(data, index=plain["index"], columns=plain["columns"])
+
 
 # --------------------------------------------------------------------------------------------
 # registry
@@ -1161,6 +1204,9 @@ def make_learner(name: str, **params: Any) -> BaseEstimator:
     """An unfitted learner by registry name (``rf``, ``qrf``, ``xgb``, ``svm``, ``cubist``,
     ``mars``, ``ensemble``) with the given parameters.
 
+    ``random_state`` is passed to learners that take one and ignored by deterministic ones
+    (``svm``); any other unknown parameter is an error of the learner's constructor.
+
     Raises
     ------
     ValueError
@@ -1173,7 +1219,14 @@ def make_learner(name: str, **params: Any) -> BaseEstimator:
     spec = LEARNERS.get(key)
     if spec is None:
         raise ValueError(f"unknown learner {name!r}; choose one of: {', '.join(LEARNERS)}")
-    return spec.factory(**params)
+    seeded = "random_state" in params
+    seed = params.pop("random_state", None)
+    estimator = spec.factory(**params)
+    # a seed is meaningless to a deterministic learner (svm): accepted and ignored there, so a
+    # workflow can seed whichever learner it builds
+    if seeded and "random_state" in estimator.get_params(deep=False):
+        estimator.set_params(random_state=seed)
+    return estimator
 
 
 def available_learners() -> pd.DataFrame:
