@@ -18,7 +18,8 @@ from wholesoil.errors import WholesoilError
 
 app = typer.Typer(
     name="wholesoil",
-    help="Whole-soil-profile SOC science: QC, splines, densities, depth functions, demo.",
+    help="Whole-soil-profile SOC science: QC, splines, densities, depth functions, "
+    "mapping models, demo.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -255,6 +256,127 @@ def beta(
         group_column=group_column,
         qc=_qc_mode(qc),  # type: ignore[arg-type]
         **_read_kwargs(id_column, top_column, bottom_column, column_map, fmt),
+    )
+    _report(result)
+
+
+def _names(text: str | None) -> list[str]:
+    return [x.strip() for x in (text or "").split(",") if x.strip()]
+
+
+def _bands(text: str) -> tuple[tuple[float, float], ...]:
+    out = []
+    for part in _names(text):
+        lo, sep, hi = part.partition("-")
+        try:
+            out.append((float(lo), float(hi)))
+        except ValueError as exc:
+            raise typer.BadParameter(f"--bands needs TOP-BOTTOM,… in cm, got {part!r}") from exc
+        if not sep:
+            raise typer.BadParameter(f"--bands needs TOP-BOTTOM,… in cm, got {part!r}")
+    return tuple(out)
+
+
+def _params(text: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in _pairs(text, "--param").items():
+        for cast in (int, float):
+            try:
+                out[k] = cast(v)
+                break
+            except ValueError:
+                continue
+        else:
+            out[k] = v
+    return out
+
+
+@app.command()
+@_friendly
+def train(
+    table: Annotated[Path, typer.Argument(help="Training table (CSV or Parquet).")],
+    target: Annotated[str, typer.Option("--target", help="Column to predict.")],
+    features: Annotated[str, typer.Option("--features", help="Predictors: a,b,c (add top,"
+                                          "bottom for layer-level models, seed 001).")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    groups: Annotated[
+        str | None, typer.Option("--groups", help="Profile id column: never split a profile.")
+    ] = None,
+    learner: Annotated[
+        str, typer.Option("--learner", help="rf | qrf | xgb | svm | cubist | mars | ensemble")
+    ] = "rf",
+    cv: Annotated[str, typer.Option("--cv", help="kfold (by profile) | spatial (blocks).")] = (
+        "kfold"
+    ),
+    folds: Annotated[int, typer.Option("--folds", help="Number of CV folds.")] = 10,
+    block_size: Annotated[float, typer.Option(help="Spatial block size [degrees].")] = 5.0,
+    buffer_km: Annotated[float, typer.Option(help="Spatial CV buffer [km].")] = 0.0,
+    lat: Annotated[str, typer.Option(help="Latitude column [°N].")] = "lat",
+    lon: Annotated[str, typer.Option(help="Longitude column [°E].")] = "lon",
+    top_column: TopCol = "top",
+    bottom_column: BotCol = "bottom",
+    bands: Annotated[str, typer.Option(help="Depth bands for depth-wise skill [cm].")] = (
+        "0-30,30-100,100-200,200-300"
+    ),
+    tune: Annotated[bool, typer.Option(help="Tune mtry and ntree by bootstrap (rf, qrf).")] = (
+        False
+    ),
+    intervals: Annotated[
+        bool, typer.Option(help="Measure held-out coverage of QRF, Coulston and Monte Carlo.")
+    ] = False,
+    level: Annotated[float, typer.Option(help="Nominal interval level.")] = 0.9,
+    param: Annotated[
+        str | None, typer.Option("--param", help="Learner parameters KEY=VALUE,…")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed for every random draw.")] = 0,
+) -> None:
+    """Cross-validate, fit, explain and save a mapping model (model folder, tables, figures)."""
+    from wholesoil.workflows import train_job
+
+    if cv not in ("kfold", "spatial"):
+        raise typer.BadParameter(f"--cv must be kfold or spatial, got {cv!r}")
+    result = train_job(
+        table,
+        target,
+        _names(features),
+        out,
+        groups=groups,
+        learner=learner,
+        learner_params=_params(param),
+        cv=cv,
+        n_splits=folds,
+        block_size=block_size,
+        buffer_km=buffer_km,
+        lat=lat,
+        lon=lon,
+        top=top_column,
+        bottom=bottom_column,
+        bands=_bands(bands),
+        tune=tune,
+        intervals=intervals,
+        level=level,
+        random_state=seed,
+    )
+    _report(result)
+
+
+@app.command()
+@_friendly
+def predict(
+    model: Annotated[Path, typer.Argument(help="Model folder written by `wholesoil train`.")],
+    table: Annotated[Path, typer.Argument(help="Table with the model's feature columns.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Predictions CSV/Parquet.")],
+    keep: Annotated[str | None, typer.Option(help="Columns to copy through: id,lat,…")] = None,
+    quantiles: Annotated[
+        str | None, typer.Option(help="Quantiles to add (qrf models): 0.05,0.5,0.95")
+    ] = None,
+) -> None:
+    """Predict with a saved model; the model folder is loaded safely (no unpickling)."""
+    from wholesoil.workflows import predict_job
+
+    result = predict_job(
+        model, table, output, keep=_names(keep),
+        quantiles=_floats(quantiles, "--quantiles") if quantiles else (),
     )
     _report(result)
 

@@ -9,6 +9,7 @@ from wholesoil.workflows._jobs import (
     load_horizons,
     qc_job,
 )
+from wholesoil.workflows._train import predict_job, train_job
 
 __all__ = [
     "JobResult",
@@ -16,6 +17,8 @@ __all__ = [
     "density_job",
     "harmonize_job",
     "load_horizons",
+    "predict_job",
     "qc_job",
     "run_demo",
+    "train_job",
 ]

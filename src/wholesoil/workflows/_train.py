@@ -1,0 +1,339 @@
+"""``wholesoil train`` and ``wholesoil predict``: learn a covariate → target model honestly.
+
+train: check the table, optionally tune the forest (seed 000), cross-validate with folds that
+never split a profile (or spatial blocks), score overall and by depth band (seed 000 Eqs. 4–5,
+seed 001 Fig. 1e), fit the final model on all rows, explain it (permutation importance and
+partial dependence / ICE, seed 000 Fig. 2), optionally measure the coverage of every interval
+type on held-out profiles, and write the model as a safe model folder (see
+:mod:`wholesoil.mapping._persist`), tables, figures and ``run.json``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import platform
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from wholesoil import __version__
+from wholesoil._atomic import save_figure, write_json
+from wholesoil.errors import InputDataError
+from wholesoil.io import write_table
+from wholesoil.io._table import file_label, read_csv_checked, read_parquet_checked
+from wholesoil.mapping._check import feature_matrix, require_columns, target_vector
+from wholesoil.mapping._cv import ProfileKFold, cross_validate
+from wholesoil.mapping._interpret import (
+    partial_dependence_table,
+    permutation_importance_table,
+    plot_importance,
+    plot_partial_dependence,
+)
+from wholesoil.mapping._learners import LEARNERS, make_learner, tune_forest
+from wholesoil.mapping._persist import load_model, save_model
+from wholesoil.workflows._jobs import JobResult
+
+#: Depth bands [cm] of the depth-wise skill table: topsoil, subsoil, deep soil (seed 001) and
+#: the NCSCD's 2–3 m layer.
+DEFAULT_BANDS: tuple[tuple[float, float], ...] = ((0, 30), (30, 100), (100, 200), (200, 300))
+
+
+def read_any_table(table: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """A DataFrame as is, or a CSV / Parquet file read with located errors."""
+    if isinstance(table, pd.DataFrame):
+        return table.reset_index(drop=True), None
+    path = Path(table)
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return read_parquet_checked(path), file_label(path)
+    return read_csv_checked(path), file_label(path)
+
+
+def _fit(est: Any, X: pd.DataFrame, y: np.ndarray, groups: np.ndarray | None) -> Any:
+    if groups is not None and "groups" in inspect.signature(est.fit).parameters:
+        return est.fit(X, y, groups=groups)
+    return est.fit(X, y)
+
+
+def _holdout(n: int, groups: np.ndarray | None, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """One 80/20 split by profile: the first fold of a shuffled 5-fold ProfileKFold."""
+    g = groups if groups is not None else np.arange(n)
+    train, test = next(ProfileKFold(n_splits=5, shuffle=True, random_state=seed).split(
+        np.zeros((n, 1)), groups=g))
+    return train, test
+
+
+def train_job(
+    table: str | Path | pd.DataFrame,
+    target: str,
+    features: Sequence[str],
+    out: str | Path,
+    *,
+    groups: str | None = None,
+    learner: str = "rf",
+    learner_params: Mapping[str, Any] | None = None,
+    cv: str = "kfold",
+    n_splits: int = 10,
+    block_size: float = 5.0,
+    buffer_km: float = 0.0,
+    lat: str = "lat",
+    lon: str = "lon",
+    top: str = "top",
+    bottom: str = "bottom",
+    bands: Sequence[tuple[float, float]] = DEFAULT_BANDS,
+    tune: bool = False,
+    intervals: bool = False,
+    level: float = 0.9,
+    importance_repeats: int = 10,
+    random_state: int = 0,
+) -> JobResult:
+    """Cross-validate, fit, explain and save a model predicting ``target`` from ``features``.
+
+    Parameters
+    ----------
+    table : path or DataFrame
+        One row per observation (a profile, or a layer with ``top``/``bottom`` as predictors
+        for seed 001's layer-level models).
+    target, features : str, list of str
+        Column to predict and its predictors.
+    out : path
+        Output folder: ``model/`` (model.skops + model.json), ``tables/``, ``figures/``,
+        ``run.json``.
+    groups : str, optional
+        Profile id column: all rows of a profile stay in one fold and in one bootstrap draw.
+    learner : {"rf", "qrf", "xgb", "svm", "cubist", "mars", "ensemble"}
+    cv : {"kfold", "spatial"}
+        Profile-grouped k-fold, or spatial blocks of ``block_size`` degrees (``lat``/``lon``
+        columns) with an optional ``buffer_km`` exclusion zone.
+    tune : bool
+        Tune mtry and ntree by bootstrap (seed 000; rf and qrf only).
+    intervals : bool
+        Measure the held-out coverage of the QRF, Coulston τ (seed 004 Eqs. 9–10) and Monte
+        Carlo (seed 000 §2.7) intervals at ``level`` on one 80/20 split by profile.
+    """
+    t_start = time.perf_counter()
+    timings: dict[str, float] = {}
+    out = Path(out)
+    data, source = read_any_table(table)
+    features = list(features)
+    if learner not in LEARNERS:
+        raise InputDataError(f"unknown learner; choose one of {list(LEARNERS)}",
+                             field="learner", value=learner)
+    if target in features:
+        raise InputDataError("the target cannot also be a feature", field=target)
+    feature_matrix(data, features, source=source)
+    y = target_vector(data, target, source=source)
+    group_ids: np.ndarray | None = None
+    if groups is not None:
+        require_columns(data, [groups], source=source, what="group")
+        missing = np.flatnonzero(data[groups].isna().to_numpy())
+        if missing.size:
+            raise InputDataError("expected a profile id on every row", file=source,
+                                 row=int(missing[0]) + 2, field=groups)
+        group_ids = data[groups].astype(str).to_numpy()
+    if cv == "spatial":
+        require_columns(data, [lat, lon], source=source, what="coordinate")
+    X = data[features].astype(float)
+
+    params = dict(learner_params or {})
+    messages: list[str] = []
+    outputs: dict[str, Path] = {}
+    tables: dict[str, pd.DataFrame] = {}
+    tuning = None
+    if tune:
+        if learner not in ("rf", "qrf"):
+            raise InputDataError("tuning of mtry and ntree applies to rf and qrf only",
+                                 field="learner", value=learner)
+        t0 = time.perf_counter()
+        tuning = tune_forest(X, y, groups=group_ids, random_state=random_state)
+        params.update(tuning.best_params)
+        tables["tuning"] = tuning.table
+        messages.append(f"tuned by bootstrap (seed 000): {tuning.best_params}")
+        timings["tune"] = time.perf_counter() - t0
+    estimator = make_learner(learner, random_state=random_state, **params)
+
+    # ------------------------------------------------------------------ cross-validation
+    t0 = time.perf_counter()
+    has_depth = top in data.columns and bottom in data.columns
+    res = cross_validate(
+        estimator, data, target, features, groups=groups, cv=cv, n_splits=n_splits,
+        block_size=block_size, buffer_km=buffer_km, lat=lat, lon=lon,
+        top=top, bottom=bottom, random_state=random_state, source=source,
+    )
+    timings["cross_validation"] = time.perf_counter() - t0
+    tables["cv_predictions"] = res.predictions
+    tables["cv_metrics"] = pd.DataFrame([res.metrics])
+    tables["cv_fold_metrics"] = res.fold_metrics
+    figures = {"cv_observed_predicted": res.figure_observed_predicted()}
+    m = res.metrics
+    messages.append(
+        f"{cv} CV, {n_splits} folds{' by ' + groups if groups else ''}: "
+        f"R² {m['r2']:.3f}, RMSE {m['rmse']:.4g}, bias {m['bias']:.3g} (n = {m['n']})"
+    )
+    if has_depth:
+        tables["cv_by_depth"] = res.by_depth(bands)
+        figures["cv_by_depth"] = res.figure_depth(bands)
+
+    # ------------------------------------------------------------------ final model
+    t0 = time.perf_counter()
+    final = _fit(clone(estimator), X, y, group_ids)
+    timings["fit"] = time.perf_counter() - t0
+
+    # ------------------------------------------------------------------ interpretation
+    t0 = time.perf_counter()
+    # an unfitted estimator is fitted fold by fold (5 folds by profile) and each feature is
+    # permuted on the held-out profiles only: importance on training rows flatters noise
+    imp = permutation_importance_table(
+        clone(estimator), data, target, features, n_repeats=importance_repeats,
+        random_state=random_state, groups=group_ids, n_splits=min(5, n_splits), source=source,
+    )
+    tables["importance"] = imp
+    figures["importance"] = plot_importance(imp)
+    pd_avg, ice = partial_dependence_table(final, data, features, random_state=random_state,
+                                           source=source)
+    tables["partial_dependence"] = pd_avg
+    if ice is not None:
+        tables["ice"] = ice
+    figures["partial_dependence"] = plot_partial_dependence(pd_avg, ice, observed=data,
+                                                            ylabel=target)
+    timings["interpretation"] = time.perf_counter() - t0
+
+    # ------------------------------------------------------------------ intervals
+    if intervals:
+        t0 = time.perf_counter()
+        train_idx, test_idx = _holdout(len(data), group_ids, random_state)
+        tables["interval_coverage"] = interval_coverage_on_holdout(
+            data, target, features, train_idx, test_idx, group_ids=group_ids, level=level,
+            depth_columns=[c for c in (top, bottom) if c in features],
+            random_state=random_state,
+        )
+        timings["intervals"] = time.perf_counter() - t0
+
+    # ------------------------------------------------------------------ write
+    for name, tab in tables.items():
+        outputs[name] = write_table(tab, out / "tables" / f"{name}.csv")
+    for name, fig in figures.items():
+        outputs[f"figure_{name}"] = save_figure(fig, out / "figures" / f"{name}.png")
+    meta = {
+        "target": target,
+        "features": features,
+        "learner": learner,
+        "learner_description": LEARNERS[learner].description,
+        "params": {k: v for k, v in final.get_params(deep=False).items()
+                   if isinstance(v, int | float | str | bool | type(None))},
+        "groups": groups,
+        "n_rows": len(data),
+        "n_groups": None if group_ids is None else len(np.unique(group_ids)),
+        "cv": {"scheme": cv, "n_splits": n_splits, **res.metrics},
+        "source": source,
+    }
+    outputs["model"] = save_model(final, out / "model", **meta)
+    timings["total"] = time.perf_counter() - t_start
+    run = {
+        "command": "wholesoil train",
+        "wholesoil": __version__,
+        "python": platform.python_version(),
+        "seed": random_state,
+        "inputs": {"table": source or "<DataFrame>"},
+        "parameters": {
+            "target": target, "features": features, "groups": groups, "learner": learner,
+            "learner_params": params, "cv": cv, "n_splits": n_splits,
+            "block_size_deg": block_size, "buffer_km": buffer_km, "bands": [list(b) for b in bands],
+            "tune": tune, "intervals": intervals, "level": level,
+        },
+        "cv_metrics": res.metrics,
+        "timings_s": timings,
+        "outputs": {k: str(Path(v).relative_to(out)) for k, v in outputs.items()},
+    }
+    outputs["run"] = write_json(out / "run.json", run)
+    return JobResult(res.predictions, outputs, None, messages)
+
+
+def interval_coverage_on_holdout(
+    data: pd.DataFrame,
+    target: str,
+    features: Sequence[str],
+    train_idx: np.ndarray,
+    test_idx: np.ndarray,
+    *,
+    group_ids: np.ndarray | None = None,
+    level: float = 0.9,
+    depth_columns: Sequence[str] = (),
+    n_estimators: int = 200,
+    n_boot: int = 20,
+    n_draws: int = 200,
+    random_state: int = 0,
+) -> pd.DataFrame:
+    """Fit every interval method on ``train_idx`` and measure coverage on ``test_idx``.
+
+    QRF quantiles and the Coulston τ interval claim to cover new observations (prediction
+    intervals); the seed 000 Monte Carlo interval is a confidence interval of the mean
+    prediction under input and model uncertainty, so its coverage of new observations is
+    expected to be below ``level`` — the table says which is which.
+    """
+    from wholesoil.mapping._learners import QuantileForest, RandomForest
+    from wholesoil.mapping._uncertainty import (
+        CoulstonInterval,
+        MonteCarloInterval,
+        coverage_table,
+        quantile_interval,
+    )
+
+    X = data[list(features)].astype(float)
+    y = data[target].to_numpy(float)
+    Xtr, Xte, ytr = X.iloc[train_idx], X.iloc[test_idx], y[train_idx]
+    gtr = None if group_ids is None else group_ids[train_idx]
+    qrf = QuantileForest(n_estimators=n_estimators, random_state=random_state).fit(Xtr, ytr)
+    forest = RandomForest(n_estimators=n_estimators, random_state=random_state)
+    coul = CoulstonInterval(forest=forest, n_boot=n_boot, level=level,
+                            random_state=random_state).fit(Xtr, ytr, groups=gtr)
+    perturb = [f for f in features if f not in set(depth_columns)]
+    mc = MonteCarloInterval(forest=forest, n_draws=n_draws, n_boot=n_boot, level=level,
+                            perturb=perturb, random_state=random_state).fit(Xtr, ytr, groups=gtr)
+    intervals = {
+        "qrf": quantile_interval(qrf, Xte, level=level),
+        "coulston": coul.predict_interval(Xte),
+        "monte_carlo": mc.predict_interval(Xte),
+    }
+    return coverage_table(intervals, y[test_idx])
+
+
+def predict_job(
+    model: str | Path,
+    table: str | Path | pd.DataFrame,
+    output: str | Path,
+    *,
+    keep: Sequence[str] = (),
+    quantiles: Sequence[float] = (),
+) -> JobResult:
+    """Predict with a saved model folder; write ``keep`` columns plus ``<target>_pred``.
+
+    ``quantiles`` (e.g. 0.05, 0.5, 0.95) add ``<target>_Q0.05`` … columns for models that
+    predict quantiles (qrf).
+    """
+    saved = load_model(model)
+    data, source = read_any_table(table)
+    feats = saved.features
+    feature_matrix(data, feats, source=source)
+    require_columns(data, list(keep), source=source, what="kept")
+    est = saved.estimator
+    name = saved.target or "target"
+    result = data[list(keep)].copy()
+    X = data[feats].astype(float)
+    result[f"{name}_pred"] = est.predict(X)
+    if quantiles:
+        if not hasattr(est, "predict_quantiles"):
+            raise InputDataError(
+                "this model does not predict quantiles; train it with --learner qrf",
+                file=str(model), field="quantiles", value=list(quantiles),
+            )
+        q = est.predict_quantiles(X, quantiles=tuple(quantiles))
+        for j, qq in enumerate(quantiles):
+            result[f"{name}_Q{qq:g}"] = q[:, j]
+    path = write_table(result, output)
+    return JobResult(result, {"predictions": path}, None,
+                     [f"predicted {len(result)} rows with {saved.meta.get('learner')}"])
