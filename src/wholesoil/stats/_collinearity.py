@@ -26,7 +26,9 @@ functions (caret 6.0-93, read for behaviour; the code here is written afresh):
   - ``exact=None`` chooses as caret's default does: exact below 100 variables.
 
   Means are taken as R takes them (running long-double sums; ``mean`` with R's refinement pass),
-  so exact ties, e.g. a compound-symmetric matrix, break the same way as in R.
+  so exact ties, e.g. a compound-symmetric matrix, break the same way as in R. Like R's, those
+  tie-breaks depend on the platform's long double (80-bit on x86-64, where the reference tests
+  were made; plain double on macOS arm64 and Windows/MSVC builds; quad on Linux aarch64).
 
 * :func:`find_linear_combos` — QR decomposition with R's LINPACK ``dqrdc2`` (columns whose
   remaining norm falls below ``tol`` times their original norm are moved to the end; the others
