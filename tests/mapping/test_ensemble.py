@@ -182,3 +182,9 @@ def test_member_instances_are_cloned_not_fitted_in_place():
     assert set(ens.kept_) == {"randomforest", "supportvectorregressor"}
     assert not hasattr(rf, "estimator_")  # scikit-learn convention: parameters stay unfitted
     assert ens.estimators_[ens.kept_.index("randomforest")] is not rf
+
+
+def test_member_params_for_an_absent_member_are_refused():
+    X, y = _linear(n=30, seed=8)
+    with pytest.raises(ValueError, match=r"member_params given for \['rff'\]"):
+        StackedEnsemble(members=("svm",), member_params={"rff": {}}).fit(X, y)

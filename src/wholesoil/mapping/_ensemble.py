@@ -170,6 +170,13 @@ class StackedEnsemble(_Learner):
         out: list[tuple[str, BaseEstimator]] = []
         skipped: dict[str, str] = {}
         params = dict(self.member_params or {})
+        named = {m.strip().lower() for m in self.members if isinstance(m, str)}
+        unknown = sorted(set(params) - named)
+        if unknown:
+            raise ValueError(
+                f"member_params given for {unknown}, which are not members named here "
+                f"({sorted(named)}); parameters of estimator instances are set on them"
+            )
         seen: set[str] = set()
         for member in self.members:
             if isinstance(member, str):

@@ -749,6 +749,13 @@ def tune_forest(
     -------
     ForestTuning
         ``table``, ``best_params``, ``best_estimator`` (fitted on all data), ``resamples``.
+
+    Notes
+    -----
+    Cost: ``len(mtry) × n_boot`` forests of ``max(n_estimators)`` trees (e1071 fits one per grid
+    point and resample), plus the final one. Memory: the tree predictions of one forest on its
+    hold-out rows, ``max(n_estimators) × n_holdout`` floats (≈ 0.4 n rows for the bootstrap;
+    all n for ``"oob"``).
     """
     if method not in ("bootstrap", "oob"):
         raise ValueError(f"method must be 'bootstrap' or 'oob', got {method!r}")
@@ -758,7 +765,7 @@ def tune_forest(
             "one profile leak between training and scoring; use method='bootstrap' with groups"
         )
     params = dict(forest_params or {})
-    for reserved in ("mtry", "n_estimators", "random_state", "oob_score"):
+    for reserved in ("mtry", "n_estimators", "random_state", "oob_score", "n_jobs"):
         if reserved in params:
             raise ValueError(f"forest_params may not set {reserved!r}; it is tuned or fixed here")
     probe = RandomForest(**params)
