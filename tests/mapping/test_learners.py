@@ -165,6 +165,11 @@ def test_quantile_forest_quantiles_are_ordered_and_mean_matches_trees():
     # quantiles of a weighted distribution of training targets stay within their range
     assert q.min() >= y.min() and q.max() <= y.max()
     assert_allclose(qrf.predict(X.iloc[:40]), qrf.predict_trees(X.iloc[:40]).mean(0), rtol=1e-9)
+    # peer: quantile-forest 1.4.2's weighted mean of the leaf targets, all targets kept per leaf
+    peer = qrf.estimator_.predict(
+        X.iloc[:40].to_numpy(), quantiles="mean", aggregate_leaves_first=False
+    )
+    assert_allclose(qrf.predict(X.iloc[:40]), peer, rtol=1e-9)
     assert qrf.mtry_ == 2 and 0.5 < qrf.oob_r2_ < 1
     with pytest.raises(ValueError, match=r"in \(0, 1\)"):
         qrf.predict_quantiles(X.iloc[:2], quantiles=(0.5, 1.0))

@@ -259,6 +259,22 @@ def _tree_predictions(trees: Sequence[Any], X32: np.ndarray, n_jobs: int | None)
     return out
 
 
+def _tree_mean(trees: Sequence[Any], X32: np.ndarray, n_jobs: int | None) -> np.ndarray:
+    """Mean of the tree predictions, accumulated without holding all of them."""
+    total = np.zeros(X32.shape[0])
+    lock = threading.Lock()
+
+    def add(tree: Any) -> None:
+        pred = tree.predict(X32, check_input=False)
+        with lock:
+            total[:] += pred
+
+    Parallel(n_jobs=n_jobs, prefer="threads", require="sharedmem")(
+        delayed(add)(tree) for tree in trees
+    )
+    return total / len(trees)
+
+
 def _oob_predictions(
     trees: Sequence[Any], samples: Sequence[np.ndarray], X32: np.ndarray, n_jobs: int | None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -539,9 +555,13 @@ class QuantileForest(_ForestMixin, _Learner):
         return self
 
     def predict(self, X: Any) -> np.ndarray:
-        """Conditional mean: the mean of the tree predictions, as :class:`RandomForest`."""
+        """Conditional mean: the mean of the tree predictions, as :class:`RandomForest`.
+
+        (With ``max_samples_leaf=None`` this equals quantile-forest's weighted mean of the leaf
+        targets; computing it from the trees keeps it exact for any ``max_samples_leaf``.)
+        """
         Xa = self._validate_predict(X)
-        return self.estimator_.predict(Xa, quantiles="mean", aggregate_leaves_first=False)
+        return _tree_mean(self.estimator_.estimators_, _float32(Xa), self.n_jobs)
 
     def predict_quantiles(
         self, X: Any, quantiles: Sequence[float] = (0.05, 0.5, 0.95)
