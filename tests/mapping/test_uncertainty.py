@@ -15,10 +15,10 @@ from sklearn.datasets import make_friedman1
 from sklearn.ensemble import RandomForestRegressor
 
 from wholesoil.errors import InputDataError
+from wholesoil.mapping._learners import RandomForest
 from wholesoil.mapping._uncertainty import (
     CONFIDENCE_INTERVAL_OF_MEAN,
     PREDICTION_INTERVAL,
-    R_FOREST_DEFAULTS,
     CoulstonInterval,
     Interval,
     MonteCarloInterval,
@@ -282,14 +282,13 @@ def test_fit_reports_located_bad_input():
 
 
 def test_default_forest_is_r_style():
-    assert R_FOREST_DEFAULTS == {"n_estimators": 500, "max_features": 1 / 3, "min_samples_leaf": 5}
     rng = np.random.default_rng(6)
     X = rng.uniform(size=(30, 3))
     model = MonteCarloInterval(n_boot=1, n_draws=2).fit(X, X[:, 0])
     forest = model.forests_[0]
-    assert isinstance(forest, RandomForestRegressor)
-    assert forest.n_estimators == 500 and forest.max_features == 1 / 3
-    assert forest.min_samples_leaf == 5
+    assert isinstance(forest, RandomForest)
+    # R randomForest regression defaults (Liaw & Wiener 2002): ntree 500, mtry floor(p/3), nodesize 5
+    assert forest.n_estimators == 500 and forest.mtry_ == 1 and forest.nodesize == 5
 
 
 # --------------------------------------------------------------------------------------------

@@ -57,7 +57,6 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.special import ndtri
 from sklearn.base import BaseEstimator, RegressorMixin, clone
-from sklearn.ensemble import RandomForestRegressor
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from wholesoil.errors import InputDataError
@@ -77,18 +76,13 @@ UncertaintyRule = Literal["half_width", "full_width"]
 #: Centre of a quantile-forest interval: the conditional mean or the conditional median (Q0.5).
 QuantileCenter = Literal["mean", "median"]
 
-#: Random forest as R's ``randomForest`` sets it up for regression (Liaw & Wiener 2002):
-#: mtry = floor(p/3), nodesize 5, ntree 500. Used when no forest is given; scikit-learn's own
-#: default (max_features=1.0, i.e. mtry = p, min_samples_leaf=1) is a different model.
-R_FOREST_DEFAULTS: dict[str, Any] = {
-    "n_estimators": 500,
-    "max_features": 1 / 3,
-    "min_samples_leaf": 5,
-}
+def _default_forest() -> BaseEstimator:
+    """wholesoil's :class:`~wholesoil.mapping.RandomForest`: R ``randomForest``'s regression
+    defaults (Liaw & Wiener 2002: mtry = floor(p/3), nodesize 5, ntree 500). scikit-learn's own
+    default (max_features=1.0, i.e. mtry = p) is a different model."""
+    from wholesoil.mapping._learners import RandomForest  # _learners does not import us
 
-
-def _default_forest() -> RandomForestRegressor:
-    return RandomForestRegressor(**R_FOREST_DEFAULTS)
+    return RandomForest()
 
 
 # --------------------------------------------------------------------------------------------
@@ -521,8 +515,8 @@ class CoulstonInterval(RegressorMixin, BaseEstimator):
     ----------
     forest : regressor, optional
         Unfitted forest to clone; anything with ``predict_trees(X)``, ``estimators_`` or
-        ``estimator_.estimators_`` once fitted. Default: scikit-learn's RandomForestRegressor
-        with :data:`R_FOREST_DEFAULTS` (R's mtry = p/3, nodesize 5, 500 trees). A
+        ``estimator_.estimators_`` once fitted. Default: wholesoil's RandomForest
+        (R's mtry = p/3, nodesize 5, 500 trees). A
         ``random_state`` parameter of the forest is reset per clone from ``random_state``.
     n_boot : int
         Bootstrap resamples of profiles (seed 004 used 500).
@@ -686,7 +680,7 @@ class MonteCarloInterval(RegressorMixin, BaseEstimator):
     ----------
     forest : regressor, optional
         Unfitted regressor to clone (any ``fit``/``predict``). Default: scikit-learn's
-        RandomForestRegressor with :data:`R_FOREST_DEFAULTS`.
+        wholesoil's RandomForest (R's defaults).
     n_draws : int
         Monte Carlo draws per row (seed 000: 1,000).
     n_boot : int
