@@ -9,6 +9,9 @@ Stages (later issues add theirs to the same report):
 2. ISRaD Gaudinski (2001) entry: QC with the organic horizons' negative depths repaired by a
    named rule, SOC density by seed 000 Eq. 1 against the reported stock, bulk density filled by
    the seed 003 pedotransfer where missing, SOC and Δ14C splined with no clamp.
+3. Mapping (:mod:`wholesoil.workflows._demo_mapping`): each NCSCD pedon's β and its layer
+   densities predicted from climate sampled from the bundled grids, with profile-grouped and
+   spatial CV, skill by depth band, importance, partial dependence and interval coverage.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from wholesoil.profiles._pedotransfer import (
 from wholesoil.profiles._qc import QCResult, run_qc
 from wholesoil.profiles._spline import harmonize
 from wholesoil.report import Report
+from wholesoil.workflows._demo_mapping import mapping_stage
 from wholesoil.workflows._groups import compare_groups
 from wholesoil.workflows._jobs import JobResult
 
@@ -352,6 +356,11 @@ def run_demo(out: str | Path, *, seed: int = 42) -> JobResult:
         )
     timings["israd"] = time.perf_counter() - t0
 
+    # ---------------------------------------------------------------- mapping
+    mapping_params = mapping_stage(
+        rep, out, save, fits, h, ps.sites, seed=seed, timings=timings
+    )
+
     # ---------------------------------------------------------------- run.json + report
     timings["total"] = time.perf_counter() - t_start
     run = {
@@ -370,6 +379,7 @@ def run_demo(out: str | Path, *, seed: int = 42) -> JobResult:
             "israd_depths": DEMO_DEPTHS_ISRAD,
             "lambda": 0.1,
             "global_mean_beta": GLOBAL_MEAN_BETA,
+            "mapping": mapping_params,
         },
         "timings_s": timings,
         "outputs": {k: str(v.relative_to(out)) for k, v in outputs.items()},
