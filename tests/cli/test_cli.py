@@ -137,6 +137,18 @@ def test_demo_runs_on_bundled_data(tmp_path):
     assert (tmp_path / "demo" / "run.json").exists()
     fits = pd.read_csv(tmp_path / "demo" / "tables" / "ncscd_depth_function_fits.csv")
     assert len(fits) == 524
+    # stage 3 (mapping): every pedon with a usable β is either modelled or listed as excluded
+    tabs = tmp_path / "demo" / "tables"
+    beta_tab = pd.read_csv(tabs / "mapping_beta_table.csv")
+    excluded = pd.read_csv(tabs / "mapping_beta_excluded.csv")
+    assert len(beta_tab) + len(excluded) == 524
+    cv = pd.read_csv(tabs / "mapping_beta_cv.csv")
+    assert (cv["n"] == len(beta_tab)).all()
+    cov = pd.read_csv(tabs / "mapping_interval_coverage.csv")
+    assert set(cov["kind"]) == {"prediction interval", "confidence interval of the mean prediction"}
+    by_depth = pd.read_csv(tabs / "mapping_layers_by_depth.csv")
+    assert by_depth["band"].tolist() == ["0-30cm", "30-100cm", "100-200cm", "200-300cm"]
+    assert (tmp_path / "demo" / "mapping" / "beta" / "model" / "model.json").is_file()
 
 
 def test_harmonize_repair_mode_writes_qc_report_beside_output(tmp_path):
