@@ -1,7 +1,25 @@
 """Mapping: learners, honest validation, interpretation and prediction intervals.
 
 Random forests and ensembles that predict β (seed 000), layer SOC stocks (seed 001) and carbon
-inputs (seed 004) from covariates, as scikit-learn-compatible estimators.
+inputs (seed 004) from covariates, as scikit-learn-compatible estimators:
+
+* learners — :class:`RandomForest` (R's defaults: mtry = p/3, nodesize 5, OOB error),
+  :func:`tune_forest` (seed 000's bootstrap tuning of mtry and ntree), :class:`QuantileForest`,
+  :class:`XGBoost`, :class:`SupportVectorRegressor`, :class:`CubistRegressor` (extra
+  ``[ml-extra]``), :class:`MARSRegressor` and seed 004's :class:`StackedEnsemble`; by name
+  through :func:`make_learner` / :data:`LEARNERS`;
+* validation — :class:`ProfileKFold` (never splits a profile), :class:`SpatialBlockKFold`,
+  :func:`cross_validate`, :func:`validate_independent`, skill by depth band
+  (:func:`depthwise_metrics`, seed 001 Fig. 1e) with R² and RMSE of seed 000 Eqs. 4–5;
+* interpretation — :func:`permutation_importance_table`, :func:`partial_dependence_table`;
+* intervals, each labelled for what it is — :func:`quantile_interval` and
+  :class:`CoulstonInterval` (prediction intervals; seed 004 Eqs. 9–10), and
+  :class:`MonteCarloInterval` (seed 000 §2.7: a confidence interval of the mean prediction);
+  :func:`coverage_table` measures them on held-out data;
+* safe model files — :func:`save_model` / :func:`load_model` (skops, no unpickling).
+
+Covariate hygiene transformers (caret's findCorrelation / findLinearCombos and grouped PCA)
+live in :mod:`wholesoil.stats` and are re-exported here.
 """
 
 from wholesoil.mapping._check import (
@@ -10,15 +28,94 @@ from wholesoil.mapping._check import (
     require_columns,
     target_vector,
 )
+from wholesoil.mapping._cv import (
+    CVResult,
+    ProfileKFold,
+    SpatialBlockKFold,
+    ValidationResult,
+    cross_validate,
+    depthwise_metrics,
+    haversine_km,
+    validate_independent,
+)
+from wholesoil.mapping._ensemble import StackedEnsemble
+from wholesoil.mapping._interpret import (
+    partial_dependence_table,
+    permutation_importance_table,
+    plot_importance,
+    plot_partial_dependence,
+)
+from wholesoil.mapping._learners import (
+    LEARNERS,
+    CubistRegressor,
+    ForestTuning,
+    QuantileForest,
+    RandomForest,
+    SupportVectorRegressor,
+    XGBoost,
+    available_learners,
+    make_learner,
+    tune_forest,
+)
+from wholesoil.mapping._mars import MARSRegressor
 from wholesoil.mapping._metrics import bias, r2_score, rmse, skill
+from wholesoil.mapping._persist import SavedModel, load_model, save_model
+from wholesoil.mapping._uncertainty import (
+    CoulstonInterval,
+    Interval,
+    MonteCarloInterval,
+    coverage_table,
+    interval_coverage,
+    interval_from_draws,
+    quantile_interval,
+)
+from wholesoil.stats._collinearity import CorrelationFilter, LinearCombosFilter
+from wholesoil.stats._grouped_pca import GroupedPCA
 
 __all__ = [
+    "LEARNERS",
+    "CVResult",
+    "CorrelationFilter",
+    "CoulstonInterval",
+    "CubistRegressor",
+    "ForestTuning",
+    "GroupedPCA",
+    "Interval",
+    "LinearCombosFilter",
+    "MARSRegressor",
+    "MonteCarloInterval",
+    "ProfileKFold",
+    "QuantileForest",
+    "RandomForest",
+    "SavedModel",
+    "SpatialBlockKFold",
+    "StackedEnsemble",
+    "SupportVectorRegressor",
+    "ValidationResult",
+    "XGBoost",
+    "available_learners",
     "bias",
     "check_target_variance",
+    "coverage_table",
+    "cross_validate",
+    "depthwise_metrics",
     "feature_matrix",
+    "haversine_km",
+    "interval_coverage",
+    "interval_from_draws",
+    "load_model",
+    "make_learner",
+    "partial_dependence_table",
+    "permutation_importance_table",
+    "plot_importance",
+    "plot_partial_dependence",
+    "quantile_interval",
     "r2_score",
     "require_columns",
     "rmse",
+    "save_model",
     "skill",
     "target_vector",
+    "tune_forest",
+    "validate_independent",
 ]
