@@ -309,6 +309,27 @@ def _oob_predictions(
 class _ForestMixin:
     """Fitted-forest helpers shared by :class:`RandomForest` and :class:`QuantileForest`."""
 
+    def _grow(self, forest_cls: Any, X: Any, y: ArrayLike, **extra: Any) -> Any:
+        """Validate, grow ``forest_cls`` with R's mtry/nodesize mapping, compute OOB; ``self``."""
+        Xa, ya = self._validate_fit(X, y)
+        self.mtry_ = _resolve_mtry(self.mtry, Xa.shape[1])
+        self.estimator_ = forest_cls(
+            n_estimators=self.n_estimators,
+            max_features=self.mtry_,
+            # R regTree: a node with <= nodesize rows is not split
+            min_samples_split=_check_nodesize(self.nodesize) + 1,
+            min_samples_leaf=self.min_samples_leaf,
+            max_depth=self.max_depth,
+            bootstrap=True,
+            max_samples=self.max_samples,
+            oob_score=False,
+            n_jobs=self.n_jobs,
+            random_state=self.random_state,
+            **extra,
+        ).fit(Xa, ya)
+        self._forest_fit_common(Xa, ya)
+        return self
+
     def _forest_fit_common(self, Xa: np.ndarray, ya: np.ndarray) -> None:
         X32 = _float32(Xa)
         self.n_estimators_ = len(self.estimator_.estimators_)
@@ -457,22 +478,7 @@ class RandomForest(_ForestMixin, _Learner):
         """Grow the forest on covariates ``X`` and target ``y``; returns ``self``."""
         from sklearn.ensemble import RandomForestRegressor
 
-        Xa, ya = self._validate_fit(X, y)
-        self.mtry_ = _resolve_mtry(self.mtry, Xa.shape[1])
-        self.estimator_ = RandomForestRegressor(
-            n_estimators=self.n_estimators,
-            max_features=self.mtry_,
-            min_samples_split=_check_nodesize(self.nodesize) + 1,
-            min_samples_leaf=self.min_samples_leaf,
-            max_depth=self.max_depth,
-            bootstrap=True,
-            max_samples=self.max_samples,
-            oob_score=False,
-            n_jobs=self.n_jobs,
-            random_state=self.random_state,
-        ).fit(Xa, ya)
-        self._forest_fit_common(Xa, ya)
-        return self
+        return self._grow(RandomForestRegressor, X, y)
 
     def predict(self, X: Any) -> np.ndarray:
         """Mean of the tree predictions [units of y]."""
@@ -536,23 +542,8 @@ class QuantileForest(_ForestMixin, _Learner):
         """Grow the forest and keep the leaf targets; returns ``self``."""
         from quantile_forest import RandomForestQuantileRegressor
 
-        Xa, ya = self._validate_fit(X, y)
-        self.mtry_ = _resolve_mtry(self.mtry, Xa.shape[1])
-        self.estimator_ = RandomForestQuantileRegressor(
-            n_estimators=self.n_estimators,
-            max_features=self.mtry_,
-            min_samples_split=_check_nodesize(self.nodesize) + 1,
-            min_samples_leaf=self.min_samples_leaf,
-            max_depth=self.max_depth,
-            bootstrap=True,
-            max_samples=self.max_samples,
-            max_samples_leaf=self.max_samples_leaf,
-            oob_score=False,
-            n_jobs=self.n_jobs,
-            random_state=self.random_state,
-        ).fit(Xa, ya)
-        self._forest_fit_common(Xa, ya)
-        return self
+        return self._grow(RandomForestQuantileRegressor, X, y,
+                          max_samples_leaf=self.max_samples_leaf)
 
     def predict(self, X: Any) -> np.ndarray:
         """Conditional mean: the mean of the tree predictions, as :class:`RandomForest`.

@@ -10,7 +10,6 @@ type on held-out profiles, and write the model as a safe model folder (see
 
 from __future__ import annotations
 
-import inspect
 import platform
 import time
 from collections.abc import Mapping, Sequence
@@ -27,7 +26,7 @@ from wholesoil.errors import InputDataError
 from wholesoil.io import write_table
 from wholesoil.io._table import file_label, read_csv_checked, read_parquet_checked
 from wholesoil.mapping._check import feature_matrix, require_columns, target_vector
-from wholesoil.mapping._cv import ProfileKFold, cross_validate
+from wholesoil.mapping._cv import ProfileKFold, _fit_accepts_groups, cross_validate
 from wholesoil.mapping._interpret import (
     partial_dependence_table,
     permutation_importance_table,
@@ -54,7 +53,7 @@ def read_any_table(table: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, str 
 
 
 def _fit(est: Any, X: pd.DataFrame, y: np.ndarray, groups: np.ndarray | None) -> Any:
-    if groups is not None and "groups" in inspect.signature(est.fit).parameters:
+    if groups is not None and _fit_accepts_groups(est):
         return est.fit(X, y, groups=groups)
     return est.fit(X, y)
 
