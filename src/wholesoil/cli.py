@@ -322,9 +322,13 @@ def train(
         False
     ),
     intervals: Annotated[
-        bool, typer.Option(help="Measure held-out coverage of QRF, Coulston and Monte Carlo.")
+        bool, typer.Option(help="Measure held-out coverage of QRF, Coulston and Monte Carlo; "
+                           "save the Coulston and Monte Carlo models for mapping.")
     ] = False,
     level: Annotated[float, typer.Option(help="Nominal interval level.")] = 0.9,
+    interval_trees: Annotated[int, typer.Option(help="Trees per interval-model forest.")] = 100,
+    mc_boot: Annotated[int, typer.Option(help="Monte Carlo bootstrap forests (seed 000).")] = 100,
+    mc_draws: Annotated[int, typer.Option(help="Monte Carlo draws (seed 000).")] = 1000,
     param: Annotated[
         str | None, typer.Option("--param", help="Learner parameters KEY=VALUE,…")
     ] = None,
@@ -355,6 +359,9 @@ def train(
         tune=tune,
         intervals=intervals,
         level=level,
+        interval_trees=interval_trees,
+        mc_boot=mc_boot,
+        mc_draws=mc_draws,
         random_state=seed,
     )
     _report(result)

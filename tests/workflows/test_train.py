@@ -139,3 +139,32 @@ def test_cli_bad_input_is_one_clear_line(tmp_path, edit, args, message):
     r = runner.invoke(app, base + args)
     assert r.exit_code == 2, r.output
     assert message in " ".join(r.output.split())
+
+
+@pytest.mark.slow
+def test_train_with_intervals_saves_interval_models_that_reproduce_direct_fits(tmp_path):
+    """The saved Coulston / Monte Carlo models are the fits `fit_interval_models` makes."""
+    from wholesoil.workflows._train import fit_interval_models
+
+    table = layer_table(n_profiles=25)
+    feats = ["mat", "map", "top", "bottom"]
+    res = train_job(
+        table, "density_per_cm", feats, tmp_path, groups="profile_id",
+        learner="rf", learner_params={"n_estimators": 30}, n_splits=3, importance_repeats=2,
+        intervals=True, interval_trees=20, mc_boot=5, mc_draws=50, pd_rows=40,
+    )
+    coul = load_model(tmp_path / "model" / "intervals" / "coulston")
+    mc = load_model(tmp_path / "model" / "intervals" / "montecarlo")
+    assert res.outputs["interval_coulston"].exists()
+    assert coul.meta["interval"] == "coulston" and mc.meta["level"] == 0.9
+    assert mc.estimator.perturb == ["mat", "map"]  # depth columns are not perturbed
+    direct = fit_interval_models(
+        table, "density_per_cm", feats, group_ids=table["profile_id"].to_numpy(), level=0.9,
+        depth_columns=["top", "bottom"], n_estimators=20, n_boot=5, n_draws=50,
+    )
+    X = table[feats].iloc[:10]
+    for kind, saved in (("coulston", coul), ("montecarlo", mc)):
+        a = saved.estimator.predict_interval(X)
+        b = direct[kind].predict_interval(X)
+        np.testing.assert_array_equal(a.lower, b.lower)
+        np.testing.assert_array_equal(a.upper, b.upper)

@@ -89,6 +89,9 @@ def train_job(
     level: float = 0.9,
     importance_repeats: int = 10,
     pd_rows: int = 1000,
+    interval_trees: int = 100,
+    mc_boot: int = 100,
+    mc_draws: int = 1000,
     random_state: int = 0,
 ) -> JobResult:
     """Cross-validate, fit, explain and save a model predicting ``target`` from ``features``.
@@ -113,7 +116,13 @@ def train_job(
         Tune mtry and ntree by bootstrap (seed 000; rf and qrf only).
     intervals : bool
         Measure the held-out coverage of the QRF, Coulston τ (seed 004 Eqs. 9–10) and Monte
-        Carlo (seed 000 §2.7) intervals at ``level`` on one 80/20 split by profile.
+        Carlo (seed 000 §2.7) intervals at ``level`` on one 80/20 split by profile, then fit
+        the Coulston and Monte Carlo interval models on all rows and save them in
+        ``model/intervals/coulston`` and ``model/intervals/montecarlo`` for mapping
+        (``wholesoil predict MODEL GRID --intervals coulston,montecarlo``).
+    interval_trees, mc_boot, mc_draws : int
+        Trees per forest of the saved interval models, bootstrap forests and draws of the Monte
+        Carlo interval (seed 000 §2.7: 100 bootstraps, 1,000 draws).
     pd_rows : int
         Partial dependence averages over a random sample of at most this many rows (all rows
         when fewer): its cost grows with rows × grid points.
@@ -215,6 +224,12 @@ def train_job(
             depth_columns=[c for c in (top, bottom) if c in features],
             random_state=random_state,
         )
+        saved = fit_interval_models(
+            data, target, features, group_ids=group_ids, level=level,
+            depth_columns=[c for c in (top, bottom) if c in features],
+            n_estimators=interval_trees, n_boot=mc_boot, n_draws=mc_draws,
+            random_state=random_state,
+        )
         timings["intervals"] = time.perf_counter() - t0
 
     # ------------------------------------------------------------------ write
@@ -236,6 +251,10 @@ def train_job(
         "source": source,
     }
     outputs["model"] = save_model(final, out / "model", **meta)
+    if intervals:
+        for kind, est in saved.items():
+            outputs[f"interval_{kind}"] = save_model(
+                est, out / "model" / "intervals" / kind, **meta, interval=kind, level=level)
     timings["total"] = time.perf_counter() - t_start
     run = {
         "command": "wholesoil train",
@@ -249,6 +268,7 @@ def train_job(
             "block_size_deg": block_size, "buffer_km": buffer_km, "bands": [list(b) for b in bands],
             "tune": tune, "intervals": intervals, "level": level,
             "importance_repeats": importance_repeats, "pd_rows": pd_rows,
+            "interval_trees": interval_trees, "mc_boot": mc_boot, "mc_draws": mc_draws,
         },
         "cv_metrics": res.metrics,
         "timings_s": timings,
@@ -305,6 +325,38 @@ def interval_coverage_on_holdout(
         "monte_carlo": mc.predict_interval(Xte),
     }
     return coverage_table(intervals, y[test_idx])
+
+
+def fit_interval_models(
+    data: pd.DataFrame,
+    target: str,
+    features: Sequence[str],
+    *,
+    group_ids: np.ndarray | None = None,
+    level: float = 0.9,
+    depth_columns: Sequence[str] = (),
+    n_estimators: int = 100,
+    n_boot: int = 100,
+    n_draws: int = 1000,
+    random_state: int = 0,
+) -> dict[str, Any]:
+    """Coulston τ (seed 004 Eqs. 9–10) and Monte Carlo (seed 000 §2.7) interval models on all rows.
+
+    Returns ``{"coulston": CoulstonInterval, "montecarlo": MonteCarloInterval}``, fitted; the
+    depth columns (``top``/``bottom``) are not perturbed by the Monte Carlo draws.
+    """
+    from wholesoil.mapping._learners import RandomForest
+    from wholesoil.mapping._uncertainty import CoulstonInterval, MonteCarloInterval
+
+    X = data[list(features)].astype(float)
+    y = data[target].to_numpy(float)
+    forest = RandomForest(n_estimators=n_estimators, random_state=random_state)
+    coul = CoulstonInterval(forest=forest, n_boot=min(n_boot, 100), level=level,
+                            random_state=random_state).fit(X, y, groups=group_ids)
+    perturb = [f for f in features if f not in set(depth_columns)]
+    mc = MonteCarloInterval(forest=forest, n_draws=n_draws, n_boot=n_boot, level=level,
+                            perturb=perturb, random_state=random_state).fit(X, y, groups=group_ids)
+    return {"coulston": coul, "montecarlo": mc}
 
 
 def predict_job(
