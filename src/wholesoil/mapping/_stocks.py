@@ -1,0 +1,1219 @@
+"""Cell areas, depth layers from β and regional SOC stocks with Monte Carlo intervals.
+
+Wang et al. (seed 000) map β and the topsoil SOC density, extend the topsoil density to depth with
+Eq. 3, split it into layers by difference (§2.6) and multiply layer densities by the area of each
+ecosystem (Eq. 6); a Monte Carlo simulation gives the 2.5 % and 97.5 % percentiles of the densities
+and stocks (§2.7). This module does the grid part of that chain:
+
+* :func:`cell_area` — the area of each grid cell [m²], exact on the sphere for geographic grids
+  (Eq. A1 below);
+* :func:`cumulative_from_beta` and :func:`layers_from_beta` — seed 000 Eqs. 2–3 on grids (numpy,
+  xarray, lazily on dask-backed xarray);
+* :func:`stock_totals` and :func:`stock_totals_from_beta` — Eq. 6 summed by region ×
+  ecosystem × layer, with Monte Carlo intervals propagated from per-cell uncertainty
+  (:class:`CellDistribution`).
+
+Equations
+---------
+(A1) Area of a cell between longitudes λ₁, λ₂ and latitudes φ₁, φ₂ on a sphere of radius R:
+     A = R² · |λ₂ − λ₁| · |sin φ₂ − sin φ₁|   (λ in radians; Archimedes' hat-box theorem).
+(2)  Y = 1 − β^d, the cumulative fraction of the SOC stock above d [cm] (seed 000 Eq. 2).
+(3)  X_d = (1 − β^d) / (1 − β^d0) · X_d0 (seed 000 Eq. 3, for any target depth d).
+(6)  stock [Pg C] = Σ_cells density [Mg C ha⁻¹] × area [ha] × fraction [-] × 10⁻⁹ (seed 000
+     Eq. 6, with S_ecosystem = cell area × the cell's ecosystem fraction).
+
+References
+----------
+Wang et al. (seed 000), Global patterns of SOC distribution in the 20–100 cm soil profile for
+different ecosystems (ESSD), §2.3, §2.6–2.7, Eqs. 2, 3 and 6.
+Jobbágy, E. G. & Jackson, R. B. (2000). Ecol. Appl. 10, 423–436.
+https://doi.org/10.1890/1051-0761(2000)010[0423:TVDOSO]2.0.CO;2
+Snyder, J. P. (1987). Map Projections — A Working Manual. USGS Professional Paper 1395, p. 16
+(authalic radius of an ellipsoid). https://doi.org/10.3133/pp1395
+"""
+
+from __future__ import annotations
+
+import itertools
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyproj
+import xarray as xr
+from numpy.typing import ArrayLike, NDArray
+from scipy.special import ndtri
+
+from wholesoil.errors import InputDataError
+from wholesoil.mapping._uncertainty import _keyed_normals, _splitmix64, interval_from_draws
+
+#: Radius of the sphere with the surface area of the WGS84 ellipsoid [m]: R_q = 6,371,007.2 m
+#: (Snyder 1987, p. 16, Eq. 3-13 with a = 6,378,137 m, 1/f = 298.257223563; also NGA's "mean
+#: radius R2"). 4πR_q² = 510,065,621.7 km², the ellipsoid's area.
+AUTHALIC_RADIUS_M: float = 6_371_007.2
+
+#: Unit conversions used by Eq. 6.
+M2_PER_HA: float = 1.0e4
+MG_PER_PG: float = 1.0e9
+HA_PER_KM2: float = 100.0
+
+#: Layer bounds [cm] of :func:`layers_from_beta`: the 0–30 cm topsoil and three subsoil layers to
+#: 3 m (the SoilGrids/GSOC topsoil depth; seed 000 uses 20-cm layers to 1 m, pass those instead).
+DEFAULT_LAYER_DEPTHS: tuple[float, ...] = (0.0, 30.0, 100.0, 200.0, 300.0)
+
+#: Admissible range of drawn values per input kind: draws outside are clipped to the range and
+#: counted (``frame.attrs["clipped_draws"]``). β ≥ 1 is taken as β → 1 (constant density with
+#: depth, the Eq. 3 ratio d/d0); densities below 0 as 0.
+_BETA_LO = float(np.finfo(float).tiny)
+_BETA_HI = float(np.nextafter(1.0, 0.0))
+
+_STOCK_COLUMNS = [
+    "region",
+    "ecosystem",
+    "top_cm",
+    "bottom_cm",
+    "area_km2",
+    "stock_pg",
+    "lower_pg",
+    "upper_pg",
+    "plugin_pg",
+    "level",
+    "n_draws",
+    "correlation",
+    "n_cells",
+    "missing_area_km2",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# Cell areas
+# --------------------------------------------------------------------------------------------
+
+
+def _axis_spacing(grid: xr.Dataset | xr.DataArray, dim: str) -> float:
+    """Signed spacing of the regular coordinate ``dim`` [CRS units]."""
+    if dim not in grid.coords:
+        raise InputDataError(
+            f"a grid needs 1-D coordinates 'x' and 'y' of cell centres; it has "
+            f"{sorted(map(str, grid.coords))}",
+            field=dim,
+        )
+    c = np.asarray(grid[dim].values, dtype=float)
+    if c.ndim != 1:
+        raise InputDataError(f"coordinate {dim!r} must be 1-D", field=dim, value=c.shape)
+    if c.size >= 2:
+        step = (c[-1] - c[0]) / (c.size - 1)
+        dev = np.max(np.abs(np.diff(c) - step))
+        if not step != 0 or dev > 1e-3 * abs(step):
+            raise InputDataError(
+                f"coordinate {dim!r} is not regularly spaced (spacing {step:g}, largest "
+                f"deviation {dev:g}); cell areas need a regular grid",
+                field=dim,
+            )
+        return float(step)
+    try:  # one cell along this axis: the spacing is only in the stored transform
+        res_x, res_y = grid.rio.resolution(recalc=False)
+    except Exception as err:
+        raise InputDataError(
+            f"cannot tell the cell size along {dim!r} from a single cell and no GeoTransform",
+            field=dim,
+        ) from err
+    return float(res_x if dim == "x" else res_y)
+
+
+def _grid_crs(grid: xr.Dataset | xr.DataArray) -> Any:
+    crs = grid.rio.crs
+    if crs is None:
+        raise InputDataError(
+            "the grid carries no CRS; set one, e.g. grid.rio.write_crs('EPSG:4326') for "
+            "longitude/latitude cell centres",
+            field="spatial_ref",
+        )
+    return crs
+
+
+def cell_area(grid: xr.Dataset | xr.DataArray) -> xr.DataArray:
+    """Area of each cell of a regular grid [m²], dims (y, x).
+
+    Geographic grid (x = longitude, y = latitude in degrees): Eq. A1 of the module,
+    A = R²·Δλ·|sin φ₂ − sin φ₁| with φ₁, φ₂ the cell's edges (centre ∓ Δφ/2, clipped to ±90°)
+    and R = :data:`AUTHALIC_RADIUS_M`. This is exact on the sphere: a global grid sums to 4πR²
+    to rounding, i.e. to the area of the WGS84 ellipsoid. On the ellipsoid itself single zonal
+    bands differ from the authalic sphere by up to ~0.3 % (geodetic vs authalic latitude); the
+    total does not.
+
+    Projected grid: |Δx·Δy| in m² (the CRS's linear unit converted to metres). This is the true
+    area only for an **equal-area** projection (e.g. EPSG:6933, EASE-Grid 2.0, or a Lambert
+    azimuthal equal-area grid); on any other projection it is the map area, and ``attrs["note"]``
+    says so.
+
+    Parameters
+    ----------
+    grid : xarray.Dataset or DataArray
+        A grid with 1-D, regularly spaced cell-centre coordinates ``x`` and ``y`` (either
+        direction) and a CRS written the rioxarray way (``grid.rio.write_crs(...)``).
+
+    Returns
+    -------
+    xarray.DataArray
+        Cell area [m²], dims (y, x), the grid's coordinates and CRS. The values are a broadcast
+        view of one value per row (geographic) or one value (projected), so even a 1-km global
+        grid costs no memory; it is dask-backed with the grid's (y, x) chunks when the grid is.
+    """
+    crs = pyproj.CRS.from_user_input(_grid_crs(grid).to_wkt())
+    dx = _axis_spacing(grid, "x")
+    dy = _axis_spacing(grid, "y")
+    ny, nx = grid.sizes["y"], grid.sizes["x"]
+    if crs.is_geographic:
+        lat = np.asarray(grid["y"].values, dtype=float)
+        half = abs(dy) / 2.0
+        phi1 = np.radians(np.clip(lat - half, -90.0, 90.0))
+        phi2 = np.radians(np.clip(lat + half, -90.0, 90.0))
+        row = AUTHALIC_RADIUS_M**2 * np.radians(abs(dx)) * np.abs(np.sin(phi2) - np.sin(phi1))
+        values = np.broadcast_to(row[:, None], (ny, nx))
+        attrs = {
+            "method": "R^2 * dlon * |sin(lat2) - sin(lat1)| on the authalic sphere "
+            f"(R = {AUTHALIC_RADIUS_M} m, WGS84); exact on the sphere",
+        }
+    else:
+        to_m = [a.unit_conversion_factor for a in crs.axis_info[:2]] or [1.0]
+        area = abs(dx * to_m[0] * dy * to_m[-1])
+        values = np.broadcast_to(np.float64(area), (ny, nx))
+        attrs = {
+            "method": "|dx * dy| in the projected CRS",
+            "note": "exact only for an equal-area projection; otherwise this is map area",
+        }
+    chunks = _yx_chunks(grid)
+    if chunks is not None:
+        import dask.array as dsa
+
+        values = dsa.from_array(values, chunks=chunks)
+    da = xr.DataArray(
+        values,
+        dims=("y", "x"),
+        coords={"y": grid["y"].values, "x": grid["x"].values},
+        name="cell_area",
+        attrs={"units": "m2", "long_name": "cell area", **attrs},
+    )
+    for dim in ("x", "y"):
+        da[dim].attrs.update(grid[dim].attrs)
+    return da.rio.write_crs(crs).rio.write_grid_mapping()
+
+
+def _yx_chunks(grid: xr.Dataset | xr.DataArray) -> tuple[Any, Any] | None:
+    """(y, x) chunks of the first dask-backed (y, x) variable of ``grid``, else None."""
+    arrays = [grid] if isinstance(grid, xr.DataArray) else list(grid.data_vars.values())
+    for da in arrays:
+        if da.chunks is not None and "y" in da.dims and "x" in da.dims:
+            return (da.chunksizes["y"], da.chunksizes["x"])
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Depth layers from β (seed 000 Eqs. 2–3, §2.6)
+# --------------------------------------------------------------------------------------------
+
+
+def _check_depths(depths: ArrayLike, *, d0: float, layers: bool) -> NDArray[np.float64]:
+    d = np.atleast_1d(np.asarray(depths, dtype=float))
+    if not (np.isfinite(d0) and d0 > 0):
+        raise InputDataError("d0 must be a depth > 0 cm, e.g. 30", field="d0", value=d0)
+    if d.ndim != 1 or np.any(~np.isfinite(d)) or np.any(d < 0) or np.any(np.diff(d) <= 0):
+        raise InputDataError(
+            "depths must be increasing depths >= 0 cm, e.g. (0, 30, 100, 200, 300)",
+            field="depths",
+            value=tuple(np.atleast_1d(depths).tolist()),
+        )
+    if layers and d.size < 2:
+        raise InputDataError(
+            "layers need at least two depth bounds [cm]", field="depths", value=tuple(d.tolist())
+        )
+    return d
+
+
+def _check_beta_values(beta: NDArray[np.float64], where: str = "") -> None:
+    """β in (0, 1), NaN allowed (missing cells); else InputDataError with the count."""
+    bad = ~((beta > 0.0) & (beta < 1.0)) & ~np.isnan(beta)
+    n_bad = int(np.count_nonzero(bad))
+    if n_bad:
+        first = float(beta[bad].flat[0])
+        raise InputDataError(
+            f"β must be in (0, 1): {n_bad} of {beta.size} value(s){where} are outside",
+            field="beta",
+            value=first,
+        )
+
+
+def _cumulative_kernel(beta: Any, topsoil: Any, d0: float, depths: NDArray[np.float64]):
+    """X at each depth, depth axis LAST (for apply_ufunc); β checked to lie in (0, 1)."""
+    b = np.asarray(beta, dtype=float)
+    _check_beta_values(b)
+    x = np.asarray(topsoil, dtype=float)
+    return np.moveaxis(_eq3_ratios(b, d0, depths), 0, -1) * x[..., None]
+
+
+def _is_xr(*objs: Any) -> bool:
+    return any(isinstance(o, xr.DataArray | xr.Dataset) for o in objs)
+
+
+def cumulative_from_beta(
+    beta: ArrayLike | xr.DataArray,
+    topsoil: ArrayLike | xr.DataArray,
+    d0: float,
+    depths: float | Sequence[float] | ArrayLike,
+) -> NDArray[np.float64] | xr.DataArray:
+    """Cumulative SOC density from the surface to each depth, seed 000 Eq. 3.
+
+    X_d = (1 − β^d)/(1 − β^d0) · X_d0 (Eq. 3, after Jobbágy & Jackson 2000; Eq. 2 gives the
+    cumulative fraction 1 − β^d), computed through expm1 so that it stays accurate as β → 1,
+    where the ratio tends to d/d0.
+
+    Parameters
+    ----------
+    beta : array or DataArray
+        β [-], in (0, 1); NaN marks a missing cell (its outputs are NaN).
+    topsoil : array or DataArray
+        X_d0, the SOC density of the top ``d0`` cm [Mg C ha⁻¹], broadcast with ``beta``.
+    d0 : float
+        Depth of the topsoil layer [cm] (20 cm in seed 000; 30 cm for GSOC/SoilGrids maps).
+    depths : float or sequence of float
+        Target depths d [cm], increasing, ≥ 0.
+
+    Returns
+    -------
+    ndarray or DataArray
+        X_d [Mg C ha⁻¹]. With a scalar ``depths`` the shape of the broadcast inputs; with a
+        sequence a leading depth axis (numpy) or a ``depth`` dimension first (xarray) whose
+        coordinate is d [cm] (the bottom of the cumulative layer 0–d). Lazy when the inputs are
+        dask-backed (β is then checked when blocks are computed).
+
+    Raises
+    ------
+    InputDataError
+        β outside (0, 1), naming how many values are, and one of them.
+    """
+    scalar = np.ndim(depths) == 0
+    d = _check_depths(depths, d0=d0, layers=False)
+    if not _is_xr(beta, topsoil):
+        out = _cumulative_kernel(beta, topsoil, float(d0), d)
+        out = np.moveaxis(out, -1, 0)
+        return out[0] if scalar else out
+    out = xr.apply_ufunc(
+        _cumulative_kernel,
+        beta,
+        topsoil,
+        kwargs={"d0": float(d0), "depths": d},
+        output_core_dims=[["depth"]],
+        dask="parallelized",
+        output_dtypes=[float],
+        dask_gufunc_kwargs={"output_sizes": {"depth": d.size}},
+        keep_attrs=False,
+    )
+    out = out.transpose("depth", ...)
+    out.name = "soc_cumulative"
+    out.attrs = {
+        "units": "Mg C ha-1",
+        "long_name": "cumulative SOC density from the surface (seed 000 Eq. 3)",
+        "d0_cm": float(d0),
+    }
+    if scalar:
+        return out.isel(depth=0, drop=True).assign_attrs(depth_cm=float(d[0]))
+    out = out.assign_coords(depth=("depth", d))
+    out["depth"].attrs.update(
+        units="cm", positive="down", long_name="bottom of the cumulative layer 0-d"
+    )
+    return out
+
+
+def _depth_coords(bounds: NDArray[np.float64]) -> dict[str, Any]:
+    """Depth coordinate (layer midpoints) with the layer bounds as 1-D coordinates.
+
+    A DataArray cannot hold CF's 2-D ``depth_bnds`` (depth, 2) as a coordinate; the bounds ride
+    along as ``depth_top`` and ``depth_bottom`` [cm], from which a writer builds ``depth_bnds``
+    (see :func:`depth_bounds`).
+    """
+    tops, bottoms = bounds[:-1], bounds[1:]
+    cm = {"units": "cm", "positive": "down"}
+    return {
+        "depth": xr.Variable(
+            ("depth",),
+            (tops + bottoms) / 2.0,
+            attrs={
+                **cm,
+                "axis": "Z",
+                "standard_name": "depth",
+                "long_name": "layer midpoint depth",
+            },
+        ),
+        "depth_top": xr.Variable(("depth",), tops, {**cm, "long_name": "top of the layer"}),
+        "depth_bottom": xr.Variable(
+            ("depth",), bottoms, {**cm, "long_name": "bottom of the layer"}
+        ),
+    }
+
+
+def depth_bounds(da: xr.DataArray | xr.Dataset) -> xr.DataArray:
+    """CF bounds ``depth_bnds`` (depth, 2) = (top, bottom) [cm] of a layered grid.
+
+    From ``depth_bnds`` itself (a Dataset holding it) or the ``depth_top``/``depth_bottom``
+    coordinates that :func:`layers_from_beta` attaches. Add it to a Dataset with
+    ``ds.assign(depth_bnds=depth_bounds(ds))`` and set ``ds.depth.attrs["bounds"]``.
+    """
+    if "depth_bnds" in da.coords or (isinstance(da, xr.Dataset) and "depth_bnds" in da):
+        return da["depth_bnds"]
+    if "depth_top" in da.coords and "depth_bottom" in da.coords:
+        bnds = np.stack(
+            [np.asarray(da["depth_top"].values), np.asarray(da["depth_bottom"].values)], axis=1
+        )
+        return xr.DataArray(
+            bnds.astype(float),
+            dims=("depth", "bnds"),
+            coords={"depth": da["depth"]},
+            name="depth_bnds",
+            attrs={"units": "cm"},
+        )
+    raise InputDataError(
+        "the grid has no depth bounds: expected depth_bnds or depth_top/depth_bottom",
+        field="depth",
+    )
+
+
+def layers_from_beta(
+    beta: ArrayLike | xr.DataArray,
+    topsoil: ArrayLike | xr.DataArray,
+    *,
+    d0: float = 30.0,
+    depths: Sequence[float] | ArrayLike = DEFAULT_LAYER_DEPTHS,
+) -> NDArray[np.float64] | xr.DataArray:
+    """SOC density of each layer between consecutive ``depths``, by difference (seed 000 §2.6).
+
+    The cumulative density at each bound follows Eq. 3 (:func:`cumulative_from_beta`, with
+    X_0 = 0); a layer's density is the cumulative density at its bottom minus that at its top,
+    X_bottom − X_top = X_d0 · (β^top − β^bottom)/(1 − β^d0). The layers sum to the cumulative
+    density at the deepest bound, and a layer 0–d0 returns the topsoil density itself.
+
+    Parameters
+    ----------
+    beta : array or DataArray
+        β [-], in (0, 1); NaN marks a missing cell.
+    topsoil : array or DataArray
+        X_d0, SOC density of the top ``d0`` cm [Mg C ha⁻¹].
+    d0 : float
+        Depth of the topsoil layer [cm].
+    depths : sequence of float
+        Layer bounds [cm], increasing, ≥ 0 (seed 000: 0, 20, 40, 60, 80, 100).
+
+    Returns
+    -------
+    ndarray or DataArray
+        Layer SOC densities [Mg C ha⁻¹]. numpy inputs: a leading layer axis. xarray inputs: a
+        DataArray named ``soc`` with a ``depth`` dimension first; its coordinate is the layer
+        midpoint [cm, positive down] and the coordinates ``depth_top``/``depth_bottom`` [cm]
+        carry the layer bounds (:func:`depth_bounds` turns them into CF ``depth_bnds``).
+        Lazy for dask-backed inputs.
+    """
+    bounds = _check_depths(depths, d0=d0, layers=True)
+    cum = cumulative_from_beta(beta, topsoil, d0, bounds)
+    if not isinstance(cum, xr.DataArray):
+        return np.diff(cum, axis=0)
+    layers = cum.diff("depth", label="upper").drop_vars("depth")
+    layers = layers.assign_coords(_depth_coords(bounds))
+    layers.name = "soc"
+    layers.attrs = {
+        "units": "Mg C ha-1",
+        "long_name": "SOC density of the layer (seed 000 Eq. 3, by difference, §2.6)",
+        "d0_cm": float(d0),
+    }
+    return layers
+
+
+# --------------------------------------------------------------------------------------------
+# Per-cell input distributions
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class CellDistribution:
+    """Per-cell uncertainty of one input grid, for :func:`stock_totals` and friends.
+
+    Either a normal distribution per cell, N(mean, sd) — build it with :meth:`from_interval`
+    (sd = half-width / z, z the standard normal quantile of (1 + level)/2) or :meth:`from_dataset`
+    (a predicted grid's ``{name}_mean`` and ``{name}_Q…`` variables) — or Monte Carlo draws
+    given directly (:meth:`from_draws`, e.g. from
+    :meth:`~wholesoil.mapping.MonteCarloInterval.predict_draws`), whose own correlation is used
+    as it is.
+
+    Attributes
+    ----------
+    mean : DataArray, dims (y, x) or (depth, y, x)
+        Central value per cell [units of the input]; NaN marks a missing cell.
+    sd : DataArray or None
+        Standard deviation per cell [units of the input] (normal inputs).
+    draws : DataArray or None
+        Draws with a leading ``draw`` dimension (draw inputs); ``mean`` is then their mean.
+    """
+
+    mean: xr.DataArray
+    sd: xr.DataArray | None = None
+    draws: xr.DataArray | None = None
+
+    def __post_init__(self) -> None:
+        if (self.sd is None) == (self.draws is None):
+            raise ValueError("give exactly one of sd (normal per cell) or draws")
+        if self.draws is not None and self.draws.dims[0] != "draw":
+            raise InputDataError(
+                f"draws must have 'draw' as their first dimension (got dims {self.draws.dims})",
+                field="draws",
+            )
+
+    @classmethod
+    def normal(cls, mean: xr.DataArray, sd: xr.DataArray) -> CellDistribution:
+        """N(mean, sd) per cell; sd [units of the input] ≥ 0."""
+        return cls(mean=mean, sd=sd)
+
+    @classmethod
+    def from_interval(
+        cls,
+        mean: xr.DataArray,
+        lower: xr.DataArray,
+        upper: xr.DataArray,
+        level: float,
+    ) -> CellDistribution:
+        """Normal per cell with sd = (upper − lower)/2 / z_{(1+level)/2}.
+
+        Parameters
+        ----------
+        mean : DataArray
+            Centre [units of the input] (kept as given, also when the interval is asymmetric).
+        lower, upper : DataArray
+            Interval bounds at ``level`` [units of the input].
+        level : float
+            Nominal level of the interval, e.g. 0.90 for Q0.05–Q0.95.
+        """
+        if not 0.0 < float(level) < 1.0:
+            raise ValueError(f"level must be in (0, 1), e.g. 0.90 (got {level!r})")
+        z = float(ndtri(0.5 + float(level) / 2.0))
+        sd = (upper - lower) / (2.0 * z)
+        return cls(mean=mean, sd=sd.assign_attrs(mean.attrs))
+
+    @classmethod
+    def from_draws(cls, draws: xr.DataArray) -> CellDistribution:
+        """Draws per cell, dims ("draw", y, x) or ("draw", depth, y, x)."""
+        return cls(mean=draws.mean("draw").assign_attrs(draws.attrs), draws=draws)
+
+    @classmethod
+    def from_dataset(
+        cls, ds: xr.Dataset, name: str, *, method: str | None = None
+    ) -> CellDistribution:
+        """From a predicted grid's ``{name}_mean`` and its outermost ``{name}_Q{q}`` pair.
+
+        Variables follow the grid naming ``{name}_{stat}`` or ``{name}_{stat}_{method}``; the
+        level is q_upper − q_lower (Q0.05/Q0.95 → 0.90).
+        """
+        suffix = "" if method is None else f"_{method}"
+        mean_name = f"{name}_mean{suffix}"
+        if mean_name not in ds:
+            mean_name = f"{name}_mean"
+        if mean_name not in ds:
+            raise InputDataError(
+                f"the grid has no {name}_mean{suffix}; it has {sorted(map(str, ds.data_vars))}",
+                field=f"{name}_mean{suffix}",
+            )
+        qs: dict[float, str] = {}
+        prefix = f"{name}_Q"
+        for var in map(str, ds.data_vars):
+            if var.startswith(prefix) and var.endswith(suffix):
+                core = var[len(prefix) : len(var) - len(suffix)] if suffix else var[len(prefix) :]
+                try:
+                    qs[float(core)] = var
+                except ValueError:
+                    continue
+        lo = [q for q in qs if q < 0.5]
+        hi = [q for q in qs if q > 0.5]
+        if not lo or not hi:
+            raise InputDataError(
+                f"need a lower and an upper quantile {name}_Q…{suffix} around the median; "
+                f"found {sorted(qs.values())}",
+                field=f"{name}_Q",
+            )
+        q_lo, q_hi = min(lo), max(hi)
+        level = q_hi - q_lo
+        if not np.isclose(q_lo, 1.0 - q_hi):
+            raise InputDataError(
+                f"quantiles {q_lo:g} and {q_hi:g} are not symmetric about the median",
+                field=qs[q_lo],
+            )
+        return cls.from_interval(ds[mean_name], ds[qs[q_lo]], ds[qs[q_hi]], level)
+
+
+# --------------------------------------------------------------------------------------------
+# Eq. 6 totals with Monte Carlo intervals
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Input:
+    """One drawn or fixed input of the layer function, as 3-D (k, y, x) views."""
+
+    name: str  # argument name of the layer function
+    label: str  # identity of the map: draws of one map are shared by every ecosystem using it
+    mean: xr.DataArray
+    sd: xr.DataArray | None
+    draws: xr.DataArray | None
+    lo: float
+    hi: float
+
+    @property
+    def random(self) -> bool:
+        return self.sd is not None or self.draws is not None
+
+
+def _as_input(
+    name: str, label: str, value: Any, lo: float, hi: float, made: dict[str, _Input]
+) -> _Input:
+    """The input of one map, made once per label so that ecosystems sharing a map share it."""
+    if label not in made:
+        made[label] = _make_input(name, label, value, lo, hi)
+    return made[label]
+
+
+def _make_input(name: str, label: str, value: Any, lo: float, hi: float) -> _Input:
+    if isinstance(value, CellDistribution):
+        return _Input(name, label, value.mean, value.sd, value.draws, lo, hi)
+    if isinstance(value, xr.DataArray):
+        return _Input(name, label, value, None, None, lo, hi)
+    raise TypeError(
+        f"{name} must be an xarray.DataArray or a CellDistribution (got {type(value).__name__})"
+    )
+
+
+def _per_ecosystem(name: str, value: Any, ecosystems: list[str]) -> dict[str, Any]:
+    if isinstance(value, Mapping):
+        missing = [e for e in ecosystems if e not in value]
+        extra = [e for e in value if e not in ecosystems]
+        if missing or extra:
+            raise InputDataError(
+                f"{name} is given per ecosystem {sorted(value)} but the ecosystems (keys of "
+                f"fraction) are {ecosystems}",
+                field=name,
+            )
+        return {e: value[e] for e in ecosystems}
+    return dict.fromkeys(ecosystems, value)
+
+
+def _check_aligned(da: xr.DataArray, ref: xr.DataArray, what: str) -> None:
+    for dim in ("y", "x"):
+        if dim not in da.dims:
+            raise InputDataError(f"{what} has no {dim!r} dimension (dims {da.dims})", field=what)
+        a, b = np.asarray(da[dim].values, float), np.asarray(ref[dim].values, float)
+        tol = 1e-9 * max(1.0, float(np.abs(b).max(initial=0.0)))
+        if a.shape != b.shape or not np.allclose(a, b, rtol=0.0, atol=tol):
+            raise InputDataError(
+                f"{what} is not on the grid of the cell areas ({dim}: {a.size} cells "
+                f"{a[:1].tolist()}…{a[-1:].tolist()} vs {b.size} cells "
+                f"{b[:1].tolist()}…{b[-1:].tolist()}); regrid it first",
+                field=what,
+            )
+
+
+def _rows(da: xr.DataArray | None, rows: slice) -> Any:
+    """The (…, y, x) block of rows as an array (lazy for dask), y and x last."""
+    if da is None:
+        return None
+    lead = [d for d in da.dims if d not in ("y", "x")]
+    return da.transpose(*lead, "y", "x").isel(y=rows).data
+
+
+def _flat_k(arr: NDArray[np.float64], draws: bool = False) -> NDArray[np.float64]:
+    """(…, rows, nx) → (k, cells) or (D, k, cells) for draws."""
+    a = np.asarray(arr, dtype=float)
+    if draws:
+        return a.reshape(a.shape[0], -1, a.shape[-2] * a.shape[-1])
+    return a.reshape(-1, a.shape[-2] * a.shape[-1])
+
+
+def _label_seed(seed: int, label: str) -> int:
+    """A 64-bit seed for one input map and layer, from the user seed and the map's label."""
+    with np.errstate(over="ignore"):
+        s = _splitmix64(np.asarray(int(seed) & 0xFFFFFFFFFFFFFFFF, dtype=np.uint64))
+        s = _splitmix64(s ^ np.uint64(zlib.crc32(label.encode("utf-8"))))
+    return int(s)
+
+
+def _block_rows(ny: int, nx: int, arrays: list[xr.DataArray], cells: int) -> list[slice]:
+    """Row blocks: the y chunks of the first dask-backed input, else ``cells``-sized blocks."""
+    for da in arrays:
+        if da is not None and da.chunks is not None:
+            edges = np.cumsum((0, *da.chunksizes["y"]))
+            return [slice(int(a), int(b)) for a, b in itertools.pairwise(edges)]
+    step = max(1, cells // max(nx, 1))
+    return [slice(i, min(i + step, ny)) for i in range(0, ny, step)]
+
+
+def _region_codes(regions: xr.DataArray | None) -> tuple[NDArray[Any], bool]:
+    """Sorted region codes present in the grid (NaN = no region); bool grids → code 1."""
+    if regions is None:
+        return np.array([0]), False
+    is_bool = regions.dtype == bool
+    if is_bool:
+        return np.array([1]), True
+    data = regions.data
+    if regions.chunks is not None:
+        import dask.array as dsa
+
+        codes = np.asarray(dsa.unique(data).compute())
+    else:
+        codes = np.unique(np.asarray(data))
+    if codes.dtype.kind == "f":
+        codes = codes[np.isfinite(codes)]
+        if np.any(codes != np.round(codes)):
+            bad = codes[codes != np.round(codes)][0]
+            raise InputDataError(
+                "regions must be integer codes (NaN for no region)", field="regions", value=bad
+            )
+    return codes, False
+
+
+def _segment_sums(x: NDArray[np.float64], ridx: NDArray[np.intp], n_regions: int):
+    """Σ over the last axis of ``x`` by region index; cells must be sorted by ``ridx``."""
+    out = np.zeros((*x.shape[:-1], n_regions))
+    if ridx.size == 0:
+        return out
+    if ridx[0] == ridx[-1]:  # one region in this batch
+        out[..., ridx[0]] = x.sum(axis=-1)
+        return out
+    starts = np.flatnonzero(np.r_[True, ridx[1:] != ridx[:-1]])
+    out[..., ridx[starts]] = np.add.reduceat(x, starts, axis=-1)
+    return out
+
+
+def _eq3_ratios(
+    beta: NDArray[np.float64], d0: float, depths: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """(1 − β^d)/(1 − β^d0) for every depth (leading axis), seed 000 Eq. 3, β in (0, 1).
+
+    Through expm1, (1 − β^d) = −expm1(d·ln β), so the ratio is accurate as β → 1 (where it
+    tends to d/d0) and needs no special case as long as β < 1 (ln β < 0).
+    """
+    log_beta = np.log(beta)
+    denom = np.expm1(d0 * log_beta)
+    return np.expm1(depths.reshape((-1,) + (1,) * beta.ndim) * log_beta) / denom
+
+
+def _totals(
+    ecosystems: list[str],
+    fractions: dict[str, xr.DataArray | None],
+    inputs: dict[str, list[_Input]],
+    layer_fn: Any,
+    tops: NDArray[np.float64],
+    bottoms: NDArray[np.float64],
+    area: xr.DataArray,
+    regions: xr.DataArray | None,
+    region_names: Mapping[Any, str] | None,
+    n_draws: int,
+    level: float,
+    correlation: float,
+    seed: int,
+    block_cells: int | None,
+    method: str,
+) -> pd.DataFrame:
+    """Eq. 6 sums by region × ecosystem × layer, with Monte Carlo draws block by block."""
+    import dask
+
+    if not 0.0 <= float(correlation) <= 1.0:
+        raise ValueError(f"correlation must be in [0, 1] (got {correlation!r})")
+    if not 0.0 < float(level) < 1.0:
+        raise ValueError(f"level must be in (0, 1), e.g. 0.95 (got {level!r})")
+    rho = float(correlation)
+    all_inputs = [i for e in ecosystems for i in inputs[e]]
+    random = any(i.random for i in all_inputs)
+    draw_counts = {i.draws.sizes["draw"] for i in all_inputs if i.draws is not None}
+    if len(draw_counts) > 1:
+        raise InputDataError(
+            f"inputs given as draws differ in their number of draws {sorted(draw_counts)}",
+            field="draws",
+        )
+    n_d = draw_counts.pop() if draw_counts else int(n_draws)
+    if random and n_d < 2:
+        raise ValueError(f"n_draws must be >= 2 (got {n_d})")
+    if not random:
+        n_d = 0
+
+    for e in ecosystems:
+        if fractions[e] is not None:
+            _check_aligned(fractions[e], area, f"fraction[{e!r}]")
+        for inp in inputs[e]:
+            for what, da in (("", inp.mean), (" sd", inp.sd), (" draws", inp.draws)):
+                if da is not None:
+                    _check_aligned(da, area, f"{inp.label}{what}")
+    if regions is not None:
+        _check_aligned(regions, area, "regions")
+    if area.attrs.get("units", "m2") not in ("m2", "m^2", "m²", "m**2"):
+        raise InputDataError(
+            "cell areas must be in m2", field="area", value=area.attrs.get("units")
+        )
+
+    codes, is_bool = _region_codes(regions)
+    if region_names is not None and not is_bool:
+        codes = np.union1d(codes, np.asarray(list(region_names), dtype=codes.dtype))
+    n_r, n_e, n_l = codes.size, len(ecosystems), tops.size
+    tot = np.zeros((n_e, n_r, n_l, max(n_d, 1)))
+    plug = np.zeros((n_e, n_r, n_l))
+    area_ok = np.zeros((n_e, n_r))
+    area_miss = np.zeros((n_e, n_r))
+    n_cells = np.zeros((n_e, n_r), dtype=np.int64)
+    clipped: dict[str, int] = {}
+
+    ny, nx = area.sizes["y"], area.sizes["x"]
+    per_block = int(block_cells) if block_cells else max(1, (1 << 20) // max(n_d, 1))
+    lazies = [i.draws if i.draws is not None else i.mean for i in all_inputs]
+    row_blocks = _block_rows(ny, nx, lazies, max(per_block, 1 << 16))
+    draw_idx = np.arange(max(n_d, 1))
+
+    # the common normal of each (map, layer) under correlation ρ > 0: one per draw, all cells
+    common: dict[str, NDArray[np.float64]] = {}
+
+    def normals(label: str, keys: NDArray[np.uint64]) -> NDArray[np.float64]:
+        z = np.zeros((n_d, keys.size))
+        if rho < 1.0:
+            z += (
+                np.sqrt(1.0 - rho)
+                * _keyed_normals(_label_seed(seed, label), keys, draw_idx, 1)[:, :, 0]
+            )
+        if rho > 0.0:
+            if label not in common:
+                common[label] = _keyed_normals(
+                    _label_seed(seed, label + "/common"), np.zeros(1, np.uint64), draw_idx, 1
+                )[:, 0, 0]
+            z += np.sqrt(rho) * common[label][:, None]
+        return z
+
+    uniq: dict[int, _Input] = {id(i): i for i in all_inputs}
+    for rows in row_blocks:
+        # one compute per block for every lazy array (shared graphs are computed once)
+        pieces: dict[str, Any] = {"area": _rows(area, rows)}
+        if regions is not None:
+            pieces["regions"] = _rows(regions, rows)
+        for e in ecosystems:
+            if fractions[e] is not None:
+                pieces[f"f/{e}"] = _rows(fractions[e], rows)
+        for key, inp in uniq.items():
+            pieces[f"m/{key}"] = _rows(inp.mean, rows)
+            if inp.sd is not None:
+                pieces[f"s/{key}"] = _rows(inp.sd, rows)
+            if inp.draws is not None:
+                pieces[f"d/{key}"] = _rows(inp.draws, rows)
+        names = list(pieces)
+        values = dask.compute(*[pieces[n] for n in names])
+        block = dict(zip(names, values, strict=True))
+
+        y0 = rows.start
+        n_rows = rows.stop - rows.start
+        cell_id = (
+            np.arange(y0, y0 + n_rows, dtype=np.uint64)[:, None] * np.uint64(nx)
+            + np.arange(nx, dtype=np.uint64)[None, :]
+        ).ravel()
+        area_ha = np.asarray(block["area"], dtype=float).ravel() / M2_PER_HA
+        if np.any(~np.isfinite(area_ha)):
+            raise InputDataError(
+                f"cell areas must be finite (rows {y0}–{rows.stop - 1})", field="area"
+            )
+        if regions is None:
+            ridx = np.zeros(area_ha.size, dtype=np.intp)
+        elif is_bool:
+            ridx = np.where(np.asarray(block["regions"]).ravel(), 0, -1)
+        else:
+            rv = np.asarray(block["regions"]).ravel()
+            ok = np.isfinite(rv) if rv.dtype.kind == "f" else np.ones(rv.size, bool)
+            ridx = np.full(rv.size, -1, dtype=np.intp)
+            ridx[ok] = np.searchsorted(codes, rv[ok])
+
+        flat: dict[int, dict[str, NDArray[np.float64]]] = {}
+        for key, inp in uniq.items():
+            m = _flat_k(block[f"m/{key}"])
+            f = {"mean": m}
+            valid = np.all(np.isfinite(m), axis=0)
+            if inp.sd is not None:
+                s = _flat_k(block[f"s/{key}"])
+                valid &= np.all(np.isfinite(s), axis=0)
+                if np.any(s[:, valid] < 0):
+                    raise InputDataError(
+                        f"{inp.label}: standard deviations must be >= 0", field=f"{inp.label} sd"
+                    )
+                f["sd"] = s
+            if inp.draws is not None:
+                d = _flat_k(block[f"d/{key}"], draws=True)
+                valid &= np.all(np.isfinite(d), axis=(0, 1))
+                f["draws"] = d
+            _check_range(inp, m[:, valid], f" (rows {y0}–{rows.stop - 1})")
+            f["valid"] = valid
+            flat[key] = f
+
+        for ei, e in enumerate(ecosystems):
+            w = area_ha.copy()
+            if fractions[e] is not None:
+                frac = np.asarray(block[f"f/{e}"], dtype=float).ravel()
+                bad = (frac < 0) | (frac > 1.0 + 1e-9)
+                if np.any(bad):
+                    raise InputDataError(
+                        f"fraction[{e!r}] must be in [0, 1] (NaN = 0): {int(bad.sum())} cell(s) "
+                        f"in rows {y0}–{rows.stop - 1} are outside",
+                        field=f"fraction[{e!r}]",
+                        value=float(frac[bad][0]),
+                    )
+                w *= np.where(np.isnan(frac), 0.0, frac)
+            selected = (w > 0) & (ridx >= 0)
+            valid = np.ones(w.size, bool)
+            for inp in inputs[e]:
+                valid &= flat[id(inp)]["valid"]
+            good = np.flatnonzero(selected & valid)
+            good = good[np.argsort(ridx[good], kind="stable")]  # cells sorted by region
+            bad = selected & ~valid
+            area_miss[ei] += np.bincount(ridx[bad], w[bad], minlength=n_r)
+            area_ok[ei] += np.bincount(ridx[good], w[good], minlength=n_r)
+            n_cells[ei] += np.bincount(ridx[good], minlength=n_r)
+            if good.size == 0:
+                continue
+            # plug-in Eq. 6 at the central values
+            mean_vals = {inp.name: flat[id(inp)]["mean"][None][:, :, good] for inp in inputs[e]}
+            layers = layer_fn(**mean_vals)[:, 0, :]  # (L, c)
+            plug[ei] += _segment_sums(layers * w[good], ridx[good], n_r).T
+            if not n_d:
+                continue
+            for start in range(0, good.size, per_block):
+                cells = good[start : start + per_block]
+                keys = _splitmix64(cell_id[cells])
+                vals = {}
+                for inp in inputs[e]:
+                    fi = flat[id(inp)]
+                    if inp.draws is not None:
+                        v = fi["draws"][:, :, cells]
+                    elif inp.sd is not None:
+                        k = fi["mean"].shape[0]
+                        v = np.empty((n_d, k, cells.size))
+                        for j in range(k):  # layers of a layered input, not cells
+                            label = inp.label if k == 1 else f"{inp.label}/{j}"
+                            v[:, j] = fi["mean"][j, cells] + fi["sd"][j, cells] * normals(
+                                label, keys
+                            )
+                    else:
+                        v = np.broadcast_to(
+                            fi["mean"][None][:, :, cells], (n_d, fi["mean"].shape[0], cells.size)
+                        )
+                    if inp.random:
+                        out = (v < inp.lo) | (v > inp.hi)
+                        n_out = int(np.count_nonzero(out))
+                        if n_out:
+                            clipped[inp.label] = clipped.get(inp.label, 0) + n_out
+                            v = np.clip(v, inp.lo, inp.hi)
+                    vals[inp.name] = v
+                layers = layer_fn(**vals)  # (L, D, c)
+                sums = _segment_sums(layers * w[cells], ridx[cells], n_r)  # (L, D, R)
+                tot[ei] += np.moveaxis(sums, -1, 0)
+
+    rows_out = []
+    labels = _region_labels(codes, is_bool, regions, region_names)
+    for ei, e in enumerate(ecosystems):
+        for ri, label in enumerate(labels):
+            for li in range(n_l):
+                plugin = plug[ei, ri, li] / MG_PER_PG
+                if n_d:
+                    iv = interval_from_draws(tot[ei, ri, li][:, None] / MG_PER_PG, level)
+                    mean, lo, hi = float(iv.mean[0]), float(iv.lower[0]), float(iv.upper[0])
+                else:
+                    mean, lo, hi = plugin, np.nan, np.nan
+                rows_out.append(
+                    [
+                        label,
+                        e,
+                        tops[li],
+                        bottoms[li],
+                        area_ok[ei, ri] / HA_PER_KM2,
+                        mean,
+                        lo,
+                        hi,
+                        plugin,
+                        float(level) if n_d else np.nan,
+                        n_d,
+                        rho,
+                        int(n_cells[ei, ri]),
+                        area_miss[ei, ri] / HA_PER_KM2,
+                    ]
+                )
+    frame = pd.DataFrame(rows_out, columns=_STOCK_COLUMNS)
+    frame.attrs.update(
+        method=method,
+        units={"area_km2": "km2", "stock_pg": "Pg C", "top_cm": "cm", "bottom_cm": "cm"},
+        kind="Monte Carlo interval of the total under the per-cell input distributions"
+        if n_d
+        else "plug-in total (no per-cell uncertainty given)",
+        correlation_note=(
+            "z_cell = sqrt(rho) z_common + sqrt(1 - rho) e_cell per input map; rho = 1 (one "
+            "model's error shared by all cells) and rho = 0 (independent cells) bracket the truth"
+        ),
+        clipped_draws=clipped,
+        seed=int(seed),
+    )
+    return frame
+
+
+def _check_range(inp: _Input, m: NDArray[np.float64], where: str) -> None:
+    if inp.name == "beta":
+        _check_beta_values(m, where)
+    elif np.any(m < inp.lo):
+        n = int(np.count_nonzero(m < inp.lo))
+        raise InputDataError(
+            f"{inp.label} must be >= {inp.lo:g}: {n} value(s){where} are below",
+            field=inp.label,
+            value=float(m[m < inp.lo][0]),
+        )
+
+
+def _region_labels(
+    codes: NDArray[Any],
+    is_bool: bool,
+    regions: xr.DataArray | None,
+    names: Mapping[Any, str] | None,
+) -> list[Any]:
+    if regions is None:
+        return ["all"]
+    names = dict(names or {})
+    if is_bool:
+        return [names.get(True, names.get(1, regions.name or "region"))]
+    out = []
+    for c in codes:
+        key = int(c) if float(c) == int(c) else c
+        out.append(names.get(key, names.get(c, key)))
+    return out
+
+
+def _fractions(
+    fraction: xr.DataArray | Mapping[str, xr.DataArray] | None,
+) -> tuple[list[str], dict[str, xr.DataArray | None]]:
+    if fraction is None:
+        return ["all"], {"all": None}
+    if isinstance(fraction, Mapping):
+        if not fraction:
+            raise InputDataError("fraction is an empty mapping", field="fraction")
+        return [str(k) for k in fraction], {str(k): v for k, v in fraction.items()}
+    return ["all"], {"all": fraction}
+
+
+def _density_layers(
+    density: Any,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Layer tops and bottoms [cm] of a density input (from depth_bnds or attrs top/bottom)."""
+    mean = density.mean if isinstance(density, CellDistribution) else density
+    if "depth" in mean.dims:
+        try:
+            b = np.asarray(depth_bounds(mean).values, dtype=float)
+        except InputDataError:
+            return np.full(mean.sizes["depth"], np.nan), np.full(mean.sizes["depth"], np.nan)
+        return b[:, 0], b[:, 1]
+    return (
+        np.array([float(mean.attrs.get("top", np.nan))]),
+        np.array([float(mean.attrs.get("bottom", np.nan))]),
+    )
+
+
+def stock_totals(
+    density: xr.DataArray | CellDistribution | Mapping[str, xr.DataArray | CellDistribution],
+    *,
+    area: xr.DataArray | None = None,
+    fraction: xr.DataArray | Mapping[str, xr.DataArray] | None = None,
+    regions: xr.DataArray | None = None,
+    region_names: Mapping[Any, str] | None = None,
+    n_draws: int = 1000,
+    level: float = 0.95,
+    correlation: float = 1.0,
+    seed: int = 0,
+    block_cells: int | None = None,
+) -> pd.DataFrame:
+    """SOC stocks of layer density maps, seed 000 Eq. 6, with Monte Carlo intervals (§2.7).
+
+    stock [Pg C] = Σ_cells density [Mg C ha⁻¹] × cell area [ha] × fraction [-] × 10⁻⁹, summed by
+    region × ecosystem × layer.
+
+    With a :class:`CellDistribution` the density of every cell is drawn ``n_draws`` times
+    (normal: x = mean + sd·z with z_cell = √ρ·z_common + √(1−ρ)·e_cell), each draw is summed
+    over the cells, and the mean and the equal-tailed percentiles of the totals are reported.
+    Because the total is linear in the density, it is then normal with mean Σ m·a and sd
+    √(ρ(Σ s·a)² + (1−ρ) Σ s²·a²) (a = area × fraction). Drawn densities below 0 are set to 0 and
+    counted in ``frame.attrs["clipped_draws"]``.
+
+    Parameters
+    ----------
+    density : DataArray, CellDistribution, or mapping ecosystem → either
+        Layer SOC density [Mg C ha⁻¹], dims (y, x) (layer from ``attrs["top"]``/``["bottom"]``
+        when present) or (depth, y, x) with ``depth_top``/``depth_bottom`` coordinates; per
+        ecosystem when the ecosystems' maps differ (keys = keys of ``fraction``).
+    area : DataArray, optional
+        Cell areas [m²], dims (y, x); default :func:`cell_area` of the density grid.
+    fraction : DataArray or mapping ecosystem → DataArray, optional
+        Share of each cell in the ecosystem, or land fraction [-] in [0, 1] (NaN counts as 0);
+        a mapping gives one set of totals per ecosystem (seed 000's S_ecosystem). Default: the
+        whole cell (ecosystem "all").
+    regions : DataArray, optional
+        Integer region code per cell (NaN = no region), or a boolean mask (one region of its
+        True cells). Default: the whole grid (region "all").
+    region_names : mapping code → name, optional
+        Names of the region codes; named codes absent from the grid get rows with zero area.
+    n_draws : int
+        Monte Carlo draws (seed 000: 1,000); ignored for inputs given as draws.
+    level : float
+        Interval level (seed 000: 0.95 → 2.5 and 97.5 % percentiles).
+    correlation : float
+        ρ in [0, 1], correlation of the input errors between cells. ρ = 1 (default) is the case
+        of one fitted model whose error is shared by all cells; ρ = 0 treats cells as
+        independent, which shrinks the interval of a total as 1/√(cells). The truth lies in
+        between (errors are spatially correlated over some range); report both when it matters.
+    seed : int
+        Seed of the counter-based draws: a cell's draws depend on (seed, map, the cell's index in
+        the grid, draw), never on the block size or chunking, so totals are the same (to
+        rounding) however the grid is split.
+    block_cells : int, optional
+        Cells per Monte Carlo batch; memory is ~ n_draws × block_cells × layers floats. Default
+        ~4 million values per array.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per region × ecosystem × layer: region, ecosystem, top_cm, bottom_cm, area_km2
+        (area × fraction of the cells with data), stock_pg (Monte Carlo mean, or the plug-in
+        total without uncertainty), lower_pg, upper_pg, plugin_pg (Eq. 6 at the central values),
+        level, n_draws, correlation, n_cells, missing_area_km2 (area × fraction of cells in the
+        region without data: reported, not dropped silently). ``attrs`` carry the method, units
+        and clipped draws.
+    """
+    ecosystems, fractions = _fractions(fraction)
+    per_e = _per_ecosystem("density", density, ecosystems)
+    shared = not isinstance(density, Mapping)
+    made: dict[str, _Input] = {}
+    inputs = {
+        e: [_as_input("density", "density" if shared else f"density[{e}]", v, 0.0, np.inf, made)]
+        for e, v in per_e.items()
+    }
+    tops, bottoms = _density_layers(next(iter(per_e.values())))
+    template = inputs[ecosystems[0]][0].mean
+    if area is None:
+        area = cell_area(template)
+
+    def layer_fn(density: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.moveaxis(density, 1, 0)  # (D, L, c) → (L, D, c)
+
+    return _totals(
+        ecosystems,
+        fractions,
+        inputs,
+        layer_fn,
+        tops,
+        bottoms,
+        area,
+        regions,
+        region_names,
+        n_draws,
+        level,
+        correlation,
+        seed,
+        block_cells,
+        method="seed 000 Eq. 6 sums of layer densities; Monte Carlo per §2.7",
+    )
+
+
+def stock_totals_from_beta(
+    beta: xr.DataArray | CellDistribution | Mapping[str, xr.DataArray | CellDistribution],
+    topsoil: xr.DataArray | CellDistribution | Mapping[str, xr.DataArray | CellDistribution],
+    *,
+    d0: float = 30.0,
+    depths: Sequence[float] | ArrayLike = DEFAULT_LAYER_DEPTHS,
+    area: xr.DataArray | None = None,
+    fraction: xr.DataArray | Mapping[str, xr.DataArray] | None = None,
+    regions: xr.DataArray | None = None,
+    region_names: Mapping[Any, str] | None = None,
+    n_draws: int = 1000,
+    level: float = 0.95,
+    correlation: float = 1.0,
+    seed: int = 0,
+    block_cells: int | None = None,
+) -> pd.DataFrame:
+    """Layer SOC stocks from β and topsoil density maps: Eqs. 3 and 6 with Monte Carlo (§2.7).
+
+    For every draw the inputs of every cell are drawn, the layer densities are **recomputed
+    through Eq. 3** (:func:`layers_from_beta`) and summed by Eq. 6; the result is the mean and
+    percentiles of those totals. Because Eq. 3 is nonlinear in β, the Monte Carlo mean is not the
+    plug-in total at the mean β (``plugin_pg``); both are reported. This is seed 000's procedure:
+    "we used predicted grid-level soil β to recalculate the distribution of SOC density … then
+    calculated the mean along with the 2.5 % and 97.5 % percentiles".
+
+    β draws outside (0, 1) are clipped (β ≥ 1 → just below 1, i.e. constant density with depth,
+    the Eq. 3 ratio d/d0; β ≤ 0 → the smallest positive float) and negative topsoil draws are set
+    to 0; both are counted in ``frame.attrs["clipped_draws"]``. Each input map draws its own
+    normals; β and topsoil errors are independent of each other.
+
+    Parameters
+    ----------
+    beta : DataArray, CellDistribution or mapping ecosystem → either
+        β [-] per cell (seed 000 maps one β per ecosystem: give a mapping keyed as ``fraction``).
+    topsoil : DataArray, CellDistribution or mapping ecosystem → either
+        SOC density of the top ``d0`` cm [Mg C ha⁻¹].
+    d0 : float
+        Depth of the topsoil layer [cm].
+    depths : sequence of float
+        Layer bounds [cm].
+    area, fraction, regions, region_names, n_draws, level, correlation, seed, block_cells
+        As in :func:`stock_totals`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`stock_totals`, one row per region × ecosystem × layer.
+    """
+    bounds = _check_depths(depths, d0=d0, layers=True)
+    ecosystems, fractions = _fractions(fraction)
+    per_b = _per_ecosystem("beta", beta, ecosystems)
+    per_t = _per_ecosystem("topsoil", topsoil, ecosystems)
+    b_lab = "beta" if not isinstance(beta, Mapping) else "beta[{}]"
+    t_lab = "topsoil" if not isinstance(topsoil, Mapping) else "topsoil[{}]"
+    made: dict[str, _Input] = {}
+    inputs = {
+        e: [
+            _as_input("beta", b_lab.format(e), per_b[e], _BETA_LO, _BETA_HI, made),
+            _as_input("topsoil", t_lab.format(e), per_t[e], 0.0, np.inf, made),
+        ]
+        for e in ecosystems
+    }
+    for e in ecosystems:
+        for inp in inputs[e]:
+            if "depth" in inp.mean.dims:
+                raise InputDataError(
+                    f"{inp.label} must be a (y, x) map, not layered (dims {inp.mean.dims})",
+                    field=inp.label,
+                )
+    if area is None:
+        area = cell_area(inputs[ecosystems[0]][0].mean)
+    d0 = float(d0)
+
+    def layer_fn(beta: NDArray[np.float64], topsoil: NDArray[np.float64]) -> NDArray[np.float64]:
+        # (D, 1, c) each → Eq. 3 ratio at every bound (K, D, c) → layers (L, D, c)
+        return np.diff(_eq3_ratios(beta[:, 0], d0, bounds), axis=0) * topsoil[:, 0][None]
+
+    return _totals(
+        ecosystems,
+        fractions,
+        inputs,
+        layer_fn,
+        bounds[:-1],
+        bounds[1:],
+        area,
+        regions,
+        region_names,
+        n_draws,
+        level,
+        correlation,
+        seed,
+        block_cells,
+        method="seed 000 Eq. 3 layers recomputed per draw, Eq. 6 sums; Monte Carlo per §2.7",
+    )
