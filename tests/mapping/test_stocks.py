@@ -169,6 +169,12 @@ def test_layers_on_xarray_carry_depth_bounds_and_stay_lazy_on_dask():
     assert_allclose(eager.depth, [15.0, 65.0, 150.0, 250.0])
     assert_allclose(depth_bounds(eager), [[0, 30], [30, 100], [100, 200], [200, 300]])
     assert eager.attrs["units"] == "Mg C ha-1" and eager.depth.attrs["positive"] == "down"
+    # the layered map goes straight into Eq. 6 totals with its layer bounds
+    totals = stock_totals(eager)
+    assert_allclose(totals[["top_cm", "bottom_cm"]], [[0, 30], [30, 100], [100, 200], [200, 300]])
+    one = stock_totals(eager.isel(depth=2)).iloc[0]
+    assert (one.top_cm, one.bottom_cm) == (100.0, 200.0)
+    assert_allclose(one.stock_pg, totals.stock_pg[2], rtol=1e-13)
     lazy = layers_from_beta(beta.chunk({"y": 5, "x": 7}), top.chunk({"y": 5, "x": 7}))
     assert isinstance(lazy.data, dsa.Array)
     assert_allclose(lazy.compute().values, eager.values, rtol=0)

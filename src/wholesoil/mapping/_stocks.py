@@ -312,9 +312,10 @@ def cumulative_from_beta(
         dask_gufunc_kwargs={"output_sizes": {"depth": d.size}},
         keep_attrs=False,
     )
-    out = out.transpose("depth", ...)
+    out = _carry_crs(out.transpose("depth", ...), beta, topsoil)
     out.name = "soc_cumulative"
     out.attrs = {
+        **({"grid_mapping": out.attrs["grid_mapping"]} if "grid_mapping" in out.attrs else {}),
         "units": "Mg C ha-1",
         "long_name": "cumulative SOC density from the surface (seed 000 Eq. 3)",
         "d0_cm": float(d0),
@@ -328,11 +329,19 @@ def cumulative_from_beta(
     return out
 
 
+def _carry_crs(out: xr.DataArray, *sources: Any) -> xr.DataArray:
+    """Give ``out`` the CRS (and grid_mapping) of the first xarray source that has one."""
+    for src in sources:
+        if isinstance(src, xr.DataArray | xr.Dataset) and src.rio.crs is not None:
+            return out.rio.write_crs(src.rio.crs).rio.write_grid_mapping()
+    return out
+
+
 def _depth_coords(bounds: NDArray[np.float64]) -> dict[str, Any]:
     """Depth coordinate (layer midpoints) with the layer bounds as 1-D coordinates.
 
     A DataArray cannot hold CF's 2-D ``depth_bnds`` (depth, 2) as a coordinate; the bounds ride
-    along as ``depth_top`` and ``depth_bottom`` [cm], from which a writer builds ``depth_bnds``
+    along as ``top`` and ``bottom`` [cm], from which a writer builds ``depth_bnds``
     (see :func:`depth_bounds`).
     """
     tops, bottoms = bounds[:-1], bounds[1:]
@@ -348,26 +357,22 @@ def _depth_coords(bounds: NDArray[np.float64]) -> dict[str, Any]:
                 "long_name": "layer midpoint depth",
             },
         ),
-        "depth_top": xr.Variable(("depth",), tops, {**cm, "long_name": "top of the layer"}),
-        "depth_bottom": xr.Variable(
-            ("depth",), bottoms, {**cm, "long_name": "bottom of the layer"}
-        ),
+        "top": xr.Variable(("depth",), tops, {**cm, "long_name": "top of the layer"}),
+        "bottom": xr.Variable(("depth",), bottoms, {**cm, "long_name": "bottom of the layer"}),
     }
 
 
 def depth_bounds(da: xr.DataArray | xr.Dataset) -> xr.DataArray:
     """CF bounds ``depth_bnds`` (depth, 2) = (top, bottom) [cm] of a layered grid.
 
-    From ``depth_bnds`` itself (a Dataset holding it) or the ``depth_top``/``depth_bottom``
+    From ``depth_bnds`` itself (a Dataset holding it) or the ``top``/``bottom``
     coordinates that :func:`layers_from_beta` attaches. Add it to a Dataset with
     ``ds.assign(depth_bnds=depth_bounds(ds))`` and set ``ds.depth.attrs["bounds"]``.
     """
     if "depth_bnds" in da.coords or (isinstance(da, xr.Dataset) and "depth_bnds" in da):
         return da["depth_bnds"]
-    if "depth_top" in da.coords and "depth_bottom" in da.coords:
-        bnds = np.stack(
-            [np.asarray(da["depth_top"].values), np.asarray(da["depth_bottom"].values)], axis=1
-        )
+    if "top" in da.coords and "bottom" in da.coords:
+        bnds = np.stack([np.asarray(da["top"].values), np.asarray(da["bottom"].values)], axis=1)
         return xr.DataArray(
             bnds.astype(float),
             dims=("depth", "bnds"),
@@ -376,7 +381,7 @@ def depth_bounds(da: xr.DataArray | xr.Dataset) -> xr.DataArray:
             attrs={"units": "cm"},
         )
     raise InputDataError(
-        "the grid has no depth bounds: expected depth_bnds or depth_top/depth_bottom",
+        "the grid has no depth bounds: expected depth_bnds or top/bottom",
         field="depth",
     )
 
@@ -411,7 +416,7 @@ def layers_from_beta(
     ndarray or DataArray
         Layer SOC densities [Mg C ha⁻¹]. numpy inputs: a leading layer axis. xarray inputs: a
         DataArray named ``soc`` with a ``depth`` dimension first; its coordinate is the layer
-        midpoint [cm, positive down] and the coordinates ``depth_top``/``depth_bottom`` [cm]
+        midpoint [cm, positive down] and the coordinates ``top``/``bottom`` [cm]
         carry the layer bounds (:func:`depth_bounds` turns them into CF ``depth_bnds``).
         Lazy for dask-backed inputs.
     """
@@ -423,6 +428,7 @@ def layers_from_beta(
     layers = layers.assign_coords(_depth_coords(bounds))
     layers.name = "soc"
     layers.attrs = {
+        "grid_mapping": cum.attrs.get("grid_mapping", "spatial_ref"),
         "units": "Mg C ha-1",
         "long_name": "SOC density of the layer (seed 000 Eq. 3, by difference, §2.6)",
         "d0_cm": float(d0),
@@ -1013,6 +1019,8 @@ def _density_layers(
         except InputDataError:
             return np.full(mean.sizes["depth"], np.nan), np.full(mean.sizes["depth"], np.nan)
         return b[:, 0], b[:, 1]
+    if "top" in mean.coords and "bottom" in mean.coords:  # one layer selected from a stack
+        return np.array([float(mean["top"])]), np.array([float(mean["bottom"])])
     return (
         np.array([float(mean.attrs.get("top", np.nan))]),
         np.array([float(mean.attrs.get("bottom", np.nan))]),
@@ -1047,8 +1055,8 @@ def stock_totals(
     Parameters
     ----------
     density : DataArray, CellDistribution, or mapping ecosystem → either
-        Layer SOC density [Mg C ha⁻¹], dims (y, x) (layer from ``attrs["top"]``/``["bottom"]``
-        when present) or (depth, y, x) with ``depth_top``/``depth_bottom`` coordinates; per
+        Layer SOC density [Mg C ha⁻¹], dims (y, x) (layer from scalar ``top``/``bottom``
+        coordinates or attrs when present) or (depth, y, x) with ``top``/``bottom`` coordinates; per
         ecosystem when the ecosystems' maps differ (keys = keys of ``fraction``).
     area : DataArray, optional
         Cell areas [m²], dims (y, x); default :func:`cell_area` of the density grid.
