@@ -341,6 +341,72 @@ def load_climate() -> pd.DataFrame:
     return out
 
 
+def load_climate_grid() -> Any:
+    """MAT and MAP of :func:`load_climate` as a canonical grid (an :class:`xarray.Dataset`).
+
+    The common 2.5° grid of :func:`load_climate` (CMAP cell centres): ``x`` = longitude
+    −178.75 … 178.75 (ascending), ``y`` = latitude 88.75 … −88.75 (descending, north-up),
+    72 × 144 cells, EPSG:4326 carried the rioxarray way (``spatial_ref`` with ``crs_wkt``).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``mat`` [°C] and ``map`` [mm yr⁻¹] with dims ``(y, x)``; MAP cells without data are
+        NaN. ``attrs`` has ``source``, ``citation``, ``licence``, ``files`` and
+        ``regridding`` (how MAT was put on the cell centres).
+    """
+    import rioxarray  # noqa: F401  (registers the .rio accessor)
+    import xarray as xr
+
+    df = load_climate()
+    lat = np.sort(df["lat"].unique())[::-1]
+    lon = np.sort(df["lon"].unique())
+    wide = {
+        v: df.pivot(index="lat", columns="lon", values=v).loc[lat, lon].to_numpy(float)
+        for v in ("mat", "map")
+    }
+    ds = xr.Dataset(
+        {
+            "mat": (
+                ("y", "x"),
+                wide["mat"],
+                {"units": "°C", "long_name": "mean annual air temperature (NCEP R1, sigma 0.995)"},
+            ),
+            "map": (
+                ("y", "x"),
+                wide["map"],
+                {"units": "mm yr-1", "long_name": "mean annual precipitation (CMAP V1902)"},
+            ),
+        },
+        coords={
+            "x": (
+                "x",
+                lon,
+                {
+                    "standard_name": "longitude",
+                    "long_name": "longitude",
+                    "units": "degrees_east",
+                    "axis": "X",
+                },
+            ),
+            "y": (
+                "y",
+                lat,
+                {
+                    "standard_name": "latitude",
+                    "long_name": "latitude",
+                    "units": "degrees_north",
+                    "axis": "Y",
+                },
+            ),
+        },
+    )
+    ds = ds.rio.write_crs("EPSG:4326")
+    ds.attrs.update(_provenance("ncep_mat", "cmap_map"))
+    ds.attrs["regridding"] = df.attrs["regridding"]
+    return ds
+
+
 def climate_at(lat: Any, lon: Any, method: str = "nearest") -> pd.DataFrame:
     """MAT and MAP at points.
 
@@ -428,6 +494,7 @@ __all__ = [
     "data_path",
     "load_bomb_curve",
     "load_climate",
+    "load_climate_grid",
     "load_israd_example",
     "load_ncscd",
 ]
