@@ -183,7 +183,9 @@ def _fmt_len(v: float, geographic: bool) -> str:
 
 def _fmt_extent(g: _Geometry) -> str:
     w, e, s, n = g.extent
-    return f"x {w:g}…{e:g}, y {s:g}…{n:g}"
+    if g.geographic:
+        return f"x {w:g}…{e:g}°, y {s:g}…{n:g}°"
+    return f"x {w:.0f}…{e:.0f} m, y {s:.0f}…{n:.0f} m"
 
 
 def _differences(g: _Geometry, ref: _Geometry) -> list[str]:
@@ -204,14 +206,8 @@ def _differences(g: _Geometry, ref: _Geometry) -> list[str]:
             else (f"{_fmt_len(rx, ref.geographic)} × {_fmt_len(ry, ref.geographic)}")
         )
         out.append(f"resolution {a} → {b}")
-    if (
-        g.x.size != ref.x.size
-        or g.y.size != ref.y.size
-        or not (
-            np.allclose(np.sort(g.x), np.sort(ref.x), rtol=0, atol=1e-6 * rx)
-            and np.allclose(np.sort(g.y), np.sort(ref.y), rtol=0, atol=1e-6 * ry)
-        )
-    ):
+    tol = 1e-6 * min(rx, ry)
+    if g.crs != ref.crs or not np.allclose(g.extent, ref.extent, rtol=0, atol=tol):
         out.append(f"extent {_fmt_extent(g)} → {_fmt_extent(ref)}")
     return out
 
@@ -414,7 +410,7 @@ def _chunk_dict(chunks: Any, dims: Mapping[str, str]) -> Any:
 
 def _read_tif(
     path: Path, key: str | None, chunks: Any
-) -> tuple[dict[str, xr.DataArray], list[str]]:
+) -> tuple[dict[str, xr.DataArray], list[str], dict[str, xr.DataArray]]:
     import rasterio
     import rioxarray
 
@@ -453,10 +449,12 @@ def _read_tif(
         da.attrs = attrs
         da.encoding = {}
         out[name] = da
-    return out, []
+    return out, [], {}
 
 
-def _read_nc(path: Path, key: str | None, chunks: Any) -> tuple[dict[str, xr.DataArray], list[str]]:
+def _read_nc(
+    path: Path, key: str | None, chunks: Any
+) -> tuple[dict[str, xr.DataArray], list[str], dict[str, xr.DataArray]]:
     messages: list[str] = []
     with xr.open_dataset(path, decode_coords="all") as probe:
         names = {str(d) for d in (*probe.dims, *probe.variables)}
@@ -507,7 +505,10 @@ def _read_nc(path: Path, key: str | None, chunks: Any) -> tuple[dict[str, xr.Dat
         da.attrs["source"] = str(path)
         da.encoding = {}
         out[name] = da.rio.write_crs(crs)
-    return out, messages
+    extras = {}
+    if "depth_bnds" in ds.variables and "depth" in ds.dims:
+        extras["depth_bnds"] = ds["depth_bnds"].reset_coords(drop=True).load()
+    return out, messages, extras
 
 
 def _template_geometry(template: Any) -> tuple[_Geometry, str]:
@@ -578,17 +579,27 @@ def read_grid(
         dst_chunks = (tuple(tc["y"]), tuple(tc["x"]))
     out: dict[str, xr.DataArray] = {}
     origin: dict[str, str] = {}
+    coords: dict[str, xr.DataArray] = {}
+    coords_from: dict[str, str] = {}
     for key, path in entries:
         if not path.exists():
             raise InputDataError("file not found", file=str(path))
         suffix = path.suffix.lower()
         if suffix in (".tif", ".tiff"):
-            found, msgs = _read_tif(path, key, chunks)
+            found, msgs, extras = _read_tif(path, key, chunks)
         elif suffix in (".nc", ".nc4", ".netcdf", ".cdf"):
-            found, msgs = _read_nc(path, key, chunks)
+            found, msgs, extras = _read_nc(path, key, chunks)
         else:
             raise InputDataError("expected a .tif/.tiff or .nc file", file=str(path), value=suffix)
         messages.extend(msgs)
+        for cname, cval in extras.items():
+            if cname in coords and not coords[cname].equals(cval):
+                raise InputDataError(
+                    f"{cname} differs from that of {coords_from[cname]}",
+                    file=str(path),
+                    field=cname,
+                )
+            coords[cname], coords_from[cname] = cval, str(path)
         if variables is not None:
             found = {k: v for k, v in found.items() if k in set(variables)}
             if not found:
@@ -640,6 +651,8 @@ def read_grid(
         raise InputDataError("no grid read", value=[str(p) for _, p in entries])
     ds = xr.Dataset(out)
     ds = ds.assign_coords(x=ref.x, y=ref.y)
+    if "depth" in ds.dims:
+        ds = ds.assign_coords(coords)
     ds = ds.rio.write_crs(ref.crs)
     kind = "geographic" if ref.geographic else "projected"
     for ax in ("x", "y"):
@@ -1031,8 +1044,7 @@ def plot_grid_map(
         lo, hi = np.percentile(valid, [2, 98])
         vmin = float(lo) if vmin is None else vmin
         vmax = float(hi) if vmax is None else vmax
-    colours = mpl.colormaps[cmap].copy()
-    colours.set_bad((0, 0, 0, 0))
+    colours = mpl.colormaps[cmap].with_extremes(bad=(0.0, 0.0, 0.0, 0.0))
     units = da.attrs.get("units", "")
     long_name = da.attrs.get("long_name", str(da.name))
     fig = Figure(figsize=(9, 4.8) if geo else (7, 6))
