@@ -153,6 +153,19 @@ def test_netcdf_is_cf_and_opens_in_xarray_without_warnings(tmp_path):
     assert raw["soc_mean"].encoding["zlib"] is True
 
 
+def test_layer_bounds_from_top_bottom_coordinates(tmp_path):
+    # the mapping layers carry their bounds as top/bottom coordinates along depth
+    da = layered()["soc_mean"]  # a DataArray cannot hold depth_bnds (depth, nv)
+    da = da.assign_coords(top=("depth", [0.0, 30.0]), bottom=("depth", [30.0, 100.0]))
+    nc = open_strict(write_netcdf(da, tmp_path / "soc.nc"))
+    np.testing.assert_array_equal(nc.depth_bnds.values, [[0, 30], [30, 100]])
+    np.testing.assert_array_equal(nc.soc_mean.values, da.values)
+    files = write_cogs(da, tmp_path)
+    assert [p.name for p in files] == ["soc_0-30cm_mean.tif", "soc_30-100cm_mean.tif"]
+    with pytest.raises(InputDataError, match="a depth dimension needs layer bounds"):
+        write_netcdf(da.drop_vars(["top", "bottom"]), tmp_path / "no_bounds.nc")
+
+
 @needs_gdalinfo
 def test_gdalinfo_reads_netcdf(tmp_path):
     ds = layered()
@@ -424,6 +437,9 @@ def test_template_and_check_grid_features(tmp_path):
     ds = read_grid(tmp_path / "mat.tif", template=tmpl)
     assert ds.attrs["messages"] == ["mat.tif: resolution 0.5° → 2.5°, bilinear"]
     np.testing.assert_array_equal(ds.x.values, tmpl.x.values)
+    write_cogs(xr.Dataset({"tmpl": tmpl}).rio.write_crs("EPSG:4326"), tmp_path / "t")
+    by_path = read_grid(tmp_path / "mat.tif", template=tmp_path / "t" / "tmpl.tif")
+    np.testing.assert_array_equal(by_path.mat.values, ds.mat.values)
     with pytest.raises(InputDataError, match="grid differs from the reference grid \\(template\\)"):
         read_grid(tmp_path / "mat.tif", template=tmpl, regrid=False)
     check_grid_features(ds, ["mat"], source="covariates/")

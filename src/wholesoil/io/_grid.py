@@ -761,8 +761,10 @@ def _depth_bounds(ds: xr.Dataset) -> np.ndarray:
     return b
 
 
-def _canonical_for_output(ds: xr.Dataset) -> xr.Dataset:
+def _canonical_for_output(ds: xr.Dataset | xr.DataArray) -> xr.Dataset:
     """Copy of ``ds`` with CF coordinate attributes, the CRS and depth bounds in place."""
+    if isinstance(ds, xr.DataArray):
+        ds = ds.to_dataset(name=ds.name if ds.name is not None else "value")
     if ds.rio.crs is None:
         raise InputDataError("the grid has no CRS; set one with ds.rio.write_crs(...)")
     crs = ds.rio.crs
@@ -798,7 +800,7 @@ def _canonical_for_output(ds: xr.Dataset) -> xr.Dataset:
     return out
 
 
-def write_netcdf(ds: xr.Dataset, path: PathLike) -> Path:
+def write_netcdf(ds: xr.Dataset | xr.DataArray, path: PathLike) -> Path:
     """Write a grid as NetCDF-CF 1.8 (NETCDF4, compressed), atomically.
 
     Parameters
@@ -829,11 +831,12 @@ def write_netcdf(ds: xr.Dataset, path: PathLike) -> Path:
 
     target = Path(path)
     out = _canonical_for_output(ds)
+    attrs = dict(ds.attrs) if isinstance(ds, xr.Dataset) else {}
     # the grid mapping and the depth bounds are written as plain variables, so that no data
     # variable lists them in a CF "coordinates" attribute (they are found through its
     # grid_mapping and depth's bounds attributes; xarray's decode_coords="all" restores both)
     out = out.reset_coords([c for c in ("spatial_ref", "depth_bnds") if c in out.coords])
-    out.attrs = _clean_attrs(ds.attrs)
+    out.attrs = _clean_attrs(attrs)
     out.attrs["Conventions"] = "CF-1.8"
     encoding: dict[str, dict[str, Any]] = {}
     for name, var in out.variables.items():
@@ -889,7 +892,7 @@ def cog_name(variable: str, layer: tuple[float, float] | None = None) -> str:
     return f"{prop}_{label}_{stat}.tif" if stat else f"{prop}_{label}.tif"
 
 
-def write_cogs(ds: xr.Dataset, folder: PathLike) -> list[Path]:
+def write_cogs(ds: xr.Dataset | xr.DataArray, folder: PathLike) -> list[Path]:
     """Write one Cloud-Optimized GeoTIFF per variable and depth layer, atomically.
 
     Parameters
