@@ -419,3 +419,54 @@ def test_cell_distribution_from_interval_dataset_and_draws():
     assert out.n_draws == 5
     assert_allclose(out.stock_pg, per_draw.mean(), rtol=1e-12)
     assert_allclose([out.lower_pg, out.upper_pg], np.percentile(per_draw, [2.5, 97.5]), rtol=1e-12)
+
+
+def test_checkpointed_totals_resume_bitwise_without_redrawing_finished_blocks(tmp_path,
+                                                                              monkeypatch):
+    """A run killed after some row blocks resumes from their stored partial sums."""
+    import wholesoil.mapping._stocks as stocks
+
+    grid = geo_grid(5.0, lat=(30.0, 80.0), lon=(-50.0, 50.0))  # 10 × 20 cells
+    rng = np.random.default_rng(11)
+    beta = field(grid, rng.uniform(0.95, 0.985, (10, 20))).chunk({"y": 2})  # 5 row blocks
+    top = field(grid, rng.uniform(30.0, 90.0, (10, 20))).chunk({"y": 2})
+
+    def run(folder):
+        return stock_totals_from_beta(
+            CellDistribution.normal(beta, beta * 0.003), CellDistribution.normal(top, top * 0.1),
+            n_draws=200, correlation=0.5, seed=3, checkpoint=folder,
+        )
+
+    class Killed(Exception):
+        pass
+
+    ref = run(None)
+    calls = []
+    real = stocks._segment_sums
+
+    kill = [True]
+
+    def counting(x, ridx, n):
+        calls.append(x.ndim)
+        if kill[0] and sum(d == 3 for d in calls) == 3:  # third block's Monte Carlo: "killed"
+            raise Killed
+        return real(x, ridx, n)
+
+    monkeypatch.setattr(stocks, "_segment_sums", counting)
+    with pytest.raises(Killed):
+        run(tmp_path / "ck")
+    assert sorted(p.name for p in (tmp_path / "ck").glob("s*.json")) == ["s0.json", "s1.json"]
+    calls.clear()
+    kill[0] = False
+    resumed = run(tmp_path / "ck")
+    assert sum(d == 3 for d in calls) == 3  # only blocks 2, 3, 4 were drawn again
+    pd.testing.assert_frame_equal(resumed, ref)
+    monkeypatch.setattr(stocks, "_segment_sums", real)
+    calls.clear()
+    again = run(tmp_path / "ck")  # everything stored: nothing is drawn
+    pd.testing.assert_frame_equal(again, ref)
+    with pytest.raises(InputDataError, match="n_draws"):
+        stock_totals_from_beta(
+            CellDistribution.normal(beta, beta * 0.003), CellDistribution.normal(top, top * 0.1),
+            n_draws=100, correlation=0.5, seed=3, checkpoint=tmp_path / "ck",
+        )

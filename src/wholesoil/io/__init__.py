@@ -3,8 +3,20 @@
 Every reader returns a :class:`~wholesoil.profiles.ProfileSet` with canonical names and units
 (``DESIGN.md``); readers are the only place where units are converted. Each source format keeps
 its own ``VARIABLE_MAP`` (source name → canonical name, unit, factor).
+
+Grids: :func:`read_grid` reads GeoTIFF (rioxarray) and NetCDF covariates onto one canonical
+``(y, x)`` grid, regridding what differs (and saying so) or refusing; :func:`write_netcdf` writes
+NetCDF-CF and :func:`write_cogs` Cloud-Optimized GeoTIFFs with SoilGrids-like names.
 """
 
+from wholesoil.io._grid import (
+    check_grid_features,
+    cog_name,
+    plot_grid_map,
+    read_grid,
+    write_cogs,
+    write_netcdf,
+)
 from wholesoil.io._israd import VARIABLE_MAP as ISRAD_VARIABLE_MAP
 from wholesoil.io._israd import read_israd
 from wholesoil.io._ncscd import VARIABLE_MAP as NCSCD_VARIABLE_MAP
@@ -20,12 +32,18 @@ __all__ = [
     "UNIT_CONVERSIONS",
     "WOSIS_VARIABLE_MAP",
     "atomic_path",
+    "check_grid_features",
+    "cog_name",
+    "plot_grid_map",
     "parse_replicates",
     "read_israd",
     "read_ncscd",
+    "read_grid",
     "read_profiles",
     "read_table",
     "read_wosis",
+    "write_cogs",
+    "write_netcdf",
     "write_profiles",
     "write_table",
 ]

@@ -34,10 +34,14 @@ Snyder, J. P. (1987). Map Projections — A Working Manual. USGS Professional Pa
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
+import os
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -47,6 +51,7 @@ import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtri
 
+from wholesoil._atomic import atomic_path, write_json
 from wholesoil.errors import InputDataError
 from wholesoil.mapping._uncertainty import _keyed_normals, _splitmix64, interval_from_draws
 
@@ -725,8 +730,14 @@ def _totals(
     seed: int,
     block_cells: int | None,
     method: str,
+    checkpoint: str | os.PathLike[str] | None = None,
 ) -> pd.DataFrame:
-    """Eq. 6 sums by region × ecosystem × layer, with Monte Carlo draws block by block."""
+    """Eq. 6 sums by region × ecosystem × layer, with Monte Carlo draws block by block.
+
+    Every row block adds its own partial sums (per draw) to the totals, so a block's
+    contribution can be stored (``checkpoint``) and added back on a rerun without drawing it
+    again; the totals are then bitwise those of an uninterrupted run.
+    """
     import dask
 
     if not 0.0 <= float(correlation) <= 1.0:
@@ -766,11 +777,10 @@ def _totals(
     if region_names is not None and not is_bool:
         codes = np.union1d(codes, np.asarray(list(region_names), dtype=codes.dtype))
     n_r, n_e, n_l = codes.size, len(ecosystems), tops.size
-    tot = np.zeros((n_e, n_r, n_l, max(n_d, 1)))
-    plug = np.zeros((n_e, n_r, n_l))
-    area_ok = np.zeros((n_e, n_r))
-    area_miss = np.zeros((n_e, n_r))
-    n_cells = np.zeros((n_e, n_r), dtype=np.int64)
+    shapes = {"tot": (n_e, n_r, n_l, max(n_d, 1)), "plug": (n_e, n_r, n_l),
+              "area_ok": (n_e, n_r), "area_miss": (n_e, n_r), "n_cells": (n_e, n_r)}
+    acc = {k: np.zeros(v, dtype=np.int64 if k == "n_cells" else float)
+           for k, v in shapes.items()}
     clipped: dict[str, int] = {}
 
     ny, nx = area.sizes["y"], area.sizes["x"]
@@ -798,7 +808,16 @@ def _totals(
         return z
 
     uniq: dict[int, _Input] = {id(i): i for i in all_inputs}
-    for rows in row_blocks:
+    store = None
+    if checkpoint is not None:
+        store = _StockCheckpoint(Path(checkpoint), {
+            "format": "wholesoil-stock-checkpoint", "version": 1, "method": method,
+            "inputs": [i.label for i in all_inputs], "ecosystems": ecosystems,
+            "regions": [str(c) for c in codes], "tops": tops.tolist(),
+            "bottoms": bottoms.tolist(), "n_draws": n_d, "correlation": rho, "seed": int(seed),
+            "shape": [int(ny), int(nx)], "row_blocks": [[r.start, r.stop] for r in row_blocks],
+        })
+    for bi, rows in enumerate(row_blocks):
         # one compute per block for every lazy array (shared graphs are computed once)
         pieces: dict[str, Any] = {"area": _rows(area, rows)}
         if regions is not None:
@@ -815,6 +834,17 @@ def _totals(
         names = list(pieces)
         values = dask.compute(*[pieces[n] for n in names])
         block = dict(zip(names, values, strict=True))
+        input_sha = "" if store is None else _sha_arrays([np.asarray(v) for v in values])
+        if store is not None and (done := store.load(bi, input_sha)) is not None:
+            parts, block_clipped = done
+            for k in acc:
+                acc[k] += parts[k]
+            for k, v in block_clipped.items():
+                clipped[k] = clipped.get(k, 0) + v
+            continue
+        tot, plug, area_ok, area_miss, n_cells = (
+            np.zeros_like(acc[k]) for k in ("tot", "plug", "area_ok", "area_miss", "n_cells"))
+        block_clipped: dict[str, int] = {}
 
         y0 = rows.start
         n_rows = rows.stop - rows.start
@@ -913,12 +943,23 @@ def _totals(
                         out = (v < inp.lo) | (v > inp.hi)
                         n_out = int(np.count_nonzero(out))
                         if n_out:
-                            clipped[inp.label] = clipped.get(inp.label, 0) + n_out
+                            block_clipped[inp.label] = block_clipped.get(inp.label, 0) + n_out
                             v = np.clip(v, inp.lo, inp.hi)
                     vals[inp.name] = v
                 layers = layer_fn(**vals)  # (L, D, c)
                 sums = _segment_sums(layers * w[cells], ridx[cells], n_r)  # (L, D, R)
                 tot[ei] += np.moveaxis(sums, -1, 0)
+
+        parts = {"tot": tot, "plug": plug, "area_ok": area_ok, "area_miss": area_miss,
+                 "n_cells": n_cells}
+        for k in acc:
+            acc[k] += parts[k]
+        for k, v in block_clipped.items():
+            clipped[k] = clipped.get(k, 0) + v
+        if store is not None:
+            store.save(bi, input_sha, parts, block_clipped)
+    tot, plug, area_ok, area_miss, n_cells = (
+        acc[k] for k in ("tot", "plug", "area_ok", "area_miss", "n_cells"))
 
     rows_out = []
     labels = _region_labels(codes, is_bool, regions, region_names)
@@ -964,6 +1005,60 @@ def _totals(
         seed=int(seed),
     )
     return frame
+
+
+def _sha_arrays(arrays: Sequence[NDArray[Any]]) -> str:
+    h = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(str((a.dtype.str, a.shape)).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+class _StockCheckpoint:
+    """Per-row-block partial sums of :func:`_totals` in a folder, for resuming after a kill.
+
+    ``manifest.json`` names what the sums depend on (inputs, regions, layers, draws, ρ, seed,
+    grid shape and row blocks); a folder made for other settings is refused with the field that
+    differs. Each block is ``s{i}.npz`` (written atomically) then ``s{i}.json`` (its record,
+    holding the sha256 of the block's input values): a record means a complete block, and a
+    block whose inputs changed is recomputed.
+    """
+
+    def __init__(self, folder: Path, manifest: dict[str, Any]) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "manifest.json"
+        manifest = json.loads(json.dumps(manifest))
+        if path.is_file():
+            old = json.loads(path.read_text(encoding="utf-8"))
+            for key, value in manifest.items():
+                if old.get(key) != value:
+                    raise InputDataError(
+                        "this checkpoint folder was made for other stock settings; use a new "
+                        f"output folder or delete {folder}",
+                        file=str(path), field=key, value=old.get(key), has_value=True,
+                    )
+        else:
+            write_json(path, manifest)
+
+    def load(self, i: int, input_sha: str) -> tuple[dict[str, NDArray[Any]], dict[str, int]] | None:
+        rec = self.folder / f"s{i}.json"
+        if not rec.is_file():
+            return None
+        record = json.loads(rec.read_text(encoding="utf-8"))
+        if record.get("input_sha256") != input_sha:
+            return None
+        with np.load(self.folder / f"s{i}.npz") as z:
+            parts = {k: z[k] for k in z.files}
+        return parts, {str(k): int(v) for k, v in record.get("clipped", {}).items()}
+
+    def save(self, i: int, input_sha: str, parts: dict[str, NDArray[Any]],
+             clipped: dict[str, int]) -> None:
+        with atomic_path(self.folder / f"s{i}.npz") as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, **parts)
+        write_json(self.folder / f"s{i}.json", {"input_sha256": input_sha, "clipped": clipped})
 
 
 def _check_range(inp: _Input, m: NDArray[np.float64], where: str) -> None:
@@ -1039,6 +1134,7 @@ def stock_totals(
     correlation: float = 1.0,
     seed: int = 0,
     block_cells: int | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
 ) -> pd.DataFrame:
     """SOC stocks of layer density maps, seed 000 Eq. 6, with Monte Carlo intervals (§2.7).
 
@@ -1082,6 +1178,9 @@ def stock_totals(
         Seed of the counter-based draws: a cell's draws depend on (seed, map, the cell's index in
         the grid, draw), never on the block size or chunking, so totals are the same (to
         rounding) however the grid is split.
+    checkpoint : path, optional
+        Folder for per-block partial sums: a rerun (after a kill) adds the stored blocks back
+        without drawing them again and gives bitwise the same totals.
     block_cells : int, optional
         Cells per Monte Carlo batch; memory is ~ n_draws × block_cells × layers floats. Default
         ~4 million values per array.
@@ -1128,6 +1227,7 @@ def stock_totals(
         seed,
         block_cells,
         method="seed 000 Eq. 6 sums of layer densities; Monte Carlo per §2.7",
+        checkpoint=checkpoint,
     )
 
 
@@ -1146,6 +1246,7 @@ def stock_totals_from_beta(
     correlation: float = 1.0,
     seed: int = 0,
     block_cells: int | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
 ) -> pd.DataFrame:
     """Layer SOC stocks from β and topsoil density maps: Eqs. 3 and 6 with Monte Carlo (§2.7).
 
@@ -1171,7 +1272,8 @@ def stock_totals_from_beta(
         Depth of the topsoil layer [cm].
     depths : sequence of float
         Layer bounds [cm].
-    area, fraction, regions, region_names, n_draws, level, correlation, seed, block_cells
+    area, fraction, regions, region_names, n_draws, level, correlation, seed, block_cells,
+    checkpoint
         As in :func:`stock_totals`.
 
     Returns
@@ -1224,4 +1326,5 @@ def stock_totals_from_beta(
         seed,
         block_cells,
         method="seed 000 Eq. 3 layers recomputed per draw, Eq. 6 sums; Monte Carlo per §2.7",
+        checkpoint=checkpoint,
     )
