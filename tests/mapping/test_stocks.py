@@ -154,9 +154,18 @@ def test_eq3_limit_beta_to_one_is_proportional_to_depth():
     assert_allclose(cumulative_from_beta(1.0 - 1e-12, 42.0, 30.0, 100.0), 140.0, rtol=1e-9)
 
 
-def test_beta_outside_unit_interval_is_refused_with_a_count():
-    with pytest.raises(InputDataError, match=r"3 of 5 value\(s\) are outside"):
-        layers_from_beta(np.array([0.9, 1.0, 1.2, 0.0, np.nan]), 30.0)
+def test_beta_outside_the_fitted_range_is_refused_with_a_count():
+    """β in (0, 1.1] as wholesoil.depth fits it; 1.2, 0 and −0.1 are refused and counted."""
+    with pytest.raises(InputDataError, match=r"3 of 6 value\(s\) are outside"):
+        layers_from_beta(np.array([0.9, 1.0, 1.2, 0.0, -0.1, np.nan]), 30.0)
+
+
+def test_beta_one_is_the_limit_and_beta_above_one_follows_eq3():
+    """β = 1: X_d = (d/d0)·X_d0 exactly; β = 1.01: (β^d − 1)/(β^d0 − 1) (Eq. 3 for β > 1)."""
+    x = cumulative_from_beta(np.array([1.0, 1.01]), 30.0, 30.0, [100.0, 300.0])  # (depth, β)
+    assert_allclose(x[:, 0], [100.0, 300.0], rtol=1e-14)
+    assert_allclose(x[:, 1], 30.0 * (1.01 ** np.array([100.0, 300.0]) - 1) / (1.01**30 - 1),
+                    rtol=1e-12)
 
 
 def test_layers_on_xarray_carry_depth_bounds_and_stay_lazy_on_dask():
@@ -372,17 +381,17 @@ def test_eq3_is_recomputed_per_draw_so_the_mean_is_not_the_plugin():
     assert_allclose([first.stock_pg, first.lower_pg, first.upper_pg], top * a_ha / 1e9, rtol=1e-12)
 
 
-def test_beta_draws_outside_the_unit_interval_are_clipped_and_counted():
+def test_beta_draws_outside_the_fitted_range_are_clipped_and_counted():
     grid = small_grid()
     n = 4000
     out = stock_totals_from_beta(
-        CellDistribution.normal(field(grid, 0.995), field(grid, 0.01)),
+        CellDistribution.normal(field(grid, 1.095), field(grid, 0.01)),
         field(grid, 50.0),
         n_draws=n,
         correlation=0.0,
     )
     clipped = out.attrs["clipped_draws"]["beta"]
-    expected = 48 * n * norm.sf(0.5)  # P(β ≥ 1) = P(z ≥ 0.5)
+    expected = 48 * n * norm.sf(0.5)  # P(β > 1.1) = P(z > 0.5)
     assert abs(clipped - expected) < 5 * np.sqrt(expected)
     assert np.isfinite(out[["stock_pg", "lower_pg", "upper_pg"]].to_numpy()).all()
 

@@ -52,6 +52,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtri
 
 from wholesoil._atomic import atomic_path, write_json
+from wholesoil.depth._beta import DEFAULT_BETA_BOUNDS
 from wholesoil.errors import InputDataError
 from wholesoil.mapping._uncertainty import _keyed_normals, _splitmix64, interval_from_draws
 
@@ -72,8 +73,11 @@ DEFAULT_LAYER_DEPTHS: tuple[float, ...] = (0.0, 30.0, 100.0, 200.0, 300.0)
 #: Admissible range of drawn values per input kind: draws outside are clipped to the range and
 #: counted (``frame.attrs["clipped_draws"]``). β ≥ 1 is taken as β → 1 (constant density with
 #: depth, the Eq. 3 ratio d/d0); densities below 0 as 0.
+#: Admissible β of the layer computations: (0, 1.1], the range in which wholesoil.depth fits β
+#: (DEFAULT_BETA_BOUNDS). β > 1 (density increasing with depth) is admitted as the fit admits it;
+#: β = 1 is Eq. 3's limit d/d0 (density constant with depth).
 _BETA_LO = float(np.finfo(float).tiny)
-_BETA_HI = float(np.nextafter(1.0, 0.0))
+_BETA_HI = float(DEFAULT_BETA_BOUNDS[1])
 
 _STOCK_COLUMNS = [
     "region",
@@ -240,20 +244,21 @@ def _check_depths(depths: ArrayLike, *, d0: float, layers: bool) -> NDArray[np.f
 
 
 def _check_beta_values(beta: NDArray[np.float64], where: str = "") -> None:
-    """β in (0, 1), NaN allowed (missing cells); else InputDataError with the count."""
-    bad = ~((beta > 0.0) & (beta < 1.0)) & ~np.isnan(beta)
+    """β in (0, 1.1], NaN allowed (missing cells); else InputDataError with the count."""
+    bad = ~((beta > 0.0) & (beta <= _BETA_HI)) & ~np.isnan(beta)
     n_bad = int(np.count_nonzero(bad))
     if n_bad:
         first = float(beta[bad].flat[0])
         raise InputDataError(
-            f"β must be in (0, 1): {n_bad} of {beta.size} value(s){where} are outside",
+            f"β must be in (0, {_BETA_HI:g}] (the range wholesoil.depth fits): {n_bad} of "
+            f"{beta.size} value(s){where} are outside",
             field="beta",
             value=first,
         )
 
 
 def _cumulative_kernel(beta: Any, topsoil: Any, d0: float, depths: NDArray[np.float64]):
-    """X at each depth, depth axis LAST (for apply_ufunc); β checked to lie in (0, 1)."""
+    """X at each depth, depth axis LAST (for apply_ufunc); β checked to lie in (0, 1.1]."""
     b = np.asarray(beta, dtype=float)
     _check_beta_values(b)
     x = np.asarray(topsoil, dtype=float)
@@ -279,7 +284,8 @@ def cumulative_from_beta(
     Parameters
     ----------
     beta : array or DataArray
-        β [-], in (0, 1); NaN marks a missing cell (its outputs are NaN).
+        β [-], in (0, 1.1] (β ≥ 1: density constant or increasing with depth, as
+        :mod:`wholesoil.depth` fits it); NaN marks a missing cell (its outputs are NaN).
     topsoil : array or DataArray
         X_d0, the SOC density of the top ``d0`` cm [Mg C ha⁻¹], broadcast with ``beta``.
     d0 : float
@@ -298,7 +304,7 @@ def cumulative_from_beta(
     Raises
     ------
     InputDataError
-        β outside (0, 1), naming how many values are, and one of them.
+        β outside (0, 1.1], naming how many values are, and one of them.
     """
     scalar = np.ndim(depths) == 0
     d = _check_depths(depths, d0=d0, layers=False)
@@ -408,7 +414,7 @@ def layers_from_beta(
     Parameters
     ----------
     beta : array or DataArray
-        β [-], in (0, 1); NaN marks a missing cell.
+        β [-], in (0, 1.1]; NaN marks a missing cell.
     topsoil : array or DataArray
         X_d0, SOC density of the top ``d0`` cm [Mg C ha⁻¹].
     d0 : float
@@ -704,14 +710,16 @@ def _segment_sums(x: NDArray[np.float64], ridx: NDArray[np.intp], n_regions: int
 def _eq3_ratios(
     beta: NDArray[np.float64], d0: float, depths: NDArray[np.float64]
 ) -> NDArray[np.float64]:
-    """(1 − β^d)/(1 − β^d0) for every depth (leading axis), seed 000 Eq. 3, β in (0, 1).
+    """(1 − β^d)/(1 − β^d0) for every depth (leading axis), seed 000 Eq. 3, β > 0.
 
     Through expm1, (1 − β^d) = −expm1(d·ln β), so the ratio is accurate as β → 1 (where it
-    tends to d/d0) and needs no special case as long as β < 1 (ln β < 0).
+    tends to d/d0); β = 1 exactly is that limit, and β > 1 (ln β > 0) works the same way.
     """
     log_beta = np.log(beta)
-    denom = np.expm1(d0 * log_beta)
-    return np.expm1(depths.reshape((-1,) + (1,) * beta.ndim) * log_beta) / denom
+    d = depths.reshape((-1,) + (1,) * beta.ndim)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.expm1(d * log_beta) / np.expm1(d0 * log_beta)
+    return np.where(log_beta == 0.0, d / d0, ratio)  # β = 1: the limit d/d0
 
 
 def _totals(
@@ -1257,10 +1265,10 @@ def stock_totals_from_beta(
     "we used predicted grid-level soil β to recalculate the distribution of SOC density … then
     calculated the mean along with the 2.5 % and 97.5 % percentiles".
 
-    β draws outside (0, 1) are clipped (β ≥ 1 → just below 1, i.e. constant density with depth,
-    the Eq. 3 ratio d/d0; β ≤ 0 → the smallest positive float) and negative topsoil draws are set
-    to 0; both are counted in ``frame.attrs["clipped_draws"]``. Each input map draws its own
-    normals; β and topsoil errors are independent of each other.
+    β draws outside (0, 1.1] are clipped (β > 1.1 → 1.1, the upper end of the range in which
+    :mod:`wholesoil.depth` fits β; β ≤ 0 → the smallest positive float) and negative topsoil
+    draws are set to 0; both are counted in ``frame.attrs["clipped_draws"]``. Each input map
+    draws its own normals; β and topsoil errors are independent of each other.
 
     Parameters
     ----------
