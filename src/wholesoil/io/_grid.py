@@ -1050,7 +1050,10 @@ def plot_grid_map(
     colours = mpl.colormaps[cmap].with_extremes(bad=(0.0, 0.0, 0.0, 0.0))
     units = da.attrs.get("units", "")
     long_name = da.attrs.get("long_name", str(da.name))
-    fig = Figure(figsize=(9, 4.8) if geo else (7, 6))
+    # figure shaped like the map; a wide map gets its colour bar underneath
+    ratio = (north - south) / max(east - west, 1e-12)
+    wide = ratio < 0.6
+    fig = Figure(figsize=(9.0, float(np.clip(9.0 * ratio + (2.2 if wide else 1.2), 3.0, 9.0))))
     ax = fig.subplots()
     im = ax.imshow(
         np.ma.masked_invalid(values),
@@ -1070,7 +1073,8 @@ def plot_grid_map(
         ax.set_xlabel("x [m]")
         ax.set_ylabel("y [m]")
     ax.set_title(title if title is not None else long_name)
-    cbar = fig.colorbar(im, ax=ax, shrink=0.8)
+    cbar = fig.colorbar(im, ax=ax, shrink=0.8, orientation="horizontal" if wide else "vertical",
+                        fraction=0.08 if wide else 0.05, pad=0.18 if wide else 0.04)
     cbar.set_label(
         label if label is not None else (f"{long_name} [{units}]" if units else long_name)
     )

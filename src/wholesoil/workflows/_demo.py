@@ -51,7 +51,12 @@ from wholesoil.profiles._pedotransfer import (
 from wholesoil.profiles._qc import QCResult, run_qc
 from wholesoil.profiles._spline import harmonize
 from wholesoil.report import Report
-from wholesoil.workflows._demo_mapping import mapping_stage
+from wholesoil.workflows._demo_mapping import DEMO_FOREST, INTERVAL_TREES, mapping_stage
+from wholesoil.workflows._demo_stocks import (
+    HUGELIUS2014_AREA_KM2,
+    HUGELIUS2014_STOCKS_PG,
+    stocks_stage,
+)
 from wholesoil.workflows._groups import compare_groups
 from wholesoil.workflows._jobs import JobResult
 
@@ -61,8 +66,6 @@ DEMO_DEPTHS_NCSCD = (0.0, 20.0, 40.0, 60.0, 80.0, 100.0, 200.0, 300.0)
 DEMO_DEPTHS_ISRAD = (0.0, 5.0, 15.0, 30.0, 60.0, 100.0)
 #: Northern circumpolar permafrost-region soil area and published stocks (Hugelius et al. 2014,
 #: Biogeosciences 11:6573–6593; quoted in shared/data/SOURCES.md) for a sanity comparison.
-HUGELIUS2014_AREA_KM2 = 17.8e6
-HUGELIUS2014_STOCKS_PG = {"0-30": (217.0, 12.0), "0-100": (472.0, 27.0), "0-300": (1035.0, 150.0)}
 
 
 def r2_rmse(obs: np.ndarray, pred: np.ndarray) -> tuple[float, float, int]:
@@ -357,8 +360,14 @@ def run_demo(out: str | Path, *, seed: int = 42) -> JobResult:
     timings["israd"] = time.perf_counter() - t0
 
     # ---------------------------------------------------------------- mapping
-    mapping_params = mapping_stage(
+    mapping_params, beta_table = mapping_stage(
         rep, out, save, fits, h, ps.sites, seed=seed, timings=timings
+    )
+
+    # ---------------------------------------------------------------- maps and stocks
+    stocks_params = stocks_stage(
+        rep, out, save, beta_table, h, out / "mapping" / "beta" / "model", seed=seed,
+        forest=DEMO_FOREST, interval_trees=INTERVAL_TREES, timings=timings,
     )
 
     # ---------------------------------------------------------------- run.json + report
@@ -380,6 +389,7 @@ def run_demo(out: str | Path, *, seed: int = 42) -> JobResult:
             "lambda": 0.1,
             "global_mean_beta": GLOBAL_MEAN_BETA,
             "mapping": mapping_params,
+            "stocks": stocks_params,
         },
         "timings_s": timings,
         "outputs": {k: str(v.relative_to(out)) for k, v in outputs.items()},

@@ -92,6 +92,7 @@ def train_job(
     interval_trees: int = 100,
     mc_boot: int = 100,
     mc_draws: int = 1000,
+    interval_models: Sequence[str] = ("coulston", "montecarlo"),
     random_state: int = 0,
 ) -> JobResult:
     """Cross-validate, fit, explain and save a model predicting ``target`` from ``features``.
@@ -123,6 +124,8 @@ def train_job(
     interval_trees, mc_boot, mc_draws : int
         Trees per forest of the saved interval models, bootstrap forests and draws of the Monte
         Carlo interval (seed 000 §2.7: 100 bootstraps, 1,000 draws).
+    interval_models : sequence of {"coulston", "montecarlo"}
+        Which interval models ``intervals`` fits on all rows and saves.
     pd_rows : int
         Partial dependence averages over a random sample of at most this many rows (all rows
         when fewer): its cost grows with rows × grid points.
@@ -228,7 +231,7 @@ def train_job(
             data, target, features, group_ids=group_ids, level=level,
             depth_columns=[c for c in (top, bottom) if c in features],
             n_estimators=interval_trees, n_boot=mc_boot, n_draws=mc_draws,
-            random_state=random_state,
+            kinds=interval_models, random_state=random_state,
         )
         timings["intervals"] = time.perf_counter() - t0
 
@@ -338,6 +341,7 @@ def fit_interval_models(
     n_estimators: int = 100,
     n_boot: int = 100,
     n_draws: int = 1000,
+    kinds: Sequence[str] = ("coulston", "montecarlo"),
     random_state: int = 0,
 ) -> dict[str, Any]:
     """Coulston τ (seed 004 Eqs. 9–10) and Monte Carlo (seed 000 §2.7) interval models on all rows.
@@ -350,13 +354,23 @@ def fit_interval_models(
 
     X = data[list(features)].astype(float)
     y = data[target].to_numpy(float)
+    unknown = sorted(set(kinds) - {"coulston", "montecarlo"})
+    if unknown:
+        raise InputDataError("interval models are 'coulston' and 'montecarlo'",
+                             field="interval_models", value=unknown)
     forest = RandomForest(n_estimators=n_estimators, random_state=random_state)
-    coul = CoulstonInterval(forest=forest, n_boot=min(n_boot, 100), level=level,
-                            random_state=random_state).fit(X, y, groups=group_ids)
-    perturb = [f for f in features if f not in set(depth_columns)]
-    mc = MonteCarloInterval(forest=forest, n_draws=n_draws, n_boot=n_boot, level=level,
-                            perturb=perturb, random_state=random_state).fit(X, y, groups=group_ids)
-    return {"coulston": coul, "montecarlo": mc}
+    out: dict[str, Any] = {}
+    if "coulston" in kinds:
+        out["coulston"] = CoulstonInterval(
+            forest=forest, n_boot=min(n_boot, 100), level=level, random_state=random_state
+        ).fit(X, y, groups=group_ids)
+    if "montecarlo" in kinds:
+        perturb = [f for f in features if f not in set(depth_columns)]
+        out["montecarlo"] = MonteCarloInterval(
+            forest=forest, n_draws=n_draws, n_boot=n_boot, level=level, perturb=perturb,
+            random_state=random_state,
+        ).fit(X, y, groups=group_ids)
+    return out
 
 
 def predict_job(
