@@ -367,23 +367,116 @@ def train(
     _report(result)
 
 
+#: Suffixes read as covariate grids by ``wholesoil predict`` (a folder is a folder of GeoTIFFs).
+GRID_SUFFIXES = (".nc", ".nc4", ".tif", ".tiff")
+
+
+def _is_grid(path: Path) -> bool:
+    return path.is_dir() or path.suffix.lower() in GRID_SUFFIXES
+
+
 @app.command()
 @_friendly
 def predict(
     model: Annotated[Path, typer.Argument(help="Model folder written by `wholesoil train`.")],
-    table: Annotated[Path, typer.Argument(help="Table with the model's feature columns.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Predictions CSV/Parquet.")],
-    keep: Annotated[str | None, typer.Option(help="Columns to copy through: id,lat,…")] = None,
+    covariates: Annotated[
+        list[Path], typer.Argument(help="A table (CSV/Parquet) with the model's feature "
+                                   "columns, or covariate grids: NetCDF, GeoTIFF(s) or a folder "
+                                   "of GeoTIFFs.")
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", "--output", "-o",
+                           help="Table: the predictions file. Grid: the output folder.")
+    ],
+    keep: Annotated[str | None, typer.Option(help="Table: columns to copy through.")] = None,
     quantiles: Annotated[
-        str | None, typer.Option(help="Quantiles to add (qrf models): 0.05,0.5,0.95")
+        str | None, typer.Option(help="Quantiles (qrf models), e.g. 0.05,0.5,0.95")
     ] = None,
+    intervals: Annotated[
+        str | None, typer.Option(help="Grid: interval maps, first one primary: quantile "
+                                 "(qrf), coulston, montecarlo (saved by train --intervals).")
+    ] = None,
+    level: Annotated[float, typer.Option(help="Grid: interval level.")] = 0.9,
+    chunks: Annotated[int, typer.Option(help="Grid: block size [cells per side].")] = 512,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Grid: dask scheduler address (tcp://host:8786); "
+                                 "'threads' runs in this process; default a local cluster.")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Grid: workers of the local cluster (default: cores).")
+    ] = None,
+    no_regrid: Annotated[
+        bool, typer.Option("--no-regrid", help="Grid: refuse grids that differ in CRS, "
+                           "resolution or extent instead of regridding them.")
+    ] = False,
 ) -> None:
-    """Predict with a saved model; the model folder is loaded safely (no unpickling)."""
-    from wholesoil.workflows import predict_job
+    """Predict with a saved model over a table or a covariate grid (resumable, blockwise).
 
-    result = predict_job(
-        model, table, output, keep=_names(keep),
-        quantiles=_floats(quantiles, "--quantiles") if quantiles else (),
+    A grid run writes {target}.nc (NetCDF-CF), cog/*.tif (SoilGrids-like names), figures/,
+    tables/summary.csv and run.json into OUT; killed and rerun, it reuses finished blocks.
+    """
+    from wholesoil.workflows import predict_grid_job, predict_job
+
+    qs = _floats(quantiles, "--quantiles") if quantiles else ()
+    if len(covariates) > 1 or _is_grid(covariates[0]):
+        result = predict_grid_job(
+            model, covariates if len(covariates) > 1 else covariates[0], out,
+            intervals=_names(intervals), level=level,
+            quantiles=qs or (0.05, 0.5, 0.95), chunks=chunks, scheduler=scheduler,
+            n_workers=workers, regrid=not no_regrid,
+        )
+    else:
+        result = predict_job(model, covariates[0], out, keep=_names(keep), quantiles=qs)
+    _report(result)
+
+
+@app.command()
+@_friendly
+def stocks(
+    grids: Annotated[
+        list[Path], typer.Argument(help="Predicted grids (NetCDF/GeoTIFF) with β and topsoil "
+                                   "density maps, or a layered density map (--density).")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    depths: Annotated[str, typer.Option(help="Layer bounds [cm].")] = "0,30,100,200,300",
+    beta: Annotated[str, typer.Option(help="Name of the β maps ({name}_mean, _Q…).")] = "beta",
+    topsoil: Annotated[
+        str, typer.Option(help="Name of the topsoil density maps [Mg C ha-1].")
+    ] = "soc",
+    density: Annotated[
+        str | None, typer.Option(help="Name of layered density maps to sum instead.")
+    ] = None,
+    d0: Annotated[float, typer.Option(help="Depth of the topsoil maps [cm].")] = 30.0,
+    method: Annotated[
+        str | None, typer.Option(help="Interval suffix to use (coulston, montecarlo).")
+    ] = None,
+    regions: Annotated[
+        Path | None, typer.Option(help="Integer region codes on the grid (CF flag_meanings "
+                                  "name them).")
+    ] = None,
+    fractions: Annotated[
+        Path | None, typer.Option(help="One variable per ecosystem: share of each cell [0-1].")
+    ] = None,
+    draws: Annotated[int, typer.Option(help="Monte Carlo draws (seed 000: 1000).")] = 1000,
+    level: Annotated[float, typer.Option(help="Interval level.")] = 0.95,
+    correlation: Annotated[
+        float, typer.Option(help="Correlation of per-cell errors between cells, 0-1.")
+    ] = 1.0,
+    chunks: Annotated[int, typer.Option(help="Block size [cells per side].")] = 512,
+    seed: Annotated[int, typer.Option(help="Seed for every random draw.")] = 0,
+) -> None:
+    """SOC stocks by region, ecosystem and layer with Monte Carlo intervals (seed 000 Eqs. 3, 6).
+
+    Writes tables/stocks.csv, layers.nc and cog/*.tif of the layer densities, figures/ and
+    run.json into OUT; killed and rerun, it reuses the finished blocks' sums.
+    """
+    from wholesoil.workflows import stocks_job
+
+    result = stocks_job(
+        grids if len(grids) > 1 else grids[0], out, depths=_floats(depths, "--depths"),
+        beta=beta, topsoil=topsoil, density=density, d0=d0, method=method, regions=regions,
+        fractions=fractions, n_draws=draws, level=level, correlation=correlation, seed=seed,
+        chunks=chunks,
     )
     _report(result)
 
@@ -403,3 +496,7 @@ def demo(
 
 def main() -> None:  # pragma: no cover - console-script entry point
     app()
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m wholesoil.cli`
+    main()

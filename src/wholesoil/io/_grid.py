@@ -461,7 +461,12 @@ def _read_nc(
     rename = {k: v for k, v in NETCDF_AXIS_NAMES.items() if k in names}
     inverse = {v: k for k, v in rename.items()}
     file_dims = {"y": inverse.get("y", "y"), "x": inverse.get("x", "x")}
-    ds = xr.open_dataset(path, decode_coords="all", chunks=_chunk_dict(chunks, file_dims))
+    # open lazily on the file's own chunks, then rechunk to the blocks asked for (asking
+    # open_dataset for blocks that cut the stored chunks only warns and helps nothing)
+    want = _chunk_dict(chunks, file_dims)
+    ds = xr.open_dataset(path, decode_coords="all", chunks=None if want is None else {})
+    if want is not None:
+        ds = ds.chunk(want)
     ds = ds.rename(rename)
     if "x" not in ds.dims or "y" not in ds.dims:
         raise InputDataError(

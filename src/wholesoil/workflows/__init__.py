@@ -1,6 +1,8 @@
-"""End-to-end jobs a user runs: the single-step profile jobs and the demo."""
+"""End-to-end jobs a user runs: the single-step profile jobs, training and prediction (tables
+and grids), stocks, and the demo."""
 
 from wholesoil.workflows._demo import run_demo
+from wholesoil.workflows._grid_jobs import predict_grid_job, stocks_job
 from wholesoil.workflows._jobs import (
     JobResult,
     beta_job,
@@ -17,8 +19,10 @@ __all__ = [
     "density_job",
     "harmonize_job",
     "load_horizons",
+    "predict_grid_job",
     "predict_job",
     "qc_job",
     "run_demo",
+    "stocks_job",
     "train_job",
 ]
