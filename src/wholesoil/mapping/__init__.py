@@ -16,7 +16,15 @@ inputs (seed 004) from covariates, as scikit-learn-compatible estimators:
   :class:`CoulstonInterval` (prediction intervals; seed 004 Eqs. 9–10), and
   :class:`MonteCarloInterval` (seed 000 §2.7: a confidence interval of the mean prediction);
   :func:`coverage_table` measures them on held-out data;
-* safe model files — :func:`save_model` / :func:`load_model` (skops, no unpickling).
+* safe model files — :func:`save_model` / :func:`load_model` (skops, no unpickling);
+* grids — :func:`predict_grid` maps a model block by block over an xarray grid of any size
+  (threads here, or a dask cluster from :func:`wholesoil.parallel.dask_client`), with every
+  interval type and resumable block checkpoints;
+* stocks — :func:`cell_area` on the authalic sphere, depth layers from β maps
+  (:func:`cumulative_from_beta`, :func:`layers_from_beta`, seed 000 §2.6), totals by region ×
+  ecosystem × layer with Monte Carlo intervals (:func:`stock_totals`,
+  :func:`stock_totals_from_beta`, seed 000 Eq. 6 and §2.7) from :class:`CellDistribution`
+  inputs; reproducible regions (:func:`land_fraction`, :func:`circumpolar_region`).
 
 Covariate hygiene transformers (caret's findCorrelation / findLinearCombos and grouped PCA)
 live in :mod:`wholesoil.stats` and are re-exported here.
@@ -39,6 +47,7 @@ from wholesoil.mapping._cv import (
     validate_independent,
 )
 from wholesoil.mapping._ensemble import StackedEnsemble
+from wholesoil.mapping._grid import predict_grid
 from wholesoil.mapping._interpret import (
     partial_dependence_table,
     permutation_importance_table,
@@ -60,6 +69,16 @@ from wholesoil.mapping._learners import (
 from wholesoil.mapping._mars import MARSRegressor
 from wholesoil.mapping._metrics import bias, r2_score, rmse, skill
 from wholesoil.mapping._persist import SavedModel, load_model, save_model
+from wholesoil.mapping._regions import circumpolar_region, land_fraction
+from wholesoil.mapping._stocks import (
+    AUTHALIC_RADIUS_M,
+    CellDistribution,
+    cell_area,
+    cumulative_from_beta,
+    layers_from_beta,
+    stock_totals,
+    stock_totals_from_beta,
+)
 from wholesoil.mapping._uncertainty import (
     CoulstonInterval,
     Interval,
@@ -73,8 +92,10 @@ from wholesoil.stats._collinearity import CorrelationFilter, LinearCombosFilter
 from wholesoil.stats._grouped_pca import GroupedPCA
 
 __all__ = [
+    "AUTHALIC_RADIUS_M",
     "LEARNERS",
     "CVResult",
+    "CellDistribution",
     "CorrelationFilter",
     "CoulstonInterval",
     "CubistRegressor",
@@ -95,26 +116,34 @@ __all__ = [
     "XGBoost",
     "available_learners",
     "bias",
+    "cell_area",
     "check_target_variance",
+    "circumpolar_region",
     "coverage_table",
     "cross_validate",
+    "cumulative_from_beta",
     "depthwise_metrics",
     "feature_matrix",
     "haversine_km",
     "interval_coverage",
     "interval_from_draws",
+    "land_fraction",
+    "layers_from_beta",
     "load_model",
     "make_learner",
     "partial_dependence_table",
     "permutation_importance_table",
     "plot_importance",
     "plot_partial_dependence",
+    "predict_grid",
     "quantile_interval",
     "r2_score",
     "require_columns",
     "rmse",
     "save_model",
     "skill",
+    "stock_totals",
+    "stock_totals_from_beta",
     "target_vector",
     "tune_forest",
     "validate_independent",
