@@ -113,7 +113,7 @@ def test_rf_mean_equals_per_cell_predict(models, grid):
     np.testing.assert_array_equal(out["y"], grid["y"])
     assert out["beta_mean"].attrs["grid_mapping"] == "spatial_ref"
     assert "spatial_ref" in out.coords
-    assert out.attrs["features"] == FEATURES and out.attrs["n_blocks"] == 4 * 5
+    assert out.attrs["features"] == "mat map clay" and out.attrs["n_blocks"] == 4 * 5
 
 
 def test_qrf_quantiles_and_uncertainty_equal_per_cell(models, grid):
@@ -211,6 +211,15 @@ def test_result_does_not_depend_on_chunk_size(models, grid):
     for chunks in (7, 64, (5, 13)):
         out = _all_methods(models, grid, chunks=chunks)
         _assert_same(out, ref)
+
+
+def test_rows_per_model_call_do_not_change_the_result(models, grid, monkeypatch):
+    ref = _all_methods(models, grid, chunks=64)
+    monkeypatch.setattr(_grid, "PREDICT_ROWS", 37)
+    _assert_same(_all_methods(models, grid, chunks=64), ref)
+    spy = _Spy(models["rf"])
+    predict_grid(spy, grid, chunks=64)
+    assert max(spy.calls) == 37 and sum(spy.calls) == _cells(grid)[1].sum()
 
 
 def test_ascending_y_and_dask_backed_grids(models, grid):

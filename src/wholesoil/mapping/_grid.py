@@ -18,9 +18,12 @@ uncertainty is relative to the method's own centre, as :attr:`Interval.uncertain
 
 Execution
 ---------
-``client=None`` runs the blocks in a pool of threads of this process (tree prediction releases
-the GIL), without :mod:`distributed`. With a :class:`distributed.Client` (see
-:func:`wholesoil.parallel.dask_client`) the blocks are tasks on the cluster. The model is never
+``client=None`` runs the blocks in a pool of threads of this process (one per core), without
+:mod:`distributed`; how much threads gain depends on how much of the model's prediction
+releases the GIL (scikit-learn's tree traversal does; on the 2-core benchmark machine a
+QuantileForest gained nothing from a second thread), so for many cores use a process cluster.
+With a :class:`distributed.Client` (see :func:`wholesoil.parallel.dask_client`) the blocks are
+tasks on the cluster. The model is never
 shipped with the tasks: a model folder travels as its path and the sha256 recorded in its
 ``model.json``, and each process loads it once into a cache keyed by both; an in-memory model
 is sent once to every worker with ``client.scatter(..., broadcast=True)``. At most
@@ -83,6 +86,11 @@ INTERVAL_METHODS: tuple[str, ...] = ("quantile", "coulston", "montecarlo")
 STORE_MANIFEST = "manifest.json"
 STORE_FORMAT = "wholesoil-grid-store"
 STORE_FORMAT_VERSION = 1
+
+#: Cells per model call inside a block: bounds the model's working memory (a quantile forest
+#: holds cells × trees leaf indices and weights) independently of the block size ``chunks``.
+#: Predictions are per row, so this changes nothing in the result.
+PREDICT_ROWS = 65_536
 
 #: Decimals a derived quantile probability (1 ∓ level)/2 is rounded to, so that
 #: (1 − 0.9)/2 = 0.04999999999999999 is the same quantile as a requested 0.05.
@@ -323,33 +331,47 @@ def _interval_rows(spec: _Spec, method: str, model: Any, X: Any,
             "uncertainty": interval.uncertainty}
 
 
+def _predict_rows(spec: _Spec, model: Any, interval_models: Sequence[Any],
+                  Xv: np.ndarray) -> np.ndarray:
+    """Outputs of finite covariate rows, array (n_outputs, rows)."""
+    X: Any = Xv
+    if spec.feature_names is not None:
+        X = pd.DataFrame(Xv, columns=list(spec.feature_names), copy=False)
+    mean = _predict_mean(model, X)
+    by_method: dict[str, dict[str, np.ndarray]] = {}
+    extra = iter(interval_models)
+    for method in spec.methods:
+        m = model if method == "quantile" else _resolve(next(extra))
+        by_method[method] = _interval_rows(spec, method, m, X, mean)
+    out = np.empty((len(spec.outputs), Xv.shape[0]))
+    for k, o in enumerate(spec.outputs):
+        if o.method == "model":
+            out[k] = mean
+        elif o.stat == "Q":
+            out[k] = by_method[o.method][_qname(o.q)]
+        else:
+            out[k] = by_method[o.method][o.stat]
+    return out
+
+
 def _predict_block(spec: _Spec, model: Any, interval_models: Sequence[Any],
                    X3: np.ndarray) -> np.ndarray:
     """Outputs of one block, array (n_outputs, rows, cols); NaN where a covariate is missing.
 
-    ``X3`` is the block's covariates, (features, rows, cols), in the model's feature order.
+    ``X3`` is the block's covariates, (features, rows, cols), in the model's feature order. The
+    valid cells go to the model :data:`PREDICT_ROWS` at a time, so the model's working memory
+    (e.g. a quantile forest's cells × trees leaf table) is bounded whatever the block size.
     """
     _, rows, cols = X3.shape
     out = np.full((len(spec.outputs), rows * cols), np.nan)
     flat, valid = _valid_rows(np.asarray(X3, dtype=np.float64))
-    if valid.any():
-        Xv: Any = np.ascontiguousarray(flat[valid])
-        if spec.feature_names is not None:
-            Xv = pd.DataFrame(Xv, columns=list(spec.feature_names), copy=False)
+    index = np.flatnonzero(valid)
+    if index.size:
         model = _resolve(model)
-        mean = _predict_mean(model, Xv)
-        by_method: dict[str, dict[str, np.ndarray]] = {}
-        extra = iter(interval_models)
-        for method in spec.methods:
-            m = model if method == "quantile" else _resolve(next(extra))
-            by_method[method] = _interval_rows(spec, method, m, Xv, mean)
-        for k, o in enumerate(spec.outputs):
-            if o.method == "model":
-                out[k, valid] = mean
-            elif o.stat == "Q":
-                out[k, valid] = by_method[o.method][_qname(o.q)]
-            else:
-                out[k, valid] = by_method[o.method][o.stat]
+        for start in range(0, index.size, PREDICT_ROWS):
+            take = index[start:start + PREDICT_ROWS]
+            out[:, take] = _predict_rows(spec, model, interval_models,
+                                         np.ascontiguousarray(flat[take]))
     return out.reshape(len(spec.outputs), rows, cols)
 
 
@@ -559,8 +581,9 @@ class _LocalRunner:
         self.model = model.local if model.local is not None else model.ref
         self.interval_models = [m.local if m.local is not None else m.ref
                                 for m in interval_models]
-        self.pool = cf.ThreadPoolExecutor(max_workers=_local_threads())
-        self.width = 2 * self.pool._max_workers
+        threads = _local_threads()
+        self.pool = cf.ThreadPoolExecutor(max_workers=threads)
+        self.width = 2 * threads
 
     def submit(self, X3: np.ndarray) -> cf.Future:
         return self.pool.submit(_predict_block, self.spec, self.model, self.interval_models, X3)
@@ -672,7 +695,8 @@ def predict_grid(
         not depend on it; memory does (a block's cells × trees per prediction).
     store : path, optional
         Directory for per-block checkpoints (see the module notes); a rerun resumes. The
-        result is then lazily backed by the stored blocks.
+        result is then lazily backed by the stored blocks. Without a store the result is held
+        in memory (outputs × cells × 8 bytes; 5 outputs of a 2,000 × 2,000 grid: 160 MB).
     client : distributed.Client, optional
         Run the blocks on this client's cluster (:func:`wholesoil.parallel.dask_client`);
         None runs them in threads of this process.
@@ -865,8 +889,8 @@ def _dataset(grid, spec, features, data, mdl, cshape, n_blocks, computed, reused
     out.attrs.update(
         model=mdl.describe(),
         model_sha256=mdl.fingerprint() if st is not None else mdl.meta.get("sha256", ""),
-        features=list(features),
-        interval_methods=list(spec.methods),
+        features=" ".join(features),  # strings, not lists: NetCDF and GeoTIFF tags take them
+        interval_methods=" ".join(spec.methods),
         chunks=list(cshape),
         n_blocks=n_blocks,
         blocks_computed=computed,
