@@ -329,6 +329,9 @@ def train(
     interval_trees: Annotated[int, typer.Option(help="Trees per interval-model forest.")] = 100,
     mc_boot: Annotated[int, typer.Option(help="Monte Carlo bootstrap forests (seed 000).")] = 100,
     mc_draws: Annotated[int, typer.Option(help="Monte Carlo draws (seed 000).")] = 1000,
+    units: Annotated[
+        str | None, typer.Option(help="Units of the target, carried into maps (Mg C ha-1).")
+    ] = None,
     param: Annotated[
         str | None, typer.Option("--param", help="Learner parameters KEY=VALUE,…")
     ] = None,
@@ -362,6 +365,7 @@ def train(
         interval_trees=interval_trees,
         mc_boot=mc_boot,
         mc_draws=mc_draws,
+        units=units,
         random_state=seed,
     )
     _report(result)

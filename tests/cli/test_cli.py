@@ -1,10 +1,13 @@
 """The command line end to end: outputs, numbers and the messages users see for bad input."""
 
+import json
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 from numpy.testing import assert_allclose
 from typer.testing import CliRunner
 
@@ -149,6 +152,27 @@ def test_demo_runs_on_bundled_data(tmp_path):
     by_depth = pd.read_csv(tabs / "mapping_layers_by_depth.csv")
     assert by_depth["band"].tolist() == ["0-30cm", "30-100cm", "100-200cm", "200-300cm"]
     assert (tmp_path / "demo" / "mapping" / "beta" / "model" / "model.json").is_file()
+    # stage 4 (maps and stocks): region area reported, layers add up, published totals beside
+    stocks = pd.read_csv(tabs / "stocks_circumpolar.csv").set_index("layer")
+    assert set(stocks.index) == {"0-30", "30-100", "100-200", "200-300", "0-100", "0-300"}
+    assert stocks.loc["0-30", "hugelius2014_pg"] == 217.0
+    assert stocks.loc["0-300", "hugelius2014_pg"] == 1035.0
+    parts = stocks.loc[["0-30", "30-100", "100-200", "200-300"], "stock_pg"].sum()
+    assert parts == pytest.approx(stocks.loc["0-300", "stock_pg"], rel=1e-9)  # same joint draws
+    assert (stocks["lower_pg"] < stocks["stock_pg"]).all()
+    assert (stocks["stock_pg"] < stocks["upper_pg"]).all()
+    run = json.loads((tmp_path / "demo" / "run.json").read_text())
+    area = run["parameters"]["stocks"]["region_land_area_km2"]
+    assert 10e6 < area < 40e6
+    html = (tmp_path / "demo" / "report.html").read_text()
+    assert "17.8 × 10⁶ km²" in html and "Hugelius" in html
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        maps = xr.open_dataset(tmp_path / "demo" / "stocks" / "circumpolar_maps.nc",
+                               decode_coords="all")
+        assert {"beta_mean", "beta_Q0.025", "beta_Q0.975", "soc_0_30_mean"} <= set(maps)
+        maps.close()
+    assert (tmp_path / "demo" / "stocks" / "cog" / "soc_100-200cm_mean.tif").is_file()
 
 
 def test_harmonize_repair_mode_writes_qc_report_beside_output(tmp_path):

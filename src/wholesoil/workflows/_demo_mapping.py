@@ -78,7 +78,7 @@ def mapping_stage(
         beta_tab, "beta", list(CLIMATE_FEATURES), mdir / "beta", groups="profile_id",
         learner="rf", learner_params=DEMO_FOREST, n_splits=10, intervals=True, level=0.9,
         interval_trees=INTERVAL_TREES, interval_models=("montecarlo",), importance_repeats=5,
-        random_state=seed,
+        units="1", random_state=seed,
     )
     spatial = cross_validate(
         RandomForest(random_state=seed, **DEMO_FOREST), beta_tab, "beta", list(CLIMATE_FEATURES),

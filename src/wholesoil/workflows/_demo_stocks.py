@@ -84,7 +84,7 @@ def stocks_stage(
         tab, "soc_0_30", ["mat", "map"], out / "mapping" / "topsoil", groups="profile_id",
         learner="rf", learner_params=forest, n_splits=10, intervals=True, level=LEVEL,
         interval_trees=interval_trees, interval_models=("montecarlo",), mc_boot=MC_BOOT,
-        mc_draws=MC_DRAWS, importance_repeats=3, random_state=seed,
+        mc_draws=MC_DRAWS, importance_repeats=3, units="Mg C ha-1", random_state=seed,
     )
     top_cv = pd.read_csv(res_top.outputs["cv_metrics"]).iloc[0]
     timings["stocks_topsoil_model"] = time.perf_counter() - t0
@@ -134,7 +134,7 @@ def stocks_stage(
     for var in grids.data_vars:
         prop = "beta" if str(var).startswith("beta") else "soc_0_30"
         grids[var].attrs["units"] = "1" if str(var).endswith("uncertainty") else units[prop]
-    grids["soc_layer_mean"] = layers_from_beta(
+    grids["soc_mean"] = layers_from_beta(
         grids["beta_mean"], grids["soc_0_30_mean"], d0=30.0,
         depths=(0.0, 30.0, 100.0, 200.0, 300.0),
     ).assign_attrs(units="Mg C ha-1", long_name="SOC density of the layer, seed 000 Eq. 3")

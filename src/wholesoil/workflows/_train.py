@@ -93,6 +93,7 @@ def train_job(
     mc_boot: int = 100,
     mc_draws: int = 1000,
     interval_models: Sequence[str] = ("coulston", "montecarlo"),
+    units: str | None = None,
     random_state: int = 0,
 ) -> JobResult:
     """Cross-validate, fit, explain and save a model predicting ``target`` from ``features``.
@@ -126,6 +127,8 @@ def train_job(
         Carlo interval (seed 000 §2.7: 100 bootstraps, 1,000 draws).
     interval_models : sequence of {"coulston", "montecarlo"}
         Which interval models ``intervals`` fits on all rows and saves.
+    units : str, optional
+        Units of the target (e.g. "Mg C ha-1"), kept in model.json and carried into the maps.
     pd_rows : int
         Partial dependence averages over a random sample of at most this many rows (all rows
         when fewer): its cost grows with rows × grid points.
@@ -242,6 +245,7 @@ def train_job(
         outputs[f"figure_{name}"] = save_figure(fig, out / "figures" / f"{name}.png")
     meta = {
         "target": target,
+        "units": units,
         "features": features,
         "learner": learner,
         "learner_description": LEARNERS[learner].description,
