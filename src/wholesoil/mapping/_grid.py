@@ -68,6 +68,7 @@ import pandas as pd
 import xarray as xr
 
 from wholesoil._atomic import atomic_path, write_json
+from wholesoil._checksum import sha256_arrays
 from wholesoil.errors import InputDataError
 from wholesoil.mapping._persist import META_FILE, SavedModel, load_model
 from wholesoil.mapping._uncertainty import (
@@ -441,15 +442,6 @@ def _read_block(arrays: Sequence[Any], ys: slice, xs: slice) -> np.ndarray:
     return np.stack([np.asarray(p, dtype=np.float64) for p in parts])
 
 
-def _sha(*arrays: np.ndarray) -> str:
-    h = hashlib.sha256()
-    for a in arrays:
-        a = np.ascontiguousarray(a)
-        h.update(str((a.dtype.str, a.shape)).encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
-
-
 def _grid_facts(grid: xr.Dataset, features: Sequence[str]) -> dict[str, Any]:
     crs = ""
     if "spatial_ref" in grid.coords:
@@ -457,7 +449,7 @@ def _grid_facts(grid: xr.Dataset, features: Sequence[str]) -> dict[str, Any]:
     return {
         "features": list(features),
         "shape": [int(grid.sizes["y"]), int(grid.sizes["x"])],
-        "coords_sha256": _sha(np.asarray(grid["y"].values, dtype=float),
+        "coords_sha256": sha256_arrays(np.asarray(grid["y"].values, dtype=float),
                               np.asarray(grid["x"].values, dtype=float)),
         "crs_sha256": hashlib.sha256(crs.encode()).hexdigest(),
     }
@@ -796,7 +788,7 @@ def predict_grid(
                 X3 = _read_block(arrays, ys, xs)
                 input_sha = ""
                 if st is not None:
-                    input_sha = _sha(X3)
+                    input_sha = sha256_arrays(X3)
                     if st.is_done(iy, ix, input_sha):
                         reused += 1
                         continue

@@ -34,7 +34,6 @@ Snyder, J. P. (1987). Map Projections — A Working Manual. USGS Professional Pa
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import os
@@ -52,6 +51,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtri
 
 from wholesoil._atomic import atomic_path, write_json
+from wholesoil._checksum import sha256_arrays
 from wholesoil.depth._beta import DEFAULT_BETA_BOUNDS
 from wholesoil.errors import InputDataError
 from wholesoil.mapping._uncertainty import _keyed_normals, _splitmix64, interval_from_draws
@@ -842,7 +842,7 @@ def _totals(
         names = list(pieces)
         values = dask.compute(*[pieces[n] for n in names])
         block = dict(zip(names, values, strict=True))
-        input_sha = "" if store is None else _sha_arrays([np.asarray(v) for v in values])
+        input_sha = "" if store is None else sha256_arrays(*[np.asarray(v) for v in values])
         if store is not None and (done := store.load(bi, input_sha)) is not None:
             parts, block_clipped = done
             for k in acc:
@@ -1013,15 +1013,6 @@ def _totals(
         seed=int(seed),
     )
     return frame
-
-
-def _sha_arrays(arrays: Sequence[NDArray[Any]]) -> str:
-    h = hashlib.sha256()
-    for a in arrays:
-        a = np.ascontiguousarray(a)
-        h.update(str((a.dtype.str, a.shape)).encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
 
 
 class _StockCheckpoint:
