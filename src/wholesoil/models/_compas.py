@@ -162,82 +162,269 @@ def _info(*args: Any, **kwargs: Any) -> COMPASParameterInfo:
 #: table's misprints (see each ``note``).
 COMPAS_PARAMETERS: dict[str, COMPASParameterInfo] = {
     "cue_doc": _info(
-        1, "η_DOC", "A", "Microbial CUE for DOC assimilation", 0.27, "unitless",
-        (0.01, 0.7), "efficiency", "mic_cue, kp(21)"),
+        1,
+        "η_DOC",
+        "A",
+        "Microbial CUE for DOC assimilation",
+        0.27,
+        "unitless",
+        (0.01, 0.7),
+        "efficiency",
+        "mic_cue, kp(21)",
+    ),
     "cue_ml": _info(
-        2, "η_ML", "A", "Microbial CUE for metabolic litter assimilation", 0.66, "unitless",
-        (0.4, 0.9), "fraction", "l1_cue, kp(19)"),
+        2,
+        "η_ML",
+        "A",
+        "Microbial CUE for metabolic litter assimilation",
+        0.66,
+        "unitless",
+        (0.4, 0.9),
+        "fraction",
+        "l1_cue, kp(19)",
+    ),
     "cue_cl_ll": _info(
-        3, "η_CL-LL", "A", "Microbial CUE for cellulose/lignin litter assimilation", 0.16,
-        "unitless", (0.0, 0.4), "fraction", "l2_cue = l3_cue, kp(20)"),
+        3,
+        "η_CL-LL",
+        "A",
+        "Microbial CUE for cellulose/lignin litter assimilation",
+        0.16,
+        "unitless",
+        (0.0, 0.4),
+        "fraction",
+        "l2_cue = l3_cue, kp(20)",
+    ),
     "km_assim": _info(
-        4, "K_m,assim", "K", "Concentration of DOC for half max DOC assimilation reaction",
-        1.8e3, "g C m-3", (300.0, 3000.0), "positive", "mm_const_assim, kp(13)",
-        "PRODA code draws it from kp(13), the index of τ_ENZ,decay too; kept independent here"),
+        4,
+        "K_m,assim",
+        "K",
+        "Concentration of DOC for half max DOC assimilation reaction",
+        1.8e3,
+        "g C m-3",
+        (300.0, 3000.0),
+        "positive",
+        "mm_const_assim, kp(13)",
+        "PRODA code draws it from kp(13), the index of τ_ENZ,decay too; kept independent here",
+    ),
     "tau_assim": _info(
-        5, "τ_assim", "K", "Inverse of v_max,assim in DOC assimilation", 0.015, "year",
-        (0.001, 0.03), "positive", "tau4s1, kp(8)",
-        "table prints the range as [0.03 0.001]; bounds reordered (code: 0.001 + 0.029·kp)"),
+        5,
+        "τ_assim",
+        "K",
+        "Inverse of v_max,assim in DOC assimilation",
+        0.015,
+        "year",
+        (0.001, 0.03),
+        "positive",
+        "tau4s1, kp(8)",
+        "table prints the range as [0.03 0.001]; bounds reordered (code: 0.001 + 0.029·kp)",
+    ),
     "tau_decom": _info(
-        6, "τ_decom", "K", "Inverse of v_max,decom in SOC decomposition", 1.62e-4, "year",
-        (0.0, 3e-4), "positive", "tau4s4, kp(12)",
+        6,
+        "τ_decom",
+        "K",
+        "Inverse of v_max,decom in SOC decomposition",
+        1.62e-4,
+        "year",
+        (0.0, 3e-4),
+        "positive",
+        "tau4s4, kp(12)",
         "table prints the range as [0.3×10⁻⁴] (one number); code: 3e-4·kp, i.e. [0, 3×10⁻⁴], "
-        "which contains the default 1.62×10⁻⁴; τ = 0 itself is excluded"),
+        "which contains the default 1.62×10⁻⁴; τ = 0 itself is excluded",
+    ),
     "km_decom": _info(
-        7, "K_m,decom", "K", "Concentration of SOC for half max SOC decomposition reaction",
-        5.65e5, "g C m-3", (1e5, 1e6), "positive", "mm_const_decom, kp(14)"),
+        7,
+        "K_m,decom",
+        "K",
+        "Concentration of SOC for half max SOC decomposition reaction",
+        5.65e5,
+        "g C m-3",
+        (1e5, 1e6),
+        "positive",
+        "mm_const_decom, kp(14)",
+    ),
     "tau_enz_prod": _info(
-        8, "τ_ENZ,prod", "K", "Turnover time for enzyme production", 22.0, "year",
-        (15.0, 30.0), "positive", "tau4s2_enz, kp(10)"),
+        8,
+        "τ_ENZ,prod",
+        "K",
+        "Turnover time for enzyme production",
+        22.0,
+        "year",
+        (15.0, 30.0),
+        "positive",
+        "tau4s2_enz, kp(10)",
+    ),
     "tau_ml": _info(
-        9, "τ_ML", "K", "Turnover time of metabolic litter", 0.049, "year", (0.0, 0.1),
-        "positive", "tau4l1, kp(6)", "τ = 0 (the prior's lower bound) is excluded"),
+        9,
+        "τ_ML",
+        "K",
+        "Turnover time of metabolic litter",
+        0.049,
+        "year",
+        (0.0, 0.1),
+        "positive",
+        "tau4l1, kp(6)",
+        "τ = 0 (the prior's lower bound) is excluded",
+    ),
     "tau_cwd": _info(
-        10, "τ_CWD", "K", "Turnover time of coarse woody debris", 3.5, "year", (1.0, 6.0),
-        "positive", "tau4cwd, kp(5)"),
+        10,
+        "τ_CWD",
+        "K",
+        "Turnover time of coarse woody debris",
+        3.5,
+        "year",
+        (1.0, 6.0),
+        "positive",
+        "tau4cwd, kp(5)",
+    ),
     "tau_cl_ll": _info(
-        11, "τ_CL-LL", "K", "Turnover time of cellulose and lignin litter", 0.2, "year",
-        (0.1, 0.3), "positive", "tau4l2 = tau4l3, kp(7)"),
+        11,
+        "τ_CL-LL",
+        "K",
+        "Turnover time of cellulose and lignin litter",
+        0.2,
+        "year",
+        (0.1, 0.3),
+        "positive",
+        "tau4l2 = tau4l3, kp(7)",
+    ),
     "tau_enz_decay": _info(
-        12, "τ_ENZ,decay", "K", "Turnover time for enzyme decay", 0.04, "year", (0.001, 1.0),
-        "positive", "tau4s3, kp(13)",
-        "PRODA code samples it log-uniformly, 10^(3·kp − 3), from kp(13) (shared with K_m,assim)"),
+        12,
+        "τ_ENZ,decay",
+        "K",
+        "Turnover time for enzyme decay",
+        0.04,
+        "year",
+        (0.001, 1.0),
+        "positive",
+        "tau4s3, kp(13)",
+        "PRODA code samples it log-uniformly, 10^(3·kp − 3), from kp(13) (shared with K_m,assim)",
+    ),
     "tau_mic": _info(
-        13, "τ_MIC", "K", "Turnover time for microbial mortality", 1.1, "year", (0.0, 2.0),
-        "positive", "tau4s2_death, kp(9)", "τ = 0 (the prior's lower bound) is excluded"),
+        13,
+        "τ_MIC",
+        "K",
+        "Turnover time for microbial mortality",
+        1.1,
+        "year",
+        (0.0, 2.0),
+        "positive",
+        "tau4s2_death, kp(9)",
+        "τ = 0 (the prior's lower bound) is excluded",
+    ),
     "a_soc_mic": _info(
-        14, "a_SOC,MIC", "A", "Fraction of microbial necromass that is stabilized as SOC", 0.47,
-        "unitless", (0.0, 1.0), "fraction", "pdeath2soc, kp(22)",
-        "table gives the unit as 'year'; it is a fraction (unitless)"),
+        14,
+        "a_SOC,MIC",
+        "A",
+        "Fraction of microbial necromass that is stabilized as SOC",
+        0.47,
+        "unitless",
+        (0.0, 1.0),
+        "fraction",
+        "pdeath2soc, kp(22)",
+        "table gives the unit as 'year'; it is a fraction (unitless)",
+    ),
     "a_cl_cwd": _info(
-        15, "a_CL,CWD", "A", "Fraction of decomposed CWD that goes to cellulose litter", 0.75,
-        "unitless", (0.5, 1.0), "fraction", "fcwdl2, kp(15)",
-        "the rest, 1 − a_CL,CWD, goes to lignin litter (no respiration from CWD, as in CLM5)"),
+        15,
+        "a_CL,CWD",
+        "A",
+        "Fraction of decomposed CWD that goes to cellulose litter",
+        0.75,
+        "unitless",
+        (0.5, 1.0),
+        "fraction",
+        "fcwdl2, kp(15)",
+        "the rest, 1 − a_CL,CWD, goes to lignin litter (no respiration from CWD, as in CLM5)",
+    ),
     "a_doc_ml": _info(
-        16, "a_DOC,ML", "A", "Fraction of total decomposed metabolic litter that goes to DOC",
-        0.05, "unitless", (0.0, 0.1), "fraction", "pl1s1, kp(16)"),
+        16,
+        "a_DOC,ML",
+        "A",
+        "Fraction of total decomposed metabolic litter that goes to DOC",
+        0.05,
+        "unitless",
+        (0.0, 0.1),
+        "fraction",
+        "pl1s1, kp(16)",
+    ),
     "a_doc_cl": _info(
-        17, "a_DOC,CL", "A", "Fraction of total decomposed cellulose litter that goes to DOC",
-        0.17, "unitless", (0.05, 0.3), "fraction", "pl2s1, kp(17)"),
+        17,
+        "a_DOC,CL",
+        "A",
+        "Fraction of total decomposed cellulose litter that goes to DOC",
+        0.17,
+        "unitless",
+        (0.05, 0.3),
+        "fraction",
+        "pl2s1, kp(17)",
+    ),
     "a_soc_ll": _info(
-        18, "a_SOC,LL", "A", "Fraction of total decomposed lignin litter that goes to SOC", 0.78,
-        "unitless", (0.6, 0.95), "fraction", "pl3s4, kp(18)"),
+        18,
+        "a_SOC,LL",
+        "A",
+        "Fraction of total decomposed lignin litter that goes to SOC",
+        0.78,
+        "unitless",
+        (0.6, 0.95),
+        "fraction",
+        "pl3s4, kp(18)",
+    ),
     "w_scaling": _info(
-        19, "w-scaling", "ξ", "Scaling factor to soil water scalar", 2.9, "unitless",
-        (0.0, 5.0), "nonnegative", "w_scaling, kp(4)"),
+        19,
+        "w-scaling",
+        "ξ",
+        "Scaling factor to soil water scalar",
+        2.9,
+        "unitless",
+        (0.0, 5.0),
+        "nonnegative",
+        "w_scaling, kp(4)",
+    ),
     "q10": _info(
-        20, "q10", "ξ", "Temperature sensitivity", 2.1, "unitless", (1.2, 3.0), "positive",
-        "q10, kp(3)", "PRODA code also uses it as the frozen-soil Q10 (fq10 = q10)"),
+        20,
+        "q10",
+        "ξ",
+        "Temperature sensitivity",
+        2.1,
+        "unitless",
+        (1.2, 3.0),
+        "positive",
+        "q10, kp(3)",
+        "PRODA code also uses it as the frozen-soil Q10 (fq10 = q10)",
+    ),
     "cryo": _info(
-        21, "cryo", "V", "Cryoturbation rate", 0.0008, "m2 yr-1", (3e-5, 1.6e-3),
-        "nonnegative", "cryo, kp(2)"),
+        21,
+        "cryo",
+        "V",
+        "Cryoturbation rate",
+        0.0008,
+        "m2 yr-1",
+        (3e-5, 1.6e-3),
+        "nonnegative",
+        "cryo, kp(2)",
+    ),
     "diffus": _info(
-        22, "diffus", "V", "Bioturbation rate", 0.00026, "m2 yr-1", (3e-5, 5e-4),
-        "nonnegative", "bio, kp(1)"),
+        22,
+        "diffus",
+        "V",
+        "Bioturbation rate",
+        0.00026,
+        "m2 yr-1",
+        (3e-5, 5e-4),
+        "nonnegative",
+        "bio, kp(1)",
+    ),
     "b": _info(
-        23, "b", "B", "Parameter controlling vertical distribution of carbon input to litter "
-        "pools", 0.72, "unitless", (0.5, 1.0), "open_unit", "beta, kp(23)",
-        "b = 1 gives an empty Jackson profile (β^a − β^b = 0); the code's upper bound is 0.9999"),
+        23,
+        "b",
+        "B",
+        "Parameter controlling vertical distribution of carbon input to litter pools",
+        0.72,
+        "unitless",
+        (0.5, 1.0),
+        "open_unit",
+        "beta, kp(23)",
+        "b = 1 gives an empty Jackson profile (β^a − β^b = 0); the code's upper bound is 0.9999",
+    ),
 }
 
 _DOMAIN_TEXT = {
@@ -651,15 +838,23 @@ def litter_steady_state(
     cwd_flux = np.where(inputs[..., 0, :] > 0, inputs[..., 0, :], 0.0)  # = k·ξ·CWD
     a = _lay(a_cl_cwd)
     rhs = np.stack(
-        np.broadcast_arrays(inputs[..., 1, :], inputs[..., 2, :] + a * cwd_flux,
-                            inputs[..., 3, :] + (1 - a) * cwd_flux),
+        np.broadcast_arrays(
+            inputs[..., 1, :],
+            inputs[..., 2, :] + a * cwd_flux,
+            inputs[..., 3, :] + (1 - a) * cwd_flux,
+        ),
         axis=-2,
     )
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         mixed = solve_tridiagonal(lower, diag + rates[..., 1:, :], upper, rhs)
     shape = np.broadcast_shapes(cwd.shape, mixed.shape[:-2] + mixed.shape[-1:])
-    return np.concatenate([np.broadcast_to(cwd, shape)[..., None, :],
-                           np.broadcast_to(mixed, (*shape[:-1], 3, *shape[-1:]))], axis=-2)
+    return np.concatenate(
+        [
+            np.broadcast_to(cwd, shape)[..., None, :],
+            np.broadcast_to(mixed, (*shape[:-1], 3, *shape[-1:])),
+        ],
+        axis=-2,
+    )
 
 
 class MixedSolution(NamedTuple):
@@ -753,8 +948,7 @@ def soil_steady_state_mixed(
     start_ok = np.all(np.isfinite(x) & (x >= 0), axis=(-2, -1))
     x = np.where(start_ok[..., None, None], x, 0.0)
     vb = tuple(
-        np.broadcast_to(b, (*batch, n))[..., None, :] * mask[:, None]
-        for b in (lower, diag, upper)
+        np.broadcast_to(b, (*batch, n))[..., None, :] * mask[:, None] for b in (lower, diag, upper)
     )
     frozen = np.broadcast_to(~(inputs.total > 0) & ~(diag > 0), (*batch, n))
     frozen = frozen | ~start_ok[..., None]
@@ -828,7 +1022,7 @@ class COMPASSteadyState:
         Pools in the order of :data:`POOLS` [g C m⁻³]; all NaN for invalid entries.
     valid : array of bool (...)
         Whether a positive (finite, non-negative) steady state exists and was found.
-    reason : array of str (...)
+    reason : array of str (...), or str for a single set
         Empty where valid; otherwise why not, naming the first failing layer.
     layer_status : array of int8 (..., n_layers)
         Per-layer code (:data:`LAYER_OK`, :data:`LAYER_EMPTY`, or a failure code).
@@ -840,7 +1034,7 @@ class COMPASSteadyState:
 
     pools: FloatArray
     valid: NDArray[np.bool_]
-    reason: NDArray[np.str_]
+    reason: NDArray[np.str_] | str
     layer_status: NDArray[np.int8]
     dz: FloatArray
     mixing: bool = False
@@ -873,8 +1067,8 @@ def _reasons(status: NDArray[np.int8], z_node: FloatArray) -> tuple[NDArray, NDA
     depth = np.asarray(z_node, dtype=float)[first]
     where = np.char.mod("layer %d", np.asarray(first + 1)).astype(object)
     where = where + np.char.mod(" (node %.3g m): ", depth).astype(object)
-    reason = np.where(valid, "", where + templates[code])
-    return valid, reason.astype(str)
+    reason = np.where(valid, "", where + templates[code]).astype(str)
+    return valid, reason
 
 
 class COMPAS:
@@ -933,12 +1127,19 @@ class COMPAS:
         if not isinstance(mean_env, _environment.Environment):
             raise InputDataError(
                 "environment_or_forcing must be an Environment or a Forcing",
-                field="environment_or_forcing", value=type(env).__name__,
+                field="environment_or_forcing",
+                value=type(env).__name__,
             )
         src = forcing if forcing is not None else mean_env
         xi = decomposition_scalar(
-            src.tsoi, src.soilpsi, grid.z_node, q10=params.q10, w_scaling=params.w_scaling,
-            efolding=efolding, o_scalar=getattr(src, "o_scalar", None), froz_q10=froz_q10,
+            src.tsoi,
+            src.soilpsi,
+            grid.z_node,
+            q10=params.q10,
+            w_scaling=params.w_scaling,
+            efolding=efolding,
+            o_scalar=getattr(src, "o_scalar", None),
+            froz_q10=froz_q10,
             month_axis=forcing is not None,
         )
         fpi = getattr(src, "fpi_vr", None)
@@ -949,8 +1150,12 @@ class COMPAS:
                 n_scalar = n_scalar.mean(axis=-2)
 
         d = diffusivity(
-            grid, mean_env.altmax, mean_env.altmax_lastyear, mean_env.nbedrock,
-            bioturbation=params.diffus, cryoturbation=params.cryo,
+            grid,
+            mean_env.altmax,
+            mean_env.altmax_lastyear,
+            mean_env.nbedrock,
+            bioturbation=params.diffus,
+            cryoturbation=params.cryo,
         )
         bands = mixing_operator(grid, d)
         inputs = _litter_inputs(grid, params, mean_env)
@@ -984,8 +1189,9 @@ class COMPAS:
             ξ_N for the L1–L3 rates.
         """
         self = cls.__new__(cls)
-        self._setup(params, clm5_grid() if grid is None else grid, xi, inputs, bands,
-                    nitrogen_scalar)
+        self._setup(
+            params, clm5_grid() if grid is None else grid, xi, inputs, bands, nitrogen_scalar
+        )
         return self
 
     def _setup(
@@ -1007,21 +1213,31 @@ class COMPAS:
         bands = tuple(np.asarray(b, dtype=float) for b in bands)
         if len(bands) != 3:
             raise InputDataError("bands must be (lower, diag, upper)", field="bands")
-        for name, arr, tail in (("xi", xi, (n,)), ("inputs", inputs, (4, n)),
-                                ("bands", bands[0], (n,)), ("bands", bands[1], (n,)),
-                                ("bands", bands[2], (n,))):
-            if arr.shape[-len(tail):] != tail:
+        for name, arr, tail in (
+            ("xi", xi, (n,)),
+            ("inputs", inputs, (4, n)),
+            ("bands", bands[0], (n,)),
+            ("bands", bands[1], (n,)),
+            ("bands", bands[2], (n,)),
+        ):
+            if arr.shape[-len(tail) :] != tail:
                 raise InputDataError(
-                    f"{name} must end in shape {tail} (pools × {n} layers)", field=name,
+                    f"{name} must end in shape {tail} (pools × {n} layers)",
+                    field=name,
                     value=arr.shape,
                 )
         if np.any(~(xi >= 0) | ~np.isfinite(xi)):
-            raise InputDataError("ξ must be finite and >= 0", field="xi",
-                                 value=float(xi[~(np.isfinite(xi) & (xi >= 0))].flat[0]))
+            raise InputDataError(
+                "ξ must be finite and >= 0",
+                field="xi",
+                value=float(xi[~(np.isfinite(xi) & (xi >= 0))].flat[0]),
+            )
         if np.any(~(inputs >= 0) | ~np.isfinite(inputs)):
-            raise InputDataError("litter inputs must be finite and >= 0", field="inputs",
-                                 value=float(inputs[~(np.isfinite(inputs) & (inputs >= 0))]
-                                             .flat[0]))
+            raise InputDataError(
+                "litter inputs must be finite and >= 0",
+                field="inputs",
+                value=float(inputs[~(np.isfinite(inputs) & (inputs >= 0))].flat[0]),
+            )
         self.params = params
         self.grid = grid
         self.xi = xi
@@ -1037,7 +1253,9 @@ class COMPAS:
             np.broadcast_arrays(rates_cwd, rates_l1, rates_l23, rates_l23), axis=-2
         )
         self.batch_shape = np.broadcast_shapes(
-            params.batch_shape, xi.shape[:-1], inputs.shape[:-2],
+            params.batch_shape,
+            xi.shape[:-1],
+            inputs.shape[:-2],
             *(b.shape[:-1] for b in bands),
         )
 
@@ -1051,8 +1269,7 @@ class COMPAS:
 
     def litter_steady_state(self) -> FloatArray:
         """Litter pools CWD, L1–L3 at steady state ``(..., 4, n_layers)`` [g C m⁻³]."""
-        return litter_steady_state(self.inputs, self.litter_rates, self.params.a_cl_cwd,
-                                   self.bands)
+        return litter_steady_state(self.inputs, self.litter_rates, self.params.a_cl_cwd, self.bands)
 
     # -- steady state ---------------------------------------------------------------------
 
@@ -1081,30 +1298,47 @@ class COMPAS:
         litter = np.where(np.isfinite(litter), litter, 0.0)
         inputs = self.soil_inputs(np.concatenate([litter, np.zeros_like(litter)], axis=-2))
         closed = soil_steady_state_closed_form(inputs, self.xi, self.params)
-        status = np.array(np.broadcast_to(
-            closed.status, np.broadcast_shapes(closed.status.shape, lit_bad.shape)))
+        status = np.array(
+            np.broadcast_to(closed.status, np.broadcast_shapes(closed.status.shape, lit_bad.shape))
+        )
         status[np.broadcast_to(lit_bad, status.shape)] = LAYER_LITTER
         soil = closed.pools
         if mixing:
             ok = ~(status > LAYER_EMPTY).any(axis=-1)
             x0 = np.where(ok[..., None, None], soil, np.nan)
             sol = soil_steady_state_mixed(
-                inputs, self.xi, self.params, self.bands, x0, mixed_pools=mixed_pools,
-                rtol=rtol, max_iter=max_iter,
+                inputs,
+                self.xi,
+                self.params,
+                self.bands,
+                x0,
+                mixed_pools=mixed_pools,
+                rtol=rtol,
+                max_iter=max_iter,
             )
             soil = sol.pools
             not_conv = ok & ~sol.converged
             status = np.where(not_conv[..., None] & (status == LAYER_OK), _LAYER_NEWTON, status)
         full_shape = (*self.batch_shape, 8, litter.shape[-1])
         pools = np.concatenate(
-            [np.broadcast_to(litter, full_shape[:-2] + litter.shape[-2:]),
-             np.broadcast_to(soil, full_shape[:-2] + soil.shape[-2:])], axis=-2)
+            [
+                np.broadcast_to(litter, full_shape[:-2] + litter.shape[-2:]),
+                np.broadcast_to(soil, full_shape[:-2] + soil.shape[-2:]),
+            ],
+            axis=-2,
+        )
         status = np.broadcast_to(status, (*full_shape[:-2], full_shape[-1]))
         valid, reason = _reasons(status, self.grid.z_node)
+        reason = str(reason) if reason.ndim == 0 else reason
         pools = np.where(valid[..., None, None], pools, np.nan)
-        return COMPASSteadyState(pools=pools, valid=valid, reason=reason,
-                                 layer_status=np.asarray(status, dtype=np.int8),
-                                 dz=np.asarray(self.grid.dz, dtype=float), mixing=mixing)
+        return COMPASSteadyState(
+            pools=pools,
+            valid=valid,
+            reason=reason,
+            layer_status=np.asarray(status, dtype=np.int8),
+            dz=np.asarray(self.grid.dz, dtype=float),
+            mixing=mixing,
+        )
 
     # -- right-hand side ------------------------------------------------------------------
 
@@ -1135,7 +1369,6 @@ class COMPAS:
         cwd_out = lit_out[..., 0, :]
         a = _lay(self.params.a_cl_cwd)
         v_lit = tuple(b[..., None, :] for b in self.bands)
-        zero = np.zeros_like(cwd_out)
         lit_terms = [
             [self.inputs[..., 0, :], -cwd_out],
             [self.inputs[..., 1, :], -lit_out[..., 1, :]],
@@ -1143,20 +1376,23 @@ class COMPAS:
             [self.inputs[..., 3, :], (1 - a) * cwd_out, -lit_out[..., 3, :]],
         ]
         lit_rhs = np.stack(np.broadcast_arrays(*[sum(t) for t in lit_terms]), axis=-2)
-        lit_gross = np.stack(np.broadcast_arrays(*[sum(np.abs(u) for u in t)
-                                                   for t in lit_terms]), axis=-2)
+        lit_gross = np.stack(
+            np.broadcast_arrays(*[sum(np.abs(u) for u in t) for t in lit_terms]), axis=-2
+        )
         mixing_l = mixing_apply(v_lit, lit[..., 1:, :])
         lit_rhs = lit_rhs - np.concatenate(
-            [np.broadcast_to(zero, (*mixing_l.shape[:-2], 1, *mixing_l.shape[-1:])),
-             mixing_l], axis=-2)
+            [np.zeros((*mixing_l.shape[:-2], 1, mixing_l.shape[-1])), mixing_l], axis=-2
+        )
         absmix = _abs_band_terms(v_lit, lit[..., 1:, :])
         lit_gross = lit_gross + np.concatenate(
-            [np.zeros((*absmix.shape[:-2], 1, *absmix.shape[-1:])), absmix], axis=-2)
+            [np.zeros((*absmix.shape[:-2], 1, *absmix.shape[-1:])), absmix], axis=-2
+        )
         inputs = self.soil_inputs(x)
         terms = _soil_terms(soil, inputs, self.xi, self.params)
         soil_rhs = np.stack(np.broadcast_arrays(*[sum(t) for t in terms]), axis=-2)
-        soil_gross = np.stack(np.broadcast_arrays(*[sum(np.abs(u) for u in t)
-                                                    for t in terms]), axis=-2)
+        soil_gross = np.stack(
+            np.broadcast_arrays(*[sum(np.abs(u) for u in t) for t in terms]), axis=-2
+        )
         if mixing:
             mask = np.array([p in mixed_pools for p in SOIL_POOLS], dtype=float)[:, None]
             v_soil = tuple(b[..., None, :] * mask for b in self.bands)
@@ -1194,7 +1430,9 @@ class COMPAS:
             (1 - _lay(p.a_doc_cl)) * (1 - _lay(p.cue_cl_ll)) * f[..., 2, :],
             (1 - _lay(p.a_soc_ll)) * (1 - _lay(p.cue_cl_ll)) * f[..., 3, :],
             (1 - _lay(p.cue_doc)) * uptake,
-            zero, zero, zero,
+            zero,
+            zero,
+            zero,
         ]
         return np.stack(np.broadcast_arrays(*parts), axis=-2)
 
@@ -1255,7 +1493,8 @@ def _litter_inputs(grid: VerticalGrid, params: COMPASParameters, env: Any) -> Fl
         bad = ~(arr >= 0) if name == "npp" else ~((arr >= 0) & (arr <= 1))
         if np.any(bad):
             raise InputDataError(
-                f"{name} must be {'>= 0' if name == 'npp' else 'in [0, 1]'}", field=name,
+                f"{name} must be {'>= 0' if name == 'npp' else 'in [0, 1]'}",
+                field=name,
                 value=float(arr[bad].flat[0]) if arr.ndim else float(arr),
             )
     root, surf = input_profiles(grid, params.b, env.altmax, env.altmax_lastyear, env.nbedrock)
