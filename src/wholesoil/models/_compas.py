@@ -56,6 +56,10 @@ site/parameter set is reported with ``valid = False``, a reason, and NaN pools, 
 numbers. A layer that receives no soil input at all (below bedrock, below the active layer) holds
 no carbon at steady state: its soil pools are 0, the state reached from an empty layer.
 
+An optional variant mixes the soil pools with the litter's V as well (the paper keeps them
+immobile): :func:`soil_steady_state_mixed`, Newton iterations with pseudo-transient continuation
+on the block-tridiagonal Jacobian, started from the closed form.
+
 Seed 003 Fig. 5 reports ``K_m / substrate`` after calibration (mostly > 100, i.e. first-order in
 the substrate); :meth:`COMPAS.km_to_substrate` computes it.
 
@@ -865,7 +869,7 @@ class MixedSolution(NamedTuple):
     converged: NDArray[np.bool_]
     """``(...)`` whether the relative residual fell below ``rtol``."""
     iterations: int
-    """Newton iterations taken (the batch iterates together)."""
+    """Iterations taken (accepted and rejected steps; the batch iterates together)."""
     relative_residual: FloatArray
     """``(...)`` max over pools and layers of |dS/dt| / gross flux at the returned state."""
 
@@ -1285,7 +1289,8 @@ class COMPAS:
 
         Litter by the linear solve of :func:`litter_steady_state`; soil pools by the closed
         form of seed 003 Eq. 9 (immobile soil pools, the paper's assumption) or, with
-        ``mixing=True``, by Newton's method on the block-tridiagonal Jacobian started from
+        ``mixing=True``, by Newton's method (with pseudo-transient continuation, see
+        :func:`soil_steady_state_mixed`) on the block-tridiagonal Jacobian started from
         the closed form (:func:`soil_steady_state_mixed`), the soil pools in ``mixed_pools``
         being mixed by the same V as the litter.
 
