@@ -48,6 +48,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from wholesoil.errors import InputDataError
 from wholesoil.models._blocksolve import block_thomas_batch_last
+from wholesoil.models._environment import LEAF_FRACTION
 from wholesoil.models._vertical import VerticalGrid, clm5_grid
 
 __all__ = [
@@ -156,9 +157,9 @@ CLM5_DEFAULTS: dict[str, float | None] = {k: v.default for k, v in CLM5_PRODA_PA
 CLM5_LITTER_FRACTIONS: tuple[float, float, float] = (0.25, 0.5, 0.25)
 
 #: Share of the inputs that arrive from leaves and stems (surface profile) rather than from roots
-#: (Jackson profile) when the environment does not give one: equal shares, an uninformed choice
-#: in the absence of PFT allocation data (CLM5 splits NPP by PFT-specific allometry).
-DEFAULT_LEAF_FRACTION: float = 0.5
+#: (Jackson profile) when the environment object does not carry one: the default of
+#: :class:`~wholesoil.models._environment.Environment` (``LEAF_FRACTION``, documented there).
+DEFAULT_LEAF_FRACTION: float = LEAF_FRACTION
 #: Share of the inputs entering coarse woody debris when the environment does not give one: 0, as
 #: CLM5 gives CWD inputs only from woody PFTs' dead stems and coarse roots, which a site's NPP
 #: alone does not tell.
@@ -419,17 +420,17 @@ class CLM5:
         if soilpsi.shape[-2:] != tsoi.shape[-2:] and monthly:
             raise InputDataError("soilpsi must have the months axis of tsoi", field="soilpsi",
                                  value=soilpsi.shape)
-        npp = _env_array(env, "npp", None, lo=0.0)
-        if monthly:
-            npp = npp.mean(axis=-1)
-        sand = _env_array(env, "sand", None)
-        altmax = _env_array(env, "altmax", None)
-        alt_last = _env_array(env, "altmax_lastyear", None)
-        nbedrock = np.asarray(getattr(env, "nbedrock", n))
         o_scalar = _env_array(env, "o_scalar", n, required=False)
-        fpi = _env_array(env, "fpi_vr", n, required=False)
-        leaf = _env_array(env, "leaf_fraction", None, required=False)
-        cwd = _env_array(env, "cwd_fraction", None, required=False)
+        # Everything but ξ from the time mean (ALT as the record's maximum; Forcing.time_mean).
+        static = env.time_mean() if monthly else env
+        npp = _env_array(static, "npp", None, lo=0.0)
+        sand = _env_array(static, "sand", None)
+        altmax = _env_array(static, "altmax", None)
+        alt_last = _env_array(static, "altmax_lastyear", None)
+        nbedrock = np.asarray(getattr(static, "nbedrock", n))
+        fpi = _env_array(static, "fpi_vr", n, required=False)
+        leaf = _env_array(static, "leaf_fraction", None, required=False)
+        cwd = _env_array(static, "cwd_fraction", None, required=False)
         leaf = np.asarray(DEFAULT_LEAF_FRACTION if leaf is None else leaf)
         cwd = np.asarray(DEFAULT_CWD_FRACTION if cwd is None else cwd)
         for name, a in (("leaf_fraction", leaf), ("cwd_fraction", cwd)):
@@ -450,7 +451,7 @@ class CLM5:
         )
         xi_n = None
         if nitrogen:
-            xi_n = np.ones(n) if fpi is None else (fpi.mean(axis=-2) if monthly else fpi)
+            xi_n = np.ones(n) if fpi is None else fpi
         D = diffusivity(grid, altmax, alt_last, nbedrock, bioturbation=p.diffus,
                         cryoturbation=p.cryo)
         v_bands = mixing_operator(grid, D)
@@ -636,7 +637,7 @@ class CLM5:
         else:
             rates = np.asarray(rates, dtype=float)
             op = _Operator.from_rates(rates, self.transfer, self.v_bands, self.batch_shape)
-        return op.solve(-rhs, -shift)
+        return op.solve(-rhs, shift)
 
     def steady_state(self) -> NDArray[np.float64]:
         """Steady state X* = (V − A·ξ·K)⁻¹·B·I by structure (seed 003 §2.2) (..., 7, 20).
