@@ -260,24 +260,35 @@ def solve_block_tridiagonal(
 def _inverse_entries(D: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
     """Inverse of m × m (m ≤ 3) matrices given entry by entry, each entry an (N,) array.
 
-    Written out (Cramer's rule) so every operation runs on one contiguous (N,) array that stays
-    in cache, which for m = 3 is several times faster than operating on (3, 3, N) stacks.
+    Written out so every operation runs on one contiguous (N,) array that stays in cache,
+    which for m = 3 is several times faster than operating on (3, 3, N) stacks. The columns are
+    first scaled by the diagonal, D = D̃·diag(s) with s_b = D_bb, so D̃ has a unit diagonal and
+    D⁻¹ = diag(1/s)·adj(D̃)/det(D̃) (Cramer's rule on D̃). For the diagonally dominant blocks of
+    the carbon models this keeps det(D̃) in (0, 1] whatever the scale of the rates (ξ of 1e-100
+    at depth would otherwise underflow det(D) ~ rate³ to 0).
     """
     m = len(D)
     if m == 1:
         return [[1.0 / D[0][0]]]
     if m == 2:
-        rdet = 1.0 / (D[0][0] * D[1][1] - D[0][1] * D[1][0])
-        return [[D[1][1] * rdet, -D[0][1] * rdet], [-D[1][0] * rdet, D[0][0] * rdet]]
-    (a, b, c), (d, e, f), (g, h, k) = D
-    c00 = e * k - f * h
-    c01 = f * g - d * k
-    c02 = d * h - e * g
-    rdet = 1.0 / (a * c00 + b * c01 + c * c02)
+        s0, s1 = 1.0 / D[0][0], 1.0 / D[1][1]
+        b, c = D[0][1] * s1, D[1][0] * s0
+        rdet = 1.0 / (1.0 - b * c)
+        t0, t1 = rdet * s0, rdet * s1
+        return [[t0, -b * t0], [-c * t1, t1]]
+    s0, s1, s2 = 1.0 / D[0][0], 1.0 / D[1][1], 1.0 / D[2][2]
+    b, c = D[0][1] * s1, D[0][2] * s2
+    d, f = D[1][0] * s0, D[1][2] * s2
+    g, h = D[2][0] * s0, D[2][1] * s1
+    c00 = 1.0 - f * h
+    c01 = f * g - d
+    c02 = d * h - g
+    rdet = 1.0 / (c00 + b * c01 + c * c02)
+    t0, t1, t2 = rdet * s0, rdet * s1, rdet * s2
     return [
-        [c00 * rdet, (c * h - b * k) * rdet, (b * f - c * e) * rdet],
-        [c01 * rdet, (a * k - c * g) * rdet, (c * d - a * f) * rdet],
-        [c02 * rdet, (b * g - a * h) * rdet, (a * e - b * d) * rdet],
+        [c00 * t0, (c * h - b) * t0, (b * f - c) * t0],
+        [c01 * t1, (1.0 - c * g) * t1, (c * d - f) * t1],
+        [c02 * t2, (b * g - h) * t2, (1.0 - b * d) * t2],
     ]
 
 

@@ -507,7 +507,7 @@ class CLM5:
         t = np.asarray(transfer, dtype=float)
         if t.shape[-2:] != (N_POOLS, N_POOLS):
             raise InputDataError("transfer must end in (7, 7)", field="transfer", value=t.shape)
-        allowed = _transfer_matrix(*(1.0,) * 9) > 0
+        allowed = _transfer_matrix(*(0.5,) * 9) > 0
         if np.any(t[..., ~allowed] != 0) or np.any(~((t >= 0) & (t <= 1))):
             raise InputDataError("transfer fractions must be in [0, 1] and on CLM5's pathways",
                                  field="transfer")
