@@ -487,6 +487,49 @@ def stocks(
 
 @app.command()
 @_friendly
+def simulate(
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    model: Annotated[str, typer.Option(help="clm5 | compas")] = "clm5",
+    params: Annotated[
+        Path | None, typer.Option(help="Parameter overrides: JSON {name: value} or CSV.")
+    ] = None,
+    forcing: Annotated[
+        list[Path] | None, typer.Option(help="CLM5 history NetCDF file(s) (seed 003 Suppl. "
+                                        "Table 3 variables).")
+    ] = None,
+    sites: Annotated[
+        Path | None, typer.Option(help="Table of sites: mat [°C], map [mm yr-1], optional lat, "
+                                  "sand, site_id; forcing generated from climate.")
+    ] = None,
+    mat: Annotated[float | None, typer.Option(help="Mean annual air temperature [°C].")] = None,
+    map_: Annotated[
+        float | None, typer.Option("--map", help="Mean annual precipitation [mm yr-1].")
+    ] = None,
+    lat: Annotated[float | None, typer.Option(help="Latitude [°N] (season, PET).")] = None,
+    sand: Annotated[float, typer.Option(help="Sand content [%] (CLM5 S1 transfers).")] = 40.0,
+    nbedrock: Annotated[int, typer.Option(help="First layer below bedrock (20: none).")] = 20,
+    depths: Annotated[
+        str, typer.Option(help="Layers for SOC stocks [cm].")
+    ] = "0,30,100,200,300",
+    century: Annotated[
+        bool, typer.Option(help="Normalize ξ_T to CENTURY (CTSM default; PRODA: off).")
+    ] = False,
+) -> None:
+    """Steady states of CLM5 or COMPAS (seed 003) at sites: pools by layer, profiles, layer
+    stocks, diagnostics and a figure."""
+    from wholesoil.workflows import simulate_job
+
+    result = simulate_job(
+        out, model=model, params=params,
+        forcing=None if not forcing else (forcing if len(forcing) > 1 else forcing[0]),
+        sites=sites, mat=mat, map=map_, lat=lat, sand=sand, nbedrock=nbedrock,
+        depths=_floats(depths, "--depths"), normalize_century=century,
+    )
+    _report(result)
+
+
+@app.command()
+@_friendly
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("wholesoil-demo"),
     seed: Annotated[int, typer.Option(help="Seed for every random draw.")] = 42,

@@ -173,6 +173,11 @@ def test_demo_runs_on_bundled_data(tmp_path):
         assert {"beta_mean", "beta_Q0.025", "beta_Q0.975", "soc_0_30_mean"} <= set(maps)
         maps.close()
     assert (tmp_path / "demo" / "stocks" / "cog" / "soc_100-200cm_mean.tif").is_file()
+    # stage 5 (process models): every pedon with climate simulated by both models, by layer
+    comp = pd.read_csv(tabs / "models_default_vs_observed.csv")
+    assert set(comp["model"]) == {"CLM5", "COMPAS"} and len(comp) == 8
+    assert (comp["modelled_mean"] > 0).all()
+    assert run["parameters"]["process_models"]["pedons"] <= 524
 
 
 def test_harmonize_repair_mode_writes_qc_report_beside_output(tmp_path):

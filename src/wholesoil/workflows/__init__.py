@@ -11,6 +11,7 @@ from wholesoil.workflows._jobs import (
     load_horizons,
     qc_job,
 )
+from wholesoil.workflows._simulate import simulate_job
 from wholesoil.workflows._train import predict_job, train_job
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "predict_job",
     "qc_job",
     "run_demo",
+    "simulate_job",
     "stocks_job",
     "train_job",
 ]

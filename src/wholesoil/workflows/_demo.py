@@ -52,6 +52,7 @@ from wholesoil.profiles._qc import QCResult, run_qc
 from wholesoil.profiles._spline import harmonize
 from wholesoil.report import Report
 from wholesoil.workflows._demo_mapping import DEMO_FOREST, INTERVAL_TREES, mapping_stage
+from wholesoil.workflows._demo_models import models_stage
 from wholesoil.workflows._demo_stocks import (
     HUGELIUS2014_AREA_KM2,
     HUGELIUS2014_STOCKS_PG,
@@ -370,6 +371,9 @@ def run_demo(out: str | Path, *, seed: int = 42) -> JobResult:
         forest=DEMO_FOREST, interval_trees=INTERVAL_TREES, timings=timings,
     )
 
+    # ---------------------------------------------------------------- process models
+    models_params = models_stage(rep, out, save, h, ps.sites, timings=timings)
+
     # ---------------------------------------------------------------- run.json + report
     timings["total"] = time.perf_counter() - t_start
     run = {
@@ -390,6 +394,7 @@ def run_demo(out: str | Path, *, seed: int = 42) -> JobResult:
             "global_mean_beta": GLOBAL_MEAN_BETA,
             "mapping": mapping_params,
             "stocks": stocks_params,
+            "process_models": models_params,
         },
         "timings_s": timings,
         "outputs": {k: str(v.relative_to(out)) for k, v in outputs.items()},
