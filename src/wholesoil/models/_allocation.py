@@ -37,7 +37,15 @@ from wholesoil.errors import InputDataError
 from wholesoil.models._transport import active_layer_depth, soil_layer_mask
 from wholesoil.models._vertical import VerticalGrid
 
-__all__ = ["SURFPROF_EXP", "input_layer_mask", "input_profiles", "normalized_profile"]
+__all__ = [
+    "CLM5_LITTER_FRACTIONS",
+    "DEFAULT_CWD_FRACTION",
+    "SURFPROF_EXP",
+    "input_layer_mask",
+    "input_profiles",
+    "litter_inputs",
+    "normalized_profile",
+]
 
 #: Steepness of the surface-litter profile [m⁻¹] (CTSM ``surfprof_exp``).
 SURFPROF_EXP: float = 10.0
@@ -133,3 +141,54 @@ def input_profiles(
     root = normalized_profile(grid, np.broadcast_to(root_share, shape), mask)
     surface = normalized_profile(grid, np.broadcast_to(surf_share, shape), mask)
     return root, surface
+
+
+#: Split of litter inputs among metabolic (L1), cellulose (L2) and lignin (L3) litter: CLM5 PFT
+#: parameters ``lf_flab/lf_fcel/lf_flig`` and ``fr_flab/fr_fcel/fr_flig`` = 0.25/0.5/0.25 for
+#: leaves and fine roots (CLM5 parameter file ``clm5_params.nc``).
+CLM5_LITTER_FRACTIONS: tuple[float, float, float] = (0.25, 0.5, 0.25)
+
+#: Share of the inputs entering coarse woody debris when the environment does not give one: 0, as
+#: CLM5 gives CWD inputs only from woody PFTs' dead stems and coarse roots, which a site's NPP
+#: alone does not tell.
+DEFAULT_CWD_FRACTION: float = 0.0
+
+
+def litter_inputs(
+    grid: VerticalGrid,
+    b: ArrayLike,
+    npp: ArrayLike,
+    altmax: ArrayLike,
+    altmax_lastyear: ArrayLike,
+    nbedrock: ArrayLike,
+    *,
+    leaf_fraction: ArrayLike,
+    cwd_fraction: ArrayLike = DEFAULT_CWD_FRACTION,
+) -> NDArray[np.float64]:
+    """B·I of the four litter pools CWD, L1, L2, L3 (..., 4, n_layers) [g C m⁻³ yr⁻¹].
+
+    The NPP [g C m⁻² yr⁻¹] is split into CWD (``cwd_fraction``) and litter, the litter among
+    L1/L2/L3 by :data:`CLM5_LITTER_FRACTIONS`, and spread over depth by
+    ``leaf_fraction``·surface + (1 − ``leaf_fraction``)·root profile (:func:`input_profiles`,
+    Jackson β = ``b``): the allocation B of seed 003 Eq. 2, which CLM5 and COMPAS share (§2.3:
+    "COMPAS applies the same approach to simulate carbon input allocation"). Σ_pools Σ_j
+    B·I·dz = NPP.
+    """
+    npp = np.asarray(npp, dtype=float)
+    leaf = np.asarray(leaf_fraction, dtype=float)
+    cwd = np.asarray(cwd_fraction, dtype=float)
+    for name, arr in (("npp", npp), ("leaf_fraction", leaf), ("cwd_fraction", cwd)):
+        bad = ~(arr >= 0) if name == "npp" else ~((arr >= 0) & (arr <= 1))
+        if np.any(bad):
+            raise InputDataError(
+                f"{name} must be {'>= 0 (g C m-2 yr-1)' if name == 'npp' else 'in [0, 1]'}",
+                field=name, value=float(arr[bad].flat[0]) if arr.ndim else float(arr),
+            )
+    root, surf = input_profiles(grid, b, altmax, altmax_lastyear, nbedrock)
+    profile = leaf[..., None] * surf + (1.0 - leaf[..., None]) * root  # (..., n) [m⁻¹]
+    f1, f2, f3 = CLM5_LITTER_FRACTIONS
+    share = np.stack(
+        np.broadcast_arrays(cwd, (1 - cwd) * f1, (1 - cwd) * f2, (1 - cwd) * f3), axis=-1
+    )  # (..., 4)
+    return npp[..., None, None] * share[..., :, None] * profile[..., None, :]
+

@@ -47,6 +47,11 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from wholesoil.errors import InputDataError
+from wholesoil.models._allocation import (
+    CLM5_LITTER_FRACTIONS,
+    DEFAULT_CWD_FRACTION,
+    litter_inputs,
+)
 from wholesoil.models._blocksolve import block_thomas_batch_last
 from wholesoil.models._environment import LEAF_FRACTION
 from wholesoil.models._vertical import VerticalGrid, clm5_grid
@@ -151,19 +156,11 @@ CLM5_PRODA_PARAMETERS: dict[str, ParameterInfo] = {
 #: Defaults by name (None = sand dependent, resolved from the environment's sand %).
 CLM5_DEFAULTS: dict[str, float | None] = {k: v.default for k, v in CLM5_PRODA_PARAMETERS.items()}
 
-#: Split of litter inputs among metabolic (L1), cellulose (L2) and lignin (L3) litter: CLM5 PFT
-#: parameters ``lf_flab/lf_fcel/lf_flig`` and ``fr_flab/fr_fcel/fr_flig`` = 0.25/0.5/0.25 for
-#: leaves and fine roots (CLM5 parameter file ``clm5_params.nc``).
-CLM5_LITTER_FRACTIONS: tuple[float, float, float] = (0.25, 0.5, 0.25)
 
 #: Share of the inputs that arrive from leaves and stems (surface profile) rather than from roots
 #: (Jackson profile) when the environment object does not carry one: the default of
 #: :class:`~wholesoil.models._environment.Environment` (``LEAF_FRACTION``, documented there).
 DEFAULT_LEAF_FRACTION: float = LEAF_FRACTION
-#: Share of the inputs entering coarse woody debris when the environment does not give one: 0, as
-#: CLM5 gives CWD inputs only from woody PFTs' dead stems and coarse roots, which a site's NPP
-#: alone does not tell.
-DEFAULT_CWD_FRACTION: float = 0.0
 
 _TURNOVER = ("tau4cwd", "tau4l1", "tau4l2", "tau4s1", "tau4s2", "tau4s3")
 _FRACTIONS = ("fs3s1", "fs3s2", "fs2s1", "fs2l3", "fs1l2", "fs1l1", "fs1s2", "fs1s3", "fl2cwd")
@@ -405,7 +402,6 @@ class CLM5:
         normalize_century: bool = False,
         nitrogen: bool = False,
     ) -> None:
-        from wholesoil.models._allocation import input_profiles
         from wholesoil.models._scalars import decomposition_scalar
         from wholesoil.models._transport import diffusivity, mixing_operator
 
@@ -433,11 +429,6 @@ class CLM5:
         cwd = _env_array(static, "cwd_fraction", None, required=False)
         leaf = np.asarray(DEFAULT_LEAF_FRACTION if leaf is None else leaf)
         cwd = np.asarray(DEFAULT_CWD_FRACTION if cwd is None else cwd)
-        for name, a in (("leaf_fraction", leaf), ("cwd_fraction", cwd)):
-            bad = ~((a >= 0) & (a <= 1))
-            if np.any(bad):
-                raise InputDataError(f"{name} must be in [0, 1]", field=name,
-                                     value=_first_bad(a, bad))
 
         p = params
         if p.fs2s1 is None:
@@ -455,13 +446,10 @@ class CLM5:
         D = diffusivity(grid, altmax, alt_last, nbedrock, bioturbation=p.diffus,
                         cryoturbation=p.cryo)
         v_bands = mixing_operator(grid, D)
-        root, surf = input_profiles(grid, p.b, altmax, alt_last, nbedrock)
-        profile = leaf[..., None] * surf + (1.0 - leaf[..., None]) * root  # (..., 20) [m⁻¹]
-        f1, f2, f3 = CLM5_LITTER_FRACTIONS
-        share = np.stack(np.broadcast_arrays(
-            cwd, (1 - cwd) * f1, (1 - cwd) * f2, (1 - cwd) * f3, 0 * cwd, 0 * cwd, 0 * cwd,
-        ), axis=-1)  # (..., 7)
-        inputs = npp[..., None, None] * share[..., :, None] * profile[..., None, :]
+        litter = litter_inputs(grid, p.b, npp, altmax, alt_last, nbedrock,
+                               leaf_fraction=leaf, cwd_fraction=cwd)  # (..., 4, n)
+        soil = np.zeros((*litter.shape[:-2], 3, n))
+        inputs = np.concatenate([litter, soil], axis=-2)  # SOC pools get no direct input
         k = np.stack(np.broadcast_arrays(*(1.0 / np.asarray(getattr(p, t)) for t in
                      ("tau4cwd", "tau4l1", "tau4l2", "tau4l2", "tau4s1", "tau4s2", "tau4s3"))),
                      axis=-1)

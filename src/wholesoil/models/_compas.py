@@ -93,7 +93,6 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from wholesoil.errors import InputDataError
-from wholesoil.models._allocation import input_profiles
 from wholesoil.models._blocksolve import solve_block_tridiagonal, solve_tridiagonal
 from wholesoil.models._scalars import decomposition_scalar
 from wholesoil.models._transport import diffusivity, mixing_apply, mixing_operator
@@ -1475,40 +1474,20 @@ _LAYER_REASONS[_LAYER_NEWTON] = (
 
 
 def _litter_inputs(grid: VerticalGrid, params: COMPASParameters, env: Any) -> FloatArray:
-    """B·I for COMPAS (..., 4, n_layers) [g C m⁻³ yr⁻¹], allocated exactly as CLM5 does.
-
-    The NPP is split into CWD (``cwd_fraction``) and litter, the litter among L1/L2/L3 by
-    CLM5's 0.25/0.5/0.25 (:data:`~wholesoil.models._clm5.CLM5_LITTER_FRACTIONS`), and spread
-    over depth by the mix ``leaf_fraction``·surface + (1 − ``leaf_fraction``)·root profile
-    (:func:`~wholesoil.models._allocation.input_profiles` with COMPAS's own ``b``), seed 003
+    """B·I for COMPAS (..., 4, n_layers) [g C m⁻³ yr⁻¹], allocated exactly as CLM5 does
+    (:func:`~wholesoil.models._allocation.litter_inputs` with COMPAS's own ``b``), seed 003
     §2.3: "COMPAS applies the same approach to simulate carbon input allocation (B)".
     """
-    from wholesoil.models._clm5 import (
-        CLM5_LITTER_FRACTIONS,
-        DEFAULT_CWD_FRACTION,
-        DEFAULT_LEAF_FRACTION,
-    )
+    from wholesoil.models._allocation import DEFAULT_CWD_FRACTION, litter_inputs
+    from wholesoil.models._clm5 import DEFAULT_LEAF_FRACTION
 
-    npp = np.asarray(env.npp, dtype=float)
     leaf = getattr(env, "leaf_fraction", None)
     cwd = getattr(env, "cwd_fraction", None)
-    leaf = np.asarray(DEFAULT_LEAF_FRACTION if leaf is None else leaf, dtype=float)
-    cwd = np.asarray(DEFAULT_CWD_FRACTION if cwd is None else cwd, dtype=float)
-    for name, arr in (("npp", npp), ("leaf_fraction", leaf), ("cwd_fraction", cwd)):
-        bad = ~(arr >= 0) if name == "npp" else ~((arr >= 0) & (arr <= 1))
-        if np.any(bad):
-            raise InputDataError(
-                f"{name} must be {'>= 0' if name == 'npp' else 'in [0, 1]'}",
-                field=name,
-                value=float(arr[bad].flat[0]) if arr.ndim else float(arr),
-            )
-    root, surf = input_profiles(grid, params.b, env.altmax, env.altmax_lastyear, env.nbedrock)
-    profile = leaf[..., None] * surf + (1.0 - leaf[..., None]) * root
-    f1, f2, f3 = CLM5_LITTER_FRACTIONS
-    share = np.stack(
-        np.broadcast_arrays(cwd, (1 - cwd) * f1, (1 - cwd) * f2, (1 - cwd) * f3), axis=-1
+    return litter_inputs(
+        grid, params.b, env.npp, env.altmax, env.altmax_lastyear, env.nbedrock,
+        leaf_fraction=DEFAULT_LEAF_FRACTION if leaf is None else leaf,
+        cwd_fraction=DEFAULT_CWD_FRACTION if cwd is None else cwd,
     )
-    return npp[..., None, None] * share[..., :, None] * profile[..., None, :]
 
 
 __all__: Sequence[str] = [
