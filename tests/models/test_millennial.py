@@ -345,3 +345,15 @@ def test_error_messages_name_parameter_range_and_value():
         Millennial().rhs(np.ones(4))
     with pytest.raises(InputDataError, match="knob"):
         Millennial().perturbed("temperature", 1.1)
+
+
+def test_factory_protocol_takes_forcing_in_params():
+    # factory(overrides) -> model (the sensitivity code's protocol): the input knob is a forcing.
+    m = Millennial({"npp": 2.0, "beta": 1.5}, temperature=20.0)
+    assert m.params["npp"] == 2.0 and m.params["beta"] == 1.5
+    np.testing.assert_array_equal(m.input, 2.0)
+    with pytest.raises(InputDataError, match="give it once") as err:
+        Millennial({"npp": 2.0}, npp=1.0)
+    assert err.value.field == "npp"
+    batch = Millennial({"npp": np.array([1.0, 2.0])}, temperature=20.0)
+    assert batch.batch_shape == (2,)

@@ -383,7 +383,9 @@ class Millennial:
     Parameters
     ----------
     params : mapping of str to array_like, optional
-        Any of :data:`PARAMETERS` (defaults: the fitted v2 set, β = 2). Arrays broadcast.
+        Any of :data:`PARAMETERS` (defaults: the fitted v2 set, β = 2) and, so that a
+        ``factory(overrides)`` can perturb the input, any of :data:`FORCING` not also given as
+        a keyword. Arrays broadcast.
     temperature : array_like, optional
         Soil temperature [°C].
     moisture : array_like, optional
@@ -430,17 +432,13 @@ class Millennial:
         npp: ArrayLike | None = None,
     ) -> None:
         params = dict(params or {})
-        unknown = sorted(set(params) - set(PARAMETERS))
+        unknown = sorted(set(params) - set(PARAMETERS) - set(FORCING))
         if unknown:
             raise InputDataError(
-                f"unknown Millennial parameter; expected one of {sorted(PARAMETERS)}",
+                "unknown Millennial parameter or forcing; expected one of "
+                f"{sorted(PARAMETERS) + sorted(FORCING)}",
                 field=unknown[0],
             )
-        values: dict[str, NDArray[np.float64]] = {}
-        for name, info in PARAMETERS.items():
-            v = _wet(params.get(name, info.value))
-            info.check(v)
-            values[name] = v
         given = {
             "temperature": temperature,
             "moisture": moisture,
@@ -450,6 +448,17 @@ class Millennial:
             "clay_silt": clay_silt,
             "npp": npp,
         }
+        both = sorted(k for k, v in given.items() if v is not None and k in params)
+        if both:
+            raise InputDataError(
+                "given both in params and as a keyword; give it once", field=both[0]
+            )
+        given.update({k: v for k, v in params.items() if k in FORCING})
+        values: dict[str, NDArray[np.float64]] = {}
+        for name, info in PARAMETERS.items():
+            v = _wet(params.get(name, info.value))
+            info.check(v)
+            values[name] = v
         for name, info in FORCING.items():
             v = _wet(info.value if given[name] is None else given[name])
             info.check(v)
@@ -485,8 +494,8 @@ class Millennial:
         return self._values[name]
 
     @property
-    def values(self) -> dict[str, NDArray[np.float64]]:
-        """A copy of all parameter and forcing values by name."""
+    def params(self) -> dict[str, NDArray[np.float64]]:
+        """A copy of all parameter and forcing values by name (as given, not broadcast)."""
         return dict(self._values)
 
     def replace(self, **changes: ArrayLike) -> Millennial:
