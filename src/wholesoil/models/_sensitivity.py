@@ -634,7 +634,7 @@ def plot_response_surfaces(
     vals = frame.loc[ok_all, value].astype(float)
     vmin, vmax = (float(vals.min()), float(vals.max())) if len(vals) else (0.0, 1.0)
     n = len(panels)
-    fig = Figure(figsize=(3.2 * n + 0.8, 3.2))
+    fig = Figure(figsize=(3.2 * n + 0.8, 3.4), layout="constrained")
     axes = fig.subplots(1, n, sharey=True, squeeze=False)[0]
     mesh = None
     for ax, pv in zip(axes, panels, strict=True):
@@ -661,7 +661,9 @@ def plot_response_surfaces(
         ax.set_xlabel(xlabel or x)
     axes[0].set_ylabel(ylabel or y)
     if mesh is not None:
-        fig.colorbar(mesh, ax=list(axes), label=f"{value}")
+        label = f"z-scored {value[2:]} (per {panel_label} panel)" if value.startswith("z_") \
+            else value
+        fig.colorbar(mesh, ax=list(axes), label=label)
     return fig
 
 
