@@ -530,6 +530,43 @@ def simulate(
 
 @app.command()
 @_friendly
+def sensitivity(
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    model: Annotated[str, typer.Option(help="mimics | millennial | tao2024")] = "mimics",
+    vary: Annotated[str, typer.Option(help="Knobs for the elasticities: cue,input")] = (
+        "cue,input"
+    ),
+    beta: Annotated[
+        str, typer.Option(help="Microbial turnover exponents β (1 classic, > 1 density "
+                          "dependent).")
+    ] = "1,1.5,2",
+    delta: Annotated[float, typer.Option(help="Relative perturbation (seed 002: 0.1).")] = 0.1,
+    grid_points: Annotated[int, typer.Option(help="Steps per axis of the CUE × input grid.")] = 9,
+    mat: Annotated[float, typer.Option(help="Temperature [°C] (seed 002: 20).")] = 20.0,
+    clay: Annotated[float, typer.Option(help="Clay [%] (seed 002: 20).")] = 20.0,
+    lignin_n: Annotated[float, typer.Option(help="Litter lignin:N (MIMICS; seed 002: 10).")] = (
+        10.0
+    ),
+    anpp: Annotated[float, typer.Option(help="Litter input [g C m-2 yr-1] (MIMICS).")] = 400.0,
+    sobol: Annotated[bool, typer.Option(help="Also Sobol indices over CUE, input, β.")] = False,
+    sobol_n: Annotated[int, typer.Option(help="Sobol base sample size (power of 2).")] = 256,
+    seed: Annotated[int, typer.Option(help="Seed for every random draw.")] = 0,
+) -> None:
+    """Seed 002's CUE-versus-input question: SOC elasticities to CUE and input for each β,
+    z-scored (β, CUE, input) response surfaces, optional Sobol indices."""
+    from wholesoil.workflows import sensitivity_job
+
+    result = sensitivity_job(
+        out, model=model, vary=_names(vary), betas=_floats(beta, "--beta"), delta=delta,
+        grid_points=grid_points,
+        conditions={"mat": mat, "clay": clay, "lignin_n": lignin_n, "anpp": anpp},
+        sobol=sobol, sobol_n=sobol_n, seed=seed,
+    )
+    _report(result)
+
+
+@app.command()
+@_friendly
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("wholesoil-demo"),
     seed: Annotated[int, typer.Option(help="Seed for every random draw.")] = 42,

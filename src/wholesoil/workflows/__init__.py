@@ -11,6 +11,7 @@ from wholesoil.workflows._jobs import (
     load_horizons,
     qc_job,
 )
+from wholesoil.workflows._sensitivity import sensitivity_job
 from wholesoil.workflows._simulate import simulate_job
 from wholesoil.workflows._train import predict_job, train_job
 
@@ -24,6 +25,7 @@ __all__ = [
     "predict_job",
     "qc_job",
     "run_demo",
+    "sensitivity_job",
     "simulate_job",
     "stocks_job",
     "train_job",
