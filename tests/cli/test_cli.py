@@ -178,6 +178,11 @@ def test_demo_runs_on_bundled_data(tmp_path):
     assert set(comp["model"]) == {"CLM5", "COMPAS"} and len(comp) == 8
     assert (comp["modelled_mean"] > 0).all()
     assert run["parameters"]["process_models"]["pedons"] <= 524
+    # stage 6 (microbial sensitivity): three models × three β × two knobs, every state checked
+    el = pd.read_csv(tabs / "microbial_elasticities.csv")
+    assert len(el) == 3 * 3 * 2 and (el["status"] == "ok").all()
+    np.testing.assert_allclose(el["elasticity"], (el["soc_plus"] - el["soc_minus"])
+                               / (2 * 0.1 * el["soc"]), rtol=1e-12)
 
 
 def test_harmonize_repair_mode_writes_qc_report_beside_output(tmp_path):

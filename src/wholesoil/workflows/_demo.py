@@ -52,6 +52,7 @@ from wholesoil.profiles._qc import QCResult, run_qc
 from wholesoil.profiles._spline import harmonize
 from wholesoil.report import Report
 from wholesoil.workflows._demo_mapping import DEMO_FOREST, INTERVAL_TREES, mapping_stage
+from wholesoil.workflows._demo_microbial import microbial_stage
 from wholesoil.workflows._demo_models import models_stage
 from wholesoil.workflows._demo_stocks import (
     HUGELIUS2014_AREA_KM2,
@@ -374,6 +375,9 @@ def run_demo(out: str | Path, *, seed: int = 42) -> JobResult:
     # ---------------------------------------------------------------- process models
     models_params = models_stage(rep, out, save, h, ps.sites, timings=timings)
 
+    # ---------------------------------------------------------------- microbial models
+    microbial_params = microbial_stage(rep, out, save, timings=timings)
+
     # ---------------------------------------------------------------- run.json + report
     timings["total"] = time.perf_counter() - t_start
     run = {
@@ -395,6 +399,7 @@ def run_demo(out: str | Path, *, seed: int = 42) -> JobResult:
             "mapping": mapping_params,
             "stocks": stocks_params,
             "process_models": models_params,
+            "microbial_sensitivity": microbial_params,
         },
         "timings_s": timings,
         "outputs": {k: str(v.relative_to(out)) for k, v in outputs.items()},
