@@ -1,9 +1,11 @@
-"""Process-based soil carbon models in matrix form (seed 003 Eq. 2).
+"""Process-based soil carbon models (seed 003 Eq. 2) and microbial models (seed 002).
 
 dX/dt = B·I + A·ξ·K·X − V·X: the vertically resolved CLM5 (7 pools × 20 layers) and COMPAS
 (8 pools × 20 layers) models, their environmental scalars, vertical mixing and input allocation,
 fast structured steady states batched over sites and parameter sets, radiocarbon, ages and the
-system-level diagnostics of seed 003 Eqs. 10–14.
+system-level diagnostics of seed 003 Eqs. 10–14; MIMICS, Millennial v2 and Tao et al.'s reply
+model with density-dependent microbial turnover, robust nonlinear steady states, and the
+CUE-versus-input sensitivity analyses of seed 002 (elasticities, response surfaces, Sobol).
 """
 
 from wholesoil.models._ages import (
@@ -42,6 +44,9 @@ from wholesoil.models._environment import (
     miami_npp,
     read_clm5_history,
 )
+from wholesoil.models._millennial import Millennial
+from wholesoil.models._mimics import MIMICS
+from wholesoil.models._nonlinear import SteadyStateReport, find_steady_states
 from wholesoil.models._observe import cumulative_stock, layer_stocks, standard_layer_stocks
 from wholesoil.models._scalars import (
     century_normalization,
@@ -51,6 +56,16 @@ from wholesoil.models._scalars import (
     temperature_scalar,
     water_scalar,
 )
+from wholesoil.models._sensitivity import (
+    elasticity,
+    elasticity_table,
+    grid_response,
+    plot_elasticities,
+    plot_response_surfaces,
+    sobol_indices,
+    zscore_by,
+)
+from wholesoil.models._tao2024 import Tao2024Model
 from wholesoil.models._transport import diffusivity, mixing_matrix, mixing_operator
 from wholesoil.models._vertical import VerticalGrid, clm5_grid
 
@@ -63,12 +78,16 @@ __all__ = [
     "COMPAS_PARAMETERS",
     "COMPAS_POOLS",
     "LAMBDA_14C",
+    "MIMICS",
     "CLM5Parameters",
     "COMPASParameters",
     "COMPASSteadyState",
     "Environment",
     "Forcing",
+    "Millennial",
+    "SteadyStateReport",
     "SystemDiagnostics",
+    "Tao2024Model",
     "VerticalGrid",
     "age_summary",
     "bulk_decomposition_rate",
@@ -80,8 +99,12 @@ __all__ = [
     "dense_solver",
     "depth_scalar",
     "diffusivity",
+    "elasticity",
+    "elasticity_table",
     "environmental_scalar_system",
+    "find_steady_states",
     "forcing_from_climate",
+    "grid_response",
     "input_allocation_index",
     "input_profiles",
     "layer_stocks",
@@ -90,9 +113,12 @@ __all__ = [
     "mixing_matrix",
     "mixing_operator",
     "oxygen_scalar",
+    "plot_elasticities",
+    "plot_response_surfaces",
     "pool_mean_ages",
     "radiocarbon_steady_state",
     "read_clm5_history",
+    "sobol_indices",
     "solve_block_tridiagonal",
     "solve_tridiagonal",
     "standard_layer_stocks",
@@ -101,4 +127,5 @@ __all__ = [
     "temperature_scalar",
     "vertical_transport_system",
     "water_scalar",
+    "zscore_by",
 ]
