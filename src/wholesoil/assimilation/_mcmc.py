@@ -1,0 +1,508 @@
+"""Vectorized adaptive Metropolis sampler following PRODA's two-phase protocol (seed 003 §2.6).
+
+All chains of all profiles in a batch advance together: the state is an array shaped
+``(*batch_shape, n_chains, d)`` in the unit cube and the log target is called **once per
+iteration** for the whole batch. The protocol (test run, formal run, acceptance control) is the
+one of seed 003 §2.6 and the public PRODA code (``phxtao/PRODA_PUBLIC``), as summarized in
+``shared/specs/assimilation.md``; the adaptive proposal is Haario et al. (2001).
+
+References
+----------
+.. [1] Tao, F. et al. (2023). Microbial carbon use efficiency promotes global soil carbon
+   storage. Nature 618, 981–985. https://doi.org/10.1038/s41586-023-06042-3 (seed 003, §2.6).
+.. [2] Haario, H., Saksman, E. and Tamminen, J. (2001). An adaptive Metropolis algorithm.
+   Bernoulli 7(2), 223–242. https://doi.org/10.2307/3318737
+.. [3] Welford, B. P. (1962). Note on a method for calculating corrected sums of squares and
+   products. Technometrics 4(3), 419–420. https://doi.org/10.1080/00401706.1962.10490022
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from wholesoil.errors import InputDataError
+
+__all__ = [
+    "PRODA_MCMC_SETTINGS",
+    "Acceptance",
+    "MCMCResult",
+    "ProposalScale",
+    "adaptive_metropolis",
+]
+
+Acceptance = Literal["metropolis", "proda_compat"]
+ProposalScale = Literal["proda", "haario"]
+
+#: PRODA's MCMC protocol numbers. Source: seed 003 §2.6 (lines 374–400: 20,000 test and 50,000
+#: formal iterations, acceptance ratio kept in 10–50 %, burn-in 50 %, three chains) and the public
+#: PRODA code as summarized in ``shared/specs/assimilation.md`` (U(−0.1, 0.1) test steps, restart
+#: ×1.1 when fewer than 50 accepted at most 3 times, adaptation after iteration 4,000, rescaling
+#: ×0.7 / ×2 at most 5 times, chains start at 0.5).
+PRODA_MCMC_SETTINGS: dict[str, float | int | tuple[float, float]] = {
+    "n_chains": 3,
+    "test_iterations": 20_000,
+    "formal_iterations": 50_000,
+    "test_step": 0.1,
+    "test_step_growth": 1.1,
+    "min_accepted_test": 50,
+    "max_restarts_test": 3,
+    "adapt_start": 4_000,
+    "target_acceptance": (0.10, 0.50),
+    "shrink": 0.7,
+    "grow": 2.0,
+    "max_reruns_formal": 5,
+    "start": 0.5,
+    "burn_in_fraction": 0.5,
+}
+
+#: Proposal-covariance factors c(d) in Σ_prop = c(d)·Σ: PRODA's code uses 2.4/d, Haario et al.
+#: (2001, §2, after Gelman et al. 1996) use s_d = 2.4²/d.
+_SCALE_FACTORS: dict[str, Callable[[int], float]] = {
+    "proda": lambda d: 2.4 / d,
+    "haario": lambda d: 2.4**2 / d,
+}
+
+#: Haario et al.'s ε: ε·I is added to every covariance so that the proposal stays non-singular
+#: (unit-cube units, i.e. a standard deviation of 1e-4 of the prior range).
+_EPSILON = 1e-8
+
+
+@dataclass(frozen=True)
+class MCMCResult:
+    """Result of :func:`adaptive_metropolis`; arrays lead with ``(*batch_shape, n_chains)``.
+
+    Attributes
+    ----------
+    samples : ndarray, shape (*batch_shape, n_chains, n_kept, d)
+        Formal-run chain states in [0, 1] after burn-in (the first half of the formal iterations
+        is discarded) and thinning. Rejected proposals repeat the current state, as a Metropolis
+        chain must for its states to sample the posterior.
+    log_target : ndarray, shape (*batch_shape, n_chains, n_kept)
+        Log target at each kept sample (the trace that goes with ``samples``).
+    best : ndarray, shape (*batch_shape, n_chains, d)
+        Highest-log-target state visited in the final formal run of each chain.
+    best_log_target : ndarray, shape (*batch_shape, n_chains)
+        Its log target.
+    test_accepted, formal_accepted : ndarray of int, shape (*batch_shape, n_chains)
+        Accepted proposals in the last test run and the last formal run of each chain.
+    test_acceptance_rate, acceptance_rate : ndarray, shape (*batch_shape, n_chains)
+        Accepted / iterations of the last test and formal runs (PRODA's "acceptance ratio").
+    acceptance_in_range : ndarray of bool, shape (*batch_shape, n_chains)
+        Whether ``acceptance_rate`` ended inside ``target_acceptance``.
+    test_restarts, formal_reruns : ndarray of int, shape (*batch_shape, n_chains)
+        How many times each chain's test run was restarted with a wider step and its formal run
+        rerun with a rescaled proposal.
+    test_step : ndarray, shape (*batch_shape, n_chains)
+        Half-width of the uniform test-run step in the last test run (0.1·1.1^restarts).
+    proposal_scale : ndarray, shape (*batch_shape, n_chains)
+        Final multiplier of the covariance: c(d)·0.7^a·2^b after the acceptance control.
+    proposal_cov : ndarray, shape (*batch_shape, n_chains, d, d)
+        Final formal-run proposal covariance, ``proposal_scale·(Σ + ε·I)``.
+    out_of_bounds_rejected : ndarray of int, shape (*batch_shape, n_chains)
+        Proposals of the last formal run still outside [0, 1] after ``max_redraws`` redraws,
+        counted as rejections.
+    n_log_target_calls : int
+        Calls made to the log target (one per iteration plus one at the start).
+    acceptance : str
+        Acceptance rule used.
+    """
+
+    samples: np.ndarray
+    log_target: np.ndarray
+    best: np.ndarray
+    best_log_target: np.ndarray
+    test_accepted: np.ndarray
+    formal_accepted: np.ndarray
+    test_acceptance_rate: np.ndarray
+    acceptance_rate: np.ndarray
+    acceptance_in_range: np.ndarray
+    test_restarts: np.ndarray
+    formal_reruns: np.ndarray
+    test_step: np.ndarray
+    proposal_scale: np.ndarray
+    proposal_cov: np.ndarray
+    out_of_bounds_rejected: np.ndarray
+    n_log_target_calls: int
+    acceptance: str
+
+    @property
+    def posterior_mean(self) -> np.ndarray:
+        """Posterior mean over chains and kept samples, shape (*batch_shape, d) (seed 003 §2.6)."""
+        return self.samples.mean(axis=(-3, -2))
+
+
+def _accept(
+    acceptance: str, lt_new: np.ndarray, lt_cur: np.ndarray, n: int, log_u: np.ndarray
+) -> np.ndarray:
+    """Acceptance decision, Eqs. (1)–(2) of :func:`adaptive_metropolis`."""
+    with np.errstate(invalid="ignore"):
+        diff = lt_new - lt_cur  # = −ΔJ with J = −log target; NaN when both are −inf → reject
+        if acceptance == "metropolis":
+            return log_u < diff
+        return log_u < diff * math.log(n + 2)
+
+
+class _Sampler:
+    """State shared by the phases: the flattened batch (B = prod(batch_shape)·n_chains rows)."""
+
+    def __init__(self, log_target, batch_shape, n_chains, d, rng, acceptance, max_redraws):
+        self.log_target_fn = log_target
+        self.shape = (*batch_shape, n_chains)
+        self.B = int(np.prod(self.shape, dtype=np.int64))
+        self.d = d
+        self.rng = rng
+        self.acceptance = acceptance
+        self.max_redraws = max_redraws
+        self.calls = 0
+
+    def evaluate(self, u: np.ndarray) -> np.ndarray:
+        out = np.asarray(self.log_target_fn(u.reshape(*self.shape, self.d)), dtype=float)
+        self.calls += 1
+        if out.shape != self.shape:
+            raise InputDataError(
+                f"log_target must return shape {self.shape} (batch_shape + (n_chains,))",
+                field="log_target",
+                value=out.shape,
+            )
+        out = out.reshape(self.B)
+        return np.where(np.isnan(out), -np.inf, out)
+
+    def propose(self, x: np.ndarray, active: np.ndarray, draw) -> tuple[np.ndarray, np.ndarray]:
+        """Draw proposals for active rows; redraw out-of-bounds rows only (Eq. 3).
+
+        Returns the proposals (inactive rows and rows still out of bounds after
+        ``max_redraws`` redraws keep the current state) and a mask of those proposals that may be
+        judged (active and in bounds).
+        """
+        rows = np.flatnonzero(active)
+        prop = x.copy()
+        prop[rows] = x[rows] + draw(rows)
+        bad = rows[((prop[rows] < 0.0) | (prop[rows] > 1.0)).any(axis=-1)]
+        tries = 0
+        while bad.size and tries < self.max_redraws:
+            prop[bad] = x[bad] + draw(bad)
+            bad = bad[((prop[bad] < 0.0) | (prop[bad] > 1.0)).any(axis=-1)]
+            tries += 1
+        judged = active.copy()
+        if bad.size:
+            prop[bad] = x[bad]
+            judged[bad] = False
+        return prop, judged
+
+
+def _check(cond: bool, message: str, field: str, value) -> None:
+    if not cond:
+        raise InputDataError(message, field=field, value=value)
+
+
+def adaptive_metropolis(
+    log_target: Callable[[np.ndarray], np.ndarray],
+    n_params: int,
+    *,
+    batch_shape: tuple[int, ...] = (),
+    n_chains: int = 3,
+    test_iterations: int = 20_000,
+    formal_iterations: int = 50_000,
+    scale: ProposalScale = "proda",
+    acceptance: Acceptance = "metropolis",
+    rng: np.random.Generator | int | None = None,
+    start: float | np.ndarray = 0.5,
+    adapt_start: int = 4_000,
+    adapt_every: int = 10,
+    target_acceptance: tuple[float, float] = (0.10, 0.50),
+    max_restarts_test: int = 3,
+    max_reruns_formal: int = 5,
+    min_accepted_test: int = 50,
+    test_step: float = 0.1,
+    thin: int = 10,
+    max_redraws: int = 100,
+) -> MCMCResult:
+    r"""Sample ``exp(log_target)`` on the unit cube with PRODA's two-phase adaptive Metropolis.
+
+    Every chain of every profile (rows of a ``(*batch_shape, n_chains, d)`` array) advances at
+    once; ``log_target`` is called once per iteration with the whole batch.
+
+    **Test run** (``test_iterations``): from ``start``, proposals are
+    :math:`u' = u + \xi`, :math:`\xi_j \sim U(-h, h)`, :math:`h = 0.1`. A chain that accepts
+    fewer than ``min_accepted_test`` (50) proposals restarts from ``start`` with
+    :math:`h \leftarrow 1.1\,h`, at most ``max_restarts_test`` (3) times. The covariance
+    :math:`\Sigma_0` of its accepted samples is kept (Welford [3]_); with fewer than two accepted
+    samples, :math:`\Sigma_0 = (h^2/3) I`, the covariance of the uniform step.
+
+    **Formal run** (``formal_iterations``, continuing from the test run's last state):
+
+    .. math:: u' = u + L z,\quad z \sim N(0, I),\quad L L^T = s\,c(d)\,(\Sigma_t + \varepsilon I)
+       \tag{3}
+
+    with :math:`c(d) = 2.4/d` (``scale="proda"``, PRODA's code) or :math:`2.4^2/d`
+    (``scale="haario"``, [2]_), :math:`\varepsilon = 10^{-8}` and :math:`s = 1` at first.
+    :math:`\Sigma_t = \Sigma_0` until iteration ``adapt_start`` (4,000); afterwards it is the
+    running (Welford) covariance of the chain's formal-run history (updated every iteration),
+    whose Cholesky factor is refreshed every ``adapt_every`` (10) iterations. Haario et al.
+    adapt at every step (``adapt_every=1``); refreshing every k steps is a cost saving, since the
+    batched Cholesky of (B, d, d) dominates an iteration's own cost. A chain whose acceptance
+    rate ends below / above ``target_acceptance`` (10–50 %) reruns its formal run from the same
+    starting state with :math:`s \leftarrow 0.7\,s` / :math:`s \leftarrow 2\,s`, at most
+    ``max_reruns_formal`` (5) times.
+
+    **Bounds.** Proposals outside [0, 1] are redrawn, only for the offending rows, up to
+    ``max_redraws`` times; a row still outside after that keeps its current state and the
+    iteration counts as a rejection (``out_of_bounds_rejected``). The redraws do not call the
+    log target.
+
+    **Acceptance** (``U ~ U(0, 1)``, :math:`\Delta \log\pi = \log\pi(u') - \log\pi(u)`):
+
+    .. math:: \text{metropolis:}\quad \log U < \Delta\log\pi \tag{1}
+
+    .. math:: \text{proda\_compat:}\quad \exp(-\Delta J\,\log(n + 2)) > U,
+       \quad J = -\log\pi \tag{2}
+
+    Eq. (1) is standard Metropolis (symmetric proposals) and samples the posterior; Eq. (2) is
+    the annealed rule of the public PRODA code, with :math:`n` the 1-based iteration number
+    within the current test or formal run. Pass the PRODA cost as ``log_target = −J``. Eq. (2)
+    sharpens the target as :math:`\pi^{\log(n+2)}`, so its chains concentrate around the cost
+    minimum rather than sample the posterior.
+
+    **Restarted chains in a batch.** A restart or rerun repeats the whole run for the batch,
+    but only the chains that need it move; the others propose their current state (the log
+    target is still evaluated on the full array, keeping one call per iteration) and keep
+    their results.
+
+    **Burn-in and thinning.** The first half of the formal iterations is discarded (seed 003:
+    burn-in coefficient 50 %); every ``thin``-th state of the second half is kept. PRODA keeps
+    the accepted samples only and discards the first half of those; here the chain states
+    (with repeats) are kept, which is what a Metropolis chain's posterior estimates need and
+    gives the same array length for every chain.
+
+    Parameters
+    ----------
+    log_target : callable
+        ``log_target(u)`` with ``u`` of shape ``(*batch_shape, n_chains, d)`` in [0, 1], returning
+        the log posterior (up to a constant) of shape ``(*batch_shape, n_chains)``. NaN is taken
+        as −inf.
+    n_params : int
+        Number of parameters d.
+    batch_shape : tuple of int
+        Leading batch shape (e.g. ``(n_profiles,)``).
+    n_chains : int
+        Independent chains per batch element (PRODA: 3).
+    test_iterations, formal_iterations : int
+        Iterations of the test and formal runs (PRODA: 20,000 and 50,000).
+    scale : {"proda", "haario"}
+        Proposal factor c(d) = 2.4/d or 2.4²/d in Eq. (3).
+    acceptance : {"metropolis", "proda_compat"}
+        Eq. (1) or Eq. (2).
+    rng : numpy.random.Generator, int or None
+        Random generator or seed.
+    start : float or array broadcastable to (*batch_shape, n_chains, d)
+        Starting point in [0, 1] (PRODA: 0.5).
+    adapt_start : int
+        Formal-run iteration after which the proposal covariance adapts (PRODA: 4,000).
+    adapt_every : int
+        Iterations between refreshes of the adapted covariance's Cholesky factor.
+    target_acceptance : (float, float)
+        Accepted band of the formal-run acceptance rate (PRODA: 0.10, 0.50).
+    max_restarts_test, max_reruns_formal : int
+        Caps on test-run restarts (3) and formal-run reruns (5).
+    min_accepted_test : int
+        Accepted proposals a test run needs (50).
+    test_step : float
+        Initial half-width h of the uniform test-run step (0.1).
+    thin : int
+        Keep every ``thin``-th post-burn-in state.
+    max_redraws : int
+        Cap on the redraws of an out-of-bounds proposal.
+
+    Returns
+    -------
+    MCMCResult
+
+    Raises
+    ------
+    InputDataError
+        For invalid settings (naming the field and value) or a log target of the wrong shape.
+    """
+    d = int(n_params)
+    _check(d >= 1, "expected n_params >= 1", "n_params", n_params)
+    batch_shape = tuple(int(b) for b in batch_shape)
+    _check(all(b >= 1 for b in batch_shape), "expected positive sizes", "batch_shape", batch_shape)
+    _check(n_chains >= 1, "expected n_chains >= 1", "n_chains", n_chains)
+    _check(test_iterations >= 1, "expected >= 1", "test_iterations", test_iterations)
+    _check(formal_iterations >= 2, "expected >= 2", "formal_iterations", formal_iterations)
+    _check(scale in _SCALE_FACTORS, "expected 'proda' or 'haario'", "scale", scale)
+    _check(
+        acceptance in ("metropolis", "proda_compat"),
+        "expected 'metropolis' or 'proda_compat'",
+        "acceptance",
+        acceptance,
+    )
+    lo_acc, hi_acc = (float(t) for t in target_acceptance)
+    _check(
+        0.0 <= lo_acc < hi_acc <= 1.0,
+        "expected 0 <= low < high <= 1",
+        "target_acceptance",
+        target_acceptance,
+    )
+    _check(adapt_start >= 0, "expected >= 0", "adapt_start", adapt_start)
+    _check(adapt_every >= 1, "expected >= 1", "adapt_every", adapt_every)
+    _check(thin >= 1, "expected >= 1", "thin", thin)
+    _check(test_step > 0, "expected > 0", "test_step", test_step)
+    _check(max_restarts_test >= 0, "expected >= 0", "max_restarts_test", max_restarts_test)
+    _check(max_reruns_formal >= 0, "expected >= 0", "max_reruns_formal", max_reruns_formal)
+    _check(max_redraws >= 0, "expected >= 0", "max_redraws", max_redraws)
+    rng = np.random.default_rng(rng)
+
+    s = _Sampler(log_target, batch_shape, n_chains, d, rng, acceptance, max_redraws)
+    B = s.B
+    try:
+        x0 = np.broadcast_to(np.asarray(start, dtype=float), (*s.shape, d)).reshape(B, d).copy()
+    except ValueError:
+        raise InputDataError(
+            f"expected a value broadcastable to {(*s.shape, d)}",
+            field="start",
+            value=np.shape(start),
+        ) from None
+    _check(bool(np.all((x0 >= 0) & (x0 <= 1))), "expected values in [0, 1]", "start", start)
+    lt0 = s.evaluate(x0)
+
+    # ---- test run -------------------------------------------------------------------------
+    def uniform_step(rows: np.ndarray) -> np.ndarray:
+        return rng.uniform(-1.0, 1.0, size=(rows.size, d)) * step[rows, None]
+
+    step = np.full(B, float(test_step))
+    restarts = np.zeros(B, dtype=np.int64)
+    x_t = x0.copy()
+    lt_t = lt0.copy()
+    n_acc_t = np.zeros(B, dtype=np.int64)
+    mean_t = np.zeros((B, d))
+    m2_t = np.zeros((B, d, d))
+    active = np.ones(B, dtype=bool)
+    while True:
+        # restart the active rows from the start
+        x_t[active], lt_t[active] = x0[active], lt0[active]
+        n_acc_t[active] = 0
+        mean_t[active] = 0.0
+        m2_t[active] = 0.0
+        x, lt = x_t, lt_t
+        for n in range(1, test_iterations + 1):
+            prop, judged = s.propose(x, active, uniform_step)
+            lt_new = s.evaluate(prop)
+            acc = judged & _accept(acceptance, lt_new, lt, n, np.log(rng.random(B)))
+            x[acc] = prop[acc]
+            lt[acc] = lt_new[acc]
+            # Welford update of the accepted samples' mean and covariance [3]
+            # (full-array form: rejected rows get delta = 0 and are left unchanged)
+            n_acc_t += acc
+            delta = (x - mean_t) * acc[:, None]
+            mean_t += delta / np.maximum(n_acc_t, 1)[:, None]
+            m2_t += delta[:, :, None] * (x - mean_t)[:, None, :]
+        retry = active & (n_acc_t < min_accepted_test) & (restarts < max_restarts_test)
+        if not retry.any():
+            break
+        restarts[retry] += 1
+        step[retry] *= 1.1
+        active = retry
+
+    eye = np.eye(d)
+    cov0 = np.where(
+        (n_acc_t >= 2)[:, None, None],
+        m2_t / np.maximum(n_acc_t - 1, 1)[:, None, None],
+        (step**2 / 3.0)[:, None, None] * eye,
+    )
+    chol0 = np.linalg.cholesky(cov0 + _EPSILON * eye)
+
+    # ---- formal run -----------------------------------------------------------------------
+    c_d = _SCALE_FACTORS[scale](d)
+    s_mult = np.ones(B)
+    reruns = np.zeros(B, dtype=np.int64)
+    burn = formal_iterations // 2
+    n_kept = -(-(formal_iterations - burn) // thin)
+    samples = np.empty((B, n_kept, d))
+    trace = np.empty((B, n_kept))
+    best = np.empty((B, d))
+    best_lt = np.empty(B)
+    n_acc_f = np.zeros(B, dtype=np.int64)
+    oob = np.zeros(B, dtype=np.int64)
+    chol = np.empty((B, d, d))
+    x_f = x_t.copy()
+    lt_f = lt_t.copy()
+    active = np.ones(B, dtype=bool)
+
+    def normal_step(rows: np.ndarray) -> np.ndarray:
+        z = rng.standard_normal((rows.size, d))
+        if rows.size == B:  # all rows: avoid copying the (B, d, d) factors
+            return np.sqrt(c_d * s_mult)[:, None] * np.einsum("bij,bj->bi", chol, z)
+        root = np.sqrt(c_d * s_mult[rows])
+        return root[:, None] * np.einsum("bij,bj->bi", chol[rows], z)
+
+    while True:
+        x_f[active], lt_f[active] = x_t[active], lt_t[active]
+        best[active], best_lt[active] = x_t[active], lt_t[active]
+        n_acc_f[active] = 0
+        oob[active] = 0
+        chol[active] = chol0[active]
+        mean_h = x_f.copy()  # Welford of the chain history, seeded with the starting state
+        m2_h = np.zeros((B, d, d))
+        x, lt = x_f, lt_f
+        all_active = bool(active.all())
+        for n in range(1, formal_iterations + 1):
+            prop, judged = s.propose(x, active, normal_step)
+            oob += active & ~judged
+            lt_new = s.evaluate(prop)
+            acc = judged & _accept(acceptance, lt_new, lt, n, np.log(rng.random(B)))
+            x[acc] = prop[acc]
+            lt[acc] = lt_new[acc]
+            n_acc_f += acc
+            better = acc & (lt > best_lt)
+            best[better], best_lt[better] = x[better], lt[better]
+            i = n - 1
+            if i >= burn and (i - burn) % thin == 0:
+                k = (i - burn) // thin
+                samples[active, k] = x[active]
+                trace[active, k] = lt[active]
+            # Welford update of the chain history (n + 1 states so far, the start included)
+            delta = x - mean_h
+            mean_h += delta / (n + 1)
+            m2_h += delta[:, :, None] * (x - mean_h)[:, None, :]
+            if n >= adapt_start and (n - adapt_start) % adapt_every == 0:
+                if all_active:
+                    chol[:] = np.linalg.cholesky(m2_h / n + _EPSILON * eye)
+                else:
+                    chol[active] = np.linalg.cholesky(m2_h[active] / n + _EPSILON * eye)
+        rate = n_acc_f / formal_iterations
+        low, high = rate < lo_acc, rate > hi_acc
+        retry = active & (low | high) & (reruns < max_reruns_formal)
+        if not retry.any():
+            break
+        reruns[retry] += 1
+        s_mult[retry & low] *= 0.7
+        s_mult[retry & high] *= 2.0
+        active = retry
+
+    rate = n_acc_f / formal_iterations
+    prop_cov = (c_d * s_mult)[:, None, None] * (chol @ np.swapaxes(chol, -1, -2))
+    sh = s.shape
+    return MCMCResult(
+        samples=samples.reshape(*sh, n_kept, d),
+        log_target=trace.reshape(*sh, n_kept),
+        best=best.reshape(*sh, d),
+        best_log_target=best_lt.reshape(sh),
+        test_accepted=n_acc_t.reshape(sh),
+        formal_accepted=n_acc_f.reshape(sh),
+        test_acceptance_rate=(n_acc_t / test_iterations).reshape(sh),
+        acceptance_rate=rate.reshape(sh),
+        acceptance_in_range=((rate >= lo_acc) & (rate <= hi_acc)).reshape(sh),
+        test_restarts=restarts.reshape(sh),
+        formal_reruns=reruns.reshape(sh),
+        test_step=step.reshape(sh),
+        proposal_scale=(c_d * s_mult).reshape(sh),
+        proposal_cov=prop_cov.reshape(*sh, d, d),
+        out_of_bounds_rejected=oob.reshape(sh),
+        n_log_target_calls=s.calls,
+        acceptance=acceptance,
+    )

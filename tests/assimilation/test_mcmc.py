@@ -1,0 +1,228 @@
+"""Vectorized adaptive Metropolis (PRODA protocol, seed 003 §2.6) against exact targets.
+
+Reference values: Gaussian targets whose mean and covariance are known exactly (truncation to the
+unit cube is negligible: every mean is at least 5 standard deviations from a bound); the Monte
+Carlo error of each estimate is measured from the spread between independent chains. Protocol
+numbers (×1.1 restarts at most 3 times, ×2 / ×0.7 rescaling at most 5 times, 2.4/d and 2.4²/d)
+are from the spec (shared/specs/assimilation.md) and Haario et al. (2001). Iteration counts are
+shortened so that the file runs in a few seconds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from wholesoil.assimilation._mcmc import MCMCResult, adaptive_metropolis
+from wholesoil.errors import InputDataError
+
+# Three different 2-D Gaussian targets, one per row of the batch (exact moments).
+MEANS = np.array([[0.40, 0.55], [0.25, 0.70], [0.60, 0.35]])
+SDS = np.array([[0.07, 0.09], [0.04, 0.05], [0.08, 0.06]])
+RHOS = np.array([0.5, -0.3, 0.0])
+COVS = np.einsum("bi,bj->bij", SDS, SDS) * np.array([[[1.0, r], [r, 1.0]] for r in RHOS])
+PRECISIONS = np.linalg.inv(COVS)
+
+SHORT = {"test_iterations": 1000, "formal_iterations": 4000, "adapt_start": 500}
+
+
+def gaussian_log_target(u: np.ndarray) -> np.ndarray:
+    """u: (3, n_rep, n_chains, 2) → log N(u; MEANS[b], COVS[b]) up to a constant."""
+    r = u - MEANS[:, None, None, :]
+    return -0.5 * np.einsum("b...i,bij,b...j->b...", r, PRECISIONS, r)
+
+
+@pytest.mark.parametrize("scale", ["proda", "haario"])
+def test_gaussian_moments_batched_targets(scale):
+    """Three targets × 8 replicate profiles × 3 chains in one batch: per-target sample mean and
+    covariance equal the exact ones within 4 Monte Carlo standard errors (from 24 independent
+    chains per target)."""
+    res = adaptive_metropolis(
+        gaussian_log_target,
+        2,
+        batch_shape=(3, 8),
+        n_chains=3,
+        scale=scale,
+        thin=5,
+        rng=7,
+        **SHORT,
+    )
+    assert isinstance(res, MCMCResult)
+    assert res.samples.shape == (3, 8, 3, 400, 2)  # (4000 − 2000 burn-in) / thin 5
+    assert res.log_target.shape == (3, 8, 3, 400)
+    assert res.proposal_cov.shape == (3, 8, 3, 2, 2)
+    chains = res.samples.reshape(3, 24, 400, 2)
+    chain_means = chains.mean(axis=2)  # (3, 24, 2)
+    centred = chains - chain_means[:, :, None, :]
+    chain_covs = np.einsum("bcni,bcnj->bcij", centred, centred) / (400 - 1)  # (3, 24, 2, 2)
+    mean = chain_means.mean(axis=1)
+    mean_se = chain_means.std(axis=1, ddof=1) / np.sqrt(24)
+    cov = chain_covs.mean(axis=1)
+    cov_se = chain_covs.std(axis=1, ddof=1) / np.sqrt(24)
+    # the test has power: errors well below the targets' own spread
+    assert np.all(mean_se < 0.1 * SDS)
+    assert np.all(cov_se[:, [0, 1], [0, 1]] < 0.1 * SDS**2)
+    assert np.all(np.abs(mean - MEANS) < 4 * mean_se)
+    assert np.all(np.abs(cov - COVS) < 4 * cov_se + 1e-12)
+    # the acceptance control worked: every chain ended inside PRODA's 10–50 %
+    assert res.acceptance_in_range.all()
+    assert np.all((res.acceptance_rate >= 0.10) & (res.acceptance_rate <= 0.50))
+    assert_allclose(res.posterior_mean, res.samples.mean(axis=(-3, -2)))
+
+
+def test_proposal_scale_factors_and_rescaling_exact():
+    """Flat target on [0, 1]³: every in-bounds proposal is accepted (rate 1 > 0.5), so each
+    chain is rerun 5 times with the scale doubled: c(d)·2⁵ with c = 2.4/d or 2.4²/d. The test
+    run accepts every proposal (out-of-bounds ones are redrawn), so it is never restarted."""
+    d = 3
+    for scale, c in [("proda", 2.4 / d), ("haario", 2.4**2 / d)]:
+        res = adaptive_metropolis(
+            lambda u: np.zeros(u.shape[:-1]),
+            d,
+            batch_shape=(2,),
+            scale=scale,
+            rng=0,
+            test_iterations=200,
+            formal_iterations=100,
+            adapt_start=50,
+        )
+        assert_array_equal(res.formal_reruns, 5)
+        assert_allclose(res.proposal_scale, c * 2.0**5, rtol=1e-15)
+        assert_array_equal(res.test_restarts, 0)
+        assert_array_equal(res.test_accepted, 200)
+        assert not res.acceptance_in_range.any()
+        # one call per iteration for the whole batch: start + test run + 6 formal runs
+        assert res.n_log_target_calls == 1 + 200 + 6 * 100
+
+
+def test_test_run_restarts_with_wider_step_and_one_call_per_iteration():
+    """A target 10⁻⁴ wide at the start point accepts (almost) none of the U(−0.1, 0.1) steps:
+    each chain restarts 3 times, ending with step 0.1·1.1³ = 0.1331."""
+    calls = []
+
+    def peaked(u):
+        calls.append(u.shape)
+        return -0.5 * (((u - 0.5) / 1e-4) ** 2).sum(-1)
+
+    res = adaptive_metropolis(
+        peaked,
+        2,
+        batch_shape=(4,),
+        n_chains=3,
+        rng=3,
+        test_iterations=300,
+        formal_iterations=200,
+        adapt_start=100,
+    )
+    assert_array_equal(res.test_restarts, 3)
+    assert_allclose(res.test_step, 0.1 * 1.1**3, rtol=1e-15)
+    assert np.all(res.test_accepted < 50)
+    assert set(calls) == {(4, 3, 2)}
+    expected = 1 + 300 * (1 + 3) + 200 * (1 + res.formal_reruns.max())
+    assert res.n_log_target_calls == len(calls) == expected
+    # the scale after the acceptance control is c(d)·0.7^a·2^b with a + b = reruns
+    ok = [
+        any(np.isclose(s, (2.4 / 2) * 0.7**a * 2.0 ** (k - a)) for a in range(k + 1))
+        for s, k in zip(res.proposal_scale.ravel(), res.formal_reruns.ravel(), strict=True)
+    ]
+    assert all(ok)
+
+
+def test_proda_compat_concentrates():
+    """The annealed rule exp(−ΔJ·log(n + 2)) > U samples ∝ π^{log(n+2)}: for a Gaussian the
+    spread shrinks by 1/sqrt(log(n + 2)) (≈ 0.35 at n ≈ 3000), so its kept samples are much
+    narrower than Metropolis's, around the same mode."""
+    kwargs = dict(batch_shape=(3, 4), n_chains=3, thin=5, rng=11, **SHORT)
+    met = adaptive_metropolis(gaussian_log_target, 2, acceptance="metropolis", **kwargs)
+    ann = adaptive_metropolis(gaussian_log_target, 2, acceptance="proda_compat", **kwargs)
+    assert ann.acceptance == "proda_compat"
+    sd_met = met.samples.std(axis=(1, 2, 3))  # (3, 2) per target
+    sd_ann = ann.samples.std(axis=(1, 2, 3))
+    assert np.all(sd_ann < 0.6 * sd_met)
+    shrink = 1 / np.sqrt(np.log(np.array([2000, 4000]) + 2))  # over the kept iterations
+    # closed form: sd/sqrt(log(n + 2)) lies between its values at n = 4000 and n = 2000
+    assert np.all(sd_ann > 0.9 * shrink[1] * SDS) and np.all(sd_ann < 1.1 * shrink[0] * SDS)
+    assert np.all(np.abs(ann.samples.mean(axis=(1, 2, 3)) - MEANS) < 0.2 * SDS)
+
+
+@pytest.mark.parametrize("max_redraws", [100, 0])
+def test_bounds_respected(max_redraws):
+    """Mode in a corner of the cube: the log target never sees a point outside [0, 1]; with no
+    redraws allowed, out-of-bounds proposals are counted as rejections instead."""
+    seen = {"min": 1.0, "max": 0.0}
+
+    def corner(u):
+        seen["min"] = min(seen["min"], u.min())
+        seen["max"] = max(seen["max"], u.max())
+        return -0.5 * (((u - np.array([0.99, 0.01])) / 0.2) ** 2).sum(-1)
+
+    res = adaptive_metropolis(
+        corner,
+        2,
+        batch_shape=(5,),
+        rng=5,
+        max_redraws=max_redraws,
+        test_iterations=300,
+        formal_iterations=400,
+        adapt_start=100,
+    )
+    assert 0.0 <= seen["min"] and seen["max"] <= 1.0
+    assert np.all((res.samples >= 0) & (res.samples <= 1))
+    if max_redraws == 0:
+        assert res.out_of_bounds_rejected.sum() > 0
+    else:
+        assert res.out_of_bounds_rejected.sum() == 0
+
+
+def test_reproducible_with_seed():
+    kwargs = dict(
+        batch_shape=(3, 2), n_chains=2, test_iterations=200, formal_iterations=300, adapt_start=100
+    )
+    a = adaptive_metropolis(gaussian_log_target, 2, rng=42, **kwargs)
+    b = adaptive_metropolis(gaussian_log_target, 2, rng=np.random.default_rng(42), **kwargs)
+    c = adaptive_metropolis(gaussian_log_target, 2, rng=43, **kwargs)
+    assert_array_equal(a.samples, b.samples)
+    assert_array_equal(a.proposal_cov, b.proposal_cov)
+    assert not np.array_equal(a.samples, c.samples)
+
+
+def test_nan_log_target_is_rejected():
+    """NaN is −inf: a target that is NaN on half the cube is never entered."""
+
+    def half(u):
+        out = -0.5 * (((u - 0.3) / 0.1) ** 2).sum(-1)
+        return np.where(u[..., 0] > 0.5, np.nan, out)
+
+    res = adaptive_metropolis(
+        half,
+        2,
+        batch_shape=(4,),
+        rng=1,
+        test_iterations=300,
+        formal_iterations=300,
+        adapt_start=100,
+    )
+    assert np.all(res.samples[..., 0] <= 0.5)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"scale": "gelman"}, "scale"),
+        ({"acceptance": "annealed"}, "acceptance"),
+        ({"start": 1.5}, "start"),
+        ({"target_acceptance": (0.5, 0.1)}, "target_acceptance"),
+        ({"thin": 0}, "thin"),
+    ],
+)
+def test_invalid_settings(kwargs, field):
+    with pytest.raises(InputDataError) as err:
+        adaptive_metropolis(lambda u: np.zeros(u.shape[:-1]), 2, **kwargs)
+    assert err.value.field == field
+
+
+def test_wrong_log_target_shape():
+    with pytest.raises(InputDataError, match=r"\(4, 3\)") as err:
+        adaptive_metropolis(lambda u: np.zeros(u.shape[:-2]), 2, batch_shape=(4,))
+    assert err.value.field == "log_target"
