@@ -1,0 +1,668 @@
+"""Profile-level Bayesian calibration of CLM5 or COMPAS against observed SOC (seed 003 §2.6).
+
+For a batch of P soil profiles, the parameters of each profile are sampled by
+:func:`~wholesoil.assimilation._mcmc.adaptive_metropolis` (all profiles and chains advance
+together; one batched model build and steady-state solve per iteration). The log target of a unit
+vector u of profile p is
+
+.. math::
+
+    \\log \\pi_p(u) = -J\\big(S_p(\\theta(u)),\\, O_p\\big)                               (1)
+
+with θ(u) the prior map of :class:`~wholesoil.assimilation._space.ParameterSpace` (uniform
+priors, so the prior is constant inside the unit cube and −∞ outside), S_p the model's SOC stocks
+of the observed layers (exact integration of the steady-state density over each observed
+interval, :func:`wholesoil.models.layer_stocks`, Eq. O1) and J PRODA's cost: the rank-weighted
+relative squared error for CLM5 (``proda_clm5_cost``) or 5·(1 − NSE) for COMPAS
+(``proda_compas_cost``). With ``cost="gaussian"`` it is the Gaussian log-likelihood instead
+(``gaussian_loglik``). Modelled SOC is the mineral soil organic carbon: CLM5's S1 + S2 + S3, and
+COMPAS's DOC + MIC + ENZ + mSOC (as PRODA sums them); states without a finite positive steady
+state get log π = −∞ (rejected).
+
+Per profile the posterior is summarized (:func:`calibrate`) by the mean (PRODA's point estimate),
+median, 2.5/97.5 % quantiles and a histogram mode, the Gelman–Rubin R̂ and effective sample size
+per parameter, the acceptance rate, the NSE of the fit at the posterior mean, the acceptance
+decision of seed 003 §2.6 (mean R̂ ≤ 1.05 and NSE ≥ 0) and the posterior predictive SOC by layer.
+
+References
+----------
+.. [1] Tao, F. et al. (2023). Microbial carbon use efficiency promotes global soil carbon
+   storage. Nature 618, 981–985. https://doi.org/10.1038/s41586-023-06042-3 (seed 003, §2.6).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+from wholesoil.assimilation._costs import (
+    PRODA_CLM5_RELATIVE_SD,
+    gaussian_loglik,
+    nse,
+    proda_clm5_cost,
+    proda_compas_cost,
+    profile_filter,
+)
+from wholesoil.assimilation._diagnostics import (
+    RHAT_THRESHOLD,
+    effective_sample_size,
+    gelman_rubin,
+)
+from wholesoil.assimilation._mcmc import (
+    Acceptance,
+    MCMCResult,
+    ProposalScale,
+    adaptive_metropolis,
+)
+from wholesoil.assimilation._space import ParameterSpace
+from wholesoil.errors import InputDataError
+from wholesoil.models._vertical import clm5_grid
+
+__all__ = [
+    "MODE_BINS",
+    "NSE_THRESHOLD",
+    "CalibrationResult",
+    "LogTarget",
+    "ProfileData",
+    "calibrate",
+    "make_log_target",
+]
+
+FloatArray = NDArray[np.float64]
+ModelName = Literal["clm5", "compas"]
+CostName = Literal["proda", "gaussian"]
+
+#: A profile is accepted only when the NSE of its posterior-mean fit is ≥ 0 (seed 003 §2.6;
+#: ``shared/specs/assimilation.md``: NSE with the mean of the observations).
+NSE_THRESHOLD: float = 0.0
+#: Bins over each parameter's prior range (unit interval) for the histogram mode. PRODA fits a
+#: GEV distribution and reports its mode; a 20-bin histogram peak is used here (documented
+#: substitute; the posterior mean remains the point estimate).
+MODE_BINS: int = 20
+
+#: Bottom of the CLM5 grid that both models use [cm] (860 cm); observed layers must lie above.
+_GRID_BOTTOM_CM: float = 100.0 * float(clm5_grid().depth)
+
+# Trailing (non-batch) axes of each environment field: (Environment, Forcing).
+_CORE_AXES: dict[str, tuple[int, int]] = {
+    "tsoi": (1, 2),
+    "soilpsi": (1, 2),
+    "o_scalar": (1, 2),
+    "fpi_vr": (1, 2),
+    "npp": (0, 1),
+    "altmax": (0, 1),
+    "altmax_lastyear": (0, 1),
+    "sand": (0, 0),
+    "nbedrock": (0, 0),
+    "leaf_fraction": (0, 0),
+    "cwd_fraction": (0, 0),
+}
+
+
+def _is_forcing(env: Any) -> bool:
+    from wholesoil.models._environment import Forcing
+
+    return isinstance(env, Forcing)
+
+
+def _env_batch_shape(env: Any) -> tuple[int, ...]:
+    if _is_forcing(env):
+        return tuple(env.tsoi.shape[:-2])
+    return tuple(env.batch_shape)
+
+
+def _with_chain_axis(env: Any) -> Any:
+    """The environment with a length-1 axis after its batch axes: (P, ...) → (P, 1, ...)."""
+    k = 1 if _is_forcing(env) else 0
+    changes = {}
+    for name, cores in _CORE_AXES.items():
+        v = getattr(env, name, None)
+        if v is None:
+            continue
+        a = np.asarray(v)
+        core = cores[k]
+        if a.ndim > core:
+            changes[name] = np.expand_dims(a, a.ndim - core)
+    return replace(env, **changes)
+
+
+def _select(env: Any, index: NDArray[np.intp]) -> Any:
+    """Profiles ``index`` of an environment batched over (P,)."""
+    k = 1 if _is_forcing(env) else 0
+    changes = {}
+    for name, cores in _CORE_AXES.items():
+        v = getattr(env, name, None)
+        if v is None:
+            continue
+        a = np.asarray(v)
+        if a.ndim > cores[k]:
+            changes[name] = a[index]
+    return replace(env, **changes)
+
+
+@dataclass(frozen=True, eq=False)
+class ProfileData:
+    """Observed SOC layers and model forcing of P profiles, ready for calibration.
+
+    Parameters
+    ----------
+    profile_id : array (P,)
+        Profile identifiers (unique).
+    top, bottom : array (P, L) [cm]
+        Observed layer depths, top layer first, NaN-padded; within the model grid (0–860 cm).
+    soc : array (P, L) [Mg C ha⁻¹]
+        Observed SOC stock of each layer (density × thickness), > 0, NaN-padded like the depths.
+    forcing : Environment or Forcing
+        Model forcing with batch shape (P,) (or () shared by all), e.g. from
+        :func:`wholesoil.models.forcing_from_climate`.
+    rejected : DataFrame, optional
+        Profiles dropped before calibration, columns ``profile_id``, ``reason``.
+
+    Raises
+    ------
+    InputDataError
+        For mismatched shapes, duplicate ids, a forcing batch other than (P,) or (), or layers
+        outside the model grid, naming the field and value.
+    """
+
+    profile_id: NDArray[Any]
+    top: FloatArray
+    bottom: FloatArray
+    soc: FloatArray
+    forcing: Any
+    rejected: pd.DataFrame | None = None
+
+    def __post_init__(self) -> None:
+        ids = np.asarray(self.profile_id)
+        if ids.ndim != 1:
+            raise InputDataError("profile_id must be 1-D (P,)", field="profile_id",
+                                 value=ids.shape)
+        if len(pd.unique(ids)) != ids.size:
+            dup = pd.Series(ids)[pd.Series(ids).duplicated()].iloc[0]
+            raise InputDataError("profile ids must be unique", field="profile_id", value=dup)
+        p = ids.size
+        arrays = {}
+        for name in ("top", "bottom", "soc"):
+            a = np.array(getattr(self, name), dtype=float)
+            if a.ndim != 2 or a.shape[0] != p:
+                raise InputDataError(f"{name} must have shape (P={p}, n_layers)", field=name,
+                                     value=a.shape)
+            arrays[name] = a
+        if not (arrays["top"].shape == arrays["bottom"].shape == arrays["soc"].shape):
+            raise InputDataError("top, bottom and soc must have the same shape (P, L)",
+                                 field="bottom", value=arrays["bottom"].shape)
+        t, b = arrays["top"], arrays["bottom"]
+        if np.any(t < 0) or np.any(b > _GRID_BOTTOM_CM):
+            bad = np.nanmax(b) if np.any(b > _GRID_BOTTOM_CM) else np.nanmin(t)
+            raise InputDataError(
+                f"layers must lie within the model grid, 0–{_GRID_BOTTOM_CM:g} cm",
+                field="bottom" if np.any(b > _GRID_BOTTOM_CM) else "top", value=float(bad),
+            )
+        if np.any(~np.isnan(b) & ~np.isnan(t) & ~(b > t)):
+            raise InputDataError("bottom must be deeper than top [cm]", field="bottom",
+                                 value=float(b[~np.isnan(b) & ~np.isnan(t) & ~(b > t)][0]))
+        if np.any(np.isnan(arrays["soc"]) != (np.isnan(t) | np.isnan(b))):
+            raise InputDataError("soc must be given exactly for the layers with depths "
+                                 "(NaN-padded like top/bottom)", field="soc")
+        if np.any(arrays["soc"] <= 0):
+            raise InputDataError("observed SOC must be > 0 [Mg C ha-1]", field="soc",
+                                 value=float(arrays["soc"][arrays["soc"] <= 0][0]))
+        batch = _env_batch_shape(self.forcing)
+        if batch not in ((), (p,)):
+            raise InputDataError(f"forcing must be batched over the P={p} profiles",
+                                 field="forcing", value=batch)
+        object.__setattr__(self, "profile_id", ids)
+        for name, a in arrays.items():
+            a.setflags(write=False)
+            object.__setattr__(self, name, a)
+        if self.rejected is None:
+            object.__setattr__(self, "rejected",
+                               pd.DataFrame({"profile_id": pd.Series([], dtype=ids.dtype),
+                                             "reason": pd.Series([], dtype=str)}))
+
+    @property
+    def n_profiles(self) -> int:
+        """P."""
+        return int(self.profile_id.size)
+
+    def subset(self, index: ArrayLike) -> ProfileData:
+        """Profiles at positions ``index`` (the rejected table is kept)."""
+        i = np.atleast_1d(np.asarray(index, dtype=np.intp))
+        env = self.forcing if _env_batch_shape(self.forcing) == () else _select(self.forcing, i)
+        return ProfileData(self.profile_id[i], self.top[i], self.bottom[i], self.soc[i], env,
+                           self.rejected)
+
+    @classmethod
+    def from_table(
+        cls,
+        layers: pd.DataFrame,
+        sites: pd.DataFrame,
+        **forcing_kwargs: Any,
+    ) -> ProfileData:
+        """Build from a long layer table and a sites table, filtering profiles (seed 003 §2.1).
+
+        Parameters
+        ----------
+        layers : DataFrame
+            One row per layer: ``profile_id``, ``top`` and ``bottom`` [cm], ``soc_density``
+            [Mg C ha⁻¹ per layer]. Layers are sorted by ``top`` within a profile.
+        sites : DataFrame
+            One row per profile: ``profile_id``, ``mat`` [°C], ``map`` [mm yr⁻¹], ``lat``
+            [degrees N]; an optional ``sand`` [%] column is passed on.
+        **forcing_kwargs
+            Passed to :func:`wholesoil.models.forcing_from_climate` (e.g. ``amplitude``).
+
+        Returns
+        -------
+        ProfileData
+            Kept profiles in order of first appearance in ``layers``; ``rejected`` lists the others
+            with every reason: the checks of
+            :func:`~wholesoil.assimilation._costs.profile_filter`, "deeper than the model grid",
+            "no site climate" (absent from ``sites`` or with missing mat/map).
+
+        Raises
+        ------
+        InputDataError
+            For a missing column or a profile id repeated in ``sites``.
+        """
+        from wholesoil.models import forcing_from_climate
+
+        for name, df, cols in (("layers", layers, ("profile_id", "top", "bottom",
+                                                   "soc_density")),
+                               ("sites", sites, ("profile_id", "mat", "map", "lat"))):
+            missing = [c for c in cols if c not in df.columns]
+            if missing:
+                raise InputDataError(f"{name} table lacks column(s) {missing}", field=missing[0])
+        if sites["profile_id"].duplicated().any():
+            raise InputDataError("sites has a profile_id more than once", field="profile_id",
+                                 value=sites.loc[sites["profile_id"].duplicated(),
+                                                 "profile_id"].iloc[0])
+        ids = pd.unique(layers["profile_id"])
+        lay = layers.assign(_order=pd.Categorical(layers["profile_id"], categories=ids).codes)
+        lay = lay.sort_values(["_order", "top"], kind="stable")
+        rank = lay.groupby("_order").cumcount().to_numpy()
+        n_layers = int(rank.max()) + 1 if len(lay) else 0
+        p = len(ids)
+        shape = (p, n_layers)
+        arrays = {}
+        for name, col in (("top", "top"), ("bottom", "bottom"), ("soc", "soc_density")):
+            a = np.full(shape, np.nan)
+            a[lay["_order"].to_numpy(), rank] = pd.to_numeric(lay[col]).to_numpy(dtype=float)
+            arrays[name] = a
+        keep, reason = profile_filter(arrays["top"], arrays["bottom"], arrays["soc"])
+        reason = reason.astype(object)
+        with np.errstate(invalid="ignore"):
+            too_deep = np.any(arrays["bottom"] > _GRID_BOTTOM_CM, axis=-1) | np.any(
+                arrays["top"] < 0, axis=-1)
+        site = sites.set_index("profile_id").reindex(ids)
+        no_climate = (site["mat"].isna() | site["map"].isna()).to_numpy()
+        for failed, text in ((too_deep, f"layers outside the model grid (0–"
+                                        f"{_GRID_BOTTOM_CM:g} cm)"),
+                             (no_climate, "no site climate (mat/map)")):
+            reason = np.where(failed, np.where(reason == "", text, reason + "; " + text), reason)
+            keep &= ~failed
+        rejected = pd.DataFrame({"profile_id": ids[~keep], "reason": reason[~keep].astype(str)})
+        idx = np.flatnonzero(keep)
+        s = site.iloc[idx]
+        kwargs = dict(forcing_kwargs)
+        if "sand" in s.columns and "sand" not in kwargs:
+            kwargs["sand"] = s["sand"].to_numpy(dtype=float)
+        lat = s["lat"].to_numpy(dtype=float)
+        forcing = forcing_from_climate(
+            s["mat"].to_numpy(dtype=float), s["map"].to_numpy(dtype=float),
+            lat=np.where(np.isnan(lat), 0.0, lat) if lat.size else lat, **kwargs,
+        )
+        # trim padding columns that only rejected profiles used
+        used = ~np.all(np.isnan(arrays["top"][idx]), axis=0) if idx.size else np.zeros(0, bool)
+        width = int(np.flatnonzero(used).max()) + 1 if used.any() else 0
+        return cls(ids[idx], arrays["top"][idx, :width], arrays["bottom"][idx, :width],
+                   arrays["soc"][idx, :width], forcing, rejected)
+
+
+def _default_space(model: str) -> ParameterSpace:
+    if model == "clm5":
+        return ParameterSpace.from_clm5()
+    if model == "compas":
+        return ParameterSpace.from_compas()
+    raise InputDataError('model must be "clm5" or "compas"', field="model", value=model)
+
+
+@dataclass(frozen=True, eq=False)
+class LogTarget:
+    """Log target of Eq. 1 for a batch of profiles; call with u (P, n, d) → (P, n).
+
+    Built by :func:`make_log_target`. ``predict(u)`` gives the modelled stocks of the observed
+    layers (P, n, L) [Mg C ha⁻¹] and whether each state is valid (P, n).
+    """
+
+    model: str
+    data: ProfileData
+    space: ParameterSpace
+    cost: str
+    sigma: FloatArray | None
+    _forcing: Any
+    _grid: Any
+
+    def predict(self, u: ArrayLike) -> tuple[FloatArray, NDArray[np.bool_]]:
+        """Modelled SOC stocks of the observed layers for unit vectors u (P, n, d).
+
+        Returns
+        -------
+        stocks : array (P, n, L) [Mg C ha⁻¹]
+            NaN at padded layers and for invalid states.
+        valid : array (P, n) of bool
+            In the support of the prior and with a finite (COMPAS: positive) steady state.
+        """
+        from wholesoil.models import CLM5, COMPAS, CLM5Parameters, COMPASParameters, layer_stocks
+
+        a = np.asarray(u, dtype=float)
+        p, d = self.data.n_profiles, self.space.n_params
+        if a.ndim != 3 or a.shape[0] != p or a.shape[-1] != d:
+            raise InputDataError(f"u must have shape (P={p}, n, d={d})", field="u",
+                                 value=a.shape)
+        ok = self.space.contains(a)
+        safe = np.where(ok[..., None], a, 0.5)  # invalid rows: a harmless interior point
+        theta = self.space.from_unit(safe)
+        if self.model == "clm5":
+            x = CLM5(CLM5Parameters.from_dict(theta), self._forcing, self._grid).steady_state()
+            density = x[..., 4:7, :].sum(axis=-2)  # S1 + S2 + S3 [g C m-3]
+            good = np.ones(density.shape[:-1], bool)
+        else:
+            from wholesoil.models import COMPAS_PARAMETERS
+
+            full = {n: info.default for n, info in COMPAS_PARAMETERS.items()}
+            full.update(theta)
+            ss = COMPAS(COMPASParameters(**full), self._forcing, self._grid).steady_state()
+            density = ss.soc
+            good = np.asarray(ss.valid, bool)
+        density = np.broadcast_to(density, (*a.shape[:2], density.shape[-1]))
+        good = np.broadcast_to(good, a.shape[:2]) & np.all(np.isfinite(density), axis=-1)
+        valid = ok & good
+        density = np.where(valid[..., None], density, 0.0)
+        stocks = layer_stocks(
+            density, self.data.top[:, None, :], self.data.bottom[:, None, :], self._grid
+        )
+        return np.where(valid[..., None], stocks, np.nan), valid
+
+    def __call__(self, u: ArrayLike) -> FloatArray:
+        """Log target (P, n): −J (``cost="proda"``) or log L (``"gaussian"``); −∞ if invalid."""
+        mod, valid = self.predict(u)
+        obs = self.data.soc[:, None, :]
+        m0 = np.where(valid[..., None], mod, obs)  # placeholder; replaced by −inf below
+        if self.cost == "gaussian":
+            lt = gaussian_loglik(m0, obs, self.sigma[:, None, :])
+        elif self.model == "clm5":
+            lt = -proda_clm5_cost(m0, obs)
+        else:
+            lt = -proda_compas_cost(m0, obs)
+        return np.where(valid & ~np.isnan(lt), lt, -np.inf)
+
+
+def make_log_target(
+    model: ModelName,
+    data: ProfileData,
+    space: ParameterSpace | None = None,
+    *,
+    cost: CostName = "proda",
+    sigma: ArrayLike | None = None,
+) -> LogTarget:
+    """Batched log target of Eq. 1 for :func:`~wholesoil.assimilation._mcmc.adaptive_metropolis`.
+
+    One call with u of shape (P, chains, d) maps u to parameters (Eq. 1 of ``_space``), builds
+    one batched model (parameters (P, chains), forcing (P, 1)), solves its steady state, sums
+    the mineral SOC (CLM5: S1–S3; COMPAS: DOC + MIC + ENZ + mSOC), integrates it over the observed
+    layers (:func:`wholesoil.models.layer_stocks`, Mg C ha⁻¹) and returns the log target (P,
+    chains).
+
+    Parameters
+    ----------
+    model : {"clm5", "compas"}
+    data : ProfileData
+    space : ParameterSpace, optional
+        Calibrated parameters; default all of the model's (``from_clm5``/``from_compas``).
+        Model parameters not in the space keep their defaults (CLM5: ``fs2s1``/``fs3s1`` then
+        follow sand as in CLM5; they must be both in or both out).
+    cost : {"proda", "gaussian"}
+        ``"proda"``: −J with PRODA's cost of the model (CLM5 Eq. 2 of ``_costs``, COMPAS
+        5·(1 − NSE)). ``"gaussian"``: the Gaussian log-likelihood with ``sigma``.
+    sigma : array broadcastable to (P, L) [Mg C ha⁻¹], optional
+        Observation SD for ``cost="gaussian"``; default ``0.6·obs`` (PRODA's relative error).
+
+    Returns
+    -------
+    LogTarget
+        Callable u (P, n, d) → (P, n); −∞ outside the prior's support and where the model has no
+        finite (COMPAS: positive) steady state.
+    """
+    if model not in ("clm5", "compas"):
+        raise InputDataError('model must be "clm5" or "compas"', field="model", value=model)
+    if cost not in ("proda", "gaussian"):
+        raise InputDataError('cost must be "proda" or "gaussian"', field="cost", value=cost)
+    sp = _default_space(model) if space is None else space
+    known = _model_parameter_names(model)
+    unknown = [n for n in sp.names if n not in known]
+    if unknown:
+        raise InputDataError(f"parameter(s) {unknown} are not {model} parameters",
+                             field="space", value=unknown[0])
+    if model == "clm5" and (("fs2s1" in sp.names) != ("fs3s1" in sp.names)):
+        raise InputDataError("fs2s1 and fs3s1 must both be calibrated or both left out "
+                             "(sand dependent)", field="space")
+    sig = None
+    if cost == "gaussian":
+        s = PRODA_CLM5_RELATIVE_SD * data.soc if sigma is None else np.asarray(sigma, float)
+        try:
+            sig = np.array(np.broadcast_to(s, data.soc.shape), dtype=float)
+        except ValueError as exc:
+            raise InputDataError(f"sigma must broadcast to {data.soc.shape} (P, L)",
+                                 field="sigma", value=np.shape(s)) from exc
+    return LogTarget(model, data, sp, cost, sig, _with_chain_axis(data.forcing), clm5_grid())
+
+
+def _model_parameter_names(model: str) -> set[str]:
+    if model == "clm5":
+        from wholesoil.models import CLM5_PRODA_PARAMETERS
+
+        return set(CLM5_PRODA_PARAMETERS)
+    from wholesoil.models import COMPAS_PARAMETERS
+
+    return set(COMPAS_PARAMETERS)
+
+
+@dataclass(frozen=True, eq=False)
+class CalibrationResult:
+    """Per-profile posterior summaries of :func:`calibrate`, as tidy tables.
+
+    Attributes
+    ----------
+    parameters : DataFrame
+        One row per (profile, parameter): ``profile_id``, ``parameter``, ``mean`` (PRODA's point
+        estimate), ``median``, ``q025``, ``q975``, ``mode`` (centre of the fullest of
+        :data:`MODE_BINS` bins over the prior range), ``rhat``, ``ess``; in parameter units.
+    profiles : DataFrame
+        One row per profile, calibrated ones first: ``profile_id``, ``calibrated``, ``rhat_mean``,
+        ``rhat_max``, ``acceptance_rate`` (mean over chains), ``nse`` (fit at the posterior mean),
+        ``log_target_mean`` (log target at the posterior mean), ``accepted`` and ``reason``
+        (empty when accepted; filtered profiles carry their filter reasons).
+    predictive : DataFrame
+        One row per observed layer: ``profile_id``, ``layer`` (0 = top), ``top``, ``bottom``,
+        ``observed``, ``fit`` (model at the posterior mean), ``mean``, ``q025``, ``q975``
+        (posterior predictive over the kept samples), in Mg C ha⁻¹.
+    posterior_mean : array (P, d)
+        Posterior means in parameter units, in the order of ``space.names``.
+    mcmc : MCMCResult
+    space : ParameterSpace
+    model : str
+    """
+
+    parameters: pd.DataFrame
+    profiles: pd.DataFrame
+    predictive: pd.DataFrame
+    posterior_mean: FloatArray
+    mcmc: MCMCResult
+    space: ParameterSpace
+    model: str
+
+
+def _histogram_mode(u: FloatArray, bins: int) -> FloatArray:
+    """Centre of the fullest bin on [0, 1], (..., n, d) → (..., d); ties go to the lower bin."""
+    idx = np.clip(np.floor(u * bins).astype(int), 0, bins - 1)  # (..., n, d)
+    counts = (idx[..., None] == np.arange(bins)).sum(axis=-3)  # (..., d, bins)
+    return (np.argmax(counts, axis=-1) + 0.5) / bins
+
+
+def calibrate(
+    data: ProfileData,
+    model: ModelName = "clm5",
+    *,
+    space: ParameterSpace | None = None,
+    n_chains: int = 3,
+    test_iterations: int = 20_000,
+    formal_iterations: int = 50_000,
+    acceptance: Acceptance = "metropolis",
+    scale: ProposalScale = "proda",
+    seed: int | np.random.Generator | None = None,
+    cost: CostName = "proda",
+    sigma: ArrayLike | None = None,
+    adapt_start: int = 4_000,
+    thin: int = 10,
+    max_predictive: int | None = 300,
+    **mcmc_kwargs: Any,
+) -> CalibrationResult:
+    """Calibrate ``model`` for every profile of ``data`` at once and summarize the posteriors.
+
+    Runs :func:`~wholesoil.assimilation._mcmc.adaptive_metropolis` with batch (P,) on the log
+    target of :func:`make_log_target` (PRODA's protocol; defaults are its numbers,
+    :data:`~wholesoil.assimilation._mcmc.PRODA_MCMC_SETTINGS`). A profile is **accepted** when
+    the mean R̂ over its parameters is ≤ 1.05 (:data:`RHAT_THRESHOLD`) and the NSE (seed 003
+    Eq. 1) of the model at the posterior mean is ≥ 0 (:data:`NSE_THRESHOLD`), seed 003 §2.6.
+
+    Parameters
+    ----------
+    data : ProfileData
+    model : {"clm5", "compas"}
+    space : ParameterSpace, optional
+        Default: all of the model's PRODA parameters.
+    n_chains, test_iterations, formal_iterations, acceptance, scale, adapt_start, thin
+        Passed to ``adaptive_metropolis``.
+    seed : int or Generator, optional
+        Random seed; the same seed gives the same result.
+    cost, sigma
+        As in :func:`make_log_target`.
+    max_predictive : int or None
+        The posterior predictive uses at most this many kept samples per profile, evenly spaced
+        over the pooled chains (None: all), to bound the cost of the extra model solve.
+    **mcmc_kwargs
+        Other keywords of ``adaptive_metropolis`` (e.g. ``max_restarts_test``).
+
+    Returns
+    -------
+    CalibrationResult
+    """
+    target = make_log_target(model, data, space, cost=cost, sigma=sigma)
+    sp = target.space
+    p, d = data.n_profiles, sp.n_params
+    if p == 0:
+        raise InputDataError("no profile to calibrate", field="data", value=0)
+    res = adaptive_metropolis(
+        target, d, batch_shape=(p,), n_chains=n_chains, test_iterations=test_iterations,
+        formal_iterations=formal_iterations, scale=scale, acceptance=acceptance,
+        rng=seed, adapt_start=adapt_start, thin=thin, **mcmc_kwargs,
+    )
+    samples = res.samples  # (P, C, n, d) in [0, 1]
+    n_kept = samples.shape[-2]
+    pooled = samples.reshape(p, -1, d)
+    lo, hi = sp.lower, sp.upper
+    to_theta = lambda q: lo + q * (hi - lo)  # noqa: E731 (Eq. 1 of _space, arrays)
+    mean_u = pooled.mean(axis=1)
+    q = np.quantile(pooled, [0.5, 0.025, 0.975], axis=1)  # (3, P, d)
+    mode_u = _histogram_mode(pooled, MODE_BINS)
+    if n_chains >= 2 and n_kept >= 4:
+        rhat = gelman_rubin(samples)
+    else:
+        rhat = np.full((p, d), np.nan)
+    ess = effective_sample_size(samples) if n_kept >= 4 else np.full((p, d), np.nan)
+
+    fit, _ = target.predict(mean_u[:, None, :])
+    fit = fit[:, 0, :]
+    fit_nse = nse(fit, data.soc)  # −inf where the posterior-mean state is invalid (NaN fit)
+    lt_mean = target(mean_u[:, None, :])[:, 0]
+
+    n_pool = pooled.shape[1]
+    take = (np.arange(n_pool) if max_predictive is None or n_pool <= max_predictive
+            else np.linspace(0, n_pool - 1, max_predictive).round().astype(int))
+    pred, _ = target.predict(pooled[:, take, :])  # (P, n, L), NaN for invalid states
+    with warnings.catch_warnings():  # all-NaN slices (padding, all states invalid) give NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        pred_mean = np.nanmean(pred, axis=1)
+        pred_q = np.nanquantile(pred, [0.025, 0.975], axis=1)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        rhat_mean = np.nanmean(rhat, axis=-1)
+        rhat_max = np.nanmax(rhat, axis=-1)
+    reasons = []
+    for i in range(p):
+        r = []
+        if not rhat_mean[i] <= RHAT_THRESHOLD:
+            r.append(f"mean R-hat {rhat_mean[i]:.3g} > {RHAT_THRESHOLD:g}"
+                     if np.isfinite(rhat_mean[i]) else "R-hat undefined")
+        if not fit_nse[i] >= NSE_THRESHOLD:
+            r.append(f"NSE {fit_nse[i]:.3g} < {NSE_THRESHOLD:g}"
+                     if not np.isnan(fit_nse[i]) else "NSE undefined")
+        reasons.append("; ".join(r))
+    reasons_a = np.array(reasons, dtype=object)
+    ids = data.profile_id
+
+    parameters = pd.DataFrame({
+        "profile_id": np.repeat(ids, d),
+        "parameter": np.tile(np.array(sp.names, dtype=object), p),
+        "mean": to_theta(mean_u).ravel(),
+        "median": to_theta(q[0]).ravel(),
+        "q025": to_theta(q[1]).ravel(),
+        "q975": to_theta(q[2]).ravel(),
+        "mode": to_theta(mode_u).ravel(),
+        "rhat": rhat.ravel(),
+        "ess": ess.ravel(),
+    })
+    profiles = pd.DataFrame({
+        "profile_id": ids,
+        "calibrated": True,
+        "rhat_mean": rhat_mean,
+        "rhat_max": rhat_max,
+        "acceptance_rate": res.acceptance_rate.mean(axis=-1),
+        "nse": fit_nse,
+        "log_target_mean": lt_mean,
+        "accepted": reasons_a == "",
+        "reason": reasons_a.astype(str),
+    })
+    rej = data.rejected
+    if rej is not None and len(rej):
+        extra = pd.DataFrame({
+            "profile_id": rej["profile_id"].to_numpy(),
+            "calibrated": False,
+            "rhat_mean": np.nan, "rhat_max": np.nan, "acceptance_rate": np.nan,
+            "nse": np.nan, "log_target_mean": np.nan, "accepted": False,
+            "reason": ("filtered: " + rej["reason"].astype(str)).to_numpy(),
+        })
+        profiles = pd.concat([profiles, extra], ignore_index=True)
+
+    observed = ~np.isnan(data.soc)
+    pi, li = np.nonzero(observed)
+    predictive = pd.DataFrame({
+        "profile_id": ids[pi],
+        "layer": li,
+        "top": data.top[pi, li],
+        "bottom": data.bottom[pi, li],
+        "observed": data.soc[pi, li],
+        "fit": fit[pi, li],
+        "mean": pred_mean[pi, li],
+        "q025": pred_q[0][pi, li],
+        "q975": pred_q[1][pi, li],
+    })
+    return CalibrationResult(parameters, profiles, predictive, to_theta(mean_u), res, sp, model)
+
