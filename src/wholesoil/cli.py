@@ -567,6 +567,42 @@ def sensitivity(
 
 @app.command()
 @_friendly
+def assimilate(
+    profiles: Annotated[Path, typer.Argument(help="Layer table: profile_id, top, bottom, "
+                                             "soc_density [Mg C ha-1], and mat, map (or lat, "
+                                             "lon).")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    model: Annotated[str, typer.Option(help="clm5 | compas")] = "clm5",
+    iterations: Annotated[
+        str, typer.Option(help="Test and formal MCMC iterations (seed 003: 20000,50000).")
+    ] = "20000,50000",
+    chains: Annotated[int, typer.Option(help="Independent chains per profile.")] = 3,
+    acceptance: Annotated[
+        str, typer.Option(help="metropolis | proda_compat (the published code's rule)")
+    ] = "metropolis",
+    scale: Annotated[str, typer.Option(help="Proposal scale: proda (2.4/d) | haario "
+                                       "(2.4²/d)")] = "proda",
+    batch_size: Annotated[int, typer.Option(help="Profiles calibrated together.")] = 16,
+    scheduler: Annotated[
+        str | None, typer.Option(help="threads (this process, default) | local (a dask "
+                                 "cluster) | a scheduler address")
+    ] = "threads",
+    seed: Annotated[int, typer.Option(help="Seed for every random draw.")] = 0,
+) -> None:
+    """Profile-level Bayesian calibration of CLM5 or COMPAS (seed 003 §2.6); resumable."""
+    from wholesoil.workflows import assimilate_job
+
+    its = tuple(int(x) for x in _floats(iterations, "--iterations"))
+    result = assimilate_job(
+        profiles, out, model=model, iterations=its, chains=chains, acceptance=acceptance,
+        scale=scale, batch_size=batch_size,
+        scheduler=None if scheduler == "local" else scheduler, seed=seed,
+    )
+    _report(result)
+
+
+@app.command()
+@_friendly
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("wholesoil-demo"),
     seed: Annotated[int, typer.Option(help="Seed for every random draw.")] = 42,

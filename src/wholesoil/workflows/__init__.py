@@ -1,6 +1,7 @@
 """End-to-end jobs a user runs: the single-step profile jobs, training and prediction (tables
 and grids), stocks, and the demo."""
 
+from wholesoil.workflows._assimilate import assimilate_job
 from wholesoil.workflows._demo import run_demo
 from wholesoil.workflows._grid_jobs import predict_grid_job, stocks_job
 from wholesoil.workflows._jobs import (
@@ -17,6 +18,7 @@ from wholesoil.workflows._train import predict_job, train_job
 
 __all__ = [
     "JobResult",
+    "assimilate_job",
     "beta_job",
     "density_job",
     "harmonize_job",
