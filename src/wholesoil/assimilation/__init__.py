@@ -1,10 +1,18 @@
 """Data assimilation (seed 003 §2.6): profile-level Bayesian calibration of the process models.
 
 Parameter spaces mapped to [0, 1] from the prior tables, PRODA's costs and likelihoods, profile
-filters, convergence diagnostics, and a vectorized adaptive-Metropolis sampler that advances all
-chains of a batch of profiles together.
+filters, convergence diagnostics, a vectorized adaptive-Metropolis sampler that advances all
+chains of a batch of profiles together, per-profile calibration of CLM5 and COMPAS with posterior
+summaries, and a checkpointed runner that fans batches of profiles out over dask.
 """
 
+from wholesoil.assimilation._calibrate import (
+    CalibrationResult,
+    LogTarget,
+    ProfileData,
+    calibrate,
+    make_log_target,
+)
 from wholesoil.assimilation._costs import (
     gaussian_loglik,
     nse,
@@ -20,21 +28,31 @@ from wholesoil.assimilation._diagnostics import (
     gelman_rubin,
 )
 from wholesoil.assimilation._mcmc import PRODA_MCMC_SETTINGS, MCMCResult, adaptive_metropolis
+from wholesoil.assimilation._runner import RunSummary, batch_seed, collect, run_profiles
 from wholesoil.assimilation._space import ParameterSpace
 
 __all__ = [
     "PRODA_MCMC_SETTINGS",
     "RHAT_THRESHOLD",
+    "CalibrationResult",
+    "LogTarget",
     "MCMCResult",
     "ParameterSpace",
+    "ProfileData",
+    "RunSummary",
     "acceptance_rate",
     "adaptive_metropolis",
+    "batch_seed",
+    "calibrate",
+    "collect",
     "effective_sample_size",
     "gaussian_loglik",
     "gelman_rubin",
+    "make_log_target",
     "nse",
     "proda_clm5_cost",
     "proda_clm5_weights",
     "proda_compas_cost",
     "profile_filter",
+    "run_profiles",
 ]
