@@ -1,0 +1,79 @@
+"""Benchmark: profile-level calibration of CLM5 (seed 003 §2.6) with the vectorized sampler.
+
+Runs the seed 003 protocol — 3 chains × (test + formal) iterations, all 21 CLM5 parameters,
+PRODA's weighted relative squared-error cost — for a batch of real NCSCD pedons at once (one
+batched CLM5 build + steady-state solve per iteration for all profiles × chains), and prints
+steady-state evaluations per second, core-seconds per profile for the FULL protocol
+(extrapolated linearly from the iterations run: the cost per iteration is constant), profiles
+per hour per core, and the same for a baseline that advances one profile at a time (the
+published code's loop), side by side.
+
+Run: ``python benchmarks/bench_mcmc.py [--profiles 32] [--iterations 200,400]``. The full
+protocol is ``--iterations 20000,50000`` (slow).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+FULL = 3 * (20_000 + 50_000)  # steady-state evaluations per profile in the seed 003 protocol
+
+
+def _data(n: int):
+    from wholesoil.assimilation._calibrate import ProfileData
+    from wholesoil.datasets import climate_at, load_ncscd
+    from wholesoil.profiles._qc import run_qc
+
+    ps = run_qc(load_ncscd()).profiles
+    h = ps.horizons[["profile_id", "top", "bottom", "soc_density"]]
+    sites = ps.sites[["profile_id", "lat", "lon"]].copy()
+    clim = climate_at(sites["lat"], sites["lon"], method="bilinear")
+    sites["mat"], sites["map"] = clim["mat"].to_numpy(), clim["map"].to_numpy()
+    data = ProfileData.from_table(h, sites.dropna())
+    return data.subset(list(range(min(n, data.n_profiles))))
+
+
+def _time(data, test: int, formal: int) -> tuple[float, int]:
+    from wholesoil.assimilation._calibrate import calibrate
+
+    t0 = time.perf_counter()
+    res = calibrate(data, test_iterations=test, formal_iterations=formal, seed=0,
+                    adapt_start=max(1, formal // 2))
+    return time.perf_counter() - t0, int(res.mcmc.n_log_target_calls)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--profiles", type=int, default=32)
+    ap.add_argument("--iterations", default="200,400", help="test,formal")
+    args = ap.parse_args()
+    test, formal = (int(x) for x in args.iterations.split(","))
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    data = _data(args.profiles)
+    p = data.n_profiles
+    rows = []
+    t_batch, calls = _time(data, test, formal)
+    rows.append(("batched (all profiles × 3 chains per step)", p, t_batch, calls))
+    one = data.subset([0])
+    t_one, calls_one = _time(one, test, formal)
+    rows.append(("one profile at a time (baseline, × profiles)", p, t_one * p, calls_one * p))
+    print(f"CLM5 calibration, seed 003 protocol shortened to {test}+{formal} iterations × 3 "
+          f"chains, {p} NCSCD pedons, 21 parameters; 1 process")
+    print(f"{'path':48s} {'seconds':>9s} {'SS evals/s':>12s} {'core-s/profile (full)':>22s} "
+          f"{'profiles/h/core (full)':>23s}")
+    per_profile_evals = 3 * (test + formal)
+    for name, n, secs, _calls in rows:
+        evals = n * per_profile_evals
+        rate = evals / secs
+        full = FULL / rate
+        print(f"{name:48s} {secs:9.2f} {rate:12,.0f} {full:22.1f} {3600 / full:23.1f}")
+    print(f"speed-up batched / one-at-a-time: {rows[1][2] / rows[0][2]:.1f}×  "
+          f"(target: full protocol < 10 core-seconds per profile)")
+    print(f"log-target calls (incl. restarts and reruns): batched {rows[0][3]:,}, "
+          f"baseline {rows[1][3]:,}")
+
+
+if __name__ == "__main__":
+    main()
