@@ -6,15 +6,12 @@ and turns wholesoil's own errors into a one-line message and exit status 2.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
-from wholesoil.errors import WholesoilError
+from wholesoil._cli_common import _floats, _friendly, _pairs, _report
 
 app = typer.Typer(
     name="wholesoil",
@@ -24,50 +21,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=True)
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _friendly(fn: F) -> F:
-    """Turn library errors into a clean message and exit status 2."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (WholesoilError, FileNotFoundError) as exc:
-            console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from exc
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _floats(text: str, name: str) -> tuple[float, ...]:
-    try:
-        return tuple(float(x) for x in text.split(",") if x.strip())
-    except ValueError as exc:
-        raise typer.BadParameter(f"{name} must be comma-separated numbers, got {text!r}") from exc
-
-
-def _pairs(text: str | None, option: str) -> dict[str, str]:
-    if not text:
-        return {}
-    out = {}
-    for pair in text.split(","):
-        if "=" not in pair:
-            raise typer.BadParameter(f"{option} needs KEY=VALUE pairs, got {pair!r}")
-        k, v = pair.split("=", 1)
-        out[k.strip()] = v.strip()
-    return out
-
-
-def _report(result: Any) -> None:
-    for msg in result.messages:
-        console.print(msg, highlight=False)
-    for what, path in result.outputs.items():
-        console.print(f"wrote {what}: {path}", highlight=False)
-
-
 IdCol = Annotated[str, typer.Option("--id-column", help="Profile id column in the input.")]
 TopCol = Annotated[str, typer.Option("--top-column", help="Top depth column [cm].")]
 BotCol = Annotated[str, typer.Option("--bottom-column", help="Bottom depth column [cm].")]
@@ -612,6 +565,18 @@ def demo(
 
     result = run_demo(out, seed=seed)
     _report(result)
+
+
+def _register_areas() -> None:
+    """Add the commands that live in per-area modules (``wholesoil._cli_*``)."""
+    import importlib
+
+    for name in _AREA_MODULES:
+        importlib.import_module(f"wholesoil.{name}").register(app)
+
+
+_AREA_MODULES: tuple[str, ...] = ()
+_register_areas()
 
 
 def main() -> None:  # pragma: no cover - console-script entry point
