@@ -226,3 +226,46 @@ def test_wrong_log_target_shape():
     with pytest.raises(InputDataError, match=r"\(4, 3\)") as err:
         adaptive_metropolis(lambda u: np.zeros(u.shape[:-2]), 2, batch_shape=(4,))
     assert err.value.field == "log_target"
+
+
+class _RowsTarget:
+    """Gaussians 10⁻⁴ wide (every chain restarts) and 0.1 wide (none does) side by side, with
+    and without the row-subset protocol."""
+
+    WIDTH = np.array([1e-4, 0.1, 0.1, 1e-4])
+
+    def __init__(self, rows: bool):
+        self.shapes: list[tuple[int, ...]] = []
+        if rows:
+            self.evaluate_rows = self._rows
+
+    def __call__(self, u):
+        self.shapes.append(u.shape)
+        return -0.5 * (((u - 0.5) / self.WIDTH[:, None, None]) ** 2).sum(-1)
+
+    def _rows(self, u, index):
+        self.shapes.append(u.shape)
+        assert len(index) == 2 and index[0].shape == (u.shape[0],)
+        return -0.5 * (((u - 0.5) / self.WIDTH[index[0], None]) ** 2).sum(-1)
+
+
+def test_restarts_evaluate_only_their_rows_with_identical_results():
+    """Restarts and reruns through ``evaluate_rows`` give bit-identical chains to the full-array
+    fallback (same draws), and cost only the rows that move: n_evaluations counts them."""
+    kwargs = dict(batch_shape=(4,), n_chains=3, rng=3, test_iterations=300,
+                  formal_iterations=200, adapt_start=100)
+    full_t, rows_t = _RowsTarget(rows=False), _RowsTarget(rows=True)
+    a = adaptive_metropolis(full_t, 2, **kwargs)
+    b = adaptive_metropolis(rows_t, 2, **kwargs)
+    for field in ("samples", "log_target", "best", "test_restarts", "formal_reruns",
+                  "proposal_cov", "acceptance_rate"):
+        assert_array_equal(getattr(a, field), getattr(b, field))
+    assert a.n_log_target_calls == b.n_log_target_calls
+    # the fallback passes the whole batch; the protocol only the rows being rerun
+    assert set(full_t.shapes) == {(4, 3, 2)}
+    assert_array_equal(a.test_restarts, [[3] * 3, [0] * 3, [0] * 3, [3] * 3])
+    rerun_sizes = {s for s in rows_t.shapes if len(s) == 2}
+    assert (6, 2) in rerun_sizes and all(s[0] < 12 for s in rerun_sizes)
+    expected = 12 * (1 + 300 + 200) + 300 * int(a.test_restarts.sum()) \
+        + 200 * int(a.formal_reruns.sum())
+    assert a.n_evaluations == b.n_evaluations == expected

@@ -358,18 +358,24 @@ class LogTarget:
         valid : array (P, n) of bool
             In the support of the prior and with a finite (COMPAS: positive) steady state.
         """
-        from wholesoil.models import CLM5, COMPAS, CLM5Parameters, COMPASParameters, layer_stocks
-
         a = np.asarray(u, dtype=float)
         p, d = self.data.n_profiles, self.space.n_params
         if a.ndim != 3 or a.shape[0] != p or a.shape[-1] != d:
             raise InputDataError(f"u must have shape (P={p}, n, d={d})", field="u",
                                  value=a.shape)
+        return self._stocks(a, self._forcing, self.data.top[:, None, :],
+                            self.data.bottom[:, None, :])
+
+    def _stocks(self, a: FloatArray, forcing: Any, top: FloatArray, bottom: FloatArray
+                ) -> tuple[FloatArray, NDArray[np.bool_]]:
+        """Stocks (..., L) and validity (...) for unit vectors a (..., d) and matching forcing."""
+        from wholesoil.models import CLM5, COMPAS, CLM5Parameters, COMPASParameters, layer_stocks
+
         ok = self.space.contains(a)
         safe = np.where(ok[..., None], a, 0.5)  # invalid rows: a harmless interior point
         theta = self.space.from_unit(safe)
         if self.model == "clm5":
-            x = CLM5(CLM5Parameters.from_dict(theta), self._forcing, self._grid).steady_state()
+            x = CLM5(CLM5Parameters.from_dict(theta), forcing, self._grid).steady_state()
             density = x[..., 4:7, :].sum(axis=-2)  # S1 + S2 + S3 [g C m-3]
             good = np.ones(density.shape[:-1], bool)
         else:
@@ -377,30 +383,48 @@ class LogTarget:
 
             full = {n: info.default for n, info in COMPAS_PARAMETERS.items()}
             full.update(theta)
-            ss = COMPAS(COMPASParameters(**full), self._forcing, self._grid).steady_state()
+            ss = COMPAS(COMPASParameters(**full), forcing, self._grid).steady_state()
             density = ss.soc
             good = np.asarray(ss.valid, bool)
-        density = np.broadcast_to(density, (*a.shape[:2], density.shape[-1]))
-        good = np.broadcast_to(good, a.shape[:2]) & np.all(np.isfinite(density), axis=-1)
+        batch = a.shape[:-1]
+        density = np.broadcast_to(density, (*batch, density.shape[-1]))
+        good = np.broadcast_to(good, batch) & np.all(np.isfinite(density), axis=-1)
         valid = ok & good
         density = np.where(valid[..., None], density, 0.0)
-        stocks = layer_stocks(
-            density, self.data.top[:, None, :], self.data.bottom[:, None, :], self._grid
-        )
+        stocks = layer_stocks(density, top, bottom, self._grid)
         return np.where(valid[..., None], stocks, np.nan), valid
 
-    def __call__(self, u: ArrayLike) -> FloatArray:
-        """Log target (P, n): −J (``cost="proda"``) or log L (``"gaussian"``); −∞ if invalid."""
-        mod, valid = self.predict(u)
-        obs = self.data.soc[:, None, :]
+    def _log_target(self, mod: FloatArray, valid: NDArray[np.bool_], obs: FloatArray,
+                    sigma: FloatArray | None) -> FloatArray:
         m0 = np.where(valid[..., None], mod, obs)  # placeholder; replaced by −inf below
         if self.cost == "gaussian":
-            lt = gaussian_loglik(m0, obs, self.sigma[:, None, :])
+            lt = gaussian_loglik(m0, obs, sigma)
         elif self.model == "clm5":
             lt = -proda_clm5_cost(m0, obs)
         else:
             lt = -proda_compas_cost(m0, obs)
         return np.where(valid & ~np.isnan(lt), lt, -np.inf)
+
+    def __call__(self, u: ArrayLike) -> FloatArray:
+        """Log target (P, n): −J (``cost="proda"``) or log L (``"gaussian"``); −∞ if invalid."""
+        mod, valid = self.predict(u)
+        sigma = None if self.sigma is None else self.sigma[:, None, :]
+        return self._log_target(mod, valid, self.data.soc[:, None, :], sigma)
+
+    def evaluate_rows(self, u: ArrayLike, index: tuple[NDArray[np.intp], ...]) -> FloatArray:
+        """Log target of R single rows: u (R, d), ``index`` = (profile, chain) arrays → (R,).
+
+        The sampler's row-subset protocol (restarts and reruns evaluate only their chains):
+        row r is profile ``index[0][r]``; the chain index is not needed.
+        """
+        a = np.asarray(u, dtype=float)
+        prof = np.asarray(index[0], dtype=np.intp)
+        env = self.data.forcing
+        if _env_batch_shape(env) != ():
+            env = _select(env, prof)
+        mod, valid = self._stocks(a, env, self.data.top[prof], self.data.bottom[prof])
+        sigma = None if self.sigma is None else self.sigma[prof]
+        return self._log_target(mod, valid, self.data.soc[prof], sigma)
 
 
 def make_log_target(

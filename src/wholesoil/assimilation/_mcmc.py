@@ -107,7 +107,10 @@ class MCMCResult:
         Proposals of the last formal run still outside [0, 1] after ``max_redraws`` redraws,
         counted as rejections.
     n_log_target_calls : int
-        Calls made to the log target (one per iteration plus one at the start).
+        Calls made to the log target: one at the start and one per iteration of every test and
+        formal run, restarts and reruns included (a rerun calls it for its own rows only).
+    n_evaluations : int
+        Model evaluations (rows) over all calls: the compute actually spent.
     acceptance : str
         Acceptance rule used.
     """
@@ -128,6 +131,7 @@ class MCMCResult:
     proposal_cov: np.ndarray
     out_of_bounds_rejected: np.ndarray
     n_log_target_calls: int
+    n_evaluations: int
     acceptance: str
 
     @property
@@ -147,11 +151,24 @@ def _accept(
         return log_u < diff * math.log(n + 2)
 
 
+#: Candidates drawn at once for the rows whose proposal left the unit cube: the first candidate
+#: inside is used, exactly as if they had been redrawn one at a time (iid draws), with far fewer
+#: Python-level rounds when a chain sits near a bound in many dimensions.
+_REDRAW_BLOCK = 16
+
+
 class _Sampler:
-    """State shared by the phases: the flattened batch (B = prod(batch_shape)·n_chains rows)."""
+    """Log-target calls and proposals for a compact set of rows of the flattened batch.
+
+    The batch ``(*batch_shape, n_chains)`` is flattened to B rows. A phase (test or formal run)
+    runs on the rows given to it; the log target sees only those rows when it can
+    (:func:`adaptive_metropolis`, "Row subsets"), else the full array with the other rows at
+    their starting state (their values are discarded).
+    """
 
     def __init__(self, log_target, batch_shape, n_chains, d, rng, acceptance, max_redraws):
         self.log_target_fn = log_target
+        self.rows_fn = getattr(log_target, "evaluate_rows", None)
         self.shape = (*batch_shape, n_chains)
         self.B = int(np.prod(self.shape, dtype=np.int64))
         self.d = d
@@ -159,36 +176,60 @@ class _Sampler:
         self.acceptance = acceptance
         self.max_redraws = max_redraws
         self.calls = 0
+        self.evaluations = 0
+        self.fill: np.ndarray | None = None
 
-    def evaluate(self, u: np.ndarray) -> np.ndarray:
-        out = np.asarray(self.log_target_fn(u.reshape(*self.shape, self.d)), dtype=float)
+    def evaluate(self, u: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Log target at ``u`` (R, d) for flat rows ``rows`` (R,); NaN → −inf."""
         self.calls += 1
+        self.evaluations += rows.size
+        if rows.size == self.B:
+            out = self._full(u)
+        elif self.rows_fn is not None:
+            out = np.asarray(self.rows_fn(u, np.unravel_index(rows, self.shape)), dtype=float)
+            if out.shape != (rows.size,):
+                raise InputDataError(
+                    f"log_target.evaluate_rows must return shape ({rows.size},)",
+                    field="log_target",
+                    value=out.shape,
+                )
+        else:
+            full = self.fill.copy()
+            full[rows] = u
+            out = self._full(full)[rows]
+        return np.where(np.isnan(out), -np.inf, out)
+
+    def _full(self, u: np.ndarray) -> np.ndarray:
+        out = np.asarray(self.log_target_fn(u.reshape(*self.shape, self.d)), dtype=float)
         if out.shape != self.shape:
             raise InputDataError(
                 f"log_target must return shape {self.shape} (batch_shape + (n_chains,))",
                 field="log_target",
                 value=out.shape,
             )
-        out = out.reshape(self.B)
-        return np.where(np.isnan(out), -np.inf, out)
+        return out.reshape(self.B)
 
-    def propose(self, x: np.ndarray, active: np.ndarray, draw) -> tuple[np.ndarray, np.ndarray]:
-        """Draw proposals for active rows; redraw out-of-bounds rows only (Eq. 3).
+    def propose(self, x: np.ndarray, draw) -> tuple[np.ndarray, np.ndarray]:
+        """Proposals x + step for every row; out-of-bounds rows are redrawn (Eq. 3).
 
-        Returns the proposals (inactive rows and rows still out of bounds after
-        ``max_redraws`` redraws keep the current state) and a mask of those proposals that may be
-        judged (active and in bounds).
+        ``draw(local_rows, k)`` returns k steps per row, shape (len(local_rows), k, d). Returns
+        the proposals (rows still outside [0, 1] after ``max_redraws`` redraws keep their current
+        state) and a mask of the proposals that may be judged (in bounds).
         """
-        rows = np.flatnonzero(active)
-        prop = x.copy()
-        prop[rows] = x[rows] + draw(rows)
-        bad = rows[((prop[rows] < 0.0) | (prop[rows] > 1.0)).any(axis=-1)]
+        n = x.shape[0]
+        prop = x + draw(np.arange(n), 1)[:, 0]
+        bad = np.flatnonzero(((prop < 0.0) | (prop > 1.0)).any(axis=-1))
         tries = 0
         while bad.size and tries < self.max_redraws:
-            prop[bad] = x[bad] + draw(bad)
-            bad = bad[((prop[bad] < 0.0) | (prop[bad] > 1.0)).any(axis=-1)]
-            tries += 1
-        judged = active.copy()
+            k = min(_REDRAW_BLOCK, self.max_redraws - tries)
+            cand = x[bad, None, :] + draw(bad, k)  # (nb, k, d)
+            inside = ((cand >= 0.0) & (cand <= 1.0)).all(axis=-1)  # (nb, k)
+            found = inside.any(axis=-1)
+            first = np.argmax(inside, axis=-1)
+            prop[bad[found]] = cand[found, first[found]]
+            bad = bad[~found]
+            tries += k
+        judged = np.ones(n, dtype=bool)
         if bad.size:
             prop[bad] = x[bad]
             judged[bad] = False
@@ -225,7 +266,7 @@ def adaptive_metropolis(
     r"""Sample ``exp(log_target)`` on the unit cube with PRODA's two-phase adaptive Metropolis.
 
     Every chain of every profile (rows of a ``(*batch_shape, n_chains, d)`` array) advances at
-    once; ``log_target`` is called once per iteration with the whole batch.
+    once; ``log_target`` is called once per iteration with all the chains of the run.
 
     **Test run** (``test_iterations``): from ``start``, proposals are
     :math:`u' = u + \xi`, :math:`\xi_j \sim U(-h, h)`, :math:`h = 0.1`. A chain that accepts
@@ -268,10 +309,13 @@ def adaptive_metropolis(
     sharpens the target as :math:`\pi^{\log(n+2)}`, so its chains concentrate around the cost
     minimum rather than sample the posterior.
 
-    **Restarted chains in a batch.** A restart or rerun repeats the whole run for the batch,
-    but only the chains that need it move; the others propose their current state (the log
-    target is still evaluated on the full array, keeping one call per iteration) and keep
-    their results.
+    **Row subsets.** A restart or rerun repeats the run for the chains that need it only. If
+    ``log_target`` has an attribute ``evaluate_rows(u, index)`` (``u`` of shape (R, d), ``index``
+    a tuple of R-long integer arrays into ``(*batch_shape, n_chains)``, as
+    :func:`numpy.unravel_index` gives, returning shape (R,)), a rerun calls it with just those
+    rows; otherwise the full array is passed, the other rows at their starting state, and their
+    values are discarded. Either way a restart costs in proportion to the chains it moves
+    (``n_evaluations`` counts the rows evaluated).
 
     **Burn-in and thinning.** The first half of the formal iterations is discarded (seed 003:
     burn-in coefficient 50 %); every ``thin``-th state of the second half is kept. PRODA keeps
@@ -368,52 +412,55 @@ def adaptive_metropolis(
             value=np.shape(start),
         ) from None
     _check(bool(np.all((x0 >= 0) & (x0 <= 1))), "expected values in [0, 1]", "start", start)
-    lt0 = s.evaluate(x0)
+    s.fill = x0
+    lt0 = s.evaluate(x0, np.arange(B))
+    eye = np.eye(d)
 
     # ---- test run -------------------------------------------------------------------------
-    def uniform_step(rows: np.ndarray) -> np.ndarray:
-        return rng.uniform(-1.0, 1.0, size=(rows.size, d)) * step[rows, None]
-
     step = np.full(B, float(test_step))
     restarts = np.zeros(B, dtype=np.int64)
-    x_t = x0.copy()
-    lt_t = lt0.copy()
+    x_t, lt_t = x0.copy(), lt0.copy()
     n_acc_t = np.zeros(B, dtype=np.int64)
-    mean_t = np.zeros((B, d))
-    m2_t = np.zeros((B, d, d))
-    active = np.ones(B, dtype=bool)
-    while True:
-        # restart the active rows from the start
-        x_t[active], lt_t[active] = x0[active], lt0[active]
-        n_acc_t[active] = 0
-        mean_t[active] = 0.0
-        m2_t[active] = 0.0
-        x, lt = x_t, lt_t
+    cov0 = np.empty((B, d, d))
+
+    def test_run(rows: np.ndarray) -> None:
+        """One test run of the chains ``rows`` from the start (compact arrays of R rows)."""
+        h = step[rows]
+
+        def uniform_steps(local: np.ndarray, k: int) -> np.ndarray:
+            return rng.uniform(-1.0, 1.0, size=(local.size, k, d)) * h[local, None, None]
+
+        x, lt = x0[rows].copy(), lt0[rows].copy()
+        n_acc = np.zeros(rows.size, dtype=np.int64)
+        mean = np.zeros((rows.size, d))
+        m2 = np.zeros((rows.size, d, d))
         for n in range(1, test_iterations + 1):
-            prop, judged = s.propose(x, active, uniform_step)
-            lt_new = s.evaluate(prop)
-            acc = judged & _accept(acceptance, lt_new, lt, n, np.log(rng.random(B)))
+            prop, judged = s.propose(x, uniform_steps)
+            lt_new = s.evaluate(prop, rows)
+            acc = judged & _accept(acceptance, lt_new, lt, n, np.log(rng.random(rows.size)))
             x[acc] = prop[acc]
             lt[acc] = lt_new[acc]
             # Welford update of the accepted samples' mean and covariance [3]
             # (full-array form: rejected rows get delta = 0 and are left unchanged)
-            n_acc_t += acc
-            delta = (x - mean_t) * acc[:, None]
-            mean_t += delta / np.maximum(n_acc_t, 1)[:, None]
-            m2_t += delta[:, :, None] * (x - mean_t)[:, None, :]
-        retry = active & (n_acc_t < min_accepted_test) & (restarts < max_restarts_test)
-        if not retry.any():
-            break
-        restarts[retry] += 1
-        step[retry] *= 1.1
-        active = retry
+            n_acc += acc
+            delta = (x - mean) * acc[:, None]
+            mean += delta / np.maximum(n_acc, 1)[:, None]
+            m2 += delta[:, :, None] * (x - mean)[:, None, :]
+        x_t[rows], lt_t[rows], n_acc_t[rows] = x, lt, n_acc
+        cov0[rows] = np.where(
+            (n_acc >= 2)[:, None, None],
+            m2 / np.maximum(n_acc - 1, 1)[:, None, None],
+            (h**2 / 3.0)[:, None, None] * eye,
+        )
 
-    eye = np.eye(d)
-    cov0 = np.where(
-        (n_acc_t >= 2)[:, None, None],
-        m2_t / np.maximum(n_acc_t - 1, 1)[:, None, None],
-        (step**2 / 3.0)[:, None, None] * eye,
-    )
+    rows = np.arange(B)
+    while True:
+        test_run(rows)
+        rows = rows[(n_acc_t[rows] < min_accepted_test) & (restarts[rows] < max_restarts_test)]
+        if not rows.size:
+            break
+        restarts[rows] += 1
+        step[rows] *= 1.1
     chol0 = np.linalg.cholesky(cov0 + _EPSILON * eye)
 
     # ---- formal run -----------------------------------------------------------------------
@@ -429,60 +476,64 @@ def adaptive_metropolis(
     n_acc_f = np.zeros(B, dtype=np.int64)
     oob = np.zeros(B, dtype=np.int64)
     chol = np.empty((B, d, d))
-    x_f = x_t.copy()
-    lt_f = lt_t.copy()
-    active = np.ones(B, dtype=bool)
 
-    def normal_step(rows: np.ndarray) -> np.ndarray:
-        z = rng.standard_normal((rows.size, d))
-        if rows.size == B:  # all rows: avoid copying the (B, d, d) factors
-            return np.sqrt(c_d * s_mult)[:, None] * np.einsum("bij,bj->bi", chol, z)
-        root = np.sqrt(c_d * s_mult[rows])
-        return root[:, None] * np.einsum("bij,bj->bi", chol[rows], z)
+    def formal_run(rows: np.ndarray) -> None:
+        """One formal run of the chains ``rows`` from their test-run end (R compact rows)."""
+        L = chol0[rows].copy()
+        root = np.sqrt(c_d * s_mult[rows])[:, None, None]
+        scaled = root * L
 
-    while True:
-        x_f[active], lt_f[active] = x_t[active], lt_t[active]
-        best[active], best_lt[active] = x_t[active], lt_t[active]
-        n_acc_f[active] = 0
-        oob[active] = 0
-        chol[active] = chol0[active]
-        mean_h = x_f.copy()  # Welford of the chain history, seeded with the starting state
-        m2_h = np.zeros((B, d, d))
-        x, lt = x_f, lt_f
-        all_active = bool(active.all())
+        def normal_steps(local: np.ndarray, k: int) -> np.ndarray:
+            z = rng.standard_normal((local.size, k, d))
+            f = scaled if local.size == rows.size else scaled[local]
+            return np.einsum("rij,rkj->rki", f, z)
+
+        x, lt = x_t[rows].copy(), lt_t[rows].copy()
+        top, top_lt = x.copy(), lt.copy()
+        n_acc = np.zeros(rows.size, dtype=np.int64)
+        n_oob = np.zeros(rows.size, dtype=np.int64)
+        kept = np.empty((rows.size, n_kept, d))
+        kept_lt = np.empty((rows.size, n_kept))
+        mean_h = x.copy()  # Welford of the chain history, seeded with the starting state
+        m2_h = np.zeros((rows.size, d, d))
         for n in range(1, formal_iterations + 1):
-            prop, judged = s.propose(x, active, normal_step)
-            oob += active & ~judged
-            lt_new = s.evaluate(prop)
-            acc = judged & _accept(acceptance, lt_new, lt, n, np.log(rng.random(B)))
+            prop, judged = s.propose(x, normal_steps)
+            n_oob += ~judged
+            lt_new = s.evaluate(prop, rows)
+            acc = judged & _accept(acceptance, lt_new, lt, n, np.log(rng.random(rows.size)))
             x[acc] = prop[acc]
             lt[acc] = lt_new[acc]
-            n_acc_f += acc
-            better = acc & (lt > best_lt)
-            best[better], best_lt[better] = x[better], lt[better]
+            n_acc += acc
+            better = acc & (lt > top_lt)
+            top[better], top_lt[better] = x[better], lt[better]
             i = n - 1
             if i >= burn and (i - burn) % thin == 0:
                 k = (i - burn) // thin
-                samples[active, k] = x[active]
-                trace[active, k] = lt[active]
+                kept[:, k] = x
+                kept_lt[:, k] = lt
             # Welford update of the chain history (n + 1 states so far, the start included)
             delta = x - mean_h
             mean_h += delta / (n + 1)
             m2_h += delta[:, :, None] * (x - mean_h)[:, None, :]
             if n >= adapt_start and (n - adapt_start) % adapt_every == 0:
-                if all_active:
-                    chol[:] = np.linalg.cholesky(m2_h / n + _EPSILON * eye)
-                else:
-                    chol[active] = np.linalg.cholesky(m2_h[active] / n + _EPSILON * eye)
-        rate = n_acc_f / formal_iterations
+                L = np.linalg.cholesky(m2_h / n + _EPSILON * eye)
+                scaled = root * L
+        samples[rows], trace[rows] = kept, kept_lt
+        best[rows], best_lt[rows] = top, top_lt
+        n_acc_f[rows], oob[rows], chol[rows] = n_acc, n_oob, L
+
+    rows = np.arange(B)
+    while True:
+        formal_run(rows)
+        rate = n_acc_f[rows] / formal_iterations
         low, high = rate < lo_acc, rate > hi_acc
-        retry = active & (low | high) & (reruns < max_reruns_formal)
+        retry = (low | high) & (reruns[rows] < max_reruns_formal)
         if not retry.any():
             break
-        reruns[retry] += 1
-        s_mult[retry & low] *= 0.7
-        s_mult[retry & high] *= 2.0
-        active = retry
+        s_mult[rows[retry & low]] *= 0.7
+        s_mult[rows[retry & high]] *= 2.0
+        rows = rows[retry]
+        reruns[rows] += 1
 
     rate = n_acc_f / formal_iterations
     prop_cov = (c_d * s_mult)[:, None, None] * (chol @ np.swapaxes(chol, -1, -2))
@@ -504,5 +555,6 @@ def adaptive_metropolis(
         proposal_cov=prop_cov.reshape(*sh, d, d),
         out_of_bounds_rejected=oob.reshape(sh),
         n_log_target_calls=s.calls,
+        n_evaluations=s.evaluations,
         acceptance=acceptance,
     )
