@@ -123,3 +123,35 @@ def test_bad_input_is_located():
         duncan_test([1.0, 2.0, 3.0], ["a", "a", "a"])
     with pytest.raises(InputDataError, match="alpha"):
         tukey_hsd([1.0, 2.0, 3.0, 4.0], ["a", "a", "b", "b"], alpha=1.5)
+
+
+def test_duncan_reproduces_montgomery_tensile_strength_example():
+    # Textbook example: Montgomery, D. C., Design and Analysis of Experiments (5th ed., Wiley,
+    # 2001; the same example in later editions), Example 3-1: tensile strength [lb/in²] of a
+    # synthetic fibre at five cotton weight percentages, five specimens each (Table 3-1);
+    # MS_E = 8.06 on 20 df. Duncan's multiple range test (Section 3.5, "Comparing pairs of
+    # treatment means"): S_ȳ = √(8.06/5) = 1.27, tabled r_0.05(p, 20) = 2.95, 3.10, 3.18, 3.25
+    # and least significant ranges R_2..R_5 = 3.75, 3.94, 4.04, 4.13; conclusion: all pairs
+    # differ except 20 % vs 25 % and 15 % vs 35 %, i.e. 30 % (a) > 25 %, 20 % (b) > 35 %, 15 % (c).
+    strength = {
+        "15": [7, 7, 15, 11, 9],
+        "20": [12, 17, 12, 18, 18],
+        "25": [14, 18, 18, 19, 19],
+        "30": [19, 25, 22, 19, 23],
+        "35": [7, 10, 11, 15, 11],
+    }
+    values = np.concatenate(list(strength.values()))
+    groups = np.repeat(list(strength), 5)
+    d = duncan_test(values, groups, alpha=0.05)
+    assert_allclose(d.ms_error, 8.06, rtol=1e-12)
+    assert d.df_error == 20
+    assert_allclose(np.sqrt(d.ms_error / d.n_harmonic), 1.27, atol=0.005)
+    # the book's table values and ranges are rounded to 2 decimals (and its R_p use S = 1.27)
+    assert_allclose(d.critical["q"], [2.95, 3.10, 3.18, 3.25], atol=0.011)
+    assert_allclose(d.critical["critical_range"], [3.75, 3.94, 4.04, 4.13], atol=0.011)
+    assert d.means["group"].tolist() == ["30", "25", "20", "35", "15"]
+    assert_allclose(d.means["mean"], [21.6, 17.6, 15.4, 10.8, 9.8], rtol=1e-12)
+    assert d.means["letters"].tolist() == ["a", "b", "b", "c", "c"]
+    not_different = {frozenset(p) for p in d.pairwise.loc[~d.pairwise["reject"],
+                                                          ["group_a", "group_b"]].to_numpy()}
+    assert not_different == {frozenset({"20", "25"}), frozenset({"15", "35"})}
