@@ -1,0 +1,110 @@
+"""``wholesoil inputs`` through typer's CliRunner on a fresh app with register(app)."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import typer
+from numpy.testing import assert_allclose
+from typer.testing import CliRunner
+
+from wholesoil._cli_inputs import register
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def app():
+    a = typer.Typer()
+    register(a)
+
+    @a.command("noop")  # a second command keeps typer from collapsing the group
+    def _noop() -> None:
+        pass
+
+    return a
+
+
+def write_layers(path, **extra):
+    t = pd.DataFrame({
+        "profile_id": ["A"] * 4 + ["B"] * 3,
+        "top": [0, 10, 30, 60, 0, 25, 50.0],
+        "bottom": [10, 30, 60, 100, 25, 50, 120.0],
+        "soc_stock": [30, 25, 20, 15, 40, 20, 10.0],
+        "c_age": [100, 300, 1000, 3000, 200, 800, 2500.0],
+        "mat": [5.5] * 4 + [20.0] * 3,
+        "map": [1000.0] * 4 + [800.0] * 3,
+        **extra,
+    })
+    t.to_csv(path, index=False)
+    return t
+
+
+def test_inputs_command_writes_outputs(app, tmp_path):
+    src = tmp_path / "layers.csv"
+    write_layers(src)
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["inputs", str(src), "--npp", "500", "--f-bnpp", "0.4",
+                              "--roots", "boreal_forest", "--draws", "50", "--seed", "2",
+                              "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    for f in ("tables/layers.csv", "tables/profiles.csv", "tables/monte_carlo.csv",
+              "tables/horizons.csv", "figures/inputs.png", "run.json"):
+        assert (out / f).exists(), f
+    lay = pd.read_csv(out / "tables" / "layers.csv")
+    a = lay[lay.profile_id == "A"].reset_index(drop=True)
+    # I_root = 500 g m-2 · 0.01 · 0.4 · (β^top − β^bottom), β = 0.943 (Jackson 1996, boreal)
+    b = 0.943
+    assert_allclose(a["i_root"], 2.0 * (b ** a["top"] - b ** a["bottom"]), rtol=1e-9)
+    # 0–20 cm I_bulk by hand (uniform harmonization): 30/100 + 12.5/300
+    assert_allclose(a.loc[0, "i_bulk"], 0.3 + 12.5 / 300, rtol=1e-9)
+    assert_allclose(a.loc[0, "i_loss"], a.loc[0, "i_root"] - a.loc[0, "i_bulk"], rtol=1e-9)
+    prof = pd.read_csv(out / "tables" / "profiles.csv")
+    assert list(prof["npp_source"]) == ["data", "data"]
+    run = json.loads((out / "run.json").read_text())
+    assert run["monte_carlo"] == {"draws": 50, "seed": 2, "cv": 0.1}
+    mc = pd.read_csv(out / "tables" / "monte_carlo.csv")
+    assert set(mc["variable"]) == {"i_bulk", "i_root", "i_loss", "loss_fraction"}
+
+
+def test_inputs_miami_default_and_flag(app, tmp_path):
+    src = tmp_path / "layers.csv"
+    write_layers(src)
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["inputs", str(src), "--d50", "20", "--d95", "80",
+                              "--draws", "20", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    prof = pd.read_csv(out / "tables" / "profiles.csv")
+    assert list(prof["npp_source"]) == ["miami", "miami"]
+    # Lieth 1975 at 5.5 °C, 1000 mm: 0.5·min(3000/(1+e^(1.315−0.119·5.5)), 3000(1−e^−0.664))
+    expect = 0.5 * min(3000 / (1 + np.exp(1.315 - 0.119 * 5.5)),
+                       3000 * (1 - np.exp(-0.000664 * 1000)))
+    assert_allclose(prof.loc[0, "npp"], expect, rtol=1e-12)
+    assert_allclose(prof.loc[0, "f_bnpp"], 0.377)
+    assert "Miami" in res.output
+
+
+def test_inputs_bad_input_one_line_exit_2(app, tmp_path):
+    src = tmp_path / "layers.csv"
+    t = write_layers(src)
+    t.loc[2, "c_age"] = np.nan
+    t.to_csv(src, index=False)
+    res = runner.invoke(app, ["inputs", str(src), "--npp", "500", "--draws", "10",
+                              "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2
+    assert "row 4" in res.output and "c_age" in res.output
+    assert len(res.output.strip().splitlines()) <= 3  # one message (rich may wrap it)
+    res = runner.invoke(app, ["inputs", str(src), "--npp", "nppcol", "--exclude-missing",
+                              "--draws", "10", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "nppcol" in res.output
+    res = runner.invoke(app, ["inputs", str(src), "--npp", "500", "--roots", "mangrove",
+                              "--exclude-missing", "--draws", "10", "--out",
+                              str(tmp_path / "o")])
+    assert res.exit_code == 2 and "mangrove" in res.output
+
+
+def test_inputs_help_has_example(app):
+    res = runner.invoke(app, ["inputs", "--help"])
+    assert res.exit_code == 0
+    assert "Example" in res.output and "--npp" in res.output
