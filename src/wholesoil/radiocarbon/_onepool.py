@@ -20,8 +20,9 @@ cubic (or linear) interpolant p(s), s the time since the interval's start,
 
 where p_m are the Taylor coefficients of p at t and φ_j(z) = Σ_n zⁿ/(n + j)! are the
 exponential-integrator φ-functions (φ_j(z) = ∫₀¹ e^{(1−θ)z} θ^{j−1} dθ / (j − 1)!), evaluated by
-their series for |z| < 1 and by the recurrence φ_{j+1} = (φ_j − 1/j!)/z otherwise. The only
-error left is floating point (checked against ``scipy.integrate.solve_ivp`` at rtol 1e-12).
+their series (φ₄, then φ_j = 1/j! + z·φ_{j+1}) for |z| < 1 and by the recurrence
+φ_{j+1} = (φ_j − 1/j!)/z otherwise. The only error left is floating point (checked against
+``scipy.integrate.solve_ivp`` at rtol 1e-12 and R deSolve's lsoda).
 
 Inversion: for an observed Δ14C in year T the forward model D(k, T) is evaluated exactly on a
 log-spaced grid of k (``points_per_decade`` per decade over ``k_range``); every sign change of
@@ -106,13 +107,15 @@ def _phi(z: NDArray[np.float64]) -> tuple[NDArray, NDArray, NDArray, NDArray]:
     """φ₁ … φ₄ of z ≤ 0 (series for |z| < 1, recurrence from expm1 otherwise)."""
     small = np.abs(z) < 1.0
     zs = np.where(small, z, 0.0)
-    out = []
-    for j in range(1, 5):
-        # Horner on Σ_{n=0}^{N} zⁿ/(n+j)!, N = 20: remainder < 1/(20 + j)! < 2e-19
-        acc = np.full(z.shape, 1.0 / _FACT[20 + j])
-        for n in range(19, -1, -1):
-            acc = acc * zs + 1.0 / _FACT[n + j]
-        out.append(acc)
+    # φ₄ by Horner on Σ_{n=0}^{20} zⁿ/(n+4)! (remainder < 1/25! < 1e-25), then the stable
+    # backward recurrence φ_j = 1/j! + z·φ_{j+1}
+    acc = np.full(z.shape, 1.0 / _FACT[24])
+    for n in range(19, -1, -1):
+        acc = acc * zs + 1.0 / _FACT[n + 4]
+    s3 = 1.0 / 6.0 + zs * acc
+    s2 = 0.5 + zs * s3
+    s1 = 1.0 + zs * s2
+    out = [s1, s2, s3, acc]
     if np.all(small):
         return out[0], out[1], out[2], out[3]
     zl = np.where(small, -1.0, z)
