@@ -108,3 +108,24 @@ def test_inputs_help_has_example(app):
     res = runner.invoke(app, ["inputs", "--help"])
     assert res.exit_code == 0
     assert "Example" in res.output and "--npp" in res.output
+
+
+def test_inputs_demo_howland_from_d14c(tmp_path):
+    pytest.importorskip("wholesoil.radiocarbon._onepool")
+    from wholesoil.workflows._inputs import inputs_demo, israd_example_layers
+
+    t = israd_example_layers()
+    res = inputs_demo(tmp_path / "demo", draws=20, seed=1)
+    lay = res.table
+    # Tower Pit mineral soil reaches 80.5 cm: 0–20 … 60–80 cm reported, deeper layers not
+    assert lay["i_bulk"].notna().tolist() == [True] * 4 + [False] * 3
+    prof = pd.read_csv(res.outputs["profiles"])
+    assert prof.loc[0, "npp_source"] == "miami"
+    assert prof.loc[0, "beta"] == 0.976  # Jackson 1996, temperate coniferous forest
+    hz = pd.read_csv(res.outputs["horizons"])
+    assert len(hz) == 7 and set(hz["status"]) == {"ok"}
+    # Eq. 6 per horizon: stock / age
+    assert_allclose(hz["i_bulk"], hz["stock"] / hz["c_age"], rtol=1e-12)
+    ex = pd.read_csv(res.outputs["excluded"])
+    assert len(ex) == 3  # the O horizons above 0 cm
+    assert t["stock_source"].iloc[-1] == "soc x bd x thickness"

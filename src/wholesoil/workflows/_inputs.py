@@ -286,7 +286,7 @@ def inputs_job(
 
 
 def _figure(layers: pd.DataFrame, ids: np.ndarray, max_profiles: int = 6) -> Any:
-    """I_root and I_bulk against depth (depth increasing downward), step profiles."""
+    """I_root and I_bulk per cm of layer against depth (depth increasing downward)."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(6, 6))
@@ -296,13 +296,58 @@ def _figure(layers: pd.DataFrame, ids: np.ndarray, max_profiles: int = 6) -> Any
         sub = layers[layers["profile_id"] == pid]
         y = np.column_stack([sub["top"], sub["bottom"]]).ravel()
         for var, style in (("i_root", "-"), ("i_bulk", "--")):
-            x = np.repeat(sub[var].to_numpy(float), 2)
+            thick = (sub["bottom"] - sub["top"]).to_numpy(float)
+            x = np.repeat(sub[var].to_numpy(float) / thick, 2)  # per cm: layers of 20/50 cm
             ax.plot(x, y, style, color=colors[i % 10],
                     label=f"{pid} {'I_root' if var == 'i_root' else 'I_bulk'}")
     ax.set_ylim(float(layers["bottom"].max()), 0.0)
-    ax.set_xlabel("carbon input [Mg C ha⁻¹ yr⁻¹]")
+    ax.set_xlabel("carbon input per cm of layer [Mg C ha⁻¹ yr⁻¹ cm⁻¹]")
     ax.set_ylabel("depth [cm]")
     ax.set_title("Root-derived inputs (solid) and inputs to bulk soil (dashed)")
     ax.legend(fontsize=6)
     fig.tight_layout()
     return fig
+
+
+def israd_example_layers(profile: str | None = "Tower Pit") -> pd.DataFrame:
+    """The bundled ISRaD Howland Forest entry (Gaudinski 2001) as an ``inputs`` layer table.
+
+    Columns: ``profile_id``, ``top``, ``bottom`` [cm], ``soc_stock`` [Mg C ha⁻¹] — ISRaD's
+    reported ``lyr_soc`` where given, else SOC × BD × thickness (``stock_source`` says which) —
+    ``d14c`` [‰], ``year`` (observation year), ``lat``, ``lon``, ``mat``, ``map``,
+    ``vegetation`` (temperate_coniferous_forest: red spruce, balsam fir, eastern hemlock).
+    Only ``profile`` (a suffix of the profile id; None: all five) is returned. Organic
+    horizons keep their negative ISRaD depths; :func:`inputs_job` lists and leaves them out.
+    """
+    from wholesoil import datasets
+
+    ps = datasets.load_israd_example()
+    h = ps.horizons.merge(ps.sites[["profile_id", "lat", "lon", "mat", "map"]],
+                          on="profile_id", how="left")
+    if profile is not None:
+        h = h[h["profile_id"].str.endswith(profile)]
+        if h.empty:
+            raise InputDataError("no such profile in the ISRaD example", field="profile",
+                                 value=profile)
+    rep = h["soc_density_reported"].to_numpy(float)
+    comp = h["soc_density_computed"].to_numpy(float)
+    out = pd.DataFrame({
+        "profile_id": h["profile_id"].to_numpy(), "top": h["top"].to_numpy(float),
+        "bottom": h["bottom"].to_numpy(float),
+        "soc_stock": np.where(np.isfinite(rep), rep, comp),
+        "stock_source": np.where(np.isfinite(rep), "israd lyr_soc",
+                                 np.where(np.isfinite(comp), "soc x bd x thickness", "")),
+        "d14c": h["d14c"].to_numpy(float), "year": h["obs_year"].to_numpy(float),
+        "lat": h["lat"].to_numpy(float), "lon": h["lon"].to_numpy(float),
+        "mat": h["mat"].to_numpy(float), "map": h["map"].to_numpy(float),
+        "vegetation": "temperate_coniferous_forest",
+    })
+    return out.reset_index(drop=True)
+
+
+def inputs_demo(out: str | Path, *, draws: int = 100, seed: int = 0) -> JobResult:
+    """Demo stage: Howland Forest Tower Pit — carbon ages from Δ14C (one-pool inversion),
+    I_bulk by standard layer, I_root from Miami NPP and the Jackson temperate coniferous
+    forest profile, I_loss and its fraction, with Monte Carlo uncertainty."""
+    return inputs_job(israd_example_layers("Tower Pit"), out, npp="miami", draws=draws,
+                      seed=seed, exclude_missing=True)
