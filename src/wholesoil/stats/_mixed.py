@@ -728,6 +728,8 @@ def _fit(model: Any, reml: bool) -> tuple[Any, bool, list[str]]:
                 res.converged == best.converged and res.llf > best.llf):
             best, best_msgs = res, msgs
         if res.converged:
+            if notes:
+                notes.append(f"optimizer {method} converged")
             break
         notes.append(f"optimizer {method} did not converge")
     if best is not None and best.converged:

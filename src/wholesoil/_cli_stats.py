@@ -1,0 +1,73 @@
+"""``wholesoil mixed`` and ``wholesoil anova``: driver statistics as the seeds report them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from wholesoil._cli_common import _friendly, _report
+
+
+def _names(text: str | None) -> list[str]:
+    return [s.strip() for s in text.split(",") if s.strip()] if text else []
+
+
+@_friendly
+def mixed(
+    table: Path = typer.Argument(..., help="CSV or Parquet table, one row per observation."),
+    formula: str = typer.Option(..., "--formula", "-f",
+                                help='Fixed effects, e.g. "log10(soc) ~ npp + mat + depth".'),
+    group: str = typer.Option(..., "--group", "-g", help="Grouping column (random effects)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder."),
+    slopes: str | None = typer.Option(None, "--slopes",
+                                      help="Comma-separated variables with random slopes."),
+    zscore: str | None = typer.Option(None, "--zscore",
+                                      help="Comma-separated columns z-scored before fitting."),
+    nested: str | None = typer.Option(None, "--nested",
+                                      help="Comma-separated factors nested in the group."),
+    ml: bool = typer.Option(False, "--ml", help="Maximum likelihood instead of REML."),
+    t_test: bool = typer.Option(False, "--t-test",
+                                help="Wald t with n − p df instead of z for CI and p."),
+) -> None:
+    """Linear mixed model with the seed 002 Table 1 report (CI, p, σ², τ00, ICC, R²).
+
+    Example: wholesoil mixed sites.csv --formula "log10(soc) ~ npp + mat + depth"
+    --group source --zscore npp,mat,depth --out mixed_out
+    """
+    from wholesoil.workflows._drivers import mixed_job
+
+    res = mixed_job(table, out, formula=formula, group=group, slopes=_names(slopes) or None,
+                    zscore=_names(zscore) or None, nested=_names(nested) or None,
+                    reml=not ml, df_method="residual" if t_test else "normal")
+    _report(res)
+
+
+@_friendly
+def anova(
+    table: Path = typer.Argument(..., help="CSV or Parquet table, one row per observation."),
+    response: str = typer.Option(..., "--response", "-r", help="Numeric column compared."),
+    group: str = typer.Option(..., "--group", "-g", help="Column of the groups."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder."),
+    test: str = typer.Option("duncan", "--test", help="Post-hoc test: duncan or tukey."),
+    alpha: float = typer.Option(0.05, "--alpha", help="Significance level."),
+    drop_missing: bool = typer.Option(
+        False, "--drop-missing",
+        help="Leave out rows without value or group (listed in tables/excluded.csv)."),
+) -> None:
+    """One-way ANOVA with Duncan's multiple range test or Tukey HSD and compact letters.
+
+    Example: wholesoil anova fits.csv --response beta --group ecosystem --test duncan
+    --out anova_out
+    """
+    from wholesoil.workflows._drivers import anova_job
+
+    res = anova_job(table, out, response=response, group=group, test=test,  # type: ignore[arg-type]
+                    alpha=alpha, drop_missing=drop_missing)
+    _report(res)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``mixed`` and ``anova`` to the ``wholesoil`` app."""
+    app.command("mixed")(mixed)
+    app.command("anova")(anova)
