@@ -260,3 +260,19 @@ def test_clm5_steady_state_d14c_agrees_with_the_simulate_job():
     ss = clm5_steady_state_d14c(res["model"], atmosphere_d14c=0.0, lam=LAMBDA_14C)
     assert_allclose(ss.system_d14c / 1000 + 1, res["fraction_modern"], rtol=1e-12)
     assert ss.pool_d14c.shape[-2:] == (7, 20)
+
+
+def test_profile_table_locates_bad_rows_or_flags_them():
+    # λ = 1/8267 (seed 004); Hua 2021 ends 2019.375
+    df = pd.DataFrame({"profile_id": ["a", "a", "b"], "top": [0, 10, 0], "bottom": [10, 20, 5],
+                       "d14c": [50.0, -100.0, 20.0], "year": [2000.0, 2025.0, 2000.0],
+                       "lat": [45.0, 45.0, 120.0]})
+    with pytest.raises(InputDataError, match=r"row 4 \(profile b\), field 'lat'"):
+        onepool_ages(df)
+    df.loc[2, "lat"] = -40.0
+    with pytest.raises(InputDataError, match=r"row 3 \(profile a\), field 'year'"):
+        onepool_ages(df)
+    out = onepool_ages(df, errors="flag")
+    assert out["status"].tolist() == ["ok", "year_outside_curve", "ok"]
+    assert out["zone"].tolist() == ["NHZone1", "NHZone1", "SHZone12"]
+    assert np.isnan(out["age"].iloc[1])

@@ -551,6 +551,7 @@ def onepool_ages(
     lat_column: str = "lat",
     zone_column: str = "zone",
     zone: str | None = None,
+    errors: Literal["raise", "flag"] = "raise",
     **kwargs: Any,
 ) -> pd.DataFrame:
     """Carbon ages of every layer of one or many profiles at once.
@@ -561,6 +562,11 @@ def onepool_ages(
         One row per layer: ``profile_id``, ``top`` [cm], ``bottom`` [cm], Δ14C [‰]
         (``d14c_column``), observation year [yr AD] (``year_column``), and the zone: a
         ``zone_column``, a ``lat_column`` [°N], or the ``zone`` argument (which wins).
+    errors : {"raise", "flag"}
+        A layer with Δ14C whose year lies outside the curve or before ``start_year``, or
+        whose latitude is outside ±90°: raise :class:`InputDataError` naming the row (header
+        = row 1) and profile, or keep it with status ``year_outside_curve`` /
+        ``bad_latitude`` and no age.
     **kwargs
         Passed to :func:`invert_onepool` (curve, start_year, lam, prebomb, interpolation,
         k_range, points_per_decade, choose).
@@ -587,23 +593,62 @@ def onepool_ages(
         raise InputDataError("observation year missing for a layer with Δ14C", row=i + 2,
                              profile=layers["profile_id"].iloc[i], field=year_column,
                              value=layers[year_column].iloc[i], has_value=True)
+    if errors not in ("raise", "flag"):
+        raise InputDataError("errors must be 'raise' or 'flag'", field="errors", value=errors)
+    n = len(layers)
+    pids = layers["profile_id"].to_numpy()
+    # zone of every row: the argument, else a non-empty zone column, else the latitude rule
+    zones = np.full(n, "", dtype=object)
     if zone is not None:
-        zones: Any = zone
-        lat = None
+        zones[:] = zone_from_latitude(np.zeros(n), zone)
     elif zone_column in layers.columns:
-        zones = layers[zone_column].fillna("").astype(str).to_numpy(object)
-        lat = (pd.to_numeric(layers[lat_column], errors="coerce").to_numpy(float)
-               if lat_column in layers.columns else np.zeros(len(layers)))
-    elif lat_column in layers.columns:
-        zones, lat = None, pd.to_numeric(layers[lat_column], errors="coerce").to_numpy(float)
-    else:
+        zc = layers[zone_column].fillna("").astype(str).to_numpy(object)
+        given = zc != ""
+        if np.any(given):
+            zones[given] = zone_from_latitude(np.zeros(int(given.sum())), zc[given])
+    elif lat_column not in layers.columns:
         raise MissingColumnError(
             f"give a {zone_column!r} or {lat_column!r} column, or the zone argument",
             field=zone_column)
+    flagged = np.full(n, "", dtype=object)
+    need_lat = has & (zones == "")
+    if np.any(need_lat):
+        if lat_column not in layers.columns:
+            i = int(np.nonzero(need_lat)[0][0])
+            raise MissingColumnError(f"no zone and no {lat_column!r} column for a layer with "
+                                     "Δ14C", row=i + 2, profile=pids[i], field=lat_column)
+        lat = pd.to_numeric(layers[lat_column], errors="coerce").to_numpy(float)
+        bad = need_lat & ~(np.abs(lat) <= 90.0)
+        if np.any(bad) and errors == "raise":
+            i = int(np.nonzero(bad)[0][0])
+            raise InputDataError("latitude must be a number within −90 … 90 °N", row=i + 2,
+                                 profile=pids[i], field=lat_column,
+                                 value=layers[lat_column].iloc[i], has_value=True)
+        flagged[bad] = "bad_latitude"
+        ok_lat = need_lat & ~bad
+        if np.any(ok_lat):
+            zones[ok_lat] = zone_from_latitude(lat[ok_lat])
+    # years inside each zone's curve and not before the start year
+    fwd = {k: v for k, v in kwargs.items()
+           if k in ("curve", "start_year", "lam", "prebomb", "interpolation")}
+    start = float(kwargs.get("start_year", DEFAULT_START_YEAR))
+    for zname in np.unique(zones[has & (flagged == "")]):
+        c = AtmosphericCurve.load(str(zname), kwargs.get("curve", "hua2021"),
+                                  kwargs.get("prebomb", "intcal"),
+                                  kwargs.get("interpolation", "spline"))
+        rows = has & (flagged == "") & (zones == zname)
+        bad = rows & ~((y >= max(start, c.start)) & (y <= c.end))
+        if np.any(bad) and errors == "raise":
+            i = int(np.nonzero(bad)[0][0])
+            raise InputDataError(
+                f"observation year outside {max(start, c.start):g} … {c.end:g} AD (start year "
+                f"… end of the {c.curve} {zname} curve)", row=i + 2, profile=pids[i],
+                field=year_column, value=y[i])
+        flagged[bad] = "year_outside_curve"
     out = layers.copy()
-    yy = np.where(has, y, np.nan)
-    idx = np.nonzero(has)[0]
-    n = len(layers)
+    use = has & (flagged == "")
+    yy = np.where(use, y, np.nan)
+    idx = np.nonzero(use)[0]
     cols: dict[str, Any] = {
         "zone": np.full(n, "", dtype=object), "k": np.full(n, np.nan),
         "age": np.full(n, np.nan), "n_roots": np.zeros(n, dtype=np.int64),
@@ -613,12 +658,10 @@ def onepool_ages(
         "d14c_min": np.full(n, np.nan), "d14c_max": np.full(n, np.nan),
         "d14c_model": np.full(n, np.nan),
     }
+    cols["status"][flagged != ""] = flagged[flagged != ""]
+    cols["zone"][:] = zones
     if idx.size:
-        zsub = zones if (zones is None or isinstance(zones, str)) else zones[idx]
-        lsub = None if lat is None else lat[idx]
-        if zsub is not None and not isinstance(zsub, str) and lsub is None:
-            lsub = np.zeros(idx.size)
-        res = invert_onepool(d[idx], yy[idx], zone=zsub, lat=lsub, **kwargs)
+        res = invert_onepool(d[idx], yy[idx], zone=zones[idx].astype(str), **kwargs)
         cols["zone"][idx] = res.zone
         cols["k"][idx] = res.k
         cols["age"][idx] = res.age
@@ -638,8 +681,6 @@ def onepool_ages(
         ok = np.isfinite(res.k)
         if np.any(ok):
             model = np.full(idx.size, np.nan)
-            fwd = {k: v for k, v in kwargs.items()
-                   if k in ("curve", "start_year", "lam", "prebomb", "interpolation")}
             for zname in np.unique(res.zone[ok]):
                 s = ok & (res.zone == zname)
                 model[s] = onepool_d14c_at(res.k[s], yy[idx][s], zone=str(zname), **fwd)
