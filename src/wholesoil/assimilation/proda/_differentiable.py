@@ -131,7 +131,10 @@ class CLM5TorchForcing:
 
     def subset(self, index: ArrayLike | torch.Tensor) -> CLM5TorchForcing:
         """Sites ``index`` (an integer index or boolean mask over B)."""
-        i = torch.as_tensor(np.asarray(index), device=self.npp.device)
+        if isinstance(index, torch.Tensor):
+            i = index.to(self.npp.device)
+        else:
+            i = torch.as_tensor(np.asarray(index), device=self.npp.device)
         kw = {}
         for name in ("tsoi", "xi_w0", "xi_o", "input_mask", "surface", "npp", "leaf_fraction",
                      "cwd_fraction"):
