@@ -133,3 +133,37 @@ def test_anova_bad_test_name(app, montgomery, tmp_path):
                             "--test", "scheffe", "-o", str(tmp_path / "z")])
     assert r.exit_code == 2
     assert "duncan" in r.output
+
+
+@pytest.mark.slow
+def test_drivers_stage_on_ncscd_pedons():
+    # The demo stage: β of every NCSCD pedon (Jobbágy–Jackson fit), MAT/MAP from the bundled
+    # grids, β ~ MAT + MAP (z-scored) + (1 | region), and β across soil orders with Duncan.
+    # lme4 1.1-31 on the same 515 pedons (R 4.2.2, REML, run while writing this test):
+    # intercept 0.9902406608, mat −9.259437e-05, map −2.109161e-03, τ00 1.893262e-05,
+    # σ² 2.156514e-04; performance::r2_nakagawa 0.020 / 0.099.
+    import warnings
+
+    from wholesoil import datasets
+    from wholesoil.depth import fit_depth_functions
+    from wholesoil.profiles._qc import run_qc
+    from wholesoil.workflows._drivers import drivers_stage_tables
+
+    ps = run_qc(datasets.load_ncscd()).profiles
+    fits = fit_depth_functions(ps.horizons, value="soc_density")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the region variance is near its boundary
+        st = drivers_stage_tables(fits, ps.sites)
+    res = st.mixed
+    assert res.n_obs == 515 and res.n_groups == 4
+    assert_allclose(res.fixed_effects["estimate"], [0.9902406608, -9.259437e-05, -2.109161e-03],
+                    rtol=1e-4)
+    assert_allclose([res.cov_re.iloc[0, 0], res.sigma2], [1.893262e-05, 2.156514e-04],
+                    rtol=1e-3)
+    assert_allclose([res.r2_marginal, res.r2_conditional], [0.020, 0.099], atol=1e-3)
+    assert any("boundary" in w for w in res.warnings)
+    groups = st.tables["groups_soil_order"]
+    assert groups["group"].iloc[0] == "Histosol" and groups["letters"].iloc[0] == "a"
+    ex = st.tables["excluded"]
+    assert set(ex.loc[ex["analysis"] == "mixed", "reason"]) == {"region with < 5 pedons"}
+    assert {"mixed_coefficients", "groups_soil_order"} <= set(st.figures)

@@ -371,7 +371,9 @@ class MixedModelResult:
         rows.append({"Predictors": "Random effects", "Estimates": "", "CI": "", "p": ""})
 
         def add(name: str, value: float, d: int = digits) -> None:
-            rows.append({"Predictors": name, "Estimates": f"{value:.{d}f}", "CI": "", "p": ""})
+            # variances below the display precision keep 3 significant digits, not "0.00"
+            text = f"{value:.{d}f}" if value == 0 or abs(value) >= 10**-d else f"{value:.3g}"
+            rows.append({"Predictors": name, "Estimates": text, "CI": "", "p": ""})
 
         add("σ²", self.sigma2)
         names = list(self.cov_re.index)
@@ -654,7 +656,10 @@ def fit_mixed(
     total = var_fixed + var_random + sigma2
 
     # random effects (conditional modes), one row per group
-    re_dict = res.random_effects
+    try:
+        re_dict = res.random_effects
+    except ValueError:  # singular Σ (boundary fit, e.g. τ00 = 0): BLUPs directly
+        re_dict = _blups(y - eta, Za, cov_re, vc_mats, vcomp, sigma2, rows_of)
     re_rows = []
     for k, lab in enumerate(glabels):
         vals = np.asarray(re_dict[k], dtype=float)
@@ -706,6 +711,31 @@ def fit_mixed(
     )
 
 
+def _blups(resid: np.ndarray, Z: np.ndarray, cov_re: np.ndarray, vc_mats: list[list[np.ndarray]],
+           vcomp: np.ndarray, sigma2: float, rows_of: list[np.ndarray]) -> list[np.ndarray]:
+    """Conditional means of the random effects, b_g = G Ugᵀ V_g⁻¹ (y_g − X_g β̂).
+
+    U_g = [Z_g, W_g1, …] stacks the random-effects and variance-component designs of group g,
+    G = blockdiag(Σ, τ_1 I, …) and V_g = σ² I + U_g G U_gᵀ (Henderson). Used when Σ is
+    singular (a boundary fit), where statsmodels declines; a zero variance gives zero effects.
+    """
+    out = []
+    for k, ix in enumerate(rows_of):
+        blocks = [Z[ix]] + [m[k] for m in vc_mats]
+        U = np.concatenate(blocks, axis=1)
+        G = np.zeros((U.shape[1], U.shape[1]))
+        q = Z.shape[1]
+        G[:q, :q] = cov_re
+        pos = q
+        for j, m in enumerate(vc_mats):
+            w = m[k].shape[1]
+            G[pos:pos + w, pos:pos + w] = vcomp[j] * np.eye(w)
+            pos += w
+        V = sigma2 * np.eye(ix.size) + U @ G @ U.T
+        out.append(G @ U.T @ np.linalg.solve(V, resid[ix]))
+    return out
+
+
 def _fit(model: Any, reml: bool) -> tuple[Any, bool, list[str]]:
     """Fit with each optimizer of :data:`FIT_METHODS` until one converges.
 
@@ -723,7 +753,12 @@ def _fit(model: Any, reml: bool) -> tuple[Any, bool, list[str]]:
             except (np.linalg.LinAlgError, ValueError) as exc:
                 notes.append(f"optimizer {method} failed: {type(exc).__name__}: {exc}")
                 continue
-        msgs = [f"{w.category.__name__}: {w.message}" for w in caught]
+        msgs = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
+        if not (np.isfinite(res.llf) and np.all(np.isfinite(res.fe_params))):
+            # statsmodels can report convergence with llf = inf at Σ = 0 exactly
+            notes.append(f"optimizer {method} ended at a degenerate point (log-likelihood "
+                         f"{res.llf}); discarded")
+            continue
         if best is None or (res.converged and not best.converged) or (
                 res.converged == best.converged and res.llf > best.llf):
             best, best_msgs = res, msgs
@@ -738,7 +773,7 @@ def _fit(model: Any, reml: bool) -> tuple[Any, bool, list[str]]:
             try:
                 pol = model.fit(reml=reml, method=["bfgs"], start_params=best.params_object,
                                 gtol=POLISH_GTOL)
-                if pol.converged and pol.llf >= best.llf:
+                if pol.converged and np.isfinite(pol.llf) and pol.llf >= best.llf:
                     best = pol
             except (np.linalg.LinAlgError, ValueError):
                 pass  # keep the converged fit
