@@ -220,3 +220,21 @@ def test_convergence_problems_are_reported_not_swallowed():
     assert res.warnings
     assert any("boundary" in w or "singular" in w.lower() or "converge" in w
                for w in res.warnings)
+
+
+@pytest.mark.parametrize("name", ["sleepstudy", "pastes"])
+def test_direct_blups_equal_statsmodels_random_effects(name):
+    # the fallback used at singular Σ (Henderson's b = G Uᵀ V⁻¹ r) against statsmodels' own
+    from wholesoil.stats._mixed import _blups
+
+    res = fitted(name, True)
+    m = res.statsmodels_result.model
+    rows = [np.asarray(m.row_indices[g]) for g in m.group_labels]
+    Z = np.zeros((m.nobs, m.k_re))
+    for ix, z in zip(rows, m.exog_re_li, strict=True):
+        Z[ix] = z
+    b = _blups(m.endog - res.fitted_fixed, Z, res.cov_re.to_numpy(), m.exog_vc.mats,
+               res.vcomp.to_numpy(), res.sigma2, rows)
+    sm = res.statsmodels_result.random_effects
+    for k, g in enumerate(m.group_labels):
+        assert_allclose(b[k], np.asarray(sm[g]), rtol=1e-6, atol=1e-9)
