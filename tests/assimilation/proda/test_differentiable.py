@@ -38,7 +38,8 @@ def test_parameter_order_is_the_space_order():
     assert CLM5_TORCH_PARAMETERS == SPACE.names
 
 
-@pytest.mark.parametrize("method, tol", [("structured", 1e-10), ("dense", 1e-8)])
+@pytest.mark.parametrize("method, tol", [("structured", 1e-10), ("thomas", 1e-10),
+                                         ("dense", 1e-8), ("auto", 1e-10)])
 def test_steady_state_equals_numpy_clm5(method, tol):
     # Reference: wholesoil.models.CLM5.steady_state (block-Thomas solve in numpy), same
     # parameters and monthly forcing; relative error over every non-zero pool and layer.
@@ -75,7 +76,8 @@ def test_layer_stocks_torch_equals_numpy():
     assert np.all(got[~ok] == 0)
 
 
-def test_gradients_match_central_differences():
+@pytest.mark.parametrize("method", ["structured", "thomas"])
+def test_gradients_match_central_differences(method):
     # Acceptance (issue 8): autograd vs central finite differences, step 1e-5 relative,
     # relative error < 1e-5 in float64 for every one of the 21 parameters at 3 sites.
     rng = np.random.default_rng(1)
@@ -90,7 +92,7 @@ def test_gradients_match_central_differences():
     wts = torch.tensor(rng.uniform(0.5, 1.5, (3, 7, 20)))
 
     def loss(th):  # a weighted sum of every pool and layer (SOC alone ignores tau4cwd)
-        return (clm5_steady_state_torch(th, tf) * wts).sum() / 1e4
+        return (clm5_steady_state_torch(th, tf, method=method) * wts).sum() / 1e4
 
     th = theta0.clone().requires_grad_(True)
     loss(th).backward()
@@ -105,7 +107,7 @@ def test_gradients_match_central_differences():
             fd[i, j] = (loss(tp) - loss(tm)).item() / (2 * h)
     assert np.all(np.abs(fd).max(axis=0) > 0)  # every parameter moves the SOC
     rel = np.abs(g - fd) / np.abs(fd).max(axis=0)
-    print("max relative gradient error per parameter:",
+    print(f"max relative gradient error per parameter ({method}):",
           {n: float(e) for n, e in zip(CLM5_TORCH_PARAMETERS, rel.max(axis=0), strict=True)})
     assert rel.max() < 1e-5
 

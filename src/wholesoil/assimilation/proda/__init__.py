@@ -13,6 +13,7 @@ from wholesoil.assimilation.proda._covariates import (
     sample_grid,
 )
 from wholesoil.assimilation.proda._differentiable import (
+    AUTO_THOMAS_BATCH,
     CLM5_TORCH_PARAMETERS,
     CLM5TorchForcing,
     clm5_steady_state_torch,
@@ -31,6 +32,7 @@ from wholesoil.assimilation.proda._network import (
 )
 
 __all__ = [
+    "AUTO_THOMAS_BATCH",
     "CLM5_TORCH_PARAMETERS",
     "PRODA_NETWORK_SETTINGS",
     "RATIO_MSE_FACTORS",

@@ -109,7 +109,7 @@ def fit_end_to_end(
     *,
     covariate_names: Sequence[str] | None = None,
     network: ParameterNetwork | None = None,
-    method: SolveMethod = "structured",
+    method: SolveMethod = "auto",
 ) -> ParameterNetwork:
     """Train the parameter network against observed SOC through CLM5's steady state (E1–E2).
 
@@ -125,8 +125,8 @@ def fit_end_to_end(
         Unfitted network whose settings are used (architecture, batch size, epochs, patience,
         validation fraction, optimizer, members, seed, device); its ``loss`` is replaced by
         Eq. E2 and its ``output`` must be "sigmoid". Default: PRODA's settings.
-    method : {"structured", "dense"}
-        Steady-state solve.
+    method : {"auto", "structured", "thomas", "dense"}
+        Steady-state solve (:func:`clm5_steady_state_torch`).
 
     Returns
     -------
@@ -188,7 +188,7 @@ def predict_layer_stocks(
     data: Any,
     X: ArrayLike,
     *,
-    method: SolveMethod = "structured",
+    method: SolveMethod = "auto",
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """CLM5 SOC of the observed layers at the ensemble-mean predicted parameters.
 
