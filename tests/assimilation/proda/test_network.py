@@ -86,7 +86,7 @@ def test_ensemble_save_load_and_grid(tmp_path):
     ds = xr.Dataset({n: (("y", "x"), g[..., j]) for j, n in enumerate(["mat", "map", "clay"])},
                     coords={"y": [1.0, 0.0], "x": [0.0, 1.0, 2.0]})
     out = back.predict_grid(ds, block_cells=4)
-    np.testing.assert_allclose(out["tau4s3"].values.reshape(-1)[:5], mean[:5, 10], rtol=1e-12)
+    np.testing.assert_allclose(out["tau4s3"].values.reshape(-1)[:5], mean[:5, 10], rtol=1e-6)
     assert np.isnan(out["tau4s3"].values[1, 2]) and np.isnan(out["tau4s3_sd"].values[1, 2])
     with pytest.raises(InputDataError, match=r"needs covariate\(s\) \['clay'\]"):
         back.predict_grid(ds.drop_vars("clay"), source="cov.nc")
@@ -165,3 +165,21 @@ def test_synthetic_recovery_of_covariate_dependent_parameters():
     print("held-out R² per parameter:",
           {n: round(float(r2[j]), 3) for j, n in enumerate(SPACE.names)})
     assert np.all(r2[dep] > 0.8), dict(zip(truth, r2[dep], strict=True))
+
+
+@pytest.mark.parametrize("optimizer, output, loss", [("adadelta", "sigmoid", "mse"),
+                                                     ("adam", "linear", "ratio_mse")])
+def test_paper_optimizer_and_linear_output(optimizer, output, loss):
+    # Adadelta (the paper's and the code's optimizer) and PRODA's linear output layer: training
+    # lowers the validation loss, and linear predictions are clipped into the unit cube.
+    X, U = _toy(60)
+    net = ParameterNetwork(optimizer=optimizer, output=output, loss=loss, seed=2,
+                           **{**SMALL, "max_epochs": 15, "patience": 15}).fit(X, U)
+    h = net.history_[0]
+    assert min(h["validation"]) < h["validation"][0]
+    u = net.predict_unit(X * 3.0)  # covariates outside the training range are clipped (Eq. S1)
+    assert np.all((u >= 0) & (u <= 1))
+    mean, sd = net.predict(X[:7], batch_size=3)
+    np.testing.assert_allclose(mean, SPACE.lower + net.predict_unit(X[:7])[0]
+                               * (SPACE.upper - SPACE.lower), rtol=1e-6)  # float32 net, other
+    assert np.all(sd == 0)                                            # block sizes

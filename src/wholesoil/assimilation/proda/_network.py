@@ -590,11 +590,23 @@ class ParameterNetwork:
         return np.clip(out, 0.0, 1.0)
 
     def predict(self, X: ArrayLike, *, batch_size: int = 65_536) -> tuple[FloatArray, FloatArray]:
-        """Ensemble mean and standard deviation of the parameters (n, d), in parameter units."""
-        u = self.predict_unit(X, batch_size=batch_size)
+        """Ensemble mean and standard deviation of the parameters (n, d), in parameter units.
+
+        Rows are processed in blocks of ``batch_size``: memory is bounded by one block times
+        the number of members, whatever the number of rows.
+        """
+        self._check_fitted()
+        X = np.asarray(X, dtype=float)
         span = self.space_.upper - self.space_.lower
-        mean = self.space_.lower + u.mean(axis=0) * span
-        sd = (u.std(axis=0, ddof=1) if u.shape[0] > 1 else np.zeros_like(u[0])) * span
+        n, d = X.shape[0], self.space_.n_params
+        mean = np.full((n, d), np.nan)
+        sd = np.full((n, d), np.nan)
+        for s in range(0, n, batch_size):
+            u = self.predict_unit(X[s:s + batch_size], batch_size=batch_size)
+            mean[s:s + batch_size] = self.space_.lower + u.mean(axis=0) * span
+            spread = u.std(axis=0, ddof=1) if u.shape[0] > 1 else np.where(
+                np.isnan(u[0]), np.nan, 0.0)
+            sd[s:s + batch_size] = spread * span
         return mean, sd
 
     def predict_table(self, sites: pd.DataFrame, *, source: str | None = None) -> pd.DataFrame:
