@@ -86,6 +86,7 @@ def test_proposal_scale_factors_and_rescaling_exact():
             test_iterations=200,
             formal_iterations=100,
             adapt_start=50,
+            max_redraws=100,  # PRODA's redraw, so that every proposal is judged
         )
         assert_array_equal(res.formal_reruns, 5)
         assert_allclose(res.proposal_scale, c * 2.0**5, rtol=1e-15)
@@ -269,3 +270,44 @@ def test_restarts_evaluate_only_their_rows_with_identical_results():
     expected = 12 * (1 + 300 + 200) + 300 * int(a.test_restarts.sum()) \
         + 200 * int(a.formal_reruns.sum())
     assert a.n_evaluations == b.n_evaluations == expected
+
+
+def test_block_welford_equals_numpy_covariance():
+    """Block (Chan et al. 1979) merge of 0/1-weighted states == np.cov of the kept states."""
+    from wholesoil.assimilation._mcmc import _BlockWelford
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4, 37, 3)) * [1.0, 5.0, 0.1] + 100.0  # offset: a rounding trap
+    w = rng.random((4, 37)) < 0.6
+    st = _BlockWelford(4, 3, block=5)
+    for i in range(37):
+        st.push(x[:, i], w[:, i])
+    st.flush()
+    for r in range(4):
+        kept = x[r, w[r]]
+        assert_allclose(st.n[r], len(kept))
+        assert_allclose(st.mean[r], kept.mean(axis=0), rtol=1e-13)
+        assert_allclose(st.m2[r] / (len(kept) - 1), np.cov(kept.T), rtol=1e-10)
+    seeded = _BlockWelford(2, 3, block=4, start=x[:2, 0])
+    for i in range(1, 37):
+        seeded.push(x[:2, i])
+    seeded.flush()
+    assert_allclose(seeded.m2[1] / 36, np.cov(x[1].T), rtol=1e-10)
+
+
+def test_default_bounds_rule_is_exact_for_metropolis():
+    """Uniform target on [0, 1] (log target 0) with a wide proposal: rejecting out-of-bounds
+    proposals (the Metropolis default) samples U(0, 1) exactly — variance 1/12; PRODA's redraw
+    truncates the proposal, whose stationary density ∝ its mass in the cube is lower at the
+    edges, so the variance falls below 1/12."""
+    flat = lambda u: np.zeros(u.shape[:-1])  # noqa: E731
+    kwargs = dict(batch_shape=(40,), n_chains=3, rng=2, test_iterations=500,
+                  formal_iterations=4000, adapt_start=500,
+                  target_acceptance=(0.0, 1.0))  # no reruns: keep the proposal sd ≈ 0.45
+    exact = adaptive_metropolis(flat, 1, **kwargs)
+    redraw = adaptive_metropolis(flat, 1, max_redraws=100, **kwargs)
+    assert redraw.out_of_bounds_rejected.sum() < 1e-3 * exact.out_of_bounds_rejected.sum()
+    var_exact = exact.samples.var()
+    var_redraw = redraw.samples.var()
+    assert abs(var_exact - 1 / 12) < 0.0015  # MC error (spread of the 40 batch means) ≈ 0.0003
+    assert var_redraw < 1 / 12 - 0.005

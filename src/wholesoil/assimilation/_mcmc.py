@@ -14,6 +14,8 @@ References
    Bernoulli 7(2), 223–242. https://doi.org/10.2307/3318737
 .. [3] Welford, B. P. (1962). Note on a method for calculating corrected sums of squares and
    products. Technometrics 4(3), 419–420. https://doi.org/10.1080/00401706.1962.10490022
+.. [4] Chan, T. F., Golub, G. H. and LeVeque, R. J. (1979). Updating formulae and a pairwise
+   algorithm for computing sample variances. Stanford CS report STAN-CS-79-773.
 """
 
 from __future__ import annotations
@@ -151,10 +153,57 @@ def _accept(
         return log_u < diff * math.log(n + 2)
 
 
+#: States buffered before a block update of the running covariances (:class:`_BlockWelford`).
+_WELFORD_BLOCK = 16
+
 #: Candidates drawn at once for the rows whose proposal left the unit cube: the first candidate
 #: inside is used, exactly as if they had been redrawn one at a time (iid draws), with far fewer
 #: Python-level rounds when a chain sits near a bound in many dimensions.
 _REDRAW_BLOCK = 16
+
+
+class _BlockWelford:
+    """Running weighted mean and scatter of R chains, merged a block of states at a time.
+
+    States are buffered and folded in every ``block`` pushes (or on :meth:`flush`) with Chan et
+    al.'s pairwise update [4]_ — the block form of Welford's algorithm [3]_: for a block with
+    weight sum n_b, mean m_b and scatter M_b, ``M ← M + M_b + δδᵀ·n·n_b/(n + n_b)``,
+    ``m ← m + δ·n_b/(n + n_b)``, δ = m_b − m. The result equals the one-state-at-a-time update
+    up to rounding, at the cost of one batched matrix product per block instead of an outer
+    product per state. Weights are 0 or 1 (the test run counts accepted states only).
+    """
+
+    def __init__(self, n_rows: int, d: int, block: int, start: np.ndarray | None = None):
+        self.n = np.zeros(n_rows) if start is None else np.ones(n_rows)
+        self.mean = np.zeros((n_rows, d)) if start is None else start.copy()
+        self.m2 = np.zeros((n_rows, d, d))
+        self.buf = np.empty((n_rows, block, d))
+        self.wbuf = np.empty((n_rows, block))
+        self.k = 0
+
+    def push(self, x: np.ndarray, weight: np.ndarray | None = None) -> None:
+        self.buf[:, self.k] = x
+        self.wbuf[:, self.k] = 1.0 if weight is None else weight
+        self.k += 1
+        if self.k == self.buf.shape[1]:
+            self.flush()
+
+    def flush(self) -> None:
+        k = self.k
+        if k == 0:
+            return
+        x, w = self.buf[:, :k], self.wbuf[:, :k]
+        nb = w.sum(axis=1)
+        mb = np.einsum("rk,rkd->rd", w, x) / np.maximum(nb, 1.0)[:, None]
+        c = (x - mb[:, None, :]) * w[:, :, None]  # weights are 0/1: w·(x − m_b)
+        mb2 = np.matmul(np.swapaxes(c, 1, 2), c)
+        tot = self.n + nb
+        frac = np.divide(nb, tot, out=np.zeros_like(nb), where=tot > 0)
+        delta = mb - self.mean
+        self.m2 += mb2 + (self.n * frac)[:, None, None] * delta[:, :, None] * delta[:, None, :]
+        self.mean += delta * frac[:, None]
+        self.n = tot
+        self.k = 0
 
 
 class _Sampler:
@@ -261,7 +310,7 @@ def adaptive_metropolis(
     min_accepted_test: int = 50,
     test_step: float = 0.1,
     thin: int = 10,
-    max_redraws: int = 100,
+    max_redraws: int | None = None,
 ) -> MCMCResult:
     r"""Sample ``exp(log_target)`` on the unit cube with PRODA's two-phase adaptive Metropolis.
 
@@ -291,10 +340,15 @@ def adaptive_metropolis(
     starting state with :math:`s \leftarrow 0.7\,s` / :math:`s \leftarrow 2\,s`, at most
     ``max_reruns_formal`` (5) times.
 
-    **Bounds.** Proposals outside [0, 1] are redrawn, only for the offending rows, up to
-    ``max_redraws`` times; a row still outside after that keeps its current state and the
-    iteration counts as a rejection (``out_of_bounds_rejected``). The redraws do not call the
-    log target.
+    **Bounds.** PRODA redraws proposals outside [0, 1] (spec: "out-of-bound proposals are
+    redrawn"): only the offending rows, up to ``max_redraws`` times; a row still outside after
+    that keeps its current state and the iteration counts as a rejection
+    (``out_of_bounds_rejected``). The redraws do not call the log target. Redrawing truncates
+    the proposal to the cube, and the truncated proposal is not symmetric near a bound (its
+    normalizing mass depends on the current state), so Eq. (1) would no longer be exact there.
+    The default therefore follows the acceptance rule: ``"metropolis"`` rejects out-of-bounds
+    proposals (``max_redraws=0``; the prior is zero outside the cube, so this is the exact
+    Metropolis step), ``"proda_compat"`` redraws up to 100 times as the published code does.
 
     **Acceptance** (``U ~ U(0, 1)``, :math:`\Delta \log\pi = \log\pi(u') - \log\pi(u)`):
 
@@ -359,8 +413,9 @@ def adaptive_metropolis(
         Initial half-width h of the uniform test-run step (0.1).
     thin : int
         Keep every ``thin``-th post-burn-in state.
-    max_redraws : int
-        Cap on the redraws of an out-of-bounds proposal.
+    max_redraws : int, optional
+        Cap on the redraws of an out-of-bounds proposal; default 0 for ``"metropolis"``, 100 for
+        ``"proda_compat"`` (see Bounds).
 
     Returns
     -------
@@ -398,6 +453,8 @@ def adaptive_metropolis(
     _check(test_step > 0, "expected > 0", "test_step", test_step)
     _check(max_restarts_test >= 0, "expected >= 0", "max_restarts_test", max_restarts_test)
     _check(max_reruns_formal >= 0, "expected >= 0", "max_reruns_formal", max_reruns_formal)
+    if max_redraws is None:
+        max_redraws = 0 if acceptance == "metropolis" else 100
     _check(max_redraws >= 0, "expected >= 0", "max_redraws", max_redraws)
     rng = np.random.default_rng(rng)
 
@@ -432,24 +489,21 @@ def adaptive_metropolis(
 
         x, lt = x0[rows].copy(), lt0[rows].copy()
         n_acc = np.zeros(rows.size, dtype=np.int64)
-        mean = np.zeros((rows.size, d))
-        m2 = np.zeros((rows.size, d, d))
+        # running mean and covariance of the accepted samples [3], [4]
+        stats = _BlockWelford(rows.size, d, _WELFORD_BLOCK)
         for n in range(1, test_iterations + 1):
             prop, judged = s.propose(x, uniform_steps)
             lt_new = s.evaluate(prop, rows)
             acc = judged & _accept(acceptance, lt_new, lt, n, np.log(rng.random(rows.size)))
             x[acc] = prop[acc]
             lt[acc] = lt_new[acc]
-            # Welford update of the accepted samples' mean and covariance [3]
-            # (full-array form: rejected rows get delta = 0 and are left unchanged)
             n_acc += acc
-            delta = (x - mean) * acc[:, None]
-            mean += delta / np.maximum(n_acc, 1)[:, None]
-            m2 += delta[:, :, None] * (x - mean)[:, None, :]
+            stats.push(x, acc)
+        stats.flush()
         x_t[rows], lt_t[rows], n_acc_t[rows] = x, lt, n_acc
         cov0[rows] = np.where(
             (n_acc >= 2)[:, None, None],
-            m2 / np.maximum(n_acc - 1, 1)[:, None, None],
+            stats.m2 / np.maximum(n_acc - 1, 1)[:, None, None],
             (h**2 / 3.0)[:, None, None] * eye,
         )
 
@@ -481,12 +535,12 @@ def adaptive_metropolis(
         """One formal run of the chains ``rows`` from their test-run end (R compact rows)."""
         L = chol0[rows].copy()
         root = np.sqrt(c_d * s_mult[rows])[:, None, None]
-        scaled = root * L
+        scaled_t = np.swapaxes(root * L, 1, 2)
 
         def normal_steps(local: np.ndarray, k: int) -> np.ndarray:
             z = rng.standard_normal((local.size, k, d))
-            f = scaled if local.size == rows.size else scaled[local]
-            return np.einsum("rij,rkj->rki", f, z)
+            f = scaled_t if local.size == rows.size else scaled_t[local]
+            return np.matmul(z, f)  # z·(√(s c) L)ᵀ: (R, k, d)
 
         x, lt = x_t[rows].copy(), lt_t[rows].copy()
         top, top_lt = x.copy(), lt.copy()
@@ -494,8 +548,8 @@ def adaptive_metropolis(
         n_oob = np.zeros(rows.size, dtype=np.int64)
         kept = np.empty((rows.size, n_kept, d))
         kept_lt = np.empty((rows.size, n_kept))
-        mean_h = x.copy()  # Welford of the chain history, seeded with the starting state
-        m2_h = np.zeros((rows.size, d, d))
+        # running covariance of the chain history, seeded with the starting state [3], [4]
+        hist = _BlockWelford(rows.size, d, _WELFORD_BLOCK, start=x)
         for n in range(1, formal_iterations + 1):
             prop, judged = s.propose(x, normal_steps)
             n_oob += ~judged
@@ -511,13 +565,11 @@ def adaptive_metropolis(
                 k = (i - burn) // thin
                 kept[:, k] = x
                 kept_lt[:, k] = lt
-            # Welford update of the chain history (n + 1 states so far, the start included)
-            delta = x - mean_h
-            mean_h += delta / (n + 1)
-            m2_h += delta[:, :, None] * (x - mean_h)[:, None, :]
+            hist.push(x)  # n + 1 states so far, the start included
             if n >= adapt_start and (n - adapt_start) % adapt_every == 0:
-                L = np.linalg.cholesky(m2_h / n + _EPSILON * eye)
-                scaled = root * L
+                hist.flush()
+                L = np.linalg.cholesky(hist.m2 / n + _EPSILON * eye)
+                scaled_t = np.swapaxes(root * L, 1, 2)
         samples[rows], trace[rows] = kept, kept_lt
         best[rows], best_lt[rows] = top, top_lt
         n_acc_f[rows], oob[rows], chol[rows] = n_acc, n_oob, L
