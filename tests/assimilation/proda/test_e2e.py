@@ -75,7 +75,7 @@ def test_end_to_end_fits_held_out_profiles():
     test = np.arange(150) >= 120
     tr, te = data.subset(np.flatnonzero(~test)), data.subset(np.flatnonzero(test))
     t0 = time.perf_counter()
-    e2e = fit_end_to_end(tr, X[~test], network=ParameterNetwork(max_epochs=150, patience=30,
+    e2e = fit_end_to_end(tr, X[~test], network=ParameterNetwork(max_epochs=300, patience=80,
                                                                   seed=0, device="cpu"))
     t_e2e = time.perf_counter() - t0
     _, nse_e2e = predict_layer_stocks(e2e, te, X[test])
@@ -87,7 +87,10 @@ def test_end_to_end_fits_held_out_profiles():
     nse0 = nse(layer_stocks(x0[:, 4:7].sum(1), te.top, te.bottom), te.soc)
     h = e2e.history_[0]
     print(f"\ne2e: {h['epochs']} epochs in {t_e2e:.1f} s ({h['seconds_per_epoch']:.3f} s/epoch, "
-          f"108 profiles); held-out NSE median e2e {np.median(nse_e2e):.3f}, two-step with "
-          f"perfect calibrations {np.median(nse_two):.3f}, prior centre {np.median(nse0):.3f}")
-    assert np.median(nse_e2e) > 0.9
+          f"108 profiles); held-out NSE median (mean): e2e {np.median(nse_e2e):.3f} "
+          f"({nse_e2e.mean():.3f}), two-step with perfect calibrations {np.median(nse_two):.3f} "
+          f"({nse_two.mean():.3f}), prior centre {np.median(nse0):.3f} ({nse0.mean():.3f})")
+    # as good as two-step PRODA could be (its calibrations here are exact), within 0.01 NSE,
+    # without any MCMC; and far better than uncalibrated parameters
+    assert np.median(nse_e2e) > np.median(nse_two) - 0.01
     assert np.median(nse_e2e) > np.median(nse0) + 0.3
