@@ -575,7 +575,7 @@ def _register_areas() -> None:
         importlib.import_module(f"wholesoil.{name}").register(app)
 
 
-_AREA_MODULES: tuple[str, ...] = ()
+_AREA_MODULES: tuple[str, ...] = ("_cli_radiocarbon", "_cli_inputs", "_cli_stats")
 _register_areas()
 
 

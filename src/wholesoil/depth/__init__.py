@@ -26,18 +26,31 @@ from wholesoil.depth._beta import (
     layer_densities,
     x100_from_x_d0,
 )
+from wholesoil.depth._roots import (
+    JACKSON_1996_BETA,
+    SCHENK_JACKSON_C,
+    RootFractions,
+    jackson_beta,
+    jackson_cumulative,
+    root_fractions,
+    schenk_jackson_c,
+    schenk_jackson_cumulative,
+)
 from wholesoil.depth._table import DEPTH_FUNCTION_COLUMNS, BetaModel, fit_depth_functions
 
 __all__ = [
     "DEFAULT_BETA_BOUNDS",
     "DEPTH_FUNCTION_COLUMNS",
     "GLOBAL_MEAN_BETA",
+    "JACKSON_1996_BETA",
     "OBSERVED_MEAN_BETA",
+    "SCHENK_JACKSON_C",
     "BetaFit",
     "BetaMethod",
     "BetaModel",
     "ExponentialFit",
     "PowerFit",
+    "RootFractions",
     "aic",
     "aicc",
     "beta_cumulative_fraction",
@@ -47,7 +60,12 @@ __all__ = [
     "fit_depth_functions",
     "fit_exponential",
     "fit_power",
+    "jackson_beta",
+    "jackson_cumulative",
     "layer_densities",
     "power_cumulative",
+    "root_fractions",
+    "schenk_jackson_c",
+    "schenk_jackson_cumulative",
     "x100_from_x_d0",
 ]

@@ -17,18 +17,42 @@ from wholesoil.stats._collinearity import (
     find_linear_combos,
 )
 from wholesoil.stats._grouped_pca import GroupedPCA
+from wholesoil.stats._mixed import (
+    DfMethod,
+    MixedModelResult,
+    fit_mixed,
+    table_to_markdown,
+    zscore,
+    zscore_columns,
+)
+from wholesoil.stats._partial import (
+    SEED001_BANDS_CM,
+    PartialMethod,
+    depth_bands,
+    partial_correlation,
+)
 
 __all__ = [
+    "SEED001_BANDS_CM",
     "AnovaResult",
     "CorrelationFilter",
+    "DfMethod",
     "GroupedPCA",
     "LinearCombos",
     "LinearCombosFilter",
+    "MixedModelResult",
     "MultipleComparison",
+    "PartialMethod",
     "compact_letters",
+    "depth_bands",
     "duncan_test",
     "find_correlation",
     "find_linear_combos",
+    "fit_mixed",
     "one_way_anova",
+    "partial_correlation",
+    "table_to_markdown",
     "tukey_hsd",
+    "zscore",
+    "zscore_columns",
 ]
