@@ -786,6 +786,8 @@ class EstimatePiece:
 class InputEstimate:
     """One estimate of I_root, I_bulk and I_loss on layers, with the pieces it is made of.
 
+    Build with :meth:`from_pieces` to compute I_root from (B)NPP, f_BNPP and a root profile.
+
     Parameters
     ----------
     name : str
@@ -797,8 +799,6 @@ class InputEstimate:
         The ingredients of I_root and I_bulk.
     sites : str
         Which site dataset it is made at.
-
-    Build with :meth:`from_pieces` to compute I_root from (B)NPP, f_BNPP and a root profile.
     """
 
     name: str
