@@ -2,32 +2,93 @@
 
 Commands live in :mod:`wholesoil.cli` and in the ``_cli_*`` modules that register themselves on
 its app (one per area, so that several people can add commands without touching one file).
+
+Every error a user can cause ends as one line on stderr, ``error: <what, where, expected, got>``
+and a non-zero exit status: wholesoil's own errors, missing or unreadable files and bad values
+(:func:`_friendly`, status 2), and the command line's usage errors (a missing option, a bad
+number: :class:`OneLineGroup`, click's status 2). ``WHOLESOIL_TRACEBACK=1`` in the environment
+lets the full traceback through instead, for debugging.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import os
+import sys
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from typer.core import TyperGroup
+
+try:  # typer ≥ 0.2x carries its own copy of click
+    from typer._click import exceptions as _cx
+    from typer._click.core import Command
+except ImportError:  # pragma: no cover - typer on the click package
+    from click import Command
+    from click import exceptions as _cx
 
 from wholesoil.errors import WholesoilError
+from wholesoil.progress import get_console, log_event, note
 
-console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: Exceptions a command turns into one line (bad input, files); anything else is a bug and keeps
+#: its traceback. ValueError covers the readers' parse errors (pandas, json) as well.
+USER_ERRORS: tuple[type[BaseException], ...] = (WholesoilError, OSError, ValueError, KeyError)
+
+#: Environment variable that lets tracebacks through (``WHOLESOIL_TRACEBACK=1``).
+TRACEBACK_ENV = "WHOLESOIL_TRACEBACK"
+
+
+class _ConsoleProxy:
+    """``console.print(...)`` on the shared stderr console of :mod:`wholesoil.progress`."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(get_console(), name)
+
+
+console: Console = _ConsoleProxy()  # type: ignore[assignment]
+
+
+def one_line(text: object) -> str:
+    """Collapse whitespace (newlines included) so that a message prints as one line."""
+    return " ".join(str(text).split())
+
+
+def error_line(message: object) -> None:
+    """Print ``error: <message>`` as one line on stderr (red on a terminal) and log it."""
+    text = one_line(message)
+    log_event("error", text)
+    get_console().print(f"[bold red]error:[/] {escape(text)}", highlight=False, soft_wrap=True)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, KeyError) and not isinstance(exc, WholesoilError):
+        return f"missing key {exc}"
+    text = one_line(exc)
+    if isinstance(exc, WholesoilError):
+        return text
+    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}"
+    return text or type(exc).__name__
 
 
 def _friendly(fn: F) -> F:
-    """Turn library errors into a clean message and exit status 2."""
+    """Turn bad-input errors (see :data:`USER_ERRORS`) into one line and exit status 2."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (WholesoilError, FileNotFoundError) as exc:
-            console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        except _cx.ClickException:
+            raise  # typer.BadParameter and friends: OneLineGroup prints them
+        except USER_ERRORS as exc:
+            if os.environ.get(TRACEBACK_ENV):
+                raise
+            error_line(_describe(exc))
             raise typer.Exit(2) from exc
 
     return wrapper  # type: ignore[return-value]
@@ -53,7 +114,65 @@ def _pairs(text: str | None, option: str) -> dict[str, str]:
 
 
 def _report(result: Any) -> None:
+    """Print a job's messages and what it wrote (nothing when quiet; always to the JSON log)."""
     for msg in result.messages:
-        console.print(msg, highlight=False)
+        note(str(msg), stage="message")
     for what, path in result.outputs.items():
-        console.print(f"wrote {what}: {path}", highlight=False)
+        note(f"wrote {what}: {path}", stage="output")
+
+
+def usage_line(exc: _cx.ClickException) -> str:
+    """A click usage error as one line, pointing at the command's ``--help``."""
+    msg = one_line(exc.format_message())
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None and ctx.command.get_help_option(ctx) is not None:
+        msg = f"{msg} (see '{ctx.command_path} {ctx.help_option_names[0]}')"
+    return msg
+
+
+def _escape_help(cmd: Command) -> None:
+    """Escape rich markup in help texts so that units in brackets ([cm], [g/kg]) are shown."""
+    if getattr(cmd, "_wholesoil_escaped", False):
+        return
+    cmd._wholesoil_escaped = True  # type: ignore[attr-defined]
+    if cmd.help:
+        cmd.help = escape(cmd.help)
+    if cmd.short_help:
+        cmd.short_help = escape(cmd.short_help)
+    for p in cmd.params:
+        text = getattr(p, "help", None)
+        if text:
+            p.help = escape(text)  # type: ignore[attr-defined]
+    for sub in getattr(cmd, "commands", {}).values():
+        _escape_help(sub)
+
+
+class OneLineGroup(TyperGroup):
+    """The ``wholesoil`` group: help shows brackets as written, errors are one line.
+
+    Typer prints a usage error as a boxed panel under the usage line; here it is one line,
+    ``error: Missing option '--out'. (see 'wholesoil train --help')``, with click's exit status
+    (2), and ``--help`` of every command and group still renders with rich.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _escape_help(self)
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except _cx.NoArgsIsHelpError as exc:
+            exc.ctx.get_help()  # typer prints the help itself
+            sys.exit(exc.exit_code)
+        except _cx.ClickException as exc:
+            error_line(usage_line(exc))
+            sys.exit(exc.exit_code)
+        except (_cx.Abort, typer.Abort):
+            error_line("aborted")
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)

@@ -11,16 +11,47 @@ from typing import Annotated, Any
 
 import typer
 
-from wholesoil._cli_common import _floats, _friendly, _pairs, _report
+from wholesoil._cli_common import OneLineGroup, _floats, _friendly, _pairs, _report
 
 app = typer.Typer(
     name="wholesoil",
+    cls=OneLineGroup,
     help="Whole-soil-profile SOC science: QC, splines, densities, depth functions, "
-    "mapping models, demo.",
+    "mapping models, process models, radiocarbon, demo.\n\n"
+    "Example: wholesoil demo --out wholesoil-demo\n\n"
+    "Every command prints what it wrote; bad input stops with one line, error: …, and a "
+    "non-zero exit status (WHOLESOIL_TRACEBACK=1 shows the traceback instead).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
 )
+
+
+@app.callback()
+def _global_options(
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bars and no messages on stderr "
+                           "(errors are still printed).")
+    ] = False,
+    log_json: Annotated[
+        Path | None, typer.Option("--log-json", metavar="FILE",
+                                  help="Append a JSON-lines log of the run to FILE: one "
+                                  "object per event, {time, stage, message, done, total}.")
+    ] = None,
+) -> None:
+    """Options that apply to every command; give them before the command's name.
+
+    Example: wholesoil --quiet --log-json run.jsonl train table.csv --target soc --features
+    mat,map --out model
+    """
+    from wholesoil.progress import configure
+
+    try:
+        configure(quiet=quiet, log_json=log_json)
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot write the log {log_json}: {exc.strerror or exc}",
+                                 param_hint="--log-json") from exc
 IdCol = Annotated[str, typer.Option("--id-column", help="Profile id column in the input.")]
 TopCol = Annotated[str, typer.Option("--top-column", help="Top depth column [cm].")]
 BotCol = Annotated[str, typer.Option("--bottom-column", help="Bottom depth column [cm].")]

@@ -1,0 +1,288 @@
+"""Progress of long steps: bars on a terminal, plain lines elsewhere, a JSON-lines log.
+
+Workflows report their long loops (grid blocks, cross-validation folds, batches, runs) here; the
+pure functions below them never print. One process-wide setting decides what a report shows:
+
+* on a terminal (stderr is a tty) and not quiet: a rich progress bar per step, and one line when
+  the step finishes;
+* not on a terminal: no bar, no colour, no cursor movement: one plain line when a step finishes
+  (and, for steps longer than :data:`PLAIN_EVERY_S`, a line now and then while it runs);
+* quiet: nothing on the screen (errors are still printed by the command line);
+* with a JSON log (``wholesoil --log-json FILE``): one JSON object per line and event,
+  ``{"time", "stage", "message", "done", "total"}``, whether quiet or not.
+
+Colour follows rich's rules: none when stderr is not a terminal or when ``NO_COLOR`` is set.
+
+Examples
+--------
+>>> from wholesoil.progress import progress, track
+>>> with progress(3, "cross-validation folds", stage="train") as advance:
+...     for fold in range(3):
+...         advance()
+>>> total = sum(x for x in track(range(4), "batches"))
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+__all__ = [
+    "PLAIN_EVERY_S",
+    "Advance",
+    "configure",
+    "get_console",
+    "is_quiet",
+    "log_event",
+    "note",
+    "progress",
+    "settings",
+    "track",
+]
+
+T = TypeVar("T")
+
+#: Off a terminal, a running step prints a line at most this often [s] (its end always prints).
+PLAIN_EVERY_S = 30.0
+
+#: Signature of the function :func:`progress` yields: ``advance(n=1, message=None)``.
+Advance = Callable[..., None]
+
+
+@dataclass
+class _Settings:
+    quiet: bool = False
+    log_json: Path | None = None
+
+
+_settings = _Settings()
+_lock = threading.RLock()
+#: stderr console shared by the command line and the bars (rich routes prints above a live bar);
+#: rebuilt when sys.stderr is replaced, so that colour is decided for the stream in use.
+_console: Console | None = None
+_console_stream: Any = None
+_override: Console | None = None
+_live: Progress | None = None
+_live_depth = 0
+
+
+def get_console() -> Console:
+    """The stderr console every message and bar goes through (no colour off a terminal)."""
+    global _console, _console_stream
+    if _override is not None:
+        return _override
+    with _lock:
+        if _console is None or _console_stream is not sys.stderr:
+            _console = Console(stderr=True, highlight=False, soft_wrap=True)
+            _console_stream = sys.stderr
+        return _console
+
+
+def configure(*, quiet: bool = False, log_json: str | Path | None = None) -> None:
+    """Set the process-wide reporting mode (the ``wholesoil`` command calls this once).
+
+    Parameters
+    ----------
+    quiet : bool
+        Print no progress and no notes (errors are the caller's to print).
+    log_json : path, optional
+        Append one JSON object per event to this file (created with its folder if missing).
+    """
+    path = None if log_json is None else Path(log_json)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+    with _lock:
+        _settings.quiet = bool(quiet)
+        _settings.log_json = path
+
+
+@contextlib.contextmanager
+def settings(*, quiet: bool = False, log_json: str | Path | None = None,
+             console: Console | None = None) -> Iterator[None]:
+    """:func:`configure` for a block, restoring the previous mode after it (tests, notebooks).
+
+    ``console`` replaces the stderr console for the block (e.g. one writing to a string).
+    """
+    global _override
+    old = (_settings.quiet, _settings.log_json, _override)
+    configure(quiet=quiet, log_json=log_json)
+    if console is not None:
+        _override = console
+    try:
+        yield
+    finally:
+        with _lock:
+            _settings.quiet, _settings.log_json, _override = old
+
+
+def is_quiet() -> bool:
+    """Whether the screen is to stay silent."""
+    return _settings.quiet
+
+
+def log_event(stage: str, message: str, done: int | None = None,
+              total: int | None = None) -> None:
+    """Append one event to the JSON-lines log, if one is set; does nothing otherwise.
+
+    The line is ``{"time": ISO 8601 UTC, "stage", "message", "done", "total"}`` (``done`` and
+    ``total`` are null where they do not apply).
+    """
+    path = _settings.log_json
+    if path is None:
+        return
+    event = {
+        "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "stage": stage,
+        "message": message,
+        "done": done,
+        "total": total,
+    }
+    line = json.dumps(event, ensure_ascii=False) + "\n"
+    with _lock, open(path, "a", encoding="utf-8") as fh:
+        fh.write(line)
+
+
+def note(message: str, *, stage: str = "result") -> None:
+    """Print one plain line on stderr unless quiet, and log it."""
+    log_event(stage, message)
+    if not _settings.quiet:
+        get_console().print(message, markup=False, highlight=False)
+
+
+def _new_bar() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=get_console(),
+        transient=True,
+    )
+
+
+@contextlib.contextmanager
+def _bar_task(description: str, total: int | None) -> Iterator[tuple[Progress, TaskID] | None]:
+    """A task on the one live bar display (nested steps share it), or None off a terminal."""
+    global _live, _live_depth
+    if _settings.quiet or not get_console().is_terminal:
+        yield None
+        return
+    with _lock:
+        if _live is None:
+            _live = _new_bar()
+            _live.start()
+        _live_depth += 1
+        bar = _live
+        task = bar.add_task(description, total=total)
+    try:
+        yield bar, task
+    finally:
+        with _lock:
+            bar.remove_task(task)
+            _live_depth -= 1
+            if _live_depth == 0:
+                bar.stop()
+                _live = None
+
+
+def _fmt_done(done: int, total: int | None) -> str:
+    return f"{done}/{total}" if total is not None else f"{done}"
+
+
+@contextlib.contextmanager
+def progress(total: int | None, description: str, *, stage: str | None = None,
+             unit: str = "") -> Iterator[Advance]:
+    """Report a step of ``total`` parts; yields ``advance(n=1, message=None)``.
+
+    Parameters
+    ----------
+    total : int or None
+        Number of parts (blocks, folds, batches); None when unknown.
+    description : str
+        What the step does, shown beside the bar and in the log, e.g. ``"CV folds"``.
+    stage : str, optional
+        Machine-readable name of the step in the JSON log (default: ``description``).
+    unit : str
+        Word printed after the count in the closing line, e.g. ``"blocks"``.
+
+    The closing line reads ``"<description>: <done>/<total> <unit> in <s> s"``; a step that
+    raises logs ``"failed: <error type>"`` and prints nothing (the caller reports the error).
+    Reporting never changes what the step computes; ``advance`` may be called from threads.
+    """
+    stage = stage or description
+    count = {"done": 0, "last": time.monotonic()}
+    t0 = time.monotonic()
+    log_event(stage, f"start: {description}", 0, total)
+    plain = not _settings.quiet and not get_console().is_terminal
+
+    with _bar_task(description, total) as handle:
+
+        def advance(n: int = 1, message: str | None = None) -> None:
+            with _lock:
+                count["done"] += n
+                done = count["done"]
+                now = time.monotonic()
+                due = plain and now - count["last"] >= PLAIN_EVERY_S
+                if due:
+                    count["last"] = now
+            log_event(stage, message or description, done, total)
+            if handle is not None:
+                bar, task = handle
+                bar.update(task, advance=n,
+                           description=f"{description}: {message}" if message else description)
+            elif due:
+                get_console().print(f"{description}: {_fmt_done(done, total)} {unit}".rstrip()
+                               + " …", markup=False, highlight=False)
+
+        try:
+            yield advance
+        except GeneratorExit:  # a track() whose consumer stopped early
+            log_event(stage, "stopped", count["done"], total)
+            raise
+        except BaseException as exc:
+            log_event(stage, f"failed: {type(exc).__name__}", count["done"], total)
+            raise
+    elapsed = time.monotonic() - t0
+    line = f"{description}: {_fmt_done(count['done'], total)} {unit}".rstrip()
+    line = f"{line} in {elapsed:.1f} s"
+    log_event(stage, f"done: {line}", count["done"], total)
+    if not _settings.quiet:
+        get_console().print(line, markup=False, highlight=False)
+
+
+def track(iterable: Iterable[T], description: str, *, total: int | None = None,
+          stage: str | None = None, unit: str = "") -> Iterator[T]:
+    """Yield the items of ``iterable`` unchanged, advancing a :func:`progress` step per item.
+
+    ``total`` defaults to ``len(iterable)`` when it has one.
+    """
+    if total is None and hasattr(iterable, "__len__"):
+        total = len(iterable)  # type: ignore[arg-type]
+    with progress(total, description, stage=stage, unit=unit) as advance:
+        for item in iterable:
+            yield item
+            advance()
+
