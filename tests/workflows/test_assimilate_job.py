@@ -49,6 +49,13 @@ def test_assimilate_filters_calibrates_and_resumes(profile_table, tmp_path):
     assert ((par["q025"] <= par["mean"]) & (par["mean"] <= par["q975"])).all()
     pred = pd.read_csv(tmp_path / "tables" / "predictive.csv")
     assert pred.profile_id.nunique() == 3
+    comp = pd.read_csv(tmp_path / "tables" / "components.csv")
+    assert comp.groupby("profile_id").size().eq(6).all() and comp.profile_id.nunique() == 3
+    assert set(comp["component"]) == {"cte", "k_bulk", "xi_system", "b_system", "v_system",
+                                      "input"}
+    chains = pd.read_parquet(tmp_path / "tables" / "chains.parquet")
+    # 3 chains × ceil(150 / 10) kept states (burn-in half of 300, thin 10) per profile
+    assert chains.groupby("profile_id").size().eq(3 * 15).all()
     before = par.copy()
     res = runner.invoke(app, args)  # rerun: every batch comes from the checkpoints
     assert res.exit_code == 0, res.output

@@ -29,18 +29,25 @@ from wholesoil.workflows._jobs import JobResult
 #: 2.5° climate is then sampled bilinearly at each profile).
 PROFILE_COLUMNS = ("profile_id", "top", "bottom", "soc_density")
 
+#: Posterior draws per profile for the six seed 003 components' mean and 95 % interval.
+COMPONENT_DRAWS = 50
+
 
 def _calibrate_batch(ids: list, seed: int, *, data: Any, settings: dict[str, Any]
                      ) -> dict[str, pd.DataFrame]:
     """Calibrate the profiles ``ids`` of ``data`` (one batch of the runner)."""
     from wholesoil.assimilation._calibrate import calibrate
+    from wholesoil.assimilation._components import chains_table, posterior_components
 
     index = np.flatnonzero(np.isin(data.profile_id, np.asarray(ids, dtype=object)))
-    res = calibrate(data.subset(index), seed=seed, **settings)
+    sub = data.subset(index)
+    res = calibrate(sub, seed=seed, **settings)
+    comps = posterior_components(res, sub, draws=COMPONENT_DRAWS, seed=seed)
     keep = {str(i) for i in ids}  # filtered profiles are reported once, by the job, not per batch
     return {name: tab[tab["profile_id"].astype(str).isin(keep)].reset_index(drop=True)
             for name, tab in (("parameters", res.parameters), ("profiles", res.profiles),
-                              ("predictive", res.predictive))}
+                              ("predictive", res.predictive), ("components", comps),
+                              ("chains", chains_table(res, sub.profile_id)))}
 
 
 def _sites(table: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -85,7 +92,11 @@ def assimilate_job(
         ``tables/parameters.csv`` (posterior mean, median, mode, 2.5/97.5 %, R̂, ESS per
         parameter), ``tables/profiles.csv`` (accepted or rejected with the reason; NSE, R̂,
         acceptance), ``tables/predictive.csv`` (posterior predictive SOC by layer),
-        ``run.json``, and the per-batch checkpoints under ``runs/``.
+        ``tables/components.csv`` (the six seed 003 components at the posterior mean and
+        their posterior mean and 95 % interval over :data:`COMPONENT_DRAWS` draws),
+        ``tables/chains.parquet`` (thinned post-burn-in chains in parameter units),
+        ``run.json``, and the per-batch checkpoints under ``runs/`` (Parquet, one part per
+        batch and table, written as each batch finishes).
     iterations : (test, formal)
         Seed 003: 20,000 and 50,000.
     scheduler : str or None
@@ -133,6 +144,8 @@ def assimilate_job(
         "parameters": write_table(tables["parameters"], out / "tables" / "parameters.csv"),
         "profiles": write_table(prof, out / "tables" / "profiles.csv"),
         "predictive": write_table(tables["predictive"], out / "tables" / "predictive.csv"),
+        "components": write_table(tables["components"], out / "tables" / "components.csv"),
+        "chains": write_table(tables["chains"], out / "tables" / "chains.parquet"),
     }
     n_acc = int(prof.get("accepted", pd.Series(dtype=bool)).fillna(False).astype(bool).sum())
     messages = [
