@@ -3,7 +3,10 @@
 Parameter spaces mapped to [0, 1] from the prior tables, PRODA's costs and likelihoods, profile
 filters, convergence diagnostics, a vectorized adaptive-Metropolis sampler that advances all
 chains of a batch of profiles together, per-profile calibration of CLM5 and COMPAS with posterior
-summaries, and a checkpointed runner that fans batches of profiles out over dask.
+summaries, and a checkpointed runner that fans batches of profiles out over dask. The second
+half of PRODA (neural generalization of the parameters, global simulation, end-to-end
+differentiable calibration) is :mod:`wholesoil.assimilation.proda` (imported on its own, so that
+torch loads only when it is used).
 """
 
 from wholesoil.assimilation._calibrate import (
@@ -13,6 +16,7 @@ from wholesoil.assimilation._calibrate import (
     calibrate,
     make_log_target,
 )
+from wholesoil.assimilation._components import COMPONENTS, chains_table, posterior_components
 from wholesoil.assimilation._costs import (
     gaussian_loglik,
     nse,
@@ -32,6 +36,7 @@ from wholesoil.assimilation._runner import RunSummary, batch_seed, collect, run_
 from wholesoil.assimilation._space import ParameterSpace
 
 __all__ = [
+    "COMPONENTS",
     "PRODA_MCMC_SETTINGS",
     "RHAT_THRESHOLD",
     "CalibrationResult",
@@ -44,12 +49,14 @@ __all__ = [
     "adaptive_metropolis",
     "batch_seed",
     "calibrate",
+    "chains_table",
     "collect",
     "effective_sample_size",
     "gaussian_loglik",
     "gelman_rubin",
     "make_log_target",
     "nse",
+    "posterior_components",
     "proda_clm5_cost",
     "proda_clm5_weights",
     "proda_compas_cost",
