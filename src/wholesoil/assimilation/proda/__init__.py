@@ -3,9 +3,19 @@
 Covariate assembly and min–max scaling (:class:`Scaler`), the parameter network in PyTorch with
 a bootstrap ensemble (:class:`ParameterNetwork`, trained on the accepted profile calibrations),
 a differentiable CLM5 steady state (:func:`clm5_steady_state_torch`) and end-to-end calibration
-of the network against observed SOC by layer (:func:`fit_end_to_end`).
+of the network against observed SOC by layer (:func:`fit_end_to_end`); the global simulation
+with parameter maps (:func:`simulate_grid`: SOC by depth and seed 003's six components) and the
+structure comparison of two models' maps (:func:`compare_structures`, :func:`zonal_means`).
 """
 
+from wholesoil.assimilation.proda._compare import (
+    SEED003_CORRELATIONS,
+    compare_structures,
+    component_figure,
+    latitude_figure,
+    map_correlation,
+    zonal_means,
+)
 from wholesoil.assimilation.proda._covariates import (
     Scaler,
     grid_covariates,
@@ -30,26 +40,48 @@ from wholesoil.assimilation.proda._network import (
     mse_loss,
     ratio_mse_loss,
 )
+from wholesoil.assimilation.proda._simulate import (
+    COMPONENTS,
+    SOC_DEPTHS_CM,
+    SOC_LAYERS,
+    default_parameters,
+    model_parameter_names,
+    simulate_cells,
+    simulate_grid,
+)
 
 __all__ = [
     "AUTO_THOMAS_BATCH",
     "CLM5_TORCH_PARAMETERS",
+    "COMPONENTS",
     "PRODA_NETWORK_SETTINGS",
     "RATIO_MSE_FACTORS",
+    "SEED003_CORRELATIONS",
+    "SOC_DEPTHS_CM",
+    "SOC_LAYERS",
     "U_MARGIN",
     "CLM5TorchForcing",
     "ParameterNetwork",
     "Scaler",
     "accepted_targets",
     "clm5_steady_state_torch",
+    "compare_structures",
+    "component_figure",
+    "default_parameters",
     "fit_end_to_end",
     "grid_covariates",
+    "latitude_figure",
     "layer_overlap",
     "layer_stocks_torch",
+    "map_correlation",
+    "model_parameter_names",
     "mse_loss",
     "predict_layer_stocks",
     "prepare_clm5_forcing",
     "profile_covariates",
     "ratio_mse_loss",
     "sample_grid",
+    "simulate_cells",
+    "simulate_grid",
+    "zonal_means",
 ]
