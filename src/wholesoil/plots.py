@@ -644,9 +644,15 @@ def plot_map(
     n = len(panels)
     span_x = float(np.ptp(lon)) or 1.0
     span_y = float(np.ptp(lat)) or 1.0
-    h = float(np.clip(4.2 * span_y / span_x, 1.6, 6.0))
-    fig = Figure(figsize=(4.2 * n + 1.2, h + 1.3), layout="constrained")
-    axes = fig.subplots(1, n, squeeze=False, sharex=True, sharey=True)[0]
+    wide = span_x > 2.0 * span_y  # wide maps are stacked, narrow ones side by side
+    if wide:
+        h = float(np.clip(9.0 * span_y / span_x, 1.2, 6.0)) + 0.6
+        fig = Figure(figsize=(9.0, h * n + 1.1), layout="constrained")
+        axes = fig.subplots(n, 1, squeeze=False, sharex=True, sharey=True)[:, 0]
+    else:
+        h = float(np.clip(4.2 * span_y / span_x, 1.6, 6.0))
+        fig = Figure(figsize=(4.2 * n + 1.2, h + 1.3), layout="constrained")
+        axes = fig.subplots(1, n, squeeze=False, sharex=True, sharey=True)[0]
     colours = matplotlib.colormaps[cmap].with_extremes(bad=(0.0, 0.0, 0.0, 0.0))
     ex, ey = _edges(lon), _edges(lat)
     mesh = None
@@ -659,13 +665,17 @@ def plot_map(
         ax.set_aspect(1.0)
         ax.set_xlim(ex.min(), ex.max())
         ax.set_ylim(ey.min(), ey.max())
-        ax.set_xlabel("longitude [°E]")
         if name:
             ax.set_title(name, fontsize=9)
-    axes[0].set_ylabel("latitude [°N]")
+    axes[-1].set_xlabel("longitude [°E]")
+    for ax in axes if wide else axes[:1]:
+        ax.set_ylabel("latitude [°N]")
+    if not wide:
+        for ax in axes:
+            ax.set_xlabel("longitude [°E]")
     quantity = label if label is not None else long_name
     cbar = fig.colorbar(mesh, ax=list(axes), extend=extend, shrink=0.9,
-                        orientation="horizontal" if n > 1 or span_x > 2 * span_y else "vertical")
+                        orientation="horizontal" if wide or n > 1 else "vertical")
     cbar.set_label(f"{quantity} [{units}]" if quantity else f"[{units}]")
     if title:
         fig.suptitle(title, fontsize=10)
