@@ -500,11 +500,14 @@ def plot_posteriors(
         ax.set_ylabel("position in prior range (unit space) [-]")
         ax.grid(alpha=0.3, axis="y")
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    else:
-        axes[0].legend(fontsize=6, loc="best")
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
+    if show == "physical":  # one legend for all panels, under them
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.subplots_adjust(bottom=max(fig.subplotpars.bottom, 0.9 / fig.get_figheight()))
+        fig.legend(handles, labels, loc="lower center", ncols=len(labels), fontsize=7,
+                   frameon=False)
     return fig
 
 

@@ -251,8 +251,8 @@ class Report:
     root: str | os.PathLike[str] | None = None
     toc: bool = True
     embed: bool = True
-    _headings: list[tuple[int, str, str]] = field(default_factory=list, repr=False)
-    _ids: set[str] = field(default_factory=set, repr=False)
+    _headings: list[tuple[int, str, str]] = field(default_factory=list, init=False, repr=False)
+    _ids: set[str] = field(default_factory=set, init=False, repr=False)
 
     # ------------------------------------------------------------------ text
     def heading(self, text: str, level: int = 2) -> str:
