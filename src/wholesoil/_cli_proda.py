@@ -1,0 +1,151 @@
+"""``wholesoil proda``: PRODA's network from calibrations, global maps, end-to-end (seed 003).
+
+Thin: parses arguments and calls the jobs of :mod:`wholesoil.workflows._proda`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from wholesoil._cli_common import _floats, _friendly, _report
+
+_HELP = ("PRODA (seed 003 §2.6–2.7): train the parameter network on profile calibrations, "
+         "map parameters, SOC and model components, or calibrate end to end.")
+
+
+def _names(text: str | None) -> list[str] | None:
+    if not text:
+        return None
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _hidden(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(v) for v in _floats(text, "--hidden"))
+    except (TypeError, ValueError) as exc:
+        raise typer.BadParameter(f"--hidden must be comma-separated integers, got {text!r}"
+                                 ) from exc
+
+
+@_friendly
+def train(
+    posteriors: Annotated[Path, typer.Argument(
+        help="Output folder of `wholesoil assimilate` (or its parameters.csv, with "
+             "profiles.csv beside it).")],
+    covariates: Annotated[str, typer.Argument(
+        help="Site covariate table (CSV/Parquet: profile_id + numeric columns), or 'climate' "
+             "for MAT/MAP of the bundled 2.5° grid at the sites' lat/lon.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    columns: Annotated[str | None, typer.Option(
+        "--columns", help="Covariate columns to use [default: every numeric column but "
+                          "profile_id, lat, lon].")] = None,
+    sites: Annotated[Path | None, typer.Option(
+        help="Table with profile_id, lat, lon (for 'climate' when the assimilate run's "
+             "profile table is not at hand).")] = None,
+    loss: Annotated[str, typer.Option(
+        help="ratio_mse (seed 003: ratio loss × MSE) | mse.")] = "ratio_mse",
+    members: Annotated[int, typer.Option(help="Bootstrap ensemble size (PRODA: 200).")] = 1,
+    max_epochs: Annotated[int, typer.Option(help="Maximum epochs (seed 003: 6000).")] = 6000,
+    patience: Annotated[int, typer.Option(
+        help="Early stopping: epochs without validation improvement.")] = 1200,
+    hidden: Annotated[str, typer.Option(
+        help="Hidden layer widths (seed 003: 256,512,512,256).")] = "256,512,512,256",
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda.")] = "auto",
+) -> None:
+    """Train PRODA's parameter network on the accepted calibrations (R̂ ≤ 1.05, NSE ≥ 0).
+
+    Example:
+
+        wholesoil proda train assim_out climate --members 5 --max-epochs 2000 --out proda_nn
+    """
+    from wholesoil.workflows._proda import proda_train_job
+
+    result = proda_train_job(
+        posteriors, covariates, out, covariate_names=_names(columns), sites=sites, loss=loss,
+        members=members, max_epochs=max_epochs, patience=patience, hidden=_hidden(hidden),
+        seed=seed, device=device)
+    _report(result)
+
+
+@_friendly
+def map_(
+    model_dir: Annotated[Path, typer.Argument(
+        help="Output folder of `wholesoil proda train` or `proda e2e`.")],
+    grid: Annotated[str, typer.Argument(
+        help="Covariate grid (NetCDF or GeoTIFF; needs the network's covariates and mat [°C], "
+             "map [mm yr-1]) or 'climate' for the bundled 2.5° grid.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    region: Annotated[str | None, typer.Option(
+        help="circumpolar (> 45° N, MAT < 0 °C, land) | global [default: all land cells].")
+    ] = None,
+    defaults: Annotated[bool, typer.Option(
+        "--defaults/--no-defaults", help="Also simulate with default parameters.")] = True,
+    block_cells: Annotated[int, typer.Option(help="Cells per simulation block.")] = 4096,
+    land_samples: Annotated[int, typer.Option(
+        help="Land mask: sample points per cell side (0 = no mask, every cell with "
+             "covariates).")] = 5,
+    scheduler: Annotated[str, typer.Option(
+        help="threads (this process) | local (LocalCluster) | a scheduler address.")
+    ] = "threads",
+) -> None:
+    """Parameter maps, SOC maps (0–30, 30–100, 100–200 cm; first metre) and the six component
+    maps of seed 003 Fig. 4 over a grid. The process model (clm5 or compas) is the one the
+    network was trained for.
+
+    Example:
+
+        wholesoil proda map proda_nn climate --region circumpolar --out proda_maps
+    """
+    from wholesoil.workflows._proda import proda_map_job
+
+    result = proda_map_job(model_dir, grid, out, region=region, defaults=defaults,
+                           block_cells=block_cells, land_samples=land_samples,
+                           scheduler=None if scheduler == "local" else scheduler)
+    _report(result)
+
+
+@_friendly
+def e2e(
+    profiles: Annotated[Path, typer.Argument(
+        help="Layer table like `wholesoil assimilate`'s: profile_id, top, bottom [cm], "
+             "soc_density [Mg C ha-1], and mat, map, lat or lat, lon.")],
+    covariates: Annotated[str, typer.Argument(
+        help="Site covariate table (profile_id + numeric columns) or 'climate'.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    columns: Annotated[str | None, typer.Option(
+        "--columns", help="Covariate columns to use [default: every numeric column but "
+                          "profile_id, lat, lon].")] = None,
+    members: Annotated[int, typer.Option(help="Bootstrap ensemble size.")] = 1,
+    max_epochs: Annotated[int, typer.Option(help="Maximum epochs.")] = 6000,
+    patience: Annotated[int, typer.Option(
+        help="Early stopping: epochs without validation improvement.")] = 1200,
+    hidden: Annotated[str, typer.Option(help="Hidden layer widths.")] = "256,512,512,256",
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda.")] = "auto",
+) -> None:
+    """End-to-end calibration (CLM5): the network's parameters go through the differentiable
+    steady state and the loss is PRODA's CLM5 cost against the observed layers — no MCMC.
+
+    Example:
+
+        wholesoil proda e2e layers.csv climate --max-epochs 500 --patience 80 --out proda_e2e
+    """
+    from wholesoil.workflows._proda import proda_e2e_job
+
+    result = proda_e2e_job(profiles, covariates, out, covariate_names=_names(columns),
+                           members=members, max_epochs=max_epochs, patience=patience,
+                           hidden=_hidden(hidden), seed=seed, device=device)
+    _report(result)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``proda`` command group (train, map, e2e) to ``app``."""
+    proda_app = typer.Typer(help=_HELP, no_args_is_help=True)
+    proda_app.command("train")(train)
+    proda_app.command("map")(map_)
+    proda_app.command("e2e")(e2e)
+    app.add_typer(proda_app, name="proda")
