@@ -13,6 +13,7 @@ lets the full traceback through instead, for debugging.
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -34,6 +35,8 @@ from wholesoil.errors import WholesoilError
 from wholesoil.progress import get_console, log_event, note
 
 F = TypeVar("F", bound=Callable[..., Any])
+_ABORTS: tuple[type[BaseException], ...] = tuple(
+    {typer.Abort, *([_cx.Abort] if hasattr(_cx, "Abort") else [])})
 
 #: Exceptions a command turns into one line (bad input, files); anything else is a bug and keeps
 #: its traceback. ValueError covers the readers' parse errors (pandas, json) as well.
@@ -136,6 +139,8 @@ def _escape_help(cmd: Command) -> None:
         return
     cmd._wholesoil_escaped = True  # type: ignore[attr-defined]
     if cmd.help:
+        if not cmd.short_help:  # the listing shows the first paragraph, joined into one line
+            cmd.short_help = one_line(inspect.cleandoc(cmd.help).split("\n\n")[0])
         cmd.help = escape(cmd.help)
     if cmd.short_help:
         cmd.short_help = escape(cmd.short_help)
@@ -172,7 +177,7 @@ class OneLineGroup(TyperGroup):
         except _cx.ClickException as exc:
             error_line(usage_line(exc))
             sys.exit(exc.exit_code)
-        except (_cx.Abort, typer.Abort):
+        except _ABORTS:
             error_line("aborted")
             sys.exit(1)
         sys.exit(rv if isinstance(rv, int) else 0)

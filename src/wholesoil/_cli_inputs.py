@@ -59,8 +59,10 @@ def inputs(
     (I_root = NPP × f_BNPP × root fraction) and direct losses I_loss = I_root − I_bulk on the
     seven standard layers of seed 004, with Monte Carlo uncertainty.
 
-    Example: wholesoil inputs layers.csv --npp miami --roots temperate_coniferous_forest
-    --draws 500 --seed 1 --out inputs_out
+    Example:
+
+        wholesoil inputs layers.csv --npp miami --roots temperate_coniferous_forest \\
+            --draws 500 --seed 1 --out inputs_out
     """
     from wholesoil.workflows._inputs import inputs_job
 

@@ -24,7 +24,8 @@ _START_HELP = ("Start year (AD): the pool starts at its steady state k/(k+λ) wi
                "atmosphere of this year (seed 004: 1950).")
 
 c14 = typer.Typer(
-    help="Radiocarbon: one-pool model of bulk soil Δ14C and carbon ages (seed 004 Eqs. 1–5).",
+    help="Radiocarbon: one-pool model of bulk soil Δ14C and carbon ages (seed 004 Eqs. 1–5)."
+    "\n\nExample: wholesoil c14 age --d14c -35.9 --year 2005 --lat 45.2",
     no_args_is_help=True,
 )
 
@@ -45,8 +46,10 @@ def forward(
     """Bulk-soil Δ14C of the one-pool model: steady state at the start year, then forced by the
     curve. Prints CSV ``year,delta14c`` (‰) to stdout.
 
-    Example: wholesoil c14 forward --k 0.1 --zone NHZone1 --curve hua2021 --start-year 1942
-    --years 1963,1970,2019 --decay-constant 1.209681e-4 --interpolation spline
+    Example:
+
+        wholesoil c14 forward --k 0.1 --zone NHZone1 --curve hua2021 --start-year 1942 \\
+            --years 1963,1970,2019 --decay-constant 1.209681e-4 --interpolation spline
     """
     from wholesoil.workflows._radiocarbon import forward_table
 

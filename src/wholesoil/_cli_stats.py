@@ -32,8 +32,10 @@ def mixed(
 ) -> None:
     """Linear mixed model with the seed 002 Table 1 report (CI, p, σ², τ00, ICC, R²).
 
-    Example: wholesoil mixed sites.csv --formula "log10(soc) ~ npp + mat + depth"
-    --group source --zscore npp,mat,depth --out mixed_out
+    Example:
+
+        wholesoil mixed sites.csv --formula "log10(soc) ~ npp + mat + depth" \\
+            --group source --zscore npp,mat,depth --out mixed_out
     """
     from wholesoil.workflows._drivers import mixed_job
 
@@ -57,8 +59,9 @@ def anova(
 ) -> None:
     """One-way ANOVA with Duncan's multiple range test or Tukey HSD and compact letters.
 
-    Example: wholesoil anova fits.csv --response beta --group ecosystem --test duncan
-    --out anova_out
+    Example:
+
+        wholesoil anova fits.csv --response beta --group ecosystem --test duncan --out anova_out
     """
     from wholesoil.workflows._drivers import anova_job
 

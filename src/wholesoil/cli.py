@@ -114,7 +114,10 @@ def harmonize(
     fmt: FormatOpt = "table",
     qc: QcOpt = "strict",
 ) -> None:
-    """Equal-area spline to standard depths: writes profile_id, top, bottom, VARIABLE, coverage."""
+    """Equal-area spline to standard depths: writes profile_id, top, bottom, VARIABLE, coverage.
+
+    Example: wholesoil harmonize horizons.csv --variable soc --depths 0,5,15,30,60,100 -o gsm.csv
+    """
     from wholesoil.workflows import harmonize_job
 
     if method not in ("mpspline2", "exact"):
@@ -163,7 +166,10 @@ def qc(
     column_map: ColMap = None,
     fmt: FormatOpt = "table",
 ) -> None:
-    """Check horizons, repair or exclude by named rules, and report every change."""
+    """Check horizons, repair or exclude by named rules, and report every change.
+
+    Example: wholesoil qc horizons.csv --rules value_range=flag,overlap=exclude -o clean.csv
+    """
     from wholesoil.workflows import qc_job
 
     result = qc_job(
@@ -197,7 +203,10 @@ def density(
     fmt: FormatOpt = "table",
     qc: QcOpt = "strict",
 ) -> None:
-    """SOC density per horizon (seed 000 Eq. 1) [Mg C/ha] and stocks to depths."""
+    """SOC density per horizon (seed 000 Eq. 1) [Mg C/ha] and stocks to depths.
+
+    Example: wholesoil density horizons.csv --stock-depths 30,100 -o density.csv
+    """
     from wholesoil.workflows import density_job
 
     result = density_job(
@@ -229,7 +238,10 @@ def beta(
     fmt: FormatOpt = "table",
     qc: QcOpt = "strict",
 ) -> None:
-    """Jobbágy–Jackson β per profile (seed 000 Eqs. 2–3), alternatives by AIC, group tests."""
+    """Jobbágy–Jackson β per profile (seed 000 Eqs. 2–3), alternatives by AIC, group tests.
+
+    Example: wholesoil beta density.csv --group-column ecosystem -o beta.csv
+    """
     from wholesoil.workflows import beta_job
 
     result = beta_job(
@@ -321,7 +333,13 @@ def train(
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for every random draw.")] = 0,
 ) -> None:
-    """Cross-validate, fit, explain and save a mapping model (model folder, tables, figures)."""
+    """Cross-validate, fit, explain and save a mapping model (model folder, tables, figures).
+
+    Example:
+
+        wholesoil train layers.csv --target soc --features mat,map,clay,top,bottom \\
+            --groups profile_id --learner qrf --cv spatial --intervals --out model
+    """
     from wholesoil.workflows import train_job
 
     if cv not in ("kfold", "spatial"):
@@ -402,6 +420,11 @@ def predict(
 
     A grid run writes {target}.nc (NetCDF-CF), cog/*.tif (SoilGrids-like names), figures/,
     tables/summary.csv and run.json into OUT; killed and rerun, it reuses finished blocks.
+
+    Examples:
+
+        wholesoil predict model covariates.nc --intervals quantile,coulston --out maps
+        wholesoil predict model sites.csv --quantiles 0.05,0.5,0.95 -o predictions.csv
     """
     from wholesoil.workflows import predict_grid_job, predict_job
 
@@ -457,6 +480,8 @@ def stocks(
 
     Writes tables/stocks.csv, layers.nc and cog/*.tif of the layer densities, figures/ and
     run.json into OUT; killed and rerun, it reuses the finished blocks' sums.
+
+    Example: wholesoil stocks maps/soc.nc --depths 0,30,100 --regions regions.tif --out stocks
     """
     from wholesoil.workflows import stocks_job
 
@@ -500,7 +525,10 @@ def simulate(
     ] = False,
 ) -> None:
     """Steady states of CLM5 or COMPAS (seed 003) at sites: pools by layer, profiles, layer
-    stocks, diagnostics and a figure."""
+    stocks, diagnostics and a figure.
+
+    Example: wholesoil simulate --model clm5 --mat 8.5 --map 800 --lat 45 --out sim
+    """
     from wholesoil.workflows import simulate_job
 
     result = simulate_job(
@@ -537,7 +565,10 @@ def sensitivity(
     seed: Annotated[int, typer.Option(help="Seed for every random draw.")] = 0,
 ) -> None:
     """Seed 002's CUE-versus-input question: SOC elasticities to CUE and input for each β,
-    z-scored (β, CUE, input) response surfaces, optional Sobol indices."""
+    z-scored (β, CUE, input) response surfaces, optional Sobol indices.
+
+    Example: wholesoil sensitivity --model mimics --beta 1,1.5,2 --grid-points 5 --out sens
+    """
     from wholesoil.workflows import sensitivity_job
 
     result = sensitivity_job(
@@ -573,7 +604,13 @@ def assimilate(
     ] = "threads",
     seed: Annotated[int, typer.Option(help="Seed for every random draw.")] = 0,
 ) -> None:
-    """Profile-level Bayesian calibration of CLM5 or COMPAS (seed 003 §2.6); resumable."""
+    """Profile-level Bayesian calibration of CLM5 or COMPAS (seed 003 §2.6); resumable.
+
+    Example:
+
+        wholesoil assimilate layers.csv --model clm5 --iterations 2000,5000 --chains 3 \\
+            --out calibration
+    """
     from wholesoil.workflows import assimilate_job
 
     its = tuple(int(x) for x in _floats(iterations, "--iterations"))
@@ -591,7 +628,10 @@ def demo(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("wholesoil-demo"),
     seed: Annotated[int, typer.Option(help="Seed for every random draw.")] = 42,
 ) -> None:
-    """The whole workflow on the bundled real data; writes tables, figures and a report."""
+    """The whole workflow on the bundled real data; writes tables, figures and a report.
+
+    Example: wholesoil demo --out wholesoil-demo
+    """
     from wholesoil.workflows import run_demo
 
     result = run_demo(out, seed=seed)
