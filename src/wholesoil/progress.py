@@ -57,7 +57,9 @@ __all__ = [
     "note",
     "progress",
     "settings",
+    "step",
     "track",
+    "watch",
 ]
 
 T = TypeVar("T")
@@ -214,13 +216,14 @@ def _fmt_done(done: int, total: int | None) -> str:
 
 @contextlib.contextmanager
 def progress(total: int | None, description: str, *, stage: str | None = None,
-             unit: str = "") -> Iterator[Advance]:
-    """Report a step of ``total`` parts; yields ``advance(n=1, message=None)``.
+             unit: str = "", _single: bool = False) -> Iterator[Advance]:
+    """Report a step of ``total`` parts; yields ``advance(n=1, message=None, *, total=None)``.
 
     Parameters
     ----------
     total : int or None
-        Number of parts (blocks, folds, batches); None when unknown.
+        Number of parts (blocks, folds, batches); None while unknown (``advance(total=...)``
+        sets it later).
     description : str
         What the step does, shown beside the bar and in the log, e.g. ``"CV folds"``.
     stage : str, optional
@@ -228,49 +231,115 @@ def progress(total: int | None, description: str, *, stage: str | None = None,
     unit : str
         Word printed after the count in the closing line, e.g. ``"blocks"``.
 
-    The closing line reads ``"<description>: <done>/<total> <unit> in <s> s"``; a step that
-    raises logs ``"failed: <error type>"`` and prints nothing (the caller reports the error).
-    Reporting never changes what the step computes; ``advance`` may be called from threads.
+    ``advance(n, message)`` says that ``n`` more parts are done, ``message`` naming what was
+    just done (shown beside the bar, logged). The closing line reads ``"<description>:
+    <done>/<total> <unit> in <s> s"``; a step that raises logs ``"failed: <error type>"`` and
+    prints nothing (the caller reports the error). Reporting never changes what the step
+    computes; ``advance`` may be called from threads.
     """
     stage = stage or description
-    count = {"done": 0, "last": time.monotonic()}
+    state: dict[str, Any] = {"done": 0, "total": total, "last": time.monotonic()}
     t0 = time.monotonic()
     log_event(stage, f"start: {description}", 0, total)
     plain = not _settings.quiet and not get_console().is_terminal
 
     with _bar_task(description, total) as handle:
 
-        def advance(n: int = 1, message: str | None = None) -> None:
+        def advance(n: int = 1, message: str | None = None, *, total: int | None = None) -> None:
             with _lock:
-                count["done"] += n
-                done = count["done"]
+                state["done"] += n
+                if total is not None:
+                    state["total"] = total
+                done, tot = state["done"], state["total"]
                 now = time.monotonic()
-                due = plain and now - count["last"] >= PLAIN_EVERY_S
+                due = plain and now - state["last"] >= PLAIN_EVERY_S
                 if due:
-                    count["last"] = now
-            log_event(stage, message or description, done, total)
+                    state["last"] = now
+            log_event(stage, message or description, done, tot)
             if handle is not None:
                 bar, task = handle
-                bar.update(task, advance=n,
+                bar.update(task, advance=n, total=tot,
                            description=f"{description}: {message}" if message else description)
             elif due:
-                get_console().print(f"{description}: {_fmt_done(done, total)} {unit}".rstrip()
-                               + " …", markup=False, highlight=False)
+                get_console().print(f"{description}: {_fmt_done(done, tot)} {unit}".rstrip()
+                                    + " …", markup=False, highlight=False)
 
         try:
             yield advance
         except GeneratorExit:  # a track() whose consumer stopped early
-            log_event(stage, "stopped", count["done"], total)
+            log_event(stage, "stopped", state["done"], state["total"])
             raise
         except BaseException as exc:
-            log_event(stage, f"failed: {type(exc).__name__}", count["done"], total)
+            log_event(stage, f"failed: {type(exc).__name__}", state["done"], state["total"])
             raise
     elapsed = time.monotonic() - t0
-    line = f"{description}: {_fmt_done(count['done'], total)} {unit}".rstrip()
-    line = f"{line} in {elapsed:.1f} s"
-    log_event(stage, f"done: {line}", count["done"], total)
+    if _single:
+        line = f"{description}: done in {elapsed:.1f} s"
+    else:
+        line = f"{description}: {_fmt_done(state['done'], state['total'])} {unit}".rstrip()
+        line = f"{line} in {elapsed:.1f} s"
+    log_event(stage, f"done: {line}", state["done"], state["total"])
     if not _settings.quiet:
         get_console().print(line, markup=False, highlight=False)
+
+
+@contextlib.contextmanager
+def step(description: str, *, stage: str | None = None) -> Iterator[None]:
+    """One indivisible long step (a solver call, a fit): a spinner, then ``"<description>:
+    done in <s> s"``; logged as a step of one part."""
+    with progress(1, description, stage=stage, _single=True) as advance:
+        yield
+        advance()
+
+
+@contextlib.contextmanager
+def watch(count: Callable[[], tuple[int, int | None]], description: str, *,
+          stage: str | None = None, unit: str = "", every_s: float = 0.5) -> Iterator[None]:
+    """Report work done elsewhere (a library loop, a cluster) by polling ``count``.
+
+    ``count()`` returns ``(done, total)`` (total None while unknown); a thread calls it every
+    ``every_s`` seconds while the block runs, and once more at its end. It must not raise (an
+    exception counts as "no news"). Nothing polls when nobody would see it (quiet, no log).
+    """
+    if _settings.quiet and _settings.log_json is None:
+        yield
+        return
+
+    def poll() -> tuple[int, int | None] | None:
+        try:
+            return count()
+        except Exception:  # progress must never break the job it reports on
+            return None
+
+    first = poll()
+    seen = {"done": 0}
+    stop = threading.Event()
+    with progress(None if first is None else first[1], description, stage=stage,
+                  unit=unit) as advance:
+
+        def update() -> None:
+            got = poll()
+            if got is None:
+                return
+            done, total = got
+            with _lock:
+                delta = done - seen["done"]
+                seen["done"] = max(done, seen["done"])
+            if delta > 0:
+                advance(delta, total=total)
+
+        def loop() -> None:
+            while not stop.wait(every_s):
+                update()
+
+        thread = threading.Thread(target=loop, name="wholesoil-progress", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+        update()
 
 
 def track(iterable: Iterable[T], description: str, *, total: int | None = None,

@@ -28,8 +28,9 @@ from wholesoil._atomic import write_json
 from wholesoil.errors import InputDataError
 from wholesoil.io import check_grid_features, plot_grid_map, read_grid, write_cogs, write_netcdf
 from wholesoil.io._write import write_table
-from wholesoil.mapping._grid import predict_grid
+from wholesoil.mapping._grid import STORE_MANIFEST, predict_grid
 from wholesoil.mapping._persist import META_FILE
+from wholesoil.progress import progress, watch
 from wholesoil.workflows._jobs import JobResult
 
 #: Execution choices of the grid jobs: a local dask cluster (default), threads of this process,
@@ -52,6 +53,38 @@ def _client(scheduler: str | None, n_workers: int | None) -> Iterator[Any]:
         return
     with dask_client(scheduler) as client:
         yield client
+
+
+def _grid_blocks_done(store: Path) -> tuple[int, int | None]:
+    """Blocks of a ``predict_grid`` store recorded so far and their total (progress only).
+
+    Reads the store's manifest (shape, chunks) and counts the per-block records; the layout is
+    :mod:`wholesoil.mapping._grid`'s, so a change there only stalls the bar, never a result.
+    """
+    import json
+    import math
+
+    total = None
+    manifest = store / STORE_MANIFEST
+    if manifest.is_file():
+        m = json.loads(manifest.read_text(encoding="utf-8"))
+        (ny, nx), (cy, cx) = m["shape"], m["chunks"]
+        total = math.ceil(ny / cy) * math.ceil(nx / cx)
+    folder = store / "blocks"
+    done = sum(1 for _ in folder.glob("b*.json")) if folder.is_dir() else 0
+    return done, total
+
+
+def _stock_blocks_done(store: Path) -> tuple[int, int | None]:
+    """Row blocks of a stock checkpoint recorded so far and their total (progress only)."""
+    import json
+
+    total = None
+    manifest = store / "manifest.json"
+    if manifest.is_file():
+        total = len(json.loads(manifest.read_text(encoding="utf-8"))["row_blocks"])
+    done = sum(1 for _ in store.glob("s*.json")) if store.is_dir() else 0
+    return done, total
 
 
 def _model_meta(model: Path) -> dict[str, Any]:
@@ -158,25 +191,33 @@ def predict_grid_job(
     messages = list(grid.attrs.get("messages", []))
     with _client(scheduler, n_workers) as client:
         t0 = time.perf_counter()
-        result = predict_grid(
-            Path(model), grid, features=features, intervals=list(intervals), level=level,
-            quantiles=quantiles, chunks=chunks, store=out / "blocks", client=client,
-        )
+        with watch(lambda: _grid_blocks_done(out / "blocks"), "grid blocks", stage="predict",
+                   unit="blocks"):
+            result = predict_grid(
+                Path(model), grid, features=features, intervals=list(intervals), level=level,
+                quantiles=quantiles, chunks=chunks, store=out / "blocks", client=client,
+            )
         t_predict = time.perf_counter() - t0
     name = str(meta.get("target") or "prediction")
     # how this particular run went (blocks computed or reused, the store folder) belongs to
     # run.json, not to the map: a resumed run writes the same file as an uninterrupted one
     blocks = {k: result.attrs.pop(k) for k in ("n_blocks", "blocks_computed", "blocks_reused")}
     result.attrs.pop("store", None)
-    outputs: dict[str, Path] = {"netcdf": write_netcdf(result, out / f"{name}.nc")}
-    if cog:
-        for path in write_cogs(result, out / "cog"):
-            outputs[f"cog_{path.stem}"] = path
-    if maps:
-        first = [f"{name}_mean", f"{name}_uncertainty"]
-        outputs.update(_maps(result, first, out / "figures"))
-    summary = _summary(result)
-    outputs["summary"] = write_table(summary, out / "tables" / "summary.csv")
+    with progress(2 + int(cog) + int(maps), "writing maps", stage="predict-write",
+                  unit="steps") as step:
+        outputs: dict[str, Path] = {"netcdf": write_netcdf(result, out / f"{name}.nc")}
+        step(message="NetCDF")
+        if cog:
+            for path in write_cogs(result, out / "cog"):
+                outputs[f"cog_{path.stem}"] = path
+            step(message="COGs")
+        if maps:
+            first = [f"{name}_mean", f"{name}_uncertainty"]
+            outputs.update(_maps(result, first, out / "figures"))
+            step(message="figures")
+        summary = _summary(result)
+        outputs["summary"] = write_table(summary, out / "tables" / "summary.csv")
+        step(message="summary")
     n_cells = int(grid.sizes["y"] * grid.sizes["x"])
     messages.append(
         f"predicted {n_cells} cells in {blocks['n_blocks']} blocks of {chunks}² "
@@ -305,15 +346,19 @@ def stocks_job(
         correlation=correlation, seed=seed, checkpoint=out / "blocks",
     )
     t0 = time.perf_counter()
+    blocks_watch = watch(lambda: _stock_blocks_done(out / "blocks"), "stock blocks",
+                         stage="stocks", unit="row blocks")
     if density is not None:
         dens = dist(density)
-        table = stock_totals(dens, **common)
+        with blocks_watch:
+            table = stock_totals(dens, **common)
         layers = dens.mean if hasattr(dens, "mean") and isinstance(dens.mean, xr.DataArray) \
             else dens
         prop = density
     else:
         b, t = dist(beta), dist(topsoil)
-        table = stock_totals_from_beta(b, t, d0=d0, depths=depths, **common)
+        with blocks_watch:
+            table = stock_totals_from_beta(b, t, d0=d0, depths=depths, **common)
         bm = b.mean if not isinstance(b, xr.DataArray) else b
         tm = t.mean if not isinstance(t, xr.DataArray) else t
         layers = layers_from_beta(bm, tm, d0=d0, depths=depths)

@@ -23,6 +23,7 @@ from wholesoil.profiles._density import add_soc_density, stock_to_depth
 from wholesoil.profiles._pedotransfer import fill_bulk_density, fit_bd_pedotransfer
 from wholesoil.profiles._qc import QCResult, check_profiles, run_qc
 from wholesoil.profiles._spline import STANDARD_DEPTHS, harmonize
+from wholesoil.progress import step
 
 QCMode = Literal["strict", "repair"]
 
@@ -133,7 +134,8 @@ def harmonize_job(
     """Harmonize one variable to standard depths with the equal-area spline."""
     ps = load_horizons(horizons, **read_kwargs)  # type: ignore[arg-type]
     ps, qcres = checked(ps, qc=qc, variables=[variable])
-    table = harmonize(ps, variable, depths=depths, lam=lam, method=method, clamp=clamp)
+    with step(f"equal-area splines of {variable}", stage="harmonize"):
+        table = harmonize(ps, variable, depths=depths, lam=lam, method=method, clamp=clamp)
     output = Path(output)
     write_table(table[["profile_id", "top", "bottom", variable, "coverage"]], output)
     result = JobResult(table, {"layers": output}, qcres)
@@ -197,7 +199,8 @@ def beta_job(
 
     ps = load_horizons(layers, **read_kwargs)  # type: ignore[arg-type]
     ps, qcres = checked(ps, qc=qc, variables=[value])
-    fits = fit_depth_functions(ps.horizons, value=value, models=tuple(models))
+    with step(f"depth functions ({', '.join(models)})", stage="beta"):
+        fits = fit_depth_functions(ps.horizons, value=value, models=tuple(models))
     output = Path(output)
     if group_column:
         if group_column in ps.sites.columns:  # readers move site attributes to the site table

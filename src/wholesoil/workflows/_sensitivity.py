@@ -27,6 +27,7 @@ from wholesoil import __version__
 from wholesoil._atomic import save_figure, write_json
 from wholesoil.errors import InputDataError
 from wholesoil.io._write import write_table
+from wholesoil.progress import step
 from wholesoil.workflows._jobs import JobResult
 
 #: Seed 002 Fig. 1 conditions: "mean annual temperature of 20 °C, soil clay content of 20 % and
@@ -119,12 +120,15 @@ def sensitivity_job(
     if not 0.0 < float(delta) < 1.0:
         raise InputDataError("delta must be in (0, 1), e.g. 0.1", field="delta", value=delta)
     bname = BETA_PARAMETER[model]
-    el = elasticity_table(factory, knobs=tuple(vary), delta=delta, base={bname: b})
+    with step(f"{model} elasticities ({len(vary)} knobs × {b.size} β)", stage="sensitivity"):
+        el = elasticity_table(factory, knobs=tuple(vary), delta=delta, base={bname: b})
     el.insert(0, "model", model)
     lo, hi = grid_range
     mult = np.linspace(lo, hi, int(grid_points))
-    grid = grid_response(factory, {bname: b.tolist(), "cue": mult.tolist(),
-                                   "input": mult.tolist()})
+    with step(f"{model} response grid ({b.size * mult.size ** 2} states)",
+              stage="sensitivity-grid"):
+        grid = grid_response(factory, {bname: b.tolist(), "cue": mult.tolist(),
+                                       "input": mult.tolist()})
     grid = zscore_by(grid, by=bname, value="soc")
     grid.insert(0, "model", model)
     outputs = {
@@ -145,7 +149,9 @@ def sensitivity_job(
         bounds = {"cue": (lo, hi), "input": (lo, hi)}
         if b.min() < b.max():
             bounds[bname] = (float(b.min()), float(b.max()))
-        tab = sobol_indices(f, bounds, n=int(sobol_n), seed=seed)
+        with step(f"{model} Sobol indices ({2 * (len(bounds) + 1) * int(sobol_n)} runs)",
+                  stage="sensitivity-sobol"):
+            tab = sobol_indices(f, bounds, n=int(sobol_n), seed=seed)
         tab.insert(0, "model", model)
         outputs["sobol"] = write_table(tab, out / "tables" / "sobol.csv")
     run = {

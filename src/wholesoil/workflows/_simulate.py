@@ -24,6 +24,7 @@ from wholesoil import __version__
 from wholesoil._atomic import save_figure, write_json
 from wholesoil.errors import InputDataError
 from wholesoil.io._write import write_table
+from wholesoil.progress import step
 from wholesoil.workflows._jobs import JobResult
 
 ProcessModel = Literal["clm5", "compas"]
@@ -216,7 +217,8 @@ def simulate_job(
     p = _parameters(model, overrides)
     f = build_forcing(forcing=forcing, sites=table, mat=mat, map=map, lat=lat, sand=sand,
                       nbedrock=nbedrock)
-    res = run_model(model, p, f, normalize_century=normalize_century)
+    with step(f"{model} steady states", stage="simulate"):
+        res = run_model(model, p, f, normalize_century=normalize_century)
     x, soc, grid = res["pools"], res["soc"], res["model"].grid
     x = x.reshape(-1, *x.shape[-2:])
     soc = soc.reshape(-1, soc.shape[-1])

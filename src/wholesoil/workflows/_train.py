@@ -35,6 +35,7 @@ from wholesoil.mapping._interpret import (
 )
 from wholesoil.mapping._learners import LEARNERS, make_learner, tune_forest
 from wholesoil.mapping._persist import load_model, save_model
+from wholesoil.progress import step
 from wholesoil.workflows._jobs import JobResult
 
 #: Depth bands [cm] of the depth-wise skill table: topsoil, subsoil, deep soil (seed 001) and
@@ -167,7 +168,8 @@ def train_job(
             raise InputDataError("tuning of mtry and ntree applies to rf and qrf only",
                                  field="learner", value=learner)
         t0 = time.perf_counter()
-        tuning = tune_forest(X, y, groups=group_ids, random_state=random_state)
+        with step("tuning mtry and ntree (bootstrap)", stage="train-tune"):
+            tuning = tune_forest(X, y, groups=group_ids, random_state=random_state)
         params.update(tuning.best_params)
         tables["tuning"] = tuning.table
         messages.append(f"tuned by bootstrap (seed 000): {tuning.best_params}")
@@ -177,11 +179,12 @@ def train_job(
     # ------------------------------------------------------------------ cross-validation
     t0 = time.perf_counter()
     has_depth = top in data.columns and bottom in data.columns
-    res = cross_validate(
-        estimator, data, target, features, groups=groups, cv=cv, n_splits=n_splits,
-        block_size=block_size, buffer_km=buffer_km, lat=lat, lon=lon,
-        top=top, bottom=bottom, random_state=random_state, source=source,
-    )
+    with step(f"{cv} cross-validation ({n_splits} folds)", stage="train-cv"):
+        res = cross_validate(
+            estimator, data, target, features, groups=groups, cv=cv, n_splits=n_splits,
+            block_size=block_size, buffer_km=buffer_km, lat=lat, lon=lon,
+            top=top, bottom=bottom, random_state=random_state, source=source,
+        )
     timings["cross_validation"] = time.perf_counter() - t0
     tables["cv_predictions"] = res.predictions
     tables["cv_metrics"] = pd.DataFrame([res.metrics])
@@ -198,22 +201,26 @@ def train_job(
 
     # ------------------------------------------------------------------ final model
     t0 = time.perf_counter()
-    final = _fit(clone(estimator), X, y, group_ids)
+    with step("final fit on all rows", stage="train-fit"):
+        final = _fit(clone(estimator), X, y, group_ids)
     timings["fit"] = time.perf_counter() - t0
 
     # ------------------------------------------------------------------ interpretation
     t0 = time.perf_counter()
     # an unfitted estimator is fitted fold by fold (5 folds by profile) and each feature is
     # permuted on the held-out profiles only: importance on training rows flatters noise
-    imp = permutation_importance_table(
-        clone(estimator), data, target, features, n_repeats=importance_repeats,
-        random_state=random_state, groups=group_ids, n_splits=min(5, n_splits), source=source,
-    )
+    with step("permutation importance (held-out folds)", stage="train-importance"):
+        imp = permutation_importance_table(
+            clone(estimator), data, target, features, n_repeats=importance_repeats,
+            random_state=random_state, groups=group_ids, n_splits=min(5, n_splits),
+            source=source,
+        )
     tables["importance"] = imp
     figures["importance"] = plot_importance(imp)
     pd_data = data if len(data) <= pd_rows else data.sample(pd_rows, random_state=random_state)
-    pd_avg, ice = partial_dependence_table(final, pd_data, features, random_state=random_state,
-                                           source=source)
+    with step("partial dependence", stage="train-partial-dependence"):
+        pd_avg, ice = partial_dependence_table(final, pd_data, features,
+                                               random_state=random_state, source=source)
     tables["partial_dependence"] = pd_avg
     if ice is not None:
         tables["ice"] = ice
@@ -225,17 +232,19 @@ def train_job(
     if intervals:
         t0 = time.perf_counter()
         train_idx, test_idx = _holdout(len(data), group_ids, random_state)
-        tables["interval_coverage"] = interval_coverage_on_holdout(
-            data, target, features, train_idx, test_idx, group_ids=group_ids, level=level,
-            depth_columns=[c for c in (top, bottom) if c in features],
-            random_state=random_state,
-        )
-        saved = fit_interval_models(
-            data, target, features, group_ids=group_ids, level=level,
-            depth_columns=[c for c in (top, bottom) if c in features],
-            n_estimators=interval_trees, n_boot=mc_boot, n_draws=mc_draws,
-            kinds=interval_models, random_state=random_state,
-        )
+        with step("interval coverage on held-out profiles", stage="train-interval-coverage"):
+            tables["interval_coverage"] = interval_coverage_on_holdout(
+                data, target, features, train_idx, test_idx, group_ids=group_ids, level=level,
+                depth_columns=[c for c in (top, bottom) if c in features],
+                random_state=random_state,
+            )
+        with step("interval models for mapping", stage="train-interval-models"):
+            saved = fit_interval_models(
+                data, target, features, group_ids=group_ids, level=level,
+                depth_columns=[c for c in (top, bottom) if c in features],
+                n_estimators=interval_trees, n_boot=mc_boot, n_draws=mc_draws,
+                kinds=interval_models, random_state=random_state,
+            )
         timings["intervals"] = time.perf_counter() - t0
 
     # ------------------------------------------------------------------ write
