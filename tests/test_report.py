@@ -64,7 +64,8 @@ def test_table_sortable_with_full_precision_keys() -> None:
     rep = Report("t")
     rep.table(df, "cap")
     doc = rep.to_html()
-    assert '<table class="sortable"><caption>cap</caption>' in doc
+    assert ('<figure class="tbl"><figcaption>cap</figcaption><div class="tablewrap">'
+            '<table class="sortable"><thead>') in doc
     assert '<th scope="col" class="n" data-type="num">x</th>' in doc
     assert '<th scope="col" class="t" data-type="text">site</th>' in doc
     assert '<th scope="col" class="t" data-type="text">ok</th>' in doc  # booleans sort as text

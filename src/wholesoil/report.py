@@ -55,7 +55,7 @@ padding:0 1em;color:var(--fg);line-height:1.45}
 h1{border-bottom:2px solid #666}h2{margin-top:2em;border-bottom:1px solid #bbb}
 h2,h3,h4{scroll-margin-top:0.5em}
 nav.toc{background:#fafafa;border:1px solid var(--line);padding:0.4em 1em;font-size:0.9em}
-nav.toc ol{margin:0.2em 0;padding-left:1.4em}nav.toc>ol>li{margin:0.15em 0}
+nav.toc ol{margin:0.2em 0;padding-left:1.4em;list-style:none}nav.toc>ol>li{margin:0.15em 0}
 nav.toc a{text-decoration:none}nav.toc a:hover{text-decoration:underline}
 .tablewrap{overflow-x:auto;margin:0.6em 0}
 table{border-collapse:collapse;font-size:0.85em}
@@ -67,7 +67,8 @@ table.sortable th::after{content:"\\2195";position:absolute;right:0.25em;color:#
 font-size:0.8em}
 table.sortable th[aria-sort=ascending]::after{content:"\\25B2";color:#333}
 table.sortable th[aria-sort=descending]::after{content:"\\25BC";color:#333}
-caption{caption-side:top;text-align:left;font-style:italic;padding:3px}
+figure.tbl{margin:0.8em 0}figure.tbl>figcaption{font-style:italic;font-size:0.9em;
+color:var(--fg);padding:3px 0}
 .capnote{font-size:0.85em;color:var(--muted);margin:0.1em 0 0.8em}
 figure{margin:1em 0}figcaption{font-size:0.85em;color:#444}img{max-width:100%;height:auto}
 figcaption a,.capnote a{color:var(--muted)}
@@ -84,7 +85,7 @@ details.params p{margin:0.3em 0}
 body{max-width:none;margin:0;font-size:10pt}
 nav.toc{break-after:page}
 h2{break-before:page}h2,h3,h4{break-after:avoid}
-figure,table,details.params{break-inside:avoid}
+figure,details.params{break-inside:avoid}figure.tbl{break-inside:auto}tr{break-inside:avoid}
 table.sortable th::after{content:none}
 .tablewrap{overflow:visible}
 a{color:inherit}figcaption a,.capnote a{text-decoration:none}
@@ -384,9 +385,9 @@ class Report:
                 cells.append(f'<td class="{"n" if num else "t"}"{attr}>{html.escape(text)}</td>')
             rows.append(f"<tr>{''.join(cells)}</tr>")
         cls = ' class="sortable"' if sortable else ""
-        cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-        out = (f'<div class="tablewrap"><table{cls}>{cap}<thead><tr>{head}</tr></thead>'
-               f"<tbody>{''.join(rows)}</tbody></table></div>")
+        cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+        out = (f'<figure class="tbl">{cap}<div class="tablewrap"><table{cls}>'
+               f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
         note = ""
         href = self._relative(csv, relative_to) if csv is not None else None
         if len(df) > max_rows:
@@ -397,7 +398,7 @@ class Report:
             note = f'as CSV: <a href="{html.escape(href)}">{html.escape(href)}</a>'
         if note:
             out += f'<p class="capnote">{note}</p>'
-        self.parts.append(out)
+        self.parts.append(out + "</figure>")
 
     # ---------------------------------------------------------------- figure
     def figure(
