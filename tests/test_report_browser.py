@@ -14,6 +14,7 @@ A small report is built in ``tmp_path``; set ``WHOLESOIL_DEMO_REPORT`` to a demo
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import json
 import os
@@ -267,6 +268,11 @@ def test_small_report_in_chromium(browser: DevTools, tmp_path: Path) -> None:
         page.click("table.sortable thead th:nth-child(1)")
         assert _column(page, 0, 0) == ["a", "b", "c", "d", "e"]
         assert page.eval("document.querySelector('th[aria-sort]').textContent") == "site"
+        # printing: a folded parameter box unfolds (beforeprint) and a PDF comes out
+        page.eval("document.querySelectorAll('details').forEach(d => d.open = false)")
+        pdf = base64.b64decode(page.send("Page.printToPDF", {"printBackground": True})["data"])
+        assert pdf[:5] == b"%PDF-"
+        assert page.eval("Array.from(document.querySelectorAll('details')).every(d => d.open)")
         assert page.problems() == []
     finally:
         page.close()
