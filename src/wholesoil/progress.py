@@ -38,7 +38,6 @@ from typing import Any, TypeVar
 from rich.console import Console
 from rich.progress import (
     BarColumn,
-    MofNCompleteColumn,
     Progress,
     SpinnerColumn,
     TaskID,
@@ -177,7 +176,7 @@ def _new_bar() -> Progress:
         SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
-        MofNCompleteColumn(),
+        TextColumn("{task.fields[count]}"),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=get_console(),
@@ -186,7 +185,8 @@ def _new_bar() -> Progress:
 
 
 @contextlib.contextmanager
-def _bar_task(description: str, total: int | None) -> Iterator[tuple[Progress, TaskID] | None]:
+def _bar_task(description: str, total: int | None,
+              single: bool = False) -> Iterator[tuple[Progress, TaskID] | None]:
     """A task on the one live bar display (nested steps share it), or None off a terminal."""
     global _live, _live_depth
     if _settings.quiet or not get_console().is_terminal:
@@ -198,7 +198,9 @@ def _bar_task(description: str, total: int | None) -> Iterator[tuple[Progress, T
             _live.start()
         _live_depth += 1
         bar = _live
-        task = bar.add_task(description, total=total)
+        # a single step pulses (total None) and shows no count
+        task = bar.add_task(description, total=None if single else total,
+                            count="" if single else _fmt_done(0, total))
     try:
         yield bar, task
     finally:
@@ -243,7 +245,7 @@ def progress(total: int | None, description: str, *, stage: str | None = None,
     log_event(stage, f"start: {description}", 0, total)
     plain = not _settings.quiet and not get_console().is_terminal
 
-    with _bar_task(description, total) as handle:
+    with _bar_task(description, total, _single) as handle:
 
         def advance(n: int = 1, message: str | None = None, *, total: int | None = None) -> None:
             with _lock:
@@ -258,8 +260,10 @@ def progress(total: int | None, description: str, *, stage: str | None = None,
             log_event(stage, message or description, done, tot)
             if handle is not None:
                 bar, task = handle
-                bar.update(task, advance=n, total=tot,
-                           description=f"{description}: {message}" if message else description)
+                if not _single:
+                    bar.update(task, advance=n, total=tot, count=_fmt_done(done, tot),
+                               description=f"{description}: {message}" if message
+                               else description)
             elif due:
                 get_console().print(f"{description}: {_fmt_done(done, tot)} {unit}".rstrip()
                                     + " …", markup=False, highlight=False)
