@@ -176,6 +176,28 @@ def test_map_from_dataarray_takes_units() -> None:
     assert "SOC stock [kg C m-2]" in (cax.get_xlabel(), cax.get_ylabel())
 
 
+def test_map_panels_of_dataarrays_any_dim_order() -> None:
+    lon, lat, values = _grid()
+    lat_desc = lat[::-1]  # north to south, stored (x, y)
+    da = xr.DataArray(values[::-1].T, dims=("x", "y"), coords={"x": lon, "y": lat_desc},
+                      attrs={"units": "Mg C ha-1"})
+    land = xr.DataArray(np.broadcast_to((lon > 0).astype(float), values.shape)[::-1].T,
+                        dims=("x", "y"), coords={"x": lon, "y": lat_desc})
+    fig = plot_map({"lower": da - 1, "mean": da}, land=land, label="SOC")
+    ax = fig.axes[0]
+    assert "SOC [Mg C ha-1]" in (fig.axes[-1].get_xlabel(), fig.axes[-1].get_ylabel())
+    (coast,) = [c for c in ax.collections if c.get_gid() == "coastline"]
+    xs = np.concatenate([p.vertices[:, 0] for p in coast.get_paths()])
+    np.testing.assert_allclose(xs, 0.0, atol=1e-12)
+    # rows follow y as stored (north first here), and so do the cell edges: the north-west
+    # cell keeps its value and its place
+    mesh = ax.collections[0]
+    assert mesh.get_array().reshape(lat.size, lon.size)[0, 0] == pytest.approx(
+        values[-1, 0] - 1)
+    nw = mesh.get_paths()[0].vertices
+    assert nw[:, 0].min() == -10.0 and nw[:, 1].max() == 50.0
+
+
 @pytest.mark.slow
 def test_land_fraction_from_bundled_mask() -> None:
     """global-land-mask (GLOBE 30″): 40–41°N 3–5°W (around Madrid) is all land, 40–41°N

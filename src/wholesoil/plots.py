@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import matplotlib
 import numpy as np
@@ -554,6 +555,18 @@ def land_fraction_on(lon: np.ndarray, lat: np.ndarray, samples: int = 3) -> np.n
     return land.reshape(ny, samples, nx, samples).mean(axis=(1, 3))
 
 
+def _is_dataarray(obj: Any) -> bool:
+    return hasattr(obj, "dims") and hasattr(obj, "attrs") and hasattr(obj, "transpose")
+
+
+def _yx(da: Any) -> Any:
+    """A DataArray as (y, x): length-1 dims (e.g. one depth layer) squeezed."""
+    da = da.squeeze()
+    if set(da.dims) != {"y", "x"}:
+        raise InputDataError("expected a (y, x) grid", field=str(da.name), value=list(da.dims))
+    return da.transpose("y", "x")
+
+
 def plot_map(
     values: np.ndarray | Mapping[str, np.ndarray] | object,
     lon: np.ndarray | None = None,
@@ -572,11 +585,11 @@ def plot_map(
 
     Parameters
     ----------
-    values : array (lat, lon), mapping of panel title to array, or xarray.DataArray
+    values : array (lat, lon), xarray.DataArray, or mapping of panel title to either
         Cell values on a regular geographic grid (EPSG:4326); NaN cells are left blank. Several
-        panels (e.g. mean, 5 % and 95 % quantiles) share one colour scale and one colour bar.
-        A DataArray with dims ``(y, x)`` brings its own coordinates, ``units`` and
-        ``long_name`` attributes.
+        panels (e.g. mean, 2.5 % and 97.5 % quantiles) share one colour scale and one colour
+        bar. A DataArray with dims ``(y, x)`` brings its own coordinates and ``units`` (and,
+        alone, its ``long_name``); with a mapping the first one's are used.
     lon, lat : array
         Cell-centre longitudes [°E] and latitudes [°N] (not needed for a DataArray).
     units : str
@@ -587,7 +600,7 @@ def plot_map(
     vmin, vmax : float, optional
         Colour limits (default: the 2nd and 98th percentiles of the valid cells; the colour bar
         shows arrows where values lie beyond).
-    land : array or bool, optional
+    land : array, DataArray or bool, optional
         Land fraction or land mask on the map's grid, whose 0.5 contour is drawn as the
         coastline; by default it is computed by :func:`land_fraction_on` (seconds, ~1 GB: pass a
         land fraction the workflow already has, e.g. from
@@ -602,21 +615,24 @@ def plot_map(
         ``"coastline"``.
     """
     long_name = None
-    if hasattr(values, "dims") and hasattr(values, "attrs"):  # xarray.DataArray
-        da = values.squeeze()
-        if set(da.dims) != {"y", "x"}:
-            raise InputDataError("expected a (y, x) grid", field=str(da.name),
-                                 value=list(da.dims))
-        da = da.transpose("y", "x")
-        lon, lat = np.asarray(da["x"].values, float), np.asarray(da["y"].values, float)
+    if _is_dataarray(values):
+        da = _yx(values)
         units = units if units is not None else da.attrs.get("units")
         long_name = da.attrs.get("long_name", str(da.name) if da.name is not None else None)
-        panels = {title or "": np.asarray(da.values, float)}
+        panels = {title or "": da}
         title = None
     elif isinstance(values, Mapping):
-        panels = {str(k): np.asarray(v, float) for k, v in values.items()}
+        panels = {str(k): v for k, v in values.items()}
     else:
-        panels = {"": np.asarray(values, float)}
+        panels = {"": values}
+    first = next(iter(panels.values()), None)
+    if _is_dataarray(first):  # coordinates and units from the (first) DataArray
+        first = _yx(first)
+        lon = np.asarray(first["x"].values, float) if lon is None else lon
+        lat = np.asarray(first["y"].values, float) if lat is None else lat
+        units = units if units is not None else first.attrs.get("units")
+    panels = {k: np.asarray(_yx(v).values if _is_dataarray(v) else v, float)
+              for k, v in panels.items()}
     if units is None:
         raise InputDataError("a map needs the unit of its values for the colour bar (units=…; "
                              "'1' for dimensionless)", field="units")
@@ -640,7 +656,7 @@ def plot_map(
     coast = None
     if land is not False:
         coast = (land_fraction_on(lon, lat, coast_samples) if land is None or land is True
-                 else np.asarray(land, float))
+                 else np.asarray(_yx(land).values if _is_dataarray(land) else land, float))
         if coast.shape != (lat.size, lon.size):
             raise InputDataError(f"land has shape {coast.shape}, expected ({lat.size}, "
                                  f"{lon.size})", field="land", value=coast.shape)
