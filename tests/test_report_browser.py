@@ -32,7 +32,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from wholesoil._atomic import save_figure
-from wholesoil.report import Report
+from wholesoil.report import Report, external_references
 
 #: Flags required on the CI machines (root, no GPU, no network): see the issue 11 brief.
 CHROMIUM_FLAGS = [
@@ -47,7 +47,7 @@ TIMEOUT_S = 60.0
 def _chromium() -> str | None:
     env = os.environ.get("WHOLESOIL_CHROMIUM")
     if env:
-        return env if shutil.which(env) else None
+        return shutil.which(env)
     for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
         found = shutil.which(name)
         if found:
@@ -209,6 +209,9 @@ class Page:
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevTools]:
     binary = _chromium()
+    if binary is None and os.environ.get("WHOLESOIL_CHROMIUM"):
+        pytest.skip(f"WHOLESOIL_CHROMIUM={os.environ['WHOLESOIL_CHROMIUM']} is not an executable; "
+                    "the browser check of the report is skipped")
     if binary is None:
         pytest.skip("Chromium is not installed (Debian: apt-get install chromium; "
                     ".ci/browser-deps.sh does it in CI); the browser check of the report is "
@@ -251,7 +254,9 @@ def _small_report(folder: Path) -> Path:
 
 
 def test_small_report_in_chromium(browser: DevTools, tmp_path: Path) -> None:
-    page = Page(browser, _small_report(tmp_path))
+    path = _small_report(tmp_path)
+    assert external_references(path.read_text(encoding="utf-8")) == []
+    page = Page(browser, path)
     try:
         images = _image_check(page)
         assert len(images) == 2
@@ -303,6 +308,8 @@ def test_demo_report_in_chromium(browser: DevTools) -> None:
         pytest.skip("set WHOLESOIL_DEMO_REPORT to a demo report.html to check it in Chromium")
     path = Path(given)
     assert path.is_file(), f"WHOLESOIL_DEMO_REPORT={given}: no such file"
+    outside = external_references(path.read_text(encoding="utf-8"))
+    assert outside == [], f"the demo report loads files from outside itself: {outside[:5]}"
     page = Page(browser, path)
     try:
         images = _image_check(page)
