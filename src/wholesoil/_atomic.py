@@ -27,10 +27,22 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         yield tmp_path
         with open(tmp_path, "rb") as fh:  # flush to disk before the rename makes it visible
             os.fsync(fh.fileno())
+        # mkstemp creates the file readable by its owner only; give it the permissions any
+        # new file would have (0666 less the umask), as a plain open() would
+        os.chmod(tmp_path, 0o666 & ~_UMASK)
         os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def _read_umask() -> int:
+    mask = os.umask(0)  # the only way to read it; done once, at import, not per write (threads)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> Path:
