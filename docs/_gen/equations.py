@@ -54,6 +54,8 @@ CURATED: list[tuple[str, str, str, str]] = [
     ("depth._beta", "Eqs. 2–3", "Jobbágy–Jackson β: Y = 1 − β^d; X_100 from X_d0; layer "
      "densities by difference (§2.6)", "seed 000; Gale & Grigal (1987); Jobbágy & Jackson "
      "(2000)"),
+    ("depth._table", "Eqs. 1–3 (through depth._beta)", "β and its alternatives for every "
+     "profile of a layer table", "seed 000"),
     ("depth._alternatives", "AIC, AICc", "exponential and power depth functions compared with "
      "β by AIC", "Akaike (1974); Hurvich & Tsai (1989)"),
     ("depth._roots", "local (1)–(2)", "root distributions: Y(d) = 1 − β^d per biome; "
@@ -69,6 +71,11 @@ CURATED: list[tuple[str, str, str, str]] = [
      "geodesy reference in the module)", "seed 000 §2.6–2.7"),
     ("mapping._mars", "Friedman Eqs. 30, 32, 43, 45", "MARS forward/backward pass, GCV "
      "with C(M) = M + d·(M − 1)/2", "Friedman (1991), Ann. Stat. 19:1–67; R earth 5.3"),
+    ("mapping._learners", "seed 000 Eqs. 4–5 (OOB); Meinshausen Eqs. 4–6", "R-style random "
+     "forests with OOB skill, bootstrap tuning of mtry and ntree; quantile regression forest",
+     "seed 000 §2.5; Meinshausen (2006), JMLR 7:983–999"),
+    ("mapping._grid", "seed 000 Eq. 7; seed 004 Eqs. 9–10", "blockwise maps of the mean, "
+     "interval bounds and uncertainty U = half-width / mean", "seed 000 §2.7; seed 004"),
     ("mapping._ensemble", "Methods", "top-three learners stacked by principal-component "
      "regression", "seed 004 Methods"),
     ("models._clm5", "Eqs. 2–5", "dX/dt = B·I + A·ξ·K·X − V·X, 7 pools × 20 layers; "
@@ -86,6 +93,8 @@ CURATED: list[tuple[str, str, str, str]] = [
      "seed 003 §2.7"),
     ("models._ages", "local A1–A6; seed 003 Eq. 2", "steady states, radiocarbon, pool ages "
      "and transit times of compartmental systems", "Metzler & Sierra (2018)"),
+    ("models._blocksolve", "seed 003 Eqs. 2–3 (structure)", "batched Thomas and block-Thomas "
+     "solvers for the tridiagonal and block-tridiagonal operators", "(numerical method)"),
     ("models._observe", "local O1", "exact integration of layer densities over observed "
      "intervals", "(definition)"),
     ("models._environment", "FAO-56 Eqs. 24, 25, 34; Miami model", "forcing generated from "
@@ -101,6 +110,10 @@ CURATED: list[tuple[str, str, str, str]] = [
     ("models._sensitivity", "local (1)–(4)", "elasticities by central and one-sided "
      "differences; z-scored surfaces; Sobol indices", "seed 002 Fig. 1; Saltelli (2002); "
      "Sobol' (2001)"),
+    ("assimilation._runner", "local (1)", "batch seeds from the run seed and the batch index "
+     "(reproducible fan-out)", "(definition)"),
+    ("assimilation._components", "Eqs. 10–14", "posterior of the six components per "
+     "calibrated profile", "seed 003 §2.7, Fig. 4"),
     ("assimilation._space", "local (1)", "θ = l + u·(h − l): prior ranges to the unit cube",
      "seed 003 §2.6, Supplementary Tables 1–2"),
     ("assimilation._costs", "seed 003 Eq. 1 (NSE); local 2–5", "rank-weighted relative cost "
@@ -118,6 +131,8 @@ CURATED: list[tuple[str, str, str, str]] = [
      "seed 003 §2.6; PRODA code"),
     ("assimilation.proda._differentiable", "Eqs. 2–5", "differentiable CLM5 steady state",
      "seed 003"),
+    ("assimilation.proda._simulate", "Eqs. 10–14; local O1", "global simulation with "
+     "parameter maps: SOC by depth and the six component maps", "seed 003 §2.7, Figs. 2–4"),
     ("assimilation.proda._e2e", "local E1–E2", "end-to-end loss against observed layer SOC",
      "beyond seed 003 (issue 8)"),
     ("radiocarbon._onepool", "Eqs. 1–3", "one-pool ¹⁴C model, steady state, inversion to "
@@ -166,6 +181,24 @@ class Mention:
     found_in: str        # sentence | docstring | module
     excerpt: str
     kind: str            # docstring | comment | string
+
+
+def uncurated(mentions: list[Mention]) -> list[str]:
+    """Science modules that name an equation but have no row in :data:`CURATED`.
+
+    Workflows, the command line, figures, readers and package ``__init__`` files only refer to
+    equations implemented elsewhere, so they need none.
+    """
+    curated = {"wholesoil." + part.strip() for row in CURATED for part in row[0].split(",")}
+    out = []
+    for module in sorted({m.module for m in mentions}):
+        last = module.rsplit(".", 1)[-1]
+        if (module.startswith(("wholesoil.workflows", "wholesoil.io", "wholesoil._cli"))
+                or module in ("wholesoil.cli", "wholesoil.plots") or not last.startswith("_")):
+            continue
+        if module not in curated:
+            out.append(module)
+    return out
 
 
 def expand(labels: str, plural: bool = True) -> list[str]:
