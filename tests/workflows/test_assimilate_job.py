@@ -73,3 +73,18 @@ def test_assimilate_bad_input_is_named(tmp_path):
     res = runner.invoke(app, ["assimilate", str(tmp_path / "p.csv"), "--out", str(tmp_path / "o"),
                               "--model", "century"])
     assert res.exit_code != 0 and "century" in res.output
+
+
+def test_assimilate_accepts_integer_profile_ids(profile_table, tmp_path):
+    """A CSV whose profile ids are numbers (WoSIS) is calibrated: ids are labels (text)."""
+    t = pd.read_csv(profile_table)
+    t = t[t.profile_id != "SHORT"]
+    t["profile_id"] = t["profile_id"].map({p: 1000 + i for i, p in
+                                           enumerate(t.profile_id.unique())})
+    path = tmp_path / "int_ids.csv"
+    t.to_csv(path, index=False)
+    res = runner.invoke(app, ["assimilate", str(path), "--out", str(tmp_path / "o"),
+                              "--iterations", "10,20", "--batch-size", "2"])
+    assert res.exit_code == 0, res.output
+    prof = pd.read_csv(tmp_path / "o" / "tables" / "profiles.csv")
+    assert sorted(prof.profile_id) == [1000, 1001, 1002]

@@ -23,6 +23,7 @@ from wholesoil import __version__
 from wholesoil._atomic import write_json
 from wholesoil.errors import InputDataError
 from wholesoil.io._write import write_table
+from wholesoil.progress import watch
 from wholesoil.workflows._jobs import JobResult
 
 #: Columns of the profile table; mat/map may be absent when lat/lon are given (the bundled
@@ -39,7 +40,8 @@ def _calibrate_batch(ids: list, seed: int, *, data: Any, settings: dict[str, Any
     from wholesoil.assimilation._calibrate import calibrate
     from wholesoil.assimilation._components import chains_table, posterior_components
 
-    index = np.flatnonzero(np.isin(data.profile_id, np.asarray(ids, dtype=object)))
+    # the runner's ids are strings; the table's ids may be numbers (a CSV of integer ids)
+    index = np.flatnonzero(np.isin(data.profile_id.astype(str), [str(i) for i in ids]))
     sub = data.subset(index)
     res = calibrate(sub, seed=seed, **settings)
     comps = posterior_components(res, sub, draws=COMPONENT_DRAWS, seed=seed)
@@ -121,6 +123,7 @@ def assimilate_job(
     if missing:
         raise InputDataError(f"the profile table needs columns {list(PROFILE_COLUMNS)}",
                              file=source, field=missing[0])
+    table = table.assign(profile_id=table["profile_id"].astype(str))  # ids are labels
     data = ProfileData.from_table(table[list(PROFILE_COLUMNS)], _sites(table, source))
     settings = {"model": model, "n_chains": int(chains),
                 "test_iterations": int(iterations[0]), "formal_iterations": int(iterations[1]),
@@ -128,7 +131,14 @@ def assimilate_job(
                 "adapt_start": min(4000, max(1, int(iterations[1]) // 2))}
     work = functools.partial(_calibrate_batch, data=data, settings=settings)
     ids = [str(p) for p in data.profile_id]
-    with _client(scheduler, None) as client:
+    n_batches = -(-len(ids) // batch_size)
+    records = out / "runs" / "records"
+
+    def finished() -> tuple[int, int]:
+        return (sum(1 for _ in records.glob("*.json")) if records.is_dir() else 0), n_batches
+
+    with _client(scheduler, None) as client, watch(finished, "calibration batches",
+                                                   stage="assimilate", unit="batches"):
         summary = run_profiles(ids, work, out / "runs", batch_size=batch_size, client=client,
                                seed=seed, settings=settings)
     tables = collect(out / "runs")

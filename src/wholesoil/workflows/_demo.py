@@ -12,6 +12,15 @@ Stages (later issues add theirs to the same report):
 3. Mapping (:mod:`wholesoil.workflows._demo_mapping`): each NCSCD pedon's β and its layer
    densities predicted from climate sampled from the bundled grids, with profile-grouped and
    spatial CV, skill by depth band, importance, partial dependence and interval coverage.
+4. Maps and stocks (:mod:`._demo_stocks`): β and topsoil density over the circumpolar region,
+   regional stocks by depth with Monte Carlo intervals.
+5. Process models (:mod:`._demo_models`): CLM5 and COMPAS with default parameters at every pedon.
+6. Microbial models (:mod:`._demo_microbial`): seed 002's CUE-versus-input elasticities.
+7. Calibration (:mod:`._demo_assimilation`): CLM5 and COMPAS calibrated per pedon (PRODA
+   step 1, shortened protocol), posteriors against priors, fits, diagnostics, components.
+9. Radiocarbon and inputs (:mod:`._demo_radiocarbon`): carbon ages from Δ14C, inputs to bulk
+   soil, root inputs and their direct losses at Howland Forest (seed 004).
+10. Drivers (:mod:`._demo_drivers`): β ~ MAT + MAP + (1 | region) and group comparisons.
 """
 
 from __future__ import annotations
@@ -50,10 +59,14 @@ from wholesoil.profiles._pedotransfer import (
 )
 from wholesoil.profiles._qc import QCResult, run_qc
 from wholesoil.profiles._spline import harmonize
+from wholesoil.progress import step
 from wholesoil.report import Report
+from wholesoil.workflows._demo_assimilation import assimilation_stage
+from wholesoil.workflows._demo_drivers import drivers_stage
 from wholesoil.workflows._demo_mapping import DEMO_FOREST, INTERVAL_TREES, mapping_stage
 from wholesoil.workflows._demo_microbial import microbial_stage
 from wholesoil.workflows._demo_models import models_stage
+from wholesoil.workflows._demo_radiocarbon import radiocarbon_stage
 from wholesoil.workflows._demo_stocks import (
     HUGELIUS2014_AREA_KM2,
     HUGELIUS2014_STOCKS_PG,
@@ -79,8 +92,19 @@ def r2_rmse(obs: np.ndarray, pred: np.ndarray) -> tuple[float, float, int]:
     return 1.0 - ss_res / ss_tot, float(np.sqrt(ss_res / o.size)), int(o.size)
 
 
-def run_demo(out: str | Path, *, seed: int = 42) -> JobResult:
-    """Run the demo into folder ``out``; returns what was written."""
+def run_demo(
+    out: str | Path,
+    *,
+    seed: int = 42,
+    quick: bool = False,
+    calibration_iterations: tuple[int, int] | None = None,
+) -> JobResult:
+    """Run the demo into folder ``out``; returns what was written.
+
+    ``quick`` shortens the slow stages (fewer pedons and iterations in the calibration, fewer
+    Monte Carlo draws); ``calibration_iterations`` = (test, formal) overrides the calibration's
+    shortened protocol, e.g. (20000, 50000) for seed 003's.
+    """
     t_start = time.perf_counter()
     out = Path(out)
     fig_dir = out / "figures"
@@ -88,7 +112,7 @@ def run_demo(out: str | Path, *, seed: int = 42) -> JobResult:
     rng = np.random.default_rng(seed)
     timings: dict[str, float] = {}
     outputs: dict[str, Path] = {}
-    rep = Report("wholesoil demo: from real horizon data to subsoil carbon")
+    rep = Report("wholesoil demo: from real horizon data to subsoil carbon", root=out)
     rep.text(
         f"wholesoil {__version__}, seed {seed}. Data bundled with the package: the NCSCD pedon "
         "database (Hugelius et al. 2013, ESSD 5:393–402, CC BY 3.0) and the ISRaD Gaudinski "
@@ -105,8 +129,9 @@ def run_demo(out: str | Path, *, seed: int = 42) -> JobResult:
 
     # ---------------------------------------------------------------- NCSCD
     t0 = time.perf_counter()
-    ncscd = load_ncscd()
-    qc_n = run_qc(ncscd)
+    with step("NCSCD: load and QC", stage="demo-ncscd"):
+        ncscd = load_ncscd()
+        qc_n = run_qc(ncscd)
     save("ncscd_qc_report", qc_n.report)
     ps = qc_n.profiles
     h = ps.horizons
@@ -142,7 +167,8 @@ def run_demo(out: str | Path, *, seed: int = 42) -> JobResult:
 
     # depth functions per pedon
     t0 = time.perf_counter()
-    fits = fit_depth_functions(h, value="soc_density")
+    with step("depth functions", stage="demo-depth"):
+        fits = fit_depth_functions(h, value="soc_density")
     sites = ps.sites.set_index("profile_id")
     for col in ("soil_order", "ecosystem", "region"):
         if col in sites.columns:
@@ -362,21 +388,50 @@ def run_demo(out: str | Path, *, seed: int = 42) -> JobResult:
     timings["israd"] = time.perf_counter() - t0
 
     # ---------------------------------------------------------------- mapping
-    mapping_params, beta_table = mapping_stage(
-        rep, out, save, fits, h, ps.sites, seed=seed, timings=timings
-    )
+    with step("mapping", stage="demo-mapping"):
+        mapping_params, beta_table = mapping_stage(
+            rep, out, save, fits, h, ps.sites, seed=seed, timings=timings
+        )
+    rep.parameters(mapping_params, "Method and parameters (run.json: parameters.mapping)")
 
     # ---------------------------------------------------------------- maps and stocks
-    stocks_params = stocks_stage(
-        rep, out, save, beta_table, h, out / "mapping" / "beta" / "model", seed=seed,
-        forest=DEMO_FOREST, interval_trees=INTERVAL_TREES, timings=timings,
-    )
+    with step("maps and stocks", stage="demo-stocks"):
+        stocks_params = stocks_stage(
+            rep, out, save, beta_table, h, out / "mapping" / "beta" / "model", seed=seed,
+            forest=DEMO_FOREST, interval_trees=INTERVAL_TREES, timings=timings,
+        )
+    rep.parameters(stocks_params, "Method and parameters (run.json: parameters.stocks)")
 
     # ---------------------------------------------------------------- process models
-    models_params = models_stage(rep, out, save, h, ps.sites, timings=timings)
+    with step("process models", stage="demo-models"):
+        models_params = models_stage(rep, out, save, h, ps.sites, timings=timings)
+    rep.parameters(models_params, "Method and parameters (run.json: parameters.process_models)")
 
     # ---------------------------------------------------------------- microbial models
-    microbial_params = microbial_stage(rep, out, save, timings=timings)
+    with step("microbial models", stage="demo-microbial"):
+        microbial_params = microbial_stage(rep, out, save, timings=timings)
+    rep.parameters(microbial_params,
+                   "Method and parameters (run.json: parameters.microbial_sensitivity)")
+
+    # ---------------------------------------------------------------- calibration (PRODA 1)
+    with step("calibration", stage="demo-calibration"):
+        calibration_params, _calibrations, _cal_sites = assimilation_stage(
+            rep, out, save, h, ps.sites, seed=seed, timings=timings, quick=quick,
+            iterations=calibration_iterations,
+        )
+    rep.parameters(calibration_params, "Method and parameters (run.json: parameters.calibration)")
+
+    # ---------------------------------------------------------------- radiocarbon and inputs
+    with step("radiocarbon and inputs", stage="demo-radiocarbon"):
+        radiocarbon_params = radiocarbon_stage(rep, out, save, seed=seed, timings=timings,
+                                               quick=quick)
+    rep.parameters(radiocarbon_params,
+                   "Method and parameters (run.json: parameters.radiocarbon_inputs)")
+
+    # ---------------------------------------------------------------- drivers
+    with step("drivers", stage="demo-drivers"):
+        drivers_params = drivers_stage(rep, out, save, fits, ps.sites, timings=timings)
+    rep.parameters(drivers_params, "Method and parameters (run.json: parameters.drivers)")
 
     # ---------------------------------------------------------------- run.json + report
     timings["total"] = time.perf_counter() - t_start
@@ -400,6 +455,10 @@ def run_demo(out: str | Path, *, seed: int = 42) -> JobResult:
             "stocks": stocks_params,
             "process_models": models_params,
             "microbial_sensitivity": microbial_params,
+            "calibration": calibration_params,
+            "radiocarbon_inputs": radiocarbon_params,
+            "drivers": drivers_params,
+            "quick": quick,
         },
         "timings_s": timings,
         "outputs": {k: str(v.relative_to(out)) for k, v in outputs.items()},
@@ -411,7 +470,9 @@ def run_demo(out: str | Path, *, seed: int = 42) -> JobResult:
         + ", ".join(f"{k} {v:.2f}" for k, v in timings.items())
         + ". Every table is in tables/, every figure in figures/, parameters in run.json."
     )
-    outputs["report"] = rep.write(out / "report.html")
+    rep.parameters(run["parameters"], "All parameters (run.json)", collapsed=True)
+    with step("report", stage="demo-report"):
+        outputs["report"] = rep.write(out / "report.html")
     return JobResult(
         fits,
         {"report": outputs["report"], "run": outputs["run"], "folder": out},
