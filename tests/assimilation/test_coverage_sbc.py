@@ -5,8 +5,12 @@ their priors) under forcing from random climates, with a known observation noise
 multiplicative); the profiles are calibrated together with the Gaussian likelihood of that
 noise. The 90 % credible intervals must cover the truth in 80–97 % of the profiles for each
 well-identified parameter, and the chains must converge (R̂). Posterior contraction
-1 − var(post)/var(prior) says how well each parameter is identified (seed 003 §4.3 expects
-several CLM5 parameters to be weakly identified; those four are among the better ones).
+1 − var(post)/var(prior) says how well each parameter is identified; the test reports the
+weakly identified ones (contraction < 0.2: the posterior is nearly the prior). Seed 003 §4.3
+expects several: here the litter turnover time tau4l2 and the CWD → litter fraction fl2cwd,
+which the mineral SOC observed in profiles barely constrains, against four soil and depth
+parameters that the profiles pin down. (All 21 parameters at once need the full protocol to
+converge: 50 profiles × 12,000 iterations left the mean R̂ at 1.17 — see the issue 7 note.)
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ import pytest
 from wholesoil.assimilation import ParameterSpace, ProfileData, calibrate, make_log_target
 from wholesoil.models import forcing_from_climate
 
-NAMES = ["tau4s3", "efolding", "b", "tau4s2"]
+NAMES = ["tau4s3", "efolding", "b", "tau4s2", "tau4l2", "fl2cwd"]
+WEAK = 0.2  # contraction below which a parameter counts as weakly identified
 P = 50
 NOISE = 0.05
 
@@ -42,14 +47,19 @@ def test_credible_intervals_cover_known_parameters_of_synthetic_profiles():
     obs = truth[:, 0] * (1 + NOISE * rng.standard_normal(truth[:, 0].shape))
     data = ProfileData(ids, top, bottom, obs, forcing)
     res = calibrate(data, space=space, cost="gaussian", sigma=NOISE * obs,
-                    test_iterations=400, formal_iterations=2000, adapt_start=500, seed=3, thin=5)
+                    test_iterations=800, formal_iterations=5000, adapt_start=800, seed=3, thin=5)
     samples = res.mcmc.samples.reshape(P, -1, len(NAMES))  # (profiles, chains·kept, d)
     lo, hi = np.quantile(samples, [0.05, 0.95], axis=1)
     coverage = np.mean((lo <= u_true) & (u_true <= hi), axis=0)
     contraction = 1 - samples.var(axis=1).mean(axis=0) / (1 / 12)  # prior U(0, 1) in u
     print("90 % coverage:", dict(zip(NAMES, coverage.round(2), strict=True)))
     print("posterior contraction:", dict(zip(NAMES, contraction.round(2), strict=True)))
-    assert np.all((coverage >= 0.80) & (coverage <= 0.97)), coverage
-    assert np.all((contraction > 0.0) & (contraction < 1.0))
+    weak = [n for n, c in zip(NAMES, contraction, strict=True) if c < WEAK]
+    print("weakly identified:", weak)
+    assert weak == ["tau4l2", "fl2cwd"]
+    well = contraction >= WEAK
+    assert np.all((coverage[well] >= 0.80) & (coverage[well] <= 0.97)), coverage
+    assert np.all(coverage[~well] >= 0.80)  # posterior ≈ prior still covers the truth
+    assert np.all((contraction > -0.1) & (contraction < 1.0))
     rhat = res.profiles["rhat_mean"].to_numpy(float)
     assert np.mean(rhat <= 1.05) >= 0.9 and np.nanmean(rhat) <= 1.05
