@@ -13,7 +13,8 @@ import typer
 from wholesoil._cli_common import _floats, _friendly, _report
 
 _HELP = ("PRODA (seed 003 §2.6–2.7): train the parameter network on profile calibrations, "
-         "map parameters, SOC and model components, or calibrate end to end.")
+         "map parameters, SOC and model components, or calibrate end to end."
+         "\n\nExample: wholesoil proda train assim_out climate --max-epochs 2000 --out proda_nn")
 
 
 def _names(text: str | None) -> list[str] | None:
