@@ -18,6 +18,9 @@ Stages (later issues add theirs to the same report):
 6. Microbial models (:mod:`._demo_microbial`): seed 002's CUE-versus-input elasticities.
 7. Calibration (:mod:`._demo_assimilation`): CLM5 and COMPAS calibrated per pedon (PRODA
    step 1, shortened protocol), posteriors against priors, fits, diagnostics, components.
+8. PRODA (:mod:`._demo_proda`): networks from the calibrations to parameter maps over the
+   circumpolar region, both models simulated with default and calibrated parameters, their
+   agreement, and the end-to-end differentiable variant beside the two-step one.
 9. Radiocarbon and inputs (:mod:`._demo_radiocarbon`): carbon ages from Δ14C, inputs to bulk
    soil, root inputs and their direct losses at Howland Forest (seed 004).
 10. Drivers (:mod:`._demo_drivers`): β ~ MAT + MAP + (1 | region) and group comparisons.
@@ -66,6 +69,7 @@ from wholesoil.workflows._demo_drivers import drivers_stage
 from wholesoil.workflows._demo_mapping import DEMO_FOREST, INTERVAL_TREES, mapping_stage
 from wholesoil.workflows._demo_microbial import microbial_stage
 from wholesoil.workflows._demo_models import models_stage
+from wholesoil.workflows._demo_proda import proda_stage
 from wholesoil.workflows._demo_radiocarbon import radiocarbon_stage
 from wholesoil.workflows._demo_stocks import (
     HUGELIUS2014_AREA_KM2,
@@ -421,6 +425,12 @@ def run_demo(
         )
     rep.parameters(calibration_params, "Method and parameters (run.json: parameters.calibration)")
 
+    # ---------------------------------------------------------------- PRODA (step 2) and e2e
+    with step("PRODA maps and model agreement", stage="demo-proda"):
+        proda_params = proda_stage(rep, out, save, calibrations=_calibrations, sites=_cal_sites,
+                                   seed=seed, timings=timings, quick=quick)
+    rep.parameters(proda_params, "Method and parameters (run.json: parameters.proda)")
+
     # ---------------------------------------------------------------- radiocarbon and inputs
     with step("radiocarbon and inputs", stage="demo-radiocarbon"):
         radiocarbon_params = radiocarbon_stage(rep, out, save, seed=seed, timings=timings,
@@ -456,6 +466,7 @@ def run_demo(
             "process_models": models_params,
             "microbial_sensitivity": microbial_params,
             "calibration": calibration_params,
+            "proda": proda_params,
             "radiocarbon_inputs": radiocarbon_params,
             "drivers": drivers_params,
             "quick": quick,

@@ -114,7 +114,7 @@ def proda_stage(
         from wholesoil.errors import InputDataError
 
         raise InputDataError(f"sites need columns {need}", field=missing[0])
-    rep.heading("PRODA: from calibrated pedons to circumpolar maps of two model structures "
+    rep.heading("8. PRODA: from calibrated pedons to circumpolar maps of two model structures "
                 "(seed 003)")
 
     # ------------------------------------------------------------ networks (two-step PRODA)
