@@ -66,7 +66,14 @@ from wholesoil.progress import step
 from wholesoil.report import Report
 from wholesoil.workflows._demo_assimilation import assimilation_stage
 from wholesoil.workflows._demo_drivers import drivers_stage
-from wholesoil.workflows._demo_mapping import DEMO_FOREST, INTERVAL_TREES, mapping_stage
+from wholesoil.workflows._demo_mapping import (
+    DEMO_FOREST,
+    INTERVAL_TREES,
+    QUICK_FOREST,
+    QUICK_INTERVAL_TREES,
+    QUICK_MC_BOOT,
+    mapping_stage,
+)
 from wholesoil.workflows._demo_microbial import microbial_stage
 from wholesoil.workflows._demo_models import models_stage
 from wholesoil.workflows._demo_proda import proda_stage
@@ -394,7 +401,7 @@ def run_demo(
     # ---------------------------------------------------------------- mapping
     with step("mapping", stage="demo-mapping"):
         mapping_params, beta_table = mapping_stage(
-            rep, out, save, fits, h, ps.sites, seed=seed, timings=timings
+            rep, out, save, fits, h, ps.sites, seed=seed, timings=timings, quick=quick
         )
     rep.parameters(mapping_params, "Method and parameters (run.json: parameters.mapping)")
 
@@ -402,7 +409,9 @@ def run_demo(
     with step("maps and stocks", stage="demo-stocks"):
         stocks_params = stocks_stage(
             rep, out, save, beta_table, h, out / "mapping" / "beta" / "model", seed=seed,
-            forest=DEMO_FOREST, interval_trees=INTERVAL_TREES, timings=timings,
+            forest=QUICK_FOREST if quick else DEMO_FOREST,
+            interval_trees=QUICK_INTERVAL_TREES if quick else INTERVAL_TREES, timings=timings,
+            **({"mc_boot": QUICK_MC_BOOT} if quick else {}),
         )
     rep.parameters(stocks_params, "Method and parameters (run.json: parameters.stocks)")
 

@@ -35,6 +35,10 @@ DEMO_FOREST = {"n_estimators": 200, "n_jobs": -1}
 #: Trees per bootstrap forest of the saved Monte Carlo interval models (100 forests, seed 000);
 #: seed 000 does not state it, and 50 keeps the demo quick.
 INTERVAL_TREES = 50
+#: ``--quick``: smaller forests, fewer interval trees and bootstrap forests (same methods).
+QUICK_FOREST = {"n_estimators": 60, "n_jobs": -1}
+QUICK_INTERVAL_TREES = 30
+QUICK_MC_BOOT = 20
 
 
 def mapping_stage(
@@ -47,9 +51,14 @@ def mapping_stage(
     *,
     seed: int,
     timings: dict[str, float],
+    quick: bool = False,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Run the stage, add its section to ``rep``; returns parameters for run.json and the β
-    training table (the β model is saved in ``out/mapping/beta/model``)."""
+    training table (the β model is saved in ``out/mapping/beta/model``). ``quick`` uses
+    :data:`QUICK_FOREST`, :data:`QUICK_INTERVAL_TREES` and fewer bootstrap forests."""
+    forest = QUICK_FOREST if quick else DEMO_FOREST
+    interval_trees = QUICK_INTERVAL_TREES if quick else INTERVAL_TREES
+    mc_boot = QUICK_MC_BOOT if quick else 100
     t0 = time.perf_counter()
     rep.heading("3. Mapping β and layer densities from climate")
     clim = climate_at(sites["lat"], sites["lon"], method="bilinear")
@@ -76,12 +85,12 @@ def mapping_stage(
     mdir = out / "mapping"
     res_beta = train_job(
         beta_tab, "beta", list(CLIMATE_FEATURES), mdir / "beta", groups="profile_id",
-        learner="rf", learner_params=DEMO_FOREST, n_splits=10, intervals=True, level=0.9,
-        interval_trees=INTERVAL_TREES, interval_models=("montecarlo",), importance_repeats=5,
-        units="1", random_state=seed,
+        learner="rf", learner_params=forest, n_splits=10, intervals=True, level=0.9,
+        interval_trees=interval_trees, interval_models=("montecarlo",), importance_repeats=5,
+        units="1", random_state=seed, mc_boot=mc_boot,
     )
     spatial = cross_validate(
-        RandomForest(random_state=seed, **DEMO_FOREST), beta_tab, "beta", list(CLIMATE_FEATURES),
+        RandomForest(random_state=seed, **forest), beta_tab, "beta", list(CLIMATE_FEATURES),
         groups="profile_id", cv="spatial", n_splits=5, block_size=5.0, random_state=seed,
     )
     kfold_m = pd.read_csv(res_beta.outputs["cv_metrics"]).iloc[0].to_dict()
@@ -120,7 +129,7 @@ def mapping_stage(
     feats = [*CLIMATE_FEATURES, "top", "bottom"]
     res_lay = train_job(
         lay, "soc_density_per_cm", feats, mdir / "layers", groups="profile_id", learner="rf",
-        learner_params=DEMO_FOREST, n_splits=10, bands=DEFAULT_BANDS, importance_repeats=5,
+        learner_params=forest, n_splits=10, bands=DEFAULT_BANDS, importance_repeats=5,
         random_state=seed,
     )
     by_depth = pd.read_csv(res_lay.outputs["cv_by_depth"])

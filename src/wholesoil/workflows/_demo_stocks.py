@@ -23,13 +23,15 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from wholesoil._atomic import save_figure
 from wholesoil.datasets import load_climate_grid
-from wholesoil.io import plot_grid_map, write_cogs, write_netcdf
+from wholesoil.io import write_cogs, write_netcdf
 from wholesoil.mapping._grid import predict_grid
 from wholesoil.mapping._persist import load_model
 from wholesoil.mapping._regions import circumpolar_region
 from wholesoil.mapping._stocks import CellDistribution, layers_from_beta, stock_totals_from_beta
 from wholesoil.mapping._uncertainty import interval_from_draws
+from wholesoil.plots import plot_map
 from wholesoil.report import Report
 from wholesoil.workflows._train import train_job
 
@@ -59,6 +61,8 @@ def stocks_stage(
     forest: dict[str, Any],
     interval_trees: int,
     timings: dict[str, float],
+    mc_boot: int = MC_BOOT,
+    mc_draws: int = MC_DRAWS,
 ) -> dict[str, Any]:
     """Run the stage, add its section to ``rep``; returns parameters for run.json.
 
@@ -83,8 +87,8 @@ def stocks_stage(
     res_top = train_job(
         tab, "soc_0_30", ["mat", "map"], out / "mapping" / "topsoil", groups="profile_id",
         learner="rf", learner_params=forest, n_splits=10, intervals=True, level=LEVEL,
-        interval_trees=interval_trees, interval_models=("montecarlo",), mc_boot=MC_BOOT,
-        mc_draws=MC_DRAWS, importance_repeats=3, units="Mg C ha-1", random_state=seed,
+        interval_trees=interval_trees, interval_models=("montecarlo",), mc_boot=mc_boot,
+        mc_draws=mc_draws, importance_repeats=3, units="Mg C ha-1", random_state=seed,
     )
     top_cv = pd.read_csv(res_top.outputs["cv_metrics"]).iloc[0]
     timings["stocks_topsoil_model"] = time.perf_counter() - t0
@@ -141,22 +145,31 @@ def stocks_stage(
     grids = grids.rio.write_crs(clim.rio.crs)
     written = [write_netcdf(grids, sdir / "circumpolar_maps.nc"),
                *write_cogs(grids, sdir / "cog")]
-    figs = {
-        "beta_mean": ("β (mean of the model)", "viridis", "β [-]"),
+    figs = {  # title, colour map, quantity, units
+        "beta_mean": ("β (mean of the model)", "viridis", "β", "-"),
         "beta_uncertainty": ("β: relative width of the 95 % Monte Carlo interval", "magma_r",
-                             "(Q0.975 − Q0.025) / mean [-]"),
-        "soc_0_30_mean": ("SOC density 0–30 cm", "YlOrBr", "Mg C ha⁻¹"),
+                             "(Q0.975 − Q0.025) / mean", "-"),
+        "soc_0_30_mean": ("SOC density 0–30 cm", "YlOrBr", "SOC density 0–30 cm", "Mg C ha⁻¹"),
         "soc_0_30_uncertainty": ("0–30 cm: relative width of the 95 % Monte Carlo interval",
-                                 "magma_r", "(Q0.975 − Q0.025) / mean [-]"),
+                                 "magma_r", "(Q0.975 − Q0.025) / mean", "-"),
     }
+    # coastlines: the 0.5 contour of the land fraction this stage already computed
+    coast = reg["land_fraction"].transpose("y", "x").values
     fig_paths = {}
-    for var, (title, cmap, label) in figs.items():
-        fig_paths[var] = plot_grid_map(grids[var], sdir / "figures" / f"{var}.png",
-                                       title=title, cmap=cmap, label=label)
-    fig_paths["region"] = plot_grid_map(
-        reg["land_fraction"].where(in_region), sdir / "figures" / "region_land_fraction.png",
-        title="Region: land fraction of the cells in it", cmap="Greens", vmin=0, vmax=1,
-        label="land fraction [-]")
+    for var, (title, cmap, label, units) in figs.items():
+        fig_paths[var] = save_figure(
+            plot_map(grids[var], land=coast, label=label, units=units, cmap=cmap, title=title),
+            sdir / "figures" / f"{var}.png")
+    fig_paths["soc_0_30_interval"] = save_figure(
+        plot_map({"2.5 %": grids["soc_0_30_Q0.025"], "mean": grids["soc_0_30_mean"],
+                  "97.5 %": grids["soc_0_30_Q0.975"]}, land=coast,
+                 label="SOC density 0–30 cm", units="Mg C ha⁻¹", cmap="YlOrBr"),
+        sdir / "figures" / "soc_0_30_interval.png")
+    fig_paths["region"] = save_figure(
+        plot_map(reg["land_fraction"].where(in_region), land=coast, label="land fraction",
+                 units="-", cmap="Greens", vmin=0, vmax=1,
+                 title="Region: land fraction of the cells in it"),
+        sdir / "figures" / "region_land_fraction.png")
     timings["stocks_maps"] = time.perf_counter() - t0
 
     # ------------------------------------------------------------ Monte Carlo stocks (§2.7)
@@ -196,12 +209,15 @@ def stocks_stage(
         f"Models on the same {len(tab)} pedons: β (stage 3) and 0–30 cm SOC density "
         f"[Mg C ha⁻¹] from MAT and MAP (random forests; 0–30 cm 10-fold CV by pedon "
         f"R² {top_cv['r2']:.2f}, RMSE {top_cv['rmse']:.1f}). Maps: the model's mean and seed "
-        f"000's Monte Carlo interval ({MC_DRAWS} draws, {MC_BOOT} bootstrap forests, covariates "
+        f"000's Monte Carlo interval ({mc_draws} draws, {mc_boot} bootstrap forests, covariates "
         "~ N(x, 0.1·x)), predicted block by block with checkpoints."
     )
-    for var in ("beta_mean", "soc_0_30_mean", "beta_uncertainty", "region"):
-        rep.figure(fig_paths[var], figs.get(var, ("Region and land fraction",))[0],
-                   relative_to=out)
+    captions = {**{k: v[0] for k, v in figs.items()},
+                "soc_0_30_interval": "SOC density 0–30 cm: the 95 % Monte Carlo interval's "
+                                     "bounds beside the mean (one colour scale)",
+                "region": "Region and land fraction"}
+    for var in ("beta_mean", "soc_0_30_interval", "beta_uncertainty", "region"):
+        rep.figure(fig_paths[var], captions[var], relative_to=out)
     rep.table(show, f"SOC stocks [Pg C] of the region with {int(LEVEL * 100)} % Monte Carlo "
               "intervals (seed 000 §2.7: joint draws of β and topsoil, Eq. 3 per draw), the "
               "plug-in total at the mean maps, and the published totals (Hugelius et al. 2014, "
@@ -213,8 +229,8 @@ def stocks_stage(
         "region_land_area_km2": area_km2,
         "region_cells": int(reg.attrs["n_cells"]),
         "land_samples_per_side": LAND_SAMPLES,
-        "mc_draws": MC_DRAWS,
-        "mc_boot": MC_BOOT,
+        "mc_draws": mc_draws,
+        "mc_boot": mc_boot,
         "level": LEVEL,
         "stocks_pg": stocks[["layer", "stock_pg", "lower_pg", "upper_pg"]].to_dict("records"),
         "grids": [str(p.relative_to(out)) for p in written],
