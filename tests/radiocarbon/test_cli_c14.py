@@ -103,7 +103,7 @@ def test_bad_input_exits_2_with_one_line(app, args, message):
 def test_help_has_an_example(app, cmd):
     res = _run(app, "c14", cmd, "--help")
     assert res.exit_code == 0
-    assert "Example: wholesoil c14 " + cmd in res.output
+    assert "Example" in res.output and "wholesoil c14 " + cmd in res.output
 
 
 def test_profile_job_on_the_israd_example(app, tmp_path):

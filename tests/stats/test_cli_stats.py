@@ -43,7 +43,7 @@ def test_help_has_an_example(app):
     for cmd in ("mixed", "anova"):
         r = runner.invoke(app, [cmd, "--help"])
         assert r.exit_code == 0
-        assert "Example: wholesoil " + cmd in r.output
+        assert "Example" in r.output and "wholesoil " + cmd in r.output
 
 
 def test_mixed_writes_the_seed_002_report_and_matches_lme4(app, tmp_path):
