@@ -183,6 +183,27 @@ def test_demo_runs_on_bundled_data(tmp_path):
     assert len(el) == 3 * 3 * 2 and (el["status"] == "ok").all()
     np.testing.assert_allclose(el["elasticity"], (el["soc_plus"] - el["soc_minus"])
                                / (2 * 0.1 * el["soc"]), rtol=1e-12)
+    # stage 7 (calibration): both models on the same pedons, every pedon accepted or with reason
+    diag = pd.read_csv(tabs / "calibration_diagnostics.csv")
+    cal = diag[diag["calibrated"].astype(bool)]
+    assert set(cal["model"]) == {"clm5", "compas"} and cal.groupby("model").size().eq(12).all()
+    assert (cal["accepted"].astype(bool) | cal["reason"].fillna("").str.len().gt(0)).all()
+    comps = pd.read_csv(tabs / "calibration_components_clm5.csv")
+    assert comps.groupby("profile_id").size().eq(6).all()
+    contraction = pd.read_csv(tabs / "calibration_contraction_clm5.csv")
+    assert len(contraction) == 21
+    # stage 8 (PRODA): both structures compared before and after calibration
+    corr = run["parameters"]["proda"]["log_soc_correlation"]
+    assert set(corr) == {"default", "calibrated"} and all(-1 <= v <= 1 for v in corr.values())
+    # stage 9 (radiocarbon): ages for the 13 Howland layers with Δ14C; inputs by layer
+    ages = pd.read_csv(tabs / "radiocarbon_ages.csv")
+    ok = ages[ages["status"] == "ok"]
+    assert len(ok) == 13 and (ok["age"] > 0).all()
+    lay = pd.read_csv(tabs / "inputs_layers.csv").dropna(subset=["i_loss"])
+    np.testing.assert_allclose(lay["i_loss"], lay["i_root"] - lay["i_bulk"], rtol=1e-12)
+    # stage 10 (drivers): the seed 002 layout and Duncan letters
+    assert (tabs / "ncscd_beta_drivers_mixed_report.csv").is_file()
+    assert (tabs / "ncscd_beta_drivers_groups_soil_order.csv").is_file()
 
 
 def test_harmonize_repair_mode_writes_qc_report_beside_output(tmp_path):
