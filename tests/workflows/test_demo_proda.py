@@ -54,7 +54,7 @@ def test_proda_stage_quick(short_calibrations, tmp_path):
     assert params["e2e"]["n_held_out"] == 2 and params["e2e"]["n_train"] == 8
     e2e = saved["proda_e2e_vs_two_step"]
     assert len(e2e) == 2 and np.isfinite(e2e[["nse_two_step", "nse_end_to_end"]]).all().all()
-    for f in ("figures/proda_clm5_calibrated_soc.png", "figures/proda_latitude_default.png",
+    for f in ("figures/proda_clm5_soc.png", "figures/proda_latitude_default.png",
               "figures/proda_components.png", "proda/compas_calibrated.nc",
               "proda/clm5_parameters.nc"):
         assert (tmp_path / f).is_file(), f

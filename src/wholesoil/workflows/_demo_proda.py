@@ -95,8 +95,9 @@ def proda_stage(
         zonal_means,
     )
     from wholesoil.datasets import load_climate_grid
-    from wholesoil.io import plot_grid_map, write_netcdf
+    from wholesoil.io import write_netcdf
     from wholesoil.mapping._regions import circumpolar_region
+    from wholesoil.plots import plot_map
     from wholesoil.workflows._demo_stocks import LAND_SAMPLES, REGION_LAT_MIN, REGION_MAT_MAX
 
     t0 = time.perf_counter()
@@ -164,13 +165,16 @@ def proda_stage(
                                     pdir / f"{model}_parameters.nc"))
         for label, d in maps[model].items():
             written.append(write_netcdf(d.rio.write_crs(crs), pdir / f"{model}_{label}.nc"))
+    coast = reg["land_fraction"].transpose("y", "x").values
     fig_maps = {}
-    for model in ("clm5", "compas"):
+    for model in ("clm5", "compas"):  # default and calibrated side by side, one colour scale
+        panels = {f"{label} parameters": maps[model][label]["soc_0_100"]
+                  for label in ("default", "calibrated")}
+        path = save_figure(plot_map(panels, land=coast, label=f"{model.upper()} SOC 0–100 cm",
+                                    units="kg C m⁻²", cmap="YlOrBr"),
+                           figs / f"proda_{model}_soc.png")
         for label in ("default", "calibrated"):
-            fig_maps[(model, label)] = plot_grid_map(
-                maps[model][label]["soc_0_100"], figs / f"proda_{model}_{label}_soc.png",
-                title=f"{model.upper()}, {label} parameters: SOC 0-100 cm", cmap="YlOrBr",
-                label="kg C m⁻²")
+            fig_maps[(model, label)] = path
     f_lat = {label: save_figure(latitude_figure(
         zon[label], title=f"SOC 0-100 cm by latitude, {label} parameters"),
         figs / f"proda_latitude_{label}.png") for label in ("default", "calibrated")}
@@ -201,9 +205,9 @@ def proda_stage(
               "scale; seed 003 after PRODA: log SOC 0.51, CTE 0.52, baseline decomposition 0.55, "
               "environmental modifier 0.80; NaN = a map constant over the region)")
     for model in ("clm5", "compas"):
-        for label in ("default", "calibrated"):
-            rep.figure(fig_maps[(model, label)], f"{model.upper()} SOC 0–100 cm, {label} "
-                       "parameters (seed 003 Figs. 2–3 a/b)", relative_to=out)
+        rep.figure(fig_maps[(model, "default")], f"{model.upper()} SOC 0–100 cm with default "
+                   "and calibrated parameters, one colour scale (seed 003 Figs. 2–3 a/b)",
+                   relative_to=out)
     for label in ("default", "calibrated"):
         rep.figure(f_lat[label], f"Zonal mean SOC 0–100 cm, {label} parameters (seed 003 "
                    f"Fig. {2 if label == 'default' else 3}c)", relative_to=out)
