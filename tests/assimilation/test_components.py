@@ -76,10 +76,21 @@ def test_chains_table_round_trips_the_samples(fitted):
     assert list(tab["profile_id"].unique()) == ["a", "b"]
 
 
-def test_compas_components_are_nan_with_a_reason():
+def test_compas_components_equal_the_per_cell_simulation():
+    """COMPAS components (from steady-state fluxes) per profile equal PRODA's per-cell global
+    simulation at the same parameters and climate; the input is COMPAS's own column input."""
+    from wholesoil.assimilation.proda import simulate_cells
+
     data = ProfileData(np.array(["a", "b"], dtype=object), TOP, BOTTOM, SOC, FORCING)
     res = calibrate(data, "compas", test_iterations=20, formal_iterations=40, adapt_start=10,
                     seed=2, min_accepted_test=1, max_restarts_test=0, max_reruns_formal=0)
-    tab = posterior_components(res, data)
-    assert len(tab) == 2 * len(COMPONENTS) and tab["at_mean"].isna().all()
-    assert tab["note"].str.contains("CLM5 only").all()
+    tab = posterior_components(res, data, draws=5)
+    assert len(tab) == 2 * len(COMPONENTS)
+    theta = {n: res.posterior_mean[:, j] for j, n in enumerate(res.space.names)}
+    ref = simulate_cells("compas", theta, np.array([5.0, 12.0]), np.array([600.0, 1100.0]),
+                         np.array([55.0, 35.0]), sand=float(np.asarray(FORCING.sand).ravel()[0]))
+    for i, pid in enumerate(["a", "b"]):
+        got = tab[tab["profile_id"] == pid].set_index("component")["at_mean"]
+        for c in COMPONENTS:
+            assert_allclose(got[c], ref[c][i], rtol=1e-10, equal_nan=True)
+    assert np.isfinite(tab.loc[tab["component"] == "input", "at_mean"]).all()

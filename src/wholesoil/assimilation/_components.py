@@ -7,9 +7,9 @@ Eq. 14) and the carbon input itself. For each profile they are computed at the p
 and over a random subsample of the kept posterior draws (one batched model build and steady
 state for profiles × draws), giving the posterior mean and 2.5/97.5 % quantiles of each.
 
-The components are defined on the linear matrix form (Eq. 2 of seed 003): they are computed for
-CLM5. COMPAS is nonlinear (Michaelis–Menten microbial uptake); its components are reported as
-NaN with that reason rather than approximated.
+For CLM5 they follow the linear matrix form (Eq. 2 of seed 003) with PRODA's pool choices; COMPAS
+is nonlinear (Michaelis–Menten microbial uptake), so its components are computed from the
+steady-state fluxes as the global simulation does (:mod:`wholesoil.assimilation.proda`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from wholesoil.assimilation._calibrate import (
 )
 from wholesoil.errors import InputDataError
 
-__all__ = ["COMPONENTS", "chains_table", "clm5_components", "posterior_components"]
+__all__ = ["COMPONENTS", "chains_table", "clm5_components", "compas_components",
+           "posterior_components"]
 
 #: The six components of seed 003 Fig. 4 with their units, in the order the paper lists them.
 COMPONENTS: dict[str, str] = {
@@ -75,6 +76,23 @@ def clm5_components(theta: dict[str, Any], forcing: Any) -> dict[str, NDArray[np
             "b_system": sd.b_system, "v_system": sd.v_system, "input": m.total_input()}
 
 
+def compas_components(theta: dict[str, Any], forcing: Any, profile: NDArray[np.intp]
+                      ) -> dict[str, NDArray[np.float64]]:
+    """The six components of a flat batch of COMPAS steady states, row r at profile[r].
+
+    COMPAS is nonlinear, so the components come from its steady-state fluxes (flux-weighted
+    CTE, effective first-order rates for K_bulk; Eqs. 12–14 and the input exactly as for
+    CLM5): :func:`wholesoil.assimilation.proda._simulate` documents them. NaN where there is
+    no positive steady state.
+    """
+    from wholesoil.assimilation._calibrate import _env_batch_shape, _select
+    from wholesoil.assimilation.proda._simulate import _compas
+
+    env = forcing if _env_batch_shape(forcing) == () else _select(forcing, profile)
+    _, comp, _, _, _ = _compas(theta, env)
+    return {k: np.asarray(v, dtype=float) for k, v in comp.items()}
+
+
 def posterior_components(
     result: CalibrationResult,
     data: ProfileData,
@@ -101,7 +119,7 @@ def posterior_components(
     DataFrame
         One row per (profile, component): ``profile_id``, ``component``, ``unit``,
         ``at_mean`` (at the posterior-mean parameters), ``mean``, ``q025``, ``q975`` (over the
-        draws), ``note`` (why a value is NaN: COMPAS, or no finite steady state).
+        draws), ``note`` (why a value is NaN: no finite/positive steady state at some draws).
     """
     if draws < 1:
         raise InputDataError("draws must be >= 1", field="draws", value=draws)
@@ -110,12 +128,6 @@ def posterior_components(
         raise InputDataError("result and data describe different profiles", field="data",
                              value=p)
     names = list(COMPONENTS)
-    if result.model != "clm5":
-        note = "components are defined on the linear matrix form; computed for CLM5 only"
-        rows = [{"profile_id": pid, "component": c, "unit": COMPONENTS[c], "at_mean": np.nan,
-                 "mean": np.nan, "q025": np.nan, "q975": np.nan, "note": note}
-                for pid in data.profile_id for c in names]
-        return pd.DataFrame(rows)
     rng = np.random.default_rng(seed)
     space = result.space
     u = result.mcmc.samples  # (P, chains, kept, d)
@@ -125,7 +137,12 @@ def posterior_components(
     sub = np.take_along_axis(pooled, pick[..., None], axis=1)  # (P, n, d)
     mean_u = space.to_unit(result.posterior_mean)[:, None, :]  # (P, 1, d)
     both = np.concatenate([mean_u, sub], axis=1)  # (P, 1 + n, d)
-    comp = clm5_components(space.from_unit(both), _with_chain_axis(data.forcing))
+    if result.model == "clm5":
+        comp = clm5_components(space.from_unit(both), _with_chain_axis(data.forcing))
+    else:
+        comp = compas_components(space.from_unit(both.reshape(-1, both.shape[-1])),
+                                 data.forcing, np.repeat(np.arange(p), both.shape[1]))
+        comp = {k: v.reshape(both.shape[:2]) for k, v in comp.items()}
     rows = []
     for c in names:
         v = np.broadcast_to(comp[c], both.shape[:2])
@@ -138,7 +155,8 @@ def posterior_components(
         ok = finite.all(axis=1)
         if ok.any():
             q[ok] = np.quantile(post[ok], [0.025, 0.975], axis=1).T
-        note = np.where(ok & np.isfinite(at_mean), "", "no finite steady state at some draws")
+        note = np.where(ok & np.isfinite(at_mean), "",
+                        "no finite (COMPAS: positive) steady state at some draws")
         rows.append(pd.DataFrame({"profile_id": data.profile_id, "component": c,
                                   "unit": COMPONENTS[c], "at_mean": at_mean, "mean": mean,
                                   "q025": q[:, 0], "q975": q[:, 1], "note": note}))
