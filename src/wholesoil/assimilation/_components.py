@@ -82,14 +82,14 @@ def compas_components(theta: dict[str, Any], forcing: Any, profile: NDArray[np.i
 
     COMPAS is nonlinear, so the components come from its steady-state fluxes (flux-weighted
     CTE, effective first-order rates for K_bulk; Eqs. 12–14 and the input exactly as for
-    CLM5): :func:`wholesoil.assimilation.proda._simulate` documents them. NaN where there is
-    no positive steady state.
+    CLM5): :mod:`wholesoil.models._components` documents them. NaN where there is no positive
+    steady state.
     """
     from wholesoil.assimilation._calibrate import _env_batch_shape, _select
-    from wholesoil.assimilation.proda._simulate import _compas
+    from wholesoil.models._components import compas_components_batch
 
     env = forcing if _env_batch_shape(forcing) == () else _select(forcing, profile)
-    _, comp, _, _, _ = _compas(theta, env)
+    _, comp, _, _, _ = compas_components_batch(theta, env)
     return {k: np.asarray(v, dtype=float) for k, v in comp.items()}
 
 
