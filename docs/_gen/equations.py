@@ -89,6 +89,8 @@ CURATED: list[tuple[str, str, str, str]] = [
      "volumes", "seed 003; Koven et al. (2009, 2013); Patankar (1980)"),
     ("models._allocation", "Eq. 2 (B)", "vertical allocation of root and surface litter",
      "seed 003; Jackson et al. (1996); CTSM SoilBiogeochemVerticalProfileMod.F90"),
+    ("models._components", "Eqs. 7–14", "the six Fig. 4 components of CLM5 and COMPAS batches "
+     "(COMPAS from its steady-state fluxes)", "seed 003 §2.3, §2.7"),
     ("models._diagnostics", "Eqs. 10–14", "CTE, K_bulk, V_system, ξ_system, B_system",
      "seed 003 §2.7"),
     ("models._ages", "local A1–A6; seed 003 Eq. 2", "steady states, radiocarbon, pool ages "
