@@ -13,6 +13,20 @@ def _names(text: str | None) -> list[str]:
     return [s.strip() for s in text.split(",") if s.strip()] if text else []
 
 
+def _groups(text: str | None) -> dict[str, list[str]] | None:
+    if not text:
+        return None
+    out = {}
+    for part in text.split(";"):
+        if not part.strip():
+            continue
+        if "=" not in part:
+            raise typer.BadParameter(f"--pca needs GROUP=col,col;… got {part!r}")
+        name, cols = part.split("=", 1)
+        out[name.strip()] = _names(cols)
+    return out
+
+
 @_friendly
 def mixed(
     table: Path = typer.Argument(..., help="CSV or Parquet table, one row per observation."),
@@ -26,6 +40,10 @@ def mixed(
                                       help="Comma-separated columns z-scored before fitting."),
     nested: str | None = typer.Option(None, "--nested",
                                       help="Comma-separated factors nested in the group."),
+    pca: str | None = typer.Option(
+        None, "--pca",
+        help="Seed 004 Eqs. 7–8: covariate groups reduced by PCA (eigenvalue > 1), their "
+        "components appended to the fixed effects: GROUP=col,col;GROUP=col,…"),
     ml: bool = typer.Option(False, "--ml", help="Maximum likelihood instead of REML."),
     t_test: bool = typer.Option(False, "--t-test",
                                 help="Wald t with n − p df instead of z for CI and p."),
@@ -36,12 +54,18 @@ def mixed(
 
         wholesoil mixed sites.csv --formula "log10(soc) ~ npp + mat + depth" \\
             --group source --zscore npp,mat,depth --out mixed_out
+
+    Seed 004 style, covariate groups by PCA and biome as random effect:
+
+        wholesoil mixed inputs.csv --formula "log10(i_bulk) ~ 1" --group biome \\
+            --pca "climate=mat,map,pet;soil=clay,ph,bd" --out drivers
     """
     from wholesoil.workflows._drivers import mixed_job
 
     res = mixed_job(table, out, formula=formula, group=group, slopes=_names(slopes) or None,
                     zscore=_names(zscore) or None, nested=_names(nested) or None,
-                    reml=not ml, df_method="residual" if t_test else "normal")
+                    reml=not ml, df_method="residual" if t_test else "normal",
+                    pca=_groups(pca))
     _report(res)
 
 

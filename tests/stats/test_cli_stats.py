@@ -167,3 +167,42 @@ def test_drivers_stage_on_ncscd_pedons():
     ex = st.tables["excluded"]
     assert set(ex.loc[ex["analysis"] == "mixed", "reason"]) == {"region with < 5 pedons"}
     assert {"mixed_coefficients", "groups_soil_order"} <= set(st.figures)
+
+
+def test_mixed_with_grouped_pca_terms_seed004(app, tmp_path):
+    """Seed 004 Eqs. 7–8: each covariate group reduced by PCA (Kaiser rule), the kept scores
+    appended to the fixed effects. Reference: the same fit done by hand — GroupedPCA (itself
+    tested against R prcomp) then fit_mixed with the components written out."""
+    from wholesoil.stats import GroupedPCA, fit_mixed
+
+    rng = np.random.default_rng(4)
+    n, g = 160, 8
+    clim = rng.normal(size=(n, 1)) @ np.ones((1, 3)) + 0.3 * rng.normal(size=(n, 3))
+    soil = rng.normal(size=(n, 2))
+    biome = np.repeat([f"b{i}" for i in range(g)], n // g)
+    u = rng.normal(0, 0.5, g)[np.repeat(np.arange(g), n // g)]
+    y = 1.0 + 0.8 * clim.mean(axis=1) + 0.3 * soil[:, 0] + u + 0.4 * rng.normal(size=n)
+    d = pd.DataFrame({"y": y, "biome": biome, "mat": clim[:, 0], "map": clim[:, 1],
+                      "pet": clim[:, 2], "clay": soil[:, 0], "ph": soil[:, 1]})
+    path = tmp_path / "d.csv"
+    d.to_csv(path, index=False)
+    out = tmp_path / "o"
+    r = runner.invoke(app, ["mixed", str(path), "-f", "y ~ 1", "-g", "biome", "-o", str(out),
+                            "--pca", "climate=mat,map,pet;soil=clay,ph"])
+    assert r.exit_code == 0, r.output
+    groups = {"climate": ["mat", "map", "pet"], "soil": ["clay", "ph"]}
+    gp = GroupedPCA(groups=groups, remainder="drop")
+    scores = gp.fit_transform(d[["mat", "map", "pet", "clay", "ph"]])
+    names = [str(c) for c in gp.get_feature_names_out()]
+    ref = fit_mixed(d.assign(**dict(zip(names, scores.T, strict=True))),
+                    "y ~ 1 + " + " + ".join(names), "biome")
+    fe = pd.read_csv(out / "tables" / "fixed_effects.csv")
+    est = fe.set_index(fe.columns[0])["estimate"]
+    assert list(est.index)[1:] == names
+    assert_allclose(est.to_numpy(), ref.fixed_effects["estimate"].to_numpy(), rtol=1e-10)
+    eig = pd.read_csv(out / "tables" / "pca_eigenvalues.csv")
+    assert (eig["kept"] == (eig["eigenvalue"] > 1) | (eig["component"] == 1)).all()
+    assert names[0] == "climate_PC1" and "soil_PC1" in names
+    r = runner.invoke(app, ["mixed", str(path), "-f", "y ~ 1", "-g", "biome", "-o", str(out),
+                            "--pca", "climate=mat,nope"])
+    assert r.exit_code == 2 and "nope" in r.output

@@ -63,6 +63,7 @@ def mixed_job(
     nested: Sequence[str] | None = None,
     reml: bool = True,
     df_method: Literal["normal", "residual"] = "normal",
+    pca: Mapping[str, Sequence[str]] | None = None,
 ) -> JobResult:
     """Fit a linear mixed model to a table and write the seed 002 Table 1 report.
 
@@ -92,10 +93,20 @@ def mixed_job(
         REML (default) or ML.
     df_method : {"normal", "residual"}
         Reference distribution of the Wald tests.
+    pca : mapping of group name to columns, optional
+        Seed 004 Eqs. 7–8: each covariate group (e.g. ``{"climate": ["mat", "map", …],
+        "soil": [...]}``) is reduced by a PCA of its standardized columns keeping the
+        components with eigenvalue > 1 (:class:`~wholesoil.stats.GroupedPCA`); the retained
+        scores ``<group>_PC1``, … are added to the table and **appended to the fixed effects**
+        of ``formula`` (write ``"y ~ 1"`` to use the components alone). Writes
+        ``tables/pca_loadings.csv`` and ``tables/pca_eigenvalues.csv``.
     """
     t0 = time.perf_counter()
     out = Path(out)
     data, label = _read(table)
+    pca_tables: dict[str, pd.DataFrame] = {}
+    if pca:
+        data, formula, pca_tables = _grouped_pca_terms(data, formula, pca, label)
     zs = None
     if zscore:
         data, zs = zscore_columns(data, list(zscore))
@@ -127,6 +138,8 @@ def mixed_job(
     outputs["predictions"] = write_table(pred, t / "predictions.csv")
     if zs is not None:
         outputs["zscore"] = write_table(zs, t / "zscore.csv")
+    for name, tab in pca_tables.items():
+        outputs[f"pca_{name}"] = write_table(tab, t / f"pca_{name}.csv")
     outputs["figure_coefficients"] = save_figure(_coefficient_figure(res),
                                                  out / "figures" / "coefficients.png")
     messages = [
@@ -142,6 +155,7 @@ def mixed_job(
     run = {
         "command": "wholesoil mixed", "wholesoil": __version__,
         "python": platform.python_version(), "input": label or "DataFrame",
+        "formula": formula, "pca_groups": {k: list(v) for k, v in (pca or {}).items()},
         "slopes": list(slopes or []), "zscore": list(zscore or []), "nested": list(nested or []),
         "model": res.summary_dict(),
         "timings_s": {"total": time.perf_counter() - t0},
@@ -149,6 +163,43 @@ def mixed_job(
     }
     outputs["run"] = write_json(out / "run.json", run)
     return JobResult(report, outputs, None, messages)
+
+
+def _grouped_pca_terms(data: pd.DataFrame, formula: str, groups: Mapping[str, Sequence[str]],
+                       label: str | None) -> tuple[pd.DataFrame, str, dict[str, pd.DataFrame]]:
+    """Add each group's retained principal components to the table and the formula."""
+    from wholesoil.stats import GroupedPCA
+
+    if "~" not in formula:
+        raise InputDataError("formula needs a response and '~'", file=label, field="formula",
+                             value=formula)
+    cols = [c for cs in groups.values() for c in cs]
+    missing = [c for c in cols if c not in data.columns]
+    if missing:
+        raise MissingColumnError(f"PCA column(s) {missing} not in the table; available: "
+                                 f"{list(map(str, data.columns))}", file=label, field=missing[0])
+    bad = data[cols].isna().any(axis=1)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputDataError("PCA columns must be complete (no missing values)", file=label,
+                             row=row, field=str(data[cols].columns[data[cols].iloc[row].isna()][0]))
+    gp = GroupedPCA(groups={k: list(v) for k, v in groups.items()}, remainder="drop")
+    scores = gp.fit_transform(data[cols])
+    names = [str(n) for n in gp.get_feature_names_out()]
+    clash = [n for n in names if n in data.columns]
+    if clash:
+        raise InputDataError(f"the table already has column(s) {clash}", file=label,
+                             field=clash[0])
+    out = data.copy()
+    out[names] = scores
+    formula = formula.rstrip() + " + " + " + ".join(names)
+    eig = pd.DataFrame([
+        {"group": g, "component": i + 1, "eigenvalue": float(ev),
+         "kept": i < gp.n_components_[g],
+         "explained_variance_ratio": float(ev) / len(gp.groups_[g])}
+        for g, evs in gp.eigenvalues_.items() for i, ev in enumerate(evs)])
+    load = gp.loadings_.reset_index(names="column")
+    return out, formula, {"loadings": load, "eigenvalues": eig}
 
 
 def _residuals(res: MixedModelResult) -> np.ndarray:
