@@ -6,6 +6,7 @@ Each page is rewritten only when its content changes, so ``mkdocs serve`` does n
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,3 +28,38 @@ def on_pre_build(config: Any, **kwargs: Any) -> None:
     _load("equations").generate(docs / "equations.md")
     _load("validations").generate(docs / "validations.md")
     _load("cli").generate(docs / "cli.md")
+
+
+#: ``<!-- comparison: NAME -->`` in a page is replaced by the table of the committed run
+#: ``docs/reproductions/runs/NAME/comparison.csv`` (written by ``wholesoil reproduce NAME``).
+_MARK = re.compile(r"<!--\s*comparison:\s*([a-z0-9-]+)\s*-->")
+
+
+def comparison_markdown(csv_path: Path) -> str:
+    """A comparison.csv as a Markdown table (numbers to 4 significant digits)."""
+    import csv
+
+    if not csv_path.is_file():
+        return f"*(no run committed yet: `{csv_path.as_posix()}` is missing)*"
+    with open(csv_path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+
+    def cell(v: str) -> str:
+        try:
+            f = float(v)
+        except ValueError:
+            return v.replace("|", "\\|")
+        return f"{f:.4g}"
+
+    cols = ["label", "unit", "paper", "ours", "ours_low", "ours_high", "n", "note"]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        lines.append("| " + " | ".join(cell(r.get(c, "") or "") for c in cols) + " |")
+    return "\n".join(lines)
+
+
+def on_page_markdown(markdown: str, page: Any, config: Any, **kwargs: Any) -> str:
+    docs = Path(config["docs_dir"])
+    return _MARK.sub(
+        lambda m: comparison_markdown(docs / "reproductions" / "runs" / m.group(1)
+                                      / "comparison.csv"), markdown)

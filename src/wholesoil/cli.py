@@ -661,7 +661,9 @@ def _register_areas() -> None:
         importlib.import_module(f"wholesoil.{name}").register(app)
 
 
-_AREA_MODULES: tuple[str, ...] = ("_cli_radiocarbon", "_cli_inputs", "_cli_stats", "_cli_proda")
+_AREA_MODULES: tuple[str, ...] = (
+    "_cli_radiocarbon", "_cli_inputs", "_cli_stats", "_cli_proda", "_cli_reproduce",
+)
 _register_areas()
 
 
