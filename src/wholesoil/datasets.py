@@ -70,6 +70,35 @@ REGISTRY: dict[str, dict[str, Any]] = {
         "PhD thesis, University of California, Irvine",
         "licence": _CC_BY_4,
     },
+    "israd": {
+        "files": [
+            f"profiles/israd_extra_2023-02-08/israd_extra_2023-02-08_{t}.csv.gz"
+            for t in (
+                "metadata",
+                "site",
+                "profile",
+                "layer",
+                "fraction",
+                "incubation",
+                "flux",
+                "interstitial",
+            )
+        ],
+        "description": "the whole International Soil Radiocarbon Database as compiled on "
+        "2023-02-08 with ISRaD.extra fills and covariates: 436 entries, 1,451 sites, 4,591 "
+        "profiles, 36,941 layers (7,862 with Δ14C), 6,639 fractions, 2,794 incubations, 4,523 "
+        "fluxes, 1,074 interstitial samples; ~45 covariates per profile (WorldClim 2.1 BIO1-19, "
+        "SoilGrids, CRU TS 3.23, PET, soil moisture, Köppen-Geiger, MODIS land cover, USDA "
+        "order, Graven zone)",
+        "citation": "Lawrence, C. R. et al. (2020) An open-source database for the synthesis "
+        "of soil radiocarbon data: International Soil Radiocarbon Database (ISRaD) version 1.0. "
+        "Earth Syst. Sci. Data 12:61-76, doi:10.5194/essd-12-61-2020; compilation of "
+        "2023-02-08 as archived by von Fromm, S. F. et al. (2024) Global Change Biology "
+        "30:e17320, doi:10.1111/gcb.17320 (code: doi:10.5281/zenodo.11105261); cite each "
+        "entry's own publication too (metadata['entries_table']: doi, "
+        "bibliographical_reference)",
+        "licence": _CC_BY_4,
+    },
     "hua2021": {
         "files": [
             f"radiocarbon/Hua2021_{z}.csv"
@@ -196,6 +225,26 @@ def load_israd_example() -> ProfileSet:
 
 
 # ---------------------------------------------------------------------------------- radiocarbon
+def load_israd() -> ProfileSet:
+    """The whole bundled ISRaD database (2023-02-08 compilation) as a ProfileSet.
+
+    4,591 profiles and 36,941 layers read from the database's eight table files by
+    :func:`wholesoil.io.read_israd`: sites carry the canonical columns plus every covariate of
+    the profile table under its ISRaD name (``pro_BIO1_C_WC2.1``, ``pro_clay_30_cm_SG``,
+    ``pro_KG_present_short``, ``pro_graven_zone`` …); layers carry measured values and,
+    separately, ISRaD's fills (``bd_filled``, ``soc_filled``, ``soc_density_filled``,
+    ``d14c_fill_extra``, …); ``metadata`` holds ``fraction``, ``incubation``, ``flux``,
+    ``interstitial`` (DataFrames with ``profile_id``), ``entries_table`` (one row per entry:
+    ``doi``, ``bibliographical_reference``) and the provenance (:data:`REGISTRY` ``"israd"``).
+
+    Depths are as ISRaD records them (organic layers above the mineral surface are negative,
+    ``all_org_neg`` = "yes" where a profile's organic layers are all negative).
+    """
+    ps = read_israd(data_path(REGISTRY["israd"]["files"][0]).parent)
+    ps.metadata.update(_provenance("israd"))
+    return ps
+
+
 def load_bomb_curve(zone: str = "NHZone1", source: str = "hua2021") -> pd.DataFrame:
     """Atmospheric radiocarbon curve as a table.
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -71,6 +72,25 @@ VARIABLE_MAP: dict[str, tuple[str, str | None, float | None]] = {
     "lyr_fraction_modern_sigma": ("f14c_sigma", "-", 1.0),
     "lyr_fraction_modern_sd": ("f14c_sd", "-", 1.0),
     "lyr_rc_year": ("rc_year", "yr AD", 1.0),
+    "lyr_obs_date_m": ("obs_month", "month", 1.0),
+    "lyr_all_org_neg": ("all_org_neg", None, None),
+    "lyr_texture_class": ("texture_class", None, None),
+    # ISRaD.extra gap-fills (database tables only): the measured columns above stay as reported;
+    # *_filled hold measured-or-filled values, *_fill_extra ISRaD's own fills where the measured
+    # value is missing (lyr_fill_notes_extra says how each was made). Kept apart, never merged.
+    "lyr_bd_samp_filled": ("bd_filled", "g cm-3", 1.0),
+    "lyr_c_org_filled": ("soc_filled", "%", units.PERCENT_TO_G_KG),
+    "lyr_c_inorg_filled": ("tic_filled", "%", units.PERCENT_TO_G_KG),
+    "lyr_soc_filled": ("soc_density_filled", "g C cm-2", G_CM2_TO_MG_HA),
+    "lyr_coarse_tot_filled": ("coarse_tot_filled", "%", 1.0),
+    "lyr_c_to_n_filled": ("cn_filled", "-", 1.0),
+    "lyr_bd_samp_fill_extra": ("bd_fill_extra", "g cm-3", 1.0),
+    "lyr_c_org_fill_extra": ("soc_fill_extra", "%", units.PERCENT_TO_G_KG),
+    "lyr_soc_fill_extra": ("soc_density_fill_extra", "g C cm-2", G_CM2_TO_MG_HA),
+    "lyr_14c_fill_extra": ("d14c_fill_extra", "‰", 1.0),
+    "lyr_fill_notes_extra": ("fill_notes", None, None),
+    "lyr_atm14c": ("d14c_atm", "‰", 1.0),
+    "lyr_dd14c": ("dd14c", "‰", 1.0),
 }
 
 #: ISRaD profile / site column → site column of the ProfileSet (units: °C, mm, m).
@@ -92,9 +112,48 @@ _SITE_NUMERIC = ("pro_MAT", "pro_MAP", "pro_thaw_depth", "pro_elevation", "site_
 _KEYS = ("entry_name", "site_name", "pro_name")
 
 
+#: The eight ISRaD tables, in template order.
+TABLES: tuple[str, ...] = (
+    "metadata", "site", "profile", "layer", "fraction", "incubation", "flux", "interstitial",
+)
+
+#: Profile-table columns of the database kept on the sites under another name.
+_RENAMED_PROFILE_COLUMNS: dict[str, str] = {
+    "Description": "pro_landCover_0.5_deg_MODISreclass1_description",
+}
+
+
+def database_tables(folder: Path) -> dict[str, Path] | None:
+    """The database's table files in ``folder`` (``PREFIX_layer.csv.gz`` …), or None.
+
+    ISRaD publishes the whole database as one file per table whose name ends in
+    ``_<table>.csv`` (here gzip-compressed, ``.csv.gz``). Only a folder with exactly one
+    layer table of that form is a database folder.
+    """
+    found: dict[str, Path] = {}
+    for t in TABLES:
+        hits = sorted(folder.glob(f"*_{t}.csv.gz")) + sorted(folder.glob(f"*_{t}.csv"))
+        if len(hits) > 1:
+            raise InputDataError(
+                f"more than one ISRaD {t} table in the folder: "
+                f"{', '.join(h.name for h in hits)}; keep one database per folder",
+                file=str(folder), value=hits[0].name)
+        if hits:
+            found[t] = hits[0]
+    if "layer" not in found:
+        return None
+    missing = [t for t in ("site", "profile") if t not in found]
+    if missing:
+        raise InputDataError(
+            f"ISRaD database folder lacks its {' and '.join(missing)} table(s) (expected "
+            f"{found['layer'].name.replace('_layer', '_' + missing[0])})",
+            file=str(folder), value=found["layer"].name)
+    return found
+
+
 def _find_tables(directory: Path) -> list[Path]:
     """Folders holding an entry (``layer.csv``), the folder itself first."""
-    if (directory / "layer.csv").exists():
+    if (directory / "layer.csv").exists() or database_tables(directory) is not None:
         return [directory]
     found = sorted(p.parent for p in directory.rglob("layer.csv"))
     if not found:
@@ -104,9 +163,10 @@ def _find_tables(directory: Path) -> list[Path]:
     return found
 
 
-def _read(folder: Path, table: str, required: Sequence[str]) -> tuple[pd.DataFrame, str]:
-    path = folder / f"{table}.csv"
-    label = f"{folder.name}/{table}.csv"
+def _read(folder: Path, table: str, required: Sequence[str],
+          located: dict[str, Path] | None = None) -> tuple[pd.DataFrame, str]:
+    path = located[table] if located and table in located else folder / f"{table}.csv"
+    label = f"{folder.name}/{path.name}"
     df = read_csv_checked(path, dtype=str, keep_default_na=False, na_values=[""])
     df.columns = [str(c).strip() for c in df.columns]
     require_columns(df, required, label)
@@ -195,6 +255,18 @@ def read_israd(directory_or_entry: PathLike | Sequence[PathLike]) -> ProfileSet:
     ]
     horizons = horizons.drop(columns=empty)
     entries = [p[2] for p in parts]
+    database = [e for e in entries if "metadata" in e or "tables" in e]
+    extra: dict[str, Any] = {}
+    for t in ("fraction", "incubation", "flux", "interstitial"):
+        frames = [e.pop(t) for e in database if t in e]
+        if frames:
+            extra[t] = pd.concat(frames, ignore_index=True)
+    tables = [e.pop("metadata") for e in database if "metadata" in e]
+    if tables:
+        extra["entries_table"] = pd.concat(tables, ignore_index=True)
+        entries = [e for e in entries if e not in database] + [
+            {c: (None if pd.isna(v) else str(v)) for c, v in r.items()}
+            for r in extra["entries_table"].to_dict("records")]
     disc = _discrepancy(horizons)
     meta = {
         "source": "israd",
@@ -204,6 +276,7 @@ def read_israd(directory_or_entry: PathLike | Sequence[PathLike]) -> ProfileSet:
         "citation": "; ".join(e.get("bibliographical_reference") or "" for e in entries),
         "variable_map": {k: {"name": v[0], "unit": v[1]} for k, v in VARIABLE_MAP.items()},
         "soc_density_discrepancy": disc,
+        **extra,
         "empty_columns_left_out": empty,
         "notes": [
             "top/bottom as recorded by ISRaD: organic horizons above the mineral surface are "
@@ -219,16 +292,28 @@ def read_israd(directory_or_entry: PathLike | Sequence[PathLike]) -> ProfileSet:
     return ProfileSet(sites, horizons, meta)
 
 
-def _read_entry(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str | None]]:
-    layer, l_label = _read(folder, "layer", (*_KEYS, "lyr_name", "lyr_top", "lyr_bot"))
-    profile, p_label = _read(folder, "profile", _KEYS)
-    site, s_label = _read(folder, "site", ("entry_name", "site_name", "site_lat", "site_long"))
-    meta_path = folder / "metadata.csv"
-    entry_meta: dict[str, str | None] = {"folder": str(folder)}
-    if meta_path.exists():
-        m, _ = _read(folder, "metadata", ("entry_name",))
-        if len(m):
+def _read_entry(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    located = database_tables(folder)
+    layer, l_label = _read(folder, "layer", (*_KEYS, "lyr_name", "lyr_top", "lyr_bot"), located)
+    profile, p_label = _read(folder, "profile", _KEYS, located)
+    site, s_label = _read(folder, "site", ("entry_name", "site_name", "site_lat", "site_long"),
+                          located)
+    entry_meta: dict[str, Any] = {"folder": str(folder)}
+    has_meta = (located is not None and "metadata" in located) or (
+        folder / "metadata.csv").exists()
+    if has_meta:
+        m, _ = _read(folder, "metadata", ("entry_name",), located)
+        if located is not None:  # the whole database: one metadata row per entry
+            entry_meta["metadata"] = m.reset_index(drop=True)
+        elif len(m):
             entry_meta.update({c: (None if pd.isna(v) else str(v)) for c, v in m.iloc[0].items()})
+    if located is not None:
+        entry_meta["tables"] = {t: str(p) for t, p in located.items()}
+        for t in ("fraction", "incubation", "flux", "interstitial"):
+            if t in located:
+                other, _ = _read(folder, t, _KEYS, located)
+                other.insert(0, "profile_id", _profile_key(other))
+                entry_meta[t] = other
 
     # ---- horizons
     l_rows = data_rows(len(layer))
@@ -309,6 +394,17 @@ def _read_entry(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str
         elev = elev.fillna(p_site_key.map(site_tab["site_elevation"]).astype(float))
     s["elevation"] = elev.to_numpy()
     s["dataset"] = profile["entry_name"].to_numpy()
+    if located is not None:  # the database's covariates and other profile columns, as named
+        used = {*_KEYS, "pro_lat", "pro_long", "pro_elevation", *SITE_MAP}
+        for col in profile.columns:
+            if col in used:
+                continue
+            name = _RENAMED_PROFILE_COLUMNS.get(col, col)
+            text = profile[col]
+            num = pd.to_numeric(text, errors="coerce")
+            # numeric only when every non-empty cell is a number: nothing turns silently NaN
+            s[name] = num.to_numpy() if num.notna().sum() == text.notna().sum() else (
+                text_column(text).to_numpy())
 
     orphan = ~pid.isin(set(ppid))
     raise_at_first(
