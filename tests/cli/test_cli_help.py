@@ -134,6 +134,7 @@ BAD_INPUT: dict[str, tuple[list[str], str]] = {
     "proda map": (["proda", "map", "no/such/network", "climate", "--out", "{out}"],
                   "no/such/network"),
     "proda e2e": (["proda", "e2e", "{missing}", "climate", "--out", "{out}"], "{missing}"),
+    "reproduce": (["reproduce", "no-such-paper", "--out", "{out}"], "no-such-paper"),
 }
 
 
