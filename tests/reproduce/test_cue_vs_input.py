@@ -67,7 +67,7 @@ def test_closest_reading_pinned_by_ode_integration(readings):
 def test_paper_numbers_only_in_paper_column(tmp_path):
     from wholesoil.reproduce import run_reproduction
 
-    ctx, files = run_reproduction("cue-vs-input", tmp_path, quick=True)
+    _ctx, files = run_reproduction("cue-vs-input", tmp_path, quick=True)
     cmp = pd.read_csv(files["comparison"])
     six = cmp.set_index("quantity").loc[list(PAPER)]
     assert_allclose(six["paper"], list(PAPER.values()))
