@@ -544,7 +544,7 @@ def simulate(
 @_friendly
 def sensitivity(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
-    model: Annotated[str, typer.Option(help="mimics | millennial | tao2024")] = "mimics",
+    model: Annotated[str, typer.Option(help="mimics | millennial | tao2024 | awb")] = "mimics",
     vary: Annotated[str, typer.Option(help="Knobs for the elasticities: cue,input")] = (
         "cue,input"
     ),
@@ -552,6 +552,8 @@ def sensitivity(
         str, typer.Option(help="Microbial turnover exponents β (1 classic, > 1 density "
                           "dependent).")
     ] = "1,1.5,2",
+    beta_enz: Annotated[float, typer.Option(help="Enzyme-production exponent β_enz (tao2024, "
+                                            "awb; 1 classic).")] = 1.0,
     delta: Annotated[float, typer.Option(help="Relative perturbation (seed 002: 0.1).")] = 0.1,
     grid_points: Annotated[int, typer.Option(help="Steps per axis of the CUE × input grid.")] = 9,
     mat: Annotated[float, typer.Option(help="Temperature [°C] (seed 002: 20).")] = 20.0,
@@ -575,7 +577,7 @@ def sensitivity(
         out, model=model, vary=_names(vary), betas=_floats(beta, "--beta"), delta=delta,
         grid_points=grid_points,
         conditions={"mat": mat, "clay": clay, "lignin_n": lignin_n, "anpp": anpp},
-        sobol=sobol, sobol_n=sobol_n, seed=seed,
+        sobol=sobol, sobol_n=sobol_n, seed=seed, beta_enz=beta_enz,
     )
     _report(result)
 

@@ -65,3 +65,26 @@ def test_bad_input_is_named(tmp_path):
     res = runner.invoke(app, ["sensitivity", "--model", "millennial", "--beta", "0.5",
                               "--out", str(tmp_path)])
     assert res.exit_code != 0 and "beta" in res.output
+
+
+def test_awb_with_beta_enz_reports_the_closed_form(tmp_path):
+    # The job's base SOC must be the AWB closed-form steady state (Allison et al. 2010, A8)
+    # with the β_enz given on the command line.
+    from wholesoil.models._awb import AWBModel
+
+    res = runner.invoke(app, ["sensitivity", "--model", "awb", "--beta", "1,1.5",
+                              "--beta-enz", "0.5", "--grid-points", "3", "--out",
+                              str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    el = pd.read_csv(tmp_path / "tables" / "elasticities.csv")
+    ref = AWBModel({"beta": np.array([1.0, 1.5]), "beta_enz": 0.5}).closed_form().state[:, 0]
+    cue = el[el.knob == "cue"].sort_values("beta")
+    np.testing.assert_allclose(cue["soc"], ref, rtol=1e-9)
+    assert (el["status"] == "ok").all()
+
+
+def test_beta_enz_rejected_for_models_without_it(tmp_path):
+    res = runner.invoke(app, ["sensitivity", "--model", "mimics", "--beta-enz", "0.5",
+                              "--out", str(tmp_path)])
+    assert res.exit_code != 0
+    assert "beta-enz" in res.output

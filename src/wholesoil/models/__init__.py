@@ -18,6 +18,7 @@ from wholesoil.models._ages import (
     system_mean_age,
 )
 from wholesoil.models._allocation import input_profiles
+from wholesoil.models._awb import AWB_PARAMETERS, AWBModel
 from wholesoil.models._blocksolve import solve_block_tridiagonal, solve_tridiagonal
 from wholesoil.models._clm5 import (
     CLM5,
@@ -70,6 +71,7 @@ from wholesoil.models._transport import diffusivity, mixing_matrix, mixing_opera
 from wholesoil.models._vertical import VerticalGrid, clm5_grid
 
 __all__ = [
+    "AWB_PARAMETERS",
     "CLM5",
     "CLM5_DEFAULTS",
     "CLM5_POOLS",
@@ -79,6 +81,7 @@ __all__ = [
     "COMPAS_POOLS",
     "LAMBDA_14C",
     "MIMICS",
+    "AWBModel",
     "CLM5Parameters",
     "COMPASParameters",
     "COMPASSteadyState",

@@ -34,10 +34,12 @@ from wholesoil.workflows._jobs import JobResult
 #: litter lignin-to-nitrogen ratio of 10"; ANPP 400 g C m⁻² yr⁻¹ (an illustrative input level;
 #: the figure varies it).
 SEED002_CONDITIONS = {"mat": 20.0, "clay": 20.0, "lignin_n": 10.0, "anpp": 400.0}
-SENSITIVITY_MODELS = ("mimics", "millennial", "tao2024")
-#: Exponent knob of each model: β on microbial turnover (MIMICS, Millennial, Tao) and, for Tao
-#: et al.'s model, β_enz on enzyme production.
-BETA_PARAMETER = {"mimics": "beta", "millennial": "beta", "tao2024": "beta"}
+SENSITIVITY_MODELS = ("mimics", "millennial", "tao2024", "awb")
+#: Exponent knob of each model: β on microbial turnover (all four models).
+BETA_PARAMETER = {"mimics": "beta", "millennial": "beta", "tao2024": "beta", "awb": "beta"}
+#: Models with an enzyme-production exponent β_enz (Tao et al.'s and the Allison, Wallenstein
+#: & Bradford 2010 model, the one He et al. used for their six sensitivities).
+BETA_ENZ_MODELS = ("tao2024", "awb")
 
 
 def model_factory(model: str, conditions: Mapping[str, float] | None = None
@@ -58,6 +60,10 @@ def model_factory(model: str, conditions: Mapping[str, float] | None = None
         from wholesoil.models._tao2024 import Tao2024Model
 
         return lambda p: Tao2024Model(p)
+    if model == "awb":
+        from wholesoil.models._awb import AWBModel
+
+        return lambda p: AWBModel(p, temperature=c["mat"])
     raise InputDataError(f"model must be one of {list(SENSITIVITY_MODELS)}", field="model",
                          value=model)
 
@@ -75,6 +81,7 @@ def sensitivity_job(
     sobol: bool = False,
     sobol_n: int = 256,
     seed: int = 0,
+    beta_enz: float = 1.0,
 ) -> JobResult:
     """Elasticities, (β, CUE, input) response surfaces and optional Sobol indices.
 
@@ -84,7 +91,9 @@ def sensitivity_job(
         Output folder: ``tables/elasticities.csv``, ``tables/grid.csv`` (SOC, status, z-score),
         ``figures/elasticities.png``, ``figures/surfaces.png``, optionally
         ``tables/sobol.csv``, and ``run.json``.
-    model : {"mimics", "millennial", "tao2024"}
+    model : {"mimics", "millennial", "tao2024", "awb"}
+        ``awb``: Allison, Wallenstein & Bradford (2010), He et al.'s model for their six
+        sensitivities (SOC pool in mg C cm⁻³; temperature from ``conditions["mat"]``).
     vary : sequence of {"cue", "input"}
         Knobs perturbed by ±``delta`` (relative) for the elasticities.
     betas : sequence of float
@@ -94,6 +103,9 @@ def sensitivity_job(
         steps per axis.
     conditions : mapping, optional
         Site conditions overriding :data:`SEED002_CONDITIONS` (mat, clay, lignin_n, anpp).
+    beta_enz : float, default 1
+        Enzyme-production exponent β_enz (> 0) for ``tao2024`` and ``awb``; other models
+        accept only 1.
     sobol, sobol_n
         Sobol indices of SOC over CUE and input in ``grid_range`` and β over the span of
         ``betas`` (first-order and total, with bootstrap confidence), 2·(d+1)·``sobol_n`` runs.
@@ -110,7 +122,18 @@ def sensitivity_job(
 
     t0 = time.perf_counter()
     out = Path(out)
-    factory = model_factory(model, conditions)
+    inner = model_factory(model, conditions)
+    if not float(beta_enz) > 0:
+        raise InputDataError("β_enz must be > 0", field="beta_enz", value=beta_enz)
+    if float(beta_enz) != 1.0 and model not in BETA_ENZ_MODELS:
+        raise InputDataError(f"--beta-enz applies to {list(BETA_ENZ_MODELS)} only",
+                             field="beta_enz", value=beta_enz)
+
+    def factory(p: Mapping[str, Any]) -> Any:
+        if model in BETA_ENZ_MODELS:
+            p = {"beta_enz": float(beta_enz), **p}
+        return inner(p)
+
     unknown = sorted(set(vary) - {"cue", "input"})
     if unknown:
         raise InputDataError("--vary takes cue and/or input", field="vary", value=unknown)
@@ -160,7 +183,7 @@ def sensitivity_job(
         "parameters": {"vary": list(vary), "betas": b.tolist(), "delta": delta,
                        "grid_points": grid_points, "grid_range": list(grid_range),
                        "conditions": {**SEED002_CONDITIONS, **(conditions or {})},
-                       "sobol": sobol, "sobol_n": sobol_n},
+                       "sobol": sobol, "sobol_n": sobol_n, "beta_enz": beta_enz},
         "timings_s": {"total": time.perf_counter() - t0},
         "outputs": {k: str(Path(v).relative_to(out)) for k, v in outputs.items()},
     }
