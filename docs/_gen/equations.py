@@ -105,6 +105,10 @@ CURATED: list[tuple[str, str, str, str]] = [
      "turnover ∝ MIC^β", "Wieder et al. (2015), GMD 8:1789; seed 002"),
     ("models._millennial", "Abramoff et al. Eqs. 1–21", "Millennial v2 with turnover exponent "
      "β", "Abramoff et al. (2022), SBB 164:108466; seed 002"),
+    ("models._awb", "local A1–A3 (temperature) and the model's ODEs", "Allison–Wallenstein–"
+     "Bradford microbial-enzyme model with β (turnover) and β_enz (enzyme production); "
+     "closed-form steady state; CUE and input sensitivities", "Allison, Wallenstein & "
+     "Bradford (2010), Nat. Geosci. 3:336–340, doi:10.1038/ngeo846; seed 002"),
     ("models._tao2024", "seed 003 Eqs. 7–9; local T1–T7", "the reply's microbial model with "
      "β and β_enz", "seed 002 (reply); seed 003 §2.3"),
     ("models._nonlinear", "local (1)–(6)", "damped, positivity-keeping Newton from several "
