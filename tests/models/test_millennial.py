@@ -357,3 +357,18 @@ def test_factory_protocol_takes_forcing_in_params():
     assert err.value.field == "npp"
     batch = Millennial({"npp": np.array([1.0, 2.0])}, temperature=20.0)
     assert batch.batch_shape == (2,)
+
+
+def test_clay_silt_from_clay_follows_the_reference_texture_series():
+    # rabramoff/Millennial, Fortran/MillennialV1/simulation/soilpara_in{10..80}clay (commit
+    # 2a77a4f): clay 0.1/0.2/0.4/0.8 with silt 0.45/0.4/0.3/0.1 (sand = silt); exact.
+    from wholesoil.models._millennial import SEED002_FORCING, clay_silt_from_clay
+
+    np.testing.assert_allclose(clay_silt_from_clay([10.0, 20.0, 40.0, 80.0]),
+                               [10 + 45, 20 + 40, 40 + 30, 80 + 10], rtol=0, atol=1e-12)
+    # limiting cases: no clay -> half silt; all clay -> 100 %
+    np.testing.assert_allclose(clay_silt_from_clay([0.0, 100.0]), [50.0, 100.0], atol=1e-12)
+    # He et al. (2024) Fig. 1: clay 20 % -> Millennial's clay + silt 60 %
+    assert SEED002_FORCING["clay_silt"] == 60.0
+    with pytest.raises(InputDataError, match=r"clay.*\[0, 100\].*got 120"):
+        clay_silt_from_clay(120.0)

@@ -28,8 +28,9 @@ def test_millennial_elasticities_grid_and_figures(tmp_path):
     # seed 002's measure, recomputed from the SOC values the job reports
     np.testing.assert_allclose(el["elasticity"], (el["soc_plus"] - el["soc_minus"])
                                / (2 * 0.1 * el["soc"]), rtol=1e-12)
-    # the base SOC is the model's own steady state at seed 002's conditions
-    m = Millennial({"beta": 2.0}, temperature=20.0, clay_silt=20.0)
+    # the base SOC is the model's own steady state at He et al.'s Fig. 1 conditions: clay 20 %,
+    # so clay + silt 60 % (the reference code's texture series, clay_silt_from_clay)
+    m = Millennial({"beta": 2.0}, temperature=20.0, clay_silt=60.0)
     ss = m.steady_state()
     base = el[(el["beta"] == 2.0) & (el["knob"] == "input")]["soc"].iloc[0]
     assert base == pytest.approx(float(m.soc(ss.state)), rel=1e-9)

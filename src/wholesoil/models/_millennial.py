@@ -43,14 +43,16 @@ Carbon leaves only as respiration R_h and leaching F_l, so at a steady state
 is zero where the pool it leaves (or the microbial pool that drives it) is ≤ 0.
 
 The published model has density-dependent microbial turnover F_bd = k_bd·MIC²; ``beta`` is the
-total exponent on MIC (β = 1 classic first-order turnover, β > 1 density dependent; He et al.,
-seed 002, Fig. 1 d–f). ``rate_bd`` keeps its numerical value when β changes, so its unit is
+total exponent on MIC (β = 1 classic first-order turnover, β > 1 density dependent; He et al.
+2024, Fig. 1 d–f). ``rate_bd`` keeps its numerical value when β changes, so its unit is
 (g C m⁻²)^(1−β) d⁻¹.
 
 The parameter values are the fitted set of the Millennial v2 release, file
 ``Fortran/MillennialV2/simulationv2/soilpara_in_fit.txt`` (Abramoff & Xu 2022, Zenodo
 https://doi.org/10.5281/zenodo.6353519); the site constants (pH 7, bulk density 1000 kg m⁻³,
-c_1 = 0.86, clay + silt 80 %) are those of the reference tutorial ``model_tutorial.Rmd``.
+c_1 = 0.86, clay + silt 80 %) are those of the reference tutorial ``model_tutorial.Rmd``. A site
+given by its clay content alone (He et al. 2024's "clay 20 %") gets the silt of the reference
+code's texture series, silt = sand = (100 − clay)/2 (:func:`clay_silt_from_clay`).
 
 ``Q_max = ρ_b·c_1·(clay + silt)`` is in g C m⁻³ (kg soil m⁻³ × g C kg⁻¹ soil, c_1 = 0.86 g C kg⁻¹
 per % clay + silt after Georgiou et al. 2022); the reference code uses it as a stock in
@@ -63,7 +65,7 @@ Millennial Version 2. Soil Biol. Biochem. 164, 108466.
 https://doi.org/10.1016/j.soilbio.2021.108466
 
 He, X. et al. (2024). Model uncertainty obscures major driver of soil carbon. Nature 627,
-E1–E3 (seed 002). https://doi.org/10.1038/s41586-023-06999-1
+E1–E3. https://doi.org/10.1038/s41586-023-06999-1
 
 Georgiou, K. et al. (2022). Global stocks and capacity of mineral-associated soil organic
 carbon. Nat. Commun. 13, 3797. https://doi.org/10.1038/s41467-022-31540-9
@@ -249,7 +251,7 @@ PARAMETERS: dict[str, ParamInfo] = {
             "-",
             ((1.0, 3.0), (True, True)),
             "total exponent on MIC of microbial turnover (Eq. 16; 2 published, 1 classic)",
-            "Abramoff et al. (2022) Eq. 16; He et al. (seed 002) Fig. 1",
+            "Abramoff et al. (2022) Eq. 16; He et al. (2024) Fig. 1",
         ),
     )
 }
@@ -316,9 +318,55 @@ FORCING: dict[str, ParamInfo] = {
 #: scales the effective CUE = cue_ref − cue_t·(T − tae_ref) by the same factor; input is NPP.
 SENSITIVITY_KNOBS: dict[str, tuple[str, ...]] = {"cue": ("cue_ref", "cue_t"), "input": ("npp",)}
 
-#: Seed 002 Fig. 1 conditions (He et al.): MAT 20 °C and 20 % clay. Millennial's texture input is
-#: clay + silt; the figure's 20 % is used for it.
-SEED002_FORCING: dict[str, float] = {"temperature": 20.0, "clay_silt": 20.0}
+#: Silt share of the non-clay fraction in the Millennial reference code's texture series: the
+#: clay series ``Fortran/MillennialV1/simulation/soilpara_in{10,20,…,80}clay`` of
+#: ``rabramoff/Millennial`` (commit 2a77a4f, 2021) sets sand = silt = (1 − clay)/2 at every clay
+#: content (clay 0.2 → sand 0.4, silt 0.4), as does its site file ``soilpara_in_bbl`` (clay 20,
+#: sand 40, silt 40). Used by :func:`clay_silt_from_clay`.
+SILT_SHARE_OF_NON_CLAY: float = 0.5
+
+
+def clay_silt_from_clay(clay: ArrayLike) -> NDArray[np.float64]:
+    """Millennial's texture input (clay + silt) from a clay content alone.
+
+    Millennial v2 needs clay + silt (Eq. 11 of Abramoff et al. 2022); a site given only its clay
+    content gets the silt the Millennial reference code's texture series implies: the rest of
+    the soil split equally between sand and silt (:data:`SILT_SHARE_OF_NON_CLAY`), so::
+
+        silt = 0.5·(100 − clay),    clay + silt = 50 + clay/2
+
+    (clay 20 % → silt 40 %, clay + silt 60 %; He et al. 2024's Fig. 1 site).
+
+    Parameters
+    ----------
+    clay : array_like
+        Clay content [%], in [0, 100].
+
+    Returns
+    -------
+    numpy.ndarray
+        Clay + silt content [%], in [50, 100].
+
+    References
+    ----------
+    Abramoff, R. Z. et al. (2022). Soil Biol. Biochem. 164, 108466,
+    doi:10.1016/j.soilbio.2021.108466; reference code ``rabramoff/Millennial``
+    (``Fortran/MillennialV1/simulation/soilpara_in20clay``: clay 0.2, sand 0.4, silt 0.4).
+    """
+    c = np.asarray(clay, dtype=float)
+    bad = ~((c >= 0.0) & (c <= 100.0))
+    if np.any(bad):
+        got = c[bad].ravel()[0]
+        raise InputDataError(f"clay must be in [0, 100] % (got {got:g})", field="clay",
+                             value=float(got))
+    return c + SILT_SHARE_OF_NON_CLAY * (100.0 - c)
+
+
+#: He et al. (2024) Fig. 1 conditions: MAT 20 °C and clay 20 %. Millennial's texture input is
+#: clay + silt, 60 % here: the clay plus the silt of the reference code's texture series
+#: (:func:`clay_silt_from_clay`).
+SEED002_FORCING: dict[str, float] = {"temperature": 20.0,
+                                     "clay_silt": float(clay_silt_from_clay(20.0))}
 
 # Flux order used by the stoichiometry and Jacobian.
 FLUXES: tuple[str, ...] = ("pl", "pa", "break", "leach", "lm", "ml", "lb", "turn", "ma")
@@ -768,7 +816,7 @@ class Millennial:
 
         ``rate_bd`` is rescaled by :func:`matched_rate_bd` so that ``rate_bd·MIC^β`` is unchanged
         at MIC = ``mic_ref`` [g C m⁻²]: with ``mic_ref`` the steady-state MIC, the steady state
-        itself is unchanged and only its sensitivity differs (the comparison of seed 002).
+        itself is unchanged and only its sensitivity differs (He et al. 2024's comparison).
         """
         v = self._values
         return self.replace(

@@ -52,10 +52,12 @@ def model_factory(model: str, conditions: Mapping[str, float] | None = None
         return lambda p: MIMICS(p, anpp=c["anpp"], mat=c["mat"], clay=c["clay"],
                                 lignin_n=c["lignin_n"])
     if model == "millennial":
-        from wholesoil.models._millennial import Millennial
+        from wholesoil.models._millennial import Millennial, clay_silt_from_clay
 
-        # Millennial's texture input is clay + silt; seed 002's "clay 20 %" is used for it
-        return lambda p: Millennial(p, temperature=c["mat"], clay_silt=c["clay"])
+        # Millennial's texture input is clay + silt: the site's clay plus the silt of the
+        # reference code's texture series (clay 20 % -> clay + silt 60 %)
+        clay_silt = float(clay_silt_from_clay(c["clay"]))
+        return lambda p: Millennial(p, temperature=c["mat"], clay_silt=clay_silt)
     if model == "tao2024":
         from wholesoil.models._tao2024 import Tao2024Model
 
