@@ -76,3 +76,31 @@ def test_paper_numbers_only_in_paper_column(tmp_path):
     assert cmp["ours"].isna().sum() == 4  # the mixed-model rows, with their reason
     assert (tmp_path / "figures" / "fig1_mimics_millennial.png").is_file()
     assert (tmp_path / "figures" / "reply_fig1.png").is_file()
+
+
+@pytest.fixture(scope="module")
+def israd_mixed():
+    from wholesoil.reproduce.cue_vs_input import israd_mixed_data, israd_mixed_example
+
+    data = israd_mixed_data()
+    tab, res = israd_mixed_example(data)
+    return data, tab, res
+
+
+def test_israd_mixed_example_invariants(israd_mixed):
+    # He et al. (2024) Table 1's formula on the bundled ISRaD data: invariants only (a different
+    # data set from He et al.'s 121 observations, so no reference values).
+    data, tab, res = israd_mixed
+    # mineral layers only, mid-depth, positive SOC, one NPP per profile from data or Miami
+    assert (data["top"] >= 0).all() and (data["bottom"] > data["top"]).all()
+    assert_allclose(data["depth"], (data["top"] + data["bottom"]) / 2)
+    assert (data["soc"] > 0).all() and np.isfinite(data[["npp", "mat"]]).all().all()
+    assert set(data["npp_source"]) == {"data", "miami"}
+    assert res.n_obs == len(data) and res.n_groups == data["source"].nunique()
+    terms = tab.set_index("term")["estimate"]
+    for term in ("(Intercept)", "zscore(npp)", "zscore(mat)", "zscore(depth)"):
+        assert np.isfinite(terms[term])
+    assert terms["n_obs"] == res.n_obs > 1000
+    assert 0.0 <= terms["r2_marginal"] <= terms["r2_conditional"] <= 1.0
+    assert 0.0 <= terms["icc"] <= 1.0
+    assert res.converged
