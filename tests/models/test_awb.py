@@ -83,3 +83,23 @@ def test_no_positive_steady_state_says_so():
     with pytest.raises(InputDataError, match="no positive steady state"):
         m.require_steady_state()
     assert m.steady_state().status[()] != "ok"
+
+
+@pytest.mark.parametrize(("beta", "beta_enz"), [(1.0, 1.0), (1.0, 0.5), (1.5, 1.0)])
+def test_soc_proportional_to_km_so_sensitivities_do_not_depend_on_it(beta, beta_enz):
+    # Closed form A7-A8 (Allison et al. 2010 equations): B*, E* and the SOC supply X do not
+    # involve K_m, so S* = K_m·X/(V_max·E* - X) is proportional to K_m for every exponent and
+    # the elasticities to CUE and input are the same for any K_m(T) (e.g. SoilR's AWBmodel
+    # default K_m,slope 0.5 instead of Supplementary Table 1's 5). Exact up to round-off.
+    f = np.array([0.9, 1.0, 1.1, 0.9, 1.0, 1.1])
+    cue = np.where(np.arange(6) < 3, f, 1.0)
+    inp = np.where(np.arange(6) >= 3, f, 1.0)
+
+    def soc(km0, km_slope):
+        m = AWBModel({"beta": beta, "beta_enz": beta_enz, "km0": km0, "km_slope": km_slope,
+                      "cue0": 0.63 * cue, "cue_slope": -0.016 * cue,
+                      "input_soc": 5e-4 * inp, "input_doc": 5e-4 * inp}, temperature=20.0)
+        return m.soc(m.require_steady_state())
+
+    published, other = soc(500.0, 5.0), soc(500.0, 0.5)
+    assert_allclose(other / published, 510.0 / 600.0, rtol=1e-10)

@@ -299,3 +299,32 @@ def test_unstable_state_is_flagged_and_not_returned():
     assert lead.real > 0 and abs(lead.imag) > 0
     _t, x = model.simulate(1.01 * rep.states[0], 300.0, t_eval=np.linspace(0, 300, 31))
     assert np.max(np.abs(x[-10:] / rep.states[0] - 1)) > 0.1
+
+
+def test_mineral_soc_cannot_rise_with_cue_doc_at_linear_exponents():
+    # COMPAS steady state (Tao et al., "Convergence in simulating global SOC by structurally
+    # different models after data assimilation", EarthArXiv preprint, Eq. 9d), the structure of
+    # the reply's model: with β = β_enz = 1, ENZ* and the necromass supply are both ∝ MIC*, so
+    # mSOC* = K·(I_SOC + b·MIC*)/(c·MIC* − I_SOC) is independent of η_DOC when I_SOC = 0 and
+    # strictly decreasing in MIC* (hence in η_DOC) when I_SOC > 0. Exact up to round-off.
+    from wholesoil.models._tao2024 import Tao2024Model
+
+    eta = np.array([0.15, 0.27, 0.4, 0.55])
+    no_direct = Tao2024Model({"cue_doc": eta, "frac_soc": np.zeros(4)}).steady_state()
+    assert_allclose(no_direct.state[:, 3], no_direct.state[0, 3], rtol=1e-10)
+    direct = Tao2024Model({"cue_doc": eta}).steady_state()
+    assert np.all(np.diff(direct.state[:, 1]) > 0) and np.all(np.diff(direct.state[:, 3]) < 0)
+
+
+def test_reply_direction_appears_only_with_a_small_environmental_scalar():
+    # Tao et al. (2024) reply Fig. 1 (τ_ENZ,decay 0.05 yr, τ_MIC 1.5 yr): total SOC rises with
+    # 2 × NPP. Our model at the toolkit default ξ = 1 barely responds (MIC is < 1 % of SOC);
+    # at ξ = 0.1 (COMPAS' calibrated scalars are well below 1) the input response is large and
+    # total SOC rises with η_DOC. Values from this model (regression pins, rtol 1e-3).
+    from wholesoil.reproduce.cue_vs_input import reply_xi_scan
+
+    scan = reply_xi_scan(xis=(1.0, 0.1)).set_index(["case", "xi"])
+    assert scan.loc[(2, 1.0), "npp_doubling_ratio"] == pytest.approx(1.0088, rel=1e-3)
+    assert scan.loc[(2, 0.1), "npp_doubling_ratio"] == pytest.approx(1.4703, rel=1e-3)
+    assert scan.loc[(2, 1.0), "cue_elasticity"] < 0 < scan.loc[(2, 0.1), "cue_elasticity"]
+    assert (scan["status"] == "ok").all()
