@@ -14,7 +14,8 @@ What it computes (model arithmetic only; no data):
    compared as magnitudes) is reported; it *matches* when that difference is ≤ 0.05. The paper's
    numbers choose among the readings and nothing else.
 2. **He et al.'s Fig. 1**: z-scored steady-state SOC over (CUE, NPP) for β = 1, 1.5, 2 in MIMICS
-   and Millennial v2 at MAT 20 °C, clay 20 %, litter lignin:N 10.
+   and Millennial v2 at MAT 20 °C, clay 20 %, litter lignin:N 10 (Millennial's texture input,
+   clay + silt, is 60 %: :func:`wholesoil.models._millennial.clay_silt_from_clay`).
 3. **Tao et al.'s reply figure**: SOC against CUE at NPP and 2 × NPP in their microbial model
    (:mod:`wholesoil.models._tao2024`) with τ_ENZ,decay 0.05 → 0.50 yr and τ_MIC 0.2 → 1.5 yr.
 4. The two mixed-model tables of the papers, listed with the reason they cannot be computed
@@ -433,7 +434,8 @@ def run(ctx: Reproduction, **options: Any) -> None:
     ctx.figure("fig1_mimics_millennial", _fig1(grid),
                "He et al. Fig. 1: steady-state SOC (z-scored per panel) over CUE and NPP "
                "multipliers for β = 1, 1.5, 2 in MIMICS (a–c) and Millennial v2 (d–f), MAT "
-               "20 °C, clay 20 %, litter lignin:N 10.")
+               "20 °C, clay 20 % (Millennial: clay + silt 60 %, the silt of its reference "
+               "code's texture series), litter lignin:N 10.")
     curves = reply_curves(2 * points + 1)
     ctx.table("reply_curves", curves)
     ctx.figure("reply_fig1", _reply_fig(curves),
