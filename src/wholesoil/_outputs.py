@@ -249,10 +249,12 @@ class OutputSet:
         """
         self.check()
         temps: list[tuple[str, Path, Path]] = []
+        made: list[Path] = []  # folders created here, removed again if the commit fails
+        ok = False
         try:
             for what, target, writer in self._items:
                 try:
-                    target.parent.mkdir(parents=True, exist_ok=True)
+                    made += _make_parents(target.parent)
                     clean_stale_temporaries(target.parent, target.name)
                     tmp = temp_name(target)
                     temps.append((what, target, tmp))
@@ -262,10 +264,15 @@ class OutputSet:
                 except OSError as exc:
                     raise describe_write_error(exc, target) from exc
             self._rename_all(temps)
+            ok = True
         finally:
             for _, _, tmp in temps:
                 with contextlib.suppress(OSError):
                     tmp.unlink()
+            if not ok:
+                for folder in reversed(made):
+                    with contextlib.suppress(OSError):
+                        folder.rmdir()  # only if still empty
         return {what: target for what, target, _ in self._items}
 
     @staticmethod
@@ -303,6 +310,17 @@ class OutputSet:
                 if backup is not None:
                     with contextlib.suppress(OSError):
                         backup.unlink()
+
+
+def _make_parents(folder: Path) -> list[Path]:
+    """Create ``folder`` and missing parents; return those created, outermost first."""
+    missing: list[Path] = []
+    p = folder
+    while not p.exists() and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    return list(reversed(missing))
 
 
 def _umask() -> int:

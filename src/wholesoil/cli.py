@@ -600,8 +600,10 @@ def sensitivity(
 @_friendly
 def assimilate(
     profiles: Annotated[Path, typer.Argument(help="Layer table: profile_id, top, bottom, "
-                                             "soc_density [Mg C ha-1], and mat, map (or lat, "
-                                             "lon).")],
+                                             "soc_density [Mg C ha-1], and mat, map (lat "
+                                             "optional: it sets the season; without it, "
+                                             "northern season and 12-h days), or lat, lon "
+                                             "(climate sampled from the bundled maps).")],
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
     model: Annotated[str, typer.Option(help="clm5 | compas")] = "clm5",
     iterations: Annotated[

@@ -371,6 +371,16 @@ def read_table(
                 rows=rows,
                 profiles=profiles,
             )
+    for col in ("top", "bottom"):  # ±inf is not a depth (and not a missing one either)
+        raise_at_first(
+            np.isinf(df[col].to_numpy(dtype=float)),
+            "expected a finite depth [cm]",
+            file=label,
+            rows=rows,
+            field=_source_name(col, column_map),
+            values=df[col],
+            profiles=profiles,
+        )
     notes: list[str] = []
     for col, unit in (units or {}).items():
         if col not in df.columns:

@@ -339,6 +339,11 @@ def check_profiles(
         return profiles
     first_check = rep["_order"].min()
     cand = rep[rep["_order"] == first_check]
+    # a shifted profile reports every depth it moves: blame the horizon whose top is negative
+    culprit = (cand["check"] == "negative_depth") & (cand["field"] == "top") & (
+        pd.to_numeric(cand["before"], errors="coerce") < 0)
+    if culprit.any():
+        cand = cand[culprit.to_numpy(dtype=bool)]
     cand = cand.sort_values(["source_row", "_id"], na_position="last", kind="stable")
     f = cand.iloc[0]
     n_other = len(rep) - 1

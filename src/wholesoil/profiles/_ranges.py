@@ -64,8 +64,10 @@ PHYSICAL_RANGES: dict[str, PhysicalRange] = {
                         "physical bound: a mass fraction ≥ 0; 100 g kg⁻¹ is far above any "
                         "soil's nitrogen (a C:N of 6 at the SOC maximum)"),
     "ph": PhysicalRange(0.0, 14.0, "-", "physical bound: the aqueous pH scale at 25 °C"),
-    "soc_density": PhysicalRange(0.0, np.inf, "Mg C ha⁻¹",
-                                 "physical bound: a mass per area ≥ 0"),
+    "soc_density": PhysicalRange(
+        0.0, 600.0 * 2.65 * 1000.0 * 0.1, "Mg C ha⁻¹",
+        "physical bound: a mass per area ≥ 0, and at most the SOC and bulk-density maxima "
+        "over a 10-m layer (600 g kg⁻¹ × 2.65 g cm⁻³ × 1000 cm × 0.1 = 159 000 Mg C ha⁻¹)"),
     "f14c": PhysicalRange(0.0, np.inf, "-", "definition: F14C ≥ 0 (0 = radiocarbon-dead) [3]"),
     "d14c": PhysicalRange(-1000.0, np.inf, "‰", "definition: Δ14C = 1000 (F14C − 1) ≥ −1000 ‰ "
                           "[3]"),

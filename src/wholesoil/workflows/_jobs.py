@@ -94,13 +94,15 @@ def check_depth_limit(
     h = ps.horizons
     for col in ("top", "bottom"):
         v = pd.to_numeric(h[col], errors="coerce").to_numpy(float)
-        bad = np.isfinite(v) & (v > max_depth)
+        bad = np.isinf(v) | (np.isfinite(v) & (v > max_depth))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             row = h["source_row"].iloc[i] if "source_row" in h.columns else None
+            what = (f"expected a finite depth [cm], got {v[i]:g}" if np.isinf(v[i]) else
+                    f"{col} {v[i]:g} cm is deeper than the maximum depth {max_depth:g} cm "
+                    "(--max-depth raises it)")
             raise InputDataError(
-                f"{col} {v[i]:g} cm is deeper than the maximum depth {max_depth:g} cm "
-                "(--max-depth raises it)",
+                what,
                 file=ps.metadata.get("file"),
                 row=None if row is None or pd.isna(row) else int(row),
                 profile=h["profile_id"].iloc[i],
