@@ -66,14 +66,15 @@ def _timed(fn) -> float:
     return time.perf_counter() - t0
 
 
-def _kill_at(fn, delay: float) -> None:
+def _kill_at(fn, delay: float) -> bool:
+    """Run ``fn`` in a child and SIGKILL it after ``delay`` s; True if the kill cut it short."""
     pid = _in_child(fn)
     time.sleep(delay)
     try:
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
-    _wait(pid)
+    return os.WIFSIGNALED(_wait(pid))
 
 
 def _stale(folder: Path) -> list[Path]:
@@ -90,16 +91,18 @@ def _check_single_file_job(tmp_path: Path, job, outputs: list[Path]) -> None:
     duration = _timed(job)
     reference = _read_bytes(outputs)
     assert all(v is not None for v in reference.values())
+    killed = 0
     for _ in range(TRIES):
         for p in outputs:
             p.unlink(missing_ok=True)
-        _kill_at(job, float(rng.uniform(0.0, duration * 1.1)))
+        killed += _kill_at(job, float(rng.uniform(0.0, duration * 1.1)))
         got = _read_bytes(outputs)
         for name, data in got.items():  # each file absent or whole, never half-written
             assert data is None or data == reference[name], f"{name} is partial"
         job()  # the next run, in this process
         assert _read_bytes(outputs) == reference
         assert _stale(tmp_path) == [], "a temporary of a killed run was left behind"
+    assert killed >= TRIES // 2, f"only {killed} of {TRIES} tries were cut short"
 
 
 def test_kill_harmonize(tmp_path):
@@ -141,9 +144,10 @@ def test_kill_checkpointed_job_resumes_identically(tmp_path):
     reference = collect(ref_dir)["draws"]
     duration = _timed(lambda: _checkpointed(tmp_path / "timing"))
     rng = np.random.default_rng(7)
+    killed = 0
     for i in range(TRIES):
         out = tmp_path / f"run{i}"
-        _kill_at(lambda out=out: _checkpointed(out), float(rng.uniform(0.0, duration)))
+        killed += _kill_at(lambda out=out: _checkpointed(out), float(rng.uniform(0.0, duration)))
         if (out / "manifest.json").exists():  # recorded batches are whole (SHA-256 checked)
             partial = collect(out, allow_partial=True).get("draws")
             if partial is not None:
@@ -152,3 +156,4 @@ def test_kill_checkpointed_job_resumes_identically(tmp_path):
         _checkpointed(out)  # resume
         pd.testing.assert_frame_equal(collect(out)["draws"], reference)
         assert _stale(out) == []
+    assert killed >= TRIES // 2, f"only {killed} of {TRIES} tries were cut short"

@@ -201,6 +201,11 @@ def _side(output: Path, name: str) -> Path:
     return output.with_name(f"{output.stem}.{name}{output.suffix or '.csv'}")
 
 
+def _qc_planned(output: Path, qc: str) -> dict[str, Path]:
+    """The QC report beside ``output``, which repair mode writes (strict mode writes none)."""
+    return {"qc_report": _side(output, "qc")} if qc == "repair" else {}
+
+
 def harmonize_job(
     horizons: str | Path,
     variable: str,
@@ -220,7 +225,7 @@ def harmonize_job(
     exceeds the budget (:func:`wholesoil.profiles._spline.check_spline_memory`).
     """
     output = Path(output)
-    check_outputs(_inputs(horizons), {"layers": output, "qc_report": _side(output, "qc")})
+    check_outputs(_inputs(horizons), {"layers": output, **_qc_planned(output, qc)})
     check_depths_option(depths, max_depth)
     ps = load_horizons(horizons, max_depth=max_depth, **read_kwargs)  # type: ignore[arg-type]
     ps, qcres = checked(ps, qc=qc, variables=[variable])
@@ -256,7 +261,7 @@ def density_job(
     output = Path(output)
     spath = _side(output, "stocks")
     check_outputs(_inputs(horizons), {"horizons": output, "stocks": spath,
-                                      "qc_report": _side(output, "qc")})
+                                      **_qc_planned(output, qc)})
     check_depths_option(stock_depths, max_depth, "stock_depths")
     ps = load_horizons(horizons, max_depth=max_depth, **read_kwargs)  # type: ignore[arg-type]
     # BD may be missing where it will be filled; only SOC is required then
@@ -303,7 +308,7 @@ def beta_job(
     from wholesoil.workflows._groups import GROUP_TABLES, compare_groups
 
     output = Path(output)
-    planned = {"fits": output, "qc_report": _side(output, "qc")}
+    planned = {"fits": output, **_qc_planned(output, qc)}
     if group_column:
         planned.update({n: _side(output, n) for n in GROUP_TABLES})
     check_outputs(_inputs(layers), planned)
