@@ -17,15 +17,15 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     If the body raises, the temporary file is removed and ``path`` is left as it was
     (absent, or with its previous content): readers never see a half-written file. The
     temporary is named ``.NAME.<pid>.<random>.tmp``; those left by processes that no longer
-    run (``kill -9``) are removed first (:func:`wholesoil._outputs.clean_stale_temporaries`).
+    run (``kill -9``) are removed first (:func:`wholesoil._outputs.sweep_folder`).
     Inside a command, a file the command reads is never replaced
     (:func:`wholesoil._outputs.refuse_if_input`).
     """
     from wholesoil._outputs import (
-        clean_stale_temporaries,
         describe_write_error,
         fsync_file,
         refuse_if_input,
+        sweep_folder,
         temp_name,
     )
 
@@ -34,7 +34,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp_path = temp_name(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        clean_stale_temporaries(target.parent, target.name)
+        sweep_folder(target.parent, target.name)
         # O_EXCL: never follow a link planted under the temporary's name
         os.close(os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except OSError as exc:

@@ -15,7 +15,8 @@ Three guarantees, shared by every command:
    exist) and the temporaries are deleted.
 3. **No stale temporaries.** Temporary names carry the process id,
    ``.NAME.<pid>.<random>.tmp``; a later write into the same folder removes those of processes
-   that no longer run (left by ``kill -9`` or a power cut).
+   that no longer run (left by ``kill -9`` or a power cut): the first write of a process into
+   a folder sweeps the whole folder (:func:`sweep_folder`).
 """
 
 from __future__ import annotations
@@ -194,6 +195,23 @@ def clean_stale_temporaries(folder: PathLike, name: str | None = None) -> list[P
     return removed
 
 
+_SWEPT: set[tuple[int, str]] = set()
+
+
+def sweep_folder(folder: PathLike, name: str) -> None:
+    """Before writing ``name`` into ``folder``: remove stale temporaries of dead processes.
+
+    The whole folder is swept once per process (temporaries of any output a killed run was
+    writing); later writes look only for temporaries of their own name.
+    """
+    key = (os.getpid(), os.path.abspath(folder))
+    if key in _SWEPT:
+        clean_stale_temporaries(folder, name)
+    else:
+        clean_stale_temporaries(folder)
+        _SWEPT.add(key)
+
+
 def describe_write_error(exc: OSError, target: PathLike) -> OSError:
     """An OSError about a temporary file, reworded to name the output it was for."""
     reason = exc.strerror or str(exc)
@@ -255,7 +273,7 @@ class OutputSet:
             for what, target, writer in self._items:
                 try:
                     made += _make_parents(target.parent)
-                    clean_stale_temporaries(target.parent, target.name)
+                    sweep_folder(target.parent, target.name)
                     tmp = temp_name(target)
                     temps.append((what, target, tmp))
                     writer(tmp)

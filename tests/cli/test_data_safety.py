@@ -262,6 +262,16 @@ def test_temporaries_carry_the_pid_and_stale_ones_are_removed(tmp_path):
     assert alive.exists()
 
 
+def test_stale_temporaries_of_other_outputs_in_the_folder_are_removed(tmp_path):
+    """A killed run was writing another file of the folder: the next write sweeps it too."""
+    from wholesoil._atomic import write_text
+
+    stale = tmp_path / f".other.csv.{_dead_pid()}.0badf00d.tmp"
+    stale.write_text("partial")
+    write_text(tmp_path / "new.txt", "x")
+    assert not stale.exists()
+
+
 def test_temporary_names_carry_the_pid(tmp_path):
     from wholesoil._atomic import atomic_path
 

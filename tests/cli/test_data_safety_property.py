@@ -3,7 +3,7 @@
 Generated tables (1–3 profiles of 1–4 contiguous horizons with SOC, bulk density and gravel)
 receive random corruptions: text in a number, ±inf, swapped depths, out-of-range bulk density
 and gravel, a negative SOC, a duplicated row, a header-only or a 0-byte file. Each of ``qc``,
-``harmonize`` and ``density`` (strict and repair) then either succeeds, accounting for every
+``harmonize``, ``density`` and ``beta`` (strict and repair) then either succeeds, accounting for every
 input row (rows in = rows out + horizons the QC report excludes), or exits non-zero with one
 line ``error: …`` that names the file.
 """
@@ -121,5 +121,11 @@ def test_corrupted_tables_succeed_accounted_or_fail_in_one_line(tmp_path_factory
             assert (pd.to_numeric(got["coverage"]).dropna() >= 0).all()
             ids_in = set(pd.read_csv(src, dtype={"profile_id": str})["profile_id"])
             assert set(got["profile_id"].astype(str)) <= ids_in
+
+        fits = d / f"beta_{mode}.csv"
+        if _invoke(["beta", src, "--value", "soc", "-o", fits, "--qc", mode]) == 0:
+            got = pd.read_csv(fits, dtype={"profile_id": str})
+            ok = got["status"] == "ok"
+            assert got.loc[ok, ["beta", "asymptote"]].notna().all().all()
 
     assert hashlib.sha256(src.read_bytes()).hexdigest() == digest
