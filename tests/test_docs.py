@@ -35,7 +35,7 @@ PAGES = [
     "validations/index.html",
     *(f"howto/{p}/index.html" for p in (
         "wosis", "israd", "rasters", "dask", "process-models", "calibration", "radiocarbon",
-        "drivers")),
+        "drivers", "data-safety")),
     "api/index.html",
     *(f"api/{p}/index.html" for p in (
         "profiles", "depth", "mapping", "models", "assimilation", "proda",

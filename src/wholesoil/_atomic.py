@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,21 +15,45 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it onto ``path``.
 
     If the body raises, the temporary file is removed and ``path`` is left as it was
-    (absent, or with its previous content): readers never see a half-written file.
+    (absent, or with its previous content): readers never see a half-written file. The
+    temporary is named ``.NAME.<pid>.<random>.tmp``; those left by processes that no longer
+    run (``kill -9``) are removed first (:func:`wholesoil._outputs.sweep_folder`).
+    Inside a command, a file the command reads is never replaced
+    (:func:`wholesoil._outputs.refuse_if_input`).
     """
+    from wholesoil._outputs import (
+        describe_write_error,
+        fsync_file,
+        refuse_if_input,
+        sweep_folder,
+        temp_name,
+    )
+
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    refuse_if_input(target)
+    tmp_path = temp_name(target)
     try:
-        yield tmp_path
-        with open(tmp_path, "rb") as fh:  # flush to disk before the rename makes it visible
-            os.fsync(fh.fileno())
-        # mkstemp creates the file readable by its owner only; give it the permissions any
-        # new file would have (0666 less the umask), as a plain open() would
-        os.chmod(tmp_path, 0o666 & ~_UMASK)
-        os.replace(tmp_path, target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        sweep_folder(target.parent, target.name)
+        # O_EXCL: never follow a link planted under the temporary's name
+        os.close(os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as exc:
+        raise describe_write_error(exc, target) from exc
+    try:
+        try:
+            yield tmp_path
+        except OSError as exc:  # name the output, not its temporary
+            if exc.filename is not None and Path(exc.filename) == tmp_path:
+                raise describe_write_error(exc, target) from exc
+            raise
+        try:
+            fsync_file(tmp_path)  # flush to disk before the rename makes it visible
+            # the temporary is created readable by its owner only; give it the permissions
+            # any new file would have (0666 less the umask), as a plain open() would
+            os.chmod(tmp_path, 0o666 & ~_UMASK)
+            os.replace(tmp_path, target)
+        except OSError as exc:
+            raise describe_write_error(exc, target) from exc
     finally:
         if tmp_path.exists():
             tmp_path.unlink()

@@ -31,6 +31,7 @@ except ImportError:  # pragma: no cover - typer on the click package
     from click import Command
     from click import exceptions as _cx
 
+from wholesoil._outputs import guarding_inputs
 from wholesoil.errors import WholesoilError
 from wholesoil.progress import get_console, log_event, note
 
@@ -85,7 +86,8 @@ def _friendly(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
+            with guarding_inputs():  # no command replaces a file it reads
+                return fn(*args, **kwargs)
         except _cx.ClickException:
             raise  # typer.BadParameter and friends: OneLineGroup prints them
         except USER_ERRORS as exc:

@@ -31,7 +31,11 @@ def _groups(text: str | None) -> dict[str, list[str]] | None:
 def mixed(
     table: Path = typer.Argument(..., help="CSV or Parquet table, one row per observation."),
     formula: str = typer.Option(..., "--formula", "-f",
-                                help='Fixed effects, e.g. "log10(soc) ~ npp + mat + depth".'),
+                                help='Fixed effects, e.g. "log10(soc) ~ npp + mat + depth". '
+                                'Terms may use '
+                                'column names, numbers, + - * / ** and log, log10, log2, log1p, '
+                                'exp, sqrt, abs, zscore, C, I, Q, center, standardize, scale; '
+                                'anything else is refused before evaluation.'),
     group: str = typer.Option(..., "--group", "-g", help="Grouping column (random effects)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder."),
     slopes: str | None = typer.Option(None, "--slopes",

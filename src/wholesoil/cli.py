@@ -67,6 +67,14 @@ FormatOpt = Annotated[
         "by its reader: wosis (per-attribute CSVs or their folder), israd (entry folder), ncscd.",
     ),
 ]
+MaxDepthOpt = Annotated[
+    float,
+    typer.Option(
+        "--max-depth",
+        help="Deepest depth accepted [cm]; deeper horizons or depths are refused (10 m by "
+        "default: see the data-safety page).",
+    ),
+]
 QcOpt = Annotated[
     str,
     typer.Option(
@@ -112,6 +120,7 @@ def harmonize(
     bottom_column: BotCol = "bottom",
     column_map: ColMap = None,
     fmt: FormatOpt = "table",
+    max_depth: MaxDepthOpt = 1000.0,
     qc: QcOpt = "strict",
 ) -> None:
     """Equal-area spline to standard depths: writes profile_id, top, bottom, VARIABLE, coverage.
@@ -137,6 +146,7 @@ def harmonize(
         method=method,  # type: ignore[arg-type]
         clamp=clamp_t,
         qc=_qc_mode(qc),  # type: ignore[arg-type]
+        max_depth=max_depth,
         **_read_kwargs(id_column, top_column, bottom_column, column_map, fmt),
     )
     _report(result)
@@ -165,6 +175,7 @@ def qc(
     bottom_column: BotCol = "bottom",
     column_map: ColMap = None,
     fmt: FormatOpt = "table",
+    max_depth: MaxDepthOpt = 1000.0,
 ) -> None:
     """Check horizons, repair or exclude by named rules, and report every change.
 
@@ -179,6 +190,7 @@ def qc(
         rules=_pairs(rules, "--rules"),
         min_layers=min_layers,
         min_depth=min_depth,
+        max_depth=max_depth,
         **_read_kwargs(id_column, top_column, bottom_column, column_map, fmt),
     )
     _report(result)
@@ -201,6 +213,7 @@ def density(
     bottom_column: BotCol = "bottom",
     column_map: ColMap = None,
     fmt: FormatOpt = "table",
+    max_depth: MaxDepthOpt = 1000.0,
     qc: QcOpt = "strict",
 ) -> None:
     """SOC density per horizon (seed 000 Eq. 1) [Mg C/ha] and stocks to depths.
@@ -216,6 +229,7 @@ def density(
         refit_bd=refit_bd,
         stock_depths=_floats(stock_depths, "--stock-depths"),
         qc=_qc_mode(qc),  # type: ignore[arg-type]
+        max_depth=max_depth,
         **_read_kwargs(id_column, top_column, bottom_column, column_map, fmt),
     )
     _report(result)
@@ -236,6 +250,7 @@ def beta(
     bottom_column: BotCol = "bottom",
     column_map: ColMap = None,
     fmt: FormatOpt = "table",
+    max_depth: MaxDepthOpt = 1000.0,
     qc: QcOpt = "strict",
 ) -> None:
     """Jobbágy–Jackson β per profile (seed 000 Eqs. 2–3), alternatives by AIC, group tests.
@@ -251,6 +266,7 @@ def beta(
         models=tuple(m.strip() for m in models.split(",") if m.strip()),
         group_column=group_column,
         qc=_qc_mode(qc),  # type: ignore[arg-type]
+        max_depth=max_depth,
         **_read_kwargs(id_column, top_column, bottom_column, column_map, fmt),
     )
     _report(result)
@@ -586,8 +602,10 @@ def sensitivity(
 @_friendly
 def assimilate(
     profiles: Annotated[Path, typer.Argument(help="Layer table: profile_id, top, bottom, "
-                                             "soc_density [Mg C ha-1], and mat, map (or lat, "
-                                             "lon).")],
+                                             "soc_density [Mg C ha-1], and mat, map (lat "
+                                             "optional: it sets the season; without it, "
+                                             "northern season and 12-h days), or lat, lon "
+                                             "(climate sampled from the bundled maps).")],
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
     model: Annotated[str, typer.Option(help="clm5 | compas")] = "clm5",
     iterations: Annotated[

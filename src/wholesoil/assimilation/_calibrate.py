@@ -252,8 +252,9 @@ class ProfileData:
             One row per layer: ``profile_id``, ``top`` and ``bottom`` [cm], ``soc_density``
             [Mg C ha⁻¹ per layer]. Layers are sorted by ``top`` within a profile.
         sites : DataFrame
-            One row per profile: ``profile_id``, ``mat`` [°C], ``map`` [mm yr⁻¹], ``lat``
-            [degrees N]; an optional ``sand`` [%] column is passed on.
+            One row per profile: ``profile_id``, ``mat`` [°C], ``map`` [mm yr⁻¹], optional
+            ``lat`` [degrees N] (without it: northern-hemisphere season and 12-h days); an
+            optional ``sand`` [%] column is passed on.
         **forcing_kwargs
             Passed to :func:`wholesoil.models.forcing_from_climate` (e.g. ``amplitude``).
 
@@ -274,7 +275,7 @@ class ProfileData:
 
         for name, df, cols in (("layers", layers, ("profile_id", "top", "bottom",
                                                    "soc_density")),
-                               ("sites", sites, ("profile_id", "mat", "map", "lat"))):
+                               ("sites", sites, ("profile_id", "mat", "map"))):
             missing = [c for c in cols if c not in df.columns]
             if missing:
                 raise InputDataError(f"{name} table lacks column(s) {missing}", field=missing[0])
@@ -312,10 +313,12 @@ class ProfileData:
         kwargs = dict(forcing_kwargs)
         if "sand" in s.columns and "sand" not in kwargs:
             kwargs["sand"] = s["sand"].to_numpy(dtype=float)
-        lat = s["lat"].to_numpy(dtype=float)
+        # without a lat column the forcing takes the northern season and 12-h days (lat=None)
+        lat = s["lat"].to_numpy(dtype=float) if "lat" in s.columns else None
         forcing = forcing_from_climate(
             s["mat"].to_numpy(dtype=float), s["map"].to_numpy(dtype=float),
-            lat=np.where(np.isnan(lat), 0.0, lat) if lat.size else lat, **kwargs,
+            lat=None if lat is None else (np.where(np.isnan(lat), 0.0, lat) if lat.size
+                                          else lat), **kwargs,
         )
         # trim padding columns that only rejected profiles used
         used = ~np.all(np.isnan(arrays["top"][idx]), axis=0) if idx.size else np.zeros(0, bool)

@@ -248,9 +248,15 @@ def fit_depth_functions(
     first_used = first & ~has_overlap[code] & used
     used_top[code[first_used]] = top[first_used]
 
-    fb = fit_beta(depth, stock, method=method, beta_bounds=beta_bounds)
-    fe = fit_exponential(depth, stock)
-    fp = fit_power(depth, stock)
+    # floating-point trouble (overflow of huge values, say) must not print numpy warnings and
+    # pass as "ok": it is silenced here and any non-finite fit is reported per profile below
+    with np.errstate(all="ignore"):
+        fb = fit_beta(depth, stock, method=method, beta_bounds=beta_bounds)
+        fe = fit_exponential(depth, stock)
+        fp = fit_power(depth, stock)
+    numeric = np.isfinite(fb.beta) & ~(
+        np.isfinite(fb.asymptote) & np.isfinite(fb.rmse) & np.isfinite(stock_max))
+    fb.beta[numeric] = np.nan
 
     out = pd.DataFrame(
         {
@@ -266,16 +272,18 @@ def fit_depth_functions(
             "converged_beta": fb.converged,
         }
     )
-    out["x_100"] = fb.asymptote * beta_cumulative_fraction(
-        100.0, np.where(np.isfinite(fb.beta), fb.beta, 1.0)
-    )
+    with np.errstate(all="ignore"):
+        out["x_100"] = fb.asymptote * beta_cumulative_fraction(
+            100.0, np.where(np.isfinite(fb.beta), fb.beta, 1.0)
+        )
     out.loc[~np.isfinite(fb.beta), "x_100"] = np.nan
     out["exp_c0"], out["exp_c_inf"], out["exp_k"] = fe.c0, fe.c_inf, fe.k
     out["power_a"], out["power_b"] = fp.a, fp.b
     fits: dict[str, Any] = {"beta": fb, "exponential": fe, "power": fp}
-    for name, f in fits.items():
-        out[f"aic_{name}"] = aic(f.ssr, f.n, f.n_params, scale=stock_max)
-        out[f"aicc_{name}"] = aicc(f.ssr, f.n, f.n_params, scale=stock_max)
+    with np.errstate(all="ignore"):
+        for name, f in fits.items():
+            out[f"aic_{name}"] = aic(f.ssr, f.n, f.n_params, scale=stock_max)
+            out[f"aicc_{name}"] = aicc(f.ssr, f.n, f.n_params, scale=stock_max)
     compared = [m for m in _MODELS if m in models]
     if compared:
         a = out[[f"aic_{m}" for m in compared]].to_numpy()
@@ -291,8 +299,9 @@ def fit_depth_functions(
     few = ~has_overlap & (n_layers < 2)
     extra: list[tuple[np.ndarray, str | Any]] = [
         (has_overlap, "not fitted: overlapping layers"),
+        (numeric, "not fitted: numerical overflow (values too large to fit)"),
         (few, lambda p: f"not fitted: {n_layers[p]} usable layer(s), need ≥ 2"),
-        (~has_overlap & ~few & ~(stock_max > 0), "not fitted: zero SOC stock"),
+        (~has_overlap & ~few & ~numeric & ~(stock_max > 0), "not fitted: zero SOC stock"),
         (fitted & (fb.beta >= 1), "β ≥ 1: density does not decline with depth"),
         (fitted & ~fb.converged, "β fit did not converge or ended on a bound"),
         (fitted & (max_depth < 100), lambda p: f"x_100 extrapolated below {max_depth[p]:g} cm"),

@@ -456,8 +456,19 @@ def _read_nc(
     path: Path, key: str | None, chunks: Any
 ) -> tuple[dict[str, xr.DataArray], list[str], dict[str, xr.DataArray]]:
     messages: list[str] = []
-    with xr.open_dataset(path, decode_coords="all") as probe:
-        names = {str(d) for d in (*probe.dims, *probe.variables)}
+    from wholesoil._outputs import note_input
+
+    note_input(path)
+    if Path(path).is_file() and Path(path).stat().st_size == 0:
+        raise InputDataError("file is empty (0 bytes), expected a NetCDF grid", file=str(path))
+    try:
+        with xr.open_dataset(path, decode_coords="all") as probe:
+            names = {str(d) for d in (*probe.dims, *probe.variables)}
+    except (OSError, ValueError) as exc:  # xarray: "no backend …", netCDF4: "NetCDF: HDF error"
+        raise InputDataError(
+            f"cannot read the file as NetCDF ({type(exc).__name__}: {' '.join(str(exc).split())})",
+            file=str(path),
+        ) from exc
     rename = {k: v for k, v in NETCDF_AXIS_NAMES.items() if k in names}
     inverse = {v: k for k, v in rename.items()}
     file_dims = {"y": inverse.get("y", "y"), "x": inverse.get("x", "x")}

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from wholesoil import units
+from wholesoil._outputs import note_input
 from wholesoil.errors import InputDataError, MissingColumnError
 from wholesoil.profiles import HORIZON_COLUMNS, SITE_COLUMNS, ProfileSet
 
@@ -122,6 +123,7 @@ def read_csv_checked(path: PathLike, **kwargs: Any) -> pd.DataFrame:
         raise InputDataError("file not found", file=str(path), value=str(path))
     if p.is_dir():
         raise InputDataError("expected a file, got a directory", file=str(path), value=str(path))
+    note_input(p)
     try:
         return pd.read_csv(p, **kwargs)
     except UnicodeDecodeError as e:
@@ -154,6 +156,7 @@ def read_parquet_checked(path: PathLike) -> pd.DataFrame:
     p = Path(path)
     if not p.exists():
         raise InputDataError("file not found", file=str(path), value=str(path))
+    note_input(p)
     try:
         return pd.read_parquet(p)
     except Exception as e:  # pyarrow raises several unrelated types for a corrupt file
@@ -368,6 +371,16 @@ def read_table(
                 rows=rows,
                 profiles=profiles,
             )
+    for col in ("top", "bottom"):  # ±inf is not a depth (and not a missing one either)
+        raise_at_first(
+            np.isinf(df[col].to_numpy(dtype=float)),
+            "expected a finite depth [cm]",
+            file=label,
+            rows=rows,
+            field=_source_name(col, column_map),
+            values=df[col],
+            profiles=profiles,
+        )
     notes: list[str] = []
     for col, unit in (units or {}).items():
         if col not in df.columns:

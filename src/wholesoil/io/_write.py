@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,19 +47,33 @@ def write_table(df: pd.DataFrame, path: PathLike) -> Path:
     the same numbers. ``DataFrame.attrs`` are not written.
     """
     target = Path(path)
-    suffix = target.suffix.lower()
-    if suffix not in _PARQUET + _CSV:
-        raise ValueError(f"cannot tell the format of {target.name!r}: use .csv, .parquet or .pq")
+    _check_suffix(target)
     with atomic_path(target) as tmp:
-        if suffix in _CSV:
-            df.to_csv(tmp, index=False, lineterminator="\n")
-        else:
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-
-            table = pa.Table.from_pandas(df, preserve_index=False)
-            pq.write_table(table, tmp)
+        write_table_to(df, tmp, target.suffix)
     return target
+
+
+def _check_suffix(target: Path) -> None:
+    if target.suffix.lower() not in _PARQUET + _CSV:
+        raise ValueError(f"cannot tell the format of {target.name!r}: use .csv, .parquet or .pq")
+
+
+def write_table_to(df: pd.DataFrame, tmp: Path, suffix: str) -> None:
+    """Write ``df`` to ``tmp`` in the format of ``suffix`` (not atomically: a building block)."""
+    if suffix.lower() in _CSV:
+        df.to_csv(tmp, index=False, lineterminator="\n")
+    else:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp)
+
+
+def table_writer(df: pd.DataFrame, path: PathLike) -> tuple[Path, Callable[[Path], None]]:
+    """``(path, writer)`` for :meth:`wholesoil._outputs.OutputSet.add`: the table, by suffix."""
+    target = Path(path)
+    _check_suffix(target)
+    return target, lambda tmp: write_table_to(df, tmp, target.suffix)
 
 
 def _json_ready(obj: Any) -> Any:

@@ -11,6 +11,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from wholesoil.errors import InputDataError, MissingColumnError
+from wholesoil.profiles._ranges import VALUE_RANGES as _PHYSICAL_VALUE_RANGES
 
 #: Canonical site columns; only ``profile_id`` is required.
 SITE_COLUMNS: dict[str, str] = {
@@ -42,21 +43,9 @@ HORIZON_COLUMNS: dict[str, str] = {
     "obs_year": "year of observation [yr AD]",
 }
 
-#: Physically plausible ranges (inclusive) of canonical horizon variables, from
-#: ``shared/specs/profiles-and-mapping.md`` (QC section) and the definitions of the units.
-VALUE_RANGES: dict[str, tuple[float, float]] = {
-    "soc": (0.0, 600.0),
-    "bd": (0.05, 2.65),
-    "gravel": (0.0, 100.0),
-    "clay": (0.0, 100.0),
-    "silt": (0.0, 100.0),
-    "sand": (0.0, 100.0),
-    "tn": (0.0, 100.0),
-    "ph": (0.0, 14.0),
-    "soc_density": (0.0, np.inf),
-    "f14c": (0.0, np.inf),
-    "d14c": (-1000.0, np.inf),
-}
+#: Physically plausible ranges (inclusive) of canonical horizon variables: the bounds of
+#: :data:`wholesoil.profiles._ranges.PHYSICAL_RANGES`, where each range has its source.
+VALUE_RANGES = _PHYSICAL_VALUE_RANGES
 
 REQUIRED_HORIZON_COLUMNS = ("profile_id", "top", "bottom")
 

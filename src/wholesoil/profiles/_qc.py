@@ -237,6 +237,7 @@ def run_qc(
     min_layers: int | None = None,
     min_depth: float | None = None,
     variables: str | Iterable[str] | None = None,
+    check_ranges: Iterable[str] = (),
 ) -> QCResult:
     """Check, repair and filter soil profiles, reporting every change.
 
@@ -267,6 +268,9 @@ def run_qc(
         layer filters count observation layers). By default every column of
         :data:`~wholesoil.profiles.VALUE_RANGES` present is range-checked and no variable is
         required.
+    check_ranges : iterable of str, optional
+        Further variables to range-check when present, without requiring them (``density``
+        checks ``bd`` and ``gravel``, which it uses where given).
 
     Returns
     -------
@@ -290,13 +294,15 @@ def run_qc(
         raise ValueError(f"min_layers must be an integer number of layers, got {min_layers!r}")
     if min_depth is not None and not np.isfinite(float(min_depth)):
         raise ValueError(f"min_depth must be a finite depth [cm], got {min_depth!r}")
-    qc = _QC(profiles, rules, variables)
+    qc = _QC(profiles, rules, variables, check_ranges)
     qc.run(min_layers=min_layers, min_depth=min_depth)
     return qc.result()
 
 
 def check_profiles(
-    profiles: ProfileSet, variables: str | Iterable[str] | None = None
+    profiles: ProfileSet,
+    variables: str | Iterable[str] | None = None,
+    check_ranges: Iterable[str] = (),
 ) -> ProfileSet:
     """Strict mode: raise on the first finding that :func:`run_qc` would repair or exclude.
 
@@ -308,7 +314,7 @@ def check_profiles(
     ----------
     profiles : ProfileSet
         Profiles to check.
-    variables : str or iterable of str, optional
+    variables, check_ranges : optional
         As in :func:`run_qc`.
 
     Returns
@@ -325,7 +331,7 @@ def check_profiles(
         (30 cm), got 20 (and 2 other findings; run_qc() or `wholesoil qc` repairs or
         excludes them and reports each change)``.
     """
-    qc = _QC(profiles, None, variables)
+    qc = _QC(profiles, None, variables, check_ranges)
     qc.run(min_layers=None, min_depth=None)
     rep = qc.raw_report()
     rep = rep[rep["action"] != "flag"]
@@ -333,6 +339,11 @@ def check_profiles(
         return profiles
     first_check = rep["_order"].min()
     cand = rep[rep["_order"] == first_check]
+    # a shifted profile reports every depth it moves: blame the horizon whose top is negative
+    culprit = (cand["check"] == "negative_depth") & (cand["field"] == "top") & (
+        pd.to_numeric(cand["before"], errors="coerce") < 0)
+    if culprit.any():
+        cand = cand[culprit.to_numpy(dtype=bool)]
     cand = cand.sort_values(["source_row", "_id"], na_position="last", kind="stable")
     f = cand.iloc[0]
     n_other = len(rep) - 1
@@ -482,6 +493,7 @@ class _QC:
         profiles: ProfileSet,
         rules: Mapping[str, str] | None,
         variables: str | Iterable[str] | None,
+        check_ranges: Iterable[str] = (),
     ) -> None:
         self.rules = _resolve_rules(rules)
         self.metadata = dict(profiles.metadata)
@@ -505,6 +517,8 @@ class _QC:
                 )
             self.range_vars = [v for v in req if v in VALUE_RANGES]
             self.required = req
+        extra = [c for c in check_ranges if c in VALUE_RANGES and c in h.columns]
+        self.range_vars = list(dict.fromkeys([*self.range_vars, *extra]))
         self.numeric_vars = list(dict.fromkeys(self.range_vars + self.required))
         n = len(h)
         # ids as Python strings while working: filtering Arrow strings row by row is slow
@@ -1130,7 +1144,7 @@ class _QC:
             h = self.h
             lo, hi = VALUE_RANGES[col]
             v = h[col].to_numpy(float)
-            bad = (v < lo) | (v > hi)
+            bad = (v < lo) | (v > hi) | np.isinf(v)  # inf is out of range even when hi is
             if not bad.any():
                 continue
             rng = f"{lo:g}–{hi:g}" if np.isfinite(hi) else f"≥ {lo:g}"

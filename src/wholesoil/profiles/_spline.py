@@ -230,6 +230,48 @@ def _check_depths(depths: ArrayLike, method: str) -> NDArray[np.float64]:
     return d
 
 
+#: Float64 arrays of one profile block × 1-cm grid that ``mpspline2`` holds at its peak
+#: (k, counts, segment, t, f, covered, the gathered coefficients): for the memory estimate.
+_MPSPLINE2_ARRAYS = 12
+
+
+def spline_memory_bytes(n_profiles: int, depths: ArrayLike, method: str) -> int:
+    """Working memory [bytes] that :func:`harmonize` needs for these depths (an estimate).
+
+    ``mpspline2`` evaluates every centimetre from the first to the last depth for a block of
+    up to :data:`DEFAULT_CHUNK` profiles at a time; ``exact`` integrates per layer.
+    """
+    d = np.asarray(depths, dtype=float)
+    n_lay = max(d.size - 1, 1)
+    block = min(max(int(n_profiles), 1), DEFAULT_CHUNK)
+    per_cell = 8 * _MPSPLINE2_ARRAYS
+    if method == "mpspline2":
+        span = float(d[-1] - d[0]) + 1.0
+        work = block * span * per_cell
+    else:
+        work = block * n_lay * per_cell
+    return int(work + 3 * 8 * max(int(n_profiles), 1) * n_lay)
+
+
+def check_spline_memory(n_profiles: int, depths: ArrayLike, method: str) -> None:
+    """Refuse, before allocating, a request whose estimated memory exceeds the budget.
+
+    The budget is :func:`wholesoil.profiles._ranges.max_memory` (4 GiB, or the environment
+    variable ``WHOLESOIL_MAX_MEMORY`` in bytes).
+    """
+    from wholesoil.profiles._ranges import max_memory
+
+    need, budget = spline_memory_bytes(n_profiles, depths, method), max_memory()
+    if need > budget:
+        raise InputDataError(
+            f"these depths need about {need / 1024**3:.3g} GiB for {n_profiles} profiles "
+            f"(budget {budget / 1024**3:.3g} GiB, set WHOLESOIL_MAX_MEMORY to raise it): use "
+            "fewer or shallower depths",
+            field="depths",
+            value=float(np.asarray(depths, dtype=float)[-1]),
+        )
+
+
 def _check_clamp(clamp: tuple[float, float] | None) -> tuple[float, float] | None:
     if clamp is None:
         return None
@@ -745,6 +787,7 @@ def harmonize(
         raise InputDataError(
             "variable name clashes with an output column", field="variable", value=variable
         )
+    check_spline_memory(profiles.horizons["profile_id"].nunique(), d, method)
     fit = fit_profiles(profiles, variable, lam)
     values, coverage = evaluate_layers(fit, d, method, clamp)
     n_prof, n_lay = values.shape

@@ -163,20 +163,98 @@ def zscore_columns(
 # ---- formula checks ----------------------------------------------------------------------------
 
 #: Functions available inside formulas besides patsy's own (C, I, Q, center, standardize, scale).
+#: Only these may be called: a formula is an allow-listed expression tree, never code.
 FORMULA_NAMESPACE: dict[str, Any] = {
-    "np": np, "numpy": np, "log": np.log, "log10": np.log10, "log2": np.log2, "log1p": np.log1p,
+    "log": np.log, "log10": np.log10, "log2": np.log2, "log1p": np.log1p,
     "exp": np.exp, "sqrt": np.sqrt, "abs": np.abs, "zscore": zscore,
 }
 _PATSY_BUILTINS = {"C", "I", "Q", "center", "standardize", "scale", "Treatment", "Sum", "Diff",
                    "Poly", "Helmert", "True", "False", "None"}
+#: Functions a formula term may call (patsy's and :data:`FORMULA_NAMESPACE`).
+FORMULA_FUNCTIONS: frozenset[str] = frozenset(FORMULA_NAMESPACE) | (
+    _PATSY_BUILTINS - {"True", "False", "None"})
+#: Arithmetic allowed inside a term: + − × ÷ and powers (``**``).
+_ALLOWED_BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
+_ALLOWED_UNARY = (ast.UAdd, ast.USub)
 
 
 def _eval_env() -> patsy.EvalEnvironment:
+    # the namespace holds only the allow-listed functions; Python adds __builtins__ to any
+    # eval, which is why every term is checked by _check_term before patsy evaluates it
     return patsy.EvalEnvironment([FORMULA_NAMESPACE])
 
 
+def _refuse(code: str, formula: str, what: str) -> InputDataError:
+    return InputDataError(
+        f"formula {formula!r}: term {code!r} uses {what}, which formulas do not allow; a term "
+        "may use column names, numbers, + - * / ** and the functions "
+        f"{sorted(FORMULA_FUNCTIONS)}",
+        field="formula",
+    )
+
+
+def _check_term(code: str, formula: str) -> ast.Expression:
+    """Parse one term and refuse anything but the allow-listed expression tree."""
+    try:
+        tree = ast.parse(code, mode="eval")
+    except SyntaxError as exc:
+        raise InputDataError(f"cannot parse term {code!r} of formula {formula!r}",
+                             field="formula") from exc
+
+    def visit(node: ast.AST, callee: bool = False) -> None:
+        if isinstance(node, ast.Expression):
+            visit(node.body)
+        elif isinstance(node, ast.Name):
+            if node.id.startswith("_"):
+                raise _refuse(code, formula, f"the name {node.id!r}")
+            if callee and node.id not in FORMULA_FUNCTIONS:
+                raise _refuse(code, formula, f"a call of {node.id!r}")
+        elif isinstance(node, ast.Constant):
+            if isinstance(node.value, bool) or not isinstance(node.value, int | float | str):
+                raise _refuse(code, formula, f"the constant {node.value!r}")
+        elif isinstance(node, ast.BinOp):
+            if not isinstance(node.op, _ALLOWED_BINOPS):
+                hint = " (write ** for a power)" if isinstance(node.op, ast.BitXor) else ""
+                raise _refuse(code, formula, f"the operator {type(node.op).__name__}{hint}")
+            visit(node.left)
+            visit(node.right)
+        elif isinstance(node, ast.UnaryOp):
+            if not isinstance(node.op, _ALLOWED_UNARY):
+                raise _refuse(code, formula, f"the operator {type(node.op).__name__}")
+            visit(node.operand)
+        elif isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name):
+                raise _refuse(code, formula, "a call of something other than a named function")
+            visit(node.func, callee=True)
+            for a in node.args:
+                visit(a)
+            for kw in node.keywords:
+                if kw.arg is None:
+                    raise _refuse(code, formula, "** arguments")
+                visit(kw.value)
+        else:
+            raise _refuse(code, formula, f"a {type(node).__name__} expression")
+
+    visit(tree)
+    return tree
+
+
+def check_formula(formula: str) -> None:
+    """Refuse a formula whose terms are not allow-listed expressions (before any evaluation).
+
+    Allowed in a term: column names, numbers (and text inside ``C()``/``Q()``), ``+ - * /``
+    and ``**``, and calls of :data:`FORMULA_FUNCTIONS`. Attributes (``np.x``), subscripts,
+    lambdas, comprehensions, names starting with ``_`` and calls of anything else are an
+    :class:`~wholesoil.errors.InputDataError`.
+    """
+    _formula_columns(formula)
+
+
 def _formula_columns(formula: str) -> list[str]:
-    """Data columns a patsy formula refers to (names that are not functions in its namespace)."""
+    """Data columns a patsy formula refers to (names that are not functions in its namespace).
+
+    Every term is checked against the allow-list first (:func:`check_formula`).
+    """
     try:
         desc = patsy.ModelDesc.from_formula(formula)
     except patsy.PatsyError as exc:
@@ -185,11 +263,7 @@ def _formula_columns(formula: str) -> list[str]:
     for term in [*desc.lhs_termlist, *desc.rhs_termlist]:
         for factor in term.factors:
             code = factor.name()
-            try:
-                tree = ast.parse(code, mode="eval")
-            except SyntaxError as exc:
-                raise InputDataError(f"cannot parse term {code!r} of formula {formula!r}",
-                                     field="formula") from exc
+            tree = _check_term(code, formula)
             for node in ast.walk(tree):
                 if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
                         and node.func.id == "Q" and node.args
@@ -431,6 +505,7 @@ def table_to_markdown(table: pd.DataFrame) -> str:
 
 
 def _design(formula: str, data: pd.DataFrame, what: str) -> tuple[Any, ...]:
+    check_formula(formula)  # never evaluate a term that is not allow-listed
     try:
         with np.errstate(all="ignore"):
             if "~" in formula and not formula.strip().startswith("~"):

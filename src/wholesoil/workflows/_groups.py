@@ -30,6 +30,10 @@ class GroupComparison:
     summary: str
 
 
+#: Tables :func:`compare_groups` returns (``beta --group-column`` writes ``OUT.<name>.csv``).
+GROUP_TABLES: tuple[str, ...] = ("groups", "anova", "duncan", "tukey")
+
+
 def compare_groups(
     values: pd.Series | np.ndarray, groups: pd.Series | np.ndarray, alpha: float = 0.05
 ) -> GroupComparison:

@@ -44,13 +44,21 @@ DEFAULT_BANDS: tuple[tuple[float, float], ...] = ((0, 30), (30, 100), (100, 200)
 
 
 def read_any_table(table: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
-    """A DataFrame as is, or a CSV / Parquet file read with located errors."""
+    """A DataFrame as is, or a CSV / Parquet file read with located errors.
+
+    A file with a header and no data rows is an :class:`InputDataError` (row 2).
+    """
     if isinstance(table, pd.DataFrame):
         return table.reset_index(drop=True), None
     path = Path(table)
     if path.suffix.lower() in (".parquet", ".pq"):
-        return read_parquet_checked(path), file_label(path)
-    return read_csv_checked(path), file_label(path)
+        df = read_parquet_checked(path)
+    else:
+        df = read_csv_checked(path)
+    if df.empty:
+        raise InputDataError("no data rows (the table has a header only); nothing to do",
+                             file=file_label(path), row=2)
+    return df, file_label(path)
 
 
 def _fit(est: Any, X: pd.DataFrame, y: np.ndarray, groups: np.ndarray | None) -> Any:
