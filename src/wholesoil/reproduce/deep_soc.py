@@ -53,7 +53,9 @@ def grassland_layers() -> tuple[pd.DataFrame, pd.DataFrame]:
     for reason, k in h.loc[~h["use"], "reason"].value_counts().items():
         log.append({"step": f"layer dropped: {reason}", "layers": int(k)})
     h = h[h["use"] & (h["top"] < 200)]
+    # a layer crossing 200 cm keeps its part above 200 cm (uniform density within the layer)
     h = h.assign(bottom=h["bottom"].clip(upper=200.0))
+    h["soc_density"] = h["soc_density_cm"] * (h["bottom"] - h["top"])
     over = overlapping_profiles(h)
     h = h[~h["profile_id"].isin(over)]
     log.append({"step": "profiles with overlapping layers dropped", "profiles": len(over)})
