@@ -48,7 +48,7 @@ def covariate_columns(sites: pd.DataFrame, min_coverage: float = 0.9) -> list[st
 
 
 def layer_soc_density(horizons: pd.DataFrame) -> pd.DataFrame:
-    """SOC density of each mineral layer, Eq. 1 of Wang et al. (2025), with the value sources.
+    """SOC density of each mineral layer (:func:`wholesoil.profiles.soc_density`), with sources.
 
     SOC [g kg⁻¹]: measured ``soc``, else ISRaD's fill ``soc_filled`` (ISRaD's organic C filled
     from total C where no inorganic C is reported). BD [g cm⁻³]: measured ``bd``, else
