@@ -51,6 +51,19 @@ PAPER_AREA_1E9_HA: dict[str, float] = {"cropland": 1.20, "forest": 5.64, "grassl
 LAYER_BOUNDS: tuple[float, ...] = (0.0, 20.0, 40.0, 60.0, 80.0, 100.0)
 
 
+def record_data(ctx: Reproduction | None, names: tuple[str, ...] = ("israd",)) -> None:
+    """Record the bundled data files read (their SHA-256 go into ``run.json``)."""
+    if ctx is None:
+        return
+    from wholesoil.datasets import REGISTRY, data_path
+
+    for name in names:
+        for f in REGISTRY[name]["files"]:
+            p = data_path(f)
+            if p.is_file():
+                ctx.data(p, f"{name}:{f}")
+
+
 # --------------------------------------------------------------------------- data
 def select_profiles(ctx: Reproduction) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Profiles of the three ecosystems with ≥ 3 SOC layers in 0–100 cm reaching 100 cm.
@@ -171,6 +184,7 @@ def run(ctx: Reproduction, **options: Any) -> None:
     ctx.option("som_to_soc", "×0.58 where only SOM is given: ISRaD reports organic C, no "
                "layer needed the conversion")
 
+    record_data(ctx, ("israd", "ncscd"))
     sites, h, log = select_profiles(ctx)
     ctx.table("selection", log)
     require(len(sites) > 30, "too few ISRaD profiles pass the selection", field="profiles",

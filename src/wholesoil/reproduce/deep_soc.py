@@ -129,6 +129,9 @@ def run(ctx: Reproduction, **options: Any) -> None:
     ctx.option("random_forest", {"ntree": trees, "mtry": "p/3 (R default)", "nodesize": 5})
     ctx.option("validation", "whole held-out sites (10 folds by site); second scheme: 10° × 10° "
                "regions (spatial blocks)")
+    from wholesoil.reproduce.beta_depth import record_data
+
+    record_data(ctx, ("israd",))
     layers, log = grassland_layers()
     ctx.table("selection", log)
     require(len(layers) > 100, "too few ISRaD grassland layers", field="layers",
