@@ -379,7 +379,11 @@ class BetaModel:
         return self
 
     def cumulative_stock(self, depth: ArrayLike) -> pd.DataFrame:
-        """Fitted cumulative SOC stock A·(1 − β^d) [Mg C ha⁻¹], profiles × ``depth`` [cm]."""
+        """Fitted cumulative SOC stock A·(1 − β^d) [Mg C ha⁻¹], profiles × ``depth`` [cm].
+
+        A is the fitted asymptote (``method="stock"``) or the stock at the deepest layer, which
+        the fraction fit takes as the total (``method="fraction"``, the default).
+        """
         if not hasattr(self, "table_"):
             raise InputDataError("BetaModel is not fitted; call fit(layers) first")
         d = np.atleast_1d(np.asarray(depth, dtype=float))
