@@ -178,6 +178,8 @@ def test_fit_depth_functions_fraction_method_and_model_subset():
     t = out.set_index("profile_id")
     assert t.loc["P1", "beta"] < 0.97  # fraction method biased low (see fit_beta)
     assert_allclose(t.loc["P1", "asymptote"], 150.0 * (1 - 0.97**100), rtol=1e-12)
+    # x_100 by Eq. 3 from the deepest layer: a profile measured to 100 cm keeps its stock
+    assert_allclose(t.loc["P1", "x_100"], 150.0 * (1 - 0.97**100), rtol=1e-12)
     assert set(out["best_model"].dropna()) <= {"beta", "power"}
 
 
