@@ -129,7 +129,15 @@ def test_density_and_beta_commands(tmp_path):
     res = runner.invoke(app, ["beta", str(tmp_path / "d.csv"), "-o", str(tmp_path / "b.csv")])
     assert res.exit_code == 0, res.output
     b = pd.read_csv(tmp_path / "b.csv")
-    assert_allclose(b["beta"].iloc[0], beta, atol=1e-6)
+    # The default fit is the paper's least squares on the cumulative fraction Y = C(d)/C(100)
+    # (Wang et al. 2025 §2.3); scipy.optimize.least_squares on the same fractions is the peer.
+    from scipy import optimize
+
+    y = np.cumsum(dens) / dens.sum()
+    ref = optimize.least_squares(lambda x: y - (1 - x[0] ** bots), x0=[0.97], xtol=1e-15,
+                                 ftol=1e-15, gtol=1e-15).x[0]
+    assert_allclose(b["beta"].iloc[0], ref, atol=1e-8)
+    assert b["beta"].iloc[0] < beta  # 0–100 cm taken as the whole stock: steeper
 
 
 @pytest.mark.slow
@@ -251,11 +259,14 @@ def test_beta_group_comparison_outputs(tmp_path):
     res = runner.invoke(app, ["beta", str(src), "-o", str(out), "--group-column", "ecosystem"])
     assert res.exit_code == 0, res.output
     fits = pd.read_csv(out)
-    assert_allclose(
-        fits["beta"].to_numpy(),
-        [0.96 + 0.001 * i for i in range(6)] + [0.98 + 0.001 * i for i in range(6)],
-        atol=1e-6,
-    )
+    # default fit: least squares on the cumulative fraction C(d)/C(100) (tested against scipy
+    # in tests/depth/test_beta.py)
+    from wholesoil.depth import fit_beta_fraction
+
+    true = np.array([0.96 + 0.001 * i for i in range(6)] + [0.98 + 0.001 * i for i in range(6)])
+    d = np.array([20.0, 40.0, 60.0, 80.0, 100.0])
+    frac = (1 - true[:, None] ** d) / (1 - true[:, None] ** 100)
+    assert_allclose(fits["beta"].to_numpy(), fit_beta_fraction(d, frac).beta, atol=1e-8)
     groups = pd.read_csv(tmp_path / "b.groups.csv").set_index("group")
     assert groups.loc["x", "duncan"] != groups.loc["y", "duncan"]
     assert pd.read_csv(tmp_path / "b.anova.csv")["p"].iloc[0] < 1e-6

@@ -77,7 +77,7 @@ def test_aic_picks_the_generating_model_on_clean_data(family):
     rng = np.random.default_rng(123)
     depth, sets = _clean_sets(rng, 200)
     cum, _ = sets[family]
-    fits = [fit_beta(depth, cum), fit_exponential(depth, cum), fit_power(depth, cum)]
+    fits = [fit_beta(depth, cum, method="stock"), fit_exponential(depth, cum), fit_power(depth, cum)]
     scores = np.vstack([aic(f.ssr, f.n, f.n_params, scale=cum[:, -1]) for f in fits])
     chosen = np.array(["beta", "exponential", "power"])[np.argmin(scores, axis=0)]
     assert (chosen == family).all()
@@ -149,7 +149,7 @@ def _table():
 
 def test_fit_depth_functions_one_row_per_profile_with_reasons():
     layers = _table()
-    out = fit_depth_functions(layers)
+    out = fit_depth_functions(layers, method="stock")
     assert list(out.columns) == list(DEPTH_FUNCTION_COLUMNS)
     assert list(out["profile_id"]) == list(pd.unique(layers["profile_id"]))
     t = out.set_index("profile_id")
@@ -178,6 +178,8 @@ def test_fit_depth_functions_fraction_method_and_model_subset():
     t = out.set_index("profile_id")
     assert t.loc["P1", "beta"] < 0.97  # fraction method biased low (see fit_beta)
     assert_allclose(t.loc["P1", "asymptote"], 150.0 * (1 - 0.97**100), rtol=1e-12)
+    # x_100 by Eq. 3 from the deepest layer: a profile measured to 100 cm keeps its stock
+    assert_allclose(t.loc["P1", "x_100"], 150.0 * (1 - 0.97**100), rtol=1e-12)
     assert set(out["best_model"].dropna()) <= {"beta", "power"}
 
 
@@ -230,6 +232,6 @@ def test_many_profiles_fast_and_vectorized():
             ),
         }
     )
-    out = fit_depth_functions(layers)
+    out = fit_depth_functions(layers, method="stock")
     assert np.max(np.abs(out["beta"].to_numpy() - beta)) < 1e-8
     assert (out["best_model"] == "beta").all()

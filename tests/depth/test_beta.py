@@ -15,6 +15,7 @@ from wholesoil.depth import (
     beta_cumulative_fraction,
     cumulative_density,
     fit_beta,
+    fit_beta_fraction,
     layer_densities,
     x100_from_x_d0,
 )
@@ -108,7 +109,7 @@ def test_bad_beta_raises():
 def test_fit_recovers_beta_for_many_profiles_at_once():
     rng = np.random.default_rng(20240601)
     beta, A, depth, cum = _synthetic(rng, 1000)
-    fit = fit_beta(depth, cum)
+    fit = fit_beta(depth, cum, method="stock")
     assert fit.converged.all()
     assert np.max(np.abs(fit.beta - beta)) < 1e-6
     assert_allclose(fit.asymptote, A, rtol=1e-6)
@@ -121,19 +122,19 @@ def test_fit_recovers_beta_for_many_profiles_at_once():
 
 
 def test_fitted_model_reproduces_seed000_eq3():
-    # With the default "stock" model the profile's observed 0–100 cm stock equals Eq. 3 applied
+    # With the "stock" model the profile's observed 0–100 cm stock equals Eq. 3 applied
     # to its observed 0–20 cm stock with the fitted β (seed 000 Eq. 3).
     rng = np.random.default_rng(3)
     beta = rng.uniform(0.90, 0.995, 200)
     A = rng.uniform(50, 300, 200)
     depth = np.tile([20.0, 40.0, 60.0, 80.0, 100.0], (200, 1))
     cum = A[:, None] * (1 - beta[:, None] ** depth)
-    fit = fit_beta(depth, cum)
+    fit = fit_beta(depth, cum, method="stock")
     assert_allclose(x100_from_x_d0(cum[:, 0], fit.beta), cum[:, -1], rtol=1e-9)
     # and for noisy data the fitted curve obeys Eq. 3 exactly (any A cancels)
     noisy = cum * rng.lognormal(0.0, 0.05, cum.shape)
     noisy = np.maximum.accumulate(noisy, axis=1)
-    f2 = fit_beta(depth, noisy)
+    f2 = fit_beta(depth, noisy, method="stock")
     fitted20 = f2.asymptote * beta_cumulative_fraction(20.0, f2.beta)
     fitted100 = f2.asymptote * beta_cumulative_fraction(100.0, f2.beta)
     assert_allclose(x100_from_x_d0(fitted20, f2.beta), fitted100, rtol=1e-12)
@@ -146,7 +147,7 @@ def test_stock_fit_matches_scipy_curve_fit_with_se():
     P = 12
     beta = rng.uniform(0.95, 0.99, P)
     cum = 120 * (1 - beta[:, None] ** d) + rng.normal(0, 2.0, (P, d.size))
-    fit = fit_beta(np.tile(d, (P, 1)), cum)
+    fit = fit_beta(np.tile(d, (P, 1)), cum, method="stock")
     for p in range(P):
         popt, pcov = optimize.curve_fit(
             lambda x, A, b: A * (1 - b**x), d, cum[p], p0=(100.0, 0.97), xtol=1e-14, ftol=1e-14
@@ -181,7 +182,7 @@ def test_se_coverage_on_noisy_profiles():
     beta = rng.uniform(0.95, 0.99, P)
     A = rng.uniform(80, 200, P)
     cum = A[:, None] * (1 - beta[:, None] ** d) + rng.normal(0, 1.0, (P, d.size))
-    fit = fit_beta(np.tile(d, (P, 1)), cum)
+    fit = fit_beta(np.tile(d, (P, 1)), cum, method="stock")
     assert fit.converged.all()
     t = stats.t.ppf(0.975, d.size - 2)
     coverage = np.mean(np.abs(fit.beta - beta) <= t * fit.beta_se)
@@ -194,7 +195,7 @@ def test_unfittable_profiles_are_nan_not_dropped():
         [[20.0, 40.0, np.nan], [20.0, np.nan, np.nan], [20.0, 40.0, 60.0], [20.0, 40.0, 60.0]]
     )
     cum = np.array([[10.0, 15.0, np.nan], [10.0, np.nan, np.nan], [0, 0, 0], [8.0, 20.0, 36.0]])
-    fit = fit_beta(depth, cum)
+    fit = fit_beta(depth, cum, method="stock")
     assert fit.beta.shape == (4,)
     assert np.isfinite(fit.beta[0]) and np.isnan(fit.beta_se[0])  # 2 points: exact, no SE
     assert np.isnan(fit.beta[1]) and not fit.converged[1]  # 1 point
@@ -206,5 +207,58 @@ def test_unfittable_profiles_are_nan_not_dropped():
 
 
 def test_single_profile_1d_input():
-    fit = fit_beta([20.0, 40.0, 60.0], 50 * (1 - 0.97 ** np.array([20.0, 40.0, 60.0])))
+    fit = fit_beta(
+        [20.0, 40.0, 60.0], 50 * (1 - 0.97 ** np.array([20.0, 40.0, 60.0])), method="stock"
+    )
     assert_allclose(fit.beta, [0.97], atol=1e-10)
+
+
+# ------------------------------------------------------- the paper's default: fraction fit
+def test_default_fit_is_the_papers_least_squares_on_the_cumulative_fraction():
+    # Wang et al. (2025, §2.3) fit Y = 1 − β^d to cumulative fractions (after Yang et al. 2011);
+    # the default must be that fit, not the free-asymptote stock fit.
+    d = np.array([20.0, 40.0, 60.0, 80.0, 100.0])
+    cum = 100 * (1 - 0.97 ** d)
+    assert_allclose(fit_beta(d, cum).beta, fit_beta(d, cum, method="fraction").beta, rtol=0)
+    assert fit_beta(d, cum, method="stock").beta[0] != fit_beta(d, cum).beta[0]
+
+
+def test_fraction_fit_recovers_known_beta_noise_free():
+    # Exact answer: noise-free fractions Y = 1 − β^d give β back (tolerance 1e-6 in β).
+    rng = np.random.default_rng(2025)
+    P = 500
+    beta = rng.uniform(0.90, 0.995, P)
+    d = np.array([20.0, 40.0, 60.0, 80.0, 100.0])
+    y = 1 - beta[:, None] ** d
+    fit = fit_beta_fraction(np.tile(d, (P, 1)), y)
+    assert fit.converged.all()
+    assert np.max(np.abs(fit.beta - beta)) < 1e-6
+    assert np.all(fit.rmse < 1e-9)
+    # the published means themselves (Wang et al. 2025 §3.1) come back exactly
+    for b in (0.9731, 0.9772, 0.9790, GLOBAL_MEAN_BETA):
+        assert abs(fit_beta_fraction(d, 1 - b**d).beta[0] - b) < 1e-6
+
+
+def test_fraction_fit_from_stocks_recovers_beta_when_profile_is_complete():
+    # Limiting case: profiles sampled deep enough that β^d_max ≈ 0 (< 1e-20) make
+    # C(d)/C(d_max) = 1 − β^d, so the default fit on stocks recovers β to 1e-6.
+    rng = np.random.default_rng(7)
+    P = 200
+    beta = rng.uniform(0.90, 0.97, P)
+    d = np.array([20.0, 40.0, 60.0, 80.0, 100.0, 3000.0])
+    A = rng.uniform(50, 300, P)
+    cum = A[:, None] * (1 - beta[:, None] ** d)
+    fit = fit_beta(np.tile(d, (P, 1)), cum)
+    assert np.max(np.abs(fit.beta - beta)) < 1e-6
+
+
+def test_fraction_and_stock_fits_differ_by_the_documented_amount():
+    # 0–100 cm profiles with 20-cm layers: the fraction fit is lower by ~0.005–0.011 for
+    # β in the published range 0.97–0.98 (the difference the default change is about).
+    d = np.array([20.0, 40.0, 60.0, 80.0, 100.0])
+    beta = np.array([0.9731, 0.9772, 0.9790])
+    cum = 100 * (1 - beta[:, None] ** d)
+    diff = fit_beta(np.tile(d, (3, 1)), cum, method="stock").beta - fit_beta(
+        np.tile(d, (3, 1)), cum
+    ).beta
+    assert np.all((diff > 0.004) & (diff < 0.012))

@@ -155,3 +155,26 @@ def test_duncan_reproduces_montgomery_tensile_strength_example():
     not_different = {frozenset(p) for p in d.pairwise.loc[~d.pairwise["reject"],
                                                           ["group_a", "group_b"]].to_numpy()}
     assert not_different == {frozenset({"20", "25"}), frozenset({"15", "35"})}
+
+
+def test_duncan_equals_agricolae_sweetpotato_example():
+    # agricolae's own published example: de Mendiburu, F. "Tutorial agricolae" (agricolae
+    # 1.3-x vignette), §"Duncan's New Multiple-Range Test": data(sweetpotato),
+    # duncan.test(aov(yield ~ virus), "virus"). Printed there: MSerror 22.48917 on 8 df;
+    # Critical Range 2: 8.928965, 3: 9.304825, 4: 9.514910; groups oo 36.90000 a,
+    # ff 36.33333 a, cc 24.40000 b, fc 12.86667 c.
+    sweetpotato = {
+        "cc": [28.5, 21.7, 23.0],
+        "fc": [14.9, 10.6, 13.1],
+        "ff": [41.8, 39.2, 28.0],
+        "oo": [38.2, 40.4, 32.1],
+    }
+    values = np.concatenate(list(sweetpotato.values()))
+    groups = np.repeat(list(sweetpotato), 3)
+    d = duncan_test(values, groups, alpha=0.05)
+    assert_allclose(d.ms_error, 22.48917, rtol=1e-6)
+    assert d.df_error == 8
+    assert_allclose(d.critical["critical_range"], [8.928965, 9.304825, 9.514910], rtol=1e-6)
+    assert d.means["group"].tolist() == ["oo", "ff", "cc", "fc"]
+    assert_allclose(d.means["mean"], [36.9, 36.333333, 24.4, 12.866667], rtol=1e-6)
+    assert d.means["letters"].tolist() == ["a", "a", "b", "c"]

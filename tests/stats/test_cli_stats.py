@@ -150,7 +150,7 @@ def test_drivers_stage_on_ncscd_pedons():
     from wholesoil.workflows._drivers import drivers_stage_tables
 
     ps = run_qc(datasets.load_ncscd()).profiles
-    fits = fit_depth_functions(ps.horizons, value="soc_density")
+    fits = fit_depth_functions(ps.horizons, value="soc_density", method="stock")  # as R ref
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the region variance is near its boundary
         st = drivers_stage_tables(fits, ps.sites)

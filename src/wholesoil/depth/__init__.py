@@ -23,6 +23,7 @@ from wholesoil.depth._beta import (
     beta_cumulative_fraction,
     cumulative_density,
     fit_beta,
+    fit_beta_fraction,
     layer_densities,
     x100_from_x_d0,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "cumulative_density",
     "exponential_cumulative",
     "fit_beta",
+    "fit_beta_fraction",
     "fit_depth_functions",
     "fit_exponential",
     "fit_power",

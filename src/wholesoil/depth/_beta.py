@@ -1,15 +1,16 @@
 """Jobbágy–Jackson β model of the vertical distribution of soil organic carbon.
 
 The β model (Gale & Grigal 1987; Jobbágy & Jackson 2000) describes the cumulative fraction of the
-SOC stock from the surface to depth ``d`` [cm] as ``Y = 1 − β^d`` (seed 000 Eq. 2). A lower β means
-a steeper decline of SOC density with depth. Wang et al. (seed 000) fit β per profile, map it with a
-random forest and use Eq. 3 to extend topsoil densities to 1 m and to 20-cm layers (§2.6).
+SOC stock from the surface to depth ``d`` [cm] as ``Y = 1 − β^d`` (Wang et al. 2025, Eq. 2). A
+lower β means a steeper decline of SOC density with depth. Wang et al. (2025) fit β per profile,
+map it with a random forest and use Eq. 3 to extend topsoil densities to 1 m and to 20-cm layers
+(§2.6).
 
 References
 ----------
-Wang, H. et al. Global patterns of soil organic carbon distribution in the 20–100 cm soil profile
-for different ecosystems: a global meta-analysis. Earth Syst. Sci. Data (seed 000),
-data at https://doi.org/10.5281/zenodo.15019078.
+Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon distribution
+in the 20–100 cm soil profile for different ecosystems: a global meta-analysis. Manuscript
+submitted to Earth Syst. Sci. Data. Data: doi:10.5281/zenodo.14787023
 
 Jobbágy, E. G. & Jackson, R. B. (2000). The vertical distribution of soil organic carbon and its
 relation to climate and vegetation. Ecol. Appl. 10, 423–436.
@@ -31,10 +32,10 @@ from wholesoil.depth._varpro import fit_separable
 from wholesoil.errors import InputDataError
 
 #: Global mean β used to extend topsoil stocks to depth when no local β is known; quoted by
-#: Wang et al. (seed 000, Introduction) after Yang et al. (2011) and Deng et al. (2014).
+#: Wang et al. (2025, Introduction) after Yang et al. (2011) and Deng et al. (2014).
 GLOBAL_MEAN_BETA: float = 0.9786
 
-#: Mean β of the observed profiles by ecosystem, Wang et al. (seed 000 §3.1 and Fig. 1b;
+#: Mean β of the observed profiles by ecosystem, Wang et al. (2025, §3.1 and Fig. 1b;
 #: ``shared/specs/profiles-and-mapping.md``). They were fitted as in Yang et al. (2011), i.e. with
 #: the ``"fraction"`` method of :func:`fit_beta`.
 OBSERVED_MEAN_BETA: dict[str, float] = {
@@ -71,7 +72,7 @@ def _one_minus_beta_pow(depth: NDArray[np.float64], log_beta: NDArray[np.float64
 def beta_cumulative_fraction(depth: ArrayLike, beta: ArrayLike) -> NDArray[np.float64]:
     """Cumulative fraction of the SOC stock above ``depth``, Y = 1 − β^d.
 
-    Eq. 2 in Wang et al. (seed 000), after Jobbágy & Jackson (2000).
+    Eq. 2 in Wang et al. (2025), after Jobbágy & Jackson (2000).
 
     Parameters
     ----------
@@ -95,7 +96,7 @@ def x100_from_x_d0(
 ) -> NDArray[np.float64]:
     """SOC density from the surface to ``d`` from the density of the top ``d0`` cm.
 
-    X_d = (1 − β^d) / (1 − β^d0) · X_d0, Eq. 3 in Wang et al. (seed 000) with d = 100 cm, after
+    X_d = (1 − β^d) / (1 − β^d0) · X_d0, Eq. 3 in Wang et al. (2025) with d = 100 cm, after
     Jobbágy & Jackson (2000); here generalized to any target depth ``d``. At β = 1 the ratio is its
     limit d / d0 (constant density).
 
@@ -106,9 +107,9 @@ def x100_from_x_d0(
     beta : array_like
         β [-], > 0.
     d0 : float
-        Depth of the measured top layer [cm], > 0 (20 cm in seed 000).
+        Depth of the measured top layer [cm], > 0 (20 cm in Wang et al. 2025).
     d : array_like
-        Target depth [cm] (100 cm in seed 000 Eq. 3).
+        Target depth [cm] (100 cm in Wang et al. 2025 Eq. 3).
 
     Returns
     -------
@@ -130,9 +131,9 @@ def cumulative_density(
     depths: Sequence[float] | ArrayLike = (40.0, 60.0, 80.0, 100.0),
     d0: float = 20.0,
 ) -> NDArray[np.float64]:
-    """Cumulative SOC density from the surface to each of ``depths`` (seed 000 §2.6).
+    """Cumulative SOC density from the surface to each of ``depths`` (Wang et al. 2025, §2.6).
 
-    Eq. 3 of seed 000 applied at each depth: X_d = (1 − β^d)/(1 − β^d0)·X_d0.
+    Eq. 3 of Wang et al. (2025) applied at each depth: X_d = (1 − β^d)/(1 − β^d0)·X_d0.
 
     Parameters
     ----------
@@ -141,7 +142,7 @@ def cumulative_density(
     beta : array_like
         β [-], broadcast with ``x_d0``.
     depths : sequence of float
-        Depths [cm]; seed 000 uses 40, 60, 80 and 100 cm.
+        Depths [cm]; Wang et al. (2025) use 40, 60, 80 and 100 cm.
     d0 : float
         Depth of the measured top layer [cm].
 
@@ -161,11 +162,12 @@ def layer_densities(
     bounds: Sequence[float] | ArrayLike = (0.0, 20.0, 40.0, 60.0, 80.0, 100.0),
     d0: float = 20.0,
 ) -> NDArray[np.float64]:
-    """SOC density of each layer between consecutive ``bounds``, by difference (seed 000 §2.6).
+    """SOC density of each layer between consecutive ``bounds``, by difference.
 
-    The cumulative density at each bound follows Eq. 3 of seed 000; the density of a layer is the
-    cumulative density at its bottom minus that at its top. With the default bounds the first
-    layer (0–20 cm) returns ``x_d0`` itself and the others are the 20-cm subsoil layers.
+    Wang et al. (2025, §2.6). The cumulative density at each bound follows their Eq. 3; the
+    density of a layer is the cumulative density at its bottom minus that at its top. With the
+    default bounds the first layer (0–20 cm) returns ``x_d0`` itself and the others are the
+    20-cm subsoil layers.
 
     Parameters
     ----------
@@ -290,30 +292,32 @@ def _deepest(
 def fit_beta(
     depth: ArrayLike,
     cumulative: ArrayLike,
-    method: BetaMethod = "stock",
+    method: BetaMethod = "fraction",
     beta_bounds: tuple[float, float] = DEFAULT_BETA_BOUNDS,
 ) -> BetaFit:
     """Fit β of the Jobbágy–Jackson model to cumulative SOC stocks, all profiles at once.
 
-    Two models are offered (Eq. 2 of seed 000 in both):
+    Two models are offered (Eq. 2 of Wang et al. 2025 in both):
 
-    ``"stock"`` (default)
+    ``"fraction"`` (default, the paper's)
+        Y_k = C(d_k)/C(d_max) fitted by Y = 1 − β^d by least squares on the cumulative
+        *fraction*, one parameter; the stock at the deepest sample is taken as the whole stock,
+        as in Jobbágy & Jackson (2000) and Yang et al. (2011), whose procedure Wang et al. (2025,
+        §2.3) follow. This is how the published β means (:data:`OBSERVED_MEAN_BETA`) and the
+        global mean 0.9786 were obtained, so β fitted this way is comparable with them. Because
+        1 − β^d_max < 1 the model cannot reach Y = 1 at the deepest point, which biases β low
+        (steeper) for profiles that still hold carbon at depth; the bias is 0.005–0.011 in β for
+        typical 0–100 cm profiles, large on this scale.
+    ``"stock"``
         C(d) = A · (1 − β^d), two parameters: A, the stock to infinite depth [Mg C ha⁻¹], and β.
         Least squares on the cumulative stocks. A is linear given β and is profiled out, so the
-        fit is a one-dimensional search in β. This is the model that Eq. 3 of seed 000 assumes:
-        its ratio X_100 / X_d0 = (1 − β^100)/(1 − β^d0) holds for any A, so a fitted profile
-        extended with Eq. 3 from its own 0–d0 stock reproduces its fitted 0–100 cm stock exactly,
-        and the fit does not assume that the profile has no carbon below its deepest sample.
-    ``"fraction"``
-        Y_k = C(d_k)/C(d_max) fitted by 1 − β^d, one parameter; the stock at the deepest sample is
-        taken as the whole stock, as in Jobbágy & Jackson (2000) and Yang et al. (2011), whose
-        procedure seed 000 follows (§2.3). Use it to compare with the published β means
-        (:data:`OBSERVED_MEAN_BETA`). Because 1 − β^d_max < 1 the model cannot reach Y = 1 at the
-        deepest point, which biases β low (steeper) for profiles that still hold carbon at depth,
-        and Eq. 3 applied with this β does not return the profile's measured stocks.
+        fit is a one-dimensional search in β. Eq. 3's ratio X_100 / X_d0 = (1 − β^100)/(1 − β^d0)
+        holds for any A, so a profile extended with Eq. 3 from its own 0–d0 stock reproduces
+        its fitted 0–100 cm stock exactly, and the fit does not assume that the profile has no
+        carbon below its deepest sample. Use it when β feeds Eq. 3 extrapolations and need not be
+        compared with published means.
 
-    ``"stock"`` is the default because it is the model behind Eq. 3, which every downstream use
-    of β in wholesoil (subsoil stocks, layer densities) applies.
+    The fraction of cumulative stocks that are already fractions is :func:`fit_beta_fraction`.
 
     The search runs on all profiles together (no loop over profiles): the profiled residual sum
     of squares on a 161-point β grid brackets the minimum, golden-section search narrows it and a
@@ -327,7 +331,7 @@ def fit_beta(
         with fewer points.
     cumulative : array_like, shape (K,) or (P, K)
         Cumulative SOC stock from the surface to ``depth`` [Mg C ha⁻¹]; NaN where padded.
-    method : {"stock", "fraction"}
+    method : {"fraction", "stock"}, default "fraction"
         Model, see above.
     beta_bounds : (float, float)
         Admissible range of β; a fit that ends on a bound is flagged as not converged.
@@ -347,7 +351,7 @@ def fit_beta(
     """
     d, c, mask = as_padded(depth, cumulative)
     if method not in ("stock", "fraction"):
-        raise InputDataError("method must be 'stock' or 'fraction'", field="method", value=method)
+        raise InputDataError("method must be 'fraction' or 'stock'", field="method", value=method)
     grid = _beta_grid(beta_bounds)
     n_all = mask.sum(axis=1)
     _, c_max = _deepest(d, c, mask)
@@ -377,5 +381,65 @@ def fit_beta(
         ssr=np.where(fittable, ssr, nan),
         n=n_all.astype(np.int64),
         n_params=n_params,
+        converged=fittable & res.converged,
+    )
+
+
+def fit_beta_fraction(
+    depth: ArrayLike,
+    fraction: ArrayLike,
+    beta_bounds: tuple[float, float] = DEFAULT_BETA_BOUNDS,
+) -> BetaFit:
+    """Fit β to cumulative fractions Y by least squares on Y = 1 − β^d, all profiles at once.
+
+    Eq. 2 of Wang et al. (2025), fitted as Jobbágy & Jackson (2000) and Yang et al. (2011) do:
+    one parameter, residuals on the fraction scale. :func:`fit_beta` with ``method="fraction"``
+    calls this with Y = C(d)/C(d_max).
+
+    Parameters
+    ----------
+    depth : array_like, shape (K,) or (P, K)
+        Depths [cm], > 0; NaN pads profiles with fewer points.
+    fraction : array_like, shape (K,) or (P, K)
+        Cumulative fraction of the stock from the surface to ``depth`` [-]; NaN where padded.
+    beta_bounds : (float, float)
+        Admissible range of β; a fit ending on a bound is flagged as not converged.
+
+    Returns
+    -------
+    BetaFit
+        ``asymptote`` is 1 (the fractions' total), ``rmse`` and ``ssr`` on the fraction scale.
+        Profiles with fewer than 2 points are NaN with ``converged = False``.
+
+    References
+    ----------
+    Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon
+    distribution in the 20–100 cm soil profile for different ecosystems: a global meta-analysis.
+    Manuscript submitted to Earth Syst. Sci. Data. Data: doi:10.5281/zenodo.14787023
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> d = np.array([20.0, 40.0, 60.0, 80.0, 100.0])
+    >>> round(float(fit_beta_fraction(d, 1 - 0.9731**d).beta[0]), 8)
+    0.9731
+    """
+    d, y, mask = as_padded(depth, fraction)
+    grid = _beta_grid(beta_bounds)
+    n_all = mask.sum(axis=1)
+    fittable = n_all >= 2
+    m = mask & fittable[:, None]
+    res = fit_separable(_fraction_basis, d, np.where(m, y, 0.0), m, grid, n_linear=0)
+    nan = np.full(d.shape[0], np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rmse = np.sqrt(res.ssr / np.maximum(res.n, 1))
+    return BetaFit(
+        beta=np.where(fittable, res.theta, nan),
+        beta_se=np.where(fittable, res.theta_se, nan),
+        asymptote=np.where(fittable, 1.0, nan),
+        rmse=np.where(fittable, rmse, nan),
+        ssr=np.where(fittable, res.ssr, nan),
+        n=n_all.astype(np.int64),
+        n_params=1,
         converged=fittable & res.converged,
     )

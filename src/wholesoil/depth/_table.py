@@ -30,10 +30,12 @@ DEPTH_FUNCTION_COLUMNS: dict[str, str] = {
     "stock_max_depth": "measured cumulative SOC stock to max_depth [Mg C ha⁻¹]",
     "beta": "β of the Jobbágy–Jackson model [-]",
     "beta_se": "standard error of β [-]",
-    "asymptote": "A, fitted stock to infinite depth (method 'stock') [Mg C ha⁻¹]",
+    "asymptote": "A, fitted stock to infinite depth (method 'stock'), or the stock at the "
+    "deepest layer taken as the total (method 'fraction') [Mg C ha⁻¹]",
     "rmse_beta": "RMSE of the β fit on cumulative stocks [Mg C ha⁻¹]",
     "converged_beta": "β fit converged to an interior optimum",
-    "x_100": "fitted 0–100 cm SOC density A·(1 − β^100) [Mg C ha⁻¹]",
+    "x_100": "0–100 cm SOC density: A·(1 − β^100) (method 'stock'), or Eq. 3 from the deepest "
+    "layer, X_dmax·(1 − β^100)/(1 − β^dmax) (method 'fraction') [Mg C ha⁻¹]",
     "exp_c0": "exponential model: surface density [Mg C ha⁻¹ cm⁻¹]",
     "exp_c_inf": "exponential model: asymptotic density [Mg C ha⁻¹ cm⁻¹]",
     "exp_k": "exponential model: decay rate [cm⁻¹]",
@@ -134,7 +136,7 @@ def fit_depth_functions(
     top_col: str = "top",
     bottom_col: str = "bottom",
     models: Sequence[DepthModel] = ("beta", "exponential", "power"),
-    method: BetaMethod = "stock",
+    method: BetaMethod = "fraction",
     beta_bounds: tuple[float, float] = DEFAULT_BETA_BOUNDS,
 ) -> pd.DataFrame:
     """Fit β (and alternative depth functions) to every profile of a layer table.
@@ -154,8 +156,10 @@ def fit_depth_functions(
         Column names.
     models : sequence of {"beta", "exponential", "power"}
         Models compared by AIC; β is always fitted and reported.
-    method : {"stock", "fraction"}
-        How β is fitted (see :func:`fit_beta`; ``"stock"`` by default).
+    method : {"fraction", "stock"}
+        How β is fitted (see :func:`fit_beta`): ``"fraction"`` (default), least squares on the
+        cumulative fraction as Wang et al. (2025) and Jobbágy & Jackson (2000); ``"stock"``,
+        least squares on the cumulative stocks with a free asymptote.
     beta_bounds : (float, float)
         Admissible range of β.
 
@@ -272,10 +276,16 @@ def fit_depth_functions(
             "converged_beta": fb.converged,
         }
     )
-    with np.errstate(all="ignore"):
-        out["x_100"] = fb.asymptote * beta_cumulative_fraction(
-            100.0, np.where(np.isfinite(fb.beta), fb.beta, 1.0)
-        )
+    b_ok = np.where(np.isfinite(fb.beta), fb.beta, 0.5)
+    if method == "stock":
+        with np.errstate(all="ignore"):  # overflowing profiles are reported, not warned about
+            out["x_100"] = fb.asymptote * beta_cumulative_fraction(100.0, b_ok)
+    else:  # Eq. 3 of Wang et al. (2025) from the deepest sample (X_100 = X_dmax at 100 cm)
+        d_ok = np.where(n_layers > 0, max_depth, 100.0)
+        with np.errstate(all="ignore"):
+            out["x_100"] = stock_max * (
+                beta_cumulative_fraction(100.0, b_ok) / beta_cumulative_fraction(d_ok, b_ok)
+            )
     out.loc[~np.isfinite(fb.beta), "x_100"] = np.nan
     out["exp_c0"], out["exp_c_inf"], out["exp_k"] = fe.c0, fe.c_inf, fe.k
     out["power_a"], out["power_b"] = fp.a, fp.b
@@ -322,7 +332,7 @@ class BetaModel:
 
     Parameters
     ----------
-    method : {"stock", "fraction"}
+    method : {"fraction", "stock"}, default "fraction"
         How β is fitted (:func:`fit_beta`).
     models : sequence of {"beta", "exponential", "power"}
         Models compared by AIC in ``table_``.
@@ -341,7 +351,7 @@ class BetaModel:
 
     def __init__(
         self,
-        method: BetaMethod = "stock",
+        method: BetaMethod = "fraction",
         models: Sequence[DepthModel] = ("beta", "exponential", "power"),
         value: str = "soc_density",
         id_col: str = "profile_id",
@@ -378,7 +388,11 @@ class BetaModel:
         return self
 
     def cumulative_stock(self, depth: ArrayLike) -> pd.DataFrame:
-        """Fitted cumulative SOC stock A·(1 − β^d) [Mg C ha⁻¹], profiles × ``depth`` [cm]."""
+        """Fitted cumulative SOC stock A·(1 − β^d) [Mg C ha⁻¹], profiles × ``depth`` [cm].
+
+        A is the fitted asymptote (``method="stock"``) or the stock at the deepest layer, which
+        the fraction fit takes as the total (``method="fraction"``, the default).
+        """
         if not hasattr(self, "table_"):
             raise InputDataError("BetaModel is not fitted; call fit(layers) first")
         d = np.atleast_1d(np.asarray(depth, dtype=float))

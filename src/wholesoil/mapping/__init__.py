@@ -44,6 +44,7 @@ from wholesoil.mapping._cv import (
     cross_validate,
     depthwise_metrics,
     haversine_km,
+    stratified_split,
     validate_independent,
 )
 from wholesoil.mapping._ensemble import StackedEnsemble
@@ -58,6 +59,7 @@ from wholesoil.mapping._learners import (
     LEARNERS,
     CubistRegressor,
     ForestTuning,
+    LogTargetRegressor,
     QuantileForest,
     RandomForest,
     SupportVectorRegressor,
@@ -103,6 +105,7 @@ __all__ = [
     "GroupedPCA",
     "Interval",
     "LinearCombosFilter",
+    "LogTargetRegressor",
     "MARSRegressor",
     "MonteCarloInterval",
     "ProfileKFold",
@@ -144,6 +147,7 @@ __all__ = [
     "skill",
     "stock_totals",
     "stock_totals_from_beta",
+    "stratified_split",
     "target_vector",
     "tune_forest",
     "validate_independent",

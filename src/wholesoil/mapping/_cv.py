@@ -927,3 +927,69 @@ def validate_independent(
         bands=tuple(tuple(float(v) for v in b) for b in _check_bands(bands)),
         description=f"independent validation of {type(estimator).__name__}",
     )
+
+
+def stratified_split(
+    y: ArrayLike,
+    *,
+    test_size: float = 0.2,
+    n_bins: int = 5,
+    groups: ArrayLike | None = None,
+    random_state: Any = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Training and test row indices of a split stratified by the target's quantiles.
+
+    As R caret's ``createDataPartition(y, p = 1 − test_size)`` for a numeric target, which
+    seed 004 uses for its 80/20 split: y is cut at its quantiles into ``n_bins`` groups (caret:
+    5) and ``test_size`` of each group goes to the test set, so both sets span the range of y.
+    With ``groups`` (profile or site ids) whole groups are drawn, stratified by their mean y, so
+    no group is on both sides.
+
+    Parameters
+    ----------
+    y : array (n,)
+        Target [its unit]; finite.
+    test_size : float, default 0.2
+        Share of rows (of groups, with ``groups``) in the test set, 0 < test_size < 1.
+    n_bins : int, default 5
+        Quantile bins of y (fewer when there are fewer distinct values).
+    groups : array (n,), optional
+        Group of each row; groups are never split.
+    random_state : int or Generator, default 0
+        Seed of the draw within each bin.
+
+    Returns
+    -------
+    (train, test) : arrays of int
+        Sorted row indices; together they cover every row once.
+    """
+    ya = np.asarray(y, dtype=float).ravel()
+    if not np.all(np.isfinite(ya)):
+        raise InputDataError("y must be finite for a stratified split", field="y")
+    if not 0 < float(test_size) < 1:
+        raise InputDataError("test_size must be between 0 and 1", field="test_size",
+                             value=test_size)
+    if int(n_bins) < 1:
+        raise InputDataError("n_bins must be ≥ 1", field="n_bins", value=n_bins)
+    rng = np.random.default_rng(random_state)
+    if groups is None:
+        codes = np.arange(ya.size)
+        unit_y = ya
+    else:
+        g = np.asarray(groups)
+        if g.shape[0] != ya.size:
+            raise InputDataError("groups need one value per row", field="groups",
+                                 value=g.shape[0])
+        _, codes = np.unique(g.astype(str), return_inverse=True)
+        unit_y = np.bincount(codes, weights=ya) / np.bincount(codes)
+    n_units = unit_y.size
+    edges = np.unique(np.quantile(unit_y, np.linspace(0, 1, int(n_bins) + 1)))
+    bins = np.clip(np.searchsorted(edges, unit_y, side="right") - 1, 0, max(edges.size - 2, 0))
+    test_unit = np.zeros(n_units, dtype=bool)
+    for b in np.unique(bins):
+        members = np.flatnonzero(bins == b)
+        k = round(members.size * float(test_size))
+        if k:
+            test_unit[rng.choice(members, size=k, replace=False)] = True
+    test_rows = test_unit[codes]
+    return np.flatnonzero(~test_rows), np.flatnonzero(test_rows)

@@ -114,6 +114,14 @@ class StackedEnsemble(_Learner):
     random_state : int, optional
         Seed of the fold shuffle, and ``random_state`` of members built from names.
 
+    Notes
+    -----
+    Cubist is the PyPI package ``cubist`` (Quinlan's C code; version 1.2.2 installs from a
+    wheel on the Linux x86-64 machines wholesoil is tested on) and is a member by default. To
+    model log-transformed targets as seed 004 does, use ``make_learner("ensemble",
+    log_target=True)`` (:class:`~wholesoil.mapping.LogTargetRegressor`); its stratified 80/20
+    split is :func:`~wholesoil.mapping.stratified_split`.
+
     Attributes
     ----------
     member_scores_ : DataFrame

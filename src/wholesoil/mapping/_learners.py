@@ -1145,6 +1145,73 @@ def _plain_to_frame(plain: dict[str, Any]) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 
 
+class LogTargetRegressor(RegressorMixin, BaseEstimator):
+    """Fit a learner on log(y + offset) and back-transform its predictions.
+
+    Seed 004's ensemble models log-transformed carbon inputs (skewed, positive targets); this
+    wrapper gives any learner that option. Predictions are exp(ŷ_log) − offset, the conditional
+    *median* under a symmetric error on the log scale; with ``smearing=True`` they are multiplied
+    by Duan's (1983) smearing factor mean(exp(residual_log)), an estimate of the conditional
+    mean.
+
+    Parameters
+    ----------
+    estimator : regressor
+        Unfitted learner (cloned at fit).
+    offset : float, default 0
+        Added to y before the log [units of y]; y + offset must be > 0.
+    smearing : bool, default False
+        Apply Duan's smearing factor (from the training residuals) to the back-transform.
+
+    Attributes
+    ----------
+    estimator_ : the fitted clone (on the log scale).
+    smearing_factor_ : float (1 when ``smearing`` is False).
+    n_features_in_, feature_names_in_ : as the wrapped learner.
+
+    References
+    ----------
+    Duan, N. (1983). Smearing estimate: a nonparametric retransformation method. J. Am. Stat.
+    Assoc. 78, 605–610. doi:10.1080/01621459.1983.10478017
+    """
+
+    def __init__(self, estimator: Any = None, *, offset: float = 0.0,
+                 smearing: bool = False) -> None:
+        self.estimator = estimator
+        self.offset = offset
+        self.smearing = smearing
+
+    def fit(self, X: Any, y: ArrayLike, **fit_params: Any) -> LogTargetRegressor:
+        """Fit the learner on log(y + offset); returns ``self``."""
+        from sklearn.base import clone
+
+        ya = np.asarray(y, dtype=float).ravel()
+        shifted = ya + float(self.offset)
+        if not np.all(shifted > 0):
+            i = int(np.flatnonzero(~(shifted > 0))[0])
+            raise InputDataError(
+                f"log target needs y + offset > 0 (row {i}: y = {ya[i]!r}, offset = "
+                f"{self.offset!r}); pass a larger offset", field="y", value=float(ya[i]),
+            )
+        base = self.estimator if self.estimator is not None else RandomForest()
+        self.estimator_ = clone(base).fit(X, np.log(shifted), **fit_params)
+        for attr in ("n_features_in_", "feature_names_in_"):
+            if hasattr(self.estimator_, attr):
+                setattr(self, attr, getattr(self.estimator_, attr))
+        if self.smearing:
+            resid = np.log(shifted) - np.asarray(self.estimator_.predict(X), dtype=float)
+            self.smearing_factor_ = float(np.mean(np.exp(resid)))
+        else:
+            self.smearing_factor_ = 1.0
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Back-transformed predictions [units of y]."""
+        check_is_fitted(self, "estimator_")
+        z = np.asarray(self.estimator_.predict(X), dtype=float)
+        return np.exp(z) * self.smearing_factor_ - float(self.offset)
+
+
 @dataclass(frozen=True)
 class LearnerSpec:
     """One entry of :data:`LEARNERS`.
@@ -1223,7 +1290,9 @@ def make_learner(name: str, **params: Any) -> BaseEstimator:
     ``mars``, ``ensemble``) with the given parameters.
 
     ``random_state`` is passed to learners that take one and ignored by deterministic ones
-    (``svm``); any other unknown parameter is an error of the learner's constructor.
+    (``svm``); ``log_target=True`` (with ``log_offset``, default 0) wraps the learner in
+    :class:`LogTargetRegressor` (fit on log(y + offset), as seed 004's ensemble models its
+    targets); any other unknown parameter is an error of the learner's constructor.
 
     Raises
     ------
@@ -1237,6 +1306,8 @@ def make_learner(name: str, **params: Any) -> BaseEstimator:
     spec = LEARNERS.get(key)
     if spec is None:
         raise ValueError(f"unknown learner {name!r}; choose one of: {', '.join(LEARNERS)}")
+    log_target = params.pop("log_target", False)
+    log_offset = params.pop("log_offset", 0.0)
     seeded = "random_state" in params
     seed = params.pop("random_state", None)
     estimator = spec.factory(**params)
@@ -1244,6 +1315,8 @@ def make_learner(name: str, **params: Any) -> BaseEstimator:
     # workflow can seed whichever learner it builds
     if seeded and "random_state" in estimator.get_params(deep=False):
         estimator.set_params(random_state=seed)
+    if log_target:
+        return LogTargetRegressor(estimator, offset=float(log_offset))
     return estimator
 
 

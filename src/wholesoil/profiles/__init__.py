@@ -1,4 +1,5 @@
-"""Soil profiles: the ProfileSet container, QC, equal-area splines, SOC density, pedotransfer."""
+"""Soil profiles: the ProfileSet container, QC, equal-area splines, SOC density, pedotransfer,
+texture classes."""
 
 from wholesoil.profiles._density import (
     add_soc_density,
@@ -32,6 +33,12 @@ from wholesoil.profiles._spline import (
     fit_spline,
     harmonize,
 )
+from wholesoil.profiles._texture import (
+    TEXTURE_GROUPS,
+    USDA_TEXTURE_CLASSES,
+    texture_class,
+    texture_group,
+)
 
 __all__ = [
     "DEFAULT_RULES",
@@ -41,6 +48,8 @@ __all__ = [
     "SITE_COLUMNS",
     "STANDARD_DEPTHS",
     "TAO2022_BD_PTF",
+    "TEXTURE_GROUPS",
+    "USDA_TEXTURE_CLASSES",
     "VALUE_RANGES",
     "PaddedProfiles",
     "PedotransferFit",
@@ -62,4 +71,6 @@ __all__ = [
     "run_qc",
     "soc_density",
     "stock_to_depth",
+    "texture_class",
+    "texture_group",
 ]
