@@ -252,10 +252,14 @@ def beta(
     fmt: FormatOpt = "table",
     max_depth: MaxDepthOpt = 1000.0,
     qc: QcOpt = "strict",
+    fit: Annotated[
+        str, typer.Option("--fit", help="β fit: fraction (least squares on the cumulative "
+                          "fraction, the paper's) or stock (on cumulative stocks).")
+    ] = "fraction",
 ) -> None:
     """Jobbágy–Jackson β per profile (seed 000 Eqs. 2–3), alternatives by AIC, group tests.
 
-    Example: wholesoil beta density.csv --group-column ecosystem -o beta.csv
+    Example: wholesoil beta density.csv --group-column ecosystem --fit fraction -o beta.csv
     """
     from wholesoil.workflows import beta_job
 
@@ -267,6 +271,7 @@ def beta(
         group_column=group_column,
         qc=_qc_mode(qc),  # type: ignore[arg-type]
         max_depth=max_depth,
+        fit=fit,
         **_read_kwargs(id_column, top_column, bottom_column, column_map, fmt),
     )
     _report(result)

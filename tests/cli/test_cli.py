@@ -138,6 +138,15 @@ def test_density_and_beta_commands(tmp_path):
                                  ftol=1e-15, gtol=1e-15).x[0]
     assert_allclose(b["beta"].iloc[0], ref, atol=1e-8)
     assert b["beta"].iloc[0] < beta  # 0–100 cm taken as the whole stock: steeper
+    # --fit stock: least squares on cumulative stocks C(d) = A·(1 − β^d) recovers the β the
+    # layers were generated with (exact closed form, noise-free)
+    res = runner.invoke(app, ["beta", str(tmp_path / "d.csv"), "--fit", "stock",
+                              "-o", str(tmp_path / "bs.csv")])
+    assert res.exit_code == 0, res.output
+    assert_allclose(pd.read_csv(tmp_path / "bs.csv")["beta"].iloc[0], beta, atol=1e-8)
+    res = runner.invoke(app, ["beta", str(tmp_path / "d.csv"), "--fit", "moment",
+                              "-o", str(tmp_path / "bm.csv")])
+    assert res.exit_code == 2 and "fit must be 'fraction' or 'stock'" in res.output
 
 
 @pytest.mark.slow

@@ -302,9 +302,18 @@ def beta_job(
     group_column: str | None = None,
     qc: QCMode = "strict",
     max_depth: float = MAX_DEPTH_CM,
+    fit: str = "fraction",
     **read_kwargs: object,
 ) -> JobResult:
-    """Fit depth functions per profile; optionally compare β across groups."""
+    """Fit depth functions per profile; optionally compare β across groups.
+
+    ``fit`` picks the β fit (:func:`wholesoil.depth.fit_depth_functions` ``method``):
+    ``"fraction"`` (the default: least squares on the cumulative fraction, as Wang H. et al.
+    2025 and Jobbágy & Jackson 2000) or ``"stock"`` (least squares on cumulative stocks).
+    """
+    if fit not in ("fraction", "stock"):
+        raise InputDataError(f"fit must be 'fraction' or 'stock', got {fit!r}", field="fit",
+                             value=fit)
     from wholesoil.workflows._groups import GROUP_TABLES, compare_groups
 
     output = Path(output)
@@ -315,7 +324,8 @@ def beta_job(
     ps = load_horizons(layers, max_depth=max_depth, **read_kwargs)  # type: ignore[arg-type]
     ps, qcres = checked(ps, qc=qc, variables=[value])
     with step(f"depth functions ({', '.join(models)})", stage="beta"):
-        fits = fit_depth_functions(ps.horizons, value=value, models=tuple(models))
+        fits = fit_depth_functions(ps.horizons, value=value, models=tuple(models),
+                                   method=fit)  # type: ignore[arg-type]
     if group_column:
         if group_column in ps.sites.columns:  # readers move site attributes to the site table
             groups = ps.sites.set_index("profile_id")[group_column]
