@@ -78,7 +78,8 @@ class IsradQC:
 
     def to_markdown(self) -> str:
         """The counts as a Markdown table (for the docs)."""
-        lines = ["| rule | what it flags | layers | profiles | entries |", "|---|---|---:|---:|---:|"]
+        lines = ["| rule | what it flags | layers | profiles | entries |",
+                 "|---|---|---:|---:|---:|"]
         for r in self.counts.itertuples():
             lines.append(f"| `{r.rule}` | {r.description} | {r.layers:,} | {r.profiles:,} | "
                          f"{r.entries:,} |")
@@ -207,5 +208,6 @@ def israd_qc(ps: ProfileSet) -> IsradQC:
     counts["profiles"] = counts["rule"].map(g["profile_id"].nunique()).fillna(0).astype(int)
     counts["entries"] = counts["rule"].map(g["entry"].nunique()).fillna(0).astype(int)
     totals = {"entries": int(s["entry"].nunique()) if "entry" in s else 0,
-              "profiles": len(s), "layers": len(h), "layers_with_d14c": int(np.isfinite(d14c).sum())}
+              "profiles": len(s), "layers": len(h),
+              "layers_with_d14c": int(np.isfinite(d14c).sum())}
     return IsradQC(counts, rows, totals)
