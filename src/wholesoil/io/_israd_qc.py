@@ -52,6 +52,8 @@ ISRAD_QC_RULES: dict[str, str] = {
     "curator_fill": "a curator's gap-fill of BD, organic C or SOC stock (lyr_*_fill_extra)",
     "filled_differs_from_measured": "a *_filled value differs from the measured value of the "
     "same layer (BD, organic C or SOC stock)",
+    "soc_density_implausible": "a reported or filled SOC stock above 10 Mg C ha⁻¹ per cm of "
+    "layer (more than peat holds; e.g. Mg ha⁻¹ entered where ISRaD expects g cm⁻²)",
     "soc_density_mismatch": f"reported lyr_soc differs from BD × C × thickness by more than "
     f"{SOC_DENSITY_TOLERANCE:.0%}",
 }
@@ -198,6 +200,12 @@ def israd_qc(ps: ProfileSet) -> IsradQC:
         & ~(np.abs(ratio - 1) <= SOC_DENSITY_TOLERANCE), value=ratio,
         detail="value = reported / (BD × C × thickness)")
 
+    thick = bot - top
+    dens = np.fmax(rep, _num(h, "soc_density_filled"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_cm = dens / thick
+    add("soc_density_implausible", (thick > 0) & (per_cm > 10.0), value=per_cm,
+        detail="value = Mg C ha-1 per cm")
     rows = (pd.concat(hits, ignore_index=True) if hits else pd.DataFrame(
         columns=["rule", "profile_id", "source_row", "top", "bottom", "value", "detail"]))
     entry = rows["profile_id"].str.split(":", n=1).str[0]
