@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import gzip
 import time
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -40,8 +41,7 @@ from wholesoil.radiocarbon._inputs import DEFAULT_F_BNPP, SEED004_DEPTHS
 from wholesoil.reproduce._common import Reproduction
 
 #: Seven standard layers [cm] of the paper.
-STANDARD_LAYERS: tuple[tuple[float, float], ...] = tuple(zip(SEED004_DEPTHS[:-1],
-                                                             SEED004_DEPTHS[1:], strict=True))
+STANDARD_LAYERS: tuple[tuple[float, float], ...] = tuple(pairwise(SEED004_DEPTHS))
 
 #: The nine biomes of the paper (Fig. 1 legend), in its order.
 BIOMES: tuple[str, ...] = (
@@ -282,7 +282,8 @@ def layer_stocks(layers: pd.DataFrame, sites: pd.DataFrame,
             mid = ((layers["top"] + layers["bottom"]) / 2).to_numpy(float)
             dep = np.asarray(SOILGRIDS_DEPTHS, float)
 
-            def at_mid(var: str) -> np.ndarray:
+            def at_mid(var: str, sg: pd.DataFrame = sg, dep: np.ndarray = dep,
+                       mid: np.ndarray = mid) -> np.ndarray:
                 cols = [f"pro_{var}_{d}_cm_SG" for d in SOILGRIDS_DEPTHS]
                 if not all(c in sg for c in cols):
                     return np.full(len(layers), np.nan)
@@ -464,7 +465,7 @@ def run(ctx: Reproduction, *, include_fills: bool = False, **options: Any) -> No
 
     groups = _covariates(sites)
     cov_cols = [c for g in groups.values() for c in g]
-    xs, medians = _site_matrix(sites.set_index("profile_id"), cov_cols)
+    xs, _medians = _site_matrix(sites.set_index("profile_id"), cov_cols)
     ctx.option("covariates", {g: len(c) for g, c in groups.items()})
     ctx.option("covariate_imputation", "missing covariates filled with the median over all "
                "profiles (RF needs complete rows)")
@@ -621,7 +622,7 @@ def _drivers(ctx: Reproduction, lay: pd.DataFrame, sites: pd.DataFrame,
             ctx.table("mixed_model", tab)
         return {"mixed_r2_marginal": float(res.r2_marginal),
                 "mixed_r2_conditional": float(res.r2_conditional)}
-    except Exception as exc:  # noqa: BLE001 - recorded, the other rows still come
+    except Exception as exc:  # recorded, the other rows still come
         ctx.note(f"mixed model not fitted: {type(exc).__name__}: {exc}")
         return {}
 
@@ -632,14 +633,14 @@ def _ensemble_cv(ctx: Reproduction, X: pd.DataFrame, y: np.ndarray, lay: pd.Data
     grouped k-fold CV by profile, R² per standard layer (by layer midpoint)."""
     from wholesoil.mapping._ensemble import StackedEnsemble
 
-    members = ("rf", "xgb", "svm") if ctx.quick else ("rf", "xgb", "cubist", "svm", "mars")
+    members = ("rf", "xgb") if ctx.quick else ("rf", "xgb", "cubist", "svm", "mars")
     params = {"rf": {"n_estimators": size["trees"], "n_jobs": n_jobs},
               "xgb": {"n_jobs": n_jobs}}
     try:
         ens = StackedEnsemble(members=members, cv=size["cv_folds"], random_state=ctx.seed,
-                              member_params=params)
+                              member_params=params, n_keep=min(3, len(members)))
         ens.fit(X, np.log(y), groups=lay["profile_id"].to_numpy())
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         ctx.note(f"ensemble CV not run: {type(exc).__name__}: {exc}")
         return {}
     ctx.option("ensemble", {"members": list(members), "kept": list(ens.kept_),
@@ -682,7 +683,7 @@ def _monte_carlo(ctx: Reproduction, X: pd.DataFrame, y: np.ndarray, lay: pd.Data
                               n_boot=size["mc_boot"], level=0.95, random_state=ctx.seed)
         ci.fit(X, y, groups=lay["profile_id"].to_numpy())
         iv = ci.predict_interval(Xs)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         ctx.note(f"Coulston intervals not computed: {type(exc).__name__}: {exc}")
         return {}
     lo = np.asarray(getattr(iv, "lower", None), float).reshape(P, L) * thick
