@@ -38,7 +38,7 @@ import pandas as pd
 
 from wholesoil.radiocarbon._atmosphere import ZONE_LATITUDE_BOUNDS
 from wholesoil.radiocarbon._inputs import DEFAULT_F_BNPP, SEED004_DEPTHS
-from wholesoil.reproduce._common import Reproduction
+from wholesoil.reproduce._common import Reproduction, require
 
 #: Seven standard layers [cm] of the paper.
 STANDARD_LAYERS: tuple[tuple[float, float], ...] = tuple(pairwise(SEED004_DEPTHS))
@@ -433,11 +433,16 @@ def run(ctx: Reproduction, *, include_fills: bool = False, **options: Any) -> No
     lay["i_bulk"] = lay["c_stock"] / lay["age"]
     lay["thickness"] = lay["bottom"] - lay["top"]
     lay["mid"] = (lay["top"] + lay["bottom"]) / 2
-    lay.drop(columns=[c for c in lay.columns if lay[c].dtype == object
-                      and c not in ("profile_id", "horizon", "zone", "graven_zone", "status",
-                                    "root_ages", "d14c_source", "stock_source")]).to_csv(
-        ctx.out / "tables" / "layers.csv", index=False, float_format="%.6g")
-    ctx.tables["layers"] = ctx.out / "tables" / "layers.csv"
+    require(bool(lay["obs_year"].notna().all() and (lay["zone"] != "").all()),
+            "every layer used has an observation year and an atmospheric zone")
+    n_disagree = int((~lay["graven_agrees"]).sum())
+    ctx.option("graven_zone_check", f"{n_disagree} layers used lie outside the latitude band "
+               "of their profile's Graven zone (the latitude rule is used)")
+    keep_cols = [c for c in ("profile_id", "source_row", "top", "bottom", "horizon", "obs_year",
+                             "d14c_used", "d14c_source", "zone", "graven_zone", "age", "k",
+                             "n_roots", "root_ages", "status", "c_stock", "stock_source",
+                             "soc", "soc_filled", "bd", "bd_filled", "i_bulk") if c in lay]
+    _gz_table(ctx, "layers", lay[keep_cols])
     n_prof, n_lay = lay["profile_id"].nunique(), len(lay)
     note_data = "ISRaD 2023 (paper: 2020 release, lyr_14c_fill_extra)"
     ctx.row("profiles", "Δ14C profiles used (0–200 cm)", "profiles", 750, n_prof, n=n_prof,
@@ -565,7 +570,7 @@ def run(ctx: Reproduction, *, include_fills: bool = False, **options: Any) -> No
     std["i_root_0_200cm"], std["i_loss_0_200cm"] = i_root_tot, i_loss
     for j, (t, b) in enumerate(STANDARD_LAYERS):
         std[f"i_root_{int(t)}_{int(b)}cm"] = i_root[:, j]
-    ctx.table("profiles", std)
+    _gz_table(ctx, "profiles", std)
     by_b = std.groupby("biome")[["i_bulk_0_200cm", "i_root_0_200cm", "i_loss_0_200cm"]].agg(
         ["mean", "median", "count"])
     by_b.columns = ["_".join(c) for c in by_b.columns]
@@ -593,6 +598,15 @@ def run(ctx: Reproduction, *, include_fills: bool = False, **options: Any) -> No
             "-", 0.95, float(r2_in), n=n_lay, note=f"OOB R² {r2_oob:.2f}")
     _figures(ctx, lay, ib, i_root, std)
     ctx.option("timing_s", round(time.perf_counter() - t0, 1))
+
+
+def _gz_table(ctx: Reproduction, name: str, df: pd.DataFrame) -> None:
+    """A large table as ``tables/NAME.csv.gz`` (keeps a committed run small)."""
+    path = ctx.out / "tables" / f"{name}.csv.gz"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        df.to_csv(fh, index=False, float_format="%.6g")
+    ctx.tables[name] = path
 
 
 def _drivers(ctx: Reproduction, lay: pd.DataFrame, sites: pd.DataFrame,
