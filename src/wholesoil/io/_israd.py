@@ -284,7 +284,7 @@ def read_israd(directory_or_entry: PathLike | Sequence[PathLike]) -> ProfileSet:
     empty = [
         canon
         for canon, unit, _ in VARIABLE_MAP.values()
-        if unit is not None
+        if (unit is not None or canon not in ("layer_name", "horizon"))
         and canon in horizons
         and canon not in always
         and horizons[canon].isna().all()

@@ -394,8 +394,8 @@ def run(ctx: Reproduction, *, include_fills: bool = False, **options: Any) -> No
         layers[c] = a[c].to_numpy()
     two = int((layers["n_roots"] > 1).sum())
     ctx.option("two_roots", f"{two} layers have two ages (pre- and post-bomb solutions); the "
-               "slow root (older age) is used, as for bulk soil in the paper; both in "
-               "tables/layers.csv (root_ages)")
+               "slow root (older age) is used, as for bulk soil in the paper; all in "
+               "tables/layers.csv.gz (root_ages)")
     has_age = np.isfinite(layers["age"].to_numpy(float))
     status_counts = layers.loc[~has_age, "status"].value_counts().to_dict()
     filters = pd.concat([filters, pd.DataFrame([{
