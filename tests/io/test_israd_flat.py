@@ -100,3 +100,19 @@ def test_d14c_outside_physical_range(tmp_path):
     layer.to_csv(tmp_path / "layer.csv", index=False)
     with pytest.raises(InputDataError, match=rf"physical range.*row {i + 2}|row {i + 2}.*range"):
         read_israd(tmp_path)
+
+
+def test_cli_format_israd_takes_a_flat_file(tmp_path):
+    """`--format israd` reads an entry folder and its flat file to the same output."""
+    from typer.testing import CliRunner
+
+    from wholesoil.cli import app
+
+    src = data_path("profiles/israd_gaudinski2001")
+    flat = write_israd_flat(src, tmp_path / "flat.csv")
+    runner = CliRunner()
+    for name, path in (("dir", src), ("flat", flat)):
+        res = runner.invoke(app, ["density", str(path), "--format", "israd", "-o",
+                                  str(tmp_path / f"{name}.csv"), "--qc", "repair"])
+        assert res.exit_code == 0, res.output
+    assert (tmp_path / "dir.csv").read_bytes() == (tmp_path / "flat.csv").read_bytes()
