@@ -631,9 +631,9 @@ def _drivers(ctx: Reproduction, lay: pd.DataFrame, sites: pd.DataFrame,
         res = fit_mixed(d, formula, "biome")
         ctx.option("mixed_model", {"formula": formula, "group": "biome (random intercept)",
                                    "components_kept": gp.n_components_})
-        tab = getattr(res, "table", None)
-        if isinstance(tab, pd.DataFrame):
-            ctx.table("mixed_model", tab)
+        ctx.table("mixed_model_fixed_effects", res.fixed_effects, index=True)
+        ctx.table("mixed_model_variance_components", res.variance_components, index=True)
+        ctx.table("grouped_pca_loadings", gp.loadings_, index=True)
         return {"mixed_r2_marginal": float(res.r2_marginal),
                 "mixed_r2_conditional": float(res.r2_conditional)}
     except Exception as exc:  # recorded, the other rows still come
