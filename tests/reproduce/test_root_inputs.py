@@ -82,3 +82,41 @@ def test_selection_on_the_database():
     with_fills, g = select_layers(load_israd(), include_fills=True)
     assert g.set_index("step").loc["bulk_d14c", "layers"] == 7862 + 54
     assert (with_fills.d14c_source == "lyr_14c_fill_extra").sum() > 0
+
+
+KEYS = ["profiles", "layers", "c_age_mean_0_30cm", "c_age_mean_30_100cm", "c_age_mean_0_200cm",
+        "i_bulk_0_200cm", "i_bulk_0_20cm", "i_bulk_20_40cm", "i_bulk_40_60cm",
+        "i_bulk_share_0_20cm", "i_bulk_temperate_forest", "i_bulk_boreal_forest",
+        "i_bulk_tundra", "i_bulk_desert", "i_root_0_200cm", "i_root_share_0_20cm",
+        "i_loss_0_200cm", "i_loss_fraction"]
+
+
+@pytest.mark.slow
+def test_quick_run_writes_every_row(tmp_path):
+    """The --quick run (about 2 min on two cores) fills every row of issue 20, in order."""
+    from wholesoil.reproduce import run_reproduction
+
+    ctx, files = run_reproduction("root-inputs", tmp_path, quick=True, workers=2)
+    table = pd.read_csv(files["comparison"])
+    assert table.quantity.tolist()[:len(KEYS)] == KEYS
+    assert table.ours.iloc[:len(KEYS)].notna().all()
+    for name in ("run.json", "index.html", "tables/layer_selection.csv",
+                 "tables/qc_counts.csv", "figures/depth_profile.png"):
+        assert (tmp_path / name).exists(), name
+    layers = pd.read_csv(tmp_path / "tables" / "layers.csv.gz")
+    assert layers.obs_year.notna().all() and (layers.zone != "").all()
+    assert (layers.top >= 0).all() and (layers.bottom <= 200).all()
+
+
+def test_datasets_command_lists_israd_with_licence_and_dois(tmp_path):
+    from typer.testing import CliRunner
+
+    from wholesoil.cli import app
+
+    res = CliRunner().invoke(app, ["datasets"])
+    assert res.exit_code == 0 and "israd:" in res.output and "CC BY 4.0" in res.output
+    out = tmp_path / "entries.csv"
+    res = CliRunner().invoke(app, ["datasets", "israd", "--entries", str(out)])
+    assert res.exit_code == 0, res.output
+    e = pd.read_csv(out)
+    assert len(e) == 436 and "doi" in e.columns
