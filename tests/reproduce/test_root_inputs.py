@@ -96,7 +96,7 @@ def test_quick_run_writes_every_row(tmp_path):
     """The --quick run (about 2 min on two cores) fills every row of issue 20, in order."""
     from wholesoil.reproduce import run_reproduction
 
-    ctx, files = run_reproduction("root-inputs", tmp_path, quick=True, workers=2)
+    _ctx, files = run_reproduction("root-inputs", tmp_path, quick=True, workers=2)
     table = pd.read_csv(files["comparison"])
     assert table.quantity.tolist()[:len(KEYS)] == KEYS
     assert table.ours.iloc[:len(KEYS)].notna().all()
