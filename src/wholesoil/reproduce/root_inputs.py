@@ -582,7 +582,8 @@ def run(ctx: Reproduction, *, include_fills: bool = False, **options: Any) -> No
     steps["mixed_model"] = round(time.perf_counter() - t0, 1)
     extra.update(_ensemble_cv(ctx, X, y, lay, size, n_jobs))
     steps["ensemble_cv"] = round(time.perf_counter() - t0, 1)
-    extra.update(_monte_carlo(ctx, X, y, lay, Xs, P, L, st_b - st_t, size, n_jobs))
+    extra.update(_monte_carlo(ctx, X, y, lay, Xs, P, L, st_b - st_t, size, n_jobs,
+                              i_root_tot))
     steps["monte_carlo"] = round(time.perf_counter() - t0, 1)
     ctx.option("elapsed_s_after_step", steps)
     if "mixed_r2_marginal" in extra:
@@ -644,70 +645,106 @@ def _drivers(ctx: Reproduction, lay: pd.DataFrame, sites: pd.DataFrame,
 def _ensemble_cv(ctx: Reproduction, X: pd.DataFrame, y: np.ndarray, lay: pd.DataFrame,
                  size: dict[str, int], n_jobs: int) -> dict[str, float]:
     """The paper's ensemble (RF, XGBoost, Cubist, SVM, MARS; PCR stack of the best three):
-    grouped k-fold CV by profile, R² per standard layer (by layer midpoint)."""
-    from wholesoil.mapping._ensemble import StackedEnsemble
-
+    grouped k-fold CV by profile, R² per standard layer (by layer midpoint). Cached: a run
+    interrupted after this step resumes without refitting."""
     members = ("rf", "xgb") if ctx.quick else ("rf", "xgb", "cubist", "svm", "mars")
-    params = {"rf": {"n_estimators": size["trees"], "n_jobs": n_jobs},
-              "xgb": {"n_estimators": size["xgb_rounds"], "n_jobs": n_jobs}}
-    try:
+
+    def compute() -> dict[str, pd.DataFrame]:
+        from wholesoil.mapping._ensemble import StackedEnsemble
+
+        params = {"rf": {"n_estimators": size["trees"], "n_jobs": n_jobs},
+                  "xgb": {"n_estimators": size["xgb_rounds"], "n_jobs": n_jobs}}
         ens = StackedEnsemble(members=members, cv=size["cv_folds"], random_state=ctx.seed,
                               member_params=params, n_keep=min(3, len(members)))
         ens.fit(X, np.log(y), groups=lay["profile_id"].to_numpy())
-    except Exception as exc:
+        names = list(ens.member_names_)
+        kept = [names.index(k) for k in ens.kept_]
+        stack = ens.intercept_ + ens.oof_predictions_[:, kept] @ np.asarray(ens.weights_)
+        thick = lay["thickness"].to_numpy(float)
+        obs = y * thick
+        rows = []
+        band = np.digitize(lay["mid"].to_numpy(float), SEED004_DEPTHS[1:-1])
+        preds = {**{n: ens.oof_predictions_[:, i] for i, n in enumerate(names)},
+                 "stack": stack}
+        for j, (t, b) in enumerate(STANDARD_LAYERS):
+            sel = band == j
+            row: dict[str, Any] = {"layer": f"{int(t)}-{int(b)} cm", "n": int(sel.sum())}
+            for n, pred in preds.items():
+                pr = np.exp(pred[sel]) * thick[sel]
+                o = obs[sel]
+                row[f"r2_{n}"] = (1 - np.sum((o - pr) ** 2) / np.sum((o - o.mean()) ** 2)
+                                  if sel.sum() > 2 else np.nan)
+            rows.append(row)
+        pr = np.exp(stack) * thick
+        r2 = float(1 - np.sum((obs - pr) ** 2) / np.sum((obs - obs.mean()) ** 2))
+        return {"by_layer": pd.DataFrame(rows), "members": ens.member_scores_.reset_index(
+            drop=True), "summary": pd.DataFrame({"cv_r2": [r2],
+                                                 "kept": [";".join(ens.kept_)]})}
+
+    try:
+        res = ctx.cached("ensemble_cv", compute, members=list(members), n=len(lay), **size)
+    except Exception as exc:  # recorded; the other rows still come
         ctx.note(f"ensemble CV not run: {type(exc).__name__}: {exc}")
         return {}
-    ctx.option("ensemble", {"members": list(members), "kept": list(ens.kept_),
+    ctx.option("ensemble", {"members": list(members),
+                            "kept": str(res["summary"]["kept"].iloc[0]).split(";"),
                             "folds": size["cv_folds"], "grouping": "profile",
                             "target": "log I_bulk per cm"})
-    names = list(ens.member_names_)
-    kept = [names.index(k) for k in ens.kept_]
-    stack = ens.intercept_ + ens.oof_predictions_[:, kept] @ np.asarray(ens.weights_)
-    thick = lay["thickness"].to_numpy(float)
-    obs = y * thick
-    rows = []
-    band = np.digitize(lay["mid"].to_numpy(float), SEED004_DEPTHS[1:-1])
-    preds = {**{n: ens.oof_predictions_[:, i] for i, n in enumerate(names)}, "stack": stack}
-    for j, (t, b) in enumerate(STANDARD_LAYERS):
-        sel = band == j
-        row: dict[str, Any] = {"layer": f"{int(t)}-{int(b)} cm", "n": int(sel.sum())}
-        for n, p in preds.items():
-            pr = np.exp(p[sel]) * thick[sel]
-            o = obs[sel]
-            row[f"r2_{n}"] = (1 - np.sum((o - pr) ** 2) / np.sum((o - o.mean()) ** 2)
-                              if sel.sum() > 2 else np.nan)
-        rows.append(row)
-    ctx.table("ensemble_cv_by_layer", pd.DataFrame(rows))
-    ctx.table("ensemble_members", ens.member_scores_)
-    pr = np.exp(stack) * thick
-    return {"ensemble_cv_r2": float(1 - np.sum((obs - pr) ** 2)
-                                    / np.sum((obs - obs.mean()) ** 2))}
+    ctx.table("ensemble_cv_by_layer", res["by_layer"])
+    ctx.table("ensemble_members", res["members"])
+    return {"ensemble_cv_r2": float(res["summary"]["cv_r2"].iloc[0])}
 
 
 def _monte_carlo(ctx: Reproduction, X: pd.DataFrame, y: np.ndarray, lay: pd.DataFrame,
                  Xs: pd.DataFrame, P: int, L: int, thick: np.ndarray, size: dict[str, int],
-                 n_jobs: int) -> dict[str, float]:
+                 n_jobs: int, i_root: np.ndarray) -> dict[str, float]:
     """Coulston et al. (2016) 95 % intervals of the standard-layer I_bulk (paper: 500
-    bootstraps of profiles, 80/20, 500-tree forests)."""
-    from wholesoil.mapping._learners import RandomForest
-    from wholesoil.mapping._uncertainty import CoulstonInterval
+    bootstraps of profiles, 80/20, 500-tree forests), and I_loss = I_root − I_bulk over
+    :data:`~wholesoil.radiocarbon._inputs.MONTE_CARLO_DRAWS` Monte Carlo draws of I_bulk
+    (normal per profile and layer with sd = interval half-width / 1.96, truncated at 0; the
+    paper's propagation). Cached."""
+    from wholesoil.radiocarbon._inputs import MONTE_CARLO_DRAWS
 
-    try:
-        ci = CoulstonInterval(forest=RandomForest(n_estimators=size["mc_trees"], n_jobs=n_jobs),
+    def compute() -> dict[str, pd.DataFrame]:
+        from wholesoil.mapping._learners import RandomForest
+        from wholesoil.mapping._uncertainty import CoulstonInterval
+
+        ci = CoulstonInterval(forest=RandomForest(n_estimators=size["mc_trees"],
+                                                  n_jobs=n_jobs),
                               n_boot=size["mc_boot"], level=0.95, random_state=ctx.seed)
         ci.fit(X, y, groups=lay["profile_id"].to_numpy())
         iv = ci.predict_interval(Xs)
-    except Exception as exc:
+        mean = np.asarray(iv.mean, float).reshape(P, L) * thick
+        lo = np.asarray(iv.lower, float).reshape(P, L) * thick
+        hi = np.asarray(iv.upper, float).reshape(P, L) * thick
+        rng = np.random.default_rng(ctx.seed)
+        sd = (hi - lo) / 2 / 1.959964
+        draws = np.clip(rng.normal(mean, sd, size=(MONTE_CARLO_DRAWS, P, L)), 0, None)
+        total = draws.sum(-1)                                  # (D, P)
+        loss = i_root[None, :] - total
+        per_draw = pd.DataFrame({"i_bulk_mean": total.mean(1), "i_loss_mean": loss.mean(1),
+                                 "i_loss_fraction": loss.mean(1) / i_root.mean()})
+        by_layer = pd.DataFrame({
+            "layer": [f"{int(t)}-{int(b)} cm" for t, b in STANDARD_LAYERS],
+            "mean": mean.mean(0), "mean_lower": np.clip(lo, 0, None).mean(0),
+            "mean_upper": hi.mean(0)})
+        return {"by_layer": by_layer, "draws": per_draw,
+                "summary": pd.DataFrame({"tau_hat": [float(ci.tau_)]})}
+
+    try:
+        res = ctx.cached("monte_carlo", compute, n=len(lay), **size)
+    except Exception as exc:  # recorded; the other rows still come
         ctx.note(f"Coulston intervals not computed: {type(exc).__name__}: {exc}")
         return {}
-    lo = np.asarray(getattr(iv, "lower", None), float).reshape(P, L) * thick
-    hi = np.asarray(getattr(iv, "upper", None), float).reshape(P, L) * thick
+    tau = float(res["summary"]["tau_hat"].iloc[0])
     ctx.option("monte_carlo", {"bootstraps": size["mc_boot"], "trees": size["mc_trees"],
-                               "level": 0.95, "holdout": 0.2, "tau_hat": float(ci.tau_)})
-    ctx.table("coulston_intervals_by_layer", pd.DataFrame({
-        "layer": [f"{int(t)}-{int(b)} cm" for t, b in STANDARD_LAYERS],
-        "mean_lower": np.clip(lo, 0, None).mean(0), "mean_upper": hi.mean(0)}))
-    return {"tau_hat": float(ci.tau_)}
+                               "level": 0.95, "holdout": 0.2, "tau_hat": tau,
+                               "draws": MONTE_CARLO_DRAWS})
+    ctx.table("coulston_intervals_by_layer", res["by_layer"])
+    q = res["draws"].quantile([0.025, 0.5, 0.975])
+    q.index = ["q2.5", "median", "q97.5"]
+    ctx.table("monte_carlo_summary", q, index=True)
+    return {"tau_hat": tau}
 
 
 def _figures(ctx: Reproduction, lay: pd.DataFrame, ib: np.ndarray, i_root: np.ndarray,
