@@ -18,7 +18,7 @@ from wholesoil.io._grid import (
     write_netcdf,
 )
 from wholesoil.io._israd import VARIABLE_MAP as ISRAD_VARIABLE_MAP
-from wholesoil.io._israd import read_israd
+from wholesoil.io._israd import flatten_israd, read_israd, write_israd_flat
 from wholesoil.io._ncscd import VARIABLE_MAP as NCSCD_VARIABLE_MAP
 from wholesoil.io._ncscd import read_ncscd
 from wholesoil.io._table import UNIT_CONVERSIONS, read_table
@@ -34,6 +34,7 @@ __all__ = [
     "atomic_path",
     "check_grid_features",
     "cog_name",
+    "flatten_israd",
     "parse_replicates",
     "plot_grid_map",
     "read_grid",
@@ -43,6 +44,7 @@ __all__ = [
     "read_table",
     "read_wosis",
     "write_cogs",
+    "write_israd_flat",
     "write_netcdf",
     "write_profiles",
     "write_table",

@@ -11,6 +11,12 @@ Units follow the ISRaD template: depths cm (organic horizons above the mineral s
 *negative*), ``lyr_c_org`` and ``lyr_n_tot`` in %, ``lyr_bd_samp`` in g cm⁻³ (fine earth),
 ``lyr_soc`` in g C cm⁻² (ISRaD computes it as ``lyr_c_org/100 · lyr_bd_samp · (lyr_bot −
 lyr_top)``, ``ISRaD.extra.Cstocks``), ``lyr_14c`` Δ14C in ‰.
+
+Three layouts are read (:func:`read_israd`): an entry folder (``layer.csv`` …), the whole
+database as one file per table with a prefix (``PREFIX_layer.csv.gz`` …), and ISRaD's published
+flat files (``ISRaD_extra_flat_layer``: one row per layer with its metadata, site and profile
+columns; profiles without layers appear once with empty layer columns). :func:`flatten_israd`
+writes the flat layout from the tables.
 """
 
 from __future__ import annotations
@@ -123,6 +129,24 @@ _RENAMED_PROFILE_COLUMNS: dict[str, str] = {
 }
 
 
+#: Physical range of Δ14C [‰]: F14C > 0 gives Δ14C > −1000 ‰; the highest atmospheric Δ14C ever
+#: recorded is ≈ +900 ‰ (NH zone 1, 1963–64; Hua et al. 2022, *Radiocarbon* 64:723–745,
+#: doi:10.1017/RDC.2021.95), so a soil layer above +1000 ‰ is an entry error (or a label).
+D14C_RANGE: tuple[float, float] = (-1000.0, 1000.0)
+
+#: Column prefix → ISRaD table in a flat file (``entry_name``, ``site_name``, ``pro_name`` are
+#: keys; unprefixed columns belong to ``metadata``).
+FLAT_PREFIXES: dict[str, str] = {"site_": "site", "pro_": "profile", "lyr_": "layer"}
+
+#: Unprefixed columns of the database's profile table (everything else unprefixed in a flat file
+#: belongs to ``metadata``).
+_FLAT_PROFILE_EXTRA: tuple[str, ...] = ("plot_name", "Description")
+
+#: Prefixes of the other tables' flat files, which this reader does not take.
+_OTHER_FLAT_PREFIXES: dict[str, str] = {"frc_": "fraction", "inc_": "incubation",
+                                        "flx_": "flux", "ist_": "interstitial"}
+
+
 def database_tables(folder: Path) -> dict[str, Path] | None:
     """The database's table files in ``folder`` (``PREFIX_layer.csv.gz`` …), or None.
 
@@ -164,10 +188,15 @@ def _find_tables(directory: Path) -> list[Path]:
 
 
 def _read(folder: Path, table: str, required: Sequence[str],
-          located: dict[str, Path] | None = None) -> tuple[pd.DataFrame, str]:
-    path = located[table] if located and table in located else folder / f"{table}.csv"
-    label = f"{folder.name}/{path.name}"
-    df = read_csv_checked(path, dtype=str, keep_default_na=False, na_values=[""])
+          located: dict[str, Path] | None = None,
+          frames: dict[str, pd.DataFrame] | None = None) -> tuple[pd.DataFrame, str]:
+    if frames is not None:  # a flat file, already split into its tables
+        df = frames[table].copy()
+        label = f"{folder.name} ({table} columns)"
+    else:
+        path = located[table] if located and table in located else folder / f"{table}.csv"
+        label = f"{folder.name}/{path.name}"
+        df = read_csv_checked(path, dtype=str, keep_default_na=False, na_values=[""])
     df.columns = [str(c).strip() for c in df.columns]
     require_columns(df, required, label)
     for k in _KEYS:
@@ -193,8 +222,11 @@ def read_israd(directory_or_entry: PathLike | Sequence[PathLike]) -> ProfileSet:
     ----------
     directory_or_entry : path, or sequence of paths
         A folder with the entry's tables (``metadata.csv``, ``site.csv``, ``profile.csv``,
-        ``layer.csv``, …), a folder whose sub-folders are such entries, or one of the tables
-        (its folder is read).
+        ``layer.csv``, …), a folder whose sub-folders are such entries, one of the tables
+        (its folder is read), a folder with the database's table files
+        (``PREFIX_layer.csv.gz``, …) or an ISRaD flat layer file (``.csv`` or ``.csv.gz``
+        whose header has ``lyr_`` and ``site_``/``pro_`` columns, e.g.
+        ``ISRaD_extra_flat_layer.csv``).
 
     Returns
     -------
@@ -226,14 +258,18 @@ def read_israd(directory_or_entry: PathLike | Sequence[PathLike]) -> ProfileSet:
     else:
         paths = [Path(p) for p in directory_or_entry]
     folders: list[Path] = []
+    flat: dict[Path, dict[str, pd.DataFrame]] = {}
     for p in paths:
-        if p.is_file():
+        if p.is_file() and _is_flat(p):
+            flat[p] = _split_flat(p)
+            folders.append(p)
+        elif p.is_file():
             folders.append(p.parent)
         elif p.is_dir():
             folders.extend(_find_tables(p))
         else:
             raise InputDataError("file or folder not found", file=str(p), value=str(p))
-    parts = [_read_entry(f) for f in folders]
+    parts = [_read_entry(f, flat.get(f)) for f in folders]
     sites = pd.concat([p[0] for p in parts], ignore_index=True)
     horizons = pd.concat([p[1] for p in parts], ignore_index=True)
     check_unique(
@@ -248,7 +284,7 @@ def read_israd(directory_or_entry: PathLike | Sequence[PathLike]) -> ProfileSet:
     empty = [
         canon
         for canon, unit, _ in VARIABLE_MAP.values()
-        if unit is not None
+        if (unit is not None or canon not in ("layer_name", "horizon"))
         and canon in horizons
         and canon not in always
         and horizons[canon].isna().all()
@@ -270,7 +306,8 @@ def read_israd(directory_or_entry: PathLike | Sequence[PathLike]) -> ProfileSet:
     disc = _discrepancy(horizons)
     meta = {
         "source": "israd",
-        "file": "layer.csv" if len(folders) == 1 else None,
+        "file": (folders[0].name if folders[0] in flat else "layer.csv")
+        if len(folders) == 1 else None,
         "path": [str(f) for f in folders],
         "entries": entries,
         "citation": "; ".join(e.get("bibliographical_reference") or "" for e in entries),
@@ -292,21 +329,26 @@ def read_israd(directory_or_entry: PathLike | Sequence[PathLike]) -> ProfileSet:
     return ProfileSet(sites, horizons, meta)
 
 
-def _read_entry(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    located = database_tables(folder)
-    layer, l_label = _read(folder, "layer", (*_KEYS, "lyr_name", "lyr_top", "lyr_bot"), located)
-    profile, p_label = _read(folder, "profile", _KEYS, located)
+def _read_entry(folder: Path, frames: dict[str, pd.DataFrame] | None = None,
+                ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    located = database_tables(folder) if frames is None else None
+    layer, l_label = _read(folder, "layer", (*_KEYS, "lyr_name", "lyr_top", "lyr_bot"), located,
+                           frames)
+    profile, p_label = _read(folder, "profile", _KEYS, located, frames)
     site, s_label = _read(folder, "site", ("entry_name", "site_name", "site_lat", "site_long"),
-                          located)
+                          located, frames)
     entry_meta: dict[str, Any] = {"folder": str(folder)}
     has_meta = (located is not None and "metadata" in located) or (
-        folder / "metadata.csv").exists()
+        folder / "metadata.csv").exists() or frames is not None
+    whole = located is not None or frames is not None  # many entries: keep every table as is
     if has_meta:
-        m, _ = _read(folder, "metadata", ("entry_name",), located)
-        if located is not None:  # the whole database: one metadata row per entry
-            entry_meta["metadata"] = m.reset_index(drop=True)
+        m, _ = _read(folder, "metadata", ("entry_name",), located, frames)
+        if whole:  # the whole database: one metadata row per entry
+            entry_meta["metadata"] = m.drop(columns=_ROW, errors="ignore").reset_index(drop=True)
         elif len(m):
             entry_meta.update({c: (None if pd.isna(v) else str(v)) for c, v in m.iloc[0].items()})
+    if frames is not None:
+        entry_meta["tables"] = {"flat": str(folder)}
     if located is not None:
         entry_meta["tables"] = {t: str(p) for t, p in located.items()}
         for t in ("fraction", "incubation", "flux", "interstitial"):
@@ -316,7 +358,7 @@ def _read_entry(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any
                 entry_meta[t] = other
 
     # ---- horizons
-    l_rows = data_rows(len(layer))
+    l_rows = _rows(layer)
     pid = _profile_key(layer)
     for k in _KEYS:
         empty = layer[k].isna()
@@ -340,17 +382,24 @@ def _read_entry(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any
                 to_numeric_checked(layer[col], file=l_label, field=col, rows=l_rows, profiles=pid)
                 * factor
             )
+    for col in ("d14c", "d14c_fill_extra"):
+        if col in h:
+            lo, hi = D14C_RANGE
+            raw = next(k for k, v in VARIABLE_MAP.items() if v[0] == col)
+            raise_at_first(h[col].notna() & ~h[col].between(lo, hi),
+                           f"Δ14C outside its physical range {lo:g} … {hi:g} ‰",
+                           file=l_label, rows=l_rows, field=raw, values=h[col], profiles=pid)
     h["soc_density_computed"] = _computed_density(h)
     h["source_row"] = l_rows
 
     # ---- sites
-    p_rows = data_rows(len(profile))
+    p_rows = _rows(profile)
     ppid = _profile_key(profile)
     s = pd.DataFrame({"profile_id": ppid, "_row": p_rows})
     s["entry"] = profile["entry_name"].to_numpy()
     s["site_name"] = profile["site_name"].to_numpy()
     s["pro_name"] = profile["pro_name"].to_numpy()
-    site_rows = data_rows(len(site))
+    site_rows = _rows(site)
     site_key = site["entry_name"].astype(str) + ":" + site["site_name"].astype(str)
     check_unique(site_key, file=s_label, field="site_name", rows=site_rows, what="site")
     site_num = {
@@ -394,8 +443,8 @@ def _read_entry(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any
         elev = elev.fillna(p_site_key.map(site_tab["site_elevation"]).astype(float))
     s["elevation"] = elev.to_numpy()
     s["dataset"] = profile["entry_name"].to_numpy()
-    if located is not None:  # the database's covariates and other profile columns, as named
-        used = {*_KEYS, "pro_lat", "pro_long", "pro_elevation", *SITE_MAP}
+    if whole:  # the database's covariates and other profile columns, as named
+        used = {*_KEYS, "pro_lat", "pro_long", "pro_elevation", *SITE_MAP, _ROW}
         for col in profile.columns:
             if col in used:
                 continue
@@ -437,3 +486,172 @@ def _discrepancy(h: pd.DataFrame) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         d["ratio"] = d["reported"] / d["computed"]
     return d.reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------- flat files
+#: Hidden column carrying a flat-file row number into the split tables.
+_ROW = "__source_row__"
+
+
+def _rows(df: pd.DataFrame) -> np.ndarray:
+    """Spreadsheet rows of a table's data rows (a flat file's own rows where it was split)."""
+    if _ROW in df.columns:
+        return df[_ROW].to_numpy(np.int64)
+    return data_rows(len(df))
+
+
+def _header(path: Path) -> list[str]:
+    head = read_csv_checked(path, dtype=str, nrows=0)
+    return [str(c).strip() for c in head.columns]
+
+
+def _is_flat(path: Path) -> bool:
+    """Whether a file is a flat ISRaD file (layer columns beside site/profile columns).
+
+    Raises
+    ------
+    InputDataError
+        A file that is neither a template/database table nor a flat layer file: the flat file
+        of another table, or an unknown column layout (the columns found are named).
+    """
+    name = path.name.lower()
+    if not (name.endswith(".csv") or name.endswith(".csv.gz")):
+        raise InputDataError("expected an ISRaD table or flat file (.csv or .csv.gz)",
+                             file=str(path), value=path.name)
+    cols = _header(path)
+    has = {pre: any(c.startswith(pre) for c in cols) for pre in (*FLAT_PREFIXES,
+                                                                 *_OTHER_FLAT_PREFIXES)}
+    if has["lyr_"] and (has["site_"] and any(c.startswith("site_lat") for c in cols)):
+        return True
+    other = [t for pre, t in _OTHER_FLAT_PREFIXES.items() if has[pre]]
+    if other and has["site_"]:
+        raise InputDataError(
+            f"this is a flat {other[0]} file; read_israd takes the flat layer file "
+            "(ISRaD_extra_flat_layer), an entry folder or the database's table files",
+            file=str(path), row=1, value=path.name)
+    stem = name.removesuffix(".gz").removesuffix(".csv")
+    if any(stem == t or stem.endswith("_" + t) for t in TABLES):
+        return False  # a template table: its folder is read
+    raise InputDataError(
+        "unknown ISRaD column layout: expected a template table named after its table "
+        f"({', '.join(TABLES)}) or a flat layer file with lyr_*, pro_* and site_lat/site_long "
+        "columns; columns found", file=str(path), row=1, value=cols[:12])
+
+
+def _split_flat(path: Path) -> dict[str, pd.DataFrame]:
+    """Split a flat layer file into its metadata, site, profile and layer tables.
+
+    Each table keeps its rows once (first occurrence, in file order, with the file's row
+    number); a site or profile whose columns differ between its rows is an error located at
+    the first differing row. Rows whose layer columns are all empty are profiles without
+    layers (ISRaD's flat files keep them).
+    """
+    df = read_csv_checked(path, dtype=str, keep_default_na=False, na_values=[""])
+    df.columns = [str(c).strip() for c in df.columns]
+    label = path.name
+    require_columns(df, (*_KEYS, "lyr_name", "lyr_top", "lyr_bot", "site_lat", "site_long"),
+                    label)
+    df[_ROW] = data_rows(len(df))
+    for k in _KEYS:
+        df[k] = text_column(df[k])
+    by: dict[str, list[str]] = {"metadata": [], "site": [], "profile": [], "layer": []}
+    for c in df.columns:
+        if c in _KEYS or c == _ROW:
+            continue
+        table = "profile" if c in _FLAT_PROFILE_EXTRA else next(
+            (t for pre, t in FLAT_PREFIXES.items() if c.startswith(pre)), "metadata")
+        by[table].append(c)
+    keys = {"metadata": ["entry_name"], "site": ["entry_name", "site_name"],
+            "profile": list(_KEYS)}
+    out: dict[str, pd.DataFrame] = {}
+    for t, k in keys.items():
+        sub = df[[*k, *by[t], _ROW]]
+        uniq = sub.drop_duplicates(subset=[*k, *by[t]], keep="first")
+        dup = uniq.duplicated(subset=k, keep="first")
+        if dup.any():
+            i = int(np.flatnonzero(dup.to_numpy())[0])
+            first = uniq[k].iloc[i]
+            raise InputDataError(
+                f"the {t} columns differ between rows of the same {t} "
+                f"({' / '.join(map(str, first))}); a flat file repeats them unchanged",
+                file=label, row=int(uniq[_ROW].iloc[i]), field=k[-1], value=first.iloc[-1])
+        out[t] = uniq.reset_index(drop=True)
+    lyr = by["layer"]
+    is_layer = df[lyr].notna().any(axis=1)
+    out["layer"] = df.loc[is_layer, [*_KEYS, *lyr, _ROW]].reset_index(drop=True)
+    return out
+
+
+def flatten_israd(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """ISRaD's flat layer layout from its tables: one row per layer (``ISRaD.flatten``).
+
+    Parameters
+    ----------
+    tables : dict of DataFrame
+        ``metadata``, ``site``, ``profile``, ``layer`` as ISRaD names their columns.
+
+    Returns
+    -------
+    DataFrame
+        Metadata, site, profile and layer columns, one row per layer in the layer table's
+        order; a profile without layers is one row with empty layer columns, after the
+        layers. An entry with more than one metadata row (the 2023 database has
+        ``Gaudinski_2001`` twice, two curations) keeps its first, so that no layer is
+        repeated (``attrs["metadata_rows_left_out"]`` lists the others). A layer column that
+        the profile table also has (the 2023 layer table repeats ``pro_graven_zone``) is the
+        profile's in the flat file; ``attrs["layer_columns_left_out"]`` gives, for each,
+        the number of layers whose own value differed.
+    """
+    meta = tables["metadata"]
+    extra_meta = meta[meta["entry_name"].duplicated(keep="first")]
+    meta = meta.drop_duplicates("entry_name", keep="first")
+    prof = tables["profile"]
+    site = tables["site"]
+    layer = tables["layer"]
+    both = [c for c in layer.columns if c in prof.columns and c not in _KEYS]
+    left_out = {}
+    if both:
+        own = layer[[*_KEYS, *both]].merge(prof[[*_KEYS, *both]], on=list(_KEYS), how="left",
+                                          suffixes=("", "_profile"))
+        left_out = {c: int((own[c].fillna("") != own[c + "_profile"].fillna("")).sum())
+                    for c in both}
+        layer = layer.drop(columns=both)
+    flat = layer.merge(prof, on=list(_KEYS), how="left", validate="many_to_one")
+    lonely = prof[~_profile_key(prof).isin(set(_profile_key(layer)))]
+    flat = pd.concat([flat, lonely], ignore_index=True)
+    flat = flat.merge(site, on=["entry_name", "site_name"], how="left", validate="many_to_one")
+    flat = flat.merge(meta, on="entry_name", how="left", validate="many_to_one")
+    order = [*_KEYS, *[c for c in meta.columns if c != "entry_name"],
+             *[c for c in site.columns if c not in ("entry_name", "site_name")],
+             *[c for c in prof.columns if c not in _KEYS],
+             *[c for c in layer.columns if c not in _KEYS]]
+    flat = flat[order]
+    flat.attrs["metadata_rows_left_out"] = extra_meta.reset_index(drop=True)
+    flat.attrs["layer_columns_left_out"] = left_out
+    return flat
+
+
+def read_israd_tables(folder: PathLike) -> dict[str, pd.DataFrame]:
+    """The raw tables (text, as ISRaD writes them) of an entry or database folder."""
+    f = Path(folder)
+    located = database_tables(f)
+    out = {}
+    for t in TABLES:
+        path = located.get(t) if located is not None else f / f"{t}.csv"
+        if path is not None and Path(path).exists():
+            out[t] = read_csv_checked(path, dtype=str, keep_default_na=False, na_values=[""])
+    return out
+
+
+def write_israd_flat(folder: PathLike, path: PathLike) -> Path:
+    """Write the flat layer file (:func:`flatten_israd`) of an entry or database folder.
+
+    ``path`` ending in ``.gz`` is gzip-compressed. Returns the path written.
+    """
+    from wholesoil._atomic import atomic_path
+
+    flat = flatten_israd(read_israd_tables(folder))
+    p = Path(path)
+    with atomic_path(p) as tmp:
+        flat.to_csv(tmp, index=False, compression="gzip" if p.name.endswith(".gz") else None)
+    return p

@@ -383,7 +383,7 @@ def fit_interval_models(
     out: dict[str, Any] = {}
     if "coulston" in kinds:
         out["coulston"] = CoulstonInterval(
-            forest=forest, n_boot=min(n_boot, 100), level=level, random_state=random_state
+            forest=forest, n_boot=n_boot, level=level, random_state=random_state
         ).fit(X, y, groups=group_ids)
     if "montecarlo" in kinds:
         perturb = [f for f in features if f not in set(depth_columns)]
