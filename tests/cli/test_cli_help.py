@@ -135,6 +135,7 @@ BAD_INPUT: dict[str, tuple[list[str], str]] = {
                   "no/such/network"),
     "proda e2e": (["proda", "e2e", "{missing}", "climate", "--out", "{out}"], "{missing}"),
     "reproduce": (["reproduce", "no-such-paper", "--out", "{out}"], "no-such-paper"),
+    "datasets": (["datasets", "no-such-data"], "no-such-data"),
 }
 
 

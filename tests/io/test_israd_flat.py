@@ -113,6 +113,6 @@ def test_cli_format_israd_takes_a_flat_file(tmp_path):
     runner = CliRunner()
     for name, path in (("dir", src), ("flat", flat)):
         res = runner.invoke(app, ["density", str(path), "--format", "israd", "-o",
-                                  str(tmp_path / f"{name}.csv"), "--qc", "repair"])
+                                  str(tmp_path / f"out_{name}.csv"), "--qc", "repair"])
         assert res.exit_code == 0, res.output
-    assert (tmp_path / "dir.csv").read_bytes() == (tmp_path / "flat.csv").read_bytes()
+    assert (tmp_path / "out_dir.csv").read_bytes() == (tmp_path / "out_flat.csv").read_bytes()

@@ -74,7 +74,7 @@ def test_predict_grid_cli_equals_per_cell_prediction_and_writes_cf_cog_maps(mode
     out = tmp_path / "pred"
     res = runner.invoke(app, ["predict", str(model_dir), str(tmp_path / "cov.nc"), "--out",
                               str(out), "--chunks", "7", "--scheduler", "threads",
-                              "--intervals", "quantile,coulston"])
+                              "--intervals", "quantile,coulston", "--level", "0.9"])
     assert res.exit_code == 0, res.output
     ds = _open(out / "beta.nc")
     saved = load_model(model_dir)
@@ -100,7 +100,7 @@ def test_predict_grid_cli_equals_per_cell_prediction_and_writes_cf_cog_maps(mode
     # a second run reuses every block
     res = runner.invoke(app, ["predict", str(model_dir), str(tmp_path / "cov.nc"), "--out",
                               str(out), "--chunks", "7", "--scheduler", "threads",
-                              "--intervals", "quantile,coulston"])
+                              "--intervals", "quantile,coulston", "--level", "0.9"])
     assert res.exit_code == 0, res.output
     run = json.loads((out / "run.json").read_text())
     assert run["blocks"] == {"n_blocks": 30, "blocks_computed": 0, "blocks_reused": 30}
