@@ -37,6 +37,39 @@ if TYPE_CHECKING:  # distributed is imported only when a client is asked for
 CONNECT_TIMEOUT = "10s"
 
 
+#: The scheduler of every command that runs in parallel, unless the user names another:
+#: threads of this process (no cluster is started).
+DEFAULT_SCHEDULER = "threads"
+
+#: Help of the one ``--scheduler`` option, the same for every command that has it.
+SCHEDULER_HELP = (
+    "threads (this process; the default) | processes (a local dask cluster of worker "
+    "processes on this machine) | the address of a running dask scheduler (tcp://host:8786)."
+)
+
+
+def parse_scheduler(value: str | None) -> str:
+    """Normalize a ``--scheduler`` value: ``"threads"``, ``"processes"`` or an address.
+
+    ``None`` and ``""`` give :data:`DEFAULT_SCHEDULER`; ``"local"`` (the older spelling of a
+    local cluster) gives ``"processes"``. Anything else must look like a dask address
+    (``tcp://``, ``tls://``, ``inproc://``, ``ucx://``, or ``host:port``).
+    """
+    if value is None or not str(value).strip():
+        return DEFAULT_SCHEDULER
+    v = str(value).strip()
+    if v in ("threads", "processes"):
+        return v
+    if v == "local":
+        return "processes"
+    if "://" in v or (":" in v and v.rsplit(":", 1)[1].isdigit()):
+        return v
+    raise ValueError(
+        f"--scheduler must be threads, processes or a dask scheduler address such as "
+        f"tcp://host:8786; got {value!r}"
+    )
+
+
 class SchedulerUnreachableError(WholesoilError, ConnectionError):
     """No dask scheduler answered at the given address (the message names it)."""
 
