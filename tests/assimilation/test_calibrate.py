@@ -245,3 +245,57 @@ def test_profile_data_validation_names_fields():
         ProfileData(IDS, TOP, BOTTOM, DATA.soc, forcing_from_climate([1.0, 2, 3], 500.0))
     with pytest.raises(InputDataError, match="profile_id"):
         ProfileData(np.array(["a", "a"]), TOP, BOTTOM, DATA.soc, FORCING)
+
+
+def test_compas_state_with_soil_c_below_10_mic_is_rejected():
+    """Pinned rule (``matrix_fun.m`` of ``phxtao/PRODA_MIC``): a COMPAS state whose column soil C
+    (DOC + MIC + ENZ + mSOC) is below 10 × its column MIC, or with a negative pool, is invalid
+    (log target −∞, i.e. PRODA's J_old + 100 under the annealed rule). A long microbial
+    turnover with a high CUE and a short enzyme life piles carbon into MIC."""
+    from wholesoil.assimilation._calibrate import COMPAS_MIN_SOC_TO_MIC
+
+    assert COMPAS_MIN_SOC_TO_MIC == 10.0
+    space = ParameterSpace.from_compas()
+    lt = make_log_target("compas", DATA, space)
+    rng = np.random.default_rng(0)
+    u = rng.uniform(0.05, 0.95, size=(2, 400, space.n_params))
+    theta = space.theta(u)
+    params = COMPASParameters(**{n: theta[..., j] for j, n in enumerate(space.names)})
+    from wholesoil.assimilation._calibrate import _with_chain_axis
+
+    ss = COMPAS(params, _with_chain_axis(FORCING)).steady_state()
+    dz = np.asarray(clm5_grid().dz)
+    ratio = (ss.soc * dz).sum(-1) / (ss.pool("MIC") * dz).sum(-1)
+    low = ss.valid & (ratio < 10.0)
+    assert low.any() and (ss.valid & (ratio >= 10.0)).any()  # both kinds are drawn
+    got = lt(u)
+    assert np.all(got[low] == -np.inf)
+    assert np.all(np.isfinite(got[ss.valid & (ratio >= 10.0)]))
+    assert np.all(got[~ss.valid] == -np.inf)
+
+
+def test_log_scale_for_priors_spanning_decades():
+    """τ_ENZ,decay (0.001–1 yr, three decades) maps u → 10^(3u − 3) as PRODA's COMPAS code;
+    priors spanning less than two decades stay linear."""
+    sp = ParameterSpace.from_compas()
+    j = sp.names.index("tau_enz_decay")
+    assert sp.log[j] and sp.log.sum() == 1
+    assert not ParameterSpace.from_clm5().log.any()
+    u = np.full(sp.n_params, 0.5)
+    u[j] = 1 / 3
+    theta = sp.theta(u)
+    assert_allclose(theta[j], 0.01, rtol=1e-14)  # 10^(3/3 − 3)
+    assert_allclose(sp.to_unit(theta), u, rtol=1e-13)
+    k = sp.names.index("km_assim")
+    assert_allclose(theta[k], 0.5 * (300 + 3000))
+
+
+def test_calibrate_modes_set_acceptance_and_cost():
+    kw = dict(space=SPACE2, test_iterations=30, formal_iterations=40, adapt_start=10, thin=1,
+              seed=1, min_accepted_test=1, max_restarts_test=0, max_reruns_formal=0)
+    a = calibrate(DATA.subset([1]), **kw)
+    assert a.mcmc.acceptance == "proda"
+    g = calibrate(DATA.subset([1]), mode="gaussian", **kw)
+    assert g.mcmc.acceptance == "metropolis"
+    with pytest.raises(InputDataError, match="mode"):
+        calibrate(DATA.subset([1]), mode="bayes", **kw)
