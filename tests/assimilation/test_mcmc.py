@@ -104,7 +104,7 @@ def test_proposal_scale_factors_and_rescaling_exact():
 def test_test_run_restarts_with_narrower_step_and_one_call_per_iteration():
     """A target 10⁻⁴ wide at the start point accepts (almost) none of the U(−0.1, 0.1) steps:
     each chain restarts 3 times with a step 1/1.1 as wide each time (PRODA's allow × 1.1),
-    ending with step 0.1/1.1³ = 0.07513, and is then given up."""
+    then runs once more at the original step (as PRODA's code) and goes on."""
     calls = []
 
     def peaked(u):
@@ -123,11 +123,11 @@ def test_test_run_restarts_with_narrower_step_and_one_call_per_iteration():
         acceptance="metropolis",
     )
     assert_array_equal(res.test_restarts, 3)
-    assert_allclose(res.test_step, 0.1 / 1.1**3, rtol=1e-15)
+    assert_allclose(res.test_step, 0.1, rtol=1e-15)  # the final run is at the original step
     assert np.all(res.test_accepted < 50)
-    assert res.test_given_up.all()
+    assert res.test_exhausted.all()
     assert set(calls) == {(4, 3, 2)}
-    expected = 1 + 300 * (1 + 3) + 200 * (1 + res.formal_reruns.max())
+    expected = 1 + 300 * (1 + 3 + 1) + 200 * (1 + res.formal_reruns.max())
     assert res.n_log_target_calls == len(calls) == expected
     # the scale after the acceptance control is c(d)·0.7^a·2^b with a + b = reruns
     ok = [
@@ -274,8 +274,9 @@ def test_restarts_evaluate_only_their_rows_with_identical_results():
     assert_array_equal(a.test_restarts, [[3] * 3, [0] * 3, [0] * 3, [3] * 3])
     rerun_sizes = {s for s in rows_t.shapes if len(s) == 2}
     assert (6, 2) in rerun_sizes and all(s[0] < 12 for s in rerun_sizes)
+    # + one final test run at the original step for each chain whose restarts were used up
     expected = 12 * (1 + 300 + 200) + 300 * int(a.test_restarts.sum()) \
-        + 200 * int(a.formal_reruns.sum())
+        + 300 * int(a.test_exhausted.sum()) + 200 * int(a.formal_reruns.sum())
     assert a.n_evaluations == b.n_evaluations == expected
 
 
@@ -322,20 +323,29 @@ def test_default_bounds_rule_is_exact_for_metropolis():
 
 def test_failed_test_run_restarts_with_step_one_over_1p1_as_wide():
     """Pinned rule (PRODA code: allow × 1.1, step = range/allow): a chain that accepts fewer
-    than 50 proposals restarts with a step 1/1.1 as wide, up to 3 times. A target that rejects
-    everything but the start: restarts 3, steps 0.1/1.1³; one that accepts everything: 0."""
-    none = lambda u: np.where(np.all(u == 0.5, axis=-1), 0.0, -np.inf)  # noqa: E731
-    res = adaptive_metropolis(none, 2, batch_shape=(2,), n_chains=2, rng=0, test_iterations=60,
-                              formal_iterations=20, adapt_start=10)
+    than 50 proposals restarts with a step 1/1.1 as wide, up to 3 times (0.1, 0.1/1.1,
+    0.1/1.1², 0.1/1.1³), then runs once more at 0.1 and goes on. The steps are read from the
+    half-widths of the proposals the target sees; one that accepts everything never restarts."""
+    seen = []
+
+    def none(u):  # rejects everything but the start point
+        seen.append(np.abs(u - 0.5).max())
+        return np.where(np.all(u == 0.5, axis=-1), 0.0, -np.inf)
+
+    res = adaptive_metropolis(none, 2, batch_shape=(2,), n_chains=2, rng=0, test_iterations=300,
+                              formal_iterations=20, adapt_start=10, acceptance="metropolis")
     assert_array_equal(res.test_restarts, 3)
-    assert_allclose(res.test_step, [[0.1 / 1.1**3] * 2] * 2, rtol=1e-15)
-    assert res.test_given_up.all()
+    widths = [max(seen[1 + 300 * k: 1 + 300 * (k + 1)]) for k in range(5)]
+    for k, w in enumerate(widths[:4]):  # max |step| over 300 × 8 uniform draws ≈ the width
+        assert 0.99 * 0.1 / 1.1**k < w <= 0.1 / 1.1**k
+    assert 0.099 < widths[4] <= 0.1
+    assert res.test_exhausted.all()
     flat = lambda u: np.zeros(u.shape[:-1])  # noqa: E731
     ok = adaptive_metropolis(flat, 2, batch_shape=(2,), n_chains=2, rng=0, test_iterations=60,
                              formal_iterations=20, adapt_start=10)
     assert_array_equal(ok.test_restarts, 0)
     assert_allclose(ok.test_step, 0.1)
-    assert not ok.test_given_up.any()
+    assert not ok.test_exhausted.any()
 
 
 def test_formal_run_outside_band_is_redone_with_07_or_2():

@@ -287,7 +287,7 @@ class ProfileData:
             [Mg C ha⁻¹ per layer]. Layers are sorted by ``top`` within a profile.
         sites : DataFrame
             One row per profile: ``profile_id``, ``mat`` [°C], ``map`` [mm yr⁻¹], ``lat``
-            [degrees N]; an optional ``sand`` [%] column is passed on.
+            [degrees N]; optional ``sand`` [%] and ``cwd_fraction`` [-] columns are passed on.
         **forcing_kwargs
             Passed to :func:`wholesoil.models.forcing_from_climate` (e.g. ``amplitude``).
 
@@ -344,8 +344,9 @@ class ProfileData:
         idx = np.flatnonzero(keep)
         s = site.iloc[idx]
         kwargs = dict(forcing_kwargs)
-        if "sand" in s.columns and "sand" not in kwargs:
-            kwargs["sand"] = s["sand"].to_numpy(dtype=float)
+        for col in ("sand", "cwd_fraction"):
+            if col in s.columns and col not in kwargs:
+                kwargs[col] = s[col].to_numpy(dtype=float)
         lat = s["lat"].to_numpy(dtype=float)
         forcing = forcing_from_climate(
             s["mat"].to_numpy(dtype=float), s["map"].to_numpy(dtype=float),
@@ -412,7 +413,9 @@ class LogTarget:
         safe = np.where(ok[..., None], a, 0.5)  # invalid rows: a harmless interior point
         theta = self.space.from_unit(safe)
         if self.model == "clm5":
-            x = CLM5(CLM5Parameters.from_dict(theta), forcing, self._grid).steady_state()
+            # ξ_N (fpi_vr) multiplies the litter rates when the forcing has it (PRODA's xin)
+            x = CLM5(CLM5Parameters.from_dict(theta), forcing, self._grid,
+                     nitrogen=True).steady_state()
             density = x[..., 4:7, :].sum(axis=-2)  # S1 + S2 + S3 [g C m-3]
             good = np.ones(density.shape[:-1], bool)
         else:
@@ -420,7 +423,8 @@ class LogTarget:
 
             full = {n: info.default for n, info in COMPAS_PARAMETERS.items()}
             full.update(theta)
-            ss = COMPAS(COMPASParameters(**full), forcing, self._grid).steady_state()
+            ss = COMPAS(COMPASParameters(**full), forcing, self._grid,
+                        nitrogen=True).steady_state()
             density = ss.soc
             dz = np.asarray(self._grid.dz, dtype=float)
             with np.errstate(invalid="ignore"):
@@ -702,12 +706,8 @@ def calibrate(
         rhat_mean = np.nanmean(rhat, axis=-1)
         rhat_max = np.nanmax(rhat, axis=-1)
     reasons = []
-    given_up = res.test_given_up.any(axis=-1)
     for i in range(p):
         r = []
-        if given_up[i]:
-            r.append("a chain's test run accepted too few proposals after its restarts "
-                     "(given up, as PRODA does)")
         if not rhat_mean[i] <= RHAT_THRESHOLD:
             r.append(f"mean R-hat {rhat_mean[i]:.3g} > {RHAT_THRESHOLD:g}"
                      if np.isfinite(rhat_mean[i]) else "R-hat undefined")

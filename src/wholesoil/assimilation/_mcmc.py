@@ -44,8 +44,9 @@ ProposalScale = Literal["proda", "haario"]
 #: formal iterations, acceptance ratio kept in 10–50 %, burn-in 50 %, three chains) and the public
 #: PRODA code (``da_cesm2_clm5_cen_vr_v2.m``): U(−0.1, 0.1) test steps (range/allow, allow = 5);
 #: a test run with fewer than 50 accepted restarts with allow × 1.1, i.e. a step 1/1.1 as wide,
-#: and after 3 restarts the chain is given up; adaptation after iteration 4,000; rescaling
-#: ×0.7 / ×2 at most 5 times; chains start at 0.5; an invalid state costs J_old + 100.
+#: at most 3 times, then runs once more at the original step and goes on; adaptation after
+#: iteration 4,000; rescaling ×0.7 / ×2 at most 5 times; chains start at 0.5; an invalid state
+#: costs J_old + 100.
 PRODA_MCMC_SETTINGS: dict[str, float | int | tuple[float, float]] = {
     "n_chains": 3,
     "test_iterations": 20_000,
@@ -101,10 +102,10 @@ class MCMCResult:
     test_restarts, formal_reruns : ndarray of int, shape (*batch_shape, n_chains)
         How many times each chain's test run was restarted with a narrower step and its formal
         run rerun with a rescaled proposal.
-    test_given_up : ndarray of bool, shape (*batch_shape, n_chains)
+    test_exhausted : ndarray of bool, shape (*batch_shape, n_chains)
         Chains whose test run still had fewer than ``min_accepted_test`` accepted proposals
-        after ``max_restarts_test`` restarts: PRODA gives them up (their formal run is still
-        made here, so arrays stay rectangular, but a profile with such a chain is rejected).
+        after ``max_restarts_test`` restarts. As in PRODA's code they run the test once more at
+        the original step and go on to the formal run whatever it accepted.
     test_step : ndarray, shape (*batch_shape, n_chains)
         Half-width of the uniform test-run step in the last test run (0.1/1.1^restarts).
     proposal_scale : ndarray, shape (*batch_shape, n_chains)
@@ -133,7 +134,7 @@ class MCMCResult:
     acceptance_rate: np.ndarray
     acceptance_in_range: np.ndarray
     test_restarts: np.ndarray
-    test_given_up: np.ndarray
+    test_exhausted: np.ndarray
     formal_reruns: np.ndarray
     test_step: np.ndarray
     proposal_scale: np.ndarray
@@ -337,10 +338,11 @@ def adaptive_metropolis(
     :math:`u' = u + \xi`, :math:`\xi_j \sim U(-h, h)`, :math:`h = 0.1`. A chain that accepts
     fewer than ``min_accepted_test`` (50) proposals restarts from ``start`` with
     :math:`h \leftarrow h/1.1` (PRODA's ``allow × 1.1``: a narrower step), at most
-    ``max_restarts_test`` (3) times; a chain still short after that is given up
-    (``test_given_up``). The covariance :math:`\Sigma_0` of **all** its recorded states (the
-    repeated current state included, as PRODA's ``parameters_rec1``) is kept (Welford [3]_);
-    with no accepted proposal, :math:`\Sigma_0 = (h^2/3) I`, the covariance of the uniform
+    ``max_restarts_test`` (3) times; a chain still short after that runs the test once more at
+    the original step and goes on regardless (``test_exhausted``; PRODA's code does so — the
+    spec's "the chain is given up" is not what the code does). The covariance
+    :math:`\Sigma_0` of **all** its recorded states (the repeated current state included, as
+    PRODA's ``parameters_rec1``) is kept (Welford [3]_); with no accepted proposal, :math:`\Sigma_0 = (h^2/3) I`, the covariance of the uniform
     step.
 
     **Formal run** (``formal_iterations``, continuing from the test run's last state):
@@ -548,7 +550,14 @@ def adaptive_metropolis(
             break
         restarts[rows] += 1
         step[rows] /= 1.1  # PRODA: allow × 1.1, the step range/allow narrows
-    given_up = n_acc_t < min_accepted_test
+    # PRODA's code does not drop a chain whose restarts are used up: it runs the test once more
+    # at the original step (``allow`` is reset to 5, ``is_second_time`` skips the check) and
+    # goes on to the formal run with whatever that run accepted.
+    exhausted = n_acc_t < min_accepted_test
+    if exhausted.any() and max_restarts_test > 0:
+        rows = np.flatnonzero(exhausted)
+        step[rows] = float(test_step)
+        test_run(rows)
     chol0 = np.linalg.cholesky(cov0 + _EPSILON * eye)
 
     # ---- formal run -----------------------------------------------------------------------
@@ -635,7 +644,7 @@ def adaptive_metropolis(
         acceptance_rate=rate.reshape(sh),
         acceptance_in_range=((rate >= lo_acc) & (rate <= hi_acc)).reshape(sh),
         test_restarts=restarts.reshape(sh),
-        test_given_up=given_up.reshape(sh),
+        test_exhausted=exhausted.reshape(sh),
         formal_reruns=reruns.reshape(sh),
         test_step=step.reshape(sh),
         proposal_scale=(c_d * s_mult).reshape(sh),

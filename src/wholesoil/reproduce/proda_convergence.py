@@ -66,6 +66,10 @@ QUICK = {"test_iterations": 600, "formal_iterations": 1500, "adapt_start": 300,
          "network": {"max_epochs": 60, "patience": 15, "n_members": 1,
                      "hidden": (64, 64)}}
 
+#: Fewer kept profiles than this (short quick chains rarely reach R̂ ≤ 1.05): the networks are
+#: trained on the calibrated profiles with NSE ≥ 0, the R̂ filter waived, and the rows say so.
+MIN_TRAIN = 12
+
 #: Categorical ISRaD covariates, one-hot encoded for the network.
 CATEGORICAL = ("pro_KG_present_short", "pro_landCover_0.5_deg_MODISreclass1",
                "pro_0.5_USDA_soilorder")
@@ -73,6 +77,18 @@ CATEGORICAL = ("pro_KG_present_short", "pro_landCover_0.5_deg_MODISreclass1",
 GRID_COVARIATES = ("mat", "map")
 #: Grid cells south of this latitude (Antarctica) are not simulated [degrees N].
 ANTARCTIC_LAT = -60.0
+#: Share of NPP entering as coarse woody debris at forest profiles (ecosystem "forest",
+#: "taiga"), 0 elsewhere. No CLM5 history file is bundled, so this is the toolkit's stated rule,
+#: not a fitted or published number; it keeps the CWD pathway (τ_CWD, fcwdl2) active where wood
+#: exists, and it is written to the run record.
+CWD_FRACTION_FOREST = 0.2
+
+
+def cwd_rule(ecosystem: pd.Series) -> np.ndarray:
+    """:data:`CWD_FRACTION_FOREST` where the ecosystem names a forest or taiga, else 0."""
+    e = ecosystem.astype("string").str.lower().fillna("")
+    return np.where(e.str.contains("forest|taiga").to_numpy(dtype=bool), CWD_FRACTION_FOREST,
+                    0.0)
 
 
 # ------------------------------------------------------------------------------ profiles
@@ -299,7 +315,7 @@ def global_totals(maps: dict[str, Any], area: Any, frac: Any) -> float:
 # ------------------------------------------------------------------------------ run
 
 
-def run(ctx: Reproduction, **options: Any) -> None:  # noqa: C901  (one pipeline, in order)
+def run(ctx: Reproduction, **options: Any) -> None:
     """The whole reproduction (see the module docstring)."""
     import matplotlib
 
@@ -329,9 +345,10 @@ def run(ctx: Reproduction, **options: Any) -> None:  # noqa: C901  (one pipeline
     src_tab = pd.concat([i_lay, n_lay]).groupby("source").size().rename("layers").reset_index()
     ctx.table("profiles_layers_source", src_tab)
     sites = pd.concat([i_sites, n_sites], ignore_index=True)
+    sites["cwd_fraction"] = cwd_rule(sites["ecosystem"])
     layers = pd.concat([i_lay, n_lay], ignore_index=True)
     data = ProfileData.from_table(layers[["profile_id", "top", "bottom", "soc_density"]],
-                                  sites[["profile_id", "mat", "map", "lat"]])
+                                  sites[["profile_id", "mat", "map", "lat", "cwd_fraction"]])
     rejected = pd.concat([i_drop, n_drop, data.rejected], ignore_index=True)
     db = sites.set_index("profile_id")["database"]
     is_israd = np.array([db.get(str(i)) == "ISRaD" for i in data.profile_id])
@@ -348,6 +365,11 @@ def run(ctx: Reproduction, **options: Any) -> None:  # noqa: C901  (one pipeline
     data = data.subset(pick)
     forcing_origin = {"rule": "wholesoil.models.forcing_from_climate", **{
         k: str(v) for k, v in getattr(data.forcing, "attrs", {}).items()},
+        "cwd": f"share of NPP to CWD {CWD_FRACTION_FOREST} at forest/taiga profiles, 0 "
+               "elsewhere (toolkit rule; no CLM5 history file bundled); the global grid has "
+               "no vegetation map, so grid cells get no CWD input",
+        "nitrogen": "xi_N applied to the litter rates when the forcing has it; the climate "
+                    "rule has none (xi_N = 1)",
         "mat_map": sites.set_index("profile_id").loc[[str(i) for i in data.profile_id],
                                                       "mat_source"].value_counts().to_dict()}
     ctx.option("forcing", forcing_origin)
@@ -366,6 +388,18 @@ def run(ctx: Reproduction, **options: Any) -> None:  # noqa: C901  (one pipeline
         ctx.note(f"{model.upper()}: {kept[model].size} of {data.n_profiles} calibrated profiles "
                  f"kept (mean R̂ ≤ 1.05 and NSE ≥ 0), {time.perf_counter() - t:.0f} s.")
     profiles_table = pd.concat(tab_prof, ignore_index=True)
+    train, train_note = {}, {}
+    for model in ("clm5", "compas"):
+        if kept[model].size >= MIN_TRAIN:
+            train[model], train_note[model] = kept[model], "kept profiles"
+            continue
+        p = profiles_table[profiles_table["model"] == model].set_index("profile_id")
+        ok = (p["nse"] >= 0).reindex([str(i) for i in data.profile_id]).fillna(False)
+        train[model] = np.flatnonzero(ok.to_numpy(dtype=bool))
+        train_note[model] = (f"only {kept[model].size} profiles passed R̂ ≤ 1.05, so the "
+                             f"{train[model].size} calibrated profiles with NSE ≥ 0 were used "
+                             "(R̂ filter waived)")
+        ctx.note(f"{model.upper()}: {train_note[model]}.")
     ctx.table("calibration_profiles", profiles_table)
     ctx.table("rejected_before_calibration", rejected)
     why = profiles_table.loc[~profiles_table["accepted"].astype(bool)].groupby(
@@ -402,16 +436,16 @@ def run(ctx: Reproduction, **options: Any) -> None:  # noqa: C901  (one pipeline
     # ------------------------------------------------------------------ network CV (ISRaD)
     r2_tabs, held_tabs = [], []
     for model in ("clm5", "compas"):
-        k_is = np.array([i for i in kept[model] if db.get(str(data.profile_id[i])) == "ISRaD"],
-                        dtype=int)
+        k_is = np.array([i for i in train[model]
+                         if db.get(str(data.profile_id[i])) == "ISRaD"], dtype=int)
         n_groups = sites.set_index("profile_id").loc[
             [str(data.profile_id[i]) for i in k_is], "site_key"].nunique() if k_is.size else 0
         if k_is.size < 6 or n_groups < 3:
             ctx.row(f"nn_heldout_nse_median_{model}", f"median held-out NSE with "
                     f"network-predicted parameters, {model.upper()}", "-",
                     "reported as maps of NSE (Fig. S2)", None,
-                    note=f"only {k_is.size} kept ISRaD profiles at {n_groups} sites: too few "
-                         "for grouped cross-validation")
+                    note=f"only {k_is.size} ISRaD training profiles at {n_groups} sites: too "
+                         f"few for grouped cross-validation ({train_note[model]})")
             continue
         t = time.perf_counter()
         r2, per, k = cross_validate(model, data, k_is, sites, cals[model], settings, ctx.seed)
@@ -424,7 +458,8 @@ def run(ctx: Reproduction, **options: Any) -> None:  # noqa: C901  (one pipeline
                 float(np.nanmedian(per["nse_heldout_network"])), n=len(per),
                 note=f"{k}-fold CV grouped by site on the ISRaD covariates "
                      f"({len(israd_covariate_names(sites))} columns); per-profile calibration "
-                     f"median {np.nanmedian(per['nse_calibration']):.2f} on the same profiles")
+                     f"median {np.nanmedian(per['nse_calibration']):.2f} on the same profiles; "
+                     f"training set: {train_note[model]}")
         ctx.note(f"{model.upper()} network CV: {time.perf_counter() - t:.0f} s.")
     if r2_tabs:
         ctx.table("network_cv_r2", pd.concat(r2_tabs, ignore_index=True))
@@ -449,7 +484,7 @@ def run(ctx: Reproduction, **options: Any) -> None:  # noqa: C901  (one pipeline
         climate["mat"].values)
     maps: dict[str, dict[str, Any]] = {"clm5": {}, "compas": {}}
     for model in ("clm5", "compas"):
-        ids = data.profile_id[kept[model]]
+        ids = data.profile_id[train[model]]
         st = sites.set_index("profile_id").loc[[str(i) for i in ids]]
         maps[model]["default"] = simulate_grid(model, climate, None, mask=mask)
         if ids.size < 4:
@@ -474,11 +509,12 @@ def run(ctx: Reproduction, **options: Any) -> None:  # noqa: C901  (one pipeline
                 continue
             totals[q] = global_totals(maps[model][label], area, frac)
             n_cells = int(maps[model][label].attrs.get("cells_simulated", 0))
+            extra = "" if label == "default" else f"; network trained on {train_note[model]}"
             ctx.row(q, f"global SOC 0–100 cm, {model.upper()}, {label} parameters", "Pg C",
                     PAPER[q], totals[q], n=n_cells,
                     note="bundled 2.5° MAT/MAP with the climate forcing rule (no CESM2 "
                          "forcing, no soil texture map: sand 40 %), land fraction weighted, "
-                         "Antarctica left out")
+                         "Antarctica left out" + extra)
     ctx.table("global_totals", pd.DataFrame({"quantity": list(totals),
                                              "pg_c": list(totals.values())}))
     labels = [lb for lb in ("default", "calibrated") if lb in maps["clm5"]
@@ -497,7 +533,10 @@ def run(ctx: Reproduction, **options: Any) -> None:  # noqa: C901  (one pipeline
         if (lb, var) in r.index:
             ctx.row(q, f"correlation CLM5 vs COMPAS across grid cells: {text}", "r", PAPER[q],
                     float(r[(lb, var)]), n=int(nn[(lb, var)]),
-                    note="2.5° land cells; both models forced by the same climate rule")
+                    note="2.5° land cells; both models forced by the same climate rule"
+                    + ("" if lb == "default" else
+                       f"; networks trained on CLM5 {train_note['clm5']}, COMPAS "
+                       f"{train_note['compas']}"))
         else:
             ctx.row(q, f"correlation CLM5 vs COMPAS across grid cells: {text}", "r", PAPER[q],
                     None, note="no calibrated maps (too few kept profiles)")
@@ -530,7 +569,7 @@ def run(ctx: Reproduction, **options: Any) -> None:  # noqa: C901  (one pipeline
                    "plant input [g C m⁻² yr⁻¹].")
 
     # ------------------------------------------------------------------ Fig. 5 (COMPAS K_m)
-    km = km_to_substrate_table(data, kept["compas"], cals["compas"])
+    km = km_to_substrate_table(data, train["compas"], cals["compas"])
     if len(km):
         ctx.table("fig5_km_to_substrate", km)
         share = float((km["km_decom"] / km["msoc"] > 100).mean())
