@@ -342,8 +342,8 @@ def adaptive_metropolis(
     the original step and goes on regardless (``test_exhausted``; PRODA's code does so — the
     spec's "the chain is given up" is not what the code does). The covariance
     :math:`\Sigma_0` of **all** its recorded states (the repeated current state included, as
-    PRODA's ``parameters_rec1``) is kept (Welford [3]_); with no accepted proposal, :math:`\Sigma_0 = (h^2/3) I`, the covariance of the uniform
-    step.
+    PRODA's ``parameters_rec1``) is kept (Welford [3]_); with no accepted proposal,
+    :math:`\Sigma_0 = (h^2/3) I`, the covariance of the uniform step.
 
     **Formal run** (``formal_iterations``, continuing from the test run's last state):
 
