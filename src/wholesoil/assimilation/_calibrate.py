@@ -637,7 +637,8 @@ def calibrate(
     data : ProfileData
     model : {"clm5", "compas"}
     mode : {"proda", "gaussian"}
-        Sets ``acceptance`` and ``cost`` (above), unless they are given explicitly.
+        Sets ``cost`` (above) unless it is given explicitly; ``acceptance`` then follows the
+        cost (annealed for PRODA's cost, Metropolis for the Gaussian likelihood) unless given.
     space : ParameterSpace, optional
         Default: all of the model's PRODA parameters.
     n_chains, test_iterations, formal_iterations, acceptance, scale, adapt_start, thin
@@ -659,10 +660,10 @@ def calibrate(
     """
     if mode not in ("proda", "gaussian"):
         raise InputDataError('mode must be "proda" or "gaussian"', field="mode", value=mode)
-    if acceptance is None:
-        acceptance = "proda" if mode == "proda" else "metropolis"
     if cost is None:
         cost = "proda" if mode == "proda" else "gaussian"
+    if acceptance is None:  # a Gaussian likelihood is sampled, PRODA's cost annealed
+        acceptance = "proda" if cost == "proda" else "metropolis"
     target = make_log_target(model, data, space, cost=cost, sigma=sigma)
     sp = target.space
     p, d = data.n_profiles, sp.n_params
