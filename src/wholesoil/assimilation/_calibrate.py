@@ -36,8 +36,10 @@ decision of seed 003 §2.6 (mean R̂ ≤ 1.05 and NSE ≥ 0) and the posterior p
 
 References
 ----------
-.. [1] Tao, F. et al. (2023). Microbial carbon use efficiency promotes global soil carbon
-   storage. Nature 618, 981–985. https://doi.org/10.1038/s41586-023-06042-3 (seed 003, §2.6).
+.. [1] Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U.,
+   Jiang, L., Huang, X. and Luo, Y. Convergence in simulating global soil organic carbon by
+   structurally different models after data assimilation. EarthArXiv preprint (not peer
+   reviewed), §2.6.
 """
 
 from __future__ import annotations

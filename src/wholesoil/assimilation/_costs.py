@@ -97,7 +97,7 @@ def proda_clm5_weights(obs: ArrayLike, depth: ArrayLike | None = None) -> FloatA
     Returns
     -------
     array (..., n_layers_obs)
-        Weights ≥ 1 at observed layers, 0 at NaN layers. Example (Tao et al. 2023 code rule):
+        Weights ≥ 1 at observed layers, 0 at NaN layers. Example (the public PRODA code's rule):
         SOC 10, 6, 4, 3, 2.5 at 10, 30, 50, 70, 90 cm gives 10, 1, 1, 1, 3.68.
     """
     o = np.asarray(obs, dtype=float)

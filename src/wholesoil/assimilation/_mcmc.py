@@ -8,8 +8,10 @@ one of seed 003 §2.6 and the public PRODA code (``phxtao/PRODA_PUBLIC``), as su
 
 References
 ----------
-.. [1] Tao, F. et al. (2023). Microbial carbon use efficiency promotes global soil carbon
-   storage. Nature 618, 981–985. https://doi.org/10.1038/s41586-023-06042-3 (seed 003, §2.6).
+.. [1] Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U.,
+   Jiang, L., Huang, X. and Luo, Y. Convergence in simulating global soil organic carbon by
+   structurally different models after data assimilation. EarthArXiv preprint (not peer
+   reviewed), §2.6.
 .. [2] Haario, H., Saksman, E. and Tamminen, J. (2001). An adaptive Metropolis algorithm.
    Bernoulli 7(2), 223–242. https://doi.org/10.2307/3318737
 .. [3] Welford, B. P. (1962). Note on a method for calculating corrected sums of squares and
@@ -40,7 +42,7 @@ __all__ = [
 Acceptance = Literal["proda", "metropolis", "proda_compat"]
 ProposalScale = Literal["proda", "haario"]
 
-#: PRODA's MCMC protocol numbers. Source: Tao et al. (2023) §2.6 (20,000 test and 50,000
+#: PRODA's MCMC protocol numbers. Source: Tao et al. (preprint, [1]) §2.6 (20,000 test and 50,000
 #: formal iterations, acceptance ratio kept in 10–50 %, burn-in 50 %, three chains) and the public
 #: PRODA code (``da_cesm2_clm5_cen_vr_v2.m``): U(−0.1, 0.1) test steps (range/allow, allow = 5);
 #: a test run with fewer than 50 accepted restarts with allow × 1.1, i.e. a step 1/1.1 as wide,

@@ -310,9 +310,10 @@ def density_at_depths(
 
     PRODA compares the model with observed SOC *density* at the observation depths, the
     model's node values interpolated with MATLAB's ``interp1(zsoi, soc, depth, 'pchip')``
-    (``da_cesm2_clm5_cen_vr_v2.m`` of ``phxtao/PRODA_PUBLIC``; Tao et al. 2023, Nature 618,
-    981–985, https://doi.org/10.1038/s41586-023-06042-3, §2.6). Depths above the first node or
-    below the last use the end cubics (MATLAB's and SciPy's extrapolation).
+    (``da_cesm2_clm5_cen_vr_v2.m`` of ``phxtao/PRODA_PUBLIC``; Tao, F. et al., Convergence in
+    simulating global soil organic carbon by structurally different models after data
+    assimilation, EarthArXiv preprint, §2.6). Depths above the first node or below the last use
+    the end cubics (MATLAB's and SciPy's extrapolation).
 
     Parameters
     ----------
