@@ -22,7 +22,7 @@ def test_covariate_matrix_one_hot_and_nan():
     assert cols == ["pro_BIO1_C_WC2.1", "pro_KG_present_short_Cfb", "pro_KG_present_short_Dfc"]
     assert_allclose(X[0], [1, 1, 0])
     assert np.isnan(X[1]).all()
-    tr, te = pc._impute(X[[0, 2]], X[[1]])
+    _tr, te = pc._impute(X[[0, 2]], X[[1]])
     assert_allclose(te, [[2.0, 0.5, 0.5]])  # fold medians
 
 
