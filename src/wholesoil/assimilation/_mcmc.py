@@ -371,7 +371,7 @@ def adaptive_metropolis(
     normalizing mass depends on the current state), so Eq. (1) would no longer be exact there.
     The default therefore follows the acceptance rule: ``"metropolis"`` rejects out-of-bounds
     proposals (``max_redraws=0``; the prior is zero outside the cube, so this is the exact
-    Metropolis step), ``"proda_compat"`` redraws up to 100 times as the published code does.
+    Metropolis step), ``"proda"`` redraws up to 100 times as the published code does.
 
     **Invalid states.** A proposal whose log target is not finite (a singular or invalid
     steady state) is rejected (``invalid_penalty=None``, right for a true posterior) or, as in
