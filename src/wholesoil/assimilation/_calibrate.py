@@ -30,7 +30,9 @@ concentrate near the cost minimum, so the spread of its samples is no posterior 
 intervals mean what they say, for users who need calibrated uncertainty.
 
 Per profile the posterior is summarized (:func:`calibrate`) by the mean (PRODA's point estimate),
-median, 2.5/97.5 % quantiles and a histogram mode, the Gelman–Rubin R̂ and effective sample size
+median, 2.5/97.5 % quantiles and a histogram mode — in mode ``"proda"`` over the kept samples of
+the chain whose mean fits the observations best (lowest RMSE, PRODA's ``opt_parallel``), in mode
+``"gaussian"`` over all chains pooled — the Gelman–Rubin R̂ and effective sample size
 per parameter, the acceptance rate, the NSE of the fit at the posterior mean, the acceptance
 decision of seed 003 §2.6 (mean R̂ ≤ 1.05 and NSE ≥ 0) and the posterior predictive SOC by layer.
 
@@ -565,7 +567,9 @@ class CalibrationResult:
         :data:`MODE_BINS` bins over the prior range), ``rhat``, ``ess``; in parameter units.
     profiles : DataFrame
         One row per profile, calibrated ones first: ``profile_id``, ``calibrated``, ``rhat_mean``,
-        ``rhat_max``, ``acceptance_rate`` (mean over chains), ``nse`` (fit at the posterior mean),
+        ``rhat_max``, ``acceptance_rate`` (mean over chains), ``summary_chain`` (the chain the
+        summaries come from in mode ``"proda"``, −1 when pooled), ``nse`` (fit at the posterior
+        mean, on densities),
         ``log_target_mean`` (log target at the posterior mean), ``accepted`` and ``reason``
         (empty when accepted; filtered profiles carry their filter reasons).
     predictive : DataFrame
@@ -678,8 +682,24 @@ def calibrate(
     )
     samples = res.samples  # (P, C, n, d) in [0, 1]
     n_kept = samples.shape[-2]
-    pooled = samples.reshape(p, -1, d)
     to_theta = sp.theta  # Eqs. 1–2 of _space (log-scaled priors included)
+    best_chain = np.full(p, -1)
+    if res.acceptance == "proda" and n_chains > 1:
+        # PRODA's code summarizes the chain whose mean fit has the lowest RMSE against the
+        # observations (``opt_parallel``), not the three chains pooled: annealed chains sit in
+        # different minima, and averaging them gives a state that fits none.
+        chain_u = samples.mean(axis=-2)  # (P, C, d)
+        cfit, cvalid = target.predict(chain_u)  # (P, C, L) stocks
+        thick = data.thickness_m[:, None, :]
+        err = (cfit / thick - (data.soc / data.thickness_m)[:, None, :]) ** 2
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            rmse = np.sqrt(np.nanmean(err, axis=-1))
+        rmse = np.where(cvalid & np.isfinite(rmse), rmse, np.inf)
+        best_chain = np.argmin(rmse, axis=1)
+        pooled = samples[np.arange(p), best_chain]  # (P, n, d)
+    else:
+        pooled = samples.reshape(p, -1, d)
     mean_u = pooled.mean(axis=1)
     q = np.quantile(pooled, [0.5, 0.025, 0.975], axis=1)  # (3, P, d)
     mode_u = _histogram_mode(pooled, MODE_BINS)
@@ -738,6 +758,7 @@ def calibrate(
         "rhat_mean": rhat_mean,
         "rhat_max": rhat_max,
         "acceptance_rate": res.acceptance_rate.mean(axis=-1),
+        "summary_chain": best_chain,
         "nse": fit_nse,
         "log_target_mean": lt_mean,
         "accepted": reasons_a == "",
@@ -749,7 +770,7 @@ def calibrate(
             "profile_id": rej["profile_id"].to_numpy(),
             "calibrated": False,
             "rhat_mean": np.nan, "rhat_max": np.nan, "acceptance_rate": np.nan,
-            "nse": np.nan, "log_target_mean": np.nan, "accepted": False,
+            "nse": np.nan, "log_target_mean": np.nan, "accepted": False, "summary_chain": -1,
             "reason": ("filtered: " + rej["reason"].astype(str)).to_numpy(),
         })
         profiles = pd.concat([profiles, extra], ignore_index=True)
