@@ -2,11 +2,15 @@
 
 For each model, 50 profiles are simulated from parameters drawn from the prior (uniform on the
 unit cube; COMPAS draws are redrawn until the state is valid, as the sampler requires), under
-forcing from random climates, with 5 % multiplicative observation noise, on five layers to 1.5 m.
+forcing from random climates, with multiplicative observation noise, on five layers to 1.5 m.
 
 * ``proda`` mode (PRODA's cost, annealed acceptance, full protocol 3 × (20,000 + 50,000)): the
-  NSE of the posterior-mean fit must be ≥ 0.9 on at least 90 % of the profiles — the annealed
-  rule is an optimizer, and it must find a good fit.
+  NSE of the point estimate's fit must be ≥ 0.9 on at least 90 % of the profiles — the annealed
+  rule is an optimizer, and it must find a good fit. Noise 2 %: about a quarter of CLM5's prior
+  draws give profiles almost uniform with depth (coefficient of variation across the layers
+  ≈ 0.05), where 5 % noise alone puts the NSE of the *true* parameters near 0 (measured on 12
+  such profiles: NSE of the truth −0.06 and 0.07 at CV 0.05–0.06), so ≥ 0.9 would be
+  unattainable by construction.
 * ``gaussian`` mode (Metropolis on the Gaussian likelihood of the known noise): the 90 % credible
   intervals of all parameters must cover the truth 80–97 % of the time (pooled over profiles and
   parameters) — the sampler must give calibrated uncertainty.
@@ -23,12 +27,14 @@ from wholesoil.assimilation import ParameterSpace, ProfileData, calibrate, make_
 from wholesoil.models import forcing_from_climate
 
 P = 50
-NOISE = 0.05
+NOISE = 0.05  # gaussian mode
+NOISE_FIT = 0.02  # proda mode (see the module docstring)
 TOP = np.array([0.0, 10, 30, 50, 100])
 BOTTOM = np.array([10.0, 30, 50, 100, 150])
 
 
-def _synthetic(model: str, seed: int) -> tuple[ProfileData, np.ndarray, np.ndarray]:
+def _synthetic(model: str, seed: int, noise: float = NOISE
+               ) -> tuple[ProfileData, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     space = ParameterSpace.from_clm5() if model == "clm5" else ParameterSpace.from_compas()
     forcing = forcing_from_climate(rng.uniform(-2, 22, P), rng.uniform(300, 1800, P),
@@ -44,14 +50,14 @@ def _synthetic(model: str, seed: int) -> tuple[ProfileData, np.ndarray, np.ndarr
     first = np.argmax(valid, axis=1)
     u_true = cand[np.arange(P), first]
     truth = stocks[np.arange(P), first]
-    obs = truth * (1 + NOISE * rng.standard_normal(truth.shape))
+    obs = truth * (1 + noise * rng.standard_normal(truth.shape))
     return ProfileData(ids, top, bottom, obs, forcing), u_true, obs
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("model", ["clm5", "compas"])
 def test_proda_mode_fits_synthetic_profiles(model):
-    data, _, _ = _synthetic(model, 11)
+    data, _, _ = _synthetic(model, 11, NOISE_FIT)
     res = calibrate(data, model, mode="proda", seed=5)  # full protocol
     nse = res.profiles["nse"].to_numpy(float)
     print(model, "NSE quantiles 10/50/90 %:", np.nanquantile(nse, [0.1, 0.5, 0.9]).round(3))
