@@ -443,7 +443,7 @@ def run(ctx: Reproduction, **options: Any) -> None:
         if k_is.size < 6 or n_groups < 3:
             ctx.row(f"nn_heldout_nse_median_{model}", f"median held-out NSE with "
                     f"network-predicted parameters, {model.upper()}", "-",
-                    "reported as maps of NSE (Fig. S2)", None,
+                    "not reported in the preprint", None,
                     note=f"only {k_is.size} ISRaD training profiles at {n_groups} sites: too "
                          f"few for grouped cross-validation ({train_note[model]})")
             continue
@@ -454,7 +454,7 @@ def run(ctx: Reproduction, **options: Any) -> None:
         r2_tabs.append(r2)
         held_tabs.append(per)
         ctx.row(f"nn_heldout_nse_median_{model}", f"median held-out NSE with network-predicted "
-                f"parameters, {model.upper()}", "-", "reported as maps of NSE (Fig. S2)",
+                f"parameters, {model.upper()}", "-", "not reported in the preprint",
                 float(np.nanmedian(per["nse_heldout_network"])), n=len(per),
                 note=f"{k}-fold CV grouped by site on the ISRaD covariates "
                      f"({len(israd_covariate_names(sites))} columns); per-profile calibration "
