@@ -1,11 +1,12 @@
 """Benchmark: profile-level calibration of CLM5 (seed 003 §2.6) with the vectorized sampler.
 
-Runs the seed 003 protocol — 3 chains × (test + formal) iterations, all 21 CLM5 parameters,
-PRODA's weighted relative squared-error cost — for a batch of real NCSCD pedons at once (one
-batched CLM5 build + steady-state solve per iteration for all profiles × chains), and prints
-steady-state evaluations per second, core-seconds per profile for the FULL protocol
-(extrapolated linearly from the iterations run: the cost per iteration is constant), profiles
-per hour per core, and the same for a baseline that advances one profile at a time (the
+Runs the seed 003 protocol in mode ``proda`` — 3 chains × (test + formal) iterations, all 21 CLM5
+parameters, PRODA's weighted relative squared-error cost on PCHIP densities, the annealed
+acceptance, narrowing test restarts, the 10–50 % band with reruns — for a batch of real NCSCD
+pedons at once (one batched CLM5 build + steady-state solve per iteration for all profiles ×
+chains), and prints steady-state evaluations per second, core-seconds per profile for the FULL
+protocol (extrapolated linearly from the iterations run: the cost per iteration is constant),
+profiles per hour per core, and the same for a baseline that advances one profile at a time (the
 published code's loop), side by side.
 
 Run: ``python benchmarks/bench_mcmc.py [--profiles 32] [--iterations 200,400]``. The full
@@ -39,7 +40,7 @@ def _time(data, test: int, formal: int) -> tuple[float, int, int]:
     from wholesoil.assimilation._calibrate import calibrate
 
     t0 = time.perf_counter()
-    res = calibrate(data, test_iterations=test, formal_iterations=formal, seed=0,
+    res = calibrate(data, mode="proda", test_iterations=test, formal_iterations=formal, seed=0,
                     adapt_start=max(1, formal // 2))
     return (time.perf_counter() - t0, int(res.mcmc.n_log_target_calls),
             int(res.mcmc.n_evaluations))
@@ -61,8 +62,8 @@ def main() -> None:
     t_one, calls_one, evals_one = _time(one, test, formal)
     rows.append(("one profile at a time (baseline, × profiles)", p, t_one * p, calls_one * p,
                  evals_one * p))
-    print(f"CLM5 calibration, seed 003 protocol shortened to {test}+{formal} iterations × 3 "
-          f"chains, {p} NCSCD pedons, 21 parameters; 1 process")
+    print(f"CLM5 calibration (mode proda), seed 003 protocol shortened to {test}+{formal} "
+          f"iterations × 3 chains, {p} NCSCD pedons, 21 parameters; 1 process")
     print(f"{'path':46s} {'seconds':>8s} {'SS evals/s':>11s} {'evals/profile':>14s} "
           f"{'core-s/profile (full)':>22s} {'profiles/h/core':>16s}")
     nominal = 3 * (test + formal)

@@ -620,9 +620,13 @@ def assimilate(
         str, typer.Option(help="Test and formal MCMC iterations (seed 003: 20000,50000).")
     ] = "20000,50000",
     chains: Annotated[int, typer.Option(help="Independent chains per profile.")] = 3,
+    mode: Annotated[
+        str, typer.Option(help="proda (PRODA's costs and annealed rule: the paper's fits) | "
+                          "gaussian (Gaussian likelihood, Metropolis: a true posterior)")
+    ] = "proda",
     acceptance: Annotated[
-        str, typer.Option(help="metropolis | proda_compat (the published code's rule)")
-    ] = "metropolis",
+        str | None, typer.Option(help="Override the mode's rule: proda | metropolis")
+    ] = None,
     scale: Annotated[str, typer.Option(help="Proposal scale: proda (2.4/d) | haario "
                                        "(2.4²/d)")] = "proda",
     batch_size: Annotated[int, typer.Option(help="Profiles calibrated together.")] = 16,
@@ -643,7 +647,8 @@ def assimilate(
 
     its = tuple(int(x) for x in _floats(iterations, "--iterations"))
     result = assimilate_job(
-        profiles, out, model=model, iterations=its, chains=chains, acceptance=acceptance,
+        profiles, out, model=model, iterations=its, chains=chains, mode=mode,
+        acceptance=acceptance,
         scale=scale, batch_size=batch_size,
         scheduler=None if scheduler == "local" else scheduler, seed=seed,
     )

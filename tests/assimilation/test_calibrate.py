@@ -2,8 +2,9 @@
 recovery of known CLM5 parameters from synthetic profiles, filters and summaries.
 
 Reference values: the log target is checked against an independent per-profile, per-chain
-computation with the model classes, ``layer_stocks`` and the cost functions (exact equality up to
-rounding); synthetic observations are the model's own stocks at known parameters (noise-free), so
+computation with the model classes, SciPy's ``PchipInterpolator`` at the layers' mid-depths (the
+public PRODA code compares densities interpolated by MATLAB's ``pchip``) and the cost functions
+(exact equality up to rounding); synthetic observations are the model's own stocks at known parameters (noise-free), so
 the truth is known exactly. Iterations are shortened to keep the non-slow tests near 3 s.
 """
 
@@ -36,8 +37,17 @@ from wholesoil.models import (
     CLM5Parameters,
     COMPASParameters,
     forcing_from_climate,
-    layer_stocks,
 )
+from wholesoil.models._vertical import clm5_grid
+
+
+def _pchip(density: np.ndarray, p: int) -> np.ndarray:
+    """Model density at profile p's mid-depths by SciPy's PCHIP (independent reference)."""
+    from scipy.interpolate import PchipInterpolator
+
+    z = np.asarray(clm5_grid().z_node)
+    mid = 0.5 * (TOP[p] + BOTTOM[p]) / 100.0
+    return PchipInterpolator(z, density)(mid)
 
 TOP = np.array([[0, 10, 30, 60, 100.0], [0, 20, 50, 80, np.nan]])
 BOTTOM = np.array([[10, 30, 60, 100, 150.0], [20, 50, 80, 120, np.nan]])
@@ -83,13 +93,15 @@ def test_clm5_log_target_equals_direct_single_profile_computation():
     got_g = make_log_target("clm5", DATA, space, cost="gaussian", sigma=2.0)(u)
     assert got.shape == (2, 3)
     for p in range(2):
-        obs = DATA.soc[p]
+        obs = DATA.density[p]  # g C m-3 = stock / thickness
+        mid = 0.5 * (TOP[p] + BOTTOM[p])
+        sig = 2.0 / 0.01 / ((BOTTOM[p] - TOP[p]) / 100.0)  # 2 Mg C ha-1 as a density SD
         for c in range(3):
             theta = {n: float(v) for n, v in space.from_unit(u[p, c]).items()}
             x = CLM5(CLM5Parameters(**theta), _one_forcing(p)).steady_state()
-            mod = layer_stocks(x[4:7].sum(axis=0), TOP[p], BOTTOM[p])
-            assert_allclose(got[p, c], -proda_clm5_cost(mod, obs), rtol=1e-10)
-            assert_allclose(got_g[p, c], gaussian_loglik(mod, obs, 2.0), rtol=1e-10)
+            mod = _pchip(x[4:7].sum(axis=0), p)
+            assert_allclose(got[p, c], -proda_clm5_cost(mod, obs, mid), rtol=1e-10)
+            assert_allclose(got_g[p, c], gaussian_loglik(mod, obs, sig), rtol=1e-10)
 
 
 def test_compas_log_target_equals_direct_computation_and_rejects_outside():
@@ -102,11 +114,12 @@ def test_compas_log_target_equals_direct_computation_and_rejects_outside():
     for p, c in [(0, 0), (0, 1), (1, 0)]:
         theta = {n: float(v) for n, v in space.from_unit(u[p, c]).items()}
         ss = COMPAS(COMPASParameters(**theta), _one_forcing(p)).steady_state()
-        if not ss.valid:
+        dz = np.asarray(clm5_grid().dz)
+        if not ss.valid or (ss.soc * dz).sum() < 10 * (ss.pool("MIC") * dz).sum():
             assert got[p, c] == -np.inf
             continue
-        mod = layer_stocks(ss.soc, TOP[p], BOTTOM[p])
-        assert_allclose(got[p, c], -proda_compas_cost(mod, DATA.soc[p]), rtol=1e-10)
+        mod = _pchip(ss.soc, p)
+        assert_allclose(got[p, c], -proda_compas_cost(mod, DATA.density[p]), rtol=1e-10)
     assert len(COMPAS_PARAMETERS) == space.n_params
 
 
@@ -156,14 +169,19 @@ def test_short_calibration_recovers_known_parameters():
             assert row["q025"] <= row["median"] <= row["q975"]
             assert SPACE2.lower[j] <= row["mode"] <= SPACE2.upper[j]
     prof = r.profiles.set_index("profile_id")
-    assert np.all(prof["nse"] > 0.95)
+    # NSE on densities (as PRODA compares them): measured 0.900 ("a") and 0.999 ("b"). Profile
+    # "a" is almost uniform with depth (27,900 → 27,000 g C m-3), so its NSE is ill-conditioned:
+    # a 1 % level shift costs 40 in NSE; the parameter checks above are the real test for it.
+    assert prof.loc["a", "nse"] > 0.8 and prof.loc["b", "nse"] > 0.95
     assert np.all((prof["acceptance_rate"] > 0.1) & (prof["acceptance_rate"] < 0.5))
-    # NSE column equals the NSE of the posterior-mean fit recomputed from the predictive table
+    # NSE column equals the NSE of the posterior-mean fit recomputed from the predictive table,
+    # on densities (stock / thickness), as PRODA compares them
     pred = r.predictive
     for pid in IDS:
         rows = pred[pred["profile_id"] == pid]
-        assert_allclose(prof.loc[pid, "nse"], nse(rows["fit"].to_numpy(),
-                                                   rows["observed"].to_numpy()))
+        thick = (rows["bottom"] - rows["top"]).to_numpy()
+        assert_allclose(prof.loc[pid, "nse"], nse(rows["fit"].to_numpy() / thick,
+                                                   rows["observed"].to_numpy() / thick))
         assert np.all(rows["q025"] <= rows["q975"])
     assert len(pred) == int(np.sum(~np.isnan(DATA.soc)))
     # accepted ⇔ mean R-hat ≤ 1.05 and NSE ≥ 0
@@ -184,13 +202,15 @@ def test_calibration_is_reproducible_with_a_seed():
 @pytest.mark.slow
 def test_proda_cost_with_annealed_acceptance_concentrates_at_truth():
     r = calibrate(DATA, "clm5", space=SPACE2, test_iterations=400, formal_iterations=1600,
-                  adapt_start=200, thin=2, seed=5, acceptance="proda_compat",
-                  min_accepted_test=10)
+                  adapt_start=200, thin=2, seed=5, min_accepted_test=10)  # mode "proda"
     truth = SPACE2.lower + TRUTH_U * (SPACE2.upper - SPACE2.lower)
     prior_mean = 0.5 * (SPACE2.lower + SPACE2.upper)
-    # measured: 0.29, 0.26, 0.12 and 0.61 of the prior mean's distance to the truth
+    # measured: 0.21, 0.09, 0.06 and 0.22 of the prior mean's distance to the truth
     assert np.all(np.abs(r.posterior_mean - truth) < 0.75 * np.abs(prior_mean - truth))
-    assert np.all(r.profiles["nse"] > 0.5)  # measured 0.88, 0.72 (the cost favours the top)
+    # profile "b" (density 37,000 → 18,000 g C m-3): NSE measured 0.997. Profile "a" is almost
+    # uniform with depth (27,900 → 27,000), so its NSE is ill-conditioned (a 1 % shift of the
+    # level gives NSE −43) and is not asserted.
+    assert r.profiles["nse"].iloc[1] > 0.9
 
 
 def test_from_table_filters_and_records_reasons():
@@ -228,3 +248,57 @@ def test_profile_data_validation_names_fields():
         ProfileData(IDS, TOP, BOTTOM, DATA.soc, forcing_from_climate([1.0, 2, 3], 500.0))
     with pytest.raises(InputDataError, match="profile_id"):
         ProfileData(np.array(["a", "a"]), TOP, BOTTOM, DATA.soc, FORCING)
+
+
+def test_compas_state_with_soil_c_below_10_mic_is_rejected():
+    """Pinned rule (``matrix_fun.m`` of ``phxtao/PRODA_MIC``): a COMPAS state whose column soil C
+    (DOC + MIC + ENZ + mSOC) is below 10 × its column MIC, or with a negative pool, is invalid
+    (log target −∞, i.e. PRODA's J_old + 100 under the annealed rule). A long microbial
+    turnover with a high CUE and a short enzyme life piles carbon into MIC."""
+    from wholesoil.assimilation._calibrate import COMPAS_MIN_SOC_TO_MIC
+
+    assert COMPAS_MIN_SOC_TO_MIC == 10.0
+    space = ParameterSpace.from_compas()
+    lt = make_log_target("compas", DATA, space)
+    rng = np.random.default_rng(0)
+    u = rng.uniform(0.05, 0.95, size=(2, 400, space.n_params))
+    theta = space.theta(u)
+    params = COMPASParameters(**{n: theta[..., j] for j, n in enumerate(space.names)})
+    from wholesoil.assimilation._calibrate import _with_chain_axis
+
+    ss = COMPAS(params, _with_chain_axis(FORCING)).steady_state()
+    dz = np.asarray(clm5_grid().dz)
+    ratio = (ss.soc * dz).sum(-1) / (ss.pool("MIC") * dz).sum(-1)
+    low = ss.valid & (ratio < 10.0)
+    assert low.any() and (ss.valid & (ratio >= 10.0)).any()  # both kinds are drawn
+    got = lt(u)
+    assert np.all(got[low] == -np.inf)
+    assert np.all(np.isfinite(got[ss.valid & (ratio >= 10.0)]))
+    assert np.all(got[~ss.valid] == -np.inf)
+
+
+def test_log_scale_for_priors_spanning_decades():
+    """τ_ENZ,decay (0.001–1 yr, three decades) maps u → 10^(3u − 3) as PRODA's COMPAS code;
+    priors spanning less than two decades stay linear."""
+    sp = ParameterSpace.from_compas()
+    j = sp.names.index("tau_enz_decay")
+    assert sp.log[j] and sp.log.sum() == 1
+    assert not ParameterSpace.from_clm5().log.any()
+    u = np.full(sp.n_params, 0.5)
+    u[j] = 1 / 3
+    theta = sp.theta(u)
+    assert_allclose(theta[j], 0.01, rtol=1e-14)  # 10^(3/3 − 3)
+    assert_allclose(sp.to_unit(theta), u, rtol=1e-13)
+    k = sp.names.index("km_assim")
+    assert_allclose(theta[k], 0.5 * (300 + 3000))
+
+
+def test_calibrate_modes_set_acceptance_and_cost():
+    kw = dict(space=SPACE2, test_iterations=30, formal_iterations=40, adapt_start=10, thin=1,
+              seed=1, min_accepted_test=1, max_restarts_test=0, max_reruns_formal=0)
+    a = calibrate(DATA.subset([1]), **kw)
+    assert a.mcmc.acceptance == "proda"
+    g = calibrate(DATA.subset([1]), mode="gaussian", **kw)
+    assert g.mcmc.acceptance == "metropolis"
+    with pytest.raises(InputDataError, match="mode"):
+        calibrate(DATA.subset([1]), mode="bayes", **kw)

@@ -17,19 +17,34 @@ from wholesoil.errors import InputDataError
 nan = np.nan
 
 
-def test_clm5_weights_exact():
-    # w = max(1, 10·e^−(rank−1)): 10, 10/e, 10/e², then 1 (10/e³ = 0.498 < 1)
+def test_clm5_weights_rank_both_ends_pinned():
+    """Pinned rule of the public PRODA code (``da_cesm2_clm5_cen_vr_v2.m``, ``phxtao/PRODA_PUBLIC``):
+    layers ranked by |obs − mean obs| and by |z − mean z| (descending, ties in layer order),
+    r = mean of the two ranks, w = max(1, 10·e^−(r−1)). SOC 10, 6, 4, 3, 2.5 at 10, 30, 50, 70,
+    90 cm: SOC ranks 1, 5, 4, 3, 2, depth ranks 1, 3, 5, 4, 2, r = 1, 4, 4.5, 3.5, 2, so
+    w = 10, 1, 1, 1, 10/e = 3.68 (worked by hand from the rule)."""
+    w = proda_clm5_weights([10.0, 6.0, 4.0, 3.0, 2.5], [10.0, 30.0, 50.0, 70.0, 90.0])
+    np.testing.assert_allclose(w, [10, 1, 1, 1, 10 / np.e], rtol=1e-15)
+    np.testing.assert_allclose(w[-1], 3.68, atol=5e-3)
+    # batched and NaN-padded: padding gets 0 and does not use up a rank
+    wb = proda_clm5_weights([[10.0, 6.0, 4.0, 3.0, 2.5, nan]], [[10, 30, 50, 70, 90, nan]])
+    np.testing.assert_allclose(wb, [[10, 1, 1, 1, 10 / np.e, 0]], rtol=1e-15)
+
+
+def test_clm5_weights_default_depths_are_layer_positions():
+    # positions 0..4: both ranks 1, 3, 5, 4, 2 → w = 10, 10/e², 1, 1, 10/e
     w = proda_clm5_weights([5.0, 4.0, 3.0, 2.0, 1.0, nan])
-    np.testing.assert_allclose(w, [10, 10 / np.e, 10 / np.e**2, 1, 1, 0], rtol=1e-15)
-    # rank counts observed layers only: a NaN gap does not use up a rank
+    np.testing.assert_allclose(w, [10, 10 / np.e**2, 1, 1, 10 / np.e, 0], rtol=1e-15)
     np.testing.assert_allclose(proda_clm5_weights([1.0, nan, 1.0]), [10, 0, 10 / np.e])
 
 
 def test_clm5_cost_hand_case():
-    # (mod − obs)² / (2·(0.6·obs)²) = 36/72 = 0.5 where |mod − obs| = 6, obs = 10
+    # (mod − obs)² / (2·(0.6·obs)²) = 36/72 = 0.5 where |mod − obs| = 6, obs = 10;
+    # equal obs: SOC ranks 1, 2, 3; depth ranks 1, 3, 2 → r = 1, 2.5, 2.5
     obs = np.array([10.0, 10.0, 10.0])
     mod = np.array([16.0, 10.0, 4.0])
-    np.testing.assert_allclose(proda_clm5_cost(mod, obs), 0.5 * (10 + 10 / np.e**2), rtol=1e-14)
+    np.testing.assert_allclose(proda_clm5_cost(mod, obs), 0.5 * (10 + 10 / np.e**1.5),
+                               rtol=1e-14)
     # NaN-padded observations are ignored, whatever the model says there
     obs_p = np.array([10.0, nan, 10.0, nan])
     mod_p = np.array([16.0, 1e9, 16.0, 5.0])

@@ -3,8 +3,11 @@
 Reference values: Gaussian targets whose mean and covariance are known exactly (truncation to the
 unit cube is negligible: every mean is at least 5 standard deviations from a bound); the Monte
 Carlo error of each estimate is measured from the spread between independent chains. Protocol
-numbers (×1.1 restarts at most 3 times, ×2 / ×0.7 rescaling at most 5 times, 2.4/d and 2.4²/d)
-are from the spec (shared/specs/assimilation.md) and Haario et al. (2001). Iteration counts are
+numbers (restarts with a step 1/1.1 as wide at most 3 times, ×2 / ×0.7 rescaling at most 5 times,
+2.4/d and 2.4²/d) are from the public PRODA code (``phxtao/PRODA_PUBLIC``,
+``da_cesm2_clm5_cen_vr_v2.m``: ``allow = allow*1.1`` with step ``range/allow``) and Haario et al.
+(2001). Tests of posterior moments pass ``acceptance="metropolis"`` (the default is PRODA's
+annealed rule, which does not sample the posterior). Iteration counts are
 shortened so that the file runs in a few seconds.
 """
 
@@ -46,6 +49,7 @@ def test_gaussian_moments_batched_targets(scale):
         scale=scale,
         thin=5,
         rng=7,
+        acceptance="metropolis",
         **SHORT,
     )
     assert isinstance(res, MCMCResult)
@@ -97,9 +101,10 @@ def test_proposal_scale_factors_and_rescaling_exact():
         assert res.n_log_target_calls == 1 + 200 + 6 * 100
 
 
-def test_test_run_restarts_with_wider_step_and_one_call_per_iteration():
+def test_test_run_restarts_with_narrower_step_and_one_call_per_iteration():
     """A target 10⁻⁴ wide at the start point accepts (almost) none of the U(−0.1, 0.1) steps:
-    each chain restarts 3 times, ending with step 0.1·1.1³ = 0.1331."""
+    each chain restarts 3 times with a step 1/1.1 as wide each time (PRODA's allow × 1.1),
+    then runs once more at the original step (as PRODA's code) and goes on."""
     calls = []
 
     def peaked(u):
@@ -115,12 +120,14 @@ def test_test_run_restarts_with_wider_step_and_one_call_per_iteration():
         test_iterations=300,
         formal_iterations=200,
         adapt_start=100,
+        acceptance="metropolis",
     )
     assert_array_equal(res.test_restarts, 3)
-    assert_allclose(res.test_step, 0.1 * 1.1**3, rtol=1e-15)
+    assert_allclose(res.test_step, 0.1, rtol=1e-15)  # the final run is at the original step
     assert np.all(res.test_accepted < 50)
+    assert res.test_exhausted.all()
     assert set(calls) == {(4, 3, 2)}
-    expected = 1 + 300 * (1 + 3) + 200 * (1 + res.formal_reruns.max())
+    expected = 1 + 300 * (1 + 3 + 1) + 200 * (1 + res.formal_reruns.max())
     assert res.n_log_target_calls == len(calls) == expected
     # the scale after the acceptance control is c(d)·0.7^a·2^b with a + b = reruns
     ok = [
@@ -137,7 +144,7 @@ def test_proda_compat_concentrates():
     kwargs = dict(batch_shape=(3, 4), n_chains=3, thin=5, rng=11, **SHORT)
     met = adaptive_metropolis(gaussian_log_target, 2, acceptance="metropolis", **kwargs)
     ann = adaptive_metropolis(gaussian_log_target, 2, acceptance="proda_compat", **kwargs)
-    assert ann.acceptance == "proda_compat"
+    assert ann.acceptance == "proda"  # the old name is an alias
     sd_met = met.samples.std(axis=(1, 2, 3))  # (3, 2) per target
     sd_ann = ann.samples.std(axis=(1, 2, 3))
     assert np.all(sd_ann < 0.6 * sd_met)
@@ -267,8 +274,9 @@ def test_restarts_evaluate_only_their_rows_with_identical_results():
     assert_array_equal(a.test_restarts, [[3] * 3, [0] * 3, [0] * 3, [3] * 3])
     rerun_sizes = {s for s in rows_t.shapes if len(s) == 2}
     assert (6, 2) in rerun_sizes and all(s[0] < 12 for s in rerun_sizes)
+    # + one final test run at the original step for each chain whose restarts were used up
     expected = 12 * (1 + 300 + 200) + 300 * int(a.test_restarts.sum()) \
-        + 200 * int(a.formal_reruns.sum())
+        + 300 * int(a.test_exhausted.sum()) + 200 * int(a.formal_reruns.sum())
     assert a.n_evaluations == b.n_evaluations == expected
 
 
@@ -304,10 +312,76 @@ def test_default_bounds_rule_is_exact_for_metropolis():
     kwargs = dict(batch_shape=(40,), n_chains=3, rng=2, test_iterations=500,
                   formal_iterations=4000, adapt_start=500,
                   target_acceptance=(0.0, 1.0))  # no reruns: keep the proposal sd ≈ 0.45
-    exact = adaptive_metropolis(flat, 1, **kwargs)
-    redraw = adaptive_metropolis(flat, 1, max_redraws=100, **kwargs)
+    exact = adaptive_metropolis(flat, 1, acceptance="metropolis", **kwargs)
+    redraw = adaptive_metropolis(flat, 1, acceptance="metropolis", max_redraws=100, **kwargs)
     assert redraw.out_of_bounds_rejected.sum() < 1e-3 * exact.out_of_bounds_rejected.sum()
     var_exact = exact.samples.var()
     var_redraw = redraw.samples.var()
     assert abs(var_exact - 1 / 12) < 0.0015  # MC error (spread of the 40 batch means) ≈ 0.0003
     assert var_redraw < 1 / 12 - 0.005
+
+
+def test_failed_test_run_restarts_with_step_one_over_1p1_as_wide():
+    """Pinned rule (PRODA code: allow × 1.1, step = range/allow): a chain that accepts fewer
+    than 50 proposals restarts with a step 1/1.1 as wide, up to 3 times (0.1, 0.1/1.1,
+    0.1/1.1², 0.1/1.1³), then runs once more at 0.1 and goes on. The steps are read from the
+    half-widths of the proposals the target sees; one that accepts everything never restarts."""
+    seen = []
+
+    def none(u):  # rejects everything but the start point
+        seen.append(np.abs(u - 0.5).max())
+        return np.where(np.all(u == 0.5, axis=-1), 0.0, -np.inf)
+
+    res = adaptive_metropolis(none, 2, batch_shape=(2,), n_chains=2, rng=0, test_iterations=300,
+                              formal_iterations=20, adapt_start=10, acceptance="metropolis")
+    assert_array_equal(res.test_restarts, 3)
+    widths = [max(seen[1 + 300 * k: 1 + 300 * (k + 1)]) for k in range(5)]
+    for k, w in enumerate(widths[:4]):  # max |step| over 300 × 8 uniform draws ≈ the width
+        assert 0.99 * 0.1 / 1.1**k < w <= 0.1 / 1.1**k
+    assert 0.099 < widths[4] <= 0.1
+    assert res.test_exhausted.all()
+    flat = lambda u: np.zeros(u.shape[:-1])  # noqa: E731
+    ok = adaptive_metropolis(flat, 2, batch_shape=(2,), n_chains=2, rng=0, test_iterations=60,
+                             formal_iterations=20, adapt_start=10)
+    assert_array_equal(ok.test_restarts, 0)
+    assert_allclose(ok.test_step, 0.1)
+    assert not ok.test_exhausted.any()
+
+
+def test_formal_run_outside_band_is_redone_with_07_or_2():
+    """Pinned rule (PRODA code): a formal run whose acceptance ends outside 10–50 % is redone
+    with the proposal factor ×0.7 (too low) or ×2 (too high), at most 5 times. A flat target
+    accepts every proposal (rate 1 > 0.5): 5 reruns, scale (2.4/d)·2⁵. A target that is −inf
+    away from the test run's end accepts nothing (rate 0 < 0.1): 5 reruns, (2.4/d)·0.7⁵."""
+    d = 2
+    flat = lambda u: np.zeros(u.shape[:-1])  # noqa: E731
+    hi = adaptive_metropolis(flat, d, batch_shape=(3,), n_chains=1, rng=1, test_iterations=100,
+                             formal_iterations=50, adapt_start=20, max_redraws=100)
+    assert_array_equal(hi.formal_reruns, 5)
+    assert_allclose(hi.proposal_scale, 2.4 / d * 2.0**5)
+    assert not hi.acceptance_in_range.any()
+    calls = {"n": 0}
+
+    def closing(u):  # open for the test run, then only the current state is valid
+        calls["n"] += 1
+        if calls["n"] <= 1 + 100:
+            return np.zeros(u.shape[:-1])
+        return np.full(u.shape[:-1], -np.inf)
+
+    lo = adaptive_metropolis(closing, d, batch_shape=(3,), n_chains=1, rng=1,
+                             test_iterations=100, formal_iterations=50, adapt_start=20,
+                             acceptance="metropolis")
+    assert_array_equal(lo.formal_reruns, 5)
+    assert_allclose(lo.proposal_scale, 2.4 / d * 0.7**5)
+    assert_array_equal(lo.formal_accepted, 0)
+
+
+def test_invalid_state_costs_j_old_plus_100():
+    """Pinned rule (PRODA code: ``cost_new = cost_old + 100`` for a singular state): with the
+    annealed rule a non-finite log target is a cost J_old + 100, accepted with probability
+    (n + 2)^−100 (never, in practice); the chain stays put, as with a rejection."""
+    from wholesoil.assimilation._mcmc import _penalize
+
+    lt = _penalize(np.array([-np.inf, -3.0, np.nan]), np.array([-2.0, -2.0, -1.0]), 100.0)
+    assert_allclose(lt, [-102.0, -3.0, -101.0])
+    assert_allclose(_penalize(np.array([-np.inf]), np.array([-2.0]), None), [-np.inf])

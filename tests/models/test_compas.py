@@ -442,11 +442,13 @@ def test_newton_with_mixing_random_prior_sets():
 def test_km_to_substrate():
     m = _model()
     ss = m.steady_state()
-    ratio = m.km_to_substrate(ss)
+    # default: the paper's Fig. 5 scale, K_m itself against the substrate
+    raw = m.km_to_substrate(ss)
+    np.testing.assert_allclose(raw.decom, 5.65e5 / ss.pool("mSOC"), rtol=1e-14)
+    np.testing.assert_allclose(raw.assim, 1.8e3 / ss.pool("DOC"), rtol=1e-14)
+    ratio = m.km_to_substrate(ss, scaled=True)
     np.testing.assert_allclose(ratio.assim, 1.8e3 * m.xi / ss.pool("DOC"), rtol=1e-14)
     np.testing.assert_allclose(ratio.decom, 5.65e5 * m.xi / ss.pool("mSOC"), rtol=1e-14)
-    raw = m.km_to_substrate(ss, scaled=False)
-    np.testing.assert_allclose(raw.decom, 5.65e5 / ss.pool("mSOC"), rtol=1e-14)
     # Closed form: K_m,assim·ξ/DOC* = (v_assim·ξ·MIC* − U*)/U*, a ratio > 0 wherever valid.
     assert np.all(ratio.assim > 0) and np.all(ratio.decom > 0)
 

@@ -144,3 +144,25 @@ def test_bad_input_raises():
         standard_layer_stocks(x, (0, 30, 30))
     with pytest.raises(InputDataError, match="finite"):
         layer_stocks(np.r_[np.inf, np.ones(19)], [0], [10])
+
+
+def test_density_at_depths_equals_scipy_pchip():
+    """PRODA compares PCHIP-interpolated densities (MATLAB ``interp1(..., 'pchip')``); ours equal
+    SciPy's PchipInterpolator (same Fritsch–Carlson/Brodlie slopes and end rule) to 1e-12,
+    batched, with extrapolation above the first node and NaN padding."""
+    from scipy.interpolate import PchipInterpolator
+
+    from wholesoil.models._observe import density_at_depths
+    from wholesoil.models._vertical import clm5_grid
+
+    z = np.asarray(clm5_grid().z_node)
+    rng = np.random.default_rng(0)
+    y = rng.lognormal(size=(3, 4, 20)) * np.exp(-z)
+    y[0, 0, 5] = y[0, 0, 6]  # a flat segment (zero slope)
+    q = np.array([[0.5, 5, 12, 33, 77, 150, np.nan], [0.2, 3, 8, 60, 200, 820, 850.0],
+                  [1, 2, 4, 8, 16, 32, 64]])
+    got = density_at_depths(y, q[:, None, :])
+    for i in range(3):
+        for j in range(4):
+            ref = PchipInterpolator(z, y[i, j])(q[i] / 100.0)
+            np.testing.assert_allclose(got[i, j], ref, rtol=1e-12, equal_nan=True)

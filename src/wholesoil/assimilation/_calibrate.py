@@ -10,24 +10,38 @@ vector u of profile p is
     \\log \\pi_p(u) = -J\\big(S_p(\\theta(u)),\\, O_p\\big)                               (1)
 
 with θ(u) the prior map of :class:`~wholesoil.assimilation._space.ParameterSpace` (uniform
-priors, so the prior is constant inside the unit cube and −∞ outside), S_p the model's SOC stocks
-of the observed layers (exact integration of the steady-state density over each observed
-interval, :func:`wholesoil.models.layer_stocks`, Eq. O1) and J PRODA's cost: the rank-weighted
-relative squared error for CLM5 (``proda_clm5_cost``) or 5·(1 − NSE) for COMPAS
+priors, so the prior is constant inside the unit cube and −∞ outside), S_p the model's SOC
+density at the observation depths — the steady-state density at the model's nodes interpolated
+by PCHIP to each observed layer's mid-depth (:func:`wholesoil.models._observe.density_at_depths`,
+as PRODA's ``interp1(..., 'pchip')``) — O_p the observed SOC density (layer stock / thickness)
+and J PRODA's cost: the rank-weighted relative squared error for CLM5 (``proda_clm5_cost``,
+weights ranked on the densities and the mid-depths) or 5·(1 − NSE) for COMPAS
 (``proda_compas_cost``). With ``cost="gaussian"`` it is the Gaussian log-likelihood instead
-(``gaussian_loglik``). Modelled SOC is the mineral soil organic carbon: CLM5's S1 + S2 + S3, and
-COMPAS's DOC + MIC + ENZ + mSOC (as PRODA sums them); states without a finite positive steady
-state get log π = −∞ (rejected).
+(``gaussian_loglik``, σ = 0.6·obs). Modelled SOC is the mineral soil organic carbon: CLM5's
+S1 + S2 + S3, and COMPAS's DOC + MIC + ENZ + mSOC (as PRODA sums them). States without a finite
+steady state, and COMPAS states with a negative pool or with total soil C below 10× microbial C
+(column totals; ``matrix_fun.m`` of ``phxtao/PRODA_MIC``) are invalid: their log target is −∞,
+which the ``proda`` sampler turns into PRODA's J_old + 100.
+
+Two modes (:func:`calibrate`): ``"proda"`` (default) — PRODA's costs with the code's annealed
+acceptance exp(−ΔJ·log(n + 2)) > U: it reproduces the paper's point estimates but its chains
+concentrate near the cost minimum, so the spread of its samples is no posterior uncertainty;
+``"gaussian"`` — plain Metropolis on the Gaussian likelihood: a true posterior whose credible
+intervals mean what they say, for users who need calibrated uncertainty.
 
 Per profile the posterior is summarized (:func:`calibrate`) by the mean (PRODA's point estimate),
-median, 2.5/97.5 % quantiles and a histogram mode, the Gelman–Rubin R̂ and effective sample size
+median, 2.5/97.5 % quantiles and a histogram mode — in mode ``"proda"`` over the kept samples of
+the chain whose mean fits the observations best (lowest RMSE, PRODA's ``opt_parallel``), in mode
+``"gaussian"`` over all chains pooled — the Gelman–Rubin R̂ and effective sample size
 per parameter, the acceptance rate, the NSE of the fit at the posterior mean, the acceptance
 decision of seed 003 §2.6 (mean R̂ ≤ 1.05 and NSE ≥ 0) and the posterior predictive SOC by layer.
 
 References
 ----------
-.. [1] Tao, F. et al. (2023). Microbial carbon use efficiency promotes global soil carbon
-   storage. Nature 618, 981–985. https://doi.org/10.1038/s41586-023-06042-3 (seed 003, §2.6).
+.. [1] Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U.,
+   Jiang, L., Huang, X. and Luo, Y. Convergence in simulating global soil organic carbon by
+   structurally different models after data assimilation. EarthArXiv preprint (not peer
+   reviewed), §2.6.
 """
 
 from __future__ import annotations
@@ -64,6 +78,7 @@ from wholesoil.errors import InputDataError
 from wholesoil.models._vertical import clm5_grid
 
 __all__ = [
+    "COMPAS_MIN_SOC_TO_MIC",
     "MODE_BINS",
     "NSE_THRESHOLD",
     "CalibrationResult",
@@ -76,6 +91,14 @@ __all__ = [
 FloatArray = NDArray[np.float64]
 ModelName = Literal["clm5", "compas"]
 CostName = Literal["proda", "gaussian"]
+CalibrationMode = Literal["proda", "gaussian"]
+
+#: COMPAS validity rule of the published PRODA code (``phxtao/PRODA_MIC``, ``matrix_fun.m``): a
+#: state whose column total of soil C (DOC + MIC + ENZ + mSOC) is below this many times its
+#: column microbial C is invalid.
+COMPAS_MIN_SOC_TO_MIC: float = 10.0
+#: 1 g C m⁻³ × 1 m = 1 g C m⁻² = 0.01 Mg C ha⁻¹: stock [Mg C ha⁻¹] = density × thickness [m] × this.
+_G_M2_TO_MG_HA: float = 0.01
 
 #: A profile is accepted only when the NSE of its posterior-mean fit is ≥ 0 (seed 003 §2.6;
 #: ``shared/specs/assimilation.md``: NSE with the mean of the observations).
@@ -230,6 +253,21 @@ class ProfileData:
         """P."""
         return int(self.profile_id.size)
 
+    @property
+    def depth(self) -> FloatArray:
+        """Observation depths, the layers' mid-depths (P, L) [cm]."""
+        return 0.5 * (self.top + self.bottom)
+
+    @property
+    def thickness_m(self) -> FloatArray:
+        """Layer thicknesses (P, L) [m]."""
+        return (self.bottom - self.top) / 100.0
+
+    @property
+    def density(self) -> FloatArray:
+        """Observed SOC density (P, L) [g C m⁻³]: stock / thickness."""
+        return self.soc / _G_M2_TO_MG_HA / self.thickness_m
+
     def subset(self, index: ArrayLike) -> ProfileData:
         """Profiles at positions ``index`` (the rejected table is kept)."""
         i = np.atleast_1d(np.asarray(index, dtype=np.intp))
@@ -253,8 +291,8 @@ class ProfileData:
             [Mg C ha⁻¹ per layer]. Layers are sorted by ``top`` within a profile.
         sites : DataFrame
             One row per profile: ``profile_id``, ``mat`` [°C], ``map`` [mm yr⁻¹], optional
-            ``lat`` [degrees N] (without it: northern-hemisphere season and 12-h days); an
-            optional ``sand`` [%] column is passed on.
+            ``lat`` [degrees N] (without it: northern-hemisphere season and 12-h days);
+            optional ``sand`` [%] and ``cwd_fraction`` [-] columns are passed on.
         **forcing_kwargs
             Passed to :func:`wholesoil.models.forcing_from_climate` (e.g. ``amplitude``).
 
@@ -311,8 +349,9 @@ class ProfileData:
         idx = np.flatnonzero(keep)
         s = site.iloc[idx]
         kwargs = dict(forcing_kwargs)
-        if "sand" in s.columns and "sand" not in kwargs:
-            kwargs["sand"] = s["sand"].to_numpy(dtype=float)
+        for col in ("sand", "cwd_fraction"):
+            if col in s.columns and col not in kwargs:
+                kwargs[col] = s[col].to_numpy(dtype=float)
         # without a lat column the forcing takes the northern season and 12-h days (lat=None)
         lat = s["lat"].to_numpy(dtype=float) if "lat" in s.columns else None
         forcing = forcing_from_climate(
@@ -339,8 +378,9 @@ def _default_space(model: str) -> ParameterSpace:
 class LogTarget:
     """Log target of Eq. 1 for a batch of profiles; call with u (P, n, d) → (P, n).
 
-    Built by :func:`make_log_target`. ``predict(u)`` gives the modelled stocks of the observed
-    layers (P, n, L) [Mg C ha⁻¹] and whether each state is valid (P, n).
+    Built by :func:`make_log_target`. ``predict(u)`` gives the modelled SOC of the observed
+    layers (P, n, L) as stocks [Mg C ha⁻¹] (PCHIP density at the mid-depth × thickness, so that
+    it compares with the observed stocks) and whether each state is valid (P, n).
     """
 
     model: str
@@ -352,12 +392,13 @@ class LogTarget:
     _grid: Any
 
     def predict(self, u: ArrayLike) -> tuple[FloatArray, NDArray[np.bool_]]:
-        """Modelled SOC stocks of the observed layers for unit vectors u (P, n, d).
+        """Modelled SOC of the observed layers for unit vectors u (P, n, d).
 
         Returns
         -------
         stocks : array (P, n, L) [Mg C ha⁻¹]
-            NaN at padded layers and for invalid states.
+            Model density PCHIP-interpolated to the layer mid-depth × layer thickness; NaN at
+            padded layers and for invalid states.
         valid : array (P, n) of bool
             In the support of the prior and with a finite (COMPAS: positive) steady state.
         """
@@ -366,19 +407,22 @@ class LogTarget:
         if a.ndim != 3 or a.shape[0] != p or a.shape[-1] != d:
             raise InputDataError(f"u must have shape (P={p}, n, d={d})", field="u",
                                  value=a.shape)
-        return self._stocks(a, self._forcing, self.data.top[:, None, :],
-                            self.data.bottom[:, None, :])
+        dens, valid = self._densities(a, self._forcing, self.data.depth[:, None, :])
+        return dens * self.data.thickness_m[:, None, :] * _G_M2_TO_MG_HA, valid
 
-    def _stocks(self, a: FloatArray, forcing: Any, top: FloatArray, bottom: FloatArray
-                ) -> tuple[FloatArray, NDArray[np.bool_]]:
-        """Stocks (..., L) and validity (...) for unit vectors a (..., d) and matching forcing."""
-        from wholesoil.models import CLM5, COMPAS, CLM5Parameters, COMPASParameters, layer_stocks
+    def _densities(self, a: FloatArray, forcing: Any, depth: FloatArray
+                   ) -> tuple[FloatArray, NDArray[np.bool_]]:
+        """Density at ``depth`` (..., L) [g C m⁻³] and validity (...) for unit vectors a."""
+        from wholesoil.models import CLM5, COMPAS, CLM5Parameters, COMPASParameters
+        from wholesoil.models._observe import density_at_depths
 
         ok = self.space.contains(a)
         safe = np.where(ok[..., None], a, 0.5)  # invalid rows: a harmless interior point
         theta = self.space.from_unit(safe)
         if self.model == "clm5":
-            x = CLM5(CLM5Parameters.from_dict(theta), forcing, self._grid).steady_state()
+            # ξ_N (fpi_vr) multiplies the litter rates when the forcing has it (PRODA's xin)
+            x = CLM5(CLM5Parameters.from_dict(theta), forcing, self._grid,
+                     nitrogen=True).steady_state()
             density = x[..., 4:7, :].sum(axis=-2)  # S1 + S2 + S3 [g C m-3]
             good = np.ones(density.shape[:-1], bool)
         else:
@@ -386,33 +430,44 @@ class LogTarget:
 
             full = {n: info.default for n, info in COMPAS_PARAMETERS.items()}
             full.update(theta)
-            ss = COMPAS(COMPASParameters(**full), forcing, self._grid).steady_state()
+            ss = COMPAS(COMPASParameters(**full), forcing, self._grid,
+                        nitrogen=True).steady_state()
             density = ss.soc
-            good = np.asarray(ss.valid, bool)
+            dz = np.asarray(self._grid.dz, dtype=float)
+            with np.errstate(invalid="ignore"):
+                total = (density * dz).sum(axis=-1)
+                mic = (ss.pools[..., 5, :] * dz).sum(axis=-1)
+                good = np.asarray(ss.valid, bool) & (total >= COMPAS_MIN_SOC_TO_MIC * mic)
         batch = a.shape[:-1]
         density = np.broadcast_to(density, (*batch, density.shape[-1]))
         good = np.broadcast_to(good, batch) & np.all(np.isfinite(density), axis=-1)
         valid = ok & good
         density = np.where(valid[..., None], density, 0.0)
-        stocks = layer_stocks(density, top, bottom, self._grid)
-        return np.where(valid[..., None], stocks, np.nan), valid
+        at = density_at_depths(density, depth, self._grid)
+        return np.where(valid[..., None], at, np.nan), valid
 
     def _log_target(self, mod: FloatArray, valid: NDArray[np.bool_], obs: FloatArray,
-                    sigma: FloatArray | None) -> FloatArray:
+                    sigma: FloatArray | None, depth: FloatArray) -> FloatArray:
         m0 = np.where(valid[..., None], mod, obs)  # placeholder; replaced by −inf below
         if self.cost == "gaussian":
             lt = gaussian_loglik(m0, obs, sigma)
         elif self.model == "clm5":
-            lt = -proda_clm5_cost(m0, obs)
+            lt = -proda_clm5_cost(m0, obs, depth)
         else:
             lt = -proda_compas_cost(m0, obs)
         return np.where(valid & ~np.isnan(lt), lt, -np.inf)
 
     def __call__(self, u: ArrayLike) -> FloatArray:
         """Log target (P, n): −J (``cost="proda"``) or log L (``"gaussian"``); −∞ if invalid."""
-        mod, valid = self.predict(u)
+        a = np.asarray(u, dtype=float)
+        p, d = self.data.n_profiles, self.space.n_params
+        if a.ndim != 3 or a.shape[0] != p or a.shape[-1] != d:
+            raise InputDataError(f"u must have shape (P={p}, n, d={d})", field="u",
+                                 value=a.shape)
+        z = self.data.depth[:, None, :]
+        mod, valid = self._densities(a, self._forcing, z)
         sigma = None if self.sigma is None else self.sigma[:, None, :]
-        return self._log_target(mod, valid, self.data.soc[:, None, :], sigma)
+        return self._log_target(mod, valid, self.data.density[:, None, :], sigma, z)
 
     def evaluate_rows(self, u: ArrayLike, index: tuple[NDArray[np.intp], ...]) -> FloatArray:
         """Log target of R single rows: u (R, d), ``index`` = (profile, chain) arrays → (R,).
@@ -425,9 +480,10 @@ class LogTarget:
         env = self.data.forcing
         if _env_batch_shape(env) != ():
             env = _select(env, prof)
-        mod, valid = self._stocks(a, env, self.data.top[prof], self.data.bottom[prof])
+        z = self.data.depth[prof]
+        mod, valid = self._densities(a, env, z)
         sigma = None if self.sigma is None else self.sigma[prof]
-        return self._log_target(mod, valid, self.data.soc[prof], sigma)
+        return self._log_target(mod, valid, self.data.density[prof], sigma, z)
 
 
 def make_log_target(
@@ -440,11 +496,11 @@ def make_log_target(
 ) -> LogTarget:
     """Batched log target of Eq. 1 for :func:`~wholesoil.assimilation._mcmc.adaptive_metropolis`.
 
-    One call with u of shape (P, chains, d) maps u to parameters (Eq. 1 of ``_space``), builds
-    one batched model (parameters (P, chains), forcing (P, 1)), solves its steady state, sums
-    the mineral SOC (CLM5: S1–S3; COMPAS: DOC + MIC + ENZ + mSOC), integrates it over the observed
-    layers (:func:`wholesoil.models.layer_stocks`, Mg C ha⁻¹) and returns the log target (P,
-    chains).
+    One call with u of shape (P, chains, d) maps u to parameters (Eqs. 1–2 of ``_space``),
+    builds one batched model (parameters (P, chains), forcing (P, 1)), solves its steady state,
+    sums the mineral SOC (CLM5: S1–S3; COMPAS: DOC + MIC + ENZ + mSOC), interpolates its density
+    to the layers' mid-depths by PCHIP and returns the log target (P, chains) against the
+    observed densities.
 
     Parameters
     ----------
@@ -457,8 +513,9 @@ def make_log_target(
     cost : {"proda", "gaussian"}
         ``"proda"``: −J with PRODA's cost of the model (CLM5 Eq. 2 of ``_costs``, COMPAS
         5·(1 − NSE)). ``"gaussian"``: the Gaussian log-likelihood with ``sigma``.
-    sigma : array broadcastable to (P, L) [Mg C ha⁻¹], optional
+    sigma : array broadcastable to (P, L) [Mg C ha⁻¹, of the layer stocks], optional
         Observation SD for ``cost="gaussian"``; default ``0.6·obs`` (PRODA's relative error).
+        Converted to density SD by the layer thickness.
 
     Returns
     -------
@@ -487,6 +544,7 @@ def make_log_target(
         except ValueError as exc:
             raise InputDataError(f"sigma must broadcast to {data.soc.shape} (P, L)",
                                  field="sigma", value=np.shape(s)) from exc
+        sig = sig / _G_M2_TO_MG_HA / data.thickness_m
     return LogTarget(model, data, sp, cost, sig, _with_chain_axis(data.forcing), clm5_grid())
 
 
@@ -512,7 +570,9 @@ class CalibrationResult:
         :data:`MODE_BINS` bins over the prior range), ``rhat``, ``ess``; in parameter units.
     profiles : DataFrame
         One row per profile, calibrated ones first: ``profile_id``, ``calibrated``, ``rhat_mean``,
-        ``rhat_max``, ``acceptance_rate`` (mean over chains), ``nse`` (fit at the posterior mean),
+        ``rhat_max``, ``acceptance_rate`` (mean over chains), ``summary_chain`` (the chain the
+        summaries come from in mode ``"proda"``, −1 when pooled), ``nse`` (fit at the posterior
+        mean, on densities),
         ``log_target_mean`` (log target at the posterior mean), ``accepted`` and ``reason``
         (empty when accepted; filtered profiles carry their filter reasons).
     predictive : DataFrame
@@ -546,14 +606,15 @@ def calibrate(
     data: ProfileData,
     model: ModelName = "clm5",
     *,
+    mode: CalibrationMode = "proda",
     space: ParameterSpace | None = None,
     n_chains: int = 3,
     test_iterations: int = 20_000,
     formal_iterations: int = 50_000,
-    acceptance: Acceptance = "metropolis",
+    acceptance: Acceptance | None = None,
     scale: ProposalScale = "proda",
     seed: int | np.random.Generator | None = None,
-    cost: CostName = "proda",
+    cost: CostName | None = None,
     sigma: ArrayLike | None = None,
     adapt_start: int = 4_000,
     thin: int = 10,
@@ -568,14 +629,30 @@ def calibrate(
     the mean R̂ over its parameters is ≤ 1.05 (:data:`RHAT_THRESHOLD`) and the NSE (seed 003
     Eq. 1) of the model at the posterior mean is ≥ 0 (:data:`NSE_THRESHOLD`), seed 003 §2.6.
 
+    Modes (which question each answers):
+
+    * ``"proda"`` (default) — the published code: PRODA's cost of the model (CLM5: weighted
+      relative squared error; COMPAS: 5·(1 − NSE)), the annealed acceptance
+      exp(−ΔJ·log(n + 2)) > U, invalid states costing J_old + 100. Answers "which parameters fit
+      this profile best, as PRODA found them": the point estimates the paper's maps and network
+      are built on. Its sample spread is *not* a posterior uncertainty.
+    * ``"gaussian"`` — plain Metropolis on a Gaussian likelihood with σ = 0.6·obs (PRODA's stated
+      observation error) and uniform priors: a true posterior. Answers "how uncertain are the
+      parameters given this profile": credible intervals with their nominal coverage. Its fits
+      are looser than ``"proda"``'s (it samples, it does not anneal toward the minimum).
+
     Parameters
     ----------
     data : ProfileData
     model : {"clm5", "compas"}
+    mode : {"proda", "gaussian"}
+        Sets ``cost`` (above) unless it is given explicitly; ``acceptance`` then follows the
+        cost (annealed for PRODA's cost, Metropolis for the Gaussian likelihood) unless given.
     space : ParameterSpace, optional
         Default: all of the model's PRODA parameters.
     n_chains, test_iterations, formal_iterations, acceptance, scale, adapt_start, thin
-        Passed to ``adaptive_metropolis``.
+        Passed to ``adaptive_metropolis``; ``acceptance`` defaults to ``"proda"`` in mode
+        ``"proda"`` and ``"metropolis"`` in mode ``"gaussian"``.
     seed : int or Generator, optional
         Random seed; the same seed gives the same result.
     cost, sigma
@@ -590,6 +667,12 @@ def calibrate(
     -------
     CalibrationResult
     """
+    if mode not in ("proda", "gaussian"):
+        raise InputDataError('mode must be "proda" or "gaussian"', field="mode", value=mode)
+    if cost is None:
+        cost = "proda" if mode == "proda" else "gaussian"
+    if acceptance is None:  # a Gaussian likelihood is sampled, PRODA's cost annealed
+        acceptance = "proda" if cost == "proda" else "metropolis"
     target = make_log_target(model, data, space, cost=cost, sigma=sigma)
     sp = target.space
     p, d = data.n_profiles, sp.n_params
@@ -602,9 +685,24 @@ def calibrate(
     )
     samples = res.samples  # (P, C, n, d) in [0, 1]
     n_kept = samples.shape[-2]
-    pooled = samples.reshape(p, -1, d)
-    lo, hi = sp.lower, sp.upper
-    to_theta = lambda q: lo + q * (hi - lo)  # noqa: E731 (Eq. 1 of _space, arrays)
+    to_theta = sp.theta  # Eqs. 1–2 of _space (log-scaled priors included)
+    best_chain = np.full(p, -1)
+    if res.acceptance == "proda" and n_chains > 1:
+        # PRODA's code summarizes the chain whose mean fit has the lowest RMSE against the
+        # observations (``opt_parallel``), not the three chains pooled: annealed chains sit in
+        # different minima, and averaging them gives a state that fits none.
+        chain_u = samples.mean(axis=-2)  # (P, C, d)
+        cfit, cvalid = target.predict(chain_u)  # (P, C, L) stocks
+        thick = data.thickness_m[:, None, :]
+        err = (cfit / thick - (data.soc / data.thickness_m)[:, None, :]) ** 2
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            rmse = np.sqrt(np.nanmean(err, axis=-1))
+        rmse = np.where(cvalid & np.isfinite(rmse), rmse, np.inf)
+        best_chain = np.argmin(rmse, axis=1)
+        pooled = samples[np.arange(p), best_chain]  # (P, n, d)
+    else:
+        pooled = samples.reshape(p, -1, d)
     mean_u = pooled.mean(axis=1)
     q = np.quantile(pooled, [0.5, 0.025, 0.975], axis=1)  # (3, P, d)
     mode_u = _histogram_mode(pooled, MODE_BINS)
@@ -616,7 +714,8 @@ def calibrate(
 
     fit, _ = target.predict(mean_u[:, None, :])
     fit = fit[:, 0, :]
-    fit_nse = nse(fit, data.soc)  # −inf where the posterior-mean state is invalid (NaN fit)
+    # NSE of the densities, as the cost compares them; −inf where the state is invalid
+    fit_nse = nse(fit / data.thickness_m, data.soc / data.thickness_m)
     lt_mean = target(mean_u[:, None, :])[:, 0]
 
     n_pool = pooled.shape[1]
@@ -662,6 +761,7 @@ def calibrate(
         "rhat_mean": rhat_mean,
         "rhat_max": rhat_max,
         "acceptance_rate": res.acceptance_rate.mean(axis=-1),
+        "summary_chain": best_chain,
         "nse": fit_nse,
         "log_target_mean": lt_mean,
         "accepted": reasons_a == "",
@@ -673,7 +773,7 @@ def calibrate(
             "profile_id": rej["profile_id"].to_numpy(),
             "calibrated": False,
             "rhat_mean": np.nan, "rhat_max": np.nan, "acceptance_rate": np.nan,
-            "nse": np.nan, "log_target_mean": np.nan, "accepted": False,
+            "nse": np.nan, "log_target_mean": np.nan, "accepted": False, "summary_chain": -1,
             "reason": ("filtered: " + rej["reason"].astype(str)).to_numpy(),
         })
         profiles = pd.concat([profiles, extra], ignore_index=True)

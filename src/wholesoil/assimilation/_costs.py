@@ -32,7 +32,7 @@ FloatArray = NDArray[np.float64]
 #: Observation error of PRODA's CLM5 cost as a fraction of the observed SOC: σ_i = 0.6·obs_i.
 #: Source: PRODA public code (``phxtao/PRODA_PUBLIC``), CLM5 cost; spec ``assimilation.md``.
 PRODA_CLM5_RELATIVE_SD: float = 0.6
-#: Weight of the top observed layer in PRODA's CLM5 cost, w = max(1, 10·e^−(rank−1)) (same source).
+#: Largest layer weight in PRODA's CLM5 cost, w = max(1, 10·e^−(r−1)) (same source).
 PRODA_CLM5_TOP_WEIGHT: float = 10.0
 #: Scale of PRODA's COMPAS cost J = 5·(1 − NSE). Source: ``phxtao/PRODA_MIC`` cost; spec.
 PRODA_COMPAS_COST_SCALE: float = 5.0
@@ -62,33 +62,77 @@ def _bad_model_to_inf(j: FloatArray, m: FloatArray, valid: NDArray[np.bool_]) ->
     return np.where(bad, np.inf, j)
 
 
-def proda_clm5_weights(obs: ArrayLike) -> FloatArray:
-    """Rank weights of PRODA's CLM5 cost, ``w_i = max(1, 10·e^−(rank_i − 1))`` (Eq. 2).
+def _rank_descending(x: FloatArray, valid: NDArray[np.bool_]) -> FloatArray:
+    """1-based rank of each valid entry along the last axis, largest first; ties keep the layer
+    order (a stable sort, as MATLAB's ``sort(..., 'descend')``); invalid entries rank last."""
+    key = np.where(valid, -x, np.inf)
+    order = np.argsort(key, axis=-1, kind="stable")
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(1, x.shape[-1] + 1), axis=-1)
+    return rank.astype(float)
 
-    ``rank_i`` counts the *observed* (non-NaN) layers from the top (1, 2, …); NaN layers get 0.
-    So w = 10, 3.679, 1.353, 1, 1, ….
+
+def proda_clm5_weights(obs: ArrayLike, depth: ArrayLike | None = None) -> FloatArray:
+    """Layer weights of PRODA's CLM5 cost, ranked by distance from the profile's mean (Eq. 2).
+
+    .. math::
+
+        r_i = \\tfrac12\\left(r^{obs}_i + r^{z}_i\\right), \\qquad
+        w_i = \\max\\left(1, 10\\, e^{-(r_i - 1)}\\right)                              (2)
+
+    with :math:`r^{obs}_i` the rank of :math:`|obs_i - \\overline{obs}|` and :math:`r^{z}_i` the
+    rank of :math:`|z_i - \\bar z|` among the profile's observed layers, both descending (rank 1
+    = farthest from the mean; ties keep the layer order). Layers at both ends of the profile —
+    far from the mean depth and, usually, far from the mean SOC — get the large weights.
+    Source: ``da_cesm2_clm5_cen_vr_v2.m`` of the public PRODA code (``phxtao/PRODA_PUBLIC``).
+
+    Parameters
+    ----------
+    obs : array (..., n_layers_obs)
+        Observed SOC, NaN-padded.
+    depth : array broadcastable to ``obs`` [any depth unit], optional
+        Observation depths (PRODA: the layer's node depth). Default: the layer positions
+        0, 1, 2, … (equally spaced layers).
+
+    Returns
+    -------
+    array (..., n_layers_obs)
+        Weights ≥ 1 at observed layers, 0 at NaN layers. Example (the public PRODA code's rule):
+        SOC 10, 6, 4, 3, 2.5 at 10, 30, 50, 70, 90 cm gives 10, 1, 1, 1, 3.68.
     """
     o = np.asarray(obs, dtype=float)
-    valid = ~np.isnan(o)
-    rank = np.cumsum(valid, axis=-1)
+    z = (np.broadcast_to(np.arange(o.shape[-1], dtype=float), o.shape) if depth is None
+         else np.broadcast_to(np.asarray(depth, dtype=float), o.shape))
+    valid = ~np.isnan(o) & ~np.isnan(z)
+    n = np.maximum(valid.sum(axis=-1, keepdims=True), 1)
+    o0 = np.where(valid, o, 0.0)
+    z0 = np.where(valid, z, 0.0)
+    dev_o = np.abs(o0 - o0.sum(axis=-1, keepdims=True) / n)
+    dev_z = np.abs(z0 - z0.sum(axis=-1, keepdims=True) / n)
+    rank = 0.5 * (_rank_descending(dev_o, valid) + _rank_descending(dev_z, valid))
     w = np.maximum(1.0, PRODA_CLM5_TOP_WEIGHT * np.exp(-(rank - 1.0)))
     return np.where(valid, w, 0.0)
 
 
-def proda_clm5_cost(mod: ArrayLike, obs: ArrayLike) -> FloatArray:
-    """PRODA's CLM5 cost: rank-weighted squared errors relative to 60 % of the observations.
+def proda_clm5_cost(mod: ArrayLike, obs: ArrayLike, depth: ArrayLike | None = None
+                    ) -> FloatArray:
+    """PRODA's CLM5 cost: weighted squared errors relative to 60 % of the observations.
 
     .. math::
 
-        J = \\sum_i w_i \\frac{(mod_i - obs_i)^2}{2 (0.6\\, obs_i)^2}, \\qquad
-        w_i = \\max\\left(1, 10\\, e^{-(rank_i - 1)}\\right)                           (2)
+        J = \\sum_i w_i \\frac{(mod_i - obs_i)^2}{2 (0.6\\, obs_i)^2}
+
+    with the weights :math:`w_i` of :func:`proda_clm5_weights` (Eq. 2; ``cost_fun.m`` of
+    ``phxtao/PRODA_PUBLIC``).
 
     Parameters
     ----------
-    mod : array (..., n_layers_obs) [g C m-3 or kg C m-2, same unit as ``obs``]
-        Modelled SOC at the observed layers.
+    mod : array (..., n_layers_obs) [g C m-3, same unit as ``obs``]
+        Modelled SOC density at the observation depths.
     obs : array (..., n_layers_obs)
-        Observed SOC, top layer first, NaN-padded; observed values must be > 0.
+        Observed SOC density, top layer first, NaN-padded; observed values must be > 0.
+    depth : array broadcastable to ``obs``, optional
+        Observation depths for the weights (see :func:`proda_clm5_weights`).
 
     Returns
     -------
@@ -105,7 +149,7 @@ def proda_clm5_cost(mod: ArrayLike, obs: ArrayLike) -> FloatArray:
     if np.any(valid & ~(o > 0)):
         raise InputDataError("observed SOC must be > 0 (σ = 0.6·obs)", field="obs",
                              value=float(o[valid & ~(o > 0)][0]))
-    w = proda_clm5_weights(o)
+    w = proda_clm5_weights(o, depth)
     sd = PRODA_CLM5_RELATIVE_SD * np.where(valid, o, 1.0)
     with np.errstate(invalid="ignore", over="ignore"):
         terms = np.where(valid, w * (m - o) ** 2 / (2.0 * sd**2), 0.0)

@@ -8,8 +8,10 @@ one of seed 003 §2.6 and the public PRODA code (``phxtao/PRODA_PUBLIC``), as su
 
 References
 ----------
-.. [1] Tao, F. et al. (2023). Microbial carbon use efficiency promotes global soil carbon
-   storage. Nature 618, 981–985. https://doi.org/10.1038/s41586-023-06042-3 (seed 003, §2.6).
+.. [1] Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U.,
+   Jiang, L., Huang, X. and Luo, Y. Convergence in simulating global soil organic carbon by
+   structurally different models after data assimilation. EarthArXiv preprint (not peer
+   reviewed), §2.6.
 .. [2] Haario, H., Saksman, E. and Tamminen, J. (2001). An adaptive Metropolis algorithm.
    Bernoulli 7(2), 223–242. https://doi.org/10.2307/3318737
 .. [3] Welford, B. P. (1962). Note on a method for calculating corrected sums of squares and
@@ -37,20 +39,22 @@ __all__ = [
     "adaptive_metropolis",
 ]
 
-Acceptance = Literal["metropolis", "proda_compat"]
+Acceptance = Literal["proda", "metropolis", "proda_compat"]
 ProposalScale = Literal["proda", "haario"]
 
-#: PRODA's MCMC protocol numbers. Source: seed 003 §2.6 (lines 374–400: 20,000 test and 50,000
+#: PRODA's MCMC protocol numbers. Source: Tao et al. (preprint, [1]) §2.6 (20,000 test and 50,000
 #: formal iterations, acceptance ratio kept in 10–50 %, burn-in 50 %, three chains) and the public
-#: PRODA code as summarized in ``shared/specs/assimilation.md`` (U(−0.1, 0.1) test steps, restart
-#: ×1.1 when fewer than 50 accepted at most 3 times, adaptation after iteration 4,000, rescaling
-#: ×0.7 / ×2 at most 5 times, chains start at 0.5).
+#: PRODA code (``da_cesm2_clm5_cen_vr_v2.m``): U(−0.1, 0.1) test steps (range/allow, allow = 5);
+#: a test run with fewer than 50 accepted restarts with allow × 1.1, i.e. a step 1/1.1 as wide,
+#: at most 3 times, then runs once more at the original step and goes on; adaptation after
+#: iteration 4,000; rescaling ×0.7 / ×2 at most 5 times; chains start at 0.5; an invalid state
+#: costs J_old + 100.
 PRODA_MCMC_SETTINGS: dict[str, float | int | tuple[float, float]] = {
     "n_chains": 3,
     "test_iterations": 20_000,
     "formal_iterations": 50_000,
     "test_step": 0.1,
-    "test_step_growth": 1.1,
+    "test_step_shrink": 1.0 / 1.1,
     "min_accepted_test": 50,
     "max_restarts_test": 3,
     "adapt_start": 4_000,
@@ -60,6 +64,7 @@ PRODA_MCMC_SETTINGS: dict[str, float | int | tuple[float, float]] = {
     "max_reruns_formal": 5,
     "start": 0.5,
     "burn_in_fraction": 0.5,
+    "invalid_penalty": 100.0,
 }
 
 #: Proposal-covariance factors c(d) in Σ_prop = c(d)·Σ: PRODA's code uses 2.4/d, Haario et al.
@@ -97,10 +102,14 @@ class MCMCResult:
     acceptance_in_range : ndarray of bool, shape (*batch_shape, n_chains)
         Whether ``acceptance_rate`` ended inside ``target_acceptance``.
     test_restarts, formal_reruns : ndarray of int, shape (*batch_shape, n_chains)
-        How many times each chain's test run was restarted with a wider step and its formal run
-        rerun with a rescaled proposal.
+        How many times each chain's test run was restarted with a narrower step and its formal
+        run rerun with a rescaled proposal.
+    test_exhausted : ndarray of bool, shape (*batch_shape, n_chains)
+        Chains whose test run still had fewer than ``min_accepted_test`` accepted proposals
+        after ``max_restarts_test`` restarts. As in PRODA's code they run the test once more at
+        the original step and go on to the formal run whatever it accepted.
     test_step : ndarray, shape (*batch_shape, n_chains)
-        Half-width of the uniform test-run step in the last test run (0.1·1.1^restarts).
+        Half-width of the uniform test-run step in the last test run (0.1/1.1^restarts).
     proposal_scale : ndarray, shape (*batch_shape, n_chains)
         Final multiplier of the covariance: c(d)·0.7^a·2^b after the acceptance control.
     proposal_cov : ndarray, shape (*batch_shape, n_chains, d, d)
@@ -127,6 +136,7 @@ class MCMCResult:
     acceptance_rate: np.ndarray
     acceptance_in_range: np.ndarray
     test_restarts: np.ndarray
+    test_exhausted: np.ndarray
     formal_reruns: np.ndarray
     test_step: np.ndarray
     proposal_scale: np.ndarray
@@ -151,6 +161,14 @@ def _accept(
         if acceptance == "metropolis":
             return log_u < diff
         return log_u < diff * math.log(n + 2)
+
+
+def _penalize(lt_new: np.ndarray, lt_cur: np.ndarray, penalty: float | None) -> np.ndarray:
+    """PRODA's cost of an invalid state: J_old + ``penalty`` (log target lt_cur − penalty)."""
+    if penalty is None:
+        return lt_new
+    bad = ~np.isfinite(lt_new) & np.isfinite(lt_cur)
+    return np.where(bad, lt_cur - penalty, lt_new)
 
 
 #: States buffered before a block update of the running covariances (:class:`_BlockWelford`).
@@ -299,7 +317,7 @@ def adaptive_metropolis(
     test_iterations: int = 20_000,
     formal_iterations: int = 50_000,
     scale: ProposalScale = "proda",
-    acceptance: Acceptance = "metropolis",
+    acceptance: Acceptance = "proda",
     rng: np.random.Generator | int | None = None,
     start: float | np.ndarray = 0.5,
     adapt_start: int = 4_000,
@@ -311,6 +329,7 @@ def adaptive_metropolis(
     test_step: float = 0.1,
     thin: int = 10,
     max_redraws: int | None = None,
+    invalid_penalty: float | None = None,
 ) -> MCMCResult:
     r"""Sample ``exp(log_target)`` on the unit cube with PRODA's two-phase adaptive Metropolis.
 
@@ -320,9 +339,13 @@ def adaptive_metropolis(
     **Test run** (``test_iterations``): from ``start``, proposals are
     :math:`u' = u + \xi`, :math:`\xi_j \sim U(-h, h)`, :math:`h = 0.1`. A chain that accepts
     fewer than ``min_accepted_test`` (50) proposals restarts from ``start`` with
-    :math:`h \leftarrow 1.1\,h`, at most ``max_restarts_test`` (3) times. The covariance
-    :math:`\Sigma_0` of its accepted samples is kept (Welford [3]_); with fewer than two accepted
-    samples, :math:`\Sigma_0 = (h^2/3) I`, the covariance of the uniform step.
+    :math:`h \leftarrow h/1.1` (PRODA's ``allow × 1.1``: a narrower step), at most
+    ``max_restarts_test`` (3) times; a chain still short after that runs the test once more at
+    the original step and goes on regardless (``test_exhausted``; PRODA's code does so — the
+    spec's "the chain is given up" is not what the code does). The covariance
+    :math:`\Sigma_0` of **all** its recorded states (the repeated current state included, as
+    PRODA's ``parameters_rec1``) is kept (Welford [3]_); with no accepted proposal,
+    :math:`\Sigma_0 = (h^2/3) I`, the covariance of the uniform step.
 
     **Formal run** (``formal_iterations``, continuing from the test run's last state):
 
@@ -348,13 +371,19 @@ def adaptive_metropolis(
     normalizing mass depends on the current state), so Eq. (1) would no longer be exact there.
     The default therefore follows the acceptance rule: ``"metropolis"`` rejects out-of-bounds
     proposals (``max_redraws=0``; the prior is zero outside the cube, so this is the exact
-    Metropolis step), ``"proda_compat"`` redraws up to 100 times as the published code does.
+    Metropolis step), ``"proda"`` redraws up to 100 times as the published code does.
+
+    **Invalid states.** A proposal whose log target is not finite (a singular or invalid
+    steady state) is rejected (``invalid_penalty=None``, right for a true posterior) or, as in
+    PRODA's code, given the cost :math:`J_{old} + 100` (``invalid_penalty=100``, the default
+    with ``acceptance="proda"``), which Eq. (2) accepts with probability
+    :math:`(n+2)^{-100}`.
 
     **Acceptance** (``U ~ U(0, 1)``, :math:`\Delta \log\pi = \log\pi(u') - \log\pi(u)`):
 
     .. math:: \text{metropolis:}\quad \log U < \Delta\log\pi \tag{1}
 
-    .. math:: \text{proda\_compat:}\quad \exp(-\Delta J\,\log(n + 2)) > U,
+    .. math:: \text{proda:}\quad \exp(-\Delta J\,\log(n + 2)) > U,
        \quad J = -\log\pi \tag{2}
 
     Eq. (1) is standard Metropolis (symmetric proposals) and samples the posterior; Eq. (2) is
@@ -393,8 +422,9 @@ def adaptive_metropolis(
         Iterations of the test and formal runs (PRODA: 20,000 and 50,000).
     scale : {"proda", "haario"}
         Proposal factor c(d) = 2.4/d or 2.4²/d in Eq. (3).
-    acceptance : {"metropolis", "proda_compat"}
-        Eq. (1) or Eq. (2).
+    acceptance : {"proda", "metropolis"}
+        Eq. (2) (default, the published code) or Eq. (1); ``"proda_compat"`` is an old name of
+        ``"proda"``.
     rng : numpy.random.Generator, int or None
         Random generator or seed.
     start : float or array broadcastable to (*batch_shape, n_chains, d)
@@ -415,7 +445,10 @@ def adaptive_metropolis(
         Keep every ``thin``-th post-burn-in state.
     max_redraws : int, optional
         Cap on the redraws of an out-of-bounds proposal; default 0 for ``"metropolis"``, 100 for
-        ``"proda_compat"`` (see Bounds).
+        ``"proda"`` (see Bounds).
+    invalid_penalty : float, optional
+        Cost added to J_old for a proposal with a non-finite log target (see Invalid states);
+        default 100 for ``"proda"``, None (reject) for ``"metropolis"``.
 
     Returns
     -------
@@ -435,11 +468,15 @@ def adaptive_metropolis(
     _check(formal_iterations >= 2, "expected >= 2", "formal_iterations", formal_iterations)
     _check(scale in _SCALE_FACTORS, "expected 'proda' or 'haario'", "scale", scale)
     _check(
-        acceptance in ("metropolis", "proda_compat"),
-        "expected 'metropolis' or 'proda_compat'",
+        acceptance in ("proda", "metropolis", "proda_compat"),
+        "expected 'proda' or 'metropolis'",
         "acceptance",
         acceptance,
     )
+    if acceptance == "proda_compat":
+        acceptance = "proda"
+    if invalid_penalty is None and acceptance == "proda":
+        invalid_penalty = 100.0
     lo_acc, hi_acc = (float(t) for t in target_acceptance)
     _check(
         0.0 <= lo_acc < hi_acc <= 1.0,
@@ -489,21 +526,21 @@ def adaptive_metropolis(
 
         x, lt = x0[rows].copy(), lt0[rows].copy()
         n_acc = np.zeros(rows.size, dtype=np.int64)
-        # running mean and covariance of the accepted samples [3], [4]
+        # running mean and covariance of all recorded states (PRODA's parameters_rec1) [3], [4]
         stats = _BlockWelford(rows.size, d, _WELFORD_BLOCK)
         for n in range(1, test_iterations + 1):
             prop, judged = s.propose(x, uniform_steps)
-            lt_new = s.evaluate(prop, rows)
+            lt_new = _penalize(s.evaluate(prop, rows), lt, invalid_penalty)
             acc = judged & _accept(acceptance, lt_new, lt, n, np.log(rng.random(rows.size)))
             x[acc] = prop[acc]
             lt[acc] = lt_new[acc]
             n_acc += acc
-            stats.push(x, acc)
+            stats.push(x)
         stats.flush()
         x_t[rows], lt_t[rows], n_acc_t[rows] = x, lt, n_acc
         cov0[rows] = np.where(
-            (n_acc >= 2)[:, None, None],
-            stats.m2 / np.maximum(n_acc - 1, 1)[:, None, None],
+            ((n_acc >= 1) & (test_iterations >= 2))[:, None, None],
+            stats.m2 / max(test_iterations - 1, 1),
             (h**2 / 3.0)[:, None, None] * eye,
         )
 
@@ -514,7 +551,15 @@ def adaptive_metropolis(
         if not rows.size:
             break
         restarts[rows] += 1
-        step[rows] *= 1.1
+        step[rows] /= 1.1  # PRODA: allow × 1.1, the step range/allow narrows
+    # PRODA's code does not drop a chain whose restarts are used up: it runs the test once more
+    # at the original step (``allow`` is reset to 5, ``is_second_time`` skips the check) and
+    # goes on to the formal run with whatever that run accepted.
+    exhausted = n_acc_t < min_accepted_test
+    if exhausted.any() and max_restarts_test > 0:
+        rows = np.flatnonzero(exhausted)
+        step[rows] = float(test_step)
+        test_run(rows)
     chol0 = np.linalg.cholesky(cov0 + _EPSILON * eye)
 
     # ---- formal run -----------------------------------------------------------------------
@@ -553,7 +598,7 @@ def adaptive_metropolis(
         for n in range(1, formal_iterations + 1):
             prop, judged = s.propose(x, normal_steps)
             n_oob += ~judged
-            lt_new = s.evaluate(prop, rows)
+            lt_new = _penalize(s.evaluate(prop, rows), lt, invalid_penalty)
             acc = judged & _accept(acceptance, lt_new, lt, n, np.log(rng.random(rows.size)))
             x[acc] = prop[acc]
             lt[acc] = lt_new[acc]
@@ -601,6 +646,7 @@ def adaptive_metropolis(
         acceptance_rate=rate.reshape(sh),
         acceptance_in_range=((rate >= lo_acc) & (rate <= hi_acc)).reshape(sh),
         test_restarts=restarts.reshape(sh),
+        test_exhausted=exhausted.reshape(sh),
         formal_reruns=reruns.reshape(sh),
         test_step=step.reshape(sh),
         proposal_scale=(c_d * s_mult).reshape(sh),

@@ -13,6 +13,16 @@ the tables and PRODA's code print them (so Eq. 1 is PRODA's own map, e.g. ``3e-4
 τ_decom), and the offending *end* is made open: :meth:`ParameterSpace.contains` rejects
 ``u_j = 0`` (or ``u_j = 1``) for those parameters. A continuous sampler reaches that end with
 probability zero, and a proposal that does is treated as out of bounds (redrawn).
+
+Priors that span two decades or more (upper/lower ≥ :data:`LOG_SCALE_MIN_RATIO`, lower > 0) are
+sampled on a log scale, the unit interval mapping to log10 of the range:
+
+.. math::
+
+    \\theta_j = 10^{\\log_{10} l_j + u_j (\\log_{10} h_j - \\log_{10} l_j)}          (2)
+
+Of the 44 CLM5 and COMPAS priors only τ_ENZ,decay (0.001–1 yr) qualifies; the published PRODA
+COMPAS code samples it so, ``10^(3·kp − 3)`` (``phxtao/PRODA_MIC``, ``matrix_fun.m``).
 """
 
 from __future__ import annotations
@@ -25,7 +35,13 @@ from numpy.typing import ArrayLike, NDArray
 
 from wholesoil.errors import InputDataError
 
-__all__ = ["CLM5_MODEL_DOMAINS", "ParameterSpace"]
+__all__ = ["CLM5_MODEL_DOMAINS", "LOG_SCALE_MIN_RATIO", "ParameterSpace"]
+
+#: A prior with lower > 0 and upper/lower at least this (two decades) is sampled on a log scale
+#: (Eq. 2). Chosen so that exactly the parameter PRODA's code log-scales, τ_ENZ,decay (ratio
+#: 1,000), qualifies; the next widest, COMPAS's η_DOC (0.01–0.7, ratio 70), stays linear as in
+#: the code.
+LOG_SCALE_MIN_RATIO: float = 100.0
 
 FloatArray = NDArray[np.float64]
 
@@ -55,6 +71,12 @@ def _open_ends(domain: str, lower: float, upper: float) -> tuple[bool, bool]:
     return open_lower, open_upper
 
 
+def _log_flags(lower: Sequence[float], upper: Sequence[float]) -> NDArray[np.bool_]:
+    lo, hi = np.asarray(lower, float), np.asarray(upper, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (lo > 0) & (hi / np.where(lo > 0, lo, 1.0) >= LOG_SCALE_MIN_RATIO)
+
+
 @dataclass(frozen=True, init=False)
 class ParameterSpace:
     """Named parameters with uniform priors on ``[lower, upper]``, mapped to ``[0, 1]^d`` (Eq. 1).
@@ -70,6 +92,8 @@ class ParameterSpace:
         CLM5's sand-dependent ``fs2s1``/``fs3s1``). Informative only; may lie outside the prior.
     open_lower, open_upper : array (d,) of bool, optional
         Ends excluded from the support (the model needs a value strictly inside). Default none.
+    log : array (d,) of bool, optional
+        Parameters mapped on a log10 scale (Eq. 2); need lower > 0. Default none.
 
     Raises
     ------
@@ -83,6 +107,7 @@ class ParameterSpace:
     defaults: FloatArray
     open_lower: NDArray[np.bool_]
     open_upper: NDArray[np.bool_]
+    log: NDArray[np.bool_]
 
     def __init__(
         self,
@@ -93,6 +118,7 @@ class ParameterSpace:
         *,
         open_lower: ArrayLike | None = None,
         open_upper: ArrayLike | None = None,
+        log: ArrayLike | None = None,
     ) -> None:
         names_t = tuple(str(n) for n in names)
         d = len(names_t)
@@ -106,6 +132,7 @@ class ParameterSpace:
             ("defaults", defaults, None),
             ("open_lower", open_lower, False),
             ("open_upper", open_upper, False),
+            ("log", log, False),
         ):
             if val is None:
                 val = np.full(d, fill)
@@ -129,6 +156,10 @@ class ParameterSpace:
                 field="upper",
                 value=float(hi[i]),
             )
+        if np.any(arrays["log"] & ~(lo > 0)):
+            i = int(np.flatnonzero(arrays["log"] & ~(lo > 0))[0])
+            raise InputDataError(f"log-scaled prior of {names_t[i]!r} needs lower > 0",
+                                 field="lower", value=float(lo[i]))
         object.__setattr__(self, "names", names_t)
         for field, a in arrays.items():
             a.setflags(write=False)
@@ -157,7 +188,7 @@ class ParameterSpace:
             o_l, o_u = _open_ends(CLM5_MODEL_DOMAINS.get(name, ""), *info.prior)
             ol.append(o_l)
             ou.append(o_u)
-        return cls(names, lo, hi, dflt, open_lower=ol, open_upper=ou)
+        return cls(names, lo, hi, dflt, open_lower=ol, open_upper=ou, log=_log_flags(lo, hi))
 
     @classmethod
     def from_compas(cls) -> ParameterSpace:
@@ -177,7 +208,7 @@ class ParameterSpace:
             o_l, o_u = _open_ends(info.domain, *info.prior)
             ol.append(o_l)
             ou.append(o_u)
-        return cls(names, lo, hi, dflt, open_lower=ol, open_upper=ou)
+        return cls(names, lo, hi, dflt, open_lower=ol, open_upper=ou, log=_log_flags(lo, hi))
 
     def _stack(self, values: Mapping[str, ArrayLike] | ArrayLike) -> FloatArray:
         if isinstance(values, Mapping):
@@ -201,7 +232,7 @@ class ParameterSpace:
         return a
 
     def to_unit(self, values: Mapping[str, ArrayLike] | ArrayLike) -> FloatArray:
-        """Parameter values → unit coordinates, the inverse of Eq. 1: ``(θ − l)/(h − l)``.
+        """Parameter values → unit coordinates, the inverse of Eqs. 1–2: ``(θ − l)/(h − l)``.
 
         Parameters
         ----------
@@ -214,7 +245,27 @@ class ParameterSpace:
             Unit coordinates (outside [0, 1] for values outside the prior; no clipping).
         """
         a = self._stack(values)
-        return (a - self.lower) / (self.upper - self.lower)
+        lin = (a - self.lower) / (self.upper - self.lower)
+        if not self.log.any():
+            return lin
+        lo, hi = self._log_bounds()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lg = (np.log10(a) - lo) / (hi - lo)
+        return np.where(self.log, lg, lin)
+
+    def _log_bounds(self) -> tuple[FloatArray, FloatArray]:
+        lo = np.log10(np.where(self.log, self.lower, 1.0))
+        hi = np.log10(np.where(self.log, self.upper, 10.0))
+        return lo, hi
+
+    def theta(self, u: ArrayLike) -> FloatArray:
+        """Unit coordinates (..., d) → parameter values (..., d) by Eqs. 1–2 (array form)."""
+        a = self._stack(u)
+        lin = self.lower + a * (self.upper - self.lower)
+        if not self.log.any():
+            return lin
+        lo, hi = self._log_bounds()
+        return np.where(self.log, 10.0 ** (lo + a * (hi - lo)), lin)
 
     def from_unit(self, u: ArrayLike) -> dict[str, FloatArray]:
         """Unit coordinates → parameter values by Eq. 1.
@@ -229,8 +280,7 @@ class ParameterSpace:
         dict
             name → array (...) in the parameter's units.
         """
-        a = self._stack(u)
-        theta = self.lower + a * (self.upper - self.lower)
+        theta = self.theta(u)
         return {n: theta[..., j] for j, n in enumerate(self.names)}
 
     def contains(self, u: ArrayLike) -> NDArray[np.bool_]:

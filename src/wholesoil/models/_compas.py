@@ -1445,13 +1445,14 @@ class COMPAS:
         return (self.inputs.sum(axis=-2) * np.asarray(self.grid.dz)).sum(axis=-1)
 
     def km_to_substrate(
-        self, x: ArrayLike | COMPASSteadyState | None = None, *, scaled: bool = True
+        self, x: ArrayLike | COMPASSteadyState | None = None, *, scaled: bool = False
     ) -> KmRatio:
         """Seed 003 Fig. 5 diagnostic: Michaelis constant / substrate per layer.
 
-        ``K_m,assim·ξ / DOC`` and ``K_m,decom·ξ / mSOC`` (``scaled=True``: the effective
-        half-saturation constant of the rate law, seed 003 Eq. 7), or ``K_m / substrate``
-        with ``scaled=False``. Ratios ≫ 1 (the paper: > 100 for most profiles) mean the
+        ``K_m,assim / DOC`` and ``K_m,decom / mSOC`` (default, the paper's Fig. 5: the
+        constants as calibrated against the substrate concentrations), or, with
+        ``scaled=True``, ``K_m·ξ / substrate`` (the effective half-saturation constant of the
+        rate law of seed 003 Eq. 7). Ratios ≫ 1 (the paper: > 100 for most profiles) mean the
         kinetics are first order in the substrate. ``x`` defaults to the closed-form steady
         state; layers with zero substrate give inf, invalid entries NaN.
         """

@@ -753,6 +753,7 @@ def forcing_from_climate(
     sand: ArrayLike = DEFAULT_SAND,
     nbedrock: ArrayLike = N_LAYERS,
     leaf_fraction: ArrayLike = LEAF_FRACTION,
+    cwd_fraction: ArrayLike | None = None,
     water_floor: float = 0.05,
     grid: VerticalGrid | None = None,
 ) -> Forcing:
@@ -773,7 +774,11 @@ def forcing_from_climate(
     * **NPP** — the Miami model (:func:`miami_npp`), constant through the year.
     * **Active layer** — where MAT < 0 °C, the Stefan solution (:func:`stefan_active_layer`) from
       the thawing degree-days of the surface temperatures; NaN (no permafrost) elsewhere.
-    * sand :data:`DEFAULT_SAND` (40 %), no bedrock (nbedrock = 20), no O or N limitation.
+    * sand :data:`DEFAULT_SAND` (40 %), no bedrock (nbedrock = 20), no O or N limitation
+      (no oxygen or nitrogen scalar can be derived from MAT/MAP: ξ_O = ξ_N = 1, said so in
+      ``attrs``; a CLM5 history file supplies them, :func:`read_clm5_history`).
+    * **CWD** — the share of NPP entering as coarse woody debris, ``cwd_fraction`` (None: 0,
+      no CWD input); the models route it CWD → L2/L3 through τ_CWD and fcwdl2.
 
     Parameters
     ----------
@@ -787,6 +792,9 @@ def forcing_from_climate(
     sand : array (...) [%]
     nbedrock : array (...) int
     leaf_fraction : array (...)
+    cwd_fraction : array (...) [-], optional
+        Share of NPP entering as CWD (e.g. by vegetation: a rule of the caller, recorded in
+        ``attrs["cwd"]``); None = no CWD input.
     water_floor : float
         Lower bound of the moisture index.
     grid : VerticalGrid, optional
@@ -851,7 +859,13 @@ def forcing_from_climate(
         altmax_lastyear=alt_m,
         nbedrock=np.broadcast_to(_array(nbedrock, "nbedrock"), shape),
         leaf_fraction=leaf_fraction,
+        cwd_fraction=None if cwd_fraction is None else np.broadcast_to(
+            _array(cwd_fraction, "cwd_fraction"), shape),
         attrs={
+            "nitrogen": "no nitrogen scalar from climate: xi_N = 1 (no limitation)",
+            "oxygen": "no oxygen scalar from climate: xi_O = 1",
+            "cwd": "no CWD input" if cwd_fraction is None else
+            "cwd_fraction given by the caller (share of NPP to CWD)",
             "generator": "wholesoil.models._environment.forcing_from_climate",
             "temperature": f"annual wave, amplitude {amplitude} °C, damping depth "
             f"{damping_depth:.3f} m",

@@ -42,7 +42,9 @@ __all__ = [
     "STOCK_UNIT_FACTORS",
     "StockUnit",
     "cumulative_stock",
+    "density_at_depths",
     "layer_stocks",
+    "pchip_derivatives",
     "standard_layer_stocks",
 ]
 
@@ -251,3 +253,105 @@ def standard_layer_stocks(
             value=d.tolist(),
         )
     return layer_stocks(density, d[:-1], d[1:], grid, unit=unit)
+
+
+def pchip_derivatives(x: ArrayLike, y: ArrayLike) -> NDArray[np.float64]:
+    """Node slopes of the shape-preserving piecewise cubic Hermite interpolant (PCHIP).
+
+    Fritsch and Carlson's monotone rule with Brodlie's weighted harmonic mean at interior nodes
+    and the three-point shape-preserving formula at the ends, as MATLAB's ``pchip`` and SciPy's
+    :class:`~scipy.interpolate.PchipInterpolator` compute them (Fritsch, F. N. and Butland, J.
+    (1984). A method for constructing local monotone piecewise cubic interpolants. SIAM J. Sci.
+    Stat. Comput. 5(2), 300–304. https://doi.org/10.1137/0905021).
+
+    Parameters
+    ----------
+    x : array (n,)
+        Strictly increasing nodes (n ≥ 2).
+    y : array (..., n)
+        Values at the nodes, batched over leading axes.
+
+    Returns
+    -------
+    array (..., n)
+        Slopes dy/dx at the nodes.
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    h = np.diff(x)
+    m = np.diff(y, axis=-1) / h
+    n = x.size
+    if n == 2:
+        return np.repeat(m, 2, axis=-1)
+    d = np.zeros_like(y)
+    m0, m1 = m[..., :-1], m[..., 1:]
+    w1 = 2.0 * h[1:] + h[:-1]
+    w2 = h[1:] + 2.0 * h[:-1]
+    same = (np.sign(m0) * np.sign(m1)) > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inner = (w1 + w2) / (w1 / m0 + w2 / m1)
+    d[..., 1:-1] = np.where(same, inner, 0.0)
+
+    def edge(h0: float, h1: float, ma: NDArray, mb: NDArray) -> NDArray:
+        e = ((2.0 * h0 + h1) * ma - h0 * mb) / (h0 + h1)
+        e = np.where(np.sign(e) != np.sign(ma), 0.0, e)
+        return np.where((np.sign(ma) != np.sign(mb)) & (np.abs(e) > 3.0 * np.abs(ma)),
+                        3.0 * ma, e)
+
+    d[..., 0] = edge(h[0], h[1], m[..., 0], m[..., 1])
+    d[..., -1] = edge(h[-1], h[-2], m[..., -1], m[..., -2])
+    return d
+
+
+def density_at_depths(
+    density: ArrayLike, depth_cm: ArrayLike, grid: VerticalGrid | None = None
+) -> NDArray[np.float64]:
+    """Model SOC density interpolated to observation depths by PCHIP (shape preserving).
+
+    PRODA compares the model with observed SOC *density* at the observation depths, the
+    model's node values interpolated with MATLAB's ``interp1(zsoi, soc, depth, 'pchip')``
+    (``da_cesm2_clm5_cen_vr_v2.m`` of ``phxtao/PRODA_PUBLIC``; Tao, F. et al., Convergence in
+    simulating global soil organic carbon by structurally different models after data
+    assimilation, EarthArXiv preprint, §2.6). Depths above the first node or below the last use
+    the end cubics (MATLAB's and SciPy's extrapolation).
+
+    Parameters
+    ----------
+    density : array (..., n_layers)
+        Model SOC density at the grid's nodes [g C m⁻³].
+    depth_cm : array broadcastable to (..., L) [cm]
+        Observation depths (e.g. layer mid-depths), NaN-padded.
+    grid : VerticalGrid, optional
+        The model grid (default CLM5's 20SL_8.5m).
+
+    Returns
+    -------
+    array (..., L) [g C m⁻³]
+        NaN where the depth is NaN.
+    """
+    g = clm5_grid() if grid is None else grid
+    x = np.asarray(g.z_node, dtype=float)
+    y = np.asarray(density, dtype=float)
+    if y.shape[-1] != x.size:
+        raise InputDataError(f"density must end in the grid's {x.size} layers",
+                             field="density", value=y.shape)
+    q = np.asarray(depth_cm, dtype=float) / 100.0
+    d = pchip_derivatives(x, y)
+    qs = np.where(np.isnan(q), x[0], q)
+    k = np.clip(np.searchsorted(x, qs, side="right") - 1, 0, x.size - 2)
+    shape = np.broadcast_shapes((*y.shape[:-1], 1), k.shape)
+    kb = np.broadcast_to(k, shape)
+    yb = np.broadcast_to(y, (*shape[:-1], x.size))
+    db = np.broadcast_to(d, (*shape[:-1], x.size))
+    y0 = np.take_along_axis(yb, kb, axis=-1)
+    y1 = np.take_along_axis(yb, kb + 1, axis=-1)
+    d0 = np.take_along_axis(db, kb, axis=-1)
+    d1 = np.take_along_axis(db, kb + 1, axis=-1)
+    h = x[k + 1] - x[k]
+    t = (qs - x[k]) / h
+    h00 = (1 + 2 * t) * (1 - t) ** 2
+    h10 = t * (1 - t) ** 2
+    h01 = t**2 * (3 - 2 * t)
+    h11 = t**2 * (t - 1)
+    out = h00 * y0 + h10 * h * d0 + h01 * y1 + h11 * h * d1
+    return np.where(np.isnan(q), np.nan, out)

@@ -76,7 +76,8 @@ def assimilate_job(
     model: str = "clm5",
     iterations: Sequence[int] = (20_000, 50_000),
     chains: int = 3,
-    acceptance: str = "metropolis",
+    mode: str = "proda",
+    acceptance: str | None = None,
     scale: str = "proda",
     batch_size: int = 16,
     scheduler: str | None = "threads",
@@ -101,6 +102,11 @@ def assimilate_job(
         batch and table, written as each batch finishes).
     iterations : (test, formal)
         Seed 003: 20,000 and 50,000.
+    mode : {"proda", "gaussian"}
+        ``"proda"``: PRODA's costs and annealed acceptance (the paper's point estimates);
+        ``"gaussian"``: Metropolis on a Gaussian likelihood, σ = 0.6·obs (a true posterior).
+    acceptance : str, optional
+        Override of the acceptance rule the mode sets.
     scheduler : str or None
         "threads" (default): this process; None or "local": a local dask cluster; an address:
         a running scheduler.
@@ -127,7 +133,7 @@ def assimilate_job(
     data = ProfileData.from_table(table[list(PROFILE_COLUMNS)], _sites(table, source))
     settings = {"model": model, "n_chains": int(chains),
                 "test_iterations": int(iterations[0]), "formal_iterations": int(iterations[1]),
-                "acceptance": acceptance, "scale": scale,
+                "mode": mode, "acceptance": acceptance, "scale": scale,
                 "adapt_start": min(4000, max(1, int(iterations[1]) // 2))}
     work = functools.partial(_calibrate_batch, data=data, settings=settings)
     ids = [str(p) for p in data.profile_id]
@@ -168,6 +174,8 @@ def assimilate_job(
         "python": platform.python_version(), "seed": seed, "inputs": {"profiles": source},
         "parameters": {**settings, "batch_size": batch_size,
                        "scheduler": scheduler or "local"},
+        "forcing": {k: str(v) for k, v in getattr(data.forcing, "attrs", {}).items()}
+        | {"source": "forcing_from_climate (profile MAT/MAP)"},
         "batches": {"n": summary.n_batches, "computed": list(summary.computed),
                     "reused": list(summary.reused)},
         "timings_s": {"total": time.perf_counter() - t0},

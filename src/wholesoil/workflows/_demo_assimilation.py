@@ -78,7 +78,7 @@ def assimilation_stage(
                               replace=False))
     data = data_all.subset(pick)
     settings = {"test_iterations": its[0], "formal_iterations": its[1],
-                "adapt_start": its[1] // 4, "acceptance": "metropolis", "scale": "proda",
+                "adapt_start": its[1] // 4, "mode": "proda", "scale": "proda",
                 "n_chains": 3}
     results, seconds = {}, {}
     for model in ("clm5", "compas"):
@@ -91,7 +91,7 @@ def assimilation_stage(
         f"filters (≥ 3 layers, deeper than 50 cm; {n_filtered} pedons fail them) were drawn at "
         f"random (seed {seed}) and calibrated: CLM5's 21 and COMPAS's 23 parameters, uniform "
         "priors (seed 003 Suppl. Tables 1–2) mapped to [0, 1], PRODA's costs (CLM5: weighted "
-        "relative squared error, σ = 0.6·obs; COMPAS: 5·(1 − NSE)), standard Metropolis, "
+        "relative squared error, σ = 0.6·obs; COMPAS: 5·(1 − NSE)), PRODA's annealed rule, "
         f"3 chains × ({its[0]:,} test + {its[1]:,} formal) iterations with PRODA's restarts "
         "and acceptance-rate control (10–50 %), burn-in half. All chains of all pedons advance "
         "together: one batched steady state per iteration. This is a shortened protocol so "

@@ -332,13 +332,15 @@ def accepted_targets(
 def _space_to_dict(space: ParameterSpace) -> dict[str, Any]:
     return {"names": list(space.names), "lower": space.lower.tolist(),
             "upper": space.upper.tolist(), "defaults": space.defaults.tolist(),
-            "open_lower": space.open_lower.tolist(), "open_upper": space.open_upper.tolist()}
+            "open_lower": space.open_lower.tolist(), "open_upper": space.open_upper.tolist(),
+            "log": space.log.tolist()}
 
 
 def _space_from_dict(d: dict[str, Any]) -> ParameterSpace:
     defaults = [np.nan if v is None else v for v in d["defaults"]]
     return ParameterSpace(d["names"], d["lower"], d["upper"], defaults,
-                          open_lower=d["open_lower"], open_upper=d["open_upper"])
+                          open_lower=d["open_lower"], open_upper=d["open_upper"],
+                          log=d.get("log"))
 
 
 class ParameterNetwork:
@@ -597,16 +599,15 @@ class ParameterNetwork:
         """
         self._check_fitted()
         X = np.asarray(X, dtype=float)
-        span = self.space_.upper - self.space_.lower
         n, d = X.shape[0], self.space_.n_params
         mean = np.full((n, d), np.nan)
         sd = np.full((n, d), np.nan)
         for s in range(0, n, batch_size):
             u = self.predict_unit(X[s:s + batch_size], batch_size=batch_size)
-            mean[s:s + batch_size] = self.space_.lower + u.mean(axis=0) * span
-            spread = u.std(axis=0, ddof=1) if u.shape[0] > 1 else np.where(
+            theta = self.space_.theta(u)  # (members, rows, d); log-scaled priors by Eq. 2
+            mean[s:s + batch_size] = theta.mean(axis=0)
+            sd[s:s + batch_size] = theta.std(axis=0, ddof=1) if u.shape[0] > 1 else np.where(
                 np.isnan(u[0]), np.nan, 0.0)
-            sd[s:s + batch_size] = spread * span
         return mean, sd
 
     def predict_table(self, sites: pd.DataFrame, *, source: str | None = None) -> pd.DataFrame:
