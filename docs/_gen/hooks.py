@@ -1,6 +1,8 @@
 """MkDocs hook: regenerate the equations, validations and command-line pages before a build.
 
-Each page is rewritten only when its content changes, so ``mkdocs serve`` does not loop.
+Each page is rewritten only when its content changes, so ``mkdocs serve`` does not loop. The
+generated pages are committed too, so that links to them work when the Markdown is read in the
+repository (tests/test_links.py); a build always refreshes them.
 """
 
 from __future__ import annotations
