@@ -34,3 +34,9 @@ def test_readme_python_example_runs():
     # 524 NCSCD pedons, each with 5 harmonized 20-cm layers and one β fit
     assert len(ns["layers"]) == 524 * 5 and len(ns["fits"]) == 524
     assert ns["x100"].shape == (524,)
+    # the example shows the method working on the data it ships (issue: a newcomer copies it):
+    # subsoil from topsoil has skill on held-out spatial blocks, and every layer's stock has a
+    # real interval (both the β and the topsoil maps carry their Monte Carlo draws)
+    assert ns["cv"].metrics["r2"] > 0.1
+    stocks = ns["stocks"]
+    assert ((stocks.upper_pg - stocks.lower_pg) > 0.1 * stocks.stock_pg).all()
