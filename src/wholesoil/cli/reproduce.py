@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from wholesoil._cli_common import _friendly
+from wholesoil.cli._common import _friendly
 
 
 def _names_help() -> str:
