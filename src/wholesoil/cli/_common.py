@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 try:  # typer ≥ 0.2x carries its own copy of click
     from typer._click import exceptions as _cx
@@ -187,6 +187,26 @@ def registry_help(text: str) -> str:
     return text
 
 
+class LazyHelpCommand(TyperCommand):
+    """A command whose help ends with text computed only when the help is read.
+
+    ``help_suffix`` (a class attribute, a function returning text) is called on each read of
+    :attr:`help`; the command line builds without calling it, so a registry that imports heavy
+    modules (``wholesoil reproduce``'s) is loaded only for that command's ``--help`` or the docs.
+    """
+
+    help_suffix: Callable[[], str] = staticmethod(lambda: "")
+
+    @property  # type: ignore[override]
+    def help(self) -> str | None:
+        base = self.__dict__.get("_base_help")
+        return None if base is None else base + type(self).help_suffix()
+
+    @help.setter
+    def help(self, value: str | None) -> None:
+        self.__dict__["_base_help"] = value
+
+
 def _escape_help(cmd: Command) -> None:
     """Escape rich markup in help texts so that units in brackets ([cm], [g/kg]) are shown."""
     if getattr(cmd, "_wholesoil_escaped", False):
@@ -194,10 +214,11 @@ def _escape_help(cmd: Command) -> None:
     from rich.markup import escape
 
     cmd._wholesoil_escaped = True  # type: ignore[attr-defined]
-    if cmd.help:
+    text = cmd.__dict__.get("_base_help") if isinstance(cmd, LazyHelpCommand) else cmd.help
+    if text:
         if not cmd.short_help:  # the listing shows the first paragraph, joined into one line
-            cmd.short_help = one_line(inspect.cleandoc(cmd.help).split("\n\n")[0])
-        cmd.help = escape(cmd.help)
+            cmd.short_help = one_line(inspect.cleandoc(text).split("\n\n")[0])
+        cmd.help = escape(text)
     if cmd.short_help:
         cmd.short_help = escape(cmd.short_help)
     for p in cmd.params:
