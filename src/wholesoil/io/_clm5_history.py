@@ -100,6 +100,36 @@ def _cell_coords(nc: Any, dims: tuple[str, ...]) -> dict[str, NDArray]:
     return out
 
 
+def _mean_sand(sand_layers: NDArray, n_layers: int) -> NDArray:
+    """Sand [%] per cell: the mean over the first ``n_layers`` soil layers with data (and over
+    time when the file has a time axis), as PRODA does; NaN where no layer has data."""
+    n_cells = sand_layers.shape[0]
+    while sand_layers.ndim > 2:  # (cells, time, levels) → mean over time
+        sand_layers = sand_layers.mean(axis=1)
+    sand_layers = sand_layers.reshape(n_cells, -1)[:, :n_layers]
+    ok = np.isfinite(sand_layers)
+    n_ok = ok.sum(axis=1)
+    return np.where(
+        n_ok > 0, np.where(ok, sand_layers, 0.0).sum(axis=1) / np.maximum(n_ok, 1), np.nan
+    )
+
+
+def _fill_below_bedrock(data: dict[str, NDArray], nb: NDArray, n_layers: int) -> int:
+    """Fill missing values of the layered variables in bedrock layers (index ≥ nb, carbon-free)
+    from the deepest soil layer, in place; returns how many values were filled."""
+    below = np.arange(n_layers) >= nb[:, None, None]  # (cells, 1, layers)
+    filled = 0
+    for v in ("TSOI", "SOILPSI", "O_SCALAR", "FPI_vr"):
+        if v not in data:
+            continue
+        a = data[v]
+        deepest = np.take_along_axis(a, (nb - 1)[:, None, None], axis=-1)
+        fill = below & np.isnan(a)
+        filled += int(fill.sum())
+        data[v] = np.where(fill, deepest, a)
+    return filled
+
+
 def read_clm5_history(
     path_or_paths: str | os.PathLike | Sequence[str | os.PathLike],
     *,
@@ -207,15 +237,7 @@ def read_clm5_history(
         **{k: v[keep] for k, v in coords.items()},
     }
     data = {v: a[keep] for v, a in data.items()}
-    sand_layers = static["CELLSAND"][keep]
-    while sand_layers.ndim > 2:  # (cells, time, levels) → mean over time
-        sand_layers = sand_layers.mean(axis=1)
-    sand_layers = sand_layers.reshape(len(keep), -1)[:, :N_LAYERS]
-    ok = np.isfinite(sand_layers)
-    n_ok = ok.sum(axis=1)
-    sand = np.where(
-        n_ok > 0, np.where(ok, sand_layers, 0.0).sum(axis=1) / np.maximum(n_ok, 1), np.nan
-    )
+    sand = _mean_sand(static["CELLSAND"][keep], N_LAYERS)
 
     if "nbedrock" in static:
         nb = static["nbedrock"][keep].reshape(len(keep), -1)[:, 0]
@@ -229,17 +251,7 @@ def read_clm5_history(
             field="nbedrock",
         )
     nb = _check_nbedrock(np.asarray(nb, dtype=float), N_LAYERS)
-    below = np.arange(N_LAYERS) >= nb[:, None, None]  # (cells, 1, layers)
-    filled = 0
-    for v in ("TSOI", "SOILPSI", "O_SCALAR", "FPI_vr"):
-        if v not in data:
-            continue
-        a = data[v]
-        deepest = np.take_along_axis(a, (nb - 1)[:, None, None], axis=-1)
-        fill = below & np.isnan(a)
-        filled += int(fill.sum())
-        data[v] = np.where(fill, deepest, a)
-    attrs["filled_below_bedrock"] = filled
+    attrs["filled_below_bedrock"] = _fill_below_bedrock(data, nb, N_LAYERS)
 
     return Forcing(
         tsoi=data["TSOI"],
