@@ -99,7 +99,7 @@ def test_on_a_terminal_the_bar_is_drawn_and_the_closing_line_stays():
 
 
 def test_no_color_leaves_no_colour_codes(monkeypatch):
-    from wholesoil._cli_common import error_line
+    from wholesoil.cli._common import error_line
 
     monkeypatch.setenv("NO_COLOR", "1")
     buf = io.StringIO()

@@ -1,7 +1,9 @@
 """Write ``docs/cli.md``: every ``wholesoil`` command with its arguments and options.
 
-Read from the typer application itself (``wholesoil.cli.app``), so the page lists exactly the
-commands and options the installed version has. Run ``python docs/_gen/cli.py [OUT]``; the
+Read from the typer application itself (``wholesoil.cli.app``, the package
+``src/wholesoil/cli/``, one module per command group), so the page lists exactly the commands and
+options the installed version has, with the --format and --model choices of the reader and model
+registries. Run ``python docs/_gen/cli.py [OUT]``; the
 MkDocs hook runs it before every build.
 """
 
@@ -99,6 +101,9 @@ def render() -> str:
     import typer
 
     from wholesoil.cli import app
+    from wholesoil.io._registry import reader_names
+
+    sources = "|".join(n for n in reader_names() if n != "table")
 
     root = typer.main.get_command(app)
     out = [
@@ -113,7 +118,7 @@ def render() -> str:
         "Common to the profile commands (`qc`, `harmonize`, `density`, `beta`): the input is a "
         "CSV or Parquet table (`--column-map SRC=canonical,…` renames columns, "
         "`--id-column/--top-column/--bottom-column` name the key columns) or, with "
-        "`--format wosis|israd|ncscd`, a source read by its reader "
+        f"`--format {sources}`, a source read by its reader "
         "([WoSIS](howto/wosis.md), [ISRaD](howto/israd.md)).",
         "",
     ]

@@ -9,6 +9,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from wholesoil.errors import InputDataError
+from wholesoil.io import read_clm5_history
 from wholesoil.models._environment import (
     DAMPING_DEPTH,
     SECONDS_PER_YEAR,
@@ -16,7 +17,6 @@ from wholesoil.models._environment import (
     Forcing,
     forcing_from_climate,
     miami_npp,
-    read_clm5_history,
     stefan_active_layer,
     thornthwaite_pet,
 )

@@ -9,7 +9,7 @@ import typer
 from numpy.testing import assert_allclose
 from typer.testing import CliRunner
 
-from wholesoil._cli_radiocarbon import register
+from wholesoil.cli.radiocarbon import register
 from wholesoil.datasets import data_path
 from wholesoil.radiocarbon._onepool import onepool_d14c
 

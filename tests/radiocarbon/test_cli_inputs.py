@@ -9,7 +9,7 @@ import typer
 from numpy.testing import assert_allclose
 from typer.testing import CliRunner
 
-from wholesoil._cli_inputs import register
+from wholesoil.cli.inputs import register
 
 runner = CliRunner()
 

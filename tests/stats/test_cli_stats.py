@@ -12,7 +12,7 @@ import typer
 from numpy.testing import assert_allclose
 from typer.testing import CliRunner
 
-from wholesoil._cli_stats import register
+from wholesoil.cli.stats import register
 
 REFDIR = Path(__file__).parents[1] / "reference"
 REF = json.loads((REFDIR / "mixed_reference.json").read_text())

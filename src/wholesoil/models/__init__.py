@@ -6,129 +6,98 @@ fast structured steady states batched over sites and parameter sets, radiocarbon
 system-level diagnostics of seed 003 Eqs. 10–14; MIMICS, Millennial v2 and Tao et al.'s reply
 model with density-dependent microbial turnover, robust nonlinear steady states, and the
 CUE-versus-input sensitivity analyses of seed 002 (elasticities, response surfaces, Sobol).
+
+Names are imported on first use (PEP 562), so that ``wholesoil.models._registry`` (the model
+registry the command line reads for its ``--model`` choices) loads without numpy. CLM5 history
+files are read by :func:`wholesoil.io.read_clm5_history`.
 """
 
-from wholesoil.models._ages import (
-    LAMBDA_14C,
-    age_summary,
-    dense_solver,
-    mean_transit_time,
-    pool_mean_ages,
-    radiocarbon_steady_state,
-    system_mean_age,
-)
-from wholesoil.models._allocation import input_profiles
-from wholesoil.models._awb import AWB_PARAMETERS, AWBModel
-from wholesoil.models._blocksolve import solve_block_tridiagonal, solve_tridiagonal
-from wholesoil.models._clm5 import (
-    CLM5,
-    CLM5_DEFAULTS,
-    CLM5_POOLS,
-    CLM5_PRODA_PARAMETERS,
-    CLM5Parameters,
-)
-from wholesoil.models._compas import COMPAS, COMPAS_PARAMETERS, COMPASParameters, COMPASSteadyState
-from wholesoil.models._compas import POOLS as COMPAS_POOLS
-from wholesoil.models._diagnostics import (
-    SystemDiagnostics,
-    bulk_decomposition_rate,
-    carbon_transfer_efficiency,
-    environmental_scalar_system,
-    input_allocation_index,
-    system_diagnostics,
-    vertical_transport_system,
-)
-from wholesoil.models._environment import (
-    Environment,
-    Forcing,
-    forcing_from_climate,
-    miami_npp,
-    read_clm5_history,
-)
-from wholesoil.models._millennial import Millennial
-from wholesoil.models._mimics import MIMICS
-from wholesoil.models._nonlinear import SteadyStateReport, find_steady_states
-from wholesoil.models._observe import cumulative_stock, layer_stocks, standard_layer_stocks
-from wholesoil.models._scalars import (
-    century_normalization,
-    decomposition_scalar,
-    depth_scalar,
-    oxygen_scalar,
-    temperature_scalar,
-    water_scalar,
-)
-from wholesoil.models._sensitivity import (
-    elasticity,
-    elasticity_table,
-    grid_response,
-    plot_elasticities,
-    plot_response_surfaces,
-    sobol_indices,
-    zscore_by,
-)
-from wholesoil.models._tao2024 import Tao2024Model
-from wholesoil.models._transport import diffusivity, mixing_matrix, mixing_operator
-from wholesoil.models._vertical import VerticalGrid, clm5_grid
+from __future__ import annotations
 
-__all__ = [
-    "AWB_PARAMETERS",
-    "CLM5",
-    "CLM5_DEFAULTS",
-    "CLM5_POOLS",
-    "CLM5_PRODA_PARAMETERS",
-    "COMPAS",
-    "COMPAS_PARAMETERS",
-    "COMPAS_POOLS",
-    "LAMBDA_14C",
-    "MIMICS",
-    "AWBModel",
-    "CLM5Parameters",
-    "COMPASParameters",
-    "COMPASSteadyState",
-    "Environment",
-    "Forcing",
-    "Millennial",
-    "SteadyStateReport",
-    "SystemDiagnostics",
-    "Tao2024Model",
-    "VerticalGrid",
-    "age_summary",
-    "bulk_decomposition_rate",
-    "carbon_transfer_efficiency",
-    "century_normalization",
-    "clm5_grid",
-    "cumulative_stock",
-    "decomposition_scalar",
-    "dense_solver",
-    "depth_scalar",
-    "diffusivity",
-    "elasticity",
-    "elasticity_table",
-    "environmental_scalar_system",
-    "find_steady_states",
-    "forcing_from_climate",
-    "grid_response",
-    "input_allocation_index",
-    "input_profiles",
-    "layer_stocks",
-    "mean_transit_time",
-    "miami_npp",
-    "mixing_matrix",
-    "mixing_operator",
-    "oxygen_scalar",
-    "plot_elasticities",
-    "plot_response_surfaces",
-    "pool_mean_ages",
-    "radiocarbon_steady_state",
-    "read_clm5_history",
-    "sobol_indices",
-    "solve_block_tridiagonal",
-    "solve_tridiagonal",
-    "standard_layer_stocks",
-    "system_diagnostics",
-    "system_mean_age",
-    "temperature_scalar",
-    "vertical_transport_system",
-    "water_scalar",
-    "zscore_by",
-]
+import importlib
+from typing import Any
+
+#: Public name → (module, attribute), imported on first access.
+_EXPORTS: dict[str, tuple[str, str]] = {
+    "LAMBDA_14C": ("wholesoil.models._ages", "LAMBDA_14C"),
+    "age_summary": ("wholesoil.models._ages", "age_summary"),
+    "dense_solver": ("wholesoil.models._ages", "dense_solver"),
+    "mean_transit_time": ("wholesoil.models._ages", "mean_transit_time"),
+    "pool_mean_ages": ("wholesoil.models._ages", "pool_mean_ages"),
+    "radiocarbon_steady_state": ("wholesoil.models._ages", "radiocarbon_steady_state"),
+    "system_mean_age": ("wholesoil.models._ages", "system_mean_age"),
+    "input_profiles": ("wholesoil.models._allocation", "input_profiles"),
+    "AWBModel": ("wholesoil.models._awb", "AWBModel"),
+    "AWB_PARAMETERS": ("wholesoil.models._awb", "AWB_PARAMETERS"),
+    "solve_block_tridiagonal": ("wholesoil.models._blocksolve", "solve_block_tridiagonal"),
+    "solve_tridiagonal": ("wholesoil.models._blocksolve", "solve_tridiagonal"),
+    "CLM5": ("wholesoil.models._clm5", "CLM5"),
+    "CLM5Parameters": ("wholesoil.models._clm5", "CLM5Parameters"),
+    "CLM5_DEFAULTS": ("wholesoil.models._clm5", "CLM5_DEFAULTS"),
+    "CLM5_POOLS": ("wholesoil.models._clm5", "CLM5_POOLS"),
+    "CLM5_PRODA_PARAMETERS": ("wholesoil.models._clm5", "CLM5_PRODA_PARAMETERS"),
+    "COMPAS": ("wholesoil.models._compas", "COMPAS"),
+    "COMPASParameters": ("wholesoil.models._compas", "COMPASParameters"),
+    "COMPASSteadyState": ("wholesoil.models._compas", "COMPASSteadyState"),
+    "COMPAS_PARAMETERS": ("wholesoil.models._compas", "COMPAS_PARAMETERS"),
+    "COMPAS_POOLS": ("wholesoil.models._compas", "POOLS"),
+    "SystemDiagnostics": ("wholesoil.models._diagnostics", "SystemDiagnostics"),
+    "bulk_decomposition_rate": ("wholesoil.models._diagnostics", "bulk_decomposition_rate"),
+    "carbon_transfer_efficiency": ("wholesoil.models._diagnostics", "carbon_transfer_efficiency"),
+    "environmental_scalar_system": ("wholesoil.models._diagnostics", "environmental_scalar_system"),
+    "input_allocation_index": ("wholesoil.models._diagnostics", "input_allocation_index"),
+    "system_diagnostics": ("wholesoil.models._diagnostics", "system_diagnostics"),
+    "vertical_transport_system": ("wholesoil.models._diagnostics", "vertical_transport_system"),
+    "Environment": ("wholesoil.models._environment", "Environment"),
+    "Forcing": ("wholesoil.models._environment", "Forcing"),
+    "forcing_from_climate": ("wholesoil.models._environment", "forcing_from_climate"),
+    "miami_npp": ("wholesoil.models._environment", "miami_npp"),
+    "Millennial": ("wholesoil.models._millennial", "Millennial"),
+    "MIMICS": ("wholesoil.models._mimics", "MIMICS"),
+    "SteadyStateReport": ("wholesoil.models._nonlinear", "SteadyStateReport"),
+    "find_steady_states": ("wholesoil.models._nonlinear", "find_steady_states"),
+    "cumulative_stock": ("wholesoil.models._observe", "cumulative_stock"),
+    "layer_stocks": ("wholesoil.models._observe", "layer_stocks"),
+    "standard_layer_stocks": ("wholesoil.models._observe", "standard_layer_stocks"),
+    "MODELS": ("wholesoil.models._registry", "MODELS"),
+    "ModelEntry": ("wholesoil.models._registry", "ModelEntry"),
+    "get_model": ("wholesoil.models._registry", "get_model"),
+    "model_names": ("wholesoil.models._registry", "model_names"),
+    "register_model": ("wholesoil.models._registry", "register_model"),
+    "unregister_model": ("wholesoil.models._registry", "unregister_model"),
+    "century_normalization": ("wholesoil.models._scalars", "century_normalization"),
+    "decomposition_scalar": ("wholesoil.models._scalars", "decomposition_scalar"),
+    "depth_scalar": ("wholesoil.models._scalars", "depth_scalar"),
+    "oxygen_scalar": ("wholesoil.models._scalars", "oxygen_scalar"),
+    "temperature_scalar": ("wholesoil.models._scalars", "temperature_scalar"),
+    "water_scalar": ("wholesoil.models._scalars", "water_scalar"),
+    "elasticity": ("wholesoil.models._sensitivity", "elasticity"),
+    "elasticity_table": ("wholesoil.models._sensitivity", "elasticity_table"),
+    "grid_response": ("wholesoil.models._sensitivity", "grid_response"),
+    "plot_elasticities": ("wholesoil.models._sensitivity", "plot_elasticities"),
+    "plot_response_surfaces": ("wholesoil.models._sensitivity", "plot_response_surfaces"),
+    "sobol_indices": ("wholesoil.models._sensitivity", "sobol_indices"),
+    "zscore_by": ("wholesoil.models._sensitivity", "zscore_by"),
+    "Tao2024Model": ("wholesoil.models._tao2024", "Tao2024Model"),
+    "diffusivity": ("wholesoil.models._transport", "diffusivity"),
+    "mixing_matrix": ("wholesoil.models._transport", "mixing_matrix"),
+    "mixing_operator": ("wholesoil.models._transport", "mixing_operator"),
+    "VerticalGrid": ("wholesoil.models._vertical", "VerticalGrid"),
+    "clm5_grid": ("wholesoil.models._vertical", "clm5_grid"),
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attr = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

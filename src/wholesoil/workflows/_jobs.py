@@ -19,7 +19,8 @@ from wholesoil._outputs import OutputSet, check_outputs
 from wholesoil._types import SplineMethod
 from wholesoil.depth import fit_depth_functions
 from wholesoil.errors import InputDataError, MissingColumnError
-from wholesoil.io import read_israd, read_ncscd, read_table, read_wosis
+from wholesoil.io import read_table
+from wholesoil.io._registry import source_readers
 from wholesoil.io._write import table_writer
 from wholesoil.profiles import ProfileSet
 from wholesoil.profiles._density import add_soc_density, stock_to_depth
@@ -43,7 +44,7 @@ class JobResult:
 
 
 #: Source formats the jobs read: a plain table (with a column map) or one of the readers.
-READERS = {"wosis": read_wosis, "israd": read_israd, "ncscd": read_ncscd}
+READERS = source_readers()  # wosis, israd, ncscd, …: the io reader registry, loaded on use
 
 
 def load_horizons(

@@ -86,7 +86,8 @@ def build_forcing(
 ) -> Any:
     """Forcing from CLM5 history files, from a sites table (mat, map[, lat, sand]), or from one
     MAT/MAP pair."""
-    from wholesoil.models._environment import forcing_from_climate, read_clm5_history
+    from wholesoil.io import read_clm5_history
+    from wholesoil.models._environment import forcing_from_climate
 
     if forcing is not None:
         return read_clm5_history(forcing, nbedrock=nbedrock)

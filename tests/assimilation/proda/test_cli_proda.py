@@ -10,8 +10,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from wholesoil._cli_proda import register
 from wholesoil.assimilation import ParameterSpace
+from wholesoil.cli.proda import register
 from wholesoil.datasets import load_climate_grid
 from wholesoil.io import write_netcdf
 

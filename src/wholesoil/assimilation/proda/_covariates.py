@@ -238,7 +238,7 @@ def grid_covariates(
         Naming the covariate(s) the grid lacks and listing its variables, or a covariate whose
         dims differ from the first one's.
     """
-    from wholesoil.io._grid import check_grid_features
+    from wholesoil.io import check_grid_features
 
     names = [str(n) for n in names]
     check_grid_features(ds, names, source=source)
@@ -270,7 +270,7 @@ def sample_grid(ds: Any, lat: ArrayLike, lon: ArrayLike, names: Sequence[str], *
     array (n, c)
         NaN where the nearest cell has no data (then :func:`profile_covariates` names the site).
     """
-    from wholesoil.io._grid import check_grid_features
+    from wholesoil.io import check_grid_features
 
     names = [str(n) for n in names]
     check_grid_features(ds, names, source=source)

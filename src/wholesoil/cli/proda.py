@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from wholesoil._cli_common import _floats, _friendly, _report
+from wholesoil.cli._common import _floats, _friendly, _report
 
 _HELP = ("PRODA (seed 003 §2.6–2.7): train the parameter network on profile calibrations, "
          "map parameters, SOC and model components, or calibrate end to end."

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from wholesoil._cli_common import _friendly
+from wholesoil.cli._common import _friendly
 
 
 @_friendly

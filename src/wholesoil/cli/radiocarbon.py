@@ -7,8 +7,13 @@ from typing import Annotated
 
 import typer
 
-from wholesoil._cli_common import _floats, _friendly, _report
-from wholesoil.radiocarbon._atmosphere import LAMBDA_SEED004
+from wholesoil.cli._common import _floats, _friendly, _report
+
+#: Default decay constant γ [yr⁻¹]: 1/8267, the value of
+#: :data:`wholesoil.radiocarbon._atmosphere.LAMBDA_SEED004` (seed 004, Methods after Eq. 1: the
+#: mean life 8267 yr of the Cambridge half-life 5730 yr), written out here so that the command
+#: line does not import scipy to show a default (tests/cli checks that the two are equal).
+LAMBDA_SEED004: float = 1.0 / 8267.0
 
 _LAM_HELP = (
     "Decay constant λ (per year). Default 1/8267 = 1.20963e-4 (seed 004's γ). SoilR's "

@@ -6,13 +6,7 @@ from pathlib import Path
 
 import typer
 
-from wholesoil._cli_common import _friendly
-
-
-def _names_help() -> str:
-    from wholesoil.reproduce import REPRODUCTIONS
-
-    return "; ".join(f"{s.name}: {s.title} ({s.data})" for s in REPRODUCTIONS.values())
+from wholesoil.cli._common import LazyHelpCommand, _friendly
 
 
 @_friendly
@@ -42,10 +36,19 @@ def reproduce(
         note(f"wrote {label}: {path}", stage="output")
 
 
-def register(app: typer.Typer) -> None:
-    """Add ``reproduce`` to the ``wholesoil`` command (its NAME choices from the registry)."""
+def _names_suffix() -> str:
     from wholesoil.reproduce import REPRODUCTIONS
 
-    reproduce.__doc__ = (reproduce.__doc__ or "") + "\n\nNAME is one of: " + ", ".join(
-        REPRODUCTIONS)
-    app.command(name="reproduce")(reproduce)
+    return "\n\nNAME is one of: " + ", ".join(REPRODUCTIONS)
+
+
+class _ReproduceCommand(LazyHelpCommand):
+    """``reproduce``: its help ends with the registry's names, read only when shown."""
+
+    help_suffix = staticmethod(_names_suffix)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``reproduce`` to the ``wholesoil`` command (its NAME choices from the registry, read
+    when its help is shown: the registry imports pandas)."""
+    app.command(name="reproduce", cls=_ReproduceCommand)(reproduce)

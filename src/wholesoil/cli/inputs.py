@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from wholesoil._cli_common import _floats, _friendly, _report
+from wholesoil.cli._common import _floats, _friendly, _report
 
 
 def _number_or_name(text: str | None) -> float | str | None:

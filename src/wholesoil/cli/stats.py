@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from wholesoil._cli_common import _friendly, _report
+from wholesoil.cli._common import _friendly, _report
 
 
 def _names(text: str | None) -> list[str]:

@@ -1,7 +1,9 @@
 """Pieces every command module shares: the error wrapper, argument parsers, result printing.
 
-Commands live in :mod:`wholesoil.cli` and in the ``_cli_*`` modules that register themselves on
-its app (one per area, so that several people can add commands without touching one file).
+Commands live in the modules of :mod:`wholesoil.cli`, one per command group, each registering
+itself on the app with ``register(app)``. Start-up: this module imports typer and nothing heavy;
+rich, the progress console and wholesoil's errors are imported when a command runs or fails, and
+a command imports its workflow inside its function.
 
 Every error a user can cause ends as one line on stderr, ``error: <what, where, expected, got>``
 and a non-zero exit status: wholesoil's own errors, missing or unreadable files and bad values
@@ -17,12 +19,10 @@ import inspect
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 try:  # typer ≥ 0.2x carries its own copy of click
     from typer._click import exceptions as _cx
@@ -31,17 +31,28 @@ except ImportError:  # pragma: no cover - typer on the click package
     from click import Command
     from click import exceptions as _cx
 
-from wholesoil._outputs import guarding_inputs
-from wholesoil.errors import WholesoilError
-from wholesoil.progress import get_console, log_event, note
+if TYPE_CHECKING:
+    from rich.console import Console
 
 F = TypeVar("F", bound=Callable[..., Any])
 _ABORTS: tuple[type[BaseException], ...] = tuple(
     {typer.Abort, *([_cx.Abort] if hasattr(_cx, "Abort") else [])})
 
-#: Exceptions a command turns into one line (bad input, files); anything else is a bug and keeps
-#: its traceback. ValueError covers the readers' parse errors (pandas, json) as well.
-USER_ERRORS: tuple[type[BaseException], ...] = (WholesoilError, OSError, ValueError, KeyError)
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions a command turns into one line (bad input, files); anything else is a bug and
+    keeps its traceback. ValueError covers the readers' parse errors (pandas, json) as well."""
+    from wholesoil.errors import WholesoilError
+
+    return (WholesoilError, OSError, ValueError, KeyError)
+
+
+def __getattr__(name: str) -> Any:  # USER_ERRORS without importing wholesoil.errors at start-up
+    if name == "USER_ERRORS":
+        return _user_errors()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: Environment variable that lets tracebacks through (``WHOLESOIL_TRACEBACK=1``).
 TRACEBACK_ENV = "WHOLESOIL_TRACEBACK"
@@ -51,6 +62,8 @@ class _ConsoleProxy:
     """``console.print(...)`` on the shared stderr console of :mod:`wholesoil.progress`."""
 
     def __getattr__(self, name: str) -> Any:
+        from wholesoil.progress import get_console
+
         return getattr(get_console(), name)
 
 
@@ -64,12 +77,18 @@ def one_line(text: object) -> str:
 
 def error_line(message: object) -> None:
     """Print ``error: <message>`` as one line on stderr (red on a terminal) and log it."""
+    from rich.markup import escape
+
+    from wholesoil.progress import get_console, log_event
+
     text = one_line(message)
     log_event("error", text)
     get_console().print(f"[bold red]error:[/] {escape(text)}", highlight=False, soft_wrap=True)
 
 
 def _describe(exc: BaseException) -> str:
+    from wholesoil.errors import WholesoilError
+
     if isinstance(exc, KeyError) and not isinstance(exc, WholesoilError):
         return f"missing key {exc}"
     text = one_line(exc)
@@ -85,12 +104,14 @@ def _friendly(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from wholesoil._outputs import guarding_inputs
+
         try:
             with guarding_inputs():  # no command replaces a file it reads
                 return fn(*args, **kwargs)
         except _cx.ClickException:
             raise  # typer.BadParameter and friends: OneLineGroup prints them
-        except USER_ERRORS as exc:
+        except _user_errors() as exc:
             if os.environ.get(TRACEBACK_ENV):
                 raise
             error_line(_describe(exc))
@@ -120,6 +141,8 @@ def _pairs(text: str | None, option: str) -> dict[str, str]:
 
 def _report(result: Any) -> None:
     """Print a job's messages and what it wrote (nothing when quiet; always to the JSON log)."""
+    from wholesoil.progress import note
+
     for msg in result.messages:
         note(str(msg), stage="message")
     for what, path in result.outputs.items():
@@ -135,21 +158,73 @@ def usage_line(exc: _cx.ClickException) -> str:
     return msg
 
 
+def _names(text: str | None) -> list[str]:
+    return [x.strip() for x in (text or "").split(",") if x.strip()]
+
+
+#: Placeholder help of every --format option: replaced by :func:`registry_help` with the readers
+#: registered in :mod:`wholesoil.io._registry` when the command line is built.
+FORMAT_HELP = "{registry:readers}"
+
+
+def model_help(command: str) -> str:
+    """Placeholder help of a --model option: the registered models that support ``command``."""
+    return "{registry:models:" + command + "}"
+
+
+def registry_help(text: str) -> str:
+    """The help of a registry placeholder (:data:`FORMAT_HELP`, :func:`model_help`); any other
+    text unchanged. Read at each build of the command line, so registered readers and models
+    appear in ``--help``."""
+    if text == FORMAT_HELP:
+        from wholesoil.io._registry import format_help
+
+        return format_help()
+    if text.startswith("{registry:models:") and text.endswith("}"):
+        from wholesoil.models._registry import model_help as _model_help
+
+        return _model_help(text[len("{registry:models:"):-1])
+    return text
+
+
+class LazyHelpCommand(TyperCommand):
+    """A command whose help ends with text computed only when the help is read.
+
+    ``help_suffix`` (a class attribute, a function returning text) is called on each read of
+    :attr:`help`; the command line builds without calling it, so a registry that imports heavy
+    modules (``wholesoil reproduce``'s) is loaded only for that command's ``--help`` or the docs.
+    """
+
+    help_suffix: Callable[[], str] = staticmethod(lambda: "")
+
+    @property  # type: ignore[override]
+    def help(self) -> str | None:
+        base = self.__dict__.get("_base_help")
+        return None if base is None else base + type(self).help_suffix()
+
+    @help.setter
+    def help(self, value: str | None) -> None:
+        self.__dict__["_base_help"] = value
+
+
 def _escape_help(cmd: Command) -> None:
     """Escape rich markup in help texts so that units in brackets ([cm], [g/kg]) are shown."""
     if getattr(cmd, "_wholesoil_escaped", False):
         return
+    from rich.markup import escape
+
     cmd._wholesoil_escaped = True  # type: ignore[attr-defined]
-    if cmd.help:
+    text = cmd.__dict__.get("_base_help") if isinstance(cmd, LazyHelpCommand) else cmd.help
+    if text:
         if not cmd.short_help:  # the listing shows the first paragraph, joined into one line
-            cmd.short_help = one_line(inspect.cleandoc(cmd.help).split("\n\n")[0])
-        cmd.help = escape(cmd.help)
+            cmd.short_help = one_line(inspect.cleandoc(text).split("\n\n")[0])
+        cmd.help = escape(text)
     if cmd.short_help:
         cmd.short_help = escape(cmd.short_help)
     for p in cmd.params:
         text = getattr(p, "help", None)
         if text:
-            p.help = escape(text)  # type: ignore[attr-defined]
+            p.help = escape(registry_help(text))  # type: ignore[attr-defined]
     for sub in getattr(cmd, "commands", {}).values():
         _escape_help(sub)
 

@@ -1,0 +1,5 @@
+"""``python -m wholesoil.cli``."""
+
+from wholesoil.cli import main
+
+main()

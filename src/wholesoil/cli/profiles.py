@@ -1,0 +1,233 @@
+"""Profile commands: ``qc``, ``harmonize``, ``density`` and ``beta`` (seed 000, seed 001)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from wholesoil.cli._common import FORMAT_HELP, _floats, _friendly, _pairs, _report
+
+IdCol = Annotated[str, typer.Option("--id-column", help="Profile id column in the input.")]
+TopCol = Annotated[str, typer.Option("--top-column", help="Top depth column [cm].")]
+BotCol = Annotated[str, typer.Option("--bottom-column", help="Bottom depth column [cm].")]
+ColMap = Annotated[
+    str | None,
+    typer.Option("--column-map", help="Rename other columns: SRC=canonical,… (e.g. OC=soc)."),
+]
+#: The --format help is written from the reader registry (:mod:`wholesoil.io._registry`) each
+#: time the command line is built (see :func:`wholesoil.cli._common.registry_help`).
+FormatOpt = Annotated[str, typer.Option("--format", help=FORMAT_HELP)]
+MaxDepthOpt = Annotated[
+    float,
+    typer.Option(
+        "--max-depth",
+        help="Deepest depth accepted [cm]; deeper horizons or depths are refused (10 m by "
+        "default: see the data-safety page).",
+    ),
+]
+QcOpt = Annotated[
+    str,
+    typer.Option(
+        "--qc",
+        help="strict: stop at the first data problem; repair: fix by named rules and write "
+        "a QC report beside the output.",
+    ),
+]
+
+
+def _read_kwargs(
+    id_column: str, top_column: str, bottom_column: str, column_map: str | None, fmt: str
+) -> dict[str, object]:
+    return {
+        "format": fmt,
+        "id_column": id_column,
+        "top_column": top_column,
+        "bottom_column": bottom_column,
+        "column_map": _pairs(column_map, "--column-map"),
+    }
+
+
+def _qc_mode(qc: str) -> str:
+    if qc not in ("strict", "repair"):
+        raise typer.BadParameter(f"--qc must be 'strict' or 'repair', got {qc!r}")
+    return qc
+
+
+@_friendly
+def harmonize(
+    horizons: Annotated[Path, typer.Argument(help="Horizon table (CSV or Parquet).")],
+    variable: Annotated[str, typer.Option("--variable", help="Column to harmonize.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output CSV/Parquet.")],
+    depths: Annotated[str, typer.Option(help="Standard depths [cm].")] = "0,5,15,30,60,100,200",
+    lam: Annotated[float, typer.Option("--lam", help="Spline smoothing λ.")] = 0.1,
+    method: Annotated[str, typer.Option(help="mpspline2 (parity) or exact.")] = "mpspline2",
+    clamp: Annotated[
+        str | None, typer.Option(help="LOW,HIGH clamp of 1-cm values (none by default).")
+    ] = None,
+    id_column: IdCol = "profile_id",
+    top_column: TopCol = "top",
+    bottom_column: BotCol = "bottom",
+    column_map: ColMap = None,
+    fmt: FormatOpt = "table",
+    max_depth: MaxDepthOpt = 1000.0,
+    qc: QcOpt = "strict",
+) -> None:
+    """Equal-area spline to standard depths: writes profile_id, top, bottom, VARIABLE, coverage.
+
+    Example: wholesoil harmonize horizons.csv --variable soc --depths 0,5,15,30,60,100 -o gsm.csv
+    """
+    from wholesoil.workflows import harmonize_job
+
+    if method not in ("mpspline2", "exact"):
+        raise typer.BadParameter(f"--method must be mpspline2 or exact, got {method!r}")
+    clamp_t = None
+    if clamp:
+        c = _floats(clamp, "--clamp")
+        if len(c) != 2:
+            raise typer.BadParameter(f"--clamp needs LOW,HIGH, got {clamp!r}")
+        clamp_t = (c[0], c[1])
+    result = harmonize_job(
+        horizons,
+        variable,
+        output,
+        depths=_floats(depths, "--depths"),
+        lam=lam,
+        method=method,  # type: ignore[arg-type]
+        clamp=clamp_t,
+        qc=_qc_mode(qc),  # type: ignore[arg-type]
+        max_depth=max_depth,
+        **_read_kwargs(id_column, top_column, bottom_column, column_map, fmt),
+    )
+    _report(result)
+
+
+@_friendly
+def qc(
+    horizons: Annotated[Path, typer.Argument(help="Horizon table (CSV or Parquet).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Cleaned horizons.")],
+    report: Annotated[
+        Path | None, typer.Option(help="QC report (default: OUTPUT with .qc before suffix).")
+    ] = None,
+    rules: Annotated[
+        str | None,
+        typer.Option(help="Rules per check, CHECK=RULE,… (e.g. value_range=flag,overlap=exclude)."),
+    ] = None,
+    min_layers: Annotated[
+        int | None, typer.Option(help="Keep profiles with at least this many layers (seed 003: 3).")
+    ] = None,
+    min_depth: Annotated[
+        float | None, typer.Option(help="Keep profiles deeper than this [cm] (seed 003: 50).")
+    ] = None,
+    id_column: IdCol = "profile_id",
+    top_column: TopCol = "top",
+    bottom_column: BotCol = "bottom",
+    column_map: ColMap = None,
+    fmt: FormatOpt = "table",
+    max_depth: MaxDepthOpt = 1000.0,
+) -> None:
+    """Check horizons, repair or exclude by named rules, and report every change.
+
+    Example: wholesoil qc horizons.csv --rules value_range=flag,overlap=exclude -o clean.csv
+    """
+    from wholesoil.workflows import qc_job
+
+    result = qc_job(
+        horizons,
+        output,
+        report=report,
+        rules=_pairs(rules, "--rules"),
+        min_layers=min_layers,
+        min_depth=min_depth,
+        max_depth=max_depth,
+        **_read_kwargs(id_column, top_column, bottom_column, column_map, fmt),
+    )
+    _report(result)
+
+
+@_friendly
+def density(
+    horizons: Annotated[Path, typer.Argument(help="Horizons with soc [g/kg], bd, gravel.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Horizons with soc_density.")],
+    fill_bd: Annotated[bool, typer.Option(help="Fill missing BD by pedotransfer.")] = True,
+    refit_bd: Annotated[
+        bool, typer.Option(help="Refit the pedotransfer on horizons that have BD.")
+    ] = False,
+    stock_depths: Annotated[str, typer.Option(help="Stocks from 0 to these depths [cm].")] = (
+        "30,100"
+    ),
+    id_column: IdCol = "profile_id",
+    top_column: TopCol = "top",
+    bottom_column: BotCol = "bottom",
+    column_map: ColMap = None,
+    fmt: FormatOpt = "table",
+    max_depth: MaxDepthOpt = 1000.0,
+    qc: QcOpt = "strict",
+) -> None:
+    """SOC density per horizon (seed 000 Eq. 1) [Mg C/ha] and stocks to depths.
+
+    Example: wholesoil density horizons.csv --stock-depths 30,100 -o density.csv
+    """
+    from wholesoil.workflows import density_job
+
+    result = density_job(
+        horizons,
+        output,
+        fill_bd=fill_bd,
+        refit_bd=refit_bd,
+        stock_depths=_floats(stock_depths, "--stock-depths"),
+        qc=_qc_mode(qc),  # type: ignore[arg-type]
+        max_depth=max_depth,
+        **_read_kwargs(id_column, top_column, bottom_column, column_map, fmt),
+    )
+    _report(result)
+
+
+@_friendly
+def beta(
+    layers: Annotated[Path, typer.Argument(help="Layers with SOC density [Mg C/ha].")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Per-profile fits.")],
+    value: Annotated[str, typer.Option(help="Layer density column.")] = "soc_density",
+    models: Annotated[str, typer.Option(help="Models compared by AIC.")] = "beta,exponential,power",
+    group_column: Annotated[
+        str | None, typer.Option(help="Compare β across groups (ANOVA, Duncan, Tukey).")
+    ] = None,
+    id_column: IdCol = "profile_id",
+    top_column: TopCol = "top",
+    bottom_column: BotCol = "bottom",
+    column_map: ColMap = None,
+    fmt: FormatOpt = "table",
+    max_depth: MaxDepthOpt = 1000.0,
+    qc: QcOpt = "strict",
+    fit: Annotated[
+        str, typer.Option("--fit", help="β fit: fraction (least squares on the cumulative "
+                          "fraction, the paper's) or stock (on cumulative stocks).")
+    ] = "fraction",
+) -> None:
+    """Jobbágy–Jackson β per profile (seed 000 Eqs. 2–3), alternatives by AIC, group tests.
+
+    Example: wholesoil beta density.csv --group-column ecosystem --fit fraction -o beta.csv
+    """
+    from wholesoil.workflows import beta_job
+
+    result = beta_job(
+        layers,
+        output,
+        value=value,
+        models=tuple(m.strip() for m in models.split(",") if m.strip()),
+        group_column=group_column,
+        qc=_qc_mode(qc),  # type: ignore[arg-type]
+        max_depth=max_depth,
+        fit=fit,
+        **_read_kwargs(id_column, top_column, bottom_column, column_map, fmt),
+    )
+    _report(result)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``harmonize``, ``qc``, ``density``, ``beta`` to the ``wholesoil`` app."""
+    app.command()(harmonize)
+    app.command()(qc)
+    app.command()(density)
+    app.command()(beta)
