@@ -12,7 +12,6 @@ NetCDF-CF and :func:`write_cogs` Cloud-Optimized GeoTIFFs with SoilGrids-like na
 from wholesoil.io._grid import (
     check_grid_features,
     cog_name,
-    plot_grid_map,
     read_grid,
     write_cogs,
     write_netcdf,
@@ -36,7 +35,6 @@ __all__ = [
     "cog_name",
     "flatten_israd",
     "parse_replicates",
-    "plot_grid_map",
     "read_grid",
     "read_israd",
     "read_ncscd",
@@ -49,3 +47,16 @@ __all__ = [
     "write_profiles",
     "write_table",
 ]
+
+
+# Figures live in wholesoil.plots; these names stay importable from here and load it on first use
+# (this package never imports matplotlib itself).
+_MOVED_TO_PLOTS = ("plot_grid_map",)
+
+
+def __getattr__(name: str) -> object:
+    if name in _MOVED_TO_PLOTS:
+        import importlib
+
+        return getattr(importlib.import_module("wholesoil.plots"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -61,8 +61,6 @@ from wholesoil.models._sensitivity import (
     elasticity,
     elasticity_table,
     grid_response,
-    plot_elasticities,
-    plot_response_surfaces,
     sobol_indices,
     zscore_by,
 )
@@ -116,8 +114,6 @@ __all__ = [
     "mixing_matrix",
     "mixing_operator",
     "oxygen_scalar",
-    "plot_elasticities",
-    "plot_response_surfaces",
     "pool_mean_ages",
     "radiocarbon_steady_state",
     "read_clm5_history",
@@ -132,3 +128,16 @@ __all__ = [
     "water_scalar",
     "zscore_by",
 ]
+
+
+# Figures live in wholesoil.plots; these names stay importable from here and load it on first use
+# (this package never imports matplotlib itself).
+_MOVED_TO_PLOTS = ("plot_elasticities", "plot_response_surfaces")
+
+
+def __getattr__(name: str) -> object:
+    if name in _MOVED_TO_PLOTS:
+        import importlib
+
+        return getattr(importlib.import_module("wholesoil.plots"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
