@@ -26,13 +26,17 @@ import xarray as xr
 from wholesoil._atomic import save_figure
 from wholesoil.datasets import load_climate_grid
 from wholesoil.io import write_cogs, write_netcdf
-from wholesoil.mapping._grid import predict_grid
-from wholesoil.mapping._persist import load_model
-from wholesoil.mapping._regions import circumpolar_region
-from wholesoil.mapping._stocks import CellDistribution, layers_from_beta, stock_totals_from_beta
-from wholesoil.mapping._uncertainty import interval_from_draws
+from wholesoil.mapping import (
+    CellDistribution,
+    circumpolar_region,
+    interval_from_draws,
+    layers_from_beta,
+    load_model,
+    predict_grid,
+    stock_totals_from_beta,
+)
 from wholesoil.plots import plot_map
-from wholesoil.report import Report
+from wholesoil.plots.report import Report
 from wholesoil.workflows._train import train_job
 
 #: Northern circumpolar permafrost region of Hugelius et al. (2014, Biogeosciences 11:6573–6593):

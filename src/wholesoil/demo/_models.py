@@ -21,8 +21,8 @@ import pandas as pd
 
 from wholesoil._atomic import save_figure
 from wholesoil.datasets import climate_at
-from wholesoil.mapping._metrics import skill
-from wholesoil.report import Report
+from wholesoil.mapping import skill
+from wholesoil.plots.report import Report
 from wholesoil.workflows._simulate import _parameters, run_model
 
 #: The observed NCSCD layers [cm].

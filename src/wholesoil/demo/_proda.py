@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from wholesoil._atomic import save_figure
-from wholesoil.report import Report
+from wholesoil.plots.report import Report
 
 #: Network settings of the stage (seed 003's architecture; far fewer epochs and members than the
 #: paper's 6,000 and 200 so that the stage takes about a minute on 2 cores: measured 88 s for
@@ -95,10 +95,10 @@ def proda_stage(
         zonal_means,
     )
     from wholesoil.datasets import load_climate_grid
+    from wholesoil.demo._stocks import LAND_SAMPLES, REGION_LAT_MIN, REGION_MAT_MAX
     from wholesoil.io import write_netcdf
-    from wholesoil.mapping._regions import circumpolar_region
+    from wholesoil.mapping import circumpolar_region
     from wholesoil.plots import plot_map
-    from wholesoil.workflows._demo_stocks import LAND_SAMPLES, REGION_LAT_MIN, REGION_MAT_MAX
 
     t0 = time.perf_counter()
     pdir = out / "proda"
