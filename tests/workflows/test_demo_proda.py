@@ -10,9 +10,9 @@ import pytest
 
 from wholesoil.assimilation import ProfileData, calibrate
 from wholesoil.datasets import climate_at, load_ncscd
+from wholesoil.demo._proda import proda_stage
 from wholesoil.profiles._qc import run_qc
 from wholesoil.report import Report
-from wholesoil.demo._proda import proda_stage
 
 N_PEDONS = 10
 
