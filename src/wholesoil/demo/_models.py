@@ -39,8 +39,7 @@ def models_stage(
     timings: dict[str, float],
 ) -> dict[str, Any]:
     """Run the stage, add its section to ``rep``; returns parameters for run.json."""
-    from wholesoil.models._environment import forcing_from_climate
-    from wholesoil.models._observe import layer_stocks
+    from wholesoil.models import forcing_from_climate, layer_stocks
 
     t0 = time.perf_counter()
     rep.heading("5. Process models with default parameters (seed 003 baseline)")

@@ -284,8 +284,11 @@ def _report_e2e(rep: Report, save: Callable[[str, pd.DataFrame], None],
 def _e2e_vs_two_step(cal: Any, sites: pd.DataFrame, seed: int, quick: bool) -> dict[str, Any]:
     """Held-out NSE of end-to-end vs two-step PRODA (CLM5) on the calibrated pedons."""
     from wholesoil.assimilation import ProfileData
-    from wholesoil.assimilation.proda import fit_end_to_end, predict_layer_stocks
-    from wholesoil.assimilation.proda._covariates import profile_covariates
+    from wholesoil.assimilation.proda import (
+        fit_end_to_end,
+        predict_layer_stocks,
+        profile_covariates,
+    )
 
     pred = cal.predictive
     layers = pred.rename(columns={"observed": "soc_density"})[
