@@ -208,3 +208,24 @@ def test_land_fraction_from_bundled_mask() -> None:
     lon, lat, values = _grid()  # 9.5°W–9.5°E, 40.5–49.5°N: Biscay, France, the Alps
     fig = plot_map(values, lon, lat, units="1")
     assert any(c.get_gid() == "coastline" for c in fig.axes[0].collections)
+
+
+def test_every_public_name_is_importable_from_the_package() -> None:
+    import wholesoil.plots as plots
+
+    for name in plots.__all__:
+        assert getattr(plots, name) is not None
+    assert set(plots.__all__) <= set(dir(plots))
+    with pytest.raises(AttributeError):
+        plots.plot_nothing  # noqa: B018
+
+
+def test_report_loads_without_matplotlib() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; import wholesoil.report, wholesoil.plots.report as r; "
+            "assert wholesoil.report.Report is r.Report; "
+            "print(any(m.split('.')[0] == 'matplotlib' for m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "False"

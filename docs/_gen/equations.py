@@ -192,15 +192,16 @@ class Mention:
 def uncurated(mentions: list[Mention]) -> list[str]:
     """Science modules that name an equation but have no row in :data:`CURATED`.
 
-    Workflows, the command line, figures, readers and package ``__init__`` files only refer to
-    equations implemented elsewhere, so they need none.
+    Workflows, the demo, the command line, figures, readers and package ``__init__`` files only
+    refer to equations implemented elsewhere, so they need none.
     """
     curated = {"wholesoil." + part.strip() for row in CURATED for part in row[0].split(",")}
     out = []
     for module in sorted({m.module for m in mentions}):
         last = module.rsplit(".", 1)[-1]
-        if (module.startswith(("wholesoil.workflows", "wholesoil.io", "wholesoil._cli"))
-                or module in ("wholesoil.cli", "wholesoil.plots") or not last.startswith("_")):
+        if (module.startswith(("wholesoil.workflows", "wholesoil.io", "wholesoil._cli",
+                               "wholesoil.plots", "wholesoil.demo"))
+                or module == "wholesoil.cli" or not last.startswith("_")):
             continue
         if module not in curated:
             out.append(module)

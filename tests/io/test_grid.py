@@ -27,11 +27,11 @@ from wholesoil.errors import InputDataError
 from wholesoil.io._grid import (
     check_grid_features,
     cog_name,
-    plot_grid_map,
     read_grid,
     write_cogs,
     write_netcdf,
 )
+from wholesoil.plots import plot_grid_map
 
 GDALINFO = shutil.which("gdalinfo")
 needs_gdalinfo = pytest.mark.skipif(GDALINFO is None, reason="gdalinfo (GDAL CLI) not on PATH")

@@ -36,6 +36,7 @@ from wholesoil.mapping._cv import (
     haversine_km,
     validate_independent,
 )
+from wholesoil.plots import plot_cv_depth, plot_cv_observed_predicted
 
 KM_PER_DEGREE = 2.0 * math.pi * 6371.0088 / 360.0  # 111.19508 km, exact on the sphere
 
@@ -401,11 +402,11 @@ def test_cross_validate_by_depth_and_skill_falls_with_depth(layer_cv):
     # synthetic data of the seed 001 kind (MAT drives topsoil only; deep soil is noise):
     # R² falls from topsoil to deep soil, as 0.96 → 0.67 → 0.48 in seed 001 Fig. 1e
     assert t["r2"][0] > 0.6 and t["r2"][2] < 0.3
-    fig = res.figure_depth()
+    fig = plot_cv_depth(res)
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
     assert ax.get_ylim()[0] > ax.get_ylim()[1]  # depth downward
-    assert isinstance(res.figure_observed_predicted(), Figure)
+    assert isinstance(plot_cv_observed_predicted(res), Figure)
     assert "10-fold ProfileKFold" in repr(res)
 
 

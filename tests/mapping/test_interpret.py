@@ -26,9 +26,8 @@ from wholesoil.errors import InputDataError
 from wholesoil.mapping._interpret import (
     partial_dependence_table,
     permutation_importance_table,
-    plot_importance,
-    plot_partial_dependence,
 )
+from wholesoil.plots import plot_importance, plot_partial_dependence
 
 
 def _rf():

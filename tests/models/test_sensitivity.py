@@ -22,12 +22,11 @@ from wholesoil.models._sensitivity import (
     elasticity_table,
     grid_response,
     knob_parameters,
-    plot_elasticities,
-    plot_response_surfaces,
     sobol_indices,
     soc_function,
     zscore_by,
 )
+from wholesoil.plots import plot_elasticities, plot_response_surfaces
 
 
 # ------------------------------------------------------------------------------- test models

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
-from wholesoil.workflows._demo import (
+from wholesoil.demo._profiles import (
     _leave_one_out_group_median,
     _leave_one_out_median,
     r2_rmse,

@@ -1,4 +1,4 @@
-"""Demo stage PRODA (workflows._demo_proda.proda_stage) on short calibrations of NCSCD pedons."""
+"""Demo stage PRODA (demo._proda.proda_stage) on short calibrations of NCSCD pedons."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 
 from wholesoil.assimilation import ProfileData, calibrate
 from wholesoil.datasets import climate_at, load_ncscd
+from wholesoil.demo._proda import proda_stage
 from wholesoil.profiles._qc import run_qc
 from wholesoil.report import Report
-from wholesoil.workflows._demo_proda import proda_stage
 
 N_PEDONS = 10
 

@@ -35,7 +35,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "format_help": ("wholesoil.io._registry", "format_help"),
     "get_reader": ("wholesoil.io._registry", "get_reader"),
     "parse_replicates": ("wholesoil.io._wosis", "parse_replicates"),
-    "plot_grid_map": ("wholesoil.io._grid", "plot_grid_map"),
+    # a figure: it lives in wholesoil.plots and loads it (and matplotlib) on first use
+    "plot_grid_map": ("wholesoil.plots", "plot_grid_map"),
     "read_clm5_history": ("wholesoil.io._clm5_history", "read_clm5_history"),
     "read_grid": ("wholesoil.io._grid", "read_grid"),
     "read_israd": ("wholesoil.io._israd", "read_israd"),
@@ -53,7 +54,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "write_table": ("wholesoil.io._write", "write_table"),
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = sorted(n for n in _EXPORTS if n != "plot_grid_map")
 
 
 def __getattr__(name: str) -> Any:

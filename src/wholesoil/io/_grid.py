@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from wholesoil._atomic import atomic_path, save_figure
+from wholesoil._atomic import atomic_path
 from wholesoil.errors import InputDataError
 
 PathLike = str | os.PathLike[str]
@@ -994,110 +994,6 @@ def _write_cog(
             rasterio.shutil.copy(src, tmp, driver="COG", **COG_OPTIONS)
 
 
-# ---------------------------------------------------------------------------------- plotting
-def plot_grid_map(
-    da: xr.DataArray,
-    path: PathLike,
-    *,
-    title: str | None = None,
-    cmap: str = "viridis",
-    vmin: float | None = None,
-    vmax: float | None = None,
-    label: str | None = None,
-    max_pixels: int = 2000,
-    dpi: int = 120,
-) -> Path:
-    """Draw a 2-D grid variable as a PNG map (longitude/latitude axes), atomically.
-
-    Parameters
-    ----------
-    da : xarray.DataArray
-        Dims ``(y, x)`` (a ``depth`` dim of length 1 is squeezed).
-    path : str or path-like
-        Target image; the format follows the suffix (PNG by default).
-    title : str, optional
-        Figure title (default: the variable's long_name).
-    cmap : str
-        Matplotlib colour map; NaN cells are transparent.
-    vmin, vmax : float, optional
-        Colour limits (default: the 2nd and 98th percentiles of the valid cells).
-    label : str, optional
-        Colour-bar label (default: ``"{long_name} [{units}]"``).
-    max_pixels : int
-        Grids wider or taller than this are block-averaged (NaN-aware) before drawing, so a
-        dask-backed grid is reduced lazily and never loaded whole.
-    dpi : int
-        Resolution of the image.
-
-    Returns
-    -------
-    pathlib.Path
-        ``path``.
-    """
-    import matplotlib as mpl
-    from matplotlib.figure import Figure
-
-    if "depth" in da.dims:
-        if da.sizes["depth"] != 1:
-            raise InputDataError(
-                "select one depth layer to draw (da.isel(depth=k))",
-                field=str(da.name),
-                value=int(da.sizes["depth"]),
-            )
-        da = da.isel(depth=0)
-    if set(da.dims) != {"y", "x"}:
-        raise InputDataError("expected a (y, x) grid", field=str(da.name), value=list(da.dims))
-    da = da.transpose("y", "x")
-    geo = True if da.rio.crs is None else bool(da.rio.crs.is_geographic)
-    g = _Geometry(None, np.asarray(da["x"].values, float), np.asarray(da["y"].values, float))
-    west, east, south, north = g.extent
-    fy = max(1, math.ceil(da.sizes["y"] / max_pixels))
-    fx = max(1, math.ceil(da.sizes["x"] / max_pixels))
-    if fy > 1 or fx > 1:
-        da = da.coarsen(y=fy, x=fx, boundary="pad").mean(skipna=True)
-    values = np.asarray(da.values, dtype=float)
-    if da["y"].values[0] < da["y"].values[-1]:
-        values = values[::-1]
-    valid = values[np.isfinite(values)]
-    if valid.size:
-        lo, hi = np.percentile(valid, [2, 98])
-        vmin = float(lo) if vmin is None else vmin
-        vmax = float(hi) if vmax is None else vmax
-    colours = mpl.colormaps[cmap].with_extremes(bad=(0.0, 0.0, 0.0, 0.0))
-    units = da.attrs.get("units", "")
-    long_name = da.attrs.get("long_name", str(da.name))
-    # figure shaped like the map; a wide map gets its colour bar underneath
-    ratio = (north - south) / max(east - west, 1e-12)
-    wide = ratio < 0.6
-    fig = Figure(figsize=(9.0, float(np.clip(9.0 * ratio + (2.2 if wide else 1.2), 3.0, 9.0))))
-    ax = fig.subplots()
-    im = ax.imshow(
-        np.ma.masked_invalid(values),
-        extent=(west, east, south, north),
-        origin="upper",
-        cmap=colours,
-        vmin=vmin,
-        vmax=vmax,
-        interpolation="nearest",
-        aspect="equal" if not geo else "auto",
-    )
-    if geo:
-        ax.set_xlabel("longitude [°E]")
-        ax.set_ylabel("latitude [°N]")
-        ax.set_aspect(1.0)
-    else:
-        ax.set_xlabel("x [m]")
-        ax.set_ylabel("y [m]")
-    ax.set_title(title if title is not None else long_name)
-    cbar = fig.colorbar(im, ax=ax, shrink=0.8, orientation="horizontal" if wide else "vertical",
-                        fraction=0.08 if wide else 0.05, pad=0.18 if wide else 0.04)
-    cbar.set_label(
-        label if label is not None else (f"{long_name} [{units}]" if units else long_name)
-    )
-    fig.tight_layout()
-    return save_figure(fig, path, dpi=dpi)
-
-
 __all__ = [
     "CF_DEPTH_ATTRS",
     "CF_XY_ATTRS",
@@ -1105,7 +1001,6 @@ __all__ = [
     "NETCDF_AXIS_NAMES",
     "check_grid_features",
     "cog_name",
-    "plot_grid_map",
     "read_grid",
     "write_cogs",
     "write_netcdf",

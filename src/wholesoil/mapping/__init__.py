@@ -52,8 +52,6 @@ from wholesoil.mapping._grid import predict_grid
 from wholesoil.mapping._interpret import (
     partial_dependence_table,
     permutation_importance_table,
-    plot_importance,
-    plot_partial_dependence,
 )
 from wholesoil.mapping._learners import (
     LEARNERS,
@@ -136,8 +134,6 @@ __all__ = [
     "make_learner",
     "partial_dependence_table",
     "permutation_importance_table",
-    "plot_importance",
-    "plot_partial_dependence",
     "predict_grid",
     "quantile_interval",
     "r2_score",
@@ -152,3 +148,16 @@ __all__ = [
     "tune_forest",
     "validate_independent",
 ]
+
+
+# Figures live in wholesoil.plots; these names stay importable from here and load it on first use
+# (this package never imports matplotlib itself).
+_MOVED_TO_PLOTS = ("plot_importance", "plot_partial_dependence")
+
+
+def __getattr__(name: str) -> object:
+    if name in _MOVED_TO_PLOTS:
+        import importlib
+
+        return getattr(importlib.import_module("wholesoil.plots"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

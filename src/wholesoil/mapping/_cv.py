@@ -22,7 +22,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 from scipy.spatial import cKDTree
 from sklearn.base import clone
@@ -33,7 +32,6 @@ from sklearn.utils.validation import check_is_fitted
 from wholesoil.errors import InputDataError
 from wholesoil.mapping._check import feature_matrix, require_columns, target_vector
 from wholesoil.mapping._metrics import skill
-from wholesoil.plots import plot_observed_predicted
 
 #: Folds of :func:`cross_validate`: ``"kfold"`` is :class:`ProfileKFold`, ``"spatial"`` is
 #: :class:`SpatialBlockKFold`.
@@ -563,23 +561,6 @@ class ValidationResult:
             self.bands if bands is None else bands, assign=assign,
         )
 
-    def figure_depth(
-        self,
-        bands: Sequence[Sequence[float]] | None = None,
-        *,
-        assign: BandAssignment = "midpoint",
-    ) -> Figure:
-        """R² and RMSE of each depth band against depth (downward), one bar per band."""
-        return plot_depth_skill(self.by_depth(bands, assign=assign), label=self.target)
-
-    def figure_observed_predicted(self) -> Figure:
-        """Observed against predicted with the 1:1 line, R² and RMSE (seed 000 Eqs. 4–5)."""
-        p = self.predictions
-        return plot_observed_predicted(
-            p["observed"].to_numpy(float), p["predicted"].to_numpy(float),
-            label=self.target, r2=self.metrics["r2"], rmse=self.metrics["rmse"],
-        )
-
 
 @dataclass(frozen=True, repr=False, eq=False)
 class CVResult(ValidationResult):
@@ -596,33 +577,6 @@ class CVResult(ValidationResult):
     """
 
     fold_metrics: pd.DataFrame = field(default_factory=pd.DataFrame)
-
-
-def plot_depth_skill(table: pd.DataFrame, *, label: str = "") -> Figure:
-    """Bars of R² and RMSE per depth band, depth downward (from :func:`depthwise_metrics`)."""
-    fig = Figure(figsize=(6.4, 4.0))
-    axes = fig.subplots(1, 2, sharey=True)
-    mid = 0.5 * (table["top"] + table["bottom"]).to_numpy(float)
-    height = (table["bottom"] - table["top"]).to_numpy(float)
-    for ax, col, name in zip(axes, ("r2", "rmse"), ("R²", "RMSE"), strict=True):
-        value = table[col].to_numpy(float)
-        ax.barh(mid, np.nan_to_num(value), height=height * 0.9, color="tab:blue", alpha=0.7,
-                edgecolor="0.2")
-        ax.set_xlabel(f"{name} ({label})" if col == "rmse" and label else name)
-        ax.axvline(0.0, color="0.3", lw=0.8)
-        ax.grid(alpha=0.3, axis="x")
-        if col == "r2":  # R² ≤ 1; keep the scale honest when every band is near 0 or 1
-            low = np.nanmin(value, initial=0.0)
-            ax.set_xlim(min(low, 0.0) - 0.05, 1.0)
-        for y, v, n in zip(mid, value, table["n"], strict=True):
-            ax.annotate(f"n={n}" if np.isfinite(v) else f"n={n} (n/a)", (0, y), fontsize=7,
-                        xytext=(3, 0), textcoords="offset points", va="center")
-    axes[0].set_yticks(mid, table["band"].tolist())
-    axes[0].invert_yaxis()  # shared y: depth increases downward
-    axes[0].set_ylabel("depth band [cm]")
-    fig.suptitle(f"skill by depth{f' ({label})' if label else ''}", fontsize=10)
-    fig.tight_layout()
-    return fig
 
 
 # --------------------------------------------------------------------------------------------

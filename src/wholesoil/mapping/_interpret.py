@@ -1,8 +1,9 @@
 """Interpretation of fitted learners: permutation importance, partial dependence and ICE curves.
 
 Seed 000 (Wang et al., Fig. 2) reads the drivers of β from a random forest by how much each
-covariate matters and how the prediction responds to it; these are the tables and figures that
-do so for any scikit-learn-compatible regressor, built on :mod:`sklearn.inspection`.
+covariate matters and how the prediction responds to it; these are the tables that do so for
+any scikit-learn-compatible regressor, built on :mod:`sklearn.inspection` (their figures are in
+:mod:`wholesoil.plots.mapping`).
 
 Permutation importance (Breiman 2001, Random Forests, Mach. Learn. 45:5–32,
 doi:10.1023/A:1010933404324) is the increase of the mean squared error when one feature's values
@@ -20,8 +21,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.collections import LineCollection
-from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
@@ -261,111 +260,3 @@ def partial_dependence_table(
     return pd_table, ice_table
 
 
-# --------------------------------------------------------------------------------------------
-# figures
-# --------------------------------------------------------------------------------------------
-
-
-def plot_importance(
-    table: pd.DataFrame, *, column: str = "pct_inc_mse", max_features: int | None = None
-) -> Figure:
-    """Horizontal bars of permutation importance, most important at the top.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        Output of :func:`permutation_importance_table`.
-    column : {"pct_inc_mse", "importance_mean"}
-        Increase of MSE relative to the baseline [%] or in target unit².
-    max_features : int, optional
-        Draw only the most important ones.
-    """
-    if column not in ("pct_inc_mse", "importance_mean"):
-        raise InputDataError(
-            "column must be 'pct_inc_mse' or 'importance_mean'", field="column", value=column,
-            has_value=True,
-        )
-    t = table.sort_values("importance_mean", ascending=False, kind="stable")
-    if max_features is not None:
-        t = t.head(max_features)
-    value = t[column].to_numpy(float)
-    sd = t["importance_sd"].to_numpy(float)
-    if column == "pct_inc_mse":
-        sd = 100.0 * sd / t["baseline_mse"].to_numpy(float)
-    fig = Figure(figsize=(5.0, 0.35 * len(t) + 1.2))
-    ax = fig.subplots()
-    pos = np.arange(len(t))
-    ax.barh(pos, value, xerr=sd, color="tab:green", alpha=0.75, edgecolor="0.2",
-            error_kw={"lw": 0.8, "capsize": 2})
-    ax.set_yticks(pos, t["feature"].astype(str).tolist())
-    ax.invert_yaxis()  # most important on top
-    ax.axvline(0.0, color="0.3", lw=0.8)
-    ax.set_xlabel(
-        "increase in MSE on permutation [% of baseline MSE]" if column == "pct_inc_mse"
-        else "increase in MSE on permutation [target unit²]"
-    )
-    ax.grid(alpha=0.3, axis="x")
-    fig.tight_layout()
-    return fig
-
-
-def plot_partial_dependence(
-    pd_table: pd.DataFrame,
-    ice_table: pd.DataFrame | None = None,
-    *,
-    observed: pd.DataFrame | None = None,
-    ylabel: str = "prediction",
-    ncols: int = 3,
-    sharey: bool = True,
-) -> Figure:
-    """One panel per driver: ICE curves faint behind the partial-dependence line, and a rug.
-
-    Parameters
-    ----------
-    pd_table, ice_table : pandas.DataFrame
-        Outputs of :func:`partial_dependence_table`.
-    observed : pandas.DataFrame, optional
-        Table with the drivers' columns; their observed values are drawn as a rug (ticks along
-        the bottom of each panel).
-    ylabel : str
-        Label of the prediction axis (target and unit).
-    ncols : int, default 3
-        Panels per row.
-    sharey : bool, default True
-        Same prediction axis for every panel, so effect sizes compare across drivers.
-    """
-    names = list(pd.unique(pd_table["feature"]))
-    if not names:
-        raise InputDataError("pd_table has no drivers to draw", field="feature")
-    ncols = max(1, min(ncols, len(names)))
-    nrows = -(-len(names) // ncols)
-    fig = Figure(figsize=(3.2 * ncols, 2.8 * nrows))
-    axes = fig.subplots(nrows, ncols, sharey=sharey, squeeze=False).ravel()
-    for ax, name in zip(axes, names, strict=False):
-        part = pd_table[pd_table["feature"] == name]
-        if ice_table is not None:
-            ice = ice_table[ice_table["feature"] == name].sort_values(
-                ["curve", "value"], kind="stable"
-            )
-            n_grid = int(ice.groupby("curve").size().iloc[0]) if len(ice) else 0
-            if n_grid:
-                xy = np.stack(
-                    [ice["value"].to_numpy(float), ice["prediction"].to_numpy(float)], axis=1
-                ).reshape(-1, n_grid, 2)
-                ax.add_collection(LineCollection(xy, colors="0.55", linewidths=0.5, alpha=0.25))
-        ax.plot(part["value"], part["average"], color="tab:red", lw=2.2, label="partial dependence")
-        if observed is not None and name in observed:
-            values = pd.to_numeric(observed[name], errors="coerce").to_numpy(float)
-            values = np.unique(values[np.isfinite(values)])
-            ax.plot(values, np.zeros_like(values), "|", color="0.2", ms=8, alpha=0.5,
-                    transform=ax.get_xaxis_transform())
-        ax.autoscale_view()
-        ax.set_xlabel(str(name))
-        ax.grid(alpha=0.3)
-    for ax in axes[len(names):]:
-        ax.set_visible(False)
-    for ax in axes[::ncols]:
-        ax.set_ylabel(ylabel)
-    axes[0].legend(fontsize=7, loc="best")
-    fig.tight_layout()
-    return fig

@@ -74,8 +74,9 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "elasticity": ("wholesoil.models._sensitivity", "elasticity"),
     "elasticity_table": ("wholesoil.models._sensitivity", "elasticity_table"),
     "grid_response": ("wholesoil.models._sensitivity", "grid_response"),
-    "plot_elasticities": ("wholesoil.models._sensitivity", "plot_elasticities"),
-    "plot_response_surfaces": ("wholesoil.models._sensitivity", "plot_response_surfaces"),
+    # figures: in wholesoil.plots, loaded (with matplotlib) on first use
+    "plot_elasticities": ("wholesoil.plots", "plot_elasticities"),
+    "plot_response_surfaces": ("wholesoil.plots", "plot_response_surfaces"),
     "sobol_indices": ("wholesoil.models._sensitivity", "sobol_indices"),
     "zscore_by": ("wholesoil.models._sensitivity", "zscore_by"),
     "Tao2024Model": ("wholesoil.models._tao2024", "Tao2024Model"),
@@ -86,7 +87,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "clm5_grid": ("wholesoil.models._vertical", "clm5_grid"),
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = sorted(n for n in _EXPORTS if not n.startswith("plot_"))
 
 
 def __getattr__(name: str) -> Any:

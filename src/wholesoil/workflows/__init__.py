@@ -1,8 +1,8 @@
 """End-to-end jobs a user runs: the single-step profile jobs, training and prediction (tables
-and grids), stocks, and the demo."""
+and grids) and stocks. The demo lives in :mod:`wholesoil.demo`; ``run_demo`` stays importable
+from here."""
 
 from wholesoil.workflows._assimilate import assimilate_job
-from wholesoil.workflows._demo import run_demo
 from wholesoil.workflows._drivers import anova_job, drivers_stage_tables, mixed_job
 from wholesoil.workflows._grid_jobs import predict_grid_job, stocks_job
 from wholesoil.workflows._inputs import inputs_demo, inputs_job, israd_example_layers
@@ -42,3 +42,12 @@ __all__ = [
     "stocks_job",
     "train_job",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # the demo is built on these workflows (wholesoil.demo); imported here on first use only
+    if name == "run_demo":
+        from wholesoil.demo import run_demo
+
+        return run_demo
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -26,7 +26,7 @@ import xarray as xr
 from wholesoil import __version__
 from wholesoil._atomic import write_json
 from wholesoil.errors import InputDataError
-from wholesoil.io import check_grid_features, plot_grid_map, read_grid, write_cogs, write_netcdf
+from wholesoil.io import check_grid_features, read_grid, write_cogs, write_netcdf
 from wholesoil.io._write import write_table
 from wholesoil.mapping._grid import STORE_MANIFEST, predict_grid
 from wholesoil.mapping._persist import META_FILE
@@ -119,6 +119,8 @@ def _summary(ds: xr.Dataset) -> pd.DataFrame:
 
 
 def _maps(ds: xr.Dataset, names: Sequence[str], folder: Path) -> dict[str, Path]:
+    from wholesoil.plots.maps import plot_grid_map  # matplotlib loads only when maps are drawn
+
     out = {}
     for name in names:
         if name not in ds:

@@ -404,9 +404,11 @@ def proda_map_job(
     scheduler : str or None
         "threads" (this process), None/"local" (LocalCluster) or a scheduler address.
     """
-    from wholesoil.assimilation.proda._compare import latitude_figure, zonal_means
+    from wholesoil.assimilation.proda._compare import zonal_means
     from wholesoil.assimilation.proda._simulate import COMPONENTS, simulate_grid
-    from wholesoil.io import plot_grid_map, write_netcdf
+    from wholesoil.io import write_netcdf
+    from wholesoil.plots.assimilation import latitude_figure
+    from wholesoil.plots.maps import plot_grid_map
     from wholesoil.workflows._grid_jobs import _client
 
     t0 = time.perf_counter()

@@ -115,11 +115,13 @@ def sensitivity_job(
     from wholesoil.models._sensitivity import (
         elasticity_table,
         grid_response,
-        plot_elasticities,
-        plot_response_surfaces,
         sobol_indices,
         soc_function,
         zscore_by,
+    )
+    from wholesoil.plots.models import (
+        plot_elasticities,
+        plot_response_surfaces,
     )
 
     t0 = time.perf_counter()

@@ -27,14 +27,15 @@ from wholesoil.io import write_table
 from wholesoil.io._table import file_label, read_csv_checked, read_parquet_checked
 from wholesoil.mapping._check import feature_matrix, require_columns, target_vector
 from wholesoil.mapping._cv import ProfileKFold, _fit_accepts_groups, cross_validate
-from wholesoil.mapping._interpret import (
-    partial_dependence_table,
-    permutation_importance_table,
+from wholesoil.mapping._interpret import partial_dependence_table, permutation_importance_table
+from wholesoil.mapping._learners import LEARNERS, make_learner, tune_forest
+from wholesoil.mapping._persist import load_model, save_model
+from wholesoil.plots.mapping import (
+    plot_cv_depth,
+    plot_cv_observed_predicted,
     plot_importance,
     plot_partial_dependence,
 )
-from wholesoil.mapping._learners import LEARNERS, make_learner, tune_forest
-from wholesoil.mapping._persist import load_model, save_model
 from wholesoil.progress import step
 from wholesoil.workflows._jobs import JobResult
 
@@ -197,7 +198,7 @@ def train_job(
     tables["cv_predictions"] = res.predictions
     tables["cv_metrics"] = pd.DataFrame([res.metrics])
     tables["cv_fold_metrics"] = res.fold_metrics
-    figures = {"cv_observed_predicted": res.figure_observed_predicted()}
+    figures = {"cv_observed_predicted": plot_cv_observed_predicted(res)}
     m = res.metrics
     messages.append(
         f"{cv} CV, {n_splits} folds{' by ' + groups if groups else ''}: "
@@ -205,7 +206,7 @@ def train_job(
     )
     if has_depth:
         tables["cv_by_depth"] = res.by_depth(bands)
-        figures["cv_by_depth"] = res.figure_depth(bands)
+        figures["cv_by_depth"] = plot_cv_depth(res, bands)
 
     # ------------------------------------------------------------------ final model
     t0 = time.perf_counter()

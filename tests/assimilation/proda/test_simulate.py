@@ -10,8 +10,6 @@ import xarray as xr
 from wholesoil.assimilation import ParameterSpace
 from wholesoil.assimilation.proda._compare import (
     compare_structures,
-    component_figure,
-    latitude_figure,
     map_correlation,
     zonal_means,
 )
@@ -24,6 +22,7 @@ from wholesoil.assimilation.proda._simulate import (
 )
 from wholesoil.datasets import load_climate_grid
 from wholesoil.errors import InputDataError
+from wholesoil.plots import component_figure, latitude_figure
 
 OUT = (*SOC_LAYERS, *COMPONENTS)
 

@@ -11,8 +11,6 @@ structure comparison of two models' maps (:func:`compare_structures`, :func:`zon
 from wholesoil.assimilation.proda._compare import (
     SEED003_CORRELATIONS,
     compare_structures,
-    component_figure,
-    latitude_figure,
     map_correlation,
     zonal_means,
 )
@@ -66,11 +64,9 @@ __all__ = [
     "accepted_targets",
     "clm5_steady_state_torch",
     "compare_structures",
-    "component_figure",
     "default_parameters",
     "fit_end_to_end",
     "grid_covariates",
-    "latitude_figure",
     "layer_overlap",
     "layer_stocks_torch",
     "map_correlation",
@@ -85,3 +81,16 @@ __all__ = [
     "simulate_grid",
     "zonal_means",
 ]
+
+
+# Figures live in wholesoil.plots; these names stay importable from here and load it on first use
+# (this package never imports matplotlib itself).
+_MOVED_TO_PLOTS = ("component_figure", "latitude_figure")
+
+
+def __getattr__(name: str) -> object:
+    if name in _MOVED_TO_PLOTS:
+        import importlib
+
+        return getattr(importlib.import_module("wholesoil.plots"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

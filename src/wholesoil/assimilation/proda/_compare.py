@@ -9,7 +9,7 @@ allocation and vertical transport) and the latitudinal profiles of SOC (Figs. 2c
 :func:`map_correlation` gives one correlation, :func:`compare_structures` the table of all of
 them, :func:`zonal_means` the latitudinal profiles (mean over the valid cells of each latitude
 row; the cells of one row of a regular latitude–longitude grid have equal areas, so this is the
-area-weighted zonal mean), and the ``*_figure`` functions the matplotlib figures.
+area-weighted zonal mean). The figures of these tables are in :mod:`wholesoil.plots.assimilation`.
 """
 
 from __future__ import annotations
@@ -20,14 +20,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wholesoil.assimilation.proda._simulate import COMPONENTS, SOC_LAYERS
+from wholesoil.assimilation.proda._simulate import COMPONENTS
 from wholesoil.errors import InputDataError
 
 __all__ = [
     "SEED003_CORRELATIONS",
     "compare_structures",
-    "component_figure",
-    "latitude_figure",
     "map_correlation",
     "zonal_means",
 ]
@@ -162,53 +160,3 @@ def zonal_means(maps: Mapping[str, Any], variable: str = "soc_0_100") -> pd.Data
     return out.sort_values("lat", ascending=False).reset_index(drop=True)
 
 
-def latitude_figure(zonal: pd.DataFrame, *, variable: str = "soc_0_100",
-                    title: str | None = None) -> Any:
-    """Seed 003 Figs. 2c/3c: zonal means (x) against latitude (y), one line per label."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(4.2, 5.2), layout="constrained")
-    ax = fig.subplots()
-    for col in zonal.columns:
-        if col == "lat" or col.startswith("n_"):
-            continue
-        ax.plot(zonal[col], zonal["lat"], label=col)
-    long, units = {**SOC_LAYERS, **COMPONENTS}.get(variable, (variable, ""))
-    ax.set_xlabel(f"{long} [{units}]")
-    ax.set_ylabel("latitude [°N]")
-    ax.set_title(title or "Latitudinal profile")
-    ax.legend(fontsize=8)
-    return fig
-
-
-def component_figure(first: Any, second: Any, *, names: tuple[str, str] = ("CLM5", "COMPAS"),
-                     variables: Sequence[str] = ("soc_0_100", *COMPONENTS)) -> Any:
-    """Seed 003 Fig. 4 right column: cell-by-cell scatter of each variable, with the 1:1 line
-    and Pearson r (log axes for SOC)."""
-    from matplotlib.figure import Figure
-
-    nv = len(variables)
-    ncol = min(4, nv)
-    nrow = int(np.ceil(nv / ncol))
-    fig = Figure(figsize=(3.0 * ncol, 2.9 * nrow), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(nrow, ncol)).reshape(-1)
-    for ax, var in zip(axes, variables, strict=False):
-        log = var.startswith("soc")
-        x = np.asarray(first[var].values, float).reshape(-1)
-        y = np.asarray(second[var].values, float).reshape(-1)
-        ok = np.isfinite(x) & np.isfinite(y) & ((x > 0) & (y > 0) if log else True)
-        ax.scatter(x[ok], y[ok], s=3, alpha=0.5)
-        if ok.any():
-            lo, hi = float(min(x[ok].min(), y[ok].min())), float(max(x[ok].max(), y[ok].max()))
-            ax.plot([lo, hi], [lo, hi], color="0.4", lw=0.8)
-        if log:
-            ax.set_xscale("log")
-            ax.set_yscale("log")
-        r = map_correlation(x, y, log=log)["r"]
-        long, units = {**SOC_LAYERS, **COMPONENTS}.get(var, (var, ""))
-        ax.set_title(f"{long.split(' (')[0]}\nr = {r:.2f}", fontsize=8)
-        ax.set_xlabel(f"{names[0]} [{units}]", fontsize=8)
-        ax.set_ylabel(f"{names[1]} [{units}]", fontsize=8)
-    for ax in axes[nv:]:
-        ax.set_visible(False)
-    return fig

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from wholesoil._atomic import save_figure
-from wholesoil.report import Report
+from wholesoil.plots.report import Report
 
 
 def drivers_stage(

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from wholesoil.report import Report
+from wholesoil.plots.report import Report
 
 #: Monte Carlo runs of the inputs (seed 004 uses 500; quick mode fewer).
 DEMO_DRAWS = {"default": 500, "quick": 100}

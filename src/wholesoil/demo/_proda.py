@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from wholesoil._atomic import save_figure
-from wholesoil.report import Report
+from wholesoil.demo._stocks import LAND_SAMPLES, REGION_LAT_MIN, REGION_MAT_MAX
+from wholesoil.plots.report import Report
 
 #: Network settings of the stage (seed 003's architecture; far fewer epochs and members than the
 #: paper's 6,000 and 200 so that the stage takes about a minute on 2 cores: measured 88 s for
@@ -87,22 +88,36 @@ def proda_stage(
     quick : bool
         Fewer epochs and a smaller network (tests, ``--quick``).
     """
-    from wholesoil.assimilation.proda import (
-        compare_structures,
-        component_figure,
-        latitude_figure,
-        simulate_grid,
-        zonal_means,
-    )
-    from wholesoil.datasets import load_climate_grid
-    from wholesoil.io import write_netcdf
-    from wholesoil.mapping._regions import circumpolar_region
-    from wholesoil.plots import plot_map
-    from wholesoil.workflows._demo_stocks import LAND_SAMPLES, REGION_LAT_MIN, REGION_MAT_MAX
-
     t0 = time.perf_counter()
-    pdir = out / "proda"
-    figs = out / "figures"
+    _check_inputs(calibrations, sites)
+    rep.heading("8. PRODA: from calibrated pedons to circumpolar maps of two model structures "
+                "(seed 003)")
+    nets, notes, mean_params = _fit_networks(calibrations, sites, seed=seed, quick=quick)
+    timings["proda_networks"] = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    clim, reg, maps, param_maps = _simulate_maps(nets, mean_params, quick=quick)
+    n_cells = int(maps["clm5"]["calibrated"].attrs["cells_simulated"])
+    timings["proda_maps"] = time.perf_counter() - t1
+    comp, zon, written = _compare_and_write(save, out / "proda", clim, maps, param_maps)
+    fig_maps, f_lat, f_comp = _figures(out / "figures", reg, maps, zon)
+    r_def, r_cal = _report_comparison(rep, out, comp, notes, fig_maps, f_lat, f_comp,
+                                      n_cells=n_cells, quick=quick)
+    t2 = time.perf_counter()
+    e2e = _report_e2e(rep, save, calibrations, sites, seed=seed, quick=quick)
+    timings["proda_e2e"] = time.perf_counter() - t2
+    return {
+        "settings": QUICK_SETTINGS if quick else SETTINGS,
+        "e2e_settings": QUICK_E2E_SETTINGS if quick else E2E_SETTINGS,
+        "covariates": list(COVARIATES), "cells": n_cells,
+        "training_profiles": {m: len(n.training_ids_) for m, n in nets.items()},
+        "log_soc_correlation": {"default": r_def, "calibrated": r_cal},
+        "e2e": {k: v for k, v in e2e.items() if k != "table"},
+        "files": [str(Path(w).relative_to(out)) for w in written],
+    }
+
+
+def _check_inputs(calibrations: dict[str, Any], sites: pd.DataFrame) -> None:
+    """Both models calibrated, and the sites with their coordinates and covariates."""
     for m in ("clm5", "compas"):
         if m not in calibrations:
             from wholesoil.errors import InputDataError
@@ -115,10 +130,11 @@ def proda_stage(
         from wholesoil.errors import InputDataError
 
         raise InputDataError(f"sites need columns {need}", field=missing[0])
-    rep.heading("8. PRODA: from calibrated pedons to circumpolar maps of two model structures "
-                "(seed 003)")
 
-    # ------------------------------------------------------------ networks (two-step PRODA)
+
+def _fit_networks(calibrations: dict[str, Any], sites: pd.DataFrame, *, seed: int,
+                  quick: bool) -> tuple[dict[str, Any], dict[str, str], dict[str, Any]]:
+    """One parameter network per model from its calibrations (two-step PRODA)."""
     nets, notes, mean_params = {}, {}, {}
     for model, cal in calibrations.items():
         par, prof, note = _targets(cal)
@@ -128,10 +144,17 @@ def proda_stage(
         tg = par.pivot(index="profile_id", columns="parameter", values="mean")
         mean_params[model] = {n: float(tg.loc[net.training_ids_, n].mean())
                               for n in net.space_.names}
-    timings["proda_networks"] = time.perf_counter() - t0
+    return nets, notes, mean_params
 
-    # ------------------------------------------------------------ region, parameters, models
-    t1 = time.perf_counter()
+
+def _simulate_maps(nets: dict[str, Any], mean_params: dict[str, Any], *,
+                   quick: bool) -> tuple[Any, Any, dict[str, dict[str, Any]], dict[str, Any]]:
+    """Parameter maps over the circumpolar region and both models run with default and
+    calibrated parameters."""
+    from wholesoil.assimilation.proda import simulate_grid
+    from wholesoil.datasets import load_climate_grid
+    from wholesoil.mapping import circumpolar_region
+
     clim = load_climate_grid()
     north = clim.isel(y=np.flatnonzero(clim["y"].values > REGION_LAT_MIN))
     reg = circumpolar_region(north, "mat", lat_min=REGION_LAT_MIN, mat_max=REGION_MAT_MAX,
@@ -147,10 +170,16 @@ def proda_stage(
         default = None if model == "clm5" else mean_params[model]
         maps[model]["default"] = simulate_grid(model, north, default, mask=mask)
         maps[model]["calibrated"] = simulate_grid(model, north, pm, mask=mask)
-    n_cells = int(maps["clm5"]["calibrated"].attrs["cells_simulated"])
-    timings["proda_maps"] = time.perf_counter() - t1
+    return clim, reg, maps, param_maps
 
-    # ------------------------------------------------------------ comparison
+
+def _compare_and_write(save: Callable[[str, pd.DataFrame], None], pdir: Path, clim: Any,
+                       maps: dict[str, dict[str, Any]],
+                       param_maps: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any], list]:
+    """Correlations and zonal means of the two structures; the maps as NetCDF."""
+    from wholesoil.assimilation.proda import compare_structures, zonal_means
+    from wholesoil.io import write_netcdf
+
     comp = compare_structures(maps["clm5"], maps["compas"])
     save("proda_structure_comparison", comp)
     zon = {}
@@ -165,6 +194,14 @@ def proda_stage(
                                     pdir / f"{model}_parameters.nc"))
         for label, d in maps[model].items():
             written.append(write_netcdf(d.rio.write_crs(crs), pdir / f"{model}_{label}.nc"))
+    return comp, zon, written
+
+
+def _figures(figs: Path, reg: Any, maps: dict[str, dict[str, Any]],
+             zon: dict[str, Any]) -> tuple[dict[tuple[str, str], Path], dict[str, Path], Path]:
+    """SOC maps of both models, zonal means and the cell-by-cell comparison."""
+    from wholesoil.plots import component_figure, latitude_figure, plot_map
+
     coast = reg["land_fraction"].transpose("y", "x").values
     fig_maps = {}
     for model in ("clm5", "compas"):  # default and calibrated side by side, one colour scale
@@ -181,7 +218,14 @@ def proda_stage(
     f_comp = save_figure(component_figure(maps["clm5"]["calibrated"],
                                           maps["compas"]["calibrated"]),
                          figs / "proda_components.png")
+    return fig_maps, f_lat, f_comp
 
+
+def _report_comparison(rep: Report, out: Path, comp: pd.DataFrame, notes: dict[str, str],
+                       fig_maps: dict[tuple[str, str], Path], f_lat: dict[str, Path],
+                       f_comp: Path, *, n_cells: int, quick: bool) -> tuple[float, float]:
+    """The comparison of the two structures in the report; returns r of log SOC (default,
+    calibrated)."""
     r = comp.set_index(["parameters", "variable"])["r"]
     r_def, r_cal = float(r[("default", "soc_0_100")]), float(r[("calibrated", "soc_0_100")])
     rep.text(
@@ -213,9 +257,13 @@ def proda_stage(
                    f"Fig. {2 if label == 'default' else 3}c)", relative_to=out)
     rep.figure(f_comp, "CLM5 vs COMPAS cell by cell after PRODA (seed 003 Fig. 4 right "
                "column)", relative_to=out)
+    return r_def, r_cal
 
-    # ------------------------------------------------------------ end-to-end beside it
-    t2 = time.perf_counter()
+
+def _report_e2e(rep: Report, save: Callable[[str, pd.DataFrame], None],
+                calibrations: dict[str, Any], sites: pd.DataFrame, *, seed: int,
+                quick: bool) -> dict[str, Any]:
+    """End-to-end PRODA beside the two-step one, in a table and the report."""
     e2e = _e2e_vs_two_step(calibrations["clm5"], sites, seed, quick)
     save("proda_e2e_vs_two_step", e2e["table"])
     rep.text(
@@ -230,23 +278,17 @@ def proda_stage(
     rep.text("Scale: a few dozen pedons, short chains and two covariates (MAT, MAP) against "
              "seed 003's ~60,000 profiles, full chains and 60 covariates over the globe; the "
              "numbers show the pipeline, not the paper's result.", note=True)
-    timings["proda_e2e"] = time.perf_counter() - t2
-    return {
-        "settings": QUICK_SETTINGS if quick else SETTINGS,
-        "e2e_settings": QUICK_E2E_SETTINGS if quick else E2E_SETTINGS,
-        "covariates": list(COVARIATES), "cells": n_cells,
-        "training_profiles": {m: len(n.training_ids_) for m, n in nets.items()},
-        "log_soc_correlation": {"default": r_def, "calibrated": r_cal},
-        "e2e": {k: v for k, v in e2e.items() if k != "table"},
-        "files": [str(Path(w).relative_to(out)) for w in written],
-    }
+    return e2e
 
 
 def _e2e_vs_two_step(cal: Any, sites: pd.DataFrame, seed: int, quick: bool) -> dict[str, Any]:
     """Held-out NSE of end-to-end vs two-step PRODA (CLM5) on the calibrated pedons."""
     from wholesoil.assimilation import ProfileData
-    from wholesoil.assimilation.proda import fit_end_to_end, predict_layer_stocks
-    from wholesoil.assimilation.proda._covariates import profile_covariates
+    from wholesoil.assimilation.proda import (
+        fit_end_to_end,
+        predict_layer_stocks,
+        profile_covariates,
+    )
 
     pred = cal.predictive
     layers = pred.rename(columns={"observed": "soc_density"})[

@@ -26,13 +26,17 @@ import xarray as xr
 from wholesoil._atomic import save_figure
 from wholesoil.datasets import load_climate_grid
 from wholesoil.io import write_cogs, write_netcdf
-from wholesoil.mapping._grid import predict_grid
-from wholesoil.mapping._persist import load_model
-from wholesoil.mapping._regions import circumpolar_region
-from wholesoil.mapping._stocks import CellDistribution, layers_from_beta, stock_totals_from_beta
-from wholesoil.mapping._uncertainty import interval_from_draws
+from wholesoil.mapping import (
+    CellDistribution,
+    circumpolar_region,
+    interval_from_draws,
+    layers_from_beta,
+    load_model,
+    predict_grid,
+    stock_totals_from_beta,
+)
 from wholesoil.plots import plot_map
-from wholesoil.report import Report
+from wholesoil.plots.report import Report
 from wholesoil.workflows._train import train_job
 
 #: Northern circumpolar permafrost region of Hugelius et al. (2014, Biogeosciences 11:6573–6593):
@@ -69,14 +73,42 @@ def stocks_stage(
     ``beta_table`` is stage 3's β training table (profile_id, beta, mat, map) and
     ``beta_model`` its saved model folder (trained with intervals).
     """
-    t0 = time.perf_counter()
     sdir = out / "stocks"
     # the demo retrains its models on every run, so block checkpoints of an earlier run
     # (another model) are stale: start the stores afresh
     shutil.rmtree(sdir / "blocks", ignore_errors=True)
     rep.heading("4. Circumpolar maps and SOC stocks")
 
-    # ------------------------------------------------------------ topsoil model, same pedons
+    tab, top_cv = _topsoil_model(out, save, beta_table, horizons, seed=seed, forest=forest,
+                                 interval_trees=interval_trees, timings=timings,
+                                 mc_boot=mc_boot, mc_draws=mc_draws)
+    clim, north, reg = _region(timings)
+    t0 = time.perf_counter()
+    grids, draws, written = _maps_and_draws(out, sdir, beta_model, clim, north, reg)
+    figs, fig_paths = _map_figures(sdir, grids, reg)
+    timings["stocks_maps"] = time.perf_counter() - t0
+    stocks = _monte_carlo_stocks(save, draws, reg, seed=seed, timings=timings)
+    _report_section(rep, out, reg, tab, top_cv, stocks, figs, fig_paths,
+                    mc_draws=mc_draws, mc_boot=mc_boot)
+    return {
+        "region_rule": reg.attrs["rule"],
+        "region_land_area_km2": float(reg.attrs["land_area_km2"]),
+        "region_cells": int(reg.attrs["n_cells"]),
+        "land_samples_per_side": LAND_SAMPLES,
+        "mc_draws": mc_draws,
+        "mc_boot": mc_boot,
+        "level": LEVEL,
+        "stocks_pg": stocks[["layer", "stock_pg", "lower_pg", "upper_pg"]].to_dict("records"),
+        "grids": [str(p.relative_to(out)) for p in written],
+    }
+
+
+def _topsoil_model(out: Path, save: Callable[[str, pd.DataFrame], None],
+                   beta_table: pd.DataFrame, horizons: pd.DataFrame, *, seed: int,
+                   forest: dict[str, Any], interval_trees: int, timings: dict[str, float],
+                   mc_boot: int, mc_draws: int) -> tuple[pd.DataFrame, pd.Series]:
+    """0–30 cm SOC density from MAT and MAP on the pedons of the β model."""
+    t0 = time.perf_counter()
     top30 = horizons.loc[(horizons["top"] == 0) & (horizons["bottom"] == 30),
                          ["profile_id", "soc_density"]].rename(columns={"soc_density": "soc_0_30"})
     tab = beta_table.merge(top30, on="profile_id", how="left", validate="one_to_one")
@@ -92,24 +124,30 @@ def stocks_stage(
     )
     top_cv = pd.read_csv(res_top.outputs["cv_metrics"]).iloc[0]
     timings["stocks_topsoil_model"] = time.perf_counter() - t0
+    return tab, top_cv
 
-    # ------------------------------------------------------------ region on the common grid
+
+def _region(timings: dict[str, float]) -> tuple[xr.Dataset, xr.Dataset, xr.Dataset]:
+    """The climate grid, its part north of the region's latitude and the region there."""
     t0 = time.perf_counter()
     clim = load_climate_grid()
     north = clim.isel(y=np.flatnonzero(clim["y"].values > REGION_LAT_MIN))
     reg = circumpolar_region(north, "mat", lat_min=REGION_LAT_MIN, mat_max=REGION_MAT_MAX,
                              samples=LAND_SAMPLES)
-    in_region = reg["region"]
-    land = reg["land_fraction"].where(in_region, 0.0)
-    area_km2 = float(reg.attrs["land_area_km2"])
     timings["stocks_region"] = time.perf_counter() - t0
 
-    # ------------------------------------------------------------ maps and joint draws
+    return clim, north, reg
+
+
+def _maps_and_draws(out: Path, sdir: Path, beta_model: Path, clim: xr.Dataset,
+                    north: xr.Dataset, reg: xr.Dataset) -> tuple[xr.Dataset, dict[str, Any],
+                                                                  list[Path]]:
+    """Mean and interval maps of β and topsoil density, their joint draws, the grid files."""
+    in_region = reg["region"]
     # Mean maps through the blockwise engine (cells outside the region masked: NaN covariates
     # are never passed to the model). Seed 000's Monte Carlo draws per cell (§2.7) give both
     # the interval maps and, jointly, the stock totals. Region cells without MAP (CMAP has no
     # data there) stay NaN: their area is reported as missing_area_km2, not dropped silently.
-    t0 = time.perf_counter()
     ok = in_region.values & np.isfinite(north["mat"].values) & np.isfinite(north["map"].values)
     yy, xx = np.nonzero(ok)
     X = pd.DataFrame({"mat": north["mat"].values[yy, xx], "map": north["map"].values[yy, xx]})
@@ -145,6 +183,13 @@ def stocks_stage(
     grids = grids.rio.write_crs(clim.rio.crs)
     written = [write_netcdf(grids, sdir / "circumpolar_maps.nc"),
                *write_cogs(grids, sdir / "cog")]
+    return grids, draws, written
+
+
+def _map_figures(sdir: Path, grids: xr.Dataset,
+                 reg: xr.Dataset) -> tuple[dict[str, tuple[str, str, str, str]], dict[str, Path]]:
+    """The stage's map figures; returns their titles etc. and their paths."""
+    in_region = reg["region"]
     figs = {  # title, colour map, quantity, units
         "beta_mean": ("β (mean of the model)", "viridis", "β", "-"),
         "beta_uncertainty": ("β: relative width of the 95 % Monte Carlo interval", "magma_r",
@@ -170,9 +215,14 @@ def stocks_stage(
                  units="-", cmap="Greens", vmin=0, vmax=1,
                  title="Region: land fraction of the cells in it"),
         sdir / "figures" / "region_land_fraction.png")
-    timings["stocks_maps"] = time.perf_counter() - t0
+    return figs, fig_paths
 
-    # ------------------------------------------------------------ Monte Carlo stocks (§2.7)
+
+def _monte_carlo_stocks(save: Callable[[str, pd.DataFrame], None], draws: dict[str, Any],
+                        reg: xr.Dataset, *, seed: int, timings: dict[str, float]) -> pd.DataFrame:
+    """Regional stocks by layer from the joint draws (seed 000 §2.7) beside the published."""
+    in_region = reg["region"]
+    land = reg["land_fraction"].where(in_region, 0.0)
     t0 = time.perf_counter()
     rows = []
     for depths in ((0.0, 30.0, 100.0, 200.0, 300.0), (0.0, 100.0), (0.0, 300.0)):
@@ -194,8 +244,15 @@ def stocks_stage(
     stocks["ratio_to_published"] = stocks["stock_pg"] / stocks["hugelius2014_pg"]
     save("stocks_circumpolar", stocks)
     timings["stocks_monte_carlo"] = time.perf_counter() - t0
+    return stocks
 
-    # ------------------------------------------------------------ report
+
+def _report_section(rep: Report, out: Path, reg: xr.Dataset, tab: pd.DataFrame,
+                    top_cv: pd.Series, stocks: pd.DataFrame,
+                    figs: dict[str, tuple[str, str, str, str]], fig_paths: dict[str, Path], *,
+                    mc_draws: int, mc_boot: int) -> None:
+    """The stage's text, figures and stock table in the report."""
+    area_km2 = float(reg.attrs["land_area_km2"])
     show = stocks[["layer", "stock_pg", "lower_pg", "upper_pg", "plugin_pg",
                    "hugelius2014_pg", "hugelius2014_pm", "ratio_to_published"]]
     rep.text(
@@ -224,17 +281,6 @@ def stocks_stage(
               "± their uncertainty)")
     s = stocks.set_index("layer")["stock_pg"]
     rep.text(_discussion(s, area_km2), note=True)
-    return {
-        "region_rule": reg.attrs["rule"],
-        "region_land_area_km2": area_km2,
-        "region_cells": int(reg.attrs["n_cells"]),
-        "land_samples_per_side": LAND_SAMPLES,
-        "mc_draws": mc_draws,
-        "mc_boot": mc_boot,
-        "level": LEVEL,
-        "stocks_pg": stocks[["layer", "stock_pg", "lower_pg", "upper_pg"]].to_dict("records"),
-        "grids": [str(p.relative_to(out)) for p in written],
-    }
 
 
 def _discussion(s: pd.Series, area_km2: float) -> str:

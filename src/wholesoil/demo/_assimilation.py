@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from wholesoil._atomic import save_figure
-from wholesoil.report import Report
+from wholesoil.plots.report import Report
 
 #: Pedons calibrated in the demo (quick mode: fewer) and the shortened protocol (test, formal).
 DEMO_PROFILES = {"default": 12, "quick": 6}

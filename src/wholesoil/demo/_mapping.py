@@ -22,10 +22,8 @@ import numpy as np
 import pandas as pd
 
 from wholesoil.datasets import climate_at
-from wholesoil.mapping._cv import cross_validate
-from wholesoil.mapping._learners import RandomForest
-from wholesoil.mapping._metrics import skill
-from wholesoil.report import Report
+from wholesoil.mapping import RandomForest, cross_validate, skill
+from wholesoil.plots.report import Report
 from wholesoil.workflows._train import DEFAULT_BANDS, train_job
 
 CLIMATE_FEATURES = ("mat", "map")

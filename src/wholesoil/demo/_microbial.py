@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from wholesoil._atomic import save_figure
-from wholesoil.report import Report
+from wholesoil.plots.report import Report
 from wholesoil.workflows._sensitivity import BETA_PARAMETER, model_factory
 
 BETAS = (1.0, 1.5, 2.0)
@@ -33,7 +33,7 @@ def microbial_stage(
     timings: dict[str, float],
 ) -> dict[str, Any]:
     """Run the stage, add its section to ``rep``; returns parameters for run.json."""
-    from wholesoil.models._sensitivity import elasticity_table
+    from wholesoil.models import elasticity_table
 
     t0 = time.perf_counter()
     rep.heading("6. CUE or input? Microbial models with density-dependent turnover (seed 002)")

@@ -21,8 +21,8 @@ import pandas as pd
 
 from wholesoil._atomic import save_figure
 from wholesoil.datasets import climate_at
-from wholesoil.mapping._metrics import skill
-from wholesoil.report import Report
+from wholesoil.mapping import skill
+from wholesoil.plots.report import Report
 from wholesoil.workflows._simulate import _parameters, run_model
 
 #: The observed NCSCD layers [cm].
@@ -39,8 +39,7 @@ def models_stage(
     timings: dict[str, float],
 ) -> dict[str, Any]:
     """Run the stage, add its section to ``rep``; returns parameters for run.json."""
-    from wholesoil.models._environment import forcing_from_climate
-    from wholesoil.models._observe import layer_stocks
+    from wholesoil.models import forcing_from_climate, layer_stocks
 
     t0 = time.perf_counter()
     rep.heading("5. Process models with default parameters (seed 003 baseline)")

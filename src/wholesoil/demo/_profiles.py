@@ -1,6 +1,4 @@
-"""``wholesoil demo``: the whole profile workflow on the bundled real data.
-
-Stages (later issues add theirs to the same report):
+"""Demo stages 1 and 2: the NCSCD permafrost pedons and the ISRaD Gaudinski (2001) entry.
 
 1. NCSCD pedons (Hugelius et al. 2013): QC, equal-area spline of SOC density to 20-cm layers,
    Jobbágy–Jackson β and alternatives per pedon, subsoil stocks predicted from topsoil (seed 000
@@ -9,36 +7,21 @@ Stages (later issues add theirs to the same report):
 2. ISRaD Gaudinski (2001) entry: QC with the organic horizons' negative depths repaired by a
    named rule, SOC density by seed 000 Eq. 1 against the reported stock, bulk density filled by
    the seed 003 pedotransfer where missing, SOC and Δ14C splined with no clamp.
-3. Mapping (:mod:`wholesoil.workflows._demo_mapping`): each NCSCD pedon's β and its layer
-   densities predicted from climate sampled from the bundled grids, with profile-grouped and
-   spatial CV, skill by depth band, importance, partial dependence and interval coverage.
-4. Maps and stocks (:mod:`._demo_stocks`): β and topsoil density over the circumpolar region,
-   regional stocks by depth with Monte Carlo intervals.
-5. Process models (:mod:`._demo_models`): CLM5 and COMPAS with default parameters at every pedon.
-6. Microbial models (:mod:`._demo_microbial`): seed 002's CUE-versus-input elasticities.
-7. Calibration (:mod:`._demo_assimilation`): CLM5 and COMPAS calibrated per pedon (PRODA
-   step 1, shortened protocol), posteriors against priors, fits, diagnostics, components.
-8. PRODA (:mod:`._demo_proda`): networks from the calibrations to parameter maps over the
-   circumpolar region, both models simulated with default and calibrated parameters, their
-   agreement, and the end-to-end differentiable variant beside the two-step one.
-9. Radiocarbon and inputs (:mod:`._demo_radiocarbon`): carbon ages from Δ14C, inputs to bulk
-   soil, root inputs and their direct losses at Howland Forest (seed 004).
-10. Drivers (:mod:`._demo_drivers`): β ~ MAT + MAP + (1 | region) and group comparisons.
 """
 
 from __future__ import annotations
 
-import platform
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from wholesoil import __version__
-from wholesoil._atomic import save_figure, write_json
+from wholesoil._atomic import save_figure
 from wholesoil.datasets import load_israd_example, load_ncscd
+from wholesoil.demo._stocks import HUGELIUS2014_AREA_KM2, HUGELIUS2014_STOCKS_PG
 from wholesoil.depth import (
     GLOBAL_MEAN_BETA,
     exponential_cumulative,
@@ -54,44 +37,44 @@ from wholesoil.plots import (
     plot_observed_predicted,
     plot_profiles,
 )
-from wholesoil.profiles._density import add_soc_density, cumulative_stocks
-from wholesoil.profiles._pedotransfer import (
+from wholesoil.plots.report import Report
+from wholesoil.profiles import (
     TAO2022_BD_PTF,
+    QCResult,
+    add_soc_density,
+    cumulative_stocks,
     fill_bulk_density,
     fit_bd_pedotransfer,
+    harmonize,
+    run_qc,
 )
-from wholesoil.profiles._qc import QCResult, run_qc
-from wholesoil.profiles._spline import harmonize
 from wholesoil.progress import step
-from wholesoil.report import Report
-from wholesoil.workflows._demo_assimilation import assimilation_stage
-from wholesoil.workflows._demo_drivers import drivers_stage
-from wholesoil.workflows._demo_mapping import (
-    DEMO_FOREST,
-    INTERVAL_TREES,
-    QUICK_FOREST,
-    QUICK_INTERVAL_TREES,
-    QUICK_MC_BOOT,
-    mapping_stage,
-)
-from wholesoil.workflows._demo_microbial import microbial_stage
-from wholesoil.workflows._demo_models import models_stage
-from wholesoil.workflows._demo_proda import proda_stage
-from wholesoil.workflows._demo_radiocarbon import radiocarbon_stage
-from wholesoil.workflows._demo_stocks import (
-    HUGELIUS2014_AREA_KM2,
-    HUGELIUS2014_STOCKS_PG,
-    stocks_stage,
-)
 from wholesoil.workflows._groups import compare_groups
-from wholesoil.workflows._jobs import JobResult
 
 #: 20-cm layers of seed 000 §2.2 to 1 m, then the NCSCD's own 1-m layers to 3 m.
 DEMO_DEPTHS_NCSCD = (0.0, 20.0, 40.0, 60.0, 80.0, 100.0, 200.0, 300.0)
 #: GlobalSoilMap standard depths for the ISRaD profiles (they reach about 1 m).
 DEMO_DEPTHS_ISRAD = (0.0, 5.0, 15.0, 30.0, 60.0, 100.0)
-#: Northern circumpolar permafrost-region soil area and published stocks (Hugelius et al. 2014,
-#: Biogeosciences 11:6573–6593; quoted in shared/data/SOURCES.md) for a sanity comparison.
+
+
+@dataclass
+class Sink:
+    """Where a demo stage writes: tables under ``out/tables``, figures under ``out/figures``
+    (each also placed in the report), and the map of everything written."""
+
+    out: Path
+    rep: Report
+    outputs: dict[str, Path] = field(default_factory=dict)
+
+    def save(self, name: str, df: pd.DataFrame) -> None:
+        """Write ``df`` to ``tables/{name}.csv``."""
+        self.outputs[name] = write_table(df, self.out / "tables" / f"{name}.csv")
+
+    def figure(self, fig: Any, name: str, caption: str) -> None:
+        """Save ``fig`` to ``figures/{name}.png`` and place it in the report."""
+        path = save_figure(fig, self.out / "figures" / f"{name}.png")
+        self.outputs[f"figure:{name}"] = path
+        self.rep.figure(path, caption, relative_to=self.out)
 
 
 def r2_rmse(obs: np.ndarray, pred: np.ndarray) -> tuple[float, float, int]:
@@ -103,58 +86,53 @@ def r2_rmse(obs: np.ndarray, pred: np.ndarray) -> tuple[float, float, int]:
     return 1.0 - ss_res / ss_tot, float(np.sqrt(ss_res / o.size)), int(o.size)
 
 
-def run_demo(
-    out: str | Path,
-    *,
-    seed: int = 42,
-    quick: bool = False,
-    calibration_iterations: tuple[int, int] | None = None,
-) -> JobResult:
-    """Run the demo into folder ``out``; returns what was written.
+@dataclass
+class Pedons:
+    """What stage 1 hands to the later stages."""
 
-    ``quick`` shortens the slow stages (fewer pedons and iterations in the calibration, fewer
-    Monte Carlo draws); ``calibration_iterations`` = (test, formal) overrides the calibration's
-    shortened protocol, e.g. (20000, 50000) for seed 003's.
-    """
-    t_start = time.perf_counter()
-    out = Path(out)
-    fig_dir = out / "figures"
-    fig_dir.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    timings: dict[str, float] = {}
-    outputs: dict[str, Path] = {}
-    rep = Report("wholesoil demo: from real horizon data to subsoil carbon", root=out)
-    rep.text(
-        f"wholesoil {__version__}, seed {seed}. Data bundled with the package: the NCSCD pedon "
-        "database (Hugelius et al. 2013, ESSD 5:393–402, CC BY 3.0) and the ISRaD Gaudinski "
-        "(2001) entry (Lawrence et al. 2020, ESSD 12:61–76, CC BY 4.0)."
-    )
+    ncscd: Any
+    profiles: Any
+    fits: pd.DataFrame
 
-    def save(name: str, df: pd.DataFrame) -> None:
-        outputs[name] = write_table(df, out / "tables" / f"{name}.csv")
+    @property
+    def horizons(self) -> pd.DataFrame:
+        return self.profiles.horizons
 
-    def figure(fig: Any, name: str, caption: str) -> None:
-        path = save_figure(fig, fig_dir / f"{name}.png")
-        outputs[f"figure:{name}"] = path
-        rep.figure(path, caption, relative_to=out)
 
-    # ---------------------------------------------------------------- NCSCD
+def ncscd_stage(sink: Sink, rng: np.random.Generator, timings: dict[str, float]) -> Pedons:
+    """Stage 1: QC, splines, depth functions, subsoil from topsoil, β by soil order and a naive
+    regional stock of the NCSCD pedons."""
+    ncscd, ps, h = _load_and_qc(sink, timings)
+    sp = _spline_layers(sink, ps, h, timings)
+    fits, ok = _depth_functions(sink, ps, h, timings)
+    x100 = _subsoil_from_topsoil(sink, h, fits)
+    _layers_from_topsoil(sink, sp, fits, x100)
+    _beta_by_soil_order(sink, fits, ok)
+    _naive_stocks(sink, x100["wide"], rng)
+    return Pedons(ncscd, ps, fits)
+
+
+def _load_and_qc(sink: Sink, timings: dict[str, float]) -> tuple[Any, Any, pd.DataFrame]:
     t0 = time.perf_counter()
     with step("NCSCD: load and QC", stage="demo-ncscd"):
         ncscd = load_ncscd()
         qc_n = run_qc(ncscd)
-    save("ncscd_qc_report", qc_n.report)
+    sink.save("ncscd_qc_report", qc_n.report)
     ps = qc_n.profiles
     h = ps.horizons
-    rep.heading("1. NCSCD permafrost pedons")
-    rep.text(
+    sink.rep.heading("1. NCSCD permafrost pedons")
+    sink.rep.text(
         f"{ncscd.n_profiles} pedons, {ncscd.n_horizons} layers (0–30, 30–100, 100–200, "
         "200–300 cm SOC stocks converted from kg C m⁻² to Mg C ha⁻¹; 30–100 cm by difference "
         "of the published 0–100 and 0–30 cm stocks)."
     )
-    _qc_section(rep, qc_n)
+    _qc_section(sink.rep, qc_n)
     timings["ncscd_load_qc"] = time.perf_counter() - t0
+    return ncscd, ps, h
 
+
+def _spline_layers(sink: Sink, ps: Any, h: pd.DataFrame,
+                   timings: dict[str, float]) -> pd.DataFrame:
     # spline of density per cm → 20-cm layers (mass-preserving, exact integrals)
     t0 = time.perf_counter()
     per_cm = h.assign(soc_density_per_cm=h["soc_density"] / (h["bottom"] - h["top"]))
@@ -163,19 +141,23 @@ def run_demo(
         per_cm_ps, "soc_density_per_cm", depths=DEMO_DEPTHS_NCSCD, lam=0.1, method="exact"
     )
     sp["soc_density"] = sp["soc_density_per_cm"] * (sp["bottom"] - sp["top"])
-    save("ncscd_harmonized_layers", sp)
+    sink.save("ncscd_harmonized_layers", sp)
     timings["ncscd_spline"] = time.perf_counter() - t0
     mean_layers = (
         sp[sp["coverage"] >= 1.0]
         .groupby(["top", "bottom"], as_index=False)["soc_density"]
         .agg(["mean", "median", "count"])
     )
-    rep.table(
+    sink.rep.table(
         mean_layers,
         "Harmonized SOC density per layer [Mg C ha⁻¹], pedons whose data cover the layer "
         "(equal-area spline of density per cm, λ = 0.1, exact integrals)",
     )
+    return sp
 
+
+def _depth_functions(sink: Sink, ps: Any, h: pd.DataFrame,
+                     timings: dict[str, float]) -> tuple[pd.DataFrame, pd.Series]:
     # depth functions per pedon
     t0 = time.perf_counter()
     with step("depth functions", stage="demo-depth"):
@@ -184,26 +166,30 @@ def run_demo(
     for col in ("soil_order", "ecosystem", "region"):
         if col in sites.columns:
             fits[col] = fits["profile_id"].map(sites[col])
-    save("ncscd_depth_function_fits", fits)
+    sink.save("ncscd_depth_function_fits", fits)
     timings["ncscd_depth_functions"] = time.perf_counter() - t0
     ok = fits["beta"].notna()
     best = fits.loc[ok, "best_model"].value_counts().rename_axis("model").reset_index()
-    rep.text(
+    sink.rep.text(
         f"β fitted for {int(ok.sum())} of {len(fits)} pedons: median β = "
         f"{fits.loc[ok, 'beta'].median():.4f} (IQR {fits.loc[ok, 'beta'].quantile(0.25):.4f}–"
         f"{fits.loc[ok, 'beta'].quantile(0.75):.4f}); Wang et al. (seed 000) report a global "
         f"mean of {GLOBAL_MEAN_BETA} for 0–100 cm profiles outside this region."
     )
-    rep.table(best, "Depth-function family with the lowest AIC, by pedon count")
+    sink.rep.table(best, "Depth-function family with the lowest AIC, by pedon count")
     cum = cumulative_stocks(h)
     examples = fits.loc[ok & (fits["n_layers"] >= 4), "profile_id"].head(4).tolist()
     curves = _fitted_curves(fits[fits["profile_id"].isin(examples)])
-    figure(
+    sink.figure(
         plot_depth_functions(cum, curves, profile_ids=examples),
         "ncscd_depth_functions",
         "Cumulative SOC density of four NCSCD pedons (points) and fitted depth functions.",
     )
+    return fits, ok
 
+
+def _subsoil_from_topsoil(sink: Sink, h: pd.DataFrame, fits: pd.DataFrame) -> dict[str, Any]:
+    """0–100 cm from 0–30 cm by seed 000 Eq. 3 with global, leave-one-out group and own β."""
     # subsoil from topsoil: Eq. 3 with d0 = 30 cm
     wide = h.pivot_table(index="profile_id", columns="top", values="soc_density", aggfunc="first")
     x30 = wide.get(0.0, pd.Series(np.nan, index=wide.index)).to_numpy(float)
@@ -224,22 +210,29 @@ def run_demo(
     r2o, rmseo, no = r2_rmse(x100_obs, pred_own)
     rows.append({"β used": "pedon's own fit (in-sample)", "n": no, "R²": r2o, "RMSE": rmseo})
     sub = pd.DataFrame(rows)
-    save("ncscd_subsoil_from_topsoil", sub)
-    rep.heading("Subsoil from topsoil (seed 000 Eq. 3)", level=3)
-    rep.text(
+    sink.save("ncscd_subsoil_from_topsoil", sub)
+    sink.rep.heading("Subsoil from topsoil (seed 000 Eq. 3)", level=3)
+    sink.rep.text(
         "0–100 cm SOC density predicted from the observed 0–30 cm density with "
         "X₁₀₀ = (1 − β¹⁰⁰)/(1 − β³⁰)·X₃₀, scored against the observed 0–100 cm density by R² "
         "and RMSE [Mg C ha⁻¹] (seed 000 Eqs. 4–5)."
     )
-    rep.table(sub, "Predicting 0–100 cm from 0–30 cm SOC density in permafrost pedons")
+    sink.rep.table(sub, "Predicting 0–100 cm from 0–30 cm SOC density in permafrost pedons")
+    return {"wide": wide, "beta_loo": beta_loo, "x100_obs": x100_obs, "pred_group": pred_group,
+            "r2": r2s, "rmse": rmses}
 
+
+def _layers_from_topsoil(sink: Sink, sp: pd.DataFrame, fits: pd.DataFrame,
+                        x100: dict[str, Any]) -> None:
+    """20-cm layers from the 0–20 cm density (seed 000 §2.6), then the 0–100 cm figure."""
     # seed 000 §2.6: cumulative densities at 40/60/80/100 cm from the 0–20 cm density and β,
     # 20-cm layers by difference; scored layer by layer against the spline layers
     lay20 = sp[(sp["bottom"] <= 100.0) & (sp["coverage"] >= 1.0)].pivot_table(
         index="profile_id", columns="top", values="soc_density", aggfunc="first"
     )
     lay20 = lay20.reindex(columns=[0.0, 20.0, 40.0, 60.0, 80.0]).dropna()
-    b_loo = pd.Series(beta_loo, index=fits["profile_id"]).reindex(lay20.index).to_numpy(float)
+    b_loo = pd.Series(x100["beta_loo"], index=fits["profile_id"]).reindex(lay20.index)
+    b_loo = b_loo.to_numpy(float)
     pred20 = layer_densities(lay20[0.0].to_numpy(float), b_loo, d0=20.0)
     layer_rows = []
     for j, top in enumerate(lay20.columns):
@@ -255,23 +248,26 @@ def run_demo(
             }
         )
     by_layer = pd.DataFrame(layer_rows)
-    save("ncscd_layers_from_topsoil", by_layer)
-    rep.text(
+    sink.save("ncscd_layers_from_topsoil", by_layer)
+    sink.rep.text(
         "Layer by layer (seed 000 §2.6): cumulative density at 40, 60, 80 and 100 cm from the "
         "0–20 cm density and the leave-one-out soil-order β, 20-cm layers by difference, against "
         "the spline layers. The first row is the input itself (R² = 1); skill falls with depth. "
         "Caveat: NCSCD reports 0–30 and 30–100 cm stocks only, so the 20-cm 'observations' are "
         "themselves equal-area spline estimates; WoSIS horizon data give the direct test."
     )
-    rep.table(by_layer, "20-cm layer densities predicted from 0–20 cm [Mg C ha⁻¹]")
-    figure(
+    sink.rep.table(by_layer, "20-cm layer densities predicted from 0–20 cm [Mg C ha⁻¹]")
+    sink.figure(
         plot_observed_predicted(
-            x100_obs, pred_group, label="0–100 cm SOC [Mg C ha⁻¹]", r2=r2s, rmse=rmses
+            x100["x100_obs"], x100["pred_group"], label="0–100 cm SOC [Mg C ha⁻¹]",
+            r2=x100["r2"], rmse=x100["rmse"],
         ),
         "ncscd_x100_observed_predicted",
         "0–100 cm SOC density predicted from 0–30 cm with leave-one-out soil-order β.",
     )
 
+
+def _beta_by_soil_order(sink: Sink, fits: pd.DataFrame, ok: pd.Series) -> None:
     # group comparison of β across soil orders
     if "soil_order" in fits.columns:
         # fits that ended on a bound of β are flagged in the fit table and left out here
@@ -281,11 +277,11 @@ def run_demo(
         grp = grp[grp["soil_order"].isin(counts[counts >= 5].index)]
         comp = compare_groups(grp["beta"], grp["soil_order"])
         for name, df in comp.tables.items():
-            save(f"ncscd_beta_by_soil_order_{name}", df)
-        rep.heading("β across soil orders (seed 000 §2.8)", level=3)
-        rep.text(comp.summary)
-        rep.table(comp.tables["groups"], "β by soil order with Duncan and Tukey letters")
-        figure(
+            sink.save(f"ncscd_beta_by_soil_order_{name}", df)
+        sink.rep.heading("β across soil orders (seed 000 §2.8)", level=3)
+        sink.rep.text(comp.summary)
+        sink.rep.table(comp.tables["groups"], "β by soil order with Duncan and Tukey letters")
+        sink.figure(
             plot_groups(
                 grp["beta"],
                 grp["soil_order"],
@@ -299,6 +295,8 @@ def run_demo(
             "groups sharing a letter do not differ at α = 0.05.",
         )
 
+
+def _naive_stocks(sink: Sink, wide: pd.DataFrame, rng: np.random.Generator) -> None:
     # naive regional sanity check (not a map: mapping is a later stage)
     stock_rows = []
     wide300 = wide.reindex(columns=[0.0, 30.0, 100.0, 200.0])
@@ -325,32 +323,35 @@ def run_demo(
             }
         )
     naive = pd.DataFrame(stock_rows)
-    save("ncscd_naive_regional_stocks", naive)
-    rep.text(
+    sink.save("ncscd_naive_regional_stocks", naive)
+    sink.rep.text(
         "Sanity check, not a map: the pedons' mean density times 17.8 million km² against the "
         "published totals. Pedons over-represent carbon-rich Gelisols and Histosols, so the "
         "naive total is expected to be high; spatial upscaling is the mapping stage's job.",
         note=True,
     )
-    rep.table(naive, "Naive regional SOC stock from pedon means (bootstrap over pedons, 1,000)")
+    sink.rep.table(naive,
+                   "Naive regional SOC stock from pedon means (bootstrap over pedons, 1,000)")
 
-    # ---------------------------------------------------------------- ISRaD
+
+def israd_stage(sink: Sink, timings: dict[str, float]) -> Any:
+    """Stage 2: the ISRaD Gaudinski (2001) entry at Howland Forest; returns the loaded profiles."""
     t0 = time.perf_counter()
     israd = load_israd_example()
     # Peat and moss layers of the swamp profiles have measured BD of 0.01–0.04 g cm⁻³, below
     # the generic 0.05 floor: flag them (listed in the QC report) rather than replace measured
     # values by a mineral-soil pedotransfer estimate.
     qc_i = run_qc(israd, rules={"value_range": "flag"})
-    save("israd_qc_report", qc_i.report)
+    sink.save("israd_qc_report", qc_i.report)
     hi_ = qc_i.profiles.horizons
-    rep.heading("2. ISRaD entry Gaudinski (2001), Howland Forest")
-    rep.text(f"{israd.n_profiles} profiles, {israd.n_horizons} layers.")
-    _qc_section(rep, qc_i)
+    sink.rep.heading("2. ISRaD entry Gaudinski (2001), Howland Forest")
+    sink.rep.text(f"{israd.n_profiles} profiles, {israd.n_horizons} layers.")
+    _qc_section(sink.rep, qc_i)
     if len(qc_i.report):
-        rep.table(qc_i.report, "Every QC finding, with rule, before and after")
+        sink.rep.table(qc_i.report, "Every QC finding, with rule, before and after")
     ptf = fit_bd_pedotransfer(hi_["soc"], hi_["bd"])
     pub = TAO2022_BD_PTF
-    rep.text(
+    sink.rep.text(
         f"Bulk-density pedotransfer BD = α + β·exp(−γ·OM) refitted on the {ptf.n} layers with "
         f"measured BD and SOC: α = {ptf.alpha:.3f}, β = {ptf.beta:.3f}, γ = {ptf.gamma:.4f} "
         f"(R² = {ptf.r2:.2f}, RMSE = {ptf.rmse:.3f} g cm⁻³) against the published WoSIS fit "
@@ -359,7 +360,7 @@ def run_demo(
     )
     hi_ = fill_bulk_density(hi_, ptf)
     hi_ = add_soc_density(hi_, overwrite=True)
-    save("israd_horizons", hi_)
+    sink.save("israd_horizons", hi_)
     if "soc_density_reported" in hi_.columns:
         cols = [
             "profile_id",
@@ -374,22 +375,22 @@ def run_demo(
         ]
         disc = hi_.loc[hi_["soc_density_reported"].notna(), cols].copy()
         disc["reported / Eq. 1"] = disc["soc_density_reported"] / disc["soc_density"]
-        save("israd_reported_vs_eq1", disc)
+        sink.save("israd_reported_vs_eq1", disc)
         off = disc["reported / Eq. 1"].sub(1.0).abs() > 0.05
-        rep.text(
+        sink.rep.text(
             "Reported layer SOC stock (lyr_soc) against seed 000 Eq. 1 (SOC·BD·D·(1−GC/100)/10) "
             f"[Mg C ha⁻¹]: {int(off.sum())} of {len(disc)} layers differ by more than 5 %. Both "
             "are kept and nothing is overwritten; these layers are worth checking at the source.",
         )
-        rep.table(disc, "Reported vs Eq. 1 SOC density [Mg C ha⁻¹]")
+        sink.rep.table(disc, "Reported vs Eq. 1 SOC density [Mg C ha⁻¹]")
     ips = qc_i.profiles.with_horizons(hi_)
     for var, label in (("soc", "SOC [g C kg⁻¹]"), ("d14c", "Δ14C [‰]")):
         if var not in hi_.columns or hi_[var].notna().sum() == 0:
             continue
         lay = harmonize(ips, var, depths=DEMO_DEPTHS_ISRAD, lam=0.1, method="exact")
-        save(f"israd_harmonized_{var}", lay)
+        sink.save(f"israd_harmonized_{var}", lay)
         has = hi_.loc[hi_[var].notna(), "profile_id"].unique()[:5]
-        figure(
+        sink.figure(
             plot_profiles(hi_, var, harmonized=lay, profile_ids=has, xlabel=label),
             f"israd_{var}_profiles",
             f"{label} of the Howland Forest profiles (horizons, grey) and their equal-area "
@@ -397,108 +398,8 @@ def run_demo(
             "survives.",
         )
     timings["israd"] = time.perf_counter() - t0
+    return israd
 
-    # ---------------------------------------------------------------- mapping
-    with step("mapping", stage="demo-mapping"):
-        mapping_params, beta_table = mapping_stage(
-            rep, out, save, fits, h, ps.sites, seed=seed, timings=timings, quick=quick
-        )
-    rep.parameters(mapping_params, "Method and parameters (run.json: parameters.mapping)")
-
-    # ---------------------------------------------------------------- maps and stocks
-    with step("maps and stocks", stage="demo-stocks"):
-        stocks_params = stocks_stage(
-            rep, out, save, beta_table, h, out / "mapping" / "beta" / "model", seed=seed,
-            forest=QUICK_FOREST if quick else DEMO_FOREST,
-            interval_trees=QUICK_INTERVAL_TREES if quick else INTERVAL_TREES, timings=timings,
-            **({"mc_boot": QUICK_MC_BOOT} if quick else {}),
-        )
-    rep.parameters(stocks_params, "Method and parameters (run.json: parameters.stocks)")
-
-    # ---------------------------------------------------------------- process models
-    with step("process models", stage="demo-models"):
-        models_params = models_stage(rep, out, save, h, ps.sites, timings=timings)
-    rep.parameters(models_params, "Method and parameters (run.json: parameters.process_models)")
-
-    # ---------------------------------------------------------------- microbial models
-    with step("microbial models", stage="demo-microbial"):
-        microbial_params = microbial_stage(rep, out, save, timings=timings)
-    rep.parameters(microbial_params,
-                   "Method and parameters (run.json: parameters.microbial_sensitivity)")
-
-    # ---------------------------------------------------------------- calibration (PRODA 1)
-    with step("calibration", stage="demo-calibration"):
-        calibration_params, _calibrations, _cal_sites = assimilation_stage(
-            rep, out, save, h, ps.sites, seed=seed, timings=timings, quick=quick,
-            iterations=calibration_iterations,
-        )
-    rep.parameters(calibration_params, "Method and parameters (run.json: parameters.calibration)")
-
-    # ---------------------------------------------------------------- PRODA (step 2) and e2e
-    with step("PRODA maps and model agreement", stage="demo-proda"):
-        proda_params = proda_stage(rep, out, save, calibrations=_calibrations, sites=_cal_sites,
-                                   seed=seed, timings=timings, quick=quick)
-    rep.parameters(proda_params, "Method and parameters (run.json: parameters.proda)")
-
-    # ---------------------------------------------------------------- radiocarbon and inputs
-    with step("radiocarbon and inputs", stage="demo-radiocarbon"):
-        radiocarbon_params = radiocarbon_stage(rep, out, save, seed=seed, timings=timings,
-                                               quick=quick)
-    rep.parameters(radiocarbon_params,
-                   "Method and parameters (run.json: parameters.radiocarbon_inputs)")
-
-    # ---------------------------------------------------------------- drivers
-    with step("drivers", stage="demo-drivers"):
-        drivers_params = drivers_stage(rep, out, save, fits, ps.sites, timings=timings)
-    rep.parameters(drivers_params, "Method and parameters (run.json: parameters.drivers)")
-
-    # ---------------------------------------------------------------- run.json + report
-    timings["total"] = time.perf_counter() - t_start
-    run = {
-        "command": "wholesoil demo",
-        "wholesoil": __version__,
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "pandas": pd.__version__,
-        "seed": seed,
-        "inputs": {
-            "ncscd": ncscd.metadata.get("citation"),
-            "israd": israd.metadata.get("citation"),
-        },
-        "parameters": {
-            "ncscd_depths": DEMO_DEPTHS_NCSCD,
-            "israd_depths": DEMO_DEPTHS_ISRAD,
-            "lambda": 0.1,
-            "global_mean_beta": GLOBAL_MEAN_BETA,
-            "mapping": mapping_params,
-            "stocks": stocks_params,
-            "process_models": models_params,
-            "microbial_sensitivity": microbial_params,
-            "calibration": calibration_params,
-            "proda": proda_params,
-            "radiocarbon_inputs": radiocarbon_params,
-            "drivers": drivers_params,
-            "quick": quick,
-        },
-        "timings_s": timings,
-        "outputs": {k: str(v.relative_to(out)) for k, v in outputs.items()},
-    }
-    outputs["run"] = write_json(out / "run.json", run)
-    rep.heading("Run")
-    rep.text(
-        "Timings [s]: "
-        + ", ".join(f"{k} {v:.2f}" for k, v in timings.items())
-        + ". Every table is in tables/, every figure in figures/, parameters in run.json."
-    )
-    rep.parameters(run["parameters"], "All parameters (run.json)", collapsed=True)
-    with step("report", stage="demo-report"):
-        outputs["report"] = rep.write(out / "report.html")
-    return JobResult(
-        fits,
-        {"report": outputs["report"], "run": outputs["run"], "folder": out},
-        None,
-        [f"demo finished in {timings['total']:.1f} s"],
-    )
 
 
 def _qc_section(rep: Report, qc: QCResult) -> None:

@@ -1,0 +1,195 @@
+"""``wholesoil demo``: the whole profile workflow on the bundled real data.
+
+Stages, one module each, all written into one report:
+
+1.–2. NCSCD pedons (Hugelius et al. 2013) and the ISRaD Gaudinski (2001) entry
+   (:mod:`._profiles`).
+3. Mapping (:mod:`._mapping`): each NCSCD pedon's β and its layer
+   densities predicted from climate sampled from the bundled grids, with profile-grouped and
+   spatial CV, skill by depth band, importance, partial dependence and interval coverage.
+4. Maps and stocks (:mod:`._stocks`): β and topsoil density over the circumpolar region,
+   regional stocks by depth with Monte Carlo intervals.
+5. Process models (:mod:`._models`): CLM5 and COMPAS with default parameters at every pedon.
+6. Microbial models (:mod:`._microbial`): seed 002's CUE-versus-input elasticities.
+7. Calibration (:mod:`._assimilation`): CLM5 and COMPAS calibrated per pedon (PRODA
+   step 1, shortened protocol), posteriors against priors, fits, diagnostics, components.
+8. PRODA (:mod:`._proda`): networks from the calibrations to parameter maps over the
+   circumpolar region, both models simulated with default and calibrated parameters, their
+   agreement, and the end-to-end differentiable variant beside the two-step one.
+9. Radiocarbon and inputs (:mod:`._radiocarbon`): carbon ages from Δ14C, inputs to bulk
+   soil, root inputs and their direct losses at Howland Forest (seed 004).
+10. Drivers (:mod:`._drivers`): β ~ MAT + MAP + (1 | region) and group comparisons.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from wholesoil import __version__
+from wholesoil._atomic import write_json
+from wholesoil.demo._assimilation import assimilation_stage
+from wholesoil.demo._drivers import drivers_stage
+from wholesoil.demo._mapping import (
+    DEMO_FOREST,
+    INTERVAL_TREES,
+    QUICK_FOREST,
+    QUICK_INTERVAL_TREES,
+    QUICK_MC_BOOT,
+    mapping_stage,
+)
+from wholesoil.demo._microbial import microbial_stage
+from wholesoil.demo._models import models_stage
+from wholesoil.demo._proda import proda_stage
+from wholesoil.demo._profiles import (
+    DEMO_DEPTHS_ISRAD,
+    DEMO_DEPTHS_NCSCD,
+    Pedons,
+    Sink,
+    israd_stage,
+    ncscd_stage,
+)
+from wholesoil.demo._radiocarbon import radiocarbon_stage
+from wholesoil.demo._stocks import stocks_stage
+from wholesoil.depth import GLOBAL_MEAN_BETA
+from wholesoil.plots.report import Report
+from wholesoil.progress import step
+from wholesoil.workflows import JobResult
+
+
+def run_demo(
+    out: str | Path,
+    *,
+    seed: int = 42,
+    quick: bool = False,
+    calibration_iterations: tuple[int, int] | None = None,
+) -> JobResult:
+    """Run the demo into folder ``out``; returns what was written.
+
+    ``quick`` shortens the slow stages (fewer pedons and iterations in the calibration, fewer
+    Monte Carlo draws); ``calibration_iterations`` = (test, formal) overrides the calibration's
+    shortened protocol, e.g. (20000, 50000) for seed 003's.
+    """
+    t_start = time.perf_counter()
+    out = Path(out)
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    timings: dict[str, float] = {}
+    rep = Report("wholesoil demo: from real horizon data to subsoil carbon", root=out)
+    rep.text(
+        f"wholesoil {__version__}, seed {seed}. Data bundled with the package: the NCSCD pedon "
+        "database (Hugelius et al. 2013, ESSD 5:393–402, CC BY 3.0) and the ISRaD Gaudinski "
+        "(2001) entry (Lawrence et al. 2020, ESSD 12:61–76, CC BY 4.0)."
+    )
+    sink = Sink(out, rep)
+    pedons = ncscd_stage(sink, rng, timings)
+    israd = israd_stage(sink, timings)
+    params = _later_stages(sink, pedons, seed=seed, quick=quick, timings=timings,
+                           calibration_iterations=calibration_iterations)
+    timings["total"] = time.perf_counter() - t_start
+    inputs = {"ncscd": pedons.ncscd.metadata.get("citation"),
+              "israd": israd.metadata.get("citation")}
+    _finish(sink, inputs, params, seed=seed, quick=quick, timings=timings)
+    return JobResult(
+        pedons.fits,
+        {"report": sink.outputs["report"], "run": sink.outputs["run"], "folder": out},
+        None,
+        [f"demo finished in {timings['total']:.1f} s"],
+    )
+
+
+def _later_stages(sink: Sink, pedons: Pedons, *, seed: int, quick: bool,
+                  timings: dict[str, float],
+                  calibration_iterations: tuple[int, int] | None) -> dict[str, Any]:
+    """Stages 3–10, each into the report with its parameters; returns the parameters by stage."""
+    rep, out, save = sink.rep, sink.out, sink.save
+    h, sites = pedons.horizons, pedons.profiles.sites
+    params: dict[str, Any] = {}
+    with step("mapping", stage="demo-mapping"):
+        params["mapping"], beta_table = mapping_stage(
+            rep, out, save, pedons.fits, h, sites, seed=seed, timings=timings, quick=quick
+        )
+    rep.parameters(params["mapping"], "Method and parameters (run.json: parameters.mapping)")
+
+    with step("maps and stocks", stage="demo-stocks"):
+        params["stocks"] = stocks_stage(
+            rep, out, save, beta_table, h, out / "mapping" / "beta" / "model", seed=seed,
+            forest=QUICK_FOREST if quick else DEMO_FOREST,
+            interval_trees=QUICK_INTERVAL_TREES if quick else INTERVAL_TREES, timings=timings,
+            **({"mc_boot": QUICK_MC_BOOT} if quick else {}),
+        )
+    rep.parameters(params["stocks"], "Method and parameters (run.json: parameters.stocks)")
+
+    with step("process models", stage="demo-models"):
+        params["process_models"] = models_stage(rep, out, save, h, sites, timings=timings)
+    rep.parameters(params["process_models"],
+                   "Method and parameters (run.json: parameters.process_models)")
+
+    with step("microbial models", stage="demo-microbial"):
+        params["microbial_sensitivity"] = microbial_stage(rep, out, save, timings=timings)
+    rep.parameters(params["microbial_sensitivity"],
+                   "Method and parameters (run.json: parameters.microbial_sensitivity)")
+
+    with step("calibration", stage="demo-calibration"):
+        params["calibration"], calibrations, cal_sites = assimilation_stage(
+            rep, out, save, h, sites, seed=seed, timings=timings, quick=quick,
+            iterations=calibration_iterations,
+        )
+    rep.parameters(params["calibration"],
+                   "Method and parameters (run.json: parameters.calibration)")
+
+    with step("PRODA maps and model agreement", stage="demo-proda"):
+        params["proda"] = proda_stage(rep, out, save, calibrations=calibrations, sites=cal_sites,
+                                      seed=seed, timings=timings, quick=quick)
+    rep.parameters(params["proda"], "Method and parameters (run.json: parameters.proda)")
+
+    with step("radiocarbon and inputs", stage="demo-radiocarbon"):
+        params["radiocarbon_inputs"] = radiocarbon_stage(rep, out, save, seed=seed,
+                                                         timings=timings, quick=quick)
+    rep.parameters(params["radiocarbon_inputs"],
+                   "Method and parameters (run.json: parameters.radiocarbon_inputs)")
+
+    with step("drivers", stage="demo-drivers"):
+        params["drivers"] = drivers_stage(rep, out, save, pedons.fits, sites, timings=timings)
+    rep.parameters(params["drivers"], "Method and parameters (run.json: parameters.drivers)")
+    return params
+
+
+def _finish(sink: Sink, inputs: dict[str, Any], stage_params: dict[str, Any], *, seed: int,
+            quick: bool, timings: dict[str, float]) -> None:
+    """Write run.json and the report's closing section, then the report itself."""
+    out, rep = sink.out, sink.rep
+    run = {
+        "command": "wholesoil demo",
+        "wholesoil": __version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "seed": seed,
+        "inputs": inputs,
+        "parameters": {
+            "ncscd_depths": DEMO_DEPTHS_NCSCD,
+            "israd_depths": DEMO_DEPTHS_ISRAD,
+            "lambda": 0.1,
+            "global_mean_beta": GLOBAL_MEAN_BETA,
+            **stage_params,
+            "quick": quick,
+        },
+        "timings_s": timings,
+        "outputs": {k: str(v.relative_to(out)) for k, v in sink.outputs.items()},
+    }
+    sink.outputs["run"] = write_json(out / "run.json", run)
+    rep.heading("Run")
+    rep.text(
+        "Timings [s]: "
+        + ", ".join(f"{k} {v:.2f}" for k, v in timings.items())
+        + ". Every table is in tables/, every figure in figures/, parameters in run.json."
+    )
+    rep.parameters(run["parameters"], "All parameters (run.json)", collapsed=True)
+    with step("report", stage="demo-report"):
+        sink.outputs["report"] = rep.write(out / "report.html")
