@@ -49,6 +49,7 @@ from wholesoil.models._millennial import Millennial
 from wholesoil.models._mimics import MIMICS
 from wholesoil.models._nonlinear import SteadyStateReport, find_steady_states
 from wholesoil.models._observe import cumulative_stock, layer_stocks, standard_layer_stocks
+from wholesoil.models._parameters import Parameter, parameter_table
 from wholesoil.models._scalars import (
     century_normalization,
     decomposition_scalar,
@@ -88,6 +89,7 @@ __all__ = [
     "Environment",
     "Forcing",
     "Millennial",
+    "Parameter",
     "SteadyStateReport",
     "SystemDiagnostics",
     "Tao2024Model",
@@ -116,6 +118,7 @@ __all__ = [
     "mixing_matrix",
     "mixing_operator",
     "oxygen_scalar",
+    "parameter_table",
     "plot_elasticities",
     "plot_response_surfaces",
     "pool_mean_ages",

@@ -94,6 +94,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from wholesoil.errors import InputDataError
 from wholesoil.models._blocksolve import solve_block_tridiagonal, solve_tridiagonal
+from wholesoil.models._parameters import Parameter, named, open_ends, prior_scale
 from wholesoil.models._scalars import decomposition_scalar
 from wholesoil.models._transport import diffusivity, mixing_apply, mixing_operator
 from wholesoil.models._vertical import VerticalGrid, clm5_grid
@@ -113,49 +114,27 @@ SOIL_POOLS: tuple[str, ...] = POOLS[4:]
 COMPAS_EFOLDING: float = 0.5
 
 
-@dataclass(frozen=True)
-class COMPASParameterInfo:
-    """One row of seed 003 Supplementary Table 2, with what this module decided about it.
+#: The parameter record of this module (one record for every model: :class:`Parameter`).
+COMPASParameterInfo = Parameter
 
-    Attributes
-    ----------
-    number : int
-        Row number in Supplementary Table 2.
-    symbol : str
-        Symbol in the table.
-    term : str
-        Matrix term of seed 003 Eq. 2 it builds (A, K, ξ, V, B).
-    description : str
-        The table's description.
-    default : float
-        Default value (the global mean after site-level calibration, seed 003 §2.5).
-    unit : str
-        Unit.
-    prior : tuple of float
-        Prior range (lower, upper) used in the profile-level calibration.
-    domain : str
-        Values the model accepts: ``"positive"`` (> 0), ``"nonnegative"`` (≥ 0),
-        ``"fraction"`` ([0, 1]), ``"efficiency"`` ([0, 1)), ``"open_unit"`` ((0, 1)).
-    proda : str
-        Variable and unit-interval index in the published PRODA code.
-    note : str
-        Corrections of the table and other decisions.
+_T2 = "seed 003 Supplementary Table 2"
+
+
+def _info(number: int, symbol: str, term: str, description: str, default: float, unit: str,
+          prior: tuple[float, float], domain: str, proda: str, note: str = "") -> Parameter:
+    """One row of seed 003 Supplementary Table 2 as a prior record.
+
+    ``number`` is the table row, ``term`` the matrix term of seed 003 Eq. 2 it builds (A, K, ξ,
+    V, B), ``default`` the global mean after site-level calibration (seed 003 §2.5), ``prior``
+    the range of the profile-level calibration, ``domain`` the values the model accepts
+    (:func:`~wholesoil.models._parameters.open_ends`), ``proda`` the variable and unit-interval
+    index in the published PRODA code, ``note`` corrections of the table and other decisions.
     """
-
-    number: int
-    symbol: str
-    term: str
-    description: str
-    default: float
-    unit: str
-    prior: tuple[float, float]
-    domain: str
-    proda: str
-    note: str = ""
-
-
-def _info(*args: Any, **kwargs: Any) -> COMPASParameterInfo:
-    return COMPASParameterInfo(*args, **kwargs)
+    o_lo, o_hi = open_ends(domain, *prior)
+    return Parameter("", unit, prior[0], prior[1], scale=prior_scale(*prior), default=default,
+                     source=_T2, description=description, symbol=symbol,
+                     closed=(not o_lo, not o_hi), bounds="prior", domain=domain, term=term,
+                     code=proda, number=number, note=note)
 
 
 #: The 23 COMPAS parameters of seed 003 Supplementary Table 2 (defaults, units, prior ranges), in
@@ -163,7 +142,7 @@ def _info(*args: Any, **kwargs: Any) -> COMPASParameterInfo:
 #: Supplementary Table 2; prior ranges checked against the published PRODA code
 #: (``phxtao/PRODA_MIC``, ``SRC_DA/src_cesm2_clm5_mic_vr_v22/matrix_fun.m``), which settles the
 #: table's misprints (see each ``note``).
-COMPAS_PARAMETERS: dict[str, COMPASParameterInfo] = {
+COMPAS_PARAMETERS: dict[str, COMPASParameterInfo] = named({
     "cue_doc": _info(
         1,
         "η_DOC",
@@ -428,7 +407,7 @@ COMPAS_PARAMETERS: dict[str, COMPASParameterInfo] = {
         "beta, kp(23)",
         "b = 1 gives an empty Jackson profile (β^a − β^b = 0); the code's upper bound is 0.9999",
     ),
-}
+})
 
 _DOMAIN_TEXT = {
     "positive": ("> 0", lambda v: v > 0),
