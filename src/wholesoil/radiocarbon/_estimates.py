@@ -26,7 +26,11 @@ from wholesoil.radiocarbon._inputs import (
     root_inputs,
 )
 
-__all__ = ["EstimatePiece", "InputEstimate", "compare_estimates"]
+__all__ = [
+    "EstimatePiece",
+    "InputEstimate",
+    "compare_estimates",
+]
 
 
 # -------------------------------------------------------------------------------- estimates

@@ -25,7 +25,10 @@ from wholesoil.radiocarbon._inputs import (
     harmonization_weights,
 )
 
-__all__ = ["InputProfiles", "RootProfile"]
+__all__ = [
+    "InputProfiles",
+    "RootProfile",
+]
 
 
 # ---------------------------------------------------------------------------- profile tables

@@ -28,7 +28,10 @@ from wholesoil.radiocarbon._inputs import (
     root_inputs,
 )
 
-__all__ = ["MonteCarloInputs", "monte_carlo_inputs"]
+__all__ = [
+    "MonteCarloInputs",
+    "monte_carlo_inputs",
+]
 
 
 def _summary(r: NDArray[np.float64], b: NDArray[np.float64],
