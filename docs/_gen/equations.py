@@ -71,7 +71,8 @@ CURATED: list[tuple[str, str, str, str]] = [
      "geodesy reference in the module)", "seed 000 §2.6–2.7"),
     ("mapping._mars", "Friedman Eqs. 30, 32, 43, 45", "MARS forward/backward pass, GCV "
      "with C(M) = M + d·(M − 1)/2", "Friedman (1991), Ann. Stat. 19:1–67; R earth 5.3"),
-    ("mapping._learners", "seed 000 Eqs. 4–5 (OOB); Meinshausen Eqs. 4–6", "R-style random "
+    ("mapping._forests, mapping._learners", "seed 000 Eqs. 4–5 (OOB); Meinshausen Eqs. 4–6",
+     "R-style random "
      "forests with OOB skill, bootstrap tuning of mtry and ntree; quantile regression forest",
      "seed 000 §2.5; Meinshausen (2006), JMLR 7:983–999"),
     ("mapping._grid", "seed 000 Eq. 7; seed 004 Eqs. 9–10", "blockwise maps of the mean, "
