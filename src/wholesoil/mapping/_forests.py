@@ -1,8 +1,10 @@
 """R-style random forests and quantile regression forests (Liaw & Wiener 2002; Meinshausen 2006).
 
 ``mtry = max(floor(p/3), 1)`` and the other defaults of R's ``randomForest``
-(:data:`R_RANDOMFOREST_REGRESSION`), the engine of Wang et al. (seed 000 §2.5, seed 004
-Methods); out-of-bag predictions and skill (seed 000 Eqs. 4–5); quantile regression forests
+(:data:`R_RANDOMFOREST_REGRESSION`), the engine of Wang, H. et al. (2025, submitted to
+*Earth System Science Data*, §2.5) and Wang, G. et al. (*Most root-derived carbon inputs do not
+contribute to the global bulk soil carbon pool*, Methods); out-of-bag predictions and skill
+(Eqs. 4–5 of Wang, H. et al. 2025); quantile regression forests
 (Meinshausen, N. (2006) *J. Mach. Learn. Res.* 7, 983–999, Eqs. 4–6).
 """
 

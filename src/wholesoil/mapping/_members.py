@@ -1,6 +1,10 @@
-"""The other members of the seed 004 ensemble: XGBoost (gradient boosting), support vector
-regression (RBF kernel) and Cubist (rule-based committees), as scikit-learn regressors with the
-input handling of :mod:`wholesoil.mapping._learner_base`.
+"""The other members of the ensemble of Wang, G. et al.: XGBoost, SVM and Cubist.
+
+XGBoost (gradient boosting), support vector regression (RBF kernel) and Cubist (rule-based
+committees), as scikit-learn regressors with the input handling of
+:mod:`wholesoil.mapping._learner_base`. Wang, G., Xiao, L., Mao, X., et al. Most root-derived
+carbon inputs do not contribute to the global bulk soil carbon pool. Manuscript, Methods
+("Machine learning models").
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""COMPAS parameters: the 23 rows of seed 003 Supplementary Table 2 and the validated set.
+"""COMPAS parameters: the 23 rows of Supplementary Table 2 of Tao et al. and the validated set.
+
+Tao, F., Houlton, B. Z., Huang, Y., et al. Convergence in simulating global soil organic carbon
+by structurally different models after data assimilation. EarthArXiv preprint.
 
 :data:`COMPAS_PARAMETERS` holds the table as :class:`~wholesoil.models.Parameter` records
 (defaults, units, prior ranges, the model's domain); :class:`COMPASParameters` is a validated,
@@ -52,15 +55,18 @@ COMPAS_EFOLDING: float = 0.5
 COMPASParameterInfo = Parameter
 
 
-_T2 = "seed 003 Supplementary Table 2"
+_T2 = (
+    "Tao et al., Convergence in simulating global soil organic carbon by structurally different "
+    "models after data assimilation (EarthArXiv preprint), Supplementary Table 2"
+)
 
 
 def _info(number: int, symbol: str, term: str, description: str, default: float, unit: str,
           prior: tuple[float, float], domain: str, proda: str, note: str = "") -> Parameter:
-    """One row of seed 003 Supplementary Table 2 as a prior record.
+    """One row of Supplementary Table 2 of Tao et al. (:data:`_T2`) as a prior record.
 
-    ``number`` is the table row, ``term`` the matrix term of seed 003 Eq. 2 it builds (A, K, ξ,
-    V, B), ``default`` the global mean after site-level calibration (seed 003 §2.5), ``prior``
+    ``number`` is the table row, ``term`` the matrix term of the paper's Eq. 2 it builds (A, K, ξ,
+    V, B), ``default`` the global mean after site-level calibration (the paper's §2.5), ``prior``
     the range of the profile-level calibration, ``domain`` the values the model accepts
     (:func:`~wholesoil.models._parameters.open_ends`), ``proda`` the variable and unit-interval
     index in the published PRODA code, ``note`` corrections of the table and other decisions.

@@ -1,9 +1,11 @@
 """COMPAS as pure array functions: soil inputs, tendency and Jacobian, steady states.
 
-The soil block of seed 003 Eqs. 7–9 per layer (closed form), the litter steady state and the
-soil steady state with vertical mixing (Newton from the closed form), all vectorized over a
-leading batch. Equation numbers refer to the module docstring of
-:mod:`wholesoil.models._compas`, which also cites the paper.
+The soil block of Eqs. 7–9 per layer (closed form), the litter steady state and the soil steady
+state with vertical mixing (Newton from the closed form), all vectorized over a leading batch.
+Equation numbers are those of Tao, F., Houlton, B. Z., Huang, Y., et al., *Convergence in
+simulating global soil organic carbon by structurally different models after data
+assimilation* (EarthArXiv preprint), restated in the module docstring of
+:mod:`wholesoil.models._compas`.
 """
 
 from __future__ import annotations

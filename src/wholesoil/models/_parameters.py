@@ -10,8 +10,9 @@ What ``low``/``high`` mean is stated by :attr:`Parameter.bounds`:
 
 * ``"accepted"``: the values the model accepts (MIMICS, Millennial, Tao 2024, AWB);
 * ``"prior"``: the uniform prior range of a calibration (CLM5 and COMPAS, Supplementary
-  Tables 1–2 of Tao, F. et al. (2023) *Nature* 618, 981–985, doi:10.1038/s41586-023-06042-3);
-  the values the model accepts are then named by :attr:`Parameter.domain`.
+  Tables 1–2 of Tao, F., Houlton, B. Z., Huang, Y., et al., *Convergence in simulating global
+  soil organic carbon by structurally different models after data assimilation*, EarthArXiv
+  preprint); the values the model accepts are then named by :attr:`Parameter.domain`.
 
 :attr:`Parameter.closed` says whether each end of ``[low, high]`` is itself allowed. For priors
 it is open where the model's domain forbids the end (:func:`open_ends`), e.g. a turnover time

@@ -1,4 +1,7 @@
-"""The six estimates of I_loss of Wang et al. (seed 004 Extended Data Table 1), side by side.
+"""The six estimates of I_loss of Wang, G. et al. (Extended Data Table 1), side by side.
+
+Wang, G., Xiao, L., Mao, X., et al. Most root-derived carbon inputs do not contribute to the
+global bulk soil carbon pool. Manuscript.
 
 :class:`InputEstimate` holds one estimate of I_root, I_bulk and I_loss with its named
 :class:`EstimatePiece` s (observed, predicted or model); :func:`compare_estimates` sets

@@ -1,4 +1,7 @@
-"""Monte Carlo uncertainty of I_bulk, I_root and I_loss (seed 004 Methods, 500 runs).
+"""Monte Carlo uncertainty of I_bulk, I_root and I_loss (500 runs, as Wang, G. et al.).
+
+Wang, G., Xiao, L., Mao, X., et al. Most root-derived carbon inputs do not contribute to the
+global bulk soil carbon pool. Manuscript, Methods ("Global mapping and prediction uncertainty").
 
 :func:`monte_carlo_inputs` propagates uncertainty in stocks, ages, NPP, f_BNPP and the root
 profile by Monte Carlo draws (a leading array axis) and summarizes mean, sd and percentiles.
