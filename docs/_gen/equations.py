@@ -71,7 +71,8 @@ CURATED: list[tuple[str, str, str, str]] = [
      "geodesy reference in the module)", "seed 000 §2.6–2.7"),
     ("mapping._mars", "Friedman Eqs. 30, 32, 43, 45", "MARS forward/backward pass, GCV "
      "with C(M) = M + d·(M − 1)/2", "Friedman (1991), Ann. Stat. 19:1–67; R earth 5.3"),
-    ("mapping._learners", "seed 000 Eqs. 4–5 (OOB); Meinshausen Eqs. 4–6", "R-style random "
+    ("mapping._forests, mapping._learners", "seed 000 Eqs. 4–5 (OOB); Meinshausen Eqs. 4–6",
+     "R-style random "
      "forests with OOB skill, bootstrap tuning of mtry and ntree; quantile regression forest",
      "seed 000 §2.5; Meinshausen (2006), JMLR 7:983–999"),
     ("mapping._grid", "seed 000 Eq. 7; seed 004 Eqs. 9–10", "blockwise maps of the mean, "
@@ -80,7 +81,8 @@ CURATED: list[tuple[str, str, str, str]] = [
      "regression", "seed 004 Methods"),
     ("models._clm5", "Eqs. 2–5", "dX/dt = B·I + A·ξ·K·X − V·X, 7 pools × 20 layers; "
      "Supplementary Table 1 parameters", "seed 003 §2.2; Huang et al. (2018); Lu et al. (2020)"),
-    ("models._compas", "Eqs. 6–9", "COMPAS 8 pools × 20 layers, microbial uptake and enzyme "
+    ("models._compas, models._compas_parameters, models._compas_soil", "Eqs. 6–9",
+     "COMPAS 8 pools × 20 layers, microbial uptake and enzyme "
      "kinetics; Eq. 9 closed-form steady state; Supplementary Table 2", "seed 003 §2.3; "
      "Allison et al. (2010)"),
     ("models._scalars", "Eq. 2 (ξ)", "temperature, water, oxygen, depth scalars of "
@@ -145,7 +147,8 @@ CURATED: list[tuple[str, str, str, str]] = [
      "age 1/k", "seed 004 Methods; Cherkinsky & Brovkin (1993)"),
     ("radiocarbon._atmosphere", "Eqs. 4–5", "Δ14C ↔ absolute fraction modern; F14C with the "
      "sample year", "seed 004; Stuiver & Polach (1977); Hua et al. (2013, 2022)"),
-    ("radiocarbon._inputs", "Eq. 6 (ages by Eqs. 1–5)", "I_bulk = C_stock / C_age, "
+    ("radiocarbon._inputs, radiocarbon._input_profiles, radiocarbon._estimates, "
+     "radiocarbon._input_uncertainty", "Eq. 6 (ages by Eqs. 1–5)", "I_bulk = C_stock / C_age, "
      "I_root = NPP·f_BNPP·root fraction, I_loss = I_root − I_bulk, Monte Carlo",
      "seed 004 Methods, Extended Data Table 1"),
     ("stats._mixed", "Eqs. 7–8; Nakagawa Eqs. 26–27", "linear mixed models, Nakagawa R² "

@@ -9,21 +9,18 @@ import pytest
 from numpy.testing import assert_allclose
 
 from wholesoil.errors import InputDataError, MissingColumnError
+from wholesoil.radiocarbon._estimates import EstimatePiece, InputEstimate, compare_estimates
+from wholesoil.radiocarbon._input_profiles import InputProfiles, RootProfile
+from wholesoil.radiocarbon._input_uncertainty import monte_carlo_inputs
 from wholesoil.radiocarbon._inputs import (
     DEFAULT_F_BNPP,
     MONTE_CARLO_DRAWS,
     SEED004_DEPTHS,
     SEED004_ESTIMATES,
-    EstimatePiece,
-    InputEstimate,
-    InputProfiles,
-    RootProfile,
     bulk_inputs,
-    compare_estimates,
     direct_losses,
     harmonization_weights,
     harmonize_inputs,
-    monte_carlo_inputs,
     npp_g_m2_to_mg_ha,
     profile_npp,
 )

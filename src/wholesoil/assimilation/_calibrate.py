@@ -686,23 +686,7 @@ def calibrate(
     samples = res.samples  # (P, C, n, d) in [0, 1]
     n_kept = samples.shape[-2]
     to_theta = sp.theta  # Eqs. 1–2 of _space (log-scaled priors included)
-    best_chain = np.full(p, -1)
-    if res.acceptance == "proda" and n_chains > 1:
-        # PRODA's code summarizes the chain whose mean fit has the lowest RMSE against the
-        # observations (``opt_parallel``), not the three chains pooled: annealed chains sit in
-        # different minima, and averaging them gives a state that fits none.
-        chain_u = samples.mean(axis=-2)  # (P, C, d)
-        cfit, cvalid = target.predict(chain_u)  # (P, C, L) stocks
-        thick = data.thickness_m[:, None, :]
-        err = (cfit / thick - (data.soc / data.thickness_m)[:, None, :]) ** 2
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            rmse = np.sqrt(np.nanmean(err, axis=-1))
-        rmse = np.where(cvalid & np.isfinite(rmse), rmse, np.inf)
-        best_chain = np.argmin(rmse, axis=1)
-        pooled = samples[np.arange(p), best_chain]  # (P, n, d)
-    else:
-        pooled = samples.reshape(p, -1, d)
+    best_chain, pooled = _summary_states(res, target, data, n_chains)
     mean_u = pooled.mean(axis=1)
     q = np.quantile(pooled, [0.5, 0.025, 0.975], axis=1)  # (3, P, d)
     mode_u = _histogram_mode(pooled, MODE_BINS)
@@ -717,31 +701,13 @@ def calibrate(
     # NSE of the densities, as the cost compares them; −inf where the state is invalid
     fit_nse = nse(fit / data.thickness_m, data.soc / data.thickness_m)
     lt_mean = target(mean_u[:, None, :])[:, 0]
-
-    n_pool = pooled.shape[1]
-    take = (np.arange(n_pool) if max_predictive is None or n_pool <= max_predictive
-            else np.linspace(0, n_pool - 1, max_predictive).round().astype(int))
-    pred, _ = target.predict(pooled[:, take, :])  # (P, n, L), NaN for invalid states
-    with warnings.catch_warnings():  # all-NaN slices (padding, all states invalid) give NaN
-        warnings.simplefilter("ignore", RuntimeWarning)
-        pred_mean = np.nanmean(pred, axis=1)
-        pred_q = np.nanquantile(pred, [0.025, 0.975], axis=1)
+    pred_mean, pred_q = _posterior_predictive(target, pooled, max_predictive)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         rhat_mean = np.nanmean(rhat, axis=-1)
         rhat_max = np.nanmax(rhat, axis=-1)
-    reasons = []
-    for i in range(p):
-        r = []
-        if not rhat_mean[i] <= RHAT_THRESHOLD:
-            r.append(f"mean R-hat {rhat_mean[i]:.3g} > {RHAT_THRESHOLD:g}"
-                     if np.isfinite(rhat_mean[i]) else "R-hat undefined")
-        if not fit_nse[i] >= NSE_THRESHOLD:
-            r.append(f"NSE {fit_nse[i]:.3g} < {NSE_THRESHOLD:g}"
-                     if not np.isnan(fit_nse[i]) else "NSE undefined")
-        reasons.append("; ".join(r))
-    reasons_a = np.array(reasons, dtype=object)
+    reasons_a = _rejection_reasons(rhat_mean, fit_nse)
     ids = data.profile_id
 
     parameters = pd.DataFrame({
@@ -767,7 +733,69 @@ def calibrate(
         "accepted": reasons_a == "",
         "reason": reasons_a.astype(str),
     })
-    rej = data.rejected
+    profiles = _with_rejected(profiles, data.rejected)
+    predictive = _predictive_table(data, fit, pred_mean, pred_q)
+    return CalibrationResult(parameters, profiles, predictive, to_theta(mean_u), res, sp, model)
+
+
+def _summary_states(res, target, data, n_chains: int):
+    """The states summarized per profile (P, n, d) and the chain they come from (−1: pooled).
+
+    PRODA's code summarizes the chain whose mean fit has the lowest RMSE against the
+    observations (``opt_parallel``), not the three chains pooled: annealed chains sit in
+    different minima, and averaging them gives a state that fits none. Metropolis chains
+    sample one posterior and are pooled.
+    """
+    samples = res.samples
+    p, d = samples.shape[0], samples.shape[-1]
+    best_chain = np.full(p, -1)
+    if res.acceptance == "proda" and n_chains > 1:
+        chain_u = samples.mean(axis=-2)  # (P, C, d)
+        cfit, cvalid = target.predict(chain_u)  # (P, C, L) stocks
+        thick = data.thickness_m[:, None, :]
+        err = (cfit / thick - (data.soc / data.thickness_m)[:, None, :]) ** 2
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            rmse = np.sqrt(np.nanmean(err, axis=-1))
+        rmse = np.where(cvalid & np.isfinite(rmse), rmse, np.inf)
+        best_chain = np.argmin(rmse, axis=1)
+        pooled = samples[np.arange(p), best_chain]  # (P, n, d)
+    else:
+        pooled = samples.reshape(p, -1, d)
+    return best_chain, pooled
+
+
+def _posterior_predictive(target, pooled, max_predictive):
+    """Mean and 2.5/97.5 % quantiles of the predicted stocks over (at most
+    ``max_predictive``, evenly spaced) summarized states; NaN for invalid states."""
+    n_pool = pooled.shape[1]
+    take = (np.arange(n_pool) if max_predictive is None or n_pool <= max_predictive
+            else np.linspace(0, n_pool - 1, max_predictive).round().astype(int))
+    pred, _ = target.predict(pooled[:, take, :])  # (P, n, L), NaN for invalid states
+    with warnings.catch_warnings():  # all-NaN slices (padding, all states invalid) give NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        pred_mean = np.nanmean(pred, axis=1)
+        pred_q = np.nanquantile(pred, [0.025, 0.975], axis=1)
+    return pred_mean, pred_q
+
+
+def _rejection_reasons(rhat_mean, fit_nse):
+    """Per profile, why its calibration is not accepted (R-hat, NSE); "" when accepted."""
+    reasons = []
+    for i in range(rhat_mean.shape[0]):
+        r = []
+        if not rhat_mean[i] <= RHAT_THRESHOLD:
+            r.append(f"mean R-hat {rhat_mean[i]:.3g} > {RHAT_THRESHOLD:g}"
+                     if np.isfinite(rhat_mean[i]) else "R-hat undefined")
+        if not fit_nse[i] >= NSE_THRESHOLD:
+            r.append(f"NSE {fit_nse[i]:.3g} < {NSE_THRESHOLD:g}"
+                     if not np.isnan(fit_nse[i]) else "NSE undefined")
+        reasons.append("; ".join(r))
+    return np.array(reasons, dtype=object)
+
+
+def _with_rejected(profiles: pd.DataFrame, rej: pd.DataFrame | None) -> pd.DataFrame:
+    """The profile table with the profiles the data filter rejected (not calibrated)."""
     if rej is not None and len(rej):
         extra = pd.DataFrame({
             "profile_id": rej["profile_id"].to_numpy(),
@@ -777,10 +805,15 @@ def calibrate(
             "reason": ("filtered: " + rej["reason"].astype(str)).to_numpy(),
         })
         profiles = pd.concat([profiles, extra], ignore_index=True)
+    return profiles
 
+
+def _predictive_table(data, fit, pred_mean, pred_q) -> pd.DataFrame:
+    """One row per observed layer: observation, fit at the posterior mean and predictive band."""
+    ids = data.profile_id
     observed = ~np.isnan(data.soc)
     pi, li = np.nonzero(observed)
-    predictive = pd.DataFrame({
+    return pd.DataFrame({
         "profile_id": ids[pi],
         "layer": li,
         "top": data.top[pi, li],
@@ -791,5 +824,4 @@ def calibrate(
         "q025": pred_q[0][pi, li],
         "q975": pred_q[1][pi, li],
     })
-    return CalibrationResult(parameters, profiles, predictive, to_theta(mean_u), res, sp, model)
 

@@ -6,6 +6,33 @@ iteration** for the whole batch. The protocol (test run, formal run, acceptance 
 one of seed 003 §2.6 and the public PRODA code (``phxtao/PRODA_PUBLIC``), as summarized in
 ``shared/specs/assimilation.md``; the adaptive proposal is Haario et al. (2001).
 
+Sampler details (:func:`adaptive_metropolis`)
+---------------------------------------------
+**Bounds.** PRODA redraws proposals outside [0, 1] (spec: "out-of-bound proposals are
+redrawn"): only the offending rows, up to ``max_redraws`` times; a row still outside after
+that keeps its current state and the iteration counts as a rejection
+(``out_of_bounds_rejected``). The redraws do not call the log target. Redrawing truncates
+the proposal to the cube, and the truncated proposal is not symmetric near a bound (its
+normalizing mass depends on the current state), so the Metropolis rule (Eq. 1 of
+:func:`adaptive_metropolis`) would no longer be exact there.
+The default therefore follows the acceptance rule: ``"metropolis"`` rejects out-of-bounds
+proposals (``max_redraws=0``; the prior is zero outside the cube, so this is the exact
+Metropolis step), ``"proda"`` redraws up to 100 times as the published code does.
+
+**Row subsets.** A restart or rerun repeats the run for the chains that need it only. If
+``log_target`` has an attribute ``evaluate_rows(u, index)`` (``u`` of shape (R, d), ``index``
+a tuple of R-long integer arrays into ``(*batch_shape, n_chains)``, as
+:func:`numpy.unravel_index` gives, returning shape (R,)), a rerun calls it with just those
+rows; otherwise the full array is passed, the other rows at their starting state, and their
+values are discarded. Either way a restart costs in proportion to the chains it moves
+(``n_evaluations`` counts the rows evaluated).
+
+**Burn-in and thinning.** The first half of the formal iterations is discarded (seed 003:
+burn-in coefficient 50 %); every ``thin``-th state of the second half is kept. PRODA keeps
+the accepted samples only and discards the first half of those; here the chain states
+(with repeats) are kept, which is what a Metropolis chain's posterior estimates need and
+gives the same array length for every chain.
+
 References
 ----------
 .. [1] Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U.,
@@ -25,7 +52,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 
@@ -363,15 +390,9 @@ def adaptive_metropolis(
     starting state with :math:`s \leftarrow 0.7\,s` / :math:`s \leftarrow 2\,s`, at most
     ``max_reruns_formal`` (5) times.
 
-    **Bounds.** PRODA redraws proposals outside [0, 1] (spec: "out-of-bound proposals are
-    redrawn"): only the offending rows, up to ``max_redraws`` times; a row still outside after
-    that keeps its current state and the iteration counts as a rejection
-    (``out_of_bounds_rejected``). The redraws do not call the log target. Redrawing truncates
-    the proposal to the cube, and the truncated proposal is not symmetric near a bound (its
-    normalizing mass depends on the current state), so Eq. (1) would no longer be exact there.
-    The default therefore follows the acceptance rule: ``"metropolis"`` rejects out-of-bounds
-    proposals (``max_redraws=0``; the prior is zero outside the cube, so this is the exact
-    Metropolis step), ``"proda"`` redraws up to 100 times as the published code does.
+    Proposals outside the cube (**Bounds**), restarts on row subsets (**Row subsets**,
+    ``log_target.evaluate_rows``) and **Burn-in and thinning** are described in the module
+    docstring.
 
     **Invalid states.** A proposal whose log target is not finite (a singular or invalid
     steady state) is rejected (``invalid_penalty=None``, right for a true posterior) or, as in
@@ -391,20 +412,6 @@ def adaptive_metropolis(
     within the current test or formal run. Pass the PRODA cost as ``log_target = −J``. Eq. (2)
     sharpens the target as :math:`\pi^{\log(n+2)}`, so its chains concentrate around the cost
     minimum rather than sample the posterior.
-
-    **Row subsets.** A restart or rerun repeats the run for the chains that need it only. If
-    ``log_target`` has an attribute ``evaluate_rows(u, index)`` (``u`` of shape (R, d), ``index``
-    a tuple of R-long integer arrays into ``(*batch_shape, n_chains)``, as
-    :func:`numpy.unravel_index` gives, returning shape (R,)), a rerun calls it with just those
-    rows; otherwise the full array is passed, the other rows at their starting state, and their
-    values are discarded. Either way a restart costs in proportion to the chains it moves
-    (``n_evaluations`` counts the rows evaluated).
-
-    **Burn-in and thinning.** The first half of the formal iterations is discarded (seed 003:
-    burn-in coefficient 50 %); every ``thin``-th state of the second half is kept. PRODA keeps
-    the accepted samples only and discards the first half of those; here the chain states
-    (with repeats) are kept, which is what a Metropolis chain's posterior estimates need and
-    gives the same array length for every chain.
 
     Parameters
     ----------
@@ -462,6 +469,60 @@ def adaptive_metropolis(
     d = int(n_params)
     _check(d >= 1, "expected n_params >= 1", "n_params", n_params)
     batch_shape = tuple(int(b) for b in batch_shape)
+    acceptance, invalid_penalty, band, max_redraws = _settings(
+        d, batch_shape, n_chains, test_iterations, formal_iterations, scale, acceptance,
+        invalid_penalty, target_acceptance, adapt_start, adapt_every, thin, test_step,
+        max_restarts_test, max_reruns_formal, max_redraws)
+    rng = np.random.default_rng(rng)
+    s = _Sampler(log_target, batch_shape, n_chains, d, rng, acceptance, max_redraws)
+    x0 = _starting_states(s, start)
+    lt0 = s.evaluate(x0, np.arange(s.B))
+    test = _test_phase(s, x0, lt0, test_iterations, float(test_step), min_accepted_test,
+                       max_restarts_test, invalid_penalty)
+    formal = _FormalRun(s, test, _SCALE_FACTORS[scale](d), formal_iterations, thin, adapt_start,
+                        adapt_every, invalid_penalty)
+    s_mult, reruns = formal.control_band(*band, max_reruns_formal)
+    return _result(s, test, formal, formal.c_d * s_mult, reruns, band, test_iterations, acceptance)
+
+
+def _result(s: _Sampler, test: _TestPhase, formal: _FormalRun, proposal_scale: np.ndarray,
+            reruns: np.ndarray, band: tuple[float, float], test_iterations: int,
+            acceptance: str) -> MCMCResult:
+    """The flat per-row results reshaped to ``(*batch_shape, n_chains, ...)``."""
+    d, sh, n_kept = s.d, s.shape, formal.n_kept
+    rate = formal.n_acc / formal.iterations
+    chol = formal.chol
+    prop_cov = proposal_scale[:, None, None] * (chol @ np.swapaxes(chol, -1, -2))
+    return MCMCResult(
+        samples=formal.samples.reshape(*sh, n_kept, d),
+        log_target=formal.trace.reshape(*sh, n_kept),
+        best=formal.best.reshape(*sh, d),
+        best_log_target=formal.best_lt.reshape(sh),
+        test_accepted=test.n_acc.reshape(sh),
+        formal_accepted=formal.n_acc.reshape(sh),
+        test_acceptance_rate=(test.n_acc / test_iterations).reshape(sh),
+        acceptance_rate=rate.reshape(sh),
+        acceptance_in_range=((rate >= band[0]) & (rate <= band[1])).reshape(sh),
+        test_restarts=test.restarts.reshape(sh),
+        test_exhausted=test.exhausted.reshape(sh),
+        formal_reruns=reruns.reshape(sh),
+        test_step=test.step.reshape(sh),
+        proposal_scale=proposal_scale.reshape(sh),
+        proposal_cov=prop_cov.reshape(*sh, d, d),
+        out_of_bounds_rejected=formal.oob.reshape(sh),
+        n_log_target_calls=s.calls,
+        n_evaluations=s.evaluations,
+        acceptance=acceptance,
+    )
+
+
+def _settings(d, batch_shape, n_chains, test_iterations, formal_iterations, scale, acceptance,
+              invalid_penalty, target_acceptance, adapt_start, adapt_every, thin, test_step,
+              max_restarts_test, max_reruns_formal, max_redraws):
+    """Check :func:`adaptive_metropolis`'s settings; resolve the acceptance-dependent defaults.
+
+    Returns ``(acceptance, invalid_penalty, (low, high) of target_acceptance, max_redraws)``.
+    """
     _check(all(b >= 1 for b in batch_shape), "expected positive sizes", "batch_shape", batch_shape)
     _check(n_chains >= 1, "expected n_chains >= 1", "n_chains", n_chains)
     _check(test_iterations >= 1, "expected >= 1", "test_iterations", test_iterations)
@@ -493,12 +554,14 @@ def adaptive_metropolis(
     if max_redraws is None:
         max_redraws = 0 if acceptance == "metropolis" else 100
     _check(max_redraws >= 0, "expected >= 0", "max_redraws", max_redraws)
-    rng = np.random.default_rng(rng)
+    return acceptance, invalid_penalty, (lo_acc, hi_acc), max_redraws
 
-    s = _Sampler(log_target, batch_shape, n_chains, d, rng, acceptance, max_redraws)
-    B = s.B
+
+def _starting_states(s: _Sampler, start: float | np.ndarray) -> np.ndarray:
+    """``start`` broadcast to the flat rows (B, d), checked to lie in [0, 1]; set as ``s.fill``."""
+    d = s.d
     try:
-        x0 = np.broadcast_to(np.asarray(start, dtype=float), (*s.shape, d)).reshape(B, d).copy()
+        x0 = np.broadcast_to(np.asarray(start, dtype=float), (*s.shape, d)).reshape(s.B, d).copy()
     except ValueError:
         raise InputDataError(
             f"expected a value broadcastable to {(*s.shape, d)}",
@@ -507,47 +570,47 @@ def adaptive_metropolis(
         ) from None
     _check(bool(np.all((x0 >= 0) & (x0 <= 1))), "expected values in [0, 1]", "start", start)
     s.fill = x0
-    lt0 = s.evaluate(x0, np.arange(B))
-    eye = np.eye(d)
+    return x0
 
-    # ---- test run -------------------------------------------------------------------------
-    step = np.full(B, float(test_step))
+
+class _TestPhase(NamedTuple):
+    """End of the test runs for every flat row (arrays lead with B)."""
+
+    x: np.ndarray
+    lt: np.ndarray
+    n_acc: np.ndarray
+    restarts: np.ndarray
+    exhausted: np.ndarray
+    step: np.ndarray
+    chol0: np.ndarray
+
+
+def _test_phase(s: _Sampler, x0: np.ndarray, lt0: np.ndarray, iterations: int, test_step: float,
+                min_accepted: int, max_restarts: int, penalty: float | None) -> _TestPhase:
+    """Test runs with restarts at a narrower step (:func:`adaptive_metropolis`, Test run)."""
+    B, d = x0.shape
+    eye = np.eye(d)
+    step = np.full(B, test_step)
     restarts = np.zeros(B, dtype=np.int64)
     x_t, lt_t = x0.copy(), lt0.copy()
     n_acc_t = np.zeros(B, dtype=np.int64)
     cov0 = np.empty((B, d, d))
 
-    def test_run(rows: np.ndarray) -> None:
-        """One test run of the chains ``rows`` from the start (compact arrays of R rows)."""
+    def run(rows: np.ndarray) -> None:
         h = step[rows]
-
-        def uniform_steps(local: np.ndarray, k: int) -> np.ndarray:
-            return rng.uniform(-1.0, 1.0, size=(local.size, k, d)) * h[local, None, None]
-
-        x, lt = x0[rows].copy(), lt0[rows].copy()
-        n_acc = np.zeros(rows.size, dtype=np.int64)
-        # running mean and covariance of all recorded states (PRODA's parameters_rec1) [3], [4]
-        stats = _BlockWelford(rows.size, d, _WELFORD_BLOCK)
-        for n in range(1, test_iterations + 1):
-            prop, judged = s.propose(x, uniform_steps)
-            lt_new = _penalize(s.evaluate(prop, rows), lt, invalid_penalty)
-            acc = judged & _accept(acceptance, lt_new, lt, n, np.log(rng.random(rows.size)))
-            x[acc] = prop[acc]
-            lt[acc] = lt_new[acc]
-            n_acc += acc
-            stats.push(x)
-        stats.flush()
-        x_t[rows], lt_t[rows], n_acc_t[rows] = x, lt, n_acc
+        x_t[rows], lt_t[rows], n_acc_t[rows], m2 = _test_run(
+            s, x0[rows], lt0[rows], rows, h, iterations, penalty
+        )
         cov0[rows] = np.where(
-            ((n_acc >= 1) & (test_iterations >= 2))[:, None, None],
-            stats.m2 / max(test_iterations - 1, 1),
+            ((n_acc_t[rows] >= 1) & (iterations >= 2))[:, None, None],
+            m2 / max(iterations - 1, 1),
             (h**2 / 3.0)[:, None, None] * eye,
         )
 
     rows = np.arange(B)
     while True:
-        test_run(rows)
-        rows = rows[(n_acc_t[rows] < min_accepted_test) & (restarts[rows] < max_restarts_test)]
+        run(rows)
+        rows = rows[(n_acc_t[rows] < min_accepted) & (restarts[rows] < max_restarts)]
         if not rows.size:
             break
         restarts[rows] += 1
@@ -555,31 +618,95 @@ def adaptive_metropolis(
     # PRODA's code does not drop a chain whose restarts are used up: it runs the test once more
     # at the original step (``allow`` is reset to 5, ``is_second_time`` skips the check) and
     # goes on to the formal run with whatever that run accepted.
-    exhausted = n_acc_t < min_accepted_test
-    if exhausted.any() and max_restarts_test > 0:
+    exhausted = n_acc_t < min_accepted
+    if exhausted.any() and max_restarts > 0:
         rows = np.flatnonzero(exhausted)
-        step[rows] = float(test_step)
-        test_run(rows)
+        step[rows] = test_step
+        run(rows)
     chol0 = np.linalg.cholesky(cov0 + _EPSILON * eye)
+    return _TestPhase(x_t, lt_t, n_acc_t, restarts, exhausted, step, chol0)
 
-    # ---- formal run -----------------------------------------------------------------------
-    c_d = _SCALE_FACTORS[scale](d)
-    s_mult = np.ones(B)
-    reruns = np.zeros(B, dtype=np.int64)
-    burn = formal_iterations // 2
-    n_kept = -(-(formal_iterations - burn) // thin)
-    samples = np.empty((B, n_kept, d))
-    trace = np.empty((B, n_kept))
-    best = np.empty((B, d))
-    best_lt = np.empty(B)
-    n_acc_f = np.zeros(B, dtype=np.int64)
-    oob = np.zeros(B, dtype=np.int64)
-    chol = np.empty((B, d, d))
 
-    def formal_run(rows: np.ndarray) -> None:
+def _test_run(s: _Sampler, x: np.ndarray, lt: np.ndarray, rows: np.ndarray, h: np.ndarray,
+              iterations: int, penalty: float | None):
+    """One test run of the chains ``rows`` from the start (compact arrays of R rows).
+
+    Returns the last states, their log targets, the accepted counts and the scatter matrix of
+    all recorded states (PRODA's ``parameters_rec1``) [3]_, [4]_.
+    """
+    rng, d = s.rng, s.d
+
+    def uniform_steps(local: np.ndarray, k: int) -> np.ndarray:
+        return rng.uniform(-1.0, 1.0, size=(local.size, k, d)) * h[local, None, None]
+
+    x, lt = x.copy(), lt.copy()
+    n_acc = np.zeros(rows.size, dtype=np.int64)
+    stats = _BlockWelford(rows.size, d, _WELFORD_BLOCK)
+    for n in range(1, iterations + 1):
+        prop, judged = s.propose(x, uniform_steps)
+        lt_new = _penalize(s.evaluate(prop, rows), lt, penalty)
+        acc = judged & _accept(s.acceptance, lt_new, lt, n, np.log(rng.random(rows.size)))
+        x[acc] = prop[acc]
+        lt[acc] = lt_new[acc]
+        n_acc += acc
+        stats.push(x)
+    stats.flush()
+    return x, lt, n_acc, stats.m2
+
+
+class _FormalRun:
+    """Formal runs of every flat row, continuing from the test phase (Formal run, Eq. 3).
+
+    Holds the per-row results (kept samples and their log targets, best state, accepted and
+    out-of-bounds counts, final Cholesky factor); :meth:`run` fills them for a set of rows and
+    :meth:`control_band` reruns the chains whose acceptance rate leaves the target band.
+    """
+
+    def __init__(self, s: _Sampler, test: _TestPhase, c_d: float, iterations: int, thin: int,
+                 adapt_start: int, adapt_every: int, penalty: float | None):
+        B, d = s.B, s.d
+        self.s, self.test, self.c_d = s, test, c_d
+        self.iterations, self.thin = iterations, thin
+        self.adapt_start, self.adapt_every, self.penalty = adapt_start, adapt_every, penalty
+        self.burn = iterations // 2
+        self.n_kept = -(-(iterations - self.burn) // thin)
+        self.samples = np.empty((B, self.n_kept, d))
+        self.trace = np.empty((B, self.n_kept))
+        self.best = np.empty((B, d))
+        self.best_lt = np.empty(B)
+        self.n_acc = np.zeros(B, dtype=np.int64)
+        self.oob = np.zeros(B, dtype=np.int64)
+        self.chol = np.empty((B, d, d))
+
+    def control_band(self, lo_acc: float, hi_acc: float, max_reruns: int):
+        """Run every chain; rerun those outside ``[lo_acc, hi_acc]`` with s × 0.7 or s × 2.
+
+        Returns the final multipliers s and the rerun counts per row.
+        """
+        B = self.s.B
+        s_mult = np.ones(B)
+        reruns = np.zeros(B, dtype=np.int64)
+        rows = np.arange(B)
+        while True:
+            self.run(rows, s_mult[rows])
+            rate = self.n_acc[rows] / self.iterations
+            low, high = rate < lo_acc, rate > hi_acc
+            retry = (low | high) & (reruns[rows] < max_reruns)
+            if not retry.any():
+                break
+            s_mult[rows[retry & low]] *= 0.7
+            s_mult[rows[retry & high]] *= 2.0
+            rows = rows[retry]
+            reruns[rows] += 1
+        return s_mult, reruns
+
+    def run(self, rows: np.ndarray, s_mult: np.ndarray) -> None:
         """One formal run of the chains ``rows`` from their test-run end (R compact rows)."""
-        L = chol0[rows].copy()
-        root = np.sqrt(c_d * s_mult[rows])[:, None, None]
+        s, d, rng = self.s, self.s.d, self.s.rng
+        burn, thin, n_kept = self.burn, self.thin, self.n_kept
+        eye = np.eye(d)
+        L = self.test.chol0[rows].copy()
+        root = np.sqrt(self.c_d * s_mult)[:, None, None]
         scaled_t = np.swapaxes(root * L, 1, 2)
 
         def normal_steps(local: np.ndarray, k: int) -> np.ndarray:
@@ -587,7 +714,7 @@ def adaptive_metropolis(
             f = scaled_t if local.size == rows.size else scaled_t[local]
             return np.matmul(z, f)  # z·(√(s c) L)ᵀ: (R, k, d)
 
-        x, lt = x_t[rows].copy(), lt_t[rows].copy()
+        x, lt = self.test.x[rows].copy(), self.test.lt[rows].copy()
         top, top_lt = x.copy(), lt.copy()
         n_acc = np.zeros(rows.size, dtype=np.int64)
         n_oob = np.zeros(rows.size, dtype=np.int64)
@@ -595,11 +722,11 @@ def adaptive_metropolis(
         kept_lt = np.empty((rows.size, n_kept))
         # running covariance of the chain history, seeded with the starting state [3], [4]
         hist = _BlockWelford(rows.size, d, _WELFORD_BLOCK, start=x)
-        for n in range(1, formal_iterations + 1):
+        for n in range(1, self.iterations + 1):
             prop, judged = s.propose(x, normal_steps)
             n_oob += ~judged
-            lt_new = _penalize(s.evaluate(prop, rows), lt, invalid_penalty)
-            acc = judged & _accept(acceptance, lt_new, lt, n, np.log(rng.random(rows.size)))
+            lt_new = _penalize(s.evaluate(prop, rows), lt, self.penalty)
+            acc = judged & _accept(s.acceptance, lt_new, lt, n, np.log(rng.random(rows.size)))
             x[acc] = prop[acc]
             lt[acc] = lt_new[acc]
             n_acc += acc
@@ -611,48 +738,10 @@ def adaptive_metropolis(
                 kept[:, k] = x
                 kept_lt[:, k] = lt
             hist.push(x)  # n + 1 states so far, the start included
-            if n >= adapt_start and (n - adapt_start) % adapt_every == 0:
+            if n >= self.adapt_start and (n - self.adapt_start) % self.adapt_every == 0:
                 hist.flush()
                 L = np.linalg.cholesky(hist.m2 / n + _EPSILON * eye)
                 scaled_t = np.swapaxes(root * L, 1, 2)
-        samples[rows], trace[rows] = kept, kept_lt
-        best[rows], best_lt[rows] = top, top_lt
-        n_acc_f[rows], oob[rows], chol[rows] = n_acc, n_oob, L
-
-    rows = np.arange(B)
-    while True:
-        formal_run(rows)
-        rate = n_acc_f[rows] / formal_iterations
-        low, high = rate < lo_acc, rate > hi_acc
-        retry = (low | high) & (reruns[rows] < max_reruns_formal)
-        if not retry.any():
-            break
-        s_mult[rows[retry & low]] *= 0.7
-        s_mult[rows[retry & high]] *= 2.0
-        rows = rows[retry]
-        reruns[rows] += 1
-
-    rate = n_acc_f / formal_iterations
-    prop_cov = (c_d * s_mult)[:, None, None] * (chol @ np.swapaxes(chol, -1, -2))
-    sh = s.shape
-    return MCMCResult(
-        samples=samples.reshape(*sh, n_kept, d),
-        log_target=trace.reshape(*sh, n_kept),
-        best=best.reshape(*sh, d),
-        best_log_target=best_lt.reshape(sh),
-        test_accepted=n_acc_t.reshape(sh),
-        formal_accepted=n_acc_f.reshape(sh),
-        test_acceptance_rate=(n_acc_t / test_iterations).reshape(sh),
-        acceptance_rate=rate.reshape(sh),
-        acceptance_in_range=((rate >= lo_acc) & (rate <= hi_acc)).reshape(sh),
-        test_restarts=restarts.reshape(sh),
-        test_exhausted=exhausted.reshape(sh),
-        formal_reruns=reruns.reshape(sh),
-        test_step=step.reshape(sh),
-        proposal_scale=(c_d * s_mult).reshape(sh),
-        proposal_cov=prop_cov.reshape(*sh, d, d),
-        out_of_bounds_rejected=oob.reshape(sh),
-        n_log_target_calls=s.calls,
-        n_evaluations=s.evaluations,
-        acceptance=acceptance,
-    )
+        self.samples[rows], self.trace[rows] = kept, kept_lt
+        self.best[rows], self.best_lt[rows] = top, top_lt
+        self.n_acc[rows], self.oob[rows], self.chol[rows] = n_acc, n_oob, L

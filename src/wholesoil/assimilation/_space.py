@@ -34,47 +34,17 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from wholesoil.errors import InputDataError
+from wholesoil.models._clm5 import CLM5_DOMAINS
+from wholesoil.models._parameters import LOG_SCALE_MIN_RATIO, Parameter
 
 __all__ = ["CLM5_MODEL_DOMAINS", "LOG_SCALE_MIN_RATIO", "ParameterSpace"]
-
-#: A prior with lower > 0 and upper/lower at least this (two decades) is sampled on a log scale
-#: (Eq. 2). Chosen so that exactly the parameter PRODA's code log-scales, τ_ENZ,decay (ratio
-#: 1,000), qualifies; the next widest, COMPAS's η_DOC (0.01–0.7, ratio 70), stays linear as in
-#: the code.
-LOG_SCALE_MIN_RATIO: float = 100.0
 
 FloatArray = NDArray[np.float64]
 
 #: What CLM5 (:class:`~wholesoil.models.CLM5Parameters`) accepts for the parameters whose prior
-#: touches a forbidden value: ``"positive"`` (> 0) or ``"open_unit"`` ((0, 1)). Source: the checks
-#: of ``CLM5Parameters.__post_init__`` (turnover times, q10 and efolding > 0; b in (0, 1)); the
-#: others (fractions in [0, 1], w_scaling/cryo/diffus ≥ 0) accept their closed prior ranges.
-CLM5_MODEL_DOMAINS: dict[str, str] = {
-    "tau4s2": "positive",
-    "tau4s3": "positive",
-    "tau4s1": "positive",
-    "tau4l1": "positive",
-    "tau4cwd": "positive",
-    "tau4l2": "positive",
-    "q10": "positive",
-    "efolding": "positive",
-    "b": "open_unit",
-}
-
-
-def _open_ends(domain: str, lower: float, upper: float) -> tuple[bool, bool]:
-    """Whether the prior's lower/upper end is forbidden by the model's domain."""
-    open_lower = domain in ("positive", "open_unit") and lower <= 0.0
-    open_upper = (domain == "open_unit" and upper >= 1.0) or (
-        domain == "efficiency" and upper >= 1.0
-    )
-    return open_lower, open_upper
-
-
-def _log_flags(lower: Sequence[float], upper: Sequence[float]) -> NDArray[np.bool_]:
-    lo, hi = np.asarray(lower, float), np.asarray(upper, float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return (lo > 0) & (hi / np.where(lo > 0, lo, 1.0) >= LOG_SCALE_MIN_RATIO)
+#: touches a forbidden value (the ``domain`` of their records; source and meaning in
+#: :data:`wholesoil.models._clm5.CLM5_DOMAINS`).
+CLM5_MODEL_DOMAINS: dict[str, str] = dict(CLM5_DOMAINS)
 
 
 @dataclass(frozen=True, init=False)
@@ -179,16 +149,7 @@ class ParameterSpace:
         """
         from wholesoil.models import CLM5_PRODA_PARAMETERS
 
-        names, lo, hi, dflt, ol, ou = [], [], [], [], [], []
-        for name, info in CLM5_PRODA_PARAMETERS.items():
-            names.append(name)
-            lo.append(info.prior[0])
-            hi.append(info.prior[1])
-            dflt.append(np.nan if info.default is None else info.default)
-            o_l, o_u = _open_ends(CLM5_MODEL_DOMAINS.get(name, ""), *info.prior)
-            ol.append(o_l)
-            ou.append(o_u)
-        return cls(names, lo, hi, dflt, open_lower=ol, open_upper=ou, log=_log_flags(lo, hi))
+        return cls.from_parameters(CLM5_PRODA_PARAMETERS)
 
     @classmethod
     def from_compas(cls) -> ParameterSpace:
@@ -199,16 +160,25 @@ class ParameterSpace:
         """
         from wholesoil.models import COMPAS_PARAMETERS
 
-        names, lo, hi, dflt, ol, ou = [], [], [], [], [], []
-        for name, info in COMPAS_PARAMETERS.items():
-            names.append(name)
-            lo.append(info.prior[0])
-            hi.append(info.prior[1])
-            dflt.append(info.default)
-            o_l, o_u = _open_ends(info.domain, *info.prior)
-            ol.append(o_l)
-            ou.append(o_u)
-        return cls(names, lo, hi, dflt, open_lower=ol, open_upper=ou, log=_log_flags(lo, hi))
+        return cls.from_parameters(COMPAS_PARAMETERS)
+
+    @classmethod
+    def from_parameters(cls, parameters: Mapping[str, Parameter]) -> ParameterSpace:
+        """The space of prior records (:class:`~wholesoil.models.Parameter`), in their order.
+
+        Bounds are ``low``/``high``; ends with ``closed`` False are open; ``scale == "log"``
+        maps by Eq. 2. A missing default (None) becomes NaN.
+        """
+        recs = list(parameters.values())
+        return cls(
+            [p.name for p in recs],
+            [p.low for p in recs],
+            [p.high for p in recs],
+            [np.nan if p.default is None else p.default for p in recs],
+            open_lower=[not p.closed[0] for p in recs],
+            open_upper=[not p.closed[1] for p in recs],
+            log=[p.scale == "log" for p in recs],
+        )
 
     def _stack(self, values: Mapping[str, ArrayLike] | ArrayLike) -> FloatArray:
         if isinstance(values, Mapping):

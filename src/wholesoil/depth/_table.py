@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -193,6 +193,67 @@ def fit_depth_functions(
         )
     t = _check_layers(layers, value, id_col, top_col, bottom_col)
     pids = pd.unique(t["pid"])
+    prof = _cumulative_stocks(t, pids, value)
+    P = len(pids)
+    depth, stock, stock_max = prof.depth, prof.stock, prof.stock_max
+
+    # floating-point trouble (overflow of huge values, say) must not print numpy warnings and
+    # pass as "ok": it is silenced here and any non-finite fit is reported per profile below
+    with np.errstate(all="ignore"):
+        fb = fit_beta(depth, stock, method=method, beta_bounds=beta_bounds)
+        fe = fit_exponential(depth, stock)
+        fp = fit_power(depth, stock)
+    numeric = np.isfinite(fb.beta) & ~(
+        np.isfinite(fb.asymptote) & np.isfinite(fb.rmse) & np.isfinite(stock_max))
+    fb.beta[numeric] = np.nan
+
+    out = _fit_table(pids, prof, fb, fe, fp, method, models)
+    has_overlap, n_layers, max_depth = prof.has_overlap, prof.n_layers, prof.max_depth
+    fitted = np.isfinite(fb.beta)
+    out["status"] = np.where(fitted, "ok", "not fitted")
+    pn = np.arange(P)
+    few = ~has_overlap & (n_layers < 2)
+    extra: list[tuple[np.ndarray, str | Any]] = [
+        (has_overlap, "not fitted: overlapping layers"),
+        (numeric, "not fitted: numerical overflow (values too large to fit)"),
+        (few, lambda p: f"not fitted: {n_layers[p]} usable layer(s), need ≥ 2"),
+        (~has_overlap & ~few & ~numeric & ~(stock_max > 0), "not fitted: zero SOC stock"),
+        (fitted & (fb.beta >= 1), "β ≥ 1: density does not decline with depth"),
+        (fitted & ~fb.converged, "β fit did not converge or ended on a bound"),
+        (fitted & (max_depth < 100), lambda p: f"x_100 extrapolated below {max_depth[p]:g} cm"),
+        (fitted & ~out["best_model"].notna().to_numpy(), "too few layers to compare by AIC"),
+    ]
+    codes_msg, msgs = prof.codes_msg, prof.msgs
+    for mask, msg in extra:
+        for p in pn[mask]:
+            codes_msg.append(int(p))
+            msgs.append(msg(p) if callable(msg) else msg)
+    codes_arr = np.asarray(codes_msg, dtype=np.int64)
+    per = _profile_messages(codes_arr, msgs, P)
+    out["warnings"] = ["; ".join(m) for m in per]
+    return out[list(DEPTH_FUNCTION_COLUMNS)]
+
+
+class _Profiles(NamedTuple):
+    """Cumulative stocks per profile (P, K) and what the layer checks found."""
+
+    depth: np.ndarray
+    stock: np.ndarray
+    has_overlap: np.ndarray
+    n_layers: np.ndarray
+    max_depth: np.ndarray
+    stock_max: np.ndarray
+    used_top: np.ndarray
+    codes_msg: list[int]
+    msgs: list[str]
+
+
+def _cumulative_stocks(t: pd.DataFrame, pids: np.ndarray, value: str) -> _Profiles:
+    """Layers (checked table ``t``) → cumulative stock at each layer bottom, per profile.
+
+    Notes gaps (no carbon), overlaps (profile not fitted), a first layer below 0 cm and a
+    missing density (profile used above it) as messages per profile code.
+    """
     P = len(pids)
     t["code"] = pd.Categorical(t["pid"], categories=pids).codes.astype(np.int64)
     t = t.sort_values(["code", "top", "bottom", "order"], kind="stable").reset_index(drop=True)
@@ -251,22 +312,19 @@ def fit_depth_functions(
     used_top = np.full(P, np.nan)
     first_used = first & ~has_overlap[code] & used
     used_top[code[first_used]] = top[first_used]
+    return _Profiles(depth, stock, has_overlap, n_layers, max_depth, stock_max, used_top,
+                     codes_msg, msgs)
 
-    # floating-point trouble (overflow of huge values, say) must not print numpy warnings and
-    # pass as "ok": it is silenced here and any non-finite fit is reported per profile below
-    with np.errstate(all="ignore"):
-        fb = fit_beta(depth, stock, method=method, beta_bounds=beta_bounds)
-        fe = fit_exponential(depth, stock)
-        fp = fit_power(depth, stock)
-    numeric = np.isfinite(fb.beta) & ~(
-        np.isfinite(fb.asymptote) & np.isfinite(fb.rmse) & np.isfinite(stock_max))
-    fb.beta[numeric] = np.nan
 
+def _fit_table(pids, prof: _Profiles, fb, fe, fp, method: str,
+               models: Sequence[DepthModel]) -> pd.DataFrame:
+    """The fits as a table: β, x_100 (Eq. 3), the alternatives, AIC/AICc and the best model."""
+    n_layers, max_depth, stock_max = prof.n_layers, prof.max_depth, prof.stock_max
     out = pd.DataFrame(
         {
             "profile_id": pids,
             "n_layers": n_layers.astype(np.int64),
-            "top_depth": used_top,
+            "top_depth": prof.used_top,
             "max_depth": max_depth,
             "stock_max_depth": stock_max,
             "beta": fb.beta,
@@ -302,29 +360,7 @@ def fit_depth_functions(
         out["best_model"] = np.where(has_aic, np.asarray(compared, dtype=object)[best], None)
     else:
         out["best_model"] = None
-
-    fitted = np.isfinite(fb.beta)
-    out["status"] = np.where(fitted, "ok", "not fitted")
-    pn = np.arange(P)
-    few = ~has_overlap & (n_layers < 2)
-    extra: list[tuple[np.ndarray, str | Any]] = [
-        (has_overlap, "not fitted: overlapping layers"),
-        (numeric, "not fitted: numerical overflow (values too large to fit)"),
-        (few, lambda p: f"not fitted: {n_layers[p]} usable layer(s), need ≥ 2"),
-        (~has_overlap & ~few & ~numeric & ~(stock_max > 0), "not fitted: zero SOC stock"),
-        (fitted & (fb.beta >= 1), "β ≥ 1: density does not decline with depth"),
-        (fitted & ~fb.converged, "β fit did not converge or ended on a bound"),
-        (fitted & (max_depth < 100), lambda p: f"x_100 extrapolated below {max_depth[p]:g} cm"),
-        (fitted & ~out["best_model"].notna().to_numpy(), "too few layers to compare by AIC"),
-    ]
-    for mask, msg in extra:
-        for p in pn[mask]:
-            codes_msg.append(int(p))
-            msgs.append(msg(p) if callable(msg) else msg)
-    codes_arr = np.asarray(codes_msg, dtype=np.int64)
-    per = _profile_messages(codes_arr, msgs, P)
-    out["warnings"] = ["; ".join(m) for m in per]
-    return out[list(DEPTH_FUNCTION_COLUMNS)]
+    return out
 
 
 class BetaModel:

@@ -59,6 +59,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "cumulative_stock": ("wholesoil.models._observe", "cumulative_stock"),
     "layer_stocks": ("wholesoil.models._observe", "layer_stocks"),
     "standard_layer_stocks": ("wholesoil.models._observe", "standard_layer_stocks"),
+    "Parameter": ("wholesoil.models._parameters", "Parameter"),
+    "parameter_table": ("wholesoil.models._parameters", "parameter_table"),
     "MODELS": ("wholesoil.models._registry", "MODELS"),
     "ModelEntry": ("wholesoil.models._registry", "ModelEntry"),
     "get_model": ("wholesoil.models._registry", "get_model"),

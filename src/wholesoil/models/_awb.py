@@ -95,7 +95,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from wholesoil.errors import InputDataError
 from wholesoil.models._nonlinear import SteadyStateReport, find_steady_states
-from wholesoil.models._tao2024 import ParamInfo
+from wholesoil.models._parameters import Parameter, named
+from wholesoil.models._tao2024 import ParamInfo, _check
 
 FloatArray = NDArray[np.float64]
 
@@ -115,13 +116,14 @@ _T1 = "Allison et al. (2010) Supplementary Table 1"
 
 def _p(symbol: str, default: float, unit: str, lo: float, hi: float, closed: tuple[bool, bool],
        desc: str, source: str = _T1) -> ParamInfo:
-    return ParamInfo(symbol, default, unit, (lo, hi), closed, source, desc)
+    return Parameter("", unit, lo, hi, default=default, source=source, description=desc,
+                     symbol=symbol, closed=closed)
 
 
 #: Parameters of :class:`AWBModel`: default, unit, valid range and source. The defaults are the
 #: published parameter set (Allison et al. 2010, Supplementary Table 1), B_ref and the
 #: exponents are this module's additions (module docstring).
-AWB_PARAMETERS: dict[str, ParamInfo] = {
+AWB_PARAMETERS: dict[str, ParamInfo] = named({
     "v_max0": _p("V_max0", 1e8, "mg C cm-3 (mg C cm-3 enzyme)-1 h-1", 0, _INF, (False, False),
                  "pre-exponential factor of the maximum SOC decomposition rate (A1)"),
     "v_max_uptake0": _p("V_max,uptake0", 1e8, "mg C cm-3 (mg C cm-3 biomass)-1 h-1", 0, _INF,
@@ -163,7 +165,7 @@ AWB_PARAMETERS: dict[str, ParamInfo] = {
     "mic_ref": _p("B_ref", 1.0, "mg C cm-3", 0, _INF, (False, False),
                   "reference biomass of the power laws (1: the published form r·B^β)",
                   "this module (module docstring)"),
-}
+})
 
 #: Temperature range [°C] where A2–A3 give a valid model with the default parameters:
 #: K_m,uptake > 0 (T > −10 °C) and CUE > 0 (T < 39.375 °C). CUE within (0, 1) is checked again
@@ -238,7 +240,7 @@ class AWBModel:
         if unknown:
             raise InputDataError(f"unknown AWBModel parameter(s) {sorted(unknown)}; expected "
                                  f"names from {list(AWB_PARAMETERS)}")
-        v = {n: info.check(n, given.get(n, info.default)) for n, info in AWB_PARAMETERS.items()}
+        v = {n: _check(info, n, given.get(n, info.default)) for n, info in AWB_PARAMETERS.items()}
         t = np.asarray(temperature, dtype=float)
         lo, hi = TEMPERATURE_RANGE
         bad = ~(np.isfinite(t) & (t > lo) & (t < hi))

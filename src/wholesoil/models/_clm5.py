@@ -54,6 +54,7 @@ from wholesoil.models._allocation import (
 )
 from wholesoil.models._blocksolve import block_thomas_batch_last
 from wholesoil.models._environment import LEAF_FRACTION
+from wholesoil.models._parameters import Parameter, open_ends, prior_scale
 from wholesoil.models._vertical import VerticalGrid, clm5_grid
 
 __all__ = [
@@ -76,17 +77,34 @@ _CWD, _LIT, _SOM = 0, slice(1, 4), slice(4, 7)
 TimeScheme = Literal["explicit", "implicit"]
 
 
-@dataclass(frozen=True)
-class ParameterInfo:
-    """One calibrated parameter: where it enters Eq. 2, its default, unit, prior and source."""
+#: The parameter record of this module (one record for every model: :class:`Parameter`).
+ParameterInfo = Parameter
 
-    name: str
-    term: str
-    description: str
-    default: float | None
-    unit: str
-    prior: tuple[float, float]
-    source: str
+#: What CLM5 (:class:`CLM5Parameters`) accepts for the parameters whose prior touches a
+#: forbidden value: ``"positive"`` (> 0) or ``"open_unit"`` ((0, 1)). Source: the checks of
+#: ``CLM5Parameters.__post_init__`` (turnover times, q10 and efolding > 0; b in (0, 1)); the
+#: others (fractions in [0, 1], w_scaling/cryo/diffus ≥ 0) accept their closed prior ranges.
+CLM5_DOMAINS: dict[str, str] = {
+    "tau4s2": "positive",
+    "tau4s3": "positive",
+    "tau4s1": "positive",
+    "tau4l1": "positive",
+    "tau4cwd": "positive",
+    "tau4l2": "positive",
+    "q10": "positive",
+    "efolding": "positive",
+    "b": "open_unit",
+}
+
+
+def _info(name: str, term: str, description: str, default: float | None, unit: str,
+          prior: tuple[float, float], source: str) -> Parameter:
+    """A prior record: ends open where :data:`CLM5_DOMAINS` forbids them, log scale if wide."""
+    domain = CLM5_DOMAINS.get(name, "")
+    o_lo, o_hi = open_ends(domain, *prior)
+    return Parameter(name, unit, prior[0], prior[1], scale=prior_scale(*prior), default=default,
+                     source=source, description=description, term=term,
+                     closed=(not o_lo, not o_hi), bounds="prior", domain=domain)
 
 
 _T1 = "seed 003 Supplementary Table 1"
@@ -107,49 +125,49 @@ _CTSM = "CTSM SoilBiogeochemDecompCascadeBGCMod.F90 (CLM5 default)"
 CLM5_PRODA_PARAMETERS: dict[str, ParameterInfo] = {
     p.name: p
     for p in (
-        ParameterInfo("fs3s1", "A", "transfer fraction, active (fast) SOC to passive SOC",
-                      None, "-", (0.0, 0.05), f"{_T1}; sand dependent in {_CTSM}"),
-        ParameterInfo("fs3s2", "A", "transfer fraction, slow SOC to passive SOC",
-                      0.03, "-", (0.0, 0.1), _T1),
-        ParameterInfo("fs2s1", "A", "transfer fraction, active (fast) SOC to slow SOC",
-                      None, "-", (0.0, 0.4), f"{_T1}; sand dependent in {_CTSM}"),
-        ParameterInfo("fs2l3", "A", "transfer fraction, lignin litter to slow SOC",
-                      0.5, "-", (0.2, 0.8), _T1),
-        ParameterInfo("fs1l2", "A", "transfer fraction, cellulose litter to active SOC",
-                      0.5, "-", (0.2, 0.8), _T1),
-        ParameterInfo("fs1l1", "A", "transfer fraction, metabolic litter to active SOC",
-                      0.45, "-", (0.1, 0.8), _T1),
-        ParameterInfo("fs1s2", "A", "transfer fraction, slow SOC to active SOC",
-                      0.42, "-", (0.1, 0.74), _T1),
-        ParameterInfo("fs1s3", "A", "transfer fraction, passive SOC to active SOC",
-                      0.45, "-", (0.0, 0.9), _T1),
-        ParameterInfo("fl2cwd", "A", "transfer fraction, coarse woody debris to cellulose litter",
-                      0.76, "-", (0.5, 1.0), f"{_CTSM} cwd_fcel (table: 0.786)"),
-        ParameterInfo("tau4s2", "K", "turnover time of slow SOC",
-                      5.0, "yr", (1.0, 50.0), _T1),
-        ParameterInfo("tau4s3", "K", "turnover time of passive SOC",
-                      222.222, "yr", (200.0, 1000.0), _T1),
-        ParameterInfo("tau4s1", "K", "turnover time of active (fast) SOC",
-                      1 / 7.3, "yr", (0.0, 1.0), f"{_T1} (0.1370 = 1/7.3)"),
-        ParameterInfo("tau4l1", "K", "turnover time of metabolic litter",
-                      1 / 18.5, "yr", (0.0, 0.11), f"{_T1} (0.0541 = 1/18.5)"),
-        ParameterInfo("tau4cwd", "K", "turnover time of coarse woody debris",
-                      3.33, "yr", (1.0, 6.0), _T1),
-        ParameterInfo("tau4l2", "K", "turnover time of cellulose and lignin litter",
-                      1 / 4.9, "yr", (0.1, 0.3), f"{_T1} (0.2041 = 1/4.9)"),
-        ParameterInfo("w_scaling", "xi", "scaling factor of the soil water scalar",
-                      1.0, "-", (0.0, 5.0), f"{_T1} (w-scaling)"),
-        ParameterInfo("q10", "xi", "temperature sensitivity of decomposition",
-                      1.5, "-", (1.2, 3.0), _T1),
-        ParameterInfo("efolding", "xi", "e-folding depth of the depth scalar",
-                      10.0, "m", (0.0, 1.0), f"{_T1}; CLM5 default 10 m outside the prior"),
-        ParameterInfo("cryo", "V", "cryoturbation diffusivity",
-                      5e-4, "m2 yr-1", (3e-5, 1.6e-3), _T1),
-        ParameterInfo("diffus", "V", "bioturbation diffusivity",
-                      1e-4, "m2 yr-1", (3e-5, 5e-4), _T1),
-        ParameterInfo("b", "B", "Jackson root-profile parameter β for litter input allocation",
-                      0.966, "-", (0.5, 1.0),
-                      f"{_T1} (PFT dependent); CLM5 rootprof_beta, temperate broadleaf trees"),
+        _info("fs3s1", "A", "transfer fraction, active (fast) SOC to passive SOC",
+              None, "-", (0.0, 0.05), f"{_T1}; sand dependent in {_CTSM}"),
+        _info("fs3s2", "A", "transfer fraction, slow SOC to passive SOC",
+              0.03, "-", (0.0, 0.1), _T1),
+        _info("fs2s1", "A", "transfer fraction, active (fast) SOC to slow SOC",
+              None, "-", (0.0, 0.4), f"{_T1}; sand dependent in {_CTSM}"),
+        _info("fs2l3", "A", "transfer fraction, lignin litter to slow SOC",
+              0.5, "-", (0.2, 0.8), _T1),
+        _info("fs1l2", "A", "transfer fraction, cellulose litter to active SOC",
+              0.5, "-", (0.2, 0.8), _T1),
+        _info("fs1l1", "A", "transfer fraction, metabolic litter to active SOC",
+              0.45, "-", (0.1, 0.8), _T1),
+        _info("fs1s2", "A", "transfer fraction, slow SOC to active SOC",
+              0.42, "-", (0.1, 0.74), _T1),
+        _info("fs1s3", "A", "transfer fraction, passive SOC to active SOC",
+              0.45, "-", (0.0, 0.9), _T1),
+        _info("fl2cwd", "A", "transfer fraction, coarse woody debris to cellulose litter",
+              0.76, "-", (0.5, 1.0), f"{_CTSM} cwd_fcel (table: 0.786)"),
+        _info("tau4s2", "K", "turnover time of slow SOC",
+              5.0, "yr", (1.0, 50.0), _T1),
+        _info("tau4s3", "K", "turnover time of passive SOC",
+              222.222, "yr", (200.0, 1000.0), _T1),
+        _info("tau4s1", "K", "turnover time of active (fast) SOC",
+              1 / 7.3, "yr", (0.0, 1.0), f"{_T1} (0.1370 = 1/7.3)"),
+        _info("tau4l1", "K", "turnover time of metabolic litter",
+              1 / 18.5, "yr", (0.0, 0.11), f"{_T1} (0.0541 = 1/18.5)"),
+        _info("tau4cwd", "K", "turnover time of coarse woody debris",
+              3.33, "yr", (1.0, 6.0), _T1),
+        _info("tau4l2", "K", "turnover time of cellulose and lignin litter",
+              1 / 4.9, "yr", (0.1, 0.3), f"{_T1} (0.2041 = 1/4.9)"),
+        _info("w_scaling", "xi", "scaling factor of the soil water scalar",
+              1.0, "-", (0.0, 5.0), f"{_T1} (w-scaling)"),
+        _info("q10", "xi", "temperature sensitivity of decomposition",
+              1.5, "-", (1.2, 3.0), _T1),
+        _info("efolding", "xi", "e-folding depth of the depth scalar",
+              10.0, "m", (0.0, 1.0), f"{_T1}; CLM5 default 10 m outside the prior"),
+        _info("cryo", "V", "cryoturbation diffusivity",
+              5e-4, "m2 yr-1", (3e-5, 1.6e-3), _T1),
+        _info("diffus", "V", "bioturbation diffusivity",
+              1e-4, "m2 yr-1", (3e-5, 5e-4), _T1),
+        _info("b", "B", "Jackson root-profile parameter β for litter input allocation",
+              0.966, "-", (0.5, 1.0),
+              f"{_T1} (PFT dependent); CLM5 rootprof_beta, temperate broadleaf trees"),
     )
 }
 

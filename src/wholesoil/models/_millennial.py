@@ -74,13 +74,13 @@ carbon. Nat. Commun. 13, 3797. https://doi.org/10.1038/s41467-022-31540-9
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from wholesoil.errors import InputDataError
+from wholesoil.models._parameters import Parameter
 
 #: Pools in the order of the reference code's state vector.
 POOLS: tuple[str, ...] = ("POM", "LMWC", "AGG", "MIC", "MAOM")
@@ -99,52 +99,26 @@ _FIT = (
 _TUTORIAL = "Millennial v2 reference R/simulation/model_tutorial.Rmd (site-level parameters)"
 
 
-@dataclass(frozen=True)
-class ParamInfo:
-    """One model parameter or forcing: value, unit, valid range, where it enters, source.
+#: The parameter record of this module (one record for every model: :class:`Parameter`).
+ParamInfo = Parameter
 
-    Attributes
-    ----------
-    name : str
-        Name as in the reference code (``soilpara_in_fit.txt``) or this module's forcing name.
-    value : float or None
-        Default value; None where the forcing has no default.
-    unit : str
-        Unit.
-    valid : tuple of float
-        Accepted range (lower, upper).
-    closed : tuple of bool
-        Whether the lower and upper bound are included.
-    description : str
-        Meaning, with the equation of Abramoff et al. (2022) it enters.
-    source : str
-        Where the default comes from.
-    """
 
-    name: str
-    value: float | None
-    unit: str
-    valid: tuple[float, float]
-    closed: tuple[bool, bool]
-    description: str
-    source: str
-
-    def check(self, value: NDArray[np.float64], label: str | None = None) -> None:
-        """Raise :class:`InputDataError` naming the parameter where ``value`` is out of range."""
-        lo, hi = self.valid
-        lo_ok = value >= lo if self.closed[0] else value > lo
-        hi_ok = value <= hi if self.closed[1] else value < hi
-        bad = np.isnan(value) | ~lo_ok | ~hi_ok
-        if np.any(bad):
-            left = "[" if self.closed[0] else "("
-            right = "]" if self.closed[1] else ")"
-            first = np.asarray(value)[bad].ravel()[0]
-            unit = "" if self.unit == "-" else f" {self.unit}"
-            raise InputDataError(
-                f"expected {label or self.name} in {left}{lo:g}, {hi:g}{right}{unit}",
-                field=self.name,
-                value=float(first),
-            )
+def _check(info: Parameter, value: NDArray[np.float64], label: str | None = None) -> None:
+    """Raise :class:`InputDataError` naming the parameter where ``value`` is out of range."""
+    lo, hi = info.valid
+    lo_ok = value >= lo if info.closed[0] else value > lo
+    hi_ok = value <= hi if info.closed[1] else value < hi
+    bad = np.isnan(value) | ~lo_ok | ~hi_ok
+    if np.any(bad):
+        left = "[" if info.closed[0] else "("
+        right = "]" if info.closed[1] else ")"
+        first = np.asarray(value)[bad].ravel()[0]
+        unit = "" if info.unit == "-" else f" {info.unit}"
+        raise InputDataError(
+            f"expected {label or info.name} in {left}{lo:g}, {hi:g}{right}{unit}",
+            field=info.name,
+            value=float(first),
+        )
 
 
 _INF = float("inf")
@@ -154,7 +128,8 @@ _FRAC = ((0.0, 1.0), (True, True))
 
 def _p(name, value, unit, valid, description, source=_FIT):
     rng, closed = valid
-    return ParamInfo(name, value, unit, rng, closed, description, source)
+    return Parameter(name, unit, rng[0], rng[1], default=value, source=source,
+                     description=description, closed=closed)
 
 
 #: The 24 fitted parameters of Millennial v2 (``soilpara_in_fit.txt`` of the v2 release) plus
@@ -505,11 +480,11 @@ class Millennial:
         values: dict[str, NDArray[np.float64]] = {}
         for name, info in PARAMETERS.items():
             v = _wet(params.get(name, info.value))
-            info.check(v)
+            _check(info, v)
             values[name] = v
         for name, info in FORCING.items():
             v = _wet(info.value if given[name] is None else given[name])
-            info.check(v)
+            _check(info, v)
             values[name] = v
         try:
             self.batch_shape: tuple[int, ...] = np.broadcast_shapes(

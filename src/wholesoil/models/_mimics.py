@@ -63,7 +63,6 @@ the forcing is described in :data:`MIMICS_FORCING`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -71,6 +70,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from wholesoil.errors import InputDataError
 from wholesoil.models._nonlinear import SteadyStateReport, find_steady_states
+from wholesoil.models._parameters import Parameter, named
 
 FloatArray = NDArray[np.float64]
 
@@ -83,46 +83,8 @@ _REF_R = "wwieder/MIMICS MIMIC2_LIDET_GMDD_2015_public.R"
 _REF_P = "Wieder et al. 2015 GMD 8:1789, Table 1"
 
 
-@dataclass(frozen=True)
-class ParamInfo:
-    """Description of one model parameter.
-
-    Attributes
-    ----------
-    default : float
-        Published value.
-    unit : str
-        Unit (native MIMICS units: mg C cm⁻³, hours).
-    lower, upper : float
-        Valid range the model accepts (not a prior).
-    lower_open, upper_open : bool
-        Whether the bound itself is excluded.
-    description : str
-        What the parameter is, with its symbol in the module equations.
-    source : str
-        Where the value comes from.
-    """
-
-    default: float
-    unit: str
-    lower: float
-    upper: float
-    lower_open: bool
-    upper_open: bool
-    description: str
-    source: str
-
-    def range_text(self) -> str:
-        """The valid range as text, e.g. ``(0, 1)``."""
-        lo = "(" if self.lower_open else "["
-        hi = ")" if self.upper_open else "]"
-        return f"{lo}{self.lower:g}, {self.upper:g}{hi}"
-
-    def ok(self, v: FloatArray) -> NDArray[np.bool_]:
-        """Elementwise: finite (unless the bound is infinite) and within the range."""
-        lo = v > self.lower if self.lower_open else v >= self.lower
-        hi = v < self.upper if self.upper_open else v <= self.upper
-        return ~np.isnan(v) & lo & hi
+#: The parameter record of this module (one record for every model: :class:`Parameter`).
+ParamInfo = Parameter
 
 
 _INF = float("inf")
@@ -139,7 +101,8 @@ def _p(
     lo_open: bool = False,
     hi_open: bool = False,
 ) -> ParamInfo:
-    return ParamInfo(default, unit, lo, hi, lo_open, hi_open, desc, source)
+    return Parameter("", unit, lo, hi, default=default, source=source, description=desc,
+                     closed=(not lo_open, not hi_open))
 
 
 def _pos(default: float, unit: str, desc: str, source: str = _REF_R) -> ParamInfo:
@@ -157,7 +120,7 @@ def _cue(default: float, desc: str) -> ParamInfo:
 #: MIMICS parameters (Wieder et al. 2015; values as in the reference script
 #: ``MIMIC2_LIDET_GMDD_2015_public.R`` of ``wwieder/MIMICS``), plus the density-dependent
 #: turnover exponent β of He et al. (seed 002). Names are those accepted by :class:`MIMICS`.
-MIMICS_PARAMETERS: dict[str, ParamInfo] = {
+MIMICS_PARAMETERS: dict[str, ParamInfo] = named({
     "vslope": _real(0.063, "°C⁻¹", "V_slope, temperature sensitivity of V_max (Eq. 1)"),
     "vint": _real(5.47, "1 (ln)", "V_int, intercept of ln V_max (Eq. 1)"),
     "av": _pos(8e-6, "mg C (mg MIC)⁻¹ h⁻¹", "a_V, V_max scaling (Eq. 1)"),
@@ -253,17 +216,17 @@ MIMICS_PARAMETERS: dict[str, ParamInfo] = {
         "this module",
         hi_open=True,
     ),
-}
+})
 
 #: Forcing of :class:`MIMICS` (keyword arguments), with unit and valid range.
-MIMICS_FORCING: dict[str, ParamInfo] = {
+MIMICS_FORCING: dict[str, ParamInfo] = named({
     "anpp": _pos(
         np.nan, "g C m⁻² yr⁻¹", "aboveground net primary production = litter input (Eq. 4, 5)"
     ),
     "mat": _p(np.nan, "°C", -60.0, 60.0, "mean annual (soil) temperature T (Eq. 1, 2)"),
     "clay": _p(np.nan, "%", 0.0, 100.0, "clay content; f_clay = clay/100 (Eq. 2, 6, 7)"),
     "lignin_n": _p(np.nan, "1", 0.0, _INF, "litter lignin:N ratio (Eq. 3)", hi_open=True),
-}
+})
 
 #: The four CUE parameter names, in the order (ε_1, ε_2, ε_3, ε_4).
 CUE_PARAMETERS: tuple[str, ...] = ("cue_r_met", "cue_r_str", "cue_k_met", "cue_k_str")

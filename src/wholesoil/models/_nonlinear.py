@@ -295,44 +295,8 @@ def find_steady_states(
         If ``x0s`` has fewer than 2 dimensions, is not finite, or (``positive=True``) has a pool
         ≤ 0; if ``rtol`` is not > 0 or ``max_iter`` < 1.
     """
-    x = np.array(x0s, dtype=float)
-    if x.ndim < 2:
-        raise InputDataError(
-            "expected starts of shape (n_starts, ..., n_pools)", field="x0s", value=x.shape
-        )
-    if not np.all(np.isfinite(x)):
-        raise InputDataError("expected finite starting points", field="x0s", value="non-finite")
-    if positive and np.any(x <= 0.0):
-        raise InputDataError(
-            "expected every pool of every start > 0 with positive=True",
-            field="x0s",
-            value=float(np.min(x)),
-        )
-    if not rtol > 0.0:
-        raise InputDataError("expected rtol > 0", field="rtol", value=rtol)
-    if max_iter < 1:
-        raise InputDataError("expected max_iter >= 1", field="max_iter", value=max_iter)
-
-    def jacobian(y: FloatArray) -> FloatArray:
-        if jac is None:
-            return central_difference_jacobian(rhs, y, relative=positive)
-        return np.broadcast_to(np.asarray(jac(y), dtype=float), y.shape + y.shape[-1:])
-
-    def evaluate(y: FloatArray) -> FloatArray:
-        return np.broadcast_to(np.asarray(rhs(y), dtype=float), y.shape)
-
-    def scale_of(y: FloatArray, jy: FloatArray) -> FloatArray:
-        if flux_scale is None:
-            return _default_scale(jy, y)
-        return np.broadcast_to(np.abs(np.asarray(flux_scale(y), dtype=float)), y.shape)
-
-    def rel_residual(fy: FloatArray, sy: FloatArray) -> FloatArray:
-        fn = np.linalg.norm(fy, axis=-1)
-        sn = np.linalg.norm(sy, axis=-1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r = np.where(fn == 0.0, 0.0, fn / sn)
-        return np.where(np.isfinite(r), r, np.inf)
-
+    x = _checked_starts(x0s, positive, rtol, max_iter)
+    system = _System(rhs, jac, flux_scale, positive)
     starts_shape = x.shape[:-1]
     converged = np.zeros(starts_shape, dtype=bool)
     dead = np.zeros(starts_shape, dtype=bool)
@@ -341,10 +305,7 @@ def find_steady_states(
 
     with np.errstate(all="ignore"):
         for _ in range(max_iter + POLISH_STEPS + 1):
-            f = evaluate(x)
-            jm = jacobian(x)
-            s = scale_of(x, jm)
-            r = rel_residual(f, s)
+            f, jm, s, r = system.residual(x)
             finite = np.all(np.isfinite(x), axis=-1) & np.all(np.isfinite(f), axis=-1)
             dead |= ~finite
             newly = ~converged & ~dead & (r <= rtol)
@@ -371,45 +332,16 @@ def find_steady_states(
             polishing = active & converged
             searching = active & ~converged
             new_x = x.copy()
-            # Polishing: one full step, kept only if the residual does not grow.
             if np.any(polishing):
-                trial = _project(x, x + step, positive)
-                ft = evaluate(trial)
-                phit = np.sum((ft / w) ** 2, axis=-1)
-                keep = polishing & np.all(np.isfinite(trial), axis=-1) & (phit <= phi0)
-                new_x = np.where(keep[..., None], trial, new_x)
-                polish_left = np.where(polishing, np.where(keep, polish_left - 1, 0), polish_left)
-            # Line search (Eq. 3) for the others.
+                new_x, polish_left = _polish(system, x, step, w, phi0, polishing, new_x,
+                                             polish_left)
             if np.any(searching):
-                pending = searching.copy()
-                alpha = 1.0
-                last_trial = x
-                for _h in range(MAX_HALVINGS + 1):
-                    trial = _project(x, x + alpha * step, positive)
-                    ft = evaluate(trial)
-                    phit = np.sum((ft / w) ** 2, axis=-1)
-                    ok = (
-                        pending
-                        & np.all(np.isfinite(ft), axis=-1)
-                        & (phit <= (1.0 - ARMIJO_C * alpha) * phi0)
-                    )
-                    new_x = np.where(ok[..., None], trial, new_x)
-                    pending &= ~ok
-                    last_trial = trial
-                    if not np.any(pending):
-                        break
-                    alpha *= 0.5
-                # No decrease for any α: take the smallest step (finite trials only).
-                fallback = pending & np.all(np.isfinite(last_trial), axis=-1)
-                new_x = np.where(fallback[..., None], last_trial, new_x)
+                new_x = _line_search(system, x, step, w, phi0, searching, new_x)
                 iterations = iterations + searching
             x = new_x
 
         # Final evaluation at the polished states.
-        f = evaluate(x)
-        jm = jacobian(x)
-        s = scale_of(x, jm)
-        r = rel_residual(f, s)
+        f, jm, s, r = system.residual(x)
         good_j = np.all(np.isfinite(jm), axis=(-2, -1))
         conv = converged & ~dead & (r <= rtol) & good_j & np.all(np.isfinite(x), axis=-1)
         jm_safe = np.where(conv[..., None, None], jm, 0.0)
@@ -418,6 +350,95 @@ def find_steady_states(
         root_estimate = np.where(np.isfinite(last), x + last, x)
 
     return _collect(x, root_estimate, r, eig, conv, iterations, dedup_tol, zero_tol, stab_tol)
+
+
+def _checked_starts(x0s: ArrayLike, positive: bool, rtol: float, max_iter: int) -> FloatArray:
+    """The starts as a float array (a copy), after the checks of :func:`find_steady_states`."""
+    x = np.array(x0s, dtype=float)
+    if x.ndim < 2:
+        raise InputDataError(
+            "expected starts of shape (n_starts, ..., n_pools)", field="x0s", value=x.shape
+        )
+    if not np.all(np.isfinite(x)):
+        raise InputDataError("expected finite starting points", field="x0s", value="non-finite")
+    if positive and np.any(x <= 0.0):
+        raise InputDataError(
+            "expected every pool of every start > 0 with positive=True",
+            field="x0s",
+            value=float(np.min(x)),
+        )
+    if not rtol > 0.0:
+        raise InputDataError("expected rtol > 0", field="rtol", value=rtol)
+    if max_iter < 1:
+        raise InputDataError("expected max_iter >= 1", field="max_iter", value=max_iter)
+    return x
+
+
+class _System:
+    """The right-hand side, its Jacobian and flux scale as :func:`find_steady_states` uses them."""
+
+    def __init__(self, rhs, jac, flux_scale, positive: bool) -> None:
+        self.rhs, self.jac, self.flux_scale, self.positive = rhs, jac, flux_scale, positive
+
+    def jacobian(self, y: FloatArray) -> FloatArray:
+        if self.jac is None:
+            return central_difference_jacobian(self.rhs, y, relative=self.positive)
+        return np.broadcast_to(np.asarray(self.jac(y), dtype=float), y.shape + y.shape[-1:])
+
+    def evaluate(self, y: FloatArray) -> FloatArray:
+        return np.broadcast_to(np.asarray(self.rhs(y), dtype=float), y.shape)
+
+    def scale_of(self, y: FloatArray, jy: FloatArray) -> FloatArray:
+        if self.flux_scale is None:
+            return _default_scale(jy, y)
+        return np.broadcast_to(np.abs(np.asarray(self.flux_scale(y), dtype=float)), y.shape)
+
+    def residual(self, y: FloatArray):
+        """``f(y)``, ``J(y)``, the flux scale and the relative residual (Eq. 4)."""
+        f = self.evaluate(y)
+        jm = self.jacobian(y)
+        s = self.scale_of(y, jm)
+        fn = np.linalg.norm(f, axis=-1)
+        sn = np.linalg.norm(s, axis=-1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = np.where(fn == 0.0, 0.0, fn / sn)
+        return f, jm, s, np.where(np.isfinite(r), r, np.inf)
+
+
+def _polish(system: _System, x, step, w, phi0, polishing, new_x, polish_left):
+    """Converged starts: one full Newton step, kept only if the residual does not grow."""
+    trial = _project(x, x + step, system.positive)
+    ft = system.evaluate(trial)
+    phit = np.sum((ft / w) ** 2, axis=-1)
+    keep = polishing & np.all(np.isfinite(trial), axis=-1) & (phit <= phi0)
+    new_x = np.where(keep[..., None], trial, new_x)
+    polish_left = np.where(polishing, np.where(keep, polish_left - 1, 0), polish_left)
+    return new_x, polish_left
+
+
+def _line_search(system: _System, x, step, w, phi0, searching, new_x):
+    """Backtracking line search (Eq. 3) for the starts still searching."""
+    pending = searching.copy()
+    alpha = 1.0
+    last_trial = x
+    for _h in range(MAX_HALVINGS + 1):
+        trial = _project(x, x + alpha * step, system.positive)
+        ft = system.evaluate(trial)
+        phit = np.sum((ft / w) ** 2, axis=-1)
+        ok = (
+            pending
+            & np.all(np.isfinite(ft), axis=-1)
+            & (phit <= (1.0 - ARMIJO_C * alpha) * phi0)
+        )
+        new_x = np.where(ok[..., None], trial, new_x)
+        pending &= ~ok
+        last_trial = trial
+        if not np.any(pending):
+            break
+        alpha *= 0.5
+    # No decrease for any α: take the smallest step (finite trials only).
+    fallback = pending & np.all(np.isfinite(last_trial), axis=-1)
+    return np.where(fallback[..., None], last_trial, new_x)
 
 
 def _collect(

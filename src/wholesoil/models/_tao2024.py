@@ -112,7 +112,6 @@ production from 2000 through 2009. Science 329, 940–943. https://doi.org/10.11
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -122,6 +121,7 @@ from wholesoil.errors import InputDataError
 from wholesoil.models._allocation import CLM5_LITTER_FRACTIONS
 from wholesoil.models._compas import COMPAS_PARAMETERS
 from wholesoil.models._nonlinear import SteadyStateReport, find_steady_states
+from wholesoil.models._parameters import Parameter, named
 
 FloatArray = NDArray[np.float64]
 
@@ -129,55 +129,35 @@ FloatArray = NDArray[np.float64]
 POOLS: tuple[str, ...] = ("DOC", "MIC", "ENZ", "SOC")
 
 
-@dataclass(frozen=True)
-class ParamInfo:
-    """One parameter or forcing: value, unit, valid range and source.
+#: The parameter record of this module (one record for every model: :class:`Parameter`).
+ParamInfo = Parameter
 
-    Attributes
-    ----------
-    symbol : str
-        Symbol in the equations of the module docstring.
-    default : float
-        Default value.
-    unit : str
-        Unit.
-    valid : tuple of float
-        Valid range (lower, upper).
-    closed : tuple of bool
-        Whether the lower and upper bound are themselves valid.
-    source : str
-        Where the default comes from.
-    description : str
-        What it is.
-    """
 
-    symbol: str
-    default: float
-    unit: str
-    valid: tuple[float, float]
-    closed: tuple[bool, bool]
-    source: str
-    description: str
+def _p(symbol: str, default: float, unit: str, valid: tuple[float, float],
+       closed: tuple[bool, bool], source: str, description: str) -> Parameter:
+    return Parameter("", unit, valid[0], valid[1], default=default, source=source,
+                     description=description, symbol=symbol, closed=closed)
 
-    def check(self, name: str, value: ArrayLike) -> FloatArray:
-        """``value`` as a float array, or :class:`InputDataError` naming the parameter."""
-        arr = np.asarray(value, dtype=float)
-        lo, hi = self.valid
-        lo_ok = arr >= lo if self.closed[0] else arr > lo
-        hi_ok = arr <= hi if self.closed[1] else arr < hi
-        bad = (
-            ~(np.isfinite(arr) & lo_ok & hi_ok) if np.isfinite(hi) else ~(np.isfinite(arr) & lo_ok)
+
+def _check(info: Parameter, name: str, value: ArrayLike) -> FloatArray:
+    """``value`` as a float array, or :class:`InputDataError` naming the parameter."""
+    arr = np.asarray(value, dtype=float)
+    lo, hi = info.valid
+    lo_ok = arr >= lo if info.closed[0] else arr > lo
+    hi_ok = arr <= hi if info.closed[1] else arr < hi
+    bad = (
+        ~(np.isfinite(arr) & lo_ok & hi_ok) if np.isfinite(hi) else ~(np.isfinite(arr) & lo_ok)
+    )
+    if np.any(bad):
+        left = "[" if info.closed[0] else "("
+        right = "]" if info.closed[1] and np.isfinite(hi) else ")"
+        raise InputDataError(
+            f"{name} ({info.symbol}, {info.description}) must be in "
+            f"{left}{lo:g}, {hi:g}{right} {info.unit}",
+            field=name,
+            value=float(arr[bad].flat[0]) if arr.ndim else float(arr),
         )
-        if np.any(bad):
-            left = "[" if self.closed[0] else "("
-            right = "]" if self.closed[1] and np.isfinite(hi) else ")"
-            raise InputDataError(
-                f"{name} ({self.symbol}, {self.description}) must be in "
-                f"{left}{lo:g}, {hi:g}{right} {self.unit}",
-                field=name,
-                value=float(arr[bad].flat[0]) if arr.ndim else float(arr),
-            )
-        return arr
+    return arr
 
 
 _C = COMPAS_PARAMETERS
@@ -217,8 +197,8 @@ def _mic_ref_default() -> float:
 
 
 #: Parameters of :class:`Tao2024Model` with defaults, units, valid ranges and sources.
-PARAMETERS: dict[str, ParamInfo] = {
-    "litter_input": ParamInfo(
+PARAMETERS: dict[str, ParamInfo] = named({
+    "litter_input": _p(
         "I",
         DEFAULT_LITTER_INPUT,
         "g C m-2 yr-1",
@@ -227,7 +207,7 @@ PARAMETERS: dict[str, ParamInfo] = {
         "round global-mean NPP (Zhao & Running 2010)",
         "litter carbon input",
     ),
-    "frac_doc": ParamInfo(
+    "frac_doc": _p(
         "f_DOC",
         _F_DOC,
         "unitless",
@@ -236,7 +216,7 @@ PARAMETERS: dict[str, ParamInfo] = {
         _SPLIT,
         "fraction of the litter input reaching DOC",
     ),
-    "frac_mic": ParamInfo(
+    "frac_mic": _p(
         "f_MIC",
         _F_MIC,
         "unitless",
@@ -245,7 +225,7 @@ PARAMETERS: dict[str, ParamInfo] = {
         _SPLIT,
         "fraction of the litter input assimilated into MIC",
     ),
-    "frac_soc": ParamInfo(
+    "frac_soc": _p(
         "f_SOC",
         _F_SOC,
         "unitless",
@@ -254,7 +234,7 @@ PARAMETERS: dict[str, ParamInfo] = {
         _SPLIT,
         "fraction of the litter input reaching mineral SOC",
     ),
-    "cue_doc": ParamInfo(
+    "cue_doc": _p(
         "η_DOC",
         _C["cue_doc"].default,
         "unitless",
@@ -263,7 +243,7 @@ PARAMETERS: dict[str, ParamInfo] = {
         _T2,
         "microbial carbon use efficiency of DOC assimilation",
     ),
-    "tau_assim": ParamInfo(
+    "tau_assim": _p(
         "τ_assim",
         _C["tau_assim"].default,
         "yr",
@@ -272,7 +252,7 @@ PARAMETERS: dict[str, ParamInfo] = {
         _T2,
         "inverse of the maximum DOC assimilation rate v_assim",
     ),
-    "km_assim": ParamInfo(
+    "km_assim": _p(
         "K_m,assim",
         _C["km_assim"].default,
         "g C m-3",
@@ -281,7 +261,7 @@ PARAMETERS: dict[str, ParamInfo] = {
         _T2,
         "half-saturation DOC concentration of assimilation",
     ),
-    "tau_decom": ParamInfo(
+    "tau_decom": _p(
         "τ_decom",
         _C["tau_decom"].default,
         "yr",
@@ -290,7 +270,7 @@ PARAMETERS: dict[str, ParamInfo] = {
         _T2,
         "inverse of the maximum SOC decomposition rate v_decom",
     ),
-    "km_decom": ParamInfo(
+    "km_decom": _p(
         "K_m,decom",
         _C["km_decom"].default,
         "g C m-3",
@@ -299,7 +279,7 @@ PARAMETERS: dict[str, ParamInfo] = {
         _T2,
         "half-saturation SOC concentration of decomposition",
     ),
-    "tau_mic": ParamInfo(
+    "tau_mic": _p(
         "τ_MIC",
         _C["tau_mic"].default,
         "yr",
@@ -308,7 +288,7 @@ PARAMETERS: dict[str, ParamInfo] = {
         _T2,
         "microbial turnover (mortality) time at MIC = MIC_ref",
     ),
-    "tau_enz_decay": ParamInfo(
+    "tau_enz_decay": _p(
         "τ_ENZ,decay",
         _C["tau_enz_decay"].default,
         "yr",
@@ -317,7 +297,7 @@ PARAMETERS: dict[str, ParamInfo] = {
         _T2,
         "enzyme decay (turnover) time",
     ),
-    "tau_enz_prod": ParamInfo(
+    "tau_enz_prod": _p(
         "τ_ENZ,prod",
         _C["tau_enz_prod"].default,
         "yr",
@@ -326,7 +306,7 @@ PARAMETERS: dict[str, ParamInfo] = {
         _T2,
         "enzyme production time at MIC = MIC_ref",
     ),
-    "a_soc_mic": ParamInfo(
+    "a_soc_mic": _p(
         "a_SOC,MIC",
         _C["a_soc_mic"].default,
         "unitless",
@@ -335,7 +315,7 @@ PARAMETERS: dict[str, ParamInfo] = {
         _T2,
         "fraction of microbial necromass stabilised as mineral SOC",
     ),
-    "beta": ParamInfo(
+    "beta": _p(
         "β",
         1.0,
         "unitless",
@@ -344,7 +324,7 @@ PARAMETERS: dict[str, ParamInfo] = {
         "He et al. (seed 002): 1 classic, > 1 density dependent (they vary it by 50 %)",
         "total exponent on MIC of the microbial turnover flux",
     ),
-    "beta_enz": ParamInfo(
+    "beta_enz": _p(
         "β_enz",
         1.0,
         "unitless",
@@ -354,7 +334,7 @@ PARAMETERS: dict[str, ParamInfo] = {
         "sub-linear",
         "exponent on MIC of enzyme production",
     ),
-    "mic_ref": ParamInfo(
+    "mic_ref": _p(
         "MIC_ref",
         _mic_ref_default(),
         "g C m-3",
@@ -364,11 +344,11 @@ PARAMETERS: dict[str, ParamInfo] = {
         "state unchanged",
         "reference microbial biomass of the density-dependent terms",
     ),
-}
+})
 
 #: Forcing of :class:`Tao2024Model`.
-FORCING: dict[str, ParamInfo] = {
-    "xi": ParamInfo(
+FORCING: dict[str, ParamInfo] = named({
+    "xi": _p(
         "ξ",
         1.0,
         "unitless",
@@ -377,7 +357,7 @@ FORCING: dict[str, ParamInfo] = {
         "issue 6 brief: ξ = 1 unless given",
         "environmental (temperature × moisture × depth) scalar of rates and K_m",
     ),
-    "depth": ParamInfo(
+    "depth": _p(
         "d",
         1.0,
         "m",
@@ -386,7 +366,7 @@ FORCING: dict[str, ParamInfo] = {
         "this module's choice (1 m of soil)",
         "thickness of the soil layer",
     ),
-}
+})
 
 #: Parameter names the sensitivity analysis perturbs (common model protocol of issue 6).
 SENSITIVITY_KNOBS: dict[str, tuple[str, ...]] = {"cue": ("cue_doc",), "input": ("litter_input",)}
@@ -452,9 +432,9 @@ class Tao2024Model:
                 f"unknown Tao2024Model parameter(s) {sorted(unknown)}; expected names from "
                 f"{list(PARAMETERS)}"
             )
-        values = {n: info.check(n, given.get(n, info.default)) for n, info in PARAMETERS.items()}
-        values["xi"] = FORCING["xi"].check("xi", xi)
-        values["depth"] = FORCING["depth"].check("depth", depth)
+        values = {n: _check(info, n, given.get(n, info.default)) for n, info in PARAMETERS.items()}
+        values["xi"] = _check(FORCING["xi"], "xi", xi)
+        values["depth"] = _check(FORCING["depth"], "depth", depth)
         total = values["frac_doc"] + values["frac_mic"] + values["frac_soc"]
         if np.any(total > 1.0 + 1e-12):
             raise InputDataError(

@@ -619,26 +619,7 @@ def fit_mixed(
     """
     from statsmodels.regression.mixed_linear_model import MixedLM, VCSpec
 
-    if not isinstance(data, pd.DataFrame):
-        raise InputDataError("data must be a pandas DataFrame", field="data",
-                             value=type(data).__name__, has_value=True)
-    if slopes and re_formula:
-        raise InputDataError("give either slopes or re_formula, not both", field="slopes")
-    if not 0 < ci_level < 1:
-        raise InputDataError("ci_level must be in (0, 1)", field="ci_level", value=ci_level)
-    if df_method not in ("normal", "residual"):
-        raise InputDataError("df_method must be 'normal' or 'residual'", field="df_method",
-                             value=df_method)
-    if "~" not in formula:
-        raise InputDataError("formula needs a response: 'y ~ x1 + x2'", field="formula",
-                             value=formula)
-    if group not in data.columns:
-        raise MissingColumnError(
-            f"group column not in the table; available columns: {list(map(str, data.columns))}",
-            field=group,
-        )
-    re_f = "1" if not slopes and not re_formula else (
-        re_formula if re_formula else "1 + " + " + ".join(slopes or []))
+    re_f = _check_arguments(data, formula, group, slopes, re_formula, ci_level, df_method)
     vc = dict(vc_formula or {})
     used = _check_columns(data, formula, "formula")
     if re_f.strip() != "1":
@@ -676,23 +657,8 @@ def fit_mixed(
         z_info = Z.design_info
     re_names = [str(c) for c in Z.columns]
 
-    glabels = levels  # sorted, as VCSpec needs
     rows_of = [np.flatnonzero(codes == k) for k in range(levels.size)]
-    vc_names, vc_cols, vc_mats = [], [], []
-    vc_sumsq = []
-    for v in sorted(vc):
-        cols_g, mats_g = [], []
-        ss = 0.0
-        for ix in rows_of:
-            (W,) = _design(vc[v], data.iloc[ix], f"variance-component formula ({v})")
-            _check_finite(W, data.iloc[ix], f"variance-component ({v})")
-            cols_g.append([str(c) for c in W.columns])
-            mats_g.append(W.to_numpy(float))
-            ss += float((W.to_numpy(float) ** 2).sum())
-        vc_names.append(v)
-        vc_cols.append(cols_g)
-        vc_mats.append(mats_g)
-        vc_sumsq.append(ss / len(data))
+    vc_names, vc_cols, vc_mats, vc_sumsq = _variance_component_designs(vc, data, rows_of)
     y = y_df.iloc[:, 0].to_numpy(float)
     model = MixedLM(
         y, X.to_numpy(float), groups=codes, exog_re=Z.to_numpy(float),
@@ -700,31 +666,15 @@ def fit_mixed(
     )
     res, converged, messages = _fit(model, reml)
 
-    beta = np.asarray(res.fe_params, dtype=float)
+    beta, fixed = _fixed_effects(res, X, y.size, ci_level, df_method)
     p = beta.size
-    cov_fe = np.asarray(res.cov_params())[:p, :p]
-    se = np.sqrt(np.diag(cov_fe))
-    stat = beta / se
     n = y.size
-    if df_method == "normal":
-        pval = 2 * stats.norm.sf(np.abs(stat))
-        crit = stats.norm.ppf(0.5 + ci_level / 2)
-    else:
-        pval = 2 * stats.t.sf(np.abs(stat), n - p)
-        crit = stats.t.ppf(0.5 + ci_level / 2, n - p)
-    xnames = [str(c) for c in X.columns]
-    fixed = pd.DataFrame({
-        "term": ["(Intercept)" if c == "Intercept" else c for c in xnames],
-        "estimate": beta, "std_error": se, "statistic": stat,
-        "ci_lower": beta - crit * se, "ci_upper": beta + crit * se, "p_value": pval,
-    })
     sigma2 = float(res.scale)
     cov_re = np.atleast_2d(np.asarray(res.cov_re, dtype=float))
     vcomp = np.asarray(res.vcomp, dtype=float).ravel()
 
-    Xa = X.to_numpy(float)
     Za = Z.to_numpy(float)
-    eta = Xa @ beta
+    eta = X.to_numpy(float) @ beta
     var_fixed = float(np.var(eta, ddof=1))
     var_random = float(np.mean(np.einsum("ij,jk,ik->i", Za, cov_re, Za)))
     var_random += float(np.dot(vcomp, vc_sumsq)) if vcomp.size else 0.0
@@ -735,36 +685,9 @@ def fit_mixed(
         re_dict = res.random_effects
     except ValueError:  # singular Σ (boundary fit, e.g. τ00 = 0): BLUPs directly
         re_dict = _blups(y - eta, Za, cov_re, vc_mats, vcomp, sigma2, rows_of)
-    re_rows = []
-    for k, lab in enumerate(glabels):
-        vals = np.asarray(re_dict[k], dtype=float)
-        names = list(re_names)
-        for j, v in enumerate(vc_names):
-            names += [f"{v}[{c}]" for c in vc_cols[j][k]]
-        re_rows.append(pd.Series(vals, index=names, name=lab))
-    ranef = pd.DataFrame(re_rows)
-    ranef.index.name = group
-    ranef = ranef.fillna(0.0)
-    B = ranef[re_names].to_numpy(float)
-    fitted = eta + np.einsum("ij,ij->i", Za, B[codes])
-    for j, v in enumerate(vc_names):
-        for k, ix in enumerate(rows_of):
-            b = ranef.iloc[k][[f"{v}[{c}]" for c in vc_cols[j][k]]].to_numpy(float)
-            fitted[ix] += vc_mats[j][k] @ b
-
-    vc_rows = [{"component": "sigma2", "group": "Residual", "term": "", "value": sigma2}]
-    for i, nm in enumerate(re_names):
-        vc_rows.append({"component": "tau00" if i == 0 and nm == "Intercept" else f"tau{i}{i}",
-                        "group": group, "term": nm, "value": float(cov_re[i, i])})
-    for i in range(1, len(re_names)):
-        vc_rows.append({"component": f"tau0{i}", "group": group,
-                        "term": f"{re_names[0]}:{re_names[i]}", "value": float(cov_re[0, i])})
-        vc_rows.append({"component": f"rho0{i}", "group": group,
-                        "term": f"{re_names[0]}:{re_names[i]}",
-                        "value": float(cov_re[0, i] / np.sqrt(cov_re[0, 0] * cov_re[i, i]))})
-    for v, val in zip(vc_names, vcomp, strict=True):
-        vc_rows.append({"component": "vc", "group": f"{v}:{group}", "term": vc[v],
-                        "value": float(val)})
+    ranef, fitted = _random_effects_and_fit(re_dict, levels, re_names, vc_names, vc_cols,
+                                            vc_mats, rows_of, group, eta, Za, codes)
+    vc_rows = _variance_rows(sigma2, re_names, cov_re, group, vc_names, vcomp, vc)
 
     k_params = p + len(re_names) * (len(re_names) + 1) // 2 + len(vc_names) + 1
     llf = float(res.llf)
@@ -784,6 +707,114 @@ def fit_mixed(
         _designs={"x_info": X.design_info, "z_info": z_info, "re_names": re_names,
                   "rhs_formula": "~ " + formula.split("~", 1)[1]},
     )
+
+
+def _check_arguments(data, formula, group, slopes, re_formula, ci_level, df_method) -> str:
+    """Check :func:`fit_mixed`'s arguments; return the random-effects formula within groups."""
+    if not isinstance(data, pd.DataFrame):
+        raise InputDataError("data must be a pandas DataFrame", field="data",
+                             value=type(data).__name__, has_value=True)
+    if slopes and re_formula:
+        raise InputDataError("give either slopes or re_formula, not both", field="slopes")
+    if not 0 < ci_level < 1:
+        raise InputDataError("ci_level must be in (0, 1)", field="ci_level", value=ci_level)
+    if df_method not in ("normal", "residual"):
+        raise InputDataError("df_method must be 'normal' or 'residual'", field="df_method",
+                             value=df_method)
+    if "~" not in formula:
+        raise InputDataError("formula needs a response: 'y ~ x1 + x2'", field="formula",
+                             value=formula)
+    if group not in data.columns:
+        raise MissingColumnError(
+            f"group column not in the table; available columns: {list(map(str, data.columns))}",
+            field=group,
+        )
+    return "1" if not slopes and not re_formula else (
+        re_formula if re_formula else "1 + " + " + ".join(slopes or []))
+
+
+def _variance_component_designs(vc: Mapping[str, str], data: pd.DataFrame,
+                                rows_of: list[np.ndarray]):
+    """Per variance component (sorted by name): column names and design matrices per group,
+    and the mean squared design entry (its weight in the random-effect variance)."""
+    vc_names, vc_cols, vc_mats = [], [], []
+    vc_sumsq = []
+    for v in sorted(vc):
+        cols_g, mats_g = [], []
+        ss = 0.0
+        for ix in rows_of:
+            (W,) = _design(vc[v], data.iloc[ix], f"variance-component formula ({v})")
+            _check_finite(W, data.iloc[ix], f"variance-component ({v})")
+            cols_g.append([str(c) for c in W.columns])
+            mats_g.append(W.to_numpy(float))
+            ss += float((W.to_numpy(float) ** 2).sum())
+        vc_names.append(v)
+        vc_cols.append(cols_g)
+        vc_mats.append(mats_g)
+        vc_sumsq.append(ss / len(data))
+    return vc_names, vc_cols, vc_mats, vc_sumsq
+
+
+def _fixed_effects(res, X: pd.DataFrame, n: int, ci_level: float, df_method: str):
+    """β and the table of fixed effects with Wald statistics, intervals and p-values."""
+    beta = np.asarray(res.fe_params, dtype=float)
+    p = beta.size
+    cov_fe = np.asarray(res.cov_params())[:p, :p]
+    se = np.sqrt(np.diag(cov_fe))
+    stat = beta / se
+    if df_method == "normal":
+        pval = 2 * stats.norm.sf(np.abs(stat))
+        crit = stats.norm.ppf(0.5 + ci_level / 2)
+    else:
+        pval = 2 * stats.t.sf(np.abs(stat), n - p)
+        crit = stats.t.ppf(0.5 + ci_level / 2, n - p)
+    xnames = [str(c) for c in X.columns]
+    fixed = pd.DataFrame({
+        "term": ["(Intercept)" if c == "Intercept" else c for c in xnames],
+        "estimate": beta, "std_error": se, "statistic": stat,
+        "ci_lower": beta - crit * se, "ci_upper": beta + crit * se, "p_value": pval,
+    })
+    return beta, fixed
+
+
+def _random_effects_and_fit(re_dict, glabels, re_names, vc_names, vc_cols, vc_mats, rows_of,
+                            group, eta, Za, codes):
+    """Conditional modes as a table (one row per group) and the conditional fitted values."""
+    re_rows = []
+    for k, lab in enumerate(glabels):
+        vals = np.asarray(re_dict[k], dtype=float)
+        names = list(re_names)
+        for j, v in enumerate(vc_names):
+            names += [f"{v}[{c}]" for c in vc_cols[j][k]]
+        re_rows.append(pd.Series(vals, index=names, name=lab))
+    ranef = pd.DataFrame(re_rows)
+    ranef.index.name = group
+    ranef = ranef.fillna(0.0)
+    B = ranef[re_names].to_numpy(float)
+    fitted = eta + np.einsum("ij,ij->i", Za, B[codes])
+    for j, v in enumerate(vc_names):
+        for k, ix in enumerate(rows_of):
+            b = ranef.iloc[k][[f"{v}[{c}]" for c in vc_cols[j][k]]].to_numpy(float)
+            fitted[ix] += vc_mats[j][k] @ b
+    return ranef, fitted
+
+
+def _variance_rows(sigma2, re_names, cov_re, group, vc_names, vcomp, vc) -> list[dict]:
+    """Rows of the variance-component table (σ², τ00, τii, τ0i, ρ0i, nested components)."""
+    vc_rows = [{"component": "sigma2", "group": "Residual", "term": "", "value": sigma2}]
+    for i, nm in enumerate(re_names):
+        vc_rows.append({"component": "tau00" if i == 0 and nm == "Intercept" else f"tau{i}{i}",
+                        "group": group, "term": nm, "value": float(cov_re[i, i])})
+    for i in range(1, len(re_names)):
+        vc_rows.append({"component": f"tau0{i}", "group": group,
+                        "term": f"{re_names[0]}:{re_names[i]}", "value": float(cov_re[0, i])})
+        vc_rows.append({"component": f"rho0{i}", "group": group,
+                        "term": f"{re_names[0]}:{re_names[i]}",
+                        "value": float(cov_re[0, i] / np.sqrt(cov_re[0, 0] * cov_re[i, i]))})
+    for v, val in zip(vc_names, vcomp, strict=True):
+        vc_rows.append({"component": "vc", "group": f"{v}:{group}", "term": vc[v],
+                        "value": float(val)})
+    return vc_rows
 
 
 def _blups(resid: np.ndarray, Z: np.ndarray, cov_re: np.ndarray, vc_mats: list[list[np.ndarray]],
