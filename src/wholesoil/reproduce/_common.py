@@ -30,7 +30,6 @@ import hashlib
 import json
 import math
 import os
-import platform
 import sys
 import time
 from collections.abc import Callable
@@ -41,8 +40,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wholesoil import __version__
 from wholesoil._atomic import save_figure, write_json, write_text
+from wholesoil._record import file_sha256, write_run_record
 from wholesoil.errors import InputDataError
 
 #: Columns of ``comparison.csv`` (``specs/reproductions.md``), in order.
@@ -73,15 +72,6 @@ def _finite(x: Any) -> float | str | None:
         return x
     v = float(x)
     return v if math.isfinite(v) else None
-
-
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    """SHA-256 of a file's bytes (read in 1 MiB blocks)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 @dataclass
@@ -227,29 +217,16 @@ class Reproduction:
         outputs: dict[str, Path] = {}
         outputs["comparison"] = self.out / "comparison.csv"
         write_text(outputs["comparison"], table.to_csv(index=False, float_format="%.6g"))
-        run = {
-            "command": f"wholesoil reproduce {self.name}",
-            "paper": self.citation,
-            "wholesoil": __version__,
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "pandas": pd.__version__,
-            "platform": platform.platform(),
-            "argv": sys.argv,
-            "quick": self.quick,
-            "seed": self.seed,
-            "workers": self.workers,
-            "options": self.options,
-            "data_sha256": self.data_files,
-            "notes": self.notes,
-            "wall_time_s": round(time.perf_counter() - self.t0, 3),
-            "outputs": {
-                "comparison": "comparison.csv",
-                "tables": {k: str(v.relative_to(self.out)) for k, v in self.tables.items()},
-                "figures": [str(p.relative_to(self.out)) for p, _ in self.figures],
-            },
-        }
-        outputs["run"] = write_json(self.out / "run.json", run)
+        outputs["run"] = write_run_record(
+            self.out, command=f"wholesoil reproduce {self.name}", seed=self.seed,
+            options=self.options, options_key="options",
+            extra={"paper": self.citation, "argv": sys.argv, "quick": self.quick,
+                   "workers": self.workers, "data_sha256": self.data_files,
+                   "notes": self.notes,
+                   "wall_time_s": round(time.perf_counter() - self.t0, 3)},
+            outputs={"comparison": "comparison.csv", "tables": self.tables,
+                     "figures": [p for p, _ in self.figures]},
+        )
         outputs["index"] = self._index(table)
         return outputs
 

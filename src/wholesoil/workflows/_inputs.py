@@ -10,7 +10,6 @@ fraction and I_loss = I_root − I_bulk with its fraction, propagates uncertaint
 
 from __future__ import annotations
 
-import platform
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,8 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wholesoil import __version__
-from wholesoil._atomic import save_figure, write_json
+from wholesoil._atomic import save_figure
+from wholesoil._record import write_run_record
 from wholesoil.errors import InputDataError, MissingColumnError
 from wholesoil.io._write import write_table
 from wholesoil.workflows._jobs import JobResult
@@ -265,23 +264,21 @@ def inputs_job(
     if np.any(np.isfinite(h.i_bulk) & (h.i_bulk < 0)):
         messages.append("the spline gave negative I_bulk in some layers; "
                         "consider --method uniform")
-    run = {
-        "command": "wholesoil inputs", "wholesoil": __version__,
-        "python": platform.python_version(),
-        "profiles": str(profiles) if not isinstance(profiles, pd.DataFrame) else "DataFrame",
-        "npp": npp_what, "f_bnpp": f_what, "roots": rp.label, "age_source": ip.age_source,
-        "depths_cm": list(d), "harmonization": {"method": method, "lam": lam,
-                                                "min_coverage": min_coverage},
-        "monte_carlo": {"draws": draws, "seed": seed, "cv": cv},
-        "exclude_missing": exclude_missing,
-        "timings_s": {"total": time.perf_counter() - t0},
-        "outputs": {k: str(Path(v).relative_to(out)) for k, v in outputs.items()},
-        "references": ["Wang et al. (seed 004) Eq. 6 and Extended Data Table 1",
+    outputs["run"] = write_run_record(
+        out, command="wholesoil inputs", seed=seed,
+        inputs={"profiles": profiles},
+        extra={
+            "profiles": str(profiles) if not isinstance(profiles, pd.DataFrame) else "DataFrame",
+            "npp": npp_what, "f_bnpp": f_what, "roots": rp.label, "age_source": ip.age_source,
+            "depths_cm": list(d), "harmonization": {"method": method, "lam": lam,
+                                                    "min_coverage": min_coverage},
+            "monte_carlo": {"draws": draws, "seed": seed, "cv": cv},
+            "exclude_missing": exclude_missing,
+            "references": ["Wang et al. (seed 004) Eq. 6 and Extended Data Table 1",
                        "Jackson et al. 1996 Oecologia 108:389-411",
                        "Schenk & Jackson 2002 Ecol. Monogr. 72:311-328",
-                       "Lieth 1975 (Miami model)"],
-    }
-    outputs["run"] = write_json(out / "run.json", run)
+                           "Lieth 1975 (Miami model)"]},
+        timings={"total": time.perf_counter() - t0}, outputs=outputs)
     return JobResult(layers, outputs, None, messages)
 
 

@@ -10,7 +10,6 @@ type on held-out profiles, and write the model as a safe model folder (see
 
 from __future__ import annotations
 
-import platform
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -20,8 +19,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from wholesoil import __version__
-from wholesoil._atomic import save_figure, write_json
+from wholesoil._atomic import save_figure
+from wholesoil._record import write_run_record
 from wholesoil.errors import InputDataError
 from wholesoil.io import write_table
 from wholesoil.io._table import file_label, read_csv_checked, read_parquet_checked
@@ -280,13 +279,10 @@ def train_job(
             outputs[f"interval_{kind}"] = save_model(
                 est, out / "model" / "intervals" / kind, **meta, interval=kind, level=level)
     timings["total"] = time.perf_counter() - t_start
-    run = {
-        "command": "wholesoil train",
-        "wholesoil": __version__,
-        "python": platform.python_version(),
-        "seed": random_state,
-        "inputs": {"table": source or "<DataFrame>"},
-        "parameters": {
+    outputs["run"] = write_run_record(
+        out, command="wholesoil train", seed=random_state,
+        inputs={"table": source or "<DataFrame>"},
+        options={
             "target": target, "features": features, "groups": groups, "learner": learner,
             "learner_params": params, "cv": cv, "n_splits": n_splits,
             "block_size_deg": block_size, "buffer_km": buffer_km, "bands": [list(b) for b in bands],
@@ -294,11 +290,7 @@ def train_job(
             "importance_repeats": importance_repeats, "pd_rows": pd_rows,
             "interval_trees": interval_trees, "mc_boot": mc_boot, "mc_draws": mc_draws,
         },
-        "cv_metrics": res.metrics,
-        "timings_s": timings,
-        "outputs": {k: str(Path(v).relative_to(out)) for k, v in outputs.items()},
-    }
-    outputs["run"] = write_json(out / "run.json", run)
+        extra={"cv_metrics": res.metrics}, timings=timings, outputs=outputs)
     return JobResult(res.predictions, outputs, None, messages)
 
 
