@@ -67,7 +67,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from wholesoil._atomic import atomic_path, write_json
+from wholesoil._checkpoint import CheckpointStore
 from wholesoil._checksum import sha256_arrays
 from wholesoil.errors import InputDataError
 from wholesoil.mapping._persist import META_FILE, SavedModel, load_model
@@ -461,19 +461,19 @@ def _grid_facts(grid: xr.Dataset, features: Sequence[str]) -> dict[str, Any]:
 
 
 class _Store:
-    def __init__(self, folder: Path, manifest: dict[str, Any]) -> None:
-        self.folder = folder
-        self.blocks = folder / "blocks"
-        self.manifest = manifest
+    """The grid's :class:`~wholesoil._checkpoint.CheckpointStore`, one ``.npy`` per block."""
+
+    def __init__(self, store: CheckpointStore) -> None:
+        self.store = store
+        self.folder = store.folder
+        self.blocks = store.folder / "blocks"
+        self.manifest = store.stored_manifest
 
     def stem(self, iy: int, ix: int) -> str:
         return f"b{iy:05d}_{ix:05d}"
 
     def record(self, iy: int, ix: int) -> dict[str, Any] | None:
-        path = self.blocks / f"{self.stem(iy, ix)}.json"
-        if not path.is_file():
-            return None
-        return json.loads(path.read_text(encoding="utf-8"))
+        return self.store.record(f"blocks/{self.stem(iy, ix)}.json")
 
     def is_done(self, iy: int, ix: int, input_sha: str) -> bool:
         """Whether block (iy, ix) is recorded; refuses one made from other covariate values."""
@@ -492,10 +492,14 @@ class _Store:
         return self.blocks / f"{self.stem(iy, ix)}.npy"
 
     def write(self, iy: int, ix: int, values: np.ndarray, input_sha: str) -> None:
-        with atomic_path(self.array_path(iy, ix)) as tmp, open(tmp, "wb") as fh:
-            np.save(fh, values, allow_pickle=False)
-        write_json(self.blocks / f"{self.stem(iy, ix)}.json",
-                   {"block": [iy, ix], "shape": list(values.shape), "input_sha256": input_sha})
+        def save(tmp: Path) -> None:
+            with open(tmp, "wb") as fh:
+                np.save(fh, values, allow_pickle=False)
+
+        self.store.write_part(f"blocks/{self.stem(iy, ix)}.npy", save)
+        self.store.write_record(f"blocks/{self.stem(iy, ix)}.json",
+                                {"block": [iy, ix], "shape": list(values.shape),
+                                 "input_sha256": input_sha})
 
 
 _MANIFEST_CHECKS = (
@@ -509,33 +513,16 @@ _MANIFEST_CHECKS = (
 )
 
 
+def _mismatch(key: str, what: str, stored: Any, mine: Any) -> str:
+    return (f"this store was made with a different {what}: it has {stored!r}, this run has "
+            f"{mine!r}; use another store folder (or delete this one) to start afresh")
+
+
 def _open_store(folder: Path, manifest: dict[str, Any]) -> _Store:
-    path = folder / STORE_MANIFEST
-    if path.is_file():
-        try:
-            old = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise InputDataError(f"not valid JSON: {exc}", file=str(path)) from exc
-        if old.get("format") != STORE_FORMAT:
-            raise InputDataError(f"expected format {STORE_FORMAT!r}", file=str(path),
-                                 field="format", value=old.get("format"), has_value=True)
-        for key, what in _MANIFEST_CHECKS:
-            if old.get(key) != manifest[key]:
-                raise InputDataError(
-                    f"this store was made with a different {what}: it has {old.get(key)!r}, "
-                    f"this run has {manifest[key]!r}; use another store folder (or delete this "
-                    "one) to start afresh",
-                    file=str(path), field=key,
-                )
-    else:
-        if folder.exists() and any(folder.iterdir()):
-            raise InputDataError(
-                f"store folder is not empty and has no {STORE_MANIFEST}: refusing to write "
-                "blocks among other files", file=str(folder),
-            )
-        write_json(path, manifest)
-    (folder / "blocks").mkdir(parents=True, exist_ok=True)
-    return _Store(folder, manifest)
+    return _Store(CheckpointStore(
+        folder, manifest, format=STORE_FORMAT, checks=_MANIFEST_CHECKS, mismatch=_mismatch,
+        foreign_message=f"store folder is not empty and has no {STORE_MANIFEST}: refusing to "
+        "write blocks among other files", subdirs=("blocks",)))
 
 
 def _load_output(path: str, k: int) -> np.ndarray:

@@ -35,7 +35,6 @@ Snyder, J. P. (1987). Map Projections — A Working Manual. USGS Professional Pa
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import zlib
 from collections.abc import Mapping, Sequence
@@ -50,7 +49,7 @@ import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtri
 
-from wholesoil._atomic import atomic_path, write_json
+from wholesoil._checkpoint import CheckpointStore
 from wholesoil._checksum import sha256_arrays
 from wholesoil.depth._beta import DEFAULT_BETA_BOUNDS
 from wholesoil.errors import InputDataError
@@ -1027,27 +1026,15 @@ class _StockCheckpoint:
 
     def __init__(self, folder: Path, manifest: dict[str, Any]) -> None:
         self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "manifest.json"
-        manifest = json.loads(json.dumps(manifest))
-        if path.is_file():
-            old = json.loads(path.read_text(encoding="utf-8"))
-            for key, value in manifest.items():
-                if old.get(key) != value:
-                    raise InputDataError(
-                        "this checkpoint folder was made for other stock settings; use a new "
-                        f"output folder or delete {folder}",
-                        file=str(path), field=key, value=old.get(key), has_value=True,
-                    )
-        else:
-            write_json(path, manifest)
+        self.store = CheckpointStore(
+            folder, manifest, refuse_foreign=False, mismatch_value=True,
+            mismatch=lambda key, what, stored, mine: (
+                "this checkpoint folder was made for other stock settings; use a new output "
+                f"folder or delete {folder}"))
 
     def load(self, i: int, input_sha: str) -> tuple[dict[str, NDArray[Any]], dict[str, int]] | None:
-        rec = self.folder / f"s{i}.json"
-        if not rec.is_file():
-            return None
-        record = json.loads(rec.read_text(encoding="utf-8"))
-        if record.get("input_sha256") != input_sha:
+        record = self.store.record(f"s{i}.json")
+        if record is None or record.get("input_sha256") != input_sha:
             return None
         with np.load(self.folder / f"s{i}.npz") as z:
             parts = {k: z[k] for k in z.files}
@@ -1055,9 +1042,12 @@ class _StockCheckpoint:
 
     def save(self, i: int, input_sha: str, parts: dict[str, NDArray[Any]],
              clipped: dict[str, int]) -> None:
-        with atomic_path(self.folder / f"s{i}.npz") as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, **parts)
-        write_json(self.folder / f"s{i}.json", {"input_sha256": input_sha, "clipped": clipped})
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, **parts)
+
+        self.store.write_part(f"s{i}.npz", write)
+        self.store.write_record(f"s{i}.json", {"input_sha256": input_sha, "clipped": clipped})
 
 
 def _check_range(inp: _Input, m: NDArray[np.float64], where: str) -> None:

@@ -173,34 +173,36 @@ class Reproduction:
         The result must be a DataFrame, a dict of DataFrames, or JSON-able data (no pickle:
         cached files are Parquet and JSON only). A run killed after a step resumes from it.
         """
+        from wholesoil._checkpoint import CheckpointStore
+
+        ident = {"step": step, "quick": self.quick, "seed": self.seed, **key}
         digest = hashlib.sha256(
-            json.dumps({"step": step, "quick": self.quick, "seed": self.seed, **key},
-                       sort_keys=True, default=str).encode()
+            json.dumps(ident, sort_keys=True, default=str).encode()
         ).hexdigest()[:16]
-        folder = self.out / "cache" / f"{step}-{digest}"
-        done = folder / "done.json"
-        if done.is_file():
-            kind = json.loads(done.read_text(encoding="utf-8"))["kind"]
+        store = CheckpointStore(self.out / "cache" / f"{step}-{digest}", ident,
+                                refuse_foreign=False)
+        done = store.record("done.json")
+        if done is not None:
+            kind = done["kind"]
             if kind == "frame":
-                return pd.read_parquet(folder / "value.parquet")
+                return pd.read_parquet(store.path("value.parquet"))
             if kind == "frames":
-                names = json.loads(done.read_text(encoding="utf-8"))["names"]
-                return {n: pd.read_parquet(folder / f"{i}.parquet") for i, n in enumerate(names)}
-            return json.loads((folder / "value.json").read_text(encoding="utf-8"))
+                return {n: pd.read_parquet(store.path(f"{i}.parquet"))
+                        for i, n in enumerate(done["names"])}
+            return json.loads(store.path("value.json").read_text(encoding="utf-8"))
         value = compute()
-        folder.mkdir(parents=True, exist_ok=True)
         if isinstance(value, pd.DataFrame):
-            _write_parquet(value, folder / "value.parquet")
-            write_json(done, {"kind": "frame"})
+            _write_parquet(store, value, "value.parquet")
+            store.write_record("done.json", {"kind": "frame"})
         elif isinstance(value, dict) and value and all(
                 isinstance(v, pd.DataFrame) for v in value.values()):
             names = list(value)
             for i, n in enumerate(names):
-                _write_parquet(value[n], folder / f"{i}.parquet")
-            write_json(done, {"kind": "frames", "names": names})
+                _write_parquet(store, value[n], f"{i}.parquet")
+            store.write_record("done.json", {"kind": "frames", "names": names})
         else:
-            write_json(folder / "value.json", value)
-            write_json(done, {"kind": "json"})
+            write_json(store.path("value.json"), value)
+            store.write_record("done.json", {"kind": "json"})
         return value
 
     # ----------------------------------------------------------------- output
@@ -255,11 +257,8 @@ class Reproduction:
         return rep.write(self.out / "index.html")
 
 
-def _write_parquet(df: pd.DataFrame, path: Path) -> None:
-    from wholesoil._atomic import atomic_path
-
-    with atomic_path(path) as tmp:
-        df.to_parquet(tmp, index=True)
+def _write_parquet(store: Any, df: pd.DataFrame, name: str) -> None:
+    store.write_part(name, lambda tmp: df.to_parquet(tmp, index=True))
 
 
 def format_comparison(table: pd.DataFrame) -> str:
