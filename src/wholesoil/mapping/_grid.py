@@ -625,6 +625,84 @@ class _ClientRunner:
 # --------------------------------------------------------------------------------------------
 
 
+def _model_features(mdl: _Model, features: Sequence[str] | None) -> list[str]:
+    """The grid variables in the model's feature order (given, saved, or the fitted names)."""
+    if features is None:
+        features = mdl.meta.get("features") or None
+    if features is None and mdl.local is not None:
+        names = getattr(mdl.local, "feature_names_in_", None)
+        features = None if names is None else [str(n) for n in names]
+    if not features:
+        raise InputDataError(
+            "which grid variables are the model's covariates? pass features=[...] in the "
+            "model's order (the model has no saved feature names)", field="features",
+        )
+    features = [str(f) for f in features]
+    if mdl.local is not None and getattr(mdl.local, "n_features_in_", len(features)) != len(
+            features):
+        raise InputDataError(
+            f"the model expects {mdl.local.n_features_in_} covariates; features names "
+            f"{len(features)}: {features}", field="features",
+        )
+    return features
+
+
+def _run_blocks(runner: Any, todo: list[tuple[int, int]], slices: Any, arrays: Sequence[Any],
+                st: _Store | None, values: np.ndarray | None) -> tuple[int, int]:
+    """Predict the blocks ``todo`` (skipping stored ones); (computed, reused) counts.
+
+    Results go to the store ``st`` or, without one, into ``values`` (outputs, y, x). At most
+    ``runner.width`` blocks are in flight; after a failure none is started, the blocks in
+    flight are finished and kept, then the failure is raised.
+    """
+    computed = reused = 0
+    pending: dict[Any, tuple[int, int, str]] = {}
+    failure: BaseException | None = None
+    try:
+        queue = iter(todo)
+        while True:
+            # keep at most runner.width blocks in flight; none are started after a failure
+            while failure is None and len(pending) < runner.width:
+                key = next(queue, None)
+                if key is None:
+                    break
+                iy, ix = key
+                ys, xs = slices[iy][ix]
+                X3 = _read_block(arrays, ys, xs)
+                input_sha = ""
+                if st is not None:
+                    input_sha = sha256_arrays(X3)
+                    if st.is_done(iy, ix, input_sha):
+                        reused += 1
+                        continue
+                pending[runner.submit(X3)] = (iy, ix, input_sha)
+            if not pending:
+                break
+            done, _ = runner.wait(list(pending))
+            for fut in done:
+                iy, ix, input_sha = pending.pop(fut)
+                try:
+                    block = fut.result()
+                except Exception as exc:  # finish (and keep) the blocks in flight, then raise
+                    failure = failure or exc
+                    continue
+                if st is not None:
+                    st.write(iy, ix, block, input_sha)
+                else:
+                    ys, xs = slices[iy][ix]
+                    values[:, ys, xs] = block
+                computed += 1
+    except BaseException:  # KeyboardInterrupt and the like: drop what is in flight
+        runner.cancel(list(pending))
+        raise
+    finally:
+        runner.close()
+    if failure is not None:
+        raise failure
+
+    return computed, reused
+
+
 def predict_grid(
     model: Any,
     grid: xr.Dataset,
@@ -691,23 +769,7 @@ def predict_grid(
         (``blocks_reused``).
     """
     mdl = _as_model(model)
-    if features is None:
-        features = mdl.meta.get("features") or None
-    if features is None and mdl.local is not None:
-        names = getattr(mdl.local, "feature_names_in_", None)
-        features = None if names is None else [str(n) for n in names]
-    if not features:
-        raise InputDataError(
-            "which grid variables are the model's covariates? pass features=[...] in the "
-            "model's order (the model has no saved feature names)", field="features",
-        )
-    features = [str(f) for f in features]
-    if mdl.local is not None and getattr(mdl.local, "n_features_in_", len(features)) != len(
-            features):
-        raise InputDataError(
-            f"the model expects {mdl.local.n_features_in_} covariates; features names "
-            f"{len(features)}: {features}", field="features",
-        )
+    features = _model_features(mdl, features)
     name = name or mdl.meta.get("target") or "prediction"
     if not 0.0 < float(level) < 1.0:
         raise ValueError(f"level must be in (0, 1), e.g. 0.90 (got {level!r})")
@@ -759,50 +821,7 @@ def predict_grid(
     runner = (_LocalRunner(spec, mdl, interval_models) if client is None
               else _ClientRunner(client, spec, mdl, interval_models))
     todo = [(iy, ix) for iy, row in enumerate(slices) for ix in range(len(row))]
-    computed = reused = 0
-    pending: dict[Any, tuple[int, int, str]] = {}
-    failure: BaseException | None = None
-    try:
-        queue = iter(todo)
-        while True:
-            # keep at most runner.width blocks in flight; none are started after a failure
-            while failure is None and len(pending) < runner.width:
-                key = next(queue, None)
-                if key is None:
-                    break
-                iy, ix = key
-                ys, xs = slices[iy][ix]
-                X3 = _read_block(arrays, ys, xs)
-                input_sha = ""
-                if st is not None:
-                    input_sha = sha256_arrays(X3)
-                    if st.is_done(iy, ix, input_sha):
-                        reused += 1
-                        continue
-                pending[runner.submit(X3)] = (iy, ix, input_sha)
-            if not pending:
-                break
-            done, _ = runner.wait(list(pending))
-            for fut in done:
-                iy, ix, input_sha = pending.pop(fut)
-                try:
-                    block = fut.result()
-                except Exception as exc:  # finish (and keep) the blocks in flight, then raise
-                    failure = failure or exc
-                    continue
-                if st is not None:
-                    st.write(iy, ix, block, input_sha)
-                else:
-                    ys, xs = slices[iy][ix]
-                    values[:, ys, xs] = block
-                computed += 1
-    except BaseException:  # KeyboardInterrupt and the like: drop what is in flight
-        runner.cancel(list(pending))
-        raise
-    finally:
-        runner.close()
-    if failure is not None:
-        raise failure
+    computed, reused = _run_blocks(runner, todo, slices, arrays, st, values)
 
     data = (_lazy_from_store(st, slices, len(spec.outputs)) if st is not None
             else list(values))

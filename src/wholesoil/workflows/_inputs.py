@@ -113,6 +113,46 @@ def _root_profile(roots: str | None, d50: float | None, d95: float | None,
             f"jackson:{roots}")
 
 
+def _horizon_table(ip: Any) -> pd.DataFrame:
+    """Per measured horizon: stock, age, I_bulk, and the Δ14C inversion's diagnostics."""
+    inside = np.arange(ip.top.shape[1]) < ip.n_horizons[:, None]
+    hz = pd.DataFrame({
+        "profile_id": np.repeat(ip.profile_id, ip.n_horizons), "row": ip.row[inside],
+        "top": ip.top[inside], "bottom": ip.bottom[inside], "stock": ip.stock[inside],
+        "c_age": ip.age[inside], "i_bulk": ip.stock[inside] / ip.age[inside],
+    })
+    if ip.age_info is not None:
+        for c in ("d14c", "year", "zone", "k", "n_roots", "root_ages", "ambiguous", "status"):
+            if c in ip.age_info.columns:
+                hz[c] = ip.age_info[c].to_numpy()
+    return hz
+
+
+def _messages(ip: Any, npp_src: np.ndarray, i_bulk: np.ndarray, loss: np.ndarray,
+              known: np.ndarray, draws: int, seconds: float) -> list[str]:
+    """What the inputs job tells the user (counts, sources, warnings)."""
+    messages = [f"inputs: {i_bulk.shape[0]} profile(s), {int(known.sum())} standard layer(s) "
+                f"with I_bulk, {draws} Monte Carlo draws in {seconds:.2f} s"]
+    n_miami = int(np.isin(npp_src, ["miami", "miami_climate_grid"]).sum())
+    if n_miami:
+        messages.append(f"NPP from the Miami model (Lieth 1975) for {n_miami} profile(s) "
+                        "(npp_source in profiles.csv)")
+    if len(ip.excluded):
+        messages.append(f"{len(ip.excluded)} layer(s) left out (see excluded.csv)")
+    if ip.age_info is not None and "ambiguous" in ip.age_info.columns:
+        n_amb = int(ip.age_info["ambiguous"].astype(bool).sum())
+        if n_amb:
+            messages.append(f"{n_amb} layer(s) have more than one Δ14C age root "
+                            "(ambiguous, see horizons.csv)")
+    if np.any(np.isfinite(loss) & (loss < 0)):
+        messages.append(f"{int((loss < 0).sum())} layer(s) with negative I_loss "
+                        "(I_bulk > I_root), reported unclipped")
+    if np.any(np.isfinite(i_bulk) & (i_bulk < 0)):
+        messages.append("the spline gave negative I_bulk in some layers; "
+                        "consider --method uniform")
+    return messages
+
+
 def inputs_job(
     profiles: str | Path | pd.DataFrame,
     out: str | Path,
@@ -226,16 +266,7 @@ def inputs_job(
                             method=method, lam=lam, min_coverage=min_coverage,  # type: ignore[arg-type]
                             draws=draws, seed=seed, cv=cv)
     mc_tab = mc.summary()
-    inside = np.arange(ip.top.shape[1]) < ip.n_horizons[:, None]
-    hz = pd.DataFrame({
-        "profile_id": np.repeat(ids, ip.n_horizons), "row": ip.row[inside],
-        "top": ip.top[inside], "bottom": ip.bottom[inside], "stock": ip.stock[inside],
-        "c_age": ip.age[inside], "i_bulk": ip.stock[inside] / ip.age[inside],
-    })
-    if ip.age_info is not None:
-        for c in ("d14c", "year", "zone", "k", "n_roots", "root_ages", "ambiguous", "status"):
-            if c in ip.age_info.columns:
-                hz[c] = ip.age_info[c].to_numpy()
+    hz = _horizon_table(ip)
     outputs = {
         "layers": write_table(layers, out / "tables" / "layers.csv"),
         "profiles": write_table(prof, out / "tables" / "profiles.csv"),
@@ -245,25 +276,8 @@ def inputs_job(
     if len(ip.excluded):
         outputs["excluded"] = write_table(ip.excluded, out / "tables" / "excluded.csv")
     outputs["figure"] = save_figure(_figure(layers, ids), out / "figures" / "inputs.png")
-    messages = [f"inputs: {n_p} profile(s), {int(known.sum())} standard layer(s) with I_bulk, "
-                f"{draws} Monte Carlo draws in {time.perf_counter() - t0:.2f} s"]
-    n_miami = int(np.isin(npp_src, ["miami", "miami_climate_grid"]).sum())
-    if n_miami:
-        messages.append(f"NPP from the Miami model (Lieth 1975) for {n_miami} profile(s) "
-                        "(npp_source in profiles.csv)")
-    if len(ip.excluded):
-        messages.append(f"{len(ip.excluded)} layer(s) left out (see excluded.csv)")
-    if ip.age_info is not None and "ambiguous" in ip.age_info.columns:
-        n_amb = int(ip.age_info["ambiguous"].astype(bool).sum())
-        if n_amb:
-            messages.append(f"{n_amb} layer(s) have more than one Δ14C age root "
-                            "(ambiguous, see horizons.csv)")
-    if np.any(np.isfinite(loss) & (loss < 0)):
-        messages.append(f"{int((loss < 0).sum())} layer(s) with negative I_loss "
-                        "(I_bulk > I_root), reported unclipped")
-    if np.any(np.isfinite(h.i_bulk) & (h.i_bulk < 0)):
-        messages.append("the spline gave negative I_bulk in some layers; "
-                        "consider --method uniform")
+    messages = _messages(ip, npp_src, h.i_bulk, loss, known, draws,
+                         time.perf_counter() - t0)
     outputs["run"] = write_run_record(
         out, command="wholesoil inputs", seed=seed,
         inputs={"profiles": profiles},
@@ -275,8 +289,8 @@ def inputs_job(
             "monte_carlo": {"draws": draws, "seed": seed, "cv": cv},
             "exclude_missing": exclude_missing,
             "references": ["Wang et al. (seed 004) Eq. 6 and Extended Data Table 1",
-                       "Jackson et al. 1996 Oecologia 108:389-411",
-                       "Schenk & Jackson 2002 Ecol. Monogr. 72:311-328",
+                           "Jackson et al. 1996 Oecologia 108:389-411",
+                           "Schenk & Jackson 2002 Ecol. Monogr. 72:311-328",
                            "Lieth 1975 (Miami model)"]},
         timings={"total": time.perf_counter() - t0}, outputs=outputs)
     return JobResult(layers, outputs, None, messages)
