@@ -721,32 +721,17 @@ def _eq3_ratios(
     return np.where(log_beta == 0.0, d / d0, ratio)  # β = 1: the limit d/d0
 
 
-def _totals(
+def _check_totals(
     ecosystems: list[str],
     fractions: dict[str, xr.DataArray | None],
     inputs: dict[str, list[_Input]],
-    layer_fn: Any,
-    tops: NDArray[np.float64],
-    bottoms: NDArray[np.float64],
     area: xr.DataArray,
     regions: xr.DataArray | None,
-    region_names: Mapping[Any, str] | None,
     n_draws: int,
     level: float,
     correlation: float,
-    seed: int,
-    block_cells: int | None,
-    method: str,
-    checkpoint: str | os.PathLike[str] | None = None,
-) -> pd.DataFrame:
-    """Eq. 6 sums by region × ecosystem × layer, with Monte Carlo draws block by block.
-
-    Every row block adds its own partial sums (per draw) to the totals, so a block's
-    contribution can be stored (``checkpoint``) and added back on a rerun without drawing it
-    again; the totals are then bitwise those of an uninterrupted run.
-    """
-    import dask
-
+) -> tuple[float, list[_Input], int]:
+    """Check the options and the alignment of every map; (ρ, all inputs, draws; 0: no MC)."""
     if not 0.0 <= float(correlation) <= 1.0:
         raise ValueError(f"correlation must be in [0, 1] (got {correlation!r})")
     if not 0.0 < float(level) < 1.0:
@@ -780,6 +765,256 @@ def _totals(
             "cell areas must be in m2", field="area", value=area.attrs.get("units")
         )
 
+    return rho, all_inputs, n_d
+
+
+def _fetch_block(rows: slice, area: xr.DataArray, regions: xr.DataArray | None,
+                 ecosystems: list[str], fractions: dict[str, xr.DataArray | None],
+                 uniq: dict[int, _Input]) -> tuple[dict[str, Any], list[Any]]:
+    """Every map's values in one row block, in one dask compute (shared graphs once)."""
+    import dask
+
+    # one compute per block for every lazy array (shared graphs are computed once)
+    pieces: dict[str, Any] = {"area": _rows(area, rows)}
+    if regions is not None:
+        pieces["regions"] = _rows(regions, rows)
+    for e in ecosystems:
+        if fractions[e] is not None:
+            pieces[f"f/{e}"] = _rows(fractions[e], rows)
+    for key, inp in uniq.items():
+        pieces[f"m/{key}"] = _rows(inp.mean, rows)
+        if inp.sd is not None:
+            pieces[f"s/{key}"] = _rows(inp.sd, rows)
+        if inp.draws is not None:
+            pieces[f"d/{key}"] = _rows(inp.draws, rows)
+    names = list(pieces)
+    values = dask.compute(*[pieces[n] for n in names])
+    block = dict(zip(names, values, strict=True))
+    return block, list(values)
+
+
+def _block_sums(
+    block: dict[str, Any],
+    rows: slice,
+    nx: int,
+    *,
+    ecosystems: list[str],
+    fractions: dict[str, xr.DataArray | None],
+    inputs: dict[str, list[_Input]],
+    uniq: dict[int, _Input],
+    layer_fn: Any,
+    regions: xr.DataArray | None,
+    codes: NDArray[Any],
+    is_bool: bool,
+    acc: dict[str, NDArray[Any]],
+    n_d: int,
+    n_r: int,
+    per_block: int,
+    normals: Any,
+) -> tuple[dict[str, NDArray[Any]], dict[str, int]]:
+    """One row block's partial Eq. 6 sums (plug-in and per draw) and its clipped draws."""
+    tot, plug, area_ok, area_miss, n_cells = (
+        np.zeros_like(acc[k]) for k in ("tot", "plug", "area_ok", "area_miss", "n_cells"))
+    block_clipped: dict[str, int] = {}
+
+    y0 = rows.start
+    n_rows = rows.stop - rows.start
+    cell_id = (
+        np.arange(y0, y0 + n_rows, dtype=np.uint64)[:, None] * np.uint64(nx)
+        + np.arange(nx, dtype=np.uint64)[None, :]
+    ).ravel()
+    area_ha = np.asarray(block["area"], dtype=float).ravel() / M2_PER_HA
+    if np.any(~np.isfinite(area_ha)):
+        raise InputDataError(
+            f"cell areas must be finite (rows {y0}–{rows.stop - 1})", field="area"
+        )
+    if regions is None:
+        ridx = np.zeros(area_ha.size, dtype=np.intp)
+    elif is_bool:
+        ridx = np.where(np.asarray(block["regions"]).ravel(), 0, -1)
+    else:
+        rv = np.asarray(block["regions"]).ravel()
+        ok = np.isfinite(rv) if rv.dtype.kind == "f" else np.ones(rv.size, bool)
+        ridx = np.full(rv.size, -1, dtype=np.intp)
+        ridx[ok] = np.searchsorted(codes, rv[ok])
+
+    flat: dict[int, dict[str, NDArray[np.float64]]] = {}
+    for key, inp in uniq.items():
+        m = _flat_k(block[f"m/{key}"])
+        f = {"mean": m}
+        valid = np.all(np.isfinite(m), axis=0)
+        if inp.sd is not None:
+            s = _flat_k(block[f"s/{key}"])
+            valid &= np.all(np.isfinite(s), axis=0)
+            if np.any(s[:, valid] < 0):
+                raise InputDataError(
+                    f"{inp.label}: standard deviations must be >= 0", field=f"{inp.label} sd"
+                )
+            f["sd"] = s
+        if inp.draws is not None:
+            d = _flat_k(block[f"d/{key}"], draws=True)
+            valid &= np.all(np.isfinite(d), axis=(0, 1))
+            f["draws"] = d
+        _check_range(inp, m[:, valid], f" (rows {y0}–{rows.stop - 1})")
+        f["valid"] = valid
+        flat[key] = f
+
+    for ei, e in enumerate(ecosystems):
+        w = area_ha.copy()
+        if fractions[e] is not None:
+            frac = np.asarray(block[f"f/{e}"], dtype=float).ravel()
+            bad = (frac < 0) | (frac > 1.0 + 1e-9)
+            if np.any(bad):
+                raise InputDataError(
+                    f"fraction[{e!r}] must be in [0, 1] (NaN = 0): {int(bad.sum())} cell(s) "
+                    f"in rows {y0}–{rows.stop - 1} are outside",
+                    field=f"fraction[{e!r}]",
+                    value=float(frac[bad][0]),
+                )
+            w *= np.where(np.isnan(frac), 0.0, frac)
+        selected = (w > 0) & (ridx >= 0)
+        valid = np.ones(w.size, bool)
+        for inp in inputs[e]:
+            valid &= flat[id(inp)]["valid"]
+        good = np.flatnonzero(selected & valid)
+        good = good[np.argsort(ridx[good], kind="stable")]  # cells sorted by region
+        bad = selected & ~valid
+        area_miss[ei] += np.bincount(ridx[bad], w[bad], minlength=n_r)
+        area_ok[ei] += np.bincount(ridx[good], w[good], minlength=n_r)
+        n_cells[ei] += np.bincount(ridx[good], minlength=n_r)
+        if good.size == 0:
+            continue
+        # plug-in Eq. 6 at the central values
+        mean_vals = {inp.name: flat[id(inp)]["mean"][None][:, :, good] for inp in inputs[e]}
+        layers = layer_fn(**mean_vals)[:, 0, :]  # (L, c)
+        plug[ei] += _segment_sums(layers * w[good], ridx[good], n_r).T
+        if not n_d:
+            continue
+        for start in range(0, good.size, per_block):
+            cells = good[start : start + per_block]
+            keys = _splitmix64(cell_id[cells])
+            vals = {}
+            for inp in inputs[e]:
+                fi = flat[id(inp)]
+                if inp.draws is not None:
+                    v = fi["draws"][:, :, cells]
+                elif inp.sd is not None:
+                    k = fi["mean"].shape[0]
+                    v = np.empty((n_d, k, cells.size))
+                    for j in range(k):  # layers of a layered input, not cells
+                        label = inp.label if k == 1 else f"{inp.label}/{j}"
+                        v[:, j] = fi["mean"][j, cells] + fi["sd"][j, cells] * normals(
+                            label, keys
+                        )
+                else:
+                    v = np.broadcast_to(
+                        fi["mean"][None][:, :, cells], (n_d, fi["mean"].shape[0], cells.size)
+                    )
+                if inp.random:
+                    out = (v < inp.lo) | (v > inp.hi)
+                    n_out = int(np.count_nonzero(out))
+                    if n_out:
+                        block_clipped[inp.label] = block_clipped.get(inp.label, 0) + n_out
+                        v = np.clip(v, inp.lo, inp.hi)
+                vals[inp.name] = v
+            layers = layer_fn(**vals)  # (L, D, c)
+            sums = _segment_sums(layers * w[cells], ridx[cells], n_r)  # (L, D, R)
+            tot[ei] += np.moveaxis(sums, -1, 0)
+
+    parts = {"tot": tot, "plug": plug, "area_ok": area_ok, "area_miss": area_miss,
+             "n_cells": n_cells}
+    return parts, block_clipped
+
+
+def _stock_frame(
+    ecosystems: list[str],
+    labels: list[Any],
+    tops: NDArray[np.float64],
+    bottoms: NDArray[np.float64],
+    acc: dict[str, NDArray[Any]],
+    *,
+    n_d: int,
+    level: float,
+    rho: float,
+    seed: int,
+    method: str,
+    clipped: dict[str, int],
+) -> pd.DataFrame:
+    """The stock table: one row per ecosystem × region × layer, with its attributes."""
+    tot, plug, area_ok, area_miss, n_cells = (
+        acc[k] for k in ("tot", "plug", "area_ok", "area_miss", "n_cells"))
+    n_l = tops.size
+    rows_out = []
+    for ei, e in enumerate(ecosystems):
+        for ri, label in enumerate(labels):
+            for li in range(n_l):
+                plugin = plug[ei, ri, li] / MG_PER_PG
+                if n_d:
+                    iv = interval_from_draws(tot[ei, ri, li][:, None] / MG_PER_PG, level)
+                    mean, lo, hi = float(iv.mean[0]), float(iv.lower[0]), float(iv.upper[0])
+                else:
+                    mean, lo, hi = plugin, np.nan, np.nan
+                rows_out.append(
+                    [
+                        label,
+                        e,
+                        tops[li],
+                        bottoms[li],
+                        area_ok[ei, ri] / HA_PER_KM2,
+                        mean,
+                        lo,
+                        hi,
+                        plugin,
+                        float(level) if n_d else np.nan,
+                        n_d,
+                        rho,
+                        int(n_cells[ei, ri]),
+                        area_miss[ei, ri] / HA_PER_KM2,
+                    ]
+                )
+    frame = pd.DataFrame(rows_out, columns=_STOCK_COLUMNS)
+    frame.attrs.update(
+        method=method,
+        units={"area_km2": "km2", "stock_pg": "Pg C", "top_cm": "cm", "bottom_cm": "cm"},
+        kind="Monte Carlo interval of the total under the per-cell input distributions"
+        if n_d
+        else "plug-in total (no per-cell uncertainty given)",
+        correlation_note=(
+            "z_cell = sqrt(rho) z_common + sqrt(1 - rho) e_cell per input map; rho = 1 (one "
+            "model's error shared by all cells) and rho = 0 (independent cells) bracket the truth"
+        ),
+        clipped_draws=clipped,
+        seed=int(seed),
+    )
+    return frame
+
+
+def _totals(
+    ecosystems: list[str],
+    fractions: dict[str, xr.DataArray | None],
+    inputs: dict[str, list[_Input]],
+    layer_fn: Any,
+    tops: NDArray[np.float64],
+    bottoms: NDArray[np.float64],
+    area: xr.DataArray,
+    regions: xr.DataArray | None,
+    region_names: Mapping[Any, str] | None,
+    n_draws: int,
+    level: float,
+    correlation: float,
+    seed: int,
+    block_cells: int | None,
+    method: str,
+    checkpoint: str | os.PathLike[str] | None = None,
+) -> pd.DataFrame:
+    """Eq. 6 sums by region × ecosystem × layer, with Monte Carlo draws block by block.
+
+    Every row block adds its own partial sums (per draw) to the totals, so a block's
+    contribution can be stored (``checkpoint``) and added back on a rerun without drawing it
+    again; the totals are then bitwise those of an uninterrupted run.
+    """
+    rho, all_inputs, n_d = _check_totals(ecosystems, fractions, inputs, area, regions,
+                                         n_draws, level, correlation)
     codes, is_bool = _region_codes(regions)
     if region_names is not None and not is_bool:
         codes = np.union1d(codes, np.asarray(list(region_names), dtype=codes.dtype))
@@ -825,22 +1060,7 @@ def _totals(
             "shape": [int(ny), int(nx)], "row_blocks": [[r.start, r.stop] for r in row_blocks],
         })
     for bi, rows in enumerate(row_blocks):
-        # one compute per block for every lazy array (shared graphs are computed once)
-        pieces: dict[str, Any] = {"area": _rows(area, rows)}
-        if regions is not None:
-            pieces["regions"] = _rows(regions, rows)
-        for e in ecosystems:
-            if fractions[e] is not None:
-                pieces[f"f/{e}"] = _rows(fractions[e], rows)
-        for key, inp in uniq.items():
-            pieces[f"m/{key}"] = _rows(inp.mean, rows)
-            if inp.sd is not None:
-                pieces[f"s/{key}"] = _rows(inp.sd, rows)
-            if inp.draws is not None:
-                pieces[f"d/{key}"] = _rows(inp.draws, rows)
-        names = list(pieces)
-        values = dask.compute(*[pieces[n] for n in names])
-        block = dict(zip(names, values, strict=True))
+        block, values = _fetch_block(rows, area, regions, ecosystems, fractions, uniq)
         input_sha = "" if store is None else sha256_arrays(*[np.asarray(v) for v in values])
         if store is not None and (done := store.load(bi, input_sha)) is not None:
             parts, block_clipped = done
@@ -849,169 +1069,19 @@ def _totals(
             for k, v in block_clipped.items():
                 clipped[k] = clipped.get(k, 0) + v
             continue
-        tot, plug, area_ok, area_miss, n_cells = (
-            np.zeros_like(acc[k]) for k in ("tot", "plug", "area_ok", "area_miss", "n_cells"))
-        block_clipped: dict[str, int] = {}
-
-        y0 = rows.start
-        n_rows = rows.stop - rows.start
-        cell_id = (
-            np.arange(y0, y0 + n_rows, dtype=np.uint64)[:, None] * np.uint64(nx)
-            + np.arange(nx, dtype=np.uint64)[None, :]
-        ).ravel()
-        area_ha = np.asarray(block["area"], dtype=float).ravel() / M2_PER_HA
-        if np.any(~np.isfinite(area_ha)):
-            raise InputDataError(
-                f"cell areas must be finite (rows {y0}–{rows.stop - 1})", field="area"
-            )
-        if regions is None:
-            ridx = np.zeros(area_ha.size, dtype=np.intp)
-        elif is_bool:
-            ridx = np.where(np.asarray(block["regions"]).ravel(), 0, -1)
-        else:
-            rv = np.asarray(block["regions"]).ravel()
-            ok = np.isfinite(rv) if rv.dtype.kind == "f" else np.ones(rv.size, bool)
-            ridx = np.full(rv.size, -1, dtype=np.intp)
-            ridx[ok] = np.searchsorted(codes, rv[ok])
-
-        flat: dict[int, dict[str, NDArray[np.float64]]] = {}
-        for key, inp in uniq.items():
-            m = _flat_k(block[f"m/{key}"])
-            f = {"mean": m}
-            valid = np.all(np.isfinite(m), axis=0)
-            if inp.sd is not None:
-                s = _flat_k(block[f"s/{key}"])
-                valid &= np.all(np.isfinite(s), axis=0)
-                if np.any(s[:, valid] < 0):
-                    raise InputDataError(
-                        f"{inp.label}: standard deviations must be >= 0", field=f"{inp.label} sd"
-                    )
-                f["sd"] = s
-            if inp.draws is not None:
-                d = _flat_k(block[f"d/{key}"], draws=True)
-                valid &= np.all(np.isfinite(d), axis=(0, 1))
-                f["draws"] = d
-            _check_range(inp, m[:, valid], f" (rows {y0}–{rows.stop - 1})")
-            f["valid"] = valid
-            flat[key] = f
-
-        for ei, e in enumerate(ecosystems):
-            w = area_ha.copy()
-            if fractions[e] is not None:
-                frac = np.asarray(block[f"f/{e}"], dtype=float).ravel()
-                bad = (frac < 0) | (frac > 1.0 + 1e-9)
-                if np.any(bad):
-                    raise InputDataError(
-                        f"fraction[{e!r}] must be in [0, 1] (NaN = 0): {int(bad.sum())} cell(s) "
-                        f"in rows {y0}–{rows.stop - 1} are outside",
-                        field=f"fraction[{e!r}]",
-                        value=float(frac[bad][0]),
-                    )
-                w *= np.where(np.isnan(frac), 0.0, frac)
-            selected = (w > 0) & (ridx >= 0)
-            valid = np.ones(w.size, bool)
-            for inp in inputs[e]:
-                valid &= flat[id(inp)]["valid"]
-            good = np.flatnonzero(selected & valid)
-            good = good[np.argsort(ridx[good], kind="stable")]  # cells sorted by region
-            bad = selected & ~valid
-            area_miss[ei] += np.bincount(ridx[bad], w[bad], minlength=n_r)
-            area_ok[ei] += np.bincount(ridx[good], w[good], minlength=n_r)
-            n_cells[ei] += np.bincount(ridx[good], minlength=n_r)
-            if good.size == 0:
-                continue
-            # plug-in Eq. 6 at the central values
-            mean_vals = {inp.name: flat[id(inp)]["mean"][None][:, :, good] for inp in inputs[e]}
-            layers = layer_fn(**mean_vals)[:, 0, :]  # (L, c)
-            plug[ei] += _segment_sums(layers * w[good], ridx[good], n_r).T
-            if not n_d:
-                continue
-            for start in range(0, good.size, per_block):
-                cells = good[start : start + per_block]
-                keys = _splitmix64(cell_id[cells])
-                vals = {}
-                for inp in inputs[e]:
-                    fi = flat[id(inp)]
-                    if inp.draws is not None:
-                        v = fi["draws"][:, :, cells]
-                    elif inp.sd is not None:
-                        k = fi["mean"].shape[0]
-                        v = np.empty((n_d, k, cells.size))
-                        for j in range(k):  # layers of a layered input, not cells
-                            label = inp.label if k == 1 else f"{inp.label}/{j}"
-                            v[:, j] = fi["mean"][j, cells] + fi["sd"][j, cells] * normals(
-                                label, keys
-                            )
-                    else:
-                        v = np.broadcast_to(
-                            fi["mean"][None][:, :, cells], (n_d, fi["mean"].shape[0], cells.size)
-                        )
-                    if inp.random:
-                        out = (v < inp.lo) | (v > inp.hi)
-                        n_out = int(np.count_nonzero(out))
-                        if n_out:
-                            block_clipped[inp.label] = block_clipped.get(inp.label, 0) + n_out
-                            v = np.clip(v, inp.lo, inp.hi)
-                    vals[inp.name] = v
-                layers = layer_fn(**vals)  # (L, D, c)
-                sums = _segment_sums(layers * w[cells], ridx[cells], n_r)  # (L, D, R)
-                tot[ei] += np.moveaxis(sums, -1, 0)
-
-        parts = {"tot": tot, "plug": plug, "area_ok": area_ok, "area_miss": area_miss,
-                 "n_cells": n_cells}
+        parts, block_clipped = _block_sums(
+            block, rows, nx, ecosystems=ecosystems, fractions=fractions, inputs=inputs,
+            uniq=uniq, layer_fn=layer_fn, regions=regions, codes=codes, is_bool=is_bool,
+            acc=acc, n_d=n_d, n_r=n_r, per_block=per_block, normals=normals)
         for k in acc:
             acc[k] += parts[k]
         for k, v in block_clipped.items():
             clipped[k] = clipped.get(k, 0) + v
         if store is not None:
             store.save(bi, input_sha, parts, block_clipped)
-    tot, plug, area_ok, area_miss, n_cells = (
-        acc[k] for k in ("tot", "plug", "area_ok", "area_miss", "n_cells"))
-
-    rows_out = []
     labels = _region_labels(codes, is_bool, regions, region_names)
-    for ei, e in enumerate(ecosystems):
-        for ri, label in enumerate(labels):
-            for li in range(n_l):
-                plugin = plug[ei, ri, li] / MG_PER_PG
-                if n_d:
-                    iv = interval_from_draws(tot[ei, ri, li][:, None] / MG_PER_PG, level)
-                    mean, lo, hi = float(iv.mean[0]), float(iv.lower[0]), float(iv.upper[0])
-                else:
-                    mean, lo, hi = plugin, np.nan, np.nan
-                rows_out.append(
-                    [
-                        label,
-                        e,
-                        tops[li],
-                        bottoms[li],
-                        area_ok[ei, ri] / HA_PER_KM2,
-                        mean,
-                        lo,
-                        hi,
-                        plugin,
-                        float(level) if n_d else np.nan,
-                        n_d,
-                        rho,
-                        int(n_cells[ei, ri]),
-                        area_miss[ei, ri] / HA_PER_KM2,
-                    ]
-                )
-    frame = pd.DataFrame(rows_out, columns=_STOCK_COLUMNS)
-    frame.attrs.update(
-        method=method,
-        units={"area_km2": "km2", "stock_pg": "Pg C", "top_cm": "cm", "bottom_cm": "cm"},
-        kind="Monte Carlo interval of the total under the per-cell input distributions"
-        if n_d
-        else "plug-in total (no per-cell uncertainty given)",
-        correlation_note=(
-            "z_cell = sqrt(rho) z_common + sqrt(1 - rho) e_cell per input map; rho = 1 (one "
-            "model's error shared by all cells) and rho = 0 (independent cells) bracket the truth"
-        ),
-        clipped_draws=clipped,
-        seed=int(seed),
-    )
-    return frame
+    return _stock_frame(ecosystems, labels, tops, bottoms, acc, n_d=n_d, level=level,
+                        rho=rho, seed=seed, method=method, clipped=clipped)
 
 
 class _StockCheckpoint:
