@@ -11,6 +11,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import rioxarray  # noqa: F401  (registers the .rio accessor)
+import xarray as xr
 
 from wholesoil.datasets import load_ncscd
 from wholesoil.io import write_netcdf
@@ -29,9 +31,18 @@ def test_client_for_resolves_like_parse_scheduler():
         parse_scheduler("fast")
 
 
-def test_predict_and_assimilate_record_the_same_default_scheduler(tmp_path):
-    from tests.workflows.test_grid_jobs import covariate_grid
+def covariate_grid(ny: int, nx: int) -> xr.Dataset:
+    """A small EPSG:4326 grid of MAT and MAP (the covariates of the model below)."""
+    rng = np.random.default_rng(1)
+    y = 70.0 - 0.5 * np.arange(ny) - 0.25
+    x = -20.0 + 0.5 * np.arange(nx) + 0.25
+    ds = xr.Dataset({"mat": (("y", "x"), rng.uniform(-5, 25, (ny, nx)), {"units": "degC"}),
+                     "map": (("y", "x"), rng.uniform(300, 1200, (ny, nx)),
+                             {"units": "mm yr-1"})}, coords={"y": y, "x": x})
+    return ds.rio.write_crs("EPSG:4326")
 
+
+def test_predict_and_assimilate_record_the_same_default_scheduler(tmp_path):
     rng = np.random.default_rng(0)
     n = 60
     t = pd.DataFrame({"pid": np.arange(n), "mat": rng.uniform(-5, 25, n),
