@@ -7,8 +7,8 @@ batch to a model-independent ``work(ids, seed)`` callable that returns tables ke
 (each a :class:`pandas.DataFrame` with a ``profile_id`` column), and checkpoints every finished
 batch, so that a job killed at any moment (SIGKILL included) resumes where it stopped.
 
-The checkpoint store ``out`` follows the house pattern of the grid block store
-(:mod:`wholesoil.mapping._grid`):
+The checkpoint store ``out`` is a :class:`wholesoil._checkpoint.CheckpointStore` (the one
+store of every long job: manifest checked on reopen, parts atomic, a record written last):
 
 - ``out/manifest.json`` names the format, the profile list (and its SHA-256), the batch size,
   the seed and any caller ``settings``; a rerun with a different value of any of them is

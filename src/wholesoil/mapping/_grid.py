@@ -39,8 +39,9 @@ does for a model folder), under a ``manifest.json`` that names the model (sha256
 rerun with the same store skips the recorded blocks, so a killed job resumes where it stopped;
 a store made with another model, grid, block size or set of outputs is refused with the field
 that differs, and a recorded block whose covariates no longer hash to the recorded sha256 is
-refused too. The returned Dataset is then lazily backed by the stored blocks (dask), so memory
-stays bounded however large the grid.
+refused too. The store is a :class:`wholesoil._checkpoint.CheckpointStore`, the one checkpoint
+store of every long job. The returned Dataset is then lazily backed by the stored blocks (dask),
+so memory stays bounded however large the grid.
 
 References
 ----------

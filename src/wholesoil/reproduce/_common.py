@@ -17,8 +17,9 @@ with :meth:`Reproduction.option` and every data file it read with :meth:`Reprodu
     the comparison table and the figures, readable offline.
 
 Long steps are wrapped in :meth:`Reproduction.cached`: their result is stored under
-``DIR/cache/`` keyed by the step's name and options, so a killed run resumes after the last
-finished step (the cache is checked against the options; a changed option recomputes).
+``DIR/cache/`` keyed by the step's name and options (a
+:class:`wholesoil._checkpoint.CheckpointStore` per step, its record written last), so a killed
+run resumes after the last finished step (a changed option recomputes).
 
 Rule (``specs/reproductions.md``): the paper's numbers are written beside ours and never used by
 the computation.
