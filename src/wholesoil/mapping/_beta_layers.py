@@ -1,19 +1,20 @@
-"""Depth layers of SOC density from β maps (seed 000 Eqs. 2–3, §2.6) on grids.
+"""Depth layers of SOC density from β maps on grids (Eqs. 2–3 and §2.6 of [1]).
 
-Wang et al. (seed 000) extend the mapped topsoil SOC density to depth with the Jobbágy–Jackson
-β model and split it into layers by difference:
+Wang et al. (2025) [1] extend the mapped topsoil SOC density to depth with the Jobbágy–Jackson
+β model [2] and split it into layers by difference:
 
-(2)  Y = 1 − β^d, the cumulative fraction of the SOC stock above d [cm] (seed 000 Eq. 2).
-(3)  X_d = (1 − β^d) / (1 − β^d0) · X_d0 (seed 000 Eq. 3, for any target depth d).
+(2)  Y = 1 − β^d, the cumulative fraction of the SOC stock above d [cm] (Eq. 2 in [1]).
+(3)  X_d = (1 − β^d) / (1 − β^d0) · X_d0 (Eq. 3 in [1], for any target depth d).
 
 The functions work on numpy arrays, xarray and lazily on dask-backed xarray.
 
 References
 ----------
-Wang et al. (seed 000), Global patterns of SOC distribution in the 20–100 cm soil profile for
-different ecosystems (ESSD), §2.6, Eqs. 2 and 3.
-Jobbágy, E. G. & Jackson, R. B. (2000). Ecol. Appl. 10, 423–436.
-https://doi.org/10.1890/1051-0761(2000)010[0423:TVDOSO]2.0.CO;2
+[1] Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon distribution
+    in the 20–100 cm soil profile for different ecosystems: a global meta-analysis. Manuscript
+    submitted to *Earth Syst. Sci. Data*; data doi:10.5281/zenodo.14787023.
+[2] Jobbágy, E. G. & Jackson, R. B. (2000). Ecol. Appl. 10, 423–436.
+    https://doi.org/10.1890/1051-0761(2000)010[0423:TVDOSO]2.0.CO;2
 """
 
 from __future__ import annotations

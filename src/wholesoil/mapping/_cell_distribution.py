@@ -1,4 +1,4 @@
-"""Per-cell input distributions of the stock Monte Carlo (seed 000 §2.7).
+"""Per-cell input distributions of the stock Monte Carlo (§2.7 of [1]).
 
 A mapped quantity with its per-cell uncertainty: a normal with mean and sd, an interval read as
 a normal, or explicit draws (:class:`CellDistribution`); :func:`wholesoil.mapping.stock_totals`
@@ -6,8 +6,9 @@ propagates them to regional stocks.
 
 References
 ----------
-Wang et al. (seed 000), Global patterns of SOC distribution in the 20–100 cm soil profile for
-different ecosystems (ESSD), §2.7.
+[1] Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon distribution
+    in the 20–100 cm soil profile for different ecosystems: a global meta-analysis. Manuscript
+    submitted to *Earth Syst. Sci. Data*; data doi:10.5281/zenodo.14787023.
 """
 
 from __future__ import annotations

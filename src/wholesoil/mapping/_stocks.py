@@ -1,4 +1,4 @@
-"""Regional SOC stocks with Monte Carlo intervals (seed 000 Eq. 6, §2.7).
+"""Regional SOC stocks with Monte Carlo intervals (Eq. 6 and §2.7 of Wang et al. 2025).
 
 Cell areas live in :mod:`wholesoil.mapping._cells`, depth layers from β in
 :mod:`wholesoil.mapping._beta_layers` and per-cell input distributions in
