@@ -69,6 +69,10 @@ CURATED: list[tuple[str, str, str, str]] = [
     ("mapping._stocks", "Eqs. 2–3, 6, 7; local A1", "layers from β maps, stocks = density × "
      "area, U = CI/x; exact cell areas on the authalic sphere (ellipsoid: Eq. 3-13 of the "
      "geodesy reference in the module)", "seed 000 §2.6–2.7"),
+    ("mapping._beta_layers", "Eqs. 2–3", "cumulative and layer SOC densities from β and "
+     "topsoil density maps (Eq. 3, layers by difference)", "Wang et al. (2025) §2.6"),
+    ("mapping._cells", "local A1", "exact cell areas on the authalic sphere (ellipsoid: Eq. "
+     "3-13 of the geodesy reference in the module)", "Snyder (1987), USGS PP 1395"),
     ("mapping._mars", "Friedman Eqs. 30, 32, 43, 45", "MARS forward/backward pass, GCV "
      "with C(M) = M + d·(M − 1)/2", "Friedman (1991), Ann. Stat. 19:1–67; R earth 5.3"),
     ("mapping._forests, mapping._learners", "seed 000 Eqs. 4–5 (OOB); Meinshausen Eqs. 4–6",

@@ -70,6 +70,33 @@ def parse_scheduler(value: str | None) -> str:
     )
 
 
+@contextlib.contextmanager
+def client_for(scheduler: str | None, *, n_workers: int | None = None) -> Iterator[Client | None]:
+    """The dask client of a ``--scheduler`` value, or None for threads of this process.
+
+    The one place every parallel command opens its client. ``scheduler`` goes through
+    :func:`parse_scheduler` first (None → :data:`DEFAULT_SCHEDULER`, ``"local"`` →
+    ``"processes"``):
+
+    - ``"threads"``: no cluster; yields None (the work runs on threads of this process and
+      :mod:`distributed` is not imported);
+    - ``"processes"``: a :class:`distributed.LocalCluster` of ``n_workers`` processes (default
+      one per core), shut down on exit;
+    - an address: a client connected to the scheduler running there.
+
+    ``n_workers`` only sizes a local cluster; with threads or an address it is ignored.
+    """
+    resolved = parse_scheduler(scheduler)
+    if resolved == "threads":
+        yield None
+    elif resolved == "processes":
+        with dask_client(None, n_workers=n_workers) as client:
+            yield client
+    else:
+        with dask_client(resolved) as client:
+            yield client
+
+
 class SchedulerUnreachableError(WholesoilError, ConnectionError):
     """No dask scheduler answered at the given address (the message names it)."""
 

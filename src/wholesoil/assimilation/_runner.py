@@ -7,8 +7,8 @@ batch to a model-independent ``work(ids, seed)`` callable that returns tables ke
 (each a :class:`pandas.DataFrame` with a ``profile_id`` column), and checkpoints every finished
 batch, so that a job killed at any moment (SIGKILL included) resumes where it stopped.
 
-The checkpoint store ``out`` follows the house pattern of the grid block store
-(:mod:`wholesoil.mapping._grid`):
+The checkpoint store ``out`` is a :class:`wholesoil._checkpoint.CheckpointStore` (the one
+store of every long job: manifest checked on reopen, parts atomic, a record written last):
 
 - ``out/manifest.json`` names the format, the profile list (and its SHA-256), the batch size,
   the seed and any caller ``settings``; a rerun with a different value of any of them is
@@ -41,6 +41,7 @@ be on a shared filesystem).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -54,7 +55,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wholesoil._atomic import atomic_path, write_json
+from wholesoil._checkpoint import CheckpointStore
+from wholesoil._record import file_sha256
 from wholesoil.errors import InputDataError
 
 #: Format name and version written into (and checked in) ``manifest.json``.
@@ -134,18 +136,13 @@ def _ids_sha(ids: list[Any]) -> str:
     return hashlib.sha256(json.dumps(ids).encode()).hexdigest()
 
 
-def _file_sha(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 class _Store:
-    def __init__(self, folder: Path, manifest: dict[str, Any]) -> None:
-        self.folder = folder
-        self.manifest = manifest
+    """The run's :class:`~wholesoil._checkpoint.CheckpointStore` with the batch file names."""
+
+    def __init__(self, store: CheckpointStore) -> None:
+        self.store = store
+        self.folder = store.folder
+        self.manifest = store.stored_manifest
 
     @staticmethod
     def stem(k: int) -> str:
@@ -158,67 +155,42 @@ class _Store:
         return self.folder / "parts" / name / f"{self.stem(k)}.parquet"
 
     def record(self, k: int) -> dict[str, Any] | None:
-        path = self.record_path(k)
-        if not path.is_file():
-            return None
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:  # records are written atomically: not by us
-            raise InputDataError(f"not valid JSON: {exc}", file=str(path)) from exc
+        return self.store.record(Path("records") / f"{self.stem(k)}.json")
 
     def write(self, k: int, ids: list[Any], seed: int, tables: dict[str, pd.DataFrame],
               seconds: float) -> None:
         parts = {}
         for name, df in tables.items():
-            path = self.part_path(name, k)
-            with atomic_path(path) as tmp:
-                df.to_parquet(tmp, index=False)
-            parts[name] = {"rows": len(df), "sha256": _file_sha(path)}
-        write_json(self.record_path(k), {  # last: a record means a complete batch
+            path = self.store.write_part(Path("parts") / name / f"{self.stem(k)}.parquet",
+                                         lambda tmp, df=df: df.to_parquet(tmp, index=False))
+            parts[name] = {"rows": len(df), "sha256": file_sha256(path)}
+        self.store.write_record(Path("records") / f"{self.stem(k)}.json", {
             "batch": k, "profile_ids": ids, "seed": seed, "tables": parts,
             "seconds": round(seconds, 3),
         })
 
 
-def _read_manifest(path: Path) -> dict[str, Any]:
-    try:
-        old = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputDataError(f"not valid JSON: {exc}", file=str(path)) from exc
-    if not isinstance(old, dict) or old.get("format") != RUNS_FORMAT:
-        raise InputDataError(f"expected format {RUNS_FORMAT!r}", file=str(path), field="format",
-                             value=old.get("format") if isinstance(old, dict) else old,
-                             has_value=True)
-    return old
-
-
 def _open_store(folder: Path, manifest: dict[str, Any]) -> _Store:
     path = folder / MANIFEST
-    if path.is_file():
-        old = _read_manifest(path)
-        for key, what in _MANIFEST_CHECKS:
-            if old.get(key) != manifest[key]:
-                shown = (f"{len(old.get(key) or [])} profiles (sha256 "
-                         f"{old.get('profile_ids_sha256', '?')[:12]}…)"
-                         if key == "profile_ids" else repr(old.get(key)))
-                mine = (f"{len(manifest[key])} profiles (sha256 "
-                        f"{manifest['profile_ids_sha256'][:12]}…)"
-                        if key == "profile_ids" else repr(manifest[key]))
-                raise InputDataError(
-                    f"this store was made with a different {what}: it has {shown}, this run "
-                    f"has {mine}; use another output folder (or delete this one) to start "
-                    "afresh", file=str(path), field=key,
-                )
-    else:
-        if folder.exists() and any(folder.iterdir()):
-            raise InputDataError(
-                f"output folder is not empty and has no {MANIFEST}: refusing to write batches "
-                "among other files", file=str(folder),
-            )
-        write_json(path, manifest)
-    (folder / "records").mkdir(parents=True, exist_ok=True)
-    (folder / "parts").mkdir(parents=True, exist_ok=True)
-    return _Store(folder, manifest)
+    stored_sha = "?"
+    if path.is_file():  # the stored list's sha256, for the message of a different list
+        with contextlib.suppress(json.JSONDecodeError, AttributeError):
+            stored_sha = json.loads(path.read_text(encoding="utf-8")).get(
+                "profile_ids_sha256", "?")
+
+    def mismatch(key: str, what: str, stored: Any, mine: Any) -> str:
+        if key == "profile_ids":
+            shown = f"{len(stored or [])} profiles (sha256 {str(stored_sha)[:12]}…)"
+            mine = f"{len(mine)} profiles (sha256 {manifest['profile_ids_sha256'][:12]}…)"
+        else:
+            shown, mine = repr(stored), repr(mine)
+        return (f"this store was made with a different {what}: it has {shown}, this run has "
+                f"{mine}; use another output folder (or delete this one) to start afresh")
+
+    return _Store(CheckpointStore(
+        folder, manifest, format=RUNS_FORMAT, checks=_MANIFEST_CHECKS, mismatch=mismatch,
+        foreign_message=f"output folder is not empty and has no {MANIFEST}: refusing to write "
+        "batches among other files", subdirs=("records", "parts")))
 
 
 def _check_tables(result: Any, k: int, ids: list[Any]) -> dict[str, pd.DataFrame]:
@@ -413,8 +385,8 @@ def collect(out: str | os.PathLike[str], *, allow_partial: bool = False) -> dict
     if not path.is_file():
         raise InputDataError(f"no {MANIFEST}: not a run_profiles output folder",
                              file=str(folder))
-    manifest = _read_manifest(path)
-    store = _Store(folder, manifest)
+    store = _Store(CheckpointStore.read(folder, format=RUNS_FORMAT))
+    manifest = store.manifest
     n = int(manifest["n_batches"])
     records = {k: store.record(k) for k in range(n)}
     missing = [k for k, r in records.items() if r is None]
@@ -430,7 +402,7 @@ def collect(out: str | os.PathLike[str], *, allow_partial: bool = False) -> dict
             continue
         for name, info in rec["tables"].items():
             part = store.part_path(name, k)
-            if not part.is_file() or _file_sha(part) != info["sha256"]:
+            if not part.is_file() or file_sha256(part) != info["sha256"]:
                 raise InputDataError(
                     f"part of batch {k} is missing or changed since its record was written; "
                     "delete the record to have run_profiles recompute the batch",

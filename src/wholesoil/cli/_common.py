@@ -258,3 +258,16 @@ class OneLineGroup(TyperGroup):
             error_line("aborted")
             sys.exit(1)
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _scheduler_option() -> Any:
+    """The one ``--scheduler`` option of every command that runs in parallel."""
+    from typing import Annotated
+
+    from wholesoil.parallel import SCHEDULER_HELP
+
+    return Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)]
+
+
+#: ``--scheduler`` (:data:`wholesoil.parallel.SCHEDULER_HELP`); None means the default, threads.
+SchedulerOpt = _scheduler_option()

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from wholesoil.cli._common import _floats, _friendly, _names, _pairs, _report
+from wholesoil.cli._common import SchedulerOpt, _floats, _friendly, _names, _pairs, _report
 from wholesoil.cli.profiles import BotCol, TopCol
 
 
@@ -156,12 +156,10 @@ def predict(
     ] = None,
     level: Annotated[float, typer.Option(help="Grid: interval level (seed 004: 0.95).")] = 0.95,
     chunks: Annotated[int, typer.Option(help="Grid: block size [cells per side].")] = 512,
-    scheduler: Annotated[
-        str | None, typer.Option(help="Grid: dask scheduler address (tcp://host:8786); "
-                                 "'threads' runs in this process; default a local cluster.")
-    ] = None,
+    scheduler: SchedulerOpt = None,
     workers: Annotated[
-        int | None, typer.Option(help="Grid: workers of the local cluster (default: cores).")
+        int | None, typer.Option(help="Grid: workers of the local cluster with --scheduler "
+                                 "processes (default: cores).")
     ] = None,
     no_regrid: Annotated[
         bool, typer.Option("--no-regrid", help="Grid: refuse grids that differ in CRS, "

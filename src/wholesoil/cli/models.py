@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from wholesoil.cli._common import _floats, _friendly, _names, _report, model_help
+from wholesoil.cli._common import SchedulerOpt, _floats, _friendly, _names, _report, model_help
 
 
 @_friendly
@@ -121,10 +121,7 @@ def assimilate(
     scale: Annotated[str, typer.Option(help="Proposal scale: proda (2.4/d) | haario "
                                        "(2.4²/d)")] = "proda",
     batch_size: Annotated[int, typer.Option(help="Profiles calibrated together.")] = 16,
-    scheduler: Annotated[
-        str | None, typer.Option(help="threads (this process, default) | local (a dask "
-                                 "cluster) | a scheduler address")
-    ] = "threads",
+    scheduler: SchedulerOpt = None,
     seed: Annotated[int, typer.Option(help="Seed for every random draw.")] = 0,
 ) -> None:
     """Profile-level Bayesian calibration of CLM5 or COMPAS (seed 003 §2.6); resumable.
@@ -141,7 +138,7 @@ def assimilate(
         profiles, out, model=model, iterations=its, chains=chains, mode=mode,
         acceptance=acceptance,
         scale=scale, batch_size=batch_size,
-        scheduler=None if scheduler == "local" else scheduler, seed=seed,
+        scheduler=scheduler, seed=seed,
     )
     _report(result)
 

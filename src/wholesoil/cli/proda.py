@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from wholesoil.cli._common import _floats, _friendly, _report
+from wholesoil.cli._common import SchedulerOpt, _floats, _friendly, _report
 
 _HELP = ("PRODA (seed 003 §2.6–2.7): train the parameter network on profile calibrations, "
          "map parameters, SOC and model components, or calibrate end to end."
@@ -89,9 +89,7 @@ def map_(
     land_samples: Annotated[int, typer.Option(
         help="Land mask: sample points per cell side (0 = no mask, every cell with "
              "covariates).")] = 5,
-    scheduler: Annotated[str, typer.Option(
-        help="threads (this process) | local (LocalCluster) | a scheduler address.")
-    ] = "threads",
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Parameter maps, SOC maps (0–30, 30–100, 100–200 cm; first metre) and the six component
     maps of seed 003 Fig. 4 over a grid. The process model (clm5 or compas) is the one the
@@ -105,7 +103,7 @@ def map_(
 
     result = proda_map_job(model_dir, grid, out, region=region, defaults=defaults,
                            block_cells=block_cells, land_samples=land_samples,
-                           scheduler=None if scheduler == "local" else scheduler)
+                           scheduler=scheduler)
     _report(result)
 
 

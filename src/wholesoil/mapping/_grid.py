@@ -39,8 +39,9 @@ does for a model folder), under a ``manifest.json`` that names the model (sha256
 rerun with the same store skips the recorded blocks, so a killed job resumes where it stopped;
 a store made with another model, grid, block size or set of outputs is refused with the field
 that differs, and a recorded block whose covariates no longer hash to the recorded sha256 is
-refused too. The returned Dataset is then lazily backed by the stored blocks (dask), so memory
-stays bounded however large the grid.
+refused too. The store is a :class:`wholesoil._checkpoint.CheckpointStore`, the one checkpoint
+store of every long job. The returned Dataset is then lazily backed by the stored blocks (dask),
+so memory stays bounded however large the grid.
 
 References
 ----------
@@ -67,7 +68,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from wholesoil._atomic import atomic_path, write_json
+from wholesoil._checkpoint import CheckpointStore
 from wholesoil._checksum import sha256_arrays
 from wholesoil.errors import InputDataError
 from wholesoil.mapping._persist import META_FILE, SavedModel, load_model
@@ -461,19 +462,19 @@ def _grid_facts(grid: xr.Dataset, features: Sequence[str]) -> dict[str, Any]:
 
 
 class _Store:
-    def __init__(self, folder: Path, manifest: dict[str, Any]) -> None:
-        self.folder = folder
-        self.blocks = folder / "blocks"
-        self.manifest = manifest
+    """The grid's :class:`~wholesoil._checkpoint.CheckpointStore`, one ``.npy`` per block."""
+
+    def __init__(self, store: CheckpointStore) -> None:
+        self.store = store
+        self.folder = store.folder
+        self.blocks = store.folder / "blocks"
+        self.manifest = store.stored_manifest
 
     def stem(self, iy: int, ix: int) -> str:
         return f"b{iy:05d}_{ix:05d}"
 
     def record(self, iy: int, ix: int) -> dict[str, Any] | None:
-        path = self.blocks / f"{self.stem(iy, ix)}.json"
-        if not path.is_file():
-            return None
-        return json.loads(path.read_text(encoding="utf-8"))
+        return self.store.record(f"blocks/{self.stem(iy, ix)}.json")
 
     def is_done(self, iy: int, ix: int, input_sha: str) -> bool:
         """Whether block (iy, ix) is recorded; refuses one made from other covariate values."""
@@ -492,10 +493,14 @@ class _Store:
         return self.blocks / f"{self.stem(iy, ix)}.npy"
 
     def write(self, iy: int, ix: int, values: np.ndarray, input_sha: str) -> None:
-        with atomic_path(self.array_path(iy, ix)) as tmp, open(tmp, "wb") as fh:
-            np.save(fh, values, allow_pickle=False)
-        write_json(self.blocks / f"{self.stem(iy, ix)}.json",
-                   {"block": [iy, ix], "shape": list(values.shape), "input_sha256": input_sha})
+        def save(tmp: Path) -> None:
+            with open(tmp, "wb") as fh:
+                np.save(fh, values, allow_pickle=False)
+
+        self.store.write_part(f"blocks/{self.stem(iy, ix)}.npy", save)
+        self.store.write_record(f"blocks/{self.stem(iy, ix)}.json",
+                                {"block": [iy, ix], "shape": list(values.shape),
+                                 "input_sha256": input_sha})
 
 
 _MANIFEST_CHECKS = (
@@ -509,33 +514,16 @@ _MANIFEST_CHECKS = (
 )
 
 
+def _mismatch(key: str, what: str, stored: Any, mine: Any) -> str:
+    return (f"this store was made with a different {what}: it has {stored!r}, this run has "
+            f"{mine!r}; use another store folder (or delete this one) to start afresh")
+
+
 def _open_store(folder: Path, manifest: dict[str, Any]) -> _Store:
-    path = folder / STORE_MANIFEST
-    if path.is_file():
-        try:
-            old = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise InputDataError(f"not valid JSON: {exc}", file=str(path)) from exc
-        if old.get("format") != STORE_FORMAT:
-            raise InputDataError(f"expected format {STORE_FORMAT!r}", file=str(path),
-                                 field="format", value=old.get("format"), has_value=True)
-        for key, what in _MANIFEST_CHECKS:
-            if old.get(key) != manifest[key]:
-                raise InputDataError(
-                    f"this store was made with a different {what}: it has {old.get(key)!r}, "
-                    f"this run has {manifest[key]!r}; use another store folder (or delete this "
-                    "one) to start afresh",
-                    file=str(path), field=key,
-                )
-    else:
-        if folder.exists() and any(folder.iterdir()):
-            raise InputDataError(
-                f"store folder is not empty and has no {STORE_MANIFEST}: refusing to write "
-                "blocks among other files", file=str(folder),
-            )
-        write_json(path, manifest)
-    (folder / "blocks").mkdir(parents=True, exist_ok=True)
-    return _Store(folder, manifest)
+    return _Store(CheckpointStore(
+        folder, manifest, format=STORE_FORMAT, checks=_MANIFEST_CHECKS, mismatch=_mismatch,
+        foreign_message=f"store folder is not empty and has no {STORE_MANIFEST}: refusing to "
+        "write blocks among other files", subdirs=("blocks",)))
 
 
 def _load_output(path: str, k: int) -> np.ndarray:
@@ -638,6 +626,84 @@ class _ClientRunner:
 # --------------------------------------------------------------------------------------------
 
 
+def _model_features(mdl: _Model, features: Sequence[str] | None) -> list[str]:
+    """The grid variables in the model's feature order (given, saved, or the fitted names)."""
+    if features is None:
+        features = mdl.meta.get("features") or None
+    if features is None and mdl.local is not None:
+        names = getattr(mdl.local, "feature_names_in_", None)
+        features = None if names is None else [str(n) for n in names]
+    if not features:
+        raise InputDataError(
+            "which grid variables are the model's covariates? pass features=[...] in the "
+            "model's order (the model has no saved feature names)", field="features",
+        )
+    features = [str(f) for f in features]
+    if mdl.local is not None and getattr(mdl.local, "n_features_in_", len(features)) != len(
+            features):
+        raise InputDataError(
+            f"the model expects {mdl.local.n_features_in_} covariates; features names "
+            f"{len(features)}: {features}", field="features",
+        )
+    return features
+
+
+def _run_blocks(runner: Any, todo: list[tuple[int, int]], slices: Any, arrays: Sequence[Any],
+                st: _Store | None, values: np.ndarray | None) -> tuple[int, int]:
+    """Predict the blocks ``todo`` (skipping stored ones); (computed, reused) counts.
+
+    Results go to the store ``st`` or, without one, into ``values`` (outputs, y, x). At most
+    ``runner.width`` blocks are in flight; after a failure none is started, the blocks in
+    flight are finished and kept, then the failure is raised.
+    """
+    computed = reused = 0
+    pending: dict[Any, tuple[int, int, str]] = {}
+    failure: BaseException | None = None
+    try:
+        queue = iter(todo)
+        while True:
+            # keep at most runner.width blocks in flight; none are started after a failure
+            while failure is None and len(pending) < runner.width:
+                key = next(queue, None)
+                if key is None:
+                    break
+                iy, ix = key
+                ys, xs = slices[iy][ix]
+                X3 = _read_block(arrays, ys, xs)
+                input_sha = ""
+                if st is not None:
+                    input_sha = sha256_arrays(X3)
+                    if st.is_done(iy, ix, input_sha):
+                        reused += 1
+                        continue
+                pending[runner.submit(X3)] = (iy, ix, input_sha)
+            if not pending:
+                break
+            done, _ = runner.wait(list(pending))
+            for fut in done:
+                iy, ix, input_sha = pending.pop(fut)
+                try:
+                    block = fut.result()
+                except Exception as exc:  # finish (and keep) the blocks in flight, then raise
+                    failure = failure or exc
+                    continue
+                if st is not None:
+                    st.write(iy, ix, block, input_sha)
+                else:
+                    ys, xs = slices[iy][ix]
+                    values[:, ys, xs] = block
+                computed += 1
+    except BaseException:  # KeyboardInterrupt and the like: drop what is in flight
+        runner.cancel(list(pending))
+        raise
+    finally:
+        runner.close()
+    if failure is not None:
+        raise failure
+
+    return computed, reused
+
+
 def predict_grid(
     model: Any,
     grid: xr.Dataset,
@@ -704,23 +770,7 @@ def predict_grid(
         (``blocks_reused``).
     """
     mdl = _as_model(model)
-    if features is None:
-        features = mdl.meta.get("features") or None
-    if features is None and mdl.local is not None:
-        names = getattr(mdl.local, "feature_names_in_", None)
-        features = None if names is None else [str(n) for n in names]
-    if not features:
-        raise InputDataError(
-            "which grid variables are the model's covariates? pass features=[...] in the "
-            "model's order (the model has no saved feature names)", field="features",
-        )
-    features = [str(f) for f in features]
-    if mdl.local is not None and getattr(mdl.local, "n_features_in_", len(features)) != len(
-            features):
-        raise InputDataError(
-            f"the model expects {mdl.local.n_features_in_} covariates; features names "
-            f"{len(features)}: {features}", field="features",
-        )
+    features = _model_features(mdl, features)
     name = name or mdl.meta.get("target") or "prediction"
     if not 0.0 < float(level) < 1.0:
         raise ValueError(f"level must be in (0, 1), e.g. 0.90 (got {level!r})")
@@ -772,50 +822,7 @@ def predict_grid(
     runner = (_LocalRunner(spec, mdl, interval_models) if client is None
               else _ClientRunner(client, spec, mdl, interval_models))
     todo = [(iy, ix) for iy, row in enumerate(slices) for ix in range(len(row))]
-    computed = reused = 0
-    pending: dict[Any, tuple[int, int, str]] = {}
-    failure: BaseException | None = None
-    try:
-        queue = iter(todo)
-        while True:
-            # keep at most runner.width blocks in flight; none are started after a failure
-            while failure is None and len(pending) < runner.width:
-                key = next(queue, None)
-                if key is None:
-                    break
-                iy, ix = key
-                ys, xs = slices[iy][ix]
-                X3 = _read_block(arrays, ys, xs)
-                input_sha = ""
-                if st is not None:
-                    input_sha = sha256_arrays(X3)
-                    if st.is_done(iy, ix, input_sha):
-                        reused += 1
-                        continue
-                pending[runner.submit(X3)] = (iy, ix, input_sha)
-            if not pending:
-                break
-            done, _ = runner.wait(list(pending))
-            for fut in done:
-                iy, ix, input_sha = pending.pop(fut)
-                try:
-                    block = fut.result()
-                except Exception as exc:  # finish (and keep) the blocks in flight, then raise
-                    failure = failure or exc
-                    continue
-                if st is not None:
-                    st.write(iy, ix, block, input_sha)
-                else:
-                    ys, xs = slices[iy][ix]
-                    values[:, ys, xs] = block
-                computed += 1
-    except BaseException:  # KeyboardInterrupt and the like: drop what is in flight
-        runner.cancel(list(pending))
-        raise
-    finally:
-        runner.close()
-    if failure is not None:
-        raise failure
+    computed, reused = _run_blocks(runner, todo, slices, arrays, st, values)
 
     data = (_lazy_from_store(st, slices, len(spec.outputs)) if st is not None
             else list(values))

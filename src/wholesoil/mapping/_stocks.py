@@ -1,4 +1,8 @@
-"""Cell areas, depth layers from β and regional SOC stocks with Monte Carlo intervals.
+"""Regional SOC stocks with Monte Carlo intervals (Eq. 6 and §2.7 of Wang et al. 2025).
+
+Cell areas live in :mod:`wholesoil.mapping._cells`, depth layers from β in
+:mod:`wholesoil.mapping._beta_layers` and per-cell input distributions in
+:mod:`wholesoil.mapping._cell_distribution`; all are re-exported here, where users import them.
 
 Wang et al. (seed 000) map β and the topsoil SOC density, extend the topsoil density to depth with
 Eq. 3, split it into layers by difference (§2.6) and multiply layer densities by the area of each
@@ -35,7 +39,6 @@ Snyder, J. P. (1987). Map Projections — A Working Manual. USGS Professional Pa
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import zlib
 from collections.abc import Mapping, Sequence
@@ -45,39 +48,37 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyproj
 import xarray as xr
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import ndtri
 
-from wholesoil._atomic import atomic_path, write_json
+from wholesoil._checkpoint import CheckpointStore
 from wholesoil._checksum import sha256_arrays
-from wholesoil.depth._beta import DEFAULT_BETA_BOUNDS
 from wholesoil.errors import InputDataError
+from wholesoil.mapping._beta_layers import (  # noqa: F401  (re-exported: public from here)
+    _BETA_HI,
+    _BETA_LO,
+    DEFAULT_LAYER_DEPTHS,
+    _check_beta_values,
+    _check_depths,
+    _eq3_ratios,
+    cumulative_from_beta,
+    depth_bounds,
+    layers_from_beta,
+)
+from wholesoil.mapping._cell_distribution import CellDistribution
+from wholesoil.mapping._cells import (  # noqa: F401  (re-exported: public from here)
+    AUTHALIC_RADIUS_M,
+    _axis_spacing,
+    _grid_crs,
+    _yx_chunks,
+    cell_area,
+)
 from wholesoil.mapping._uncertainty import _keyed_normals, _splitmix64, interval_from_draws
-
-#: Radius of the sphere with the surface area of the WGS84 ellipsoid [m]: R_q = 6,371,007.2 m
-#: (Snyder 1987, p. 16, Eq. 3-13 with a = 6,378,137 m, 1/f = 298.257223563; also NGA's "mean
-#: radius R2"). 4πR_q² = 510,065,621.7 km², the ellipsoid's area.
-AUTHALIC_RADIUS_M: float = 6_371_007.2
 
 #: Unit conversions used by Eq. 6.
 M2_PER_HA: float = 1.0e4
 MG_PER_PG: float = 1.0e9
 HA_PER_KM2: float = 100.0
-
-#: Layer bounds [cm] of :func:`layers_from_beta`: the 0–30 cm topsoil and three subsoil layers to
-#: 3 m (the SoilGrids/GSOC topsoil depth; seed 000 uses 20-cm layers to 1 m, pass those instead).
-DEFAULT_LAYER_DEPTHS: tuple[float, ...] = (0.0, 30.0, 100.0, 200.0, 300.0)
-
-#: Admissible range of drawn values per input kind: draws outside are clipped to the range and
-#: counted (``frame.attrs["clipped_draws"]``). β ≥ 1 is taken as β → 1 (constant density with
-#: depth, the Eq. 3 ratio d/d0); densities below 0 as 0.
-#: Admissible β of the layer computations: (0, 1.1], the range in which wholesoil.depth fits β
-#: (DEFAULT_BETA_BOUNDS). β > 1 (density increasing with depth) is admitted as the fit admits it;
-#: β = 1 is Eq. 3's limit d/d0 (density constant with depth).
-_BETA_LO = float(np.finfo(float).tiny)
-_BETA_HI = float(DEFAULT_BETA_BOUNDS[1])
 
 _STOCK_COLUMNS = [
     "region",
@@ -95,475 +96,6 @@ _STOCK_COLUMNS = [
     "n_cells",
     "missing_area_km2",
 ]
-
-
-# --------------------------------------------------------------------------------------------
-# Cell areas
-# --------------------------------------------------------------------------------------------
-
-
-def _axis_spacing(grid: xr.Dataset | xr.DataArray, dim: str) -> float:
-    """Signed spacing of the regular coordinate ``dim`` [CRS units]."""
-    if dim not in grid.coords:
-        raise InputDataError(
-            f"a grid needs 1-D coordinates 'x' and 'y' of cell centres; it has "
-            f"{sorted(map(str, grid.coords))}",
-            field=dim,
-        )
-    c = np.asarray(grid[dim].values, dtype=float)
-    if c.ndim != 1:
-        raise InputDataError(f"coordinate {dim!r} must be 1-D", field=dim, value=c.shape)
-    if c.size >= 2:
-        step = (c[-1] - c[0]) / (c.size - 1)
-        dev = np.max(np.abs(np.diff(c) - step))
-        if not step != 0 or dev > 1e-3 * abs(step):
-            raise InputDataError(
-                f"coordinate {dim!r} is not regularly spaced (spacing {step:g}, largest "
-                f"deviation {dev:g}); cell areas need a regular grid",
-                field=dim,
-            )
-        return float(step)
-    try:  # one cell along this axis: the spacing is only in the stored transform
-        res_x, res_y = grid.rio.resolution(recalc=False)
-    except Exception as err:
-        raise InputDataError(
-            f"cannot tell the cell size along {dim!r} from a single cell and no GeoTransform",
-            field=dim,
-        ) from err
-    return float(res_x if dim == "x" else res_y)
-
-
-def _grid_crs(grid: xr.Dataset | xr.DataArray) -> Any:
-    crs = grid.rio.crs
-    if crs is None:
-        raise InputDataError(
-            "the grid carries no CRS; set one, e.g. grid.rio.write_crs('EPSG:4326') for "
-            "longitude/latitude cell centres",
-            field="spatial_ref",
-        )
-    return crs
-
-
-def cell_area(grid: xr.Dataset | xr.DataArray) -> xr.DataArray:
-    """Area of each cell of a regular grid [m²], dims (y, x).
-
-    Geographic grid (x = longitude, y = latitude in degrees): Eq. A1 of the module,
-    A = R²·Δλ·|sin φ₂ − sin φ₁| with φ₁, φ₂ the cell's edges (centre ∓ Δφ/2, clipped to ±90°)
-    and R = :data:`AUTHALIC_RADIUS_M`. This is exact on the sphere: a global grid sums to 4πR²
-    to rounding, i.e. to the area of the WGS84 ellipsoid. On the ellipsoid itself single zonal
-    bands differ from the authalic sphere by up to ~0.3 % (geodetic vs authalic latitude); the
-    total does not.
-
-    Projected grid: |Δx·Δy| in m² (the CRS's linear unit converted to metres). This is the true
-    area only for an **equal-area** projection (e.g. EPSG:6933, EASE-Grid 2.0, or a Lambert
-    azimuthal equal-area grid); on any other projection it is the map area, and ``attrs["note"]``
-    says so.
-
-    Parameters
-    ----------
-    grid : xarray.Dataset or DataArray
-        A grid with 1-D, regularly spaced cell-centre coordinates ``x`` and ``y`` (either
-        direction) and a CRS written the rioxarray way (``grid.rio.write_crs(...)``).
-
-    Returns
-    -------
-    xarray.DataArray
-        Cell area [m²], dims (y, x), the grid's coordinates and CRS. The values are a broadcast
-        view of one value per row (geographic) or one value (projected), so even a 1-km global
-        grid costs no memory; it is dask-backed with the grid's (y, x) chunks when the grid is.
-    """
-    crs = pyproj.CRS.from_user_input(_grid_crs(grid).to_wkt())
-    dx = _axis_spacing(grid, "x")
-    dy = _axis_spacing(grid, "y")
-    ny, nx = grid.sizes["y"], grid.sizes["x"]
-    if crs.is_geographic:
-        lat = np.asarray(grid["y"].values, dtype=float)
-        half = abs(dy) / 2.0
-        phi1 = np.radians(np.clip(lat - half, -90.0, 90.0))
-        phi2 = np.radians(np.clip(lat + half, -90.0, 90.0))
-        row = AUTHALIC_RADIUS_M**2 * np.radians(abs(dx)) * np.abs(np.sin(phi2) - np.sin(phi1))
-        values = np.broadcast_to(row[:, None], (ny, nx))
-        attrs = {
-            "method": "R^2 * dlon * |sin(lat2) - sin(lat1)| on the authalic sphere "
-            f"(R = {AUTHALIC_RADIUS_M} m, WGS84); exact on the sphere",
-        }
-    else:
-        to_m = [a.unit_conversion_factor for a in crs.axis_info[:2]] or [1.0]
-        area = abs(dx * to_m[0] * dy * to_m[-1])
-        values = np.broadcast_to(np.float64(area), (ny, nx))
-        attrs = {
-            "method": "|dx * dy| in the projected CRS",
-            "note": "exact only for an equal-area projection; otherwise this is map area",
-        }
-    chunks = _yx_chunks(grid)
-    if chunks is not None:
-        import dask.array as dsa
-
-        values = dsa.from_array(values, chunks=chunks)
-    da = xr.DataArray(
-        values,
-        dims=("y", "x"),
-        coords={"y": grid["y"].values, "x": grid["x"].values},
-        name="cell_area",
-        attrs={"units": "m2", "long_name": "cell area", **attrs},
-    )
-    for dim in ("x", "y"):
-        da[dim].attrs.update(grid[dim].attrs)
-    return da.rio.write_crs(crs).rio.write_grid_mapping()
-
-
-def _yx_chunks(grid: xr.Dataset | xr.DataArray) -> tuple[Any, Any] | None:
-    """(y, x) chunks of the first dask-backed (y, x) variable of ``grid``, else None."""
-    arrays = [grid] if isinstance(grid, xr.DataArray) else list(grid.data_vars.values())
-    for da in arrays:
-        if da.chunks is not None and "y" in da.dims and "x" in da.dims:
-            return (da.chunksizes["y"], da.chunksizes["x"])
-    return None
-
-
-# --------------------------------------------------------------------------------------------
-# Depth layers from β (seed 000 Eqs. 2–3, §2.6)
-# --------------------------------------------------------------------------------------------
-
-
-def _check_depths(depths: ArrayLike, *, d0: float, layers: bool) -> NDArray[np.float64]:
-    d = np.atleast_1d(np.asarray(depths, dtype=float))
-    if not (np.isfinite(d0) and d0 > 0):
-        raise InputDataError("d0 must be a depth > 0 cm, e.g. 30", field="d0", value=d0)
-    if d.ndim != 1 or np.any(~np.isfinite(d)) or np.any(d < 0) or np.any(np.diff(d) <= 0):
-        raise InputDataError(
-            "depths must be increasing depths >= 0 cm, e.g. (0, 30, 100, 200, 300)",
-            field="depths",
-            value=tuple(np.atleast_1d(depths).tolist()),
-        )
-    if layers and d.size < 2:
-        raise InputDataError(
-            "layers need at least two depth bounds [cm]", field="depths", value=tuple(d.tolist())
-        )
-    return d
-
-
-def _check_beta_values(beta: NDArray[np.float64], where: str = "") -> None:
-    """β in (0, 1.1], NaN allowed (missing cells); else InputDataError with the count."""
-    bad = ~((beta > 0.0) & (beta <= _BETA_HI)) & ~np.isnan(beta)
-    n_bad = int(np.count_nonzero(bad))
-    if n_bad:
-        first = float(beta[bad].flat[0])
-        raise InputDataError(
-            f"β must be in (0, {_BETA_HI:g}] (the range wholesoil.depth fits): {n_bad} of "
-            f"{beta.size} value(s){where} are outside",
-            field="beta",
-            value=first,
-        )
-
-
-def _cumulative_kernel(beta: Any, topsoil: Any, d0: float, depths: NDArray[np.float64]):
-    """X at each depth, depth axis LAST (for apply_ufunc); β checked to lie in (0, 1.1]."""
-    b = np.asarray(beta, dtype=float)
-    _check_beta_values(b)
-    x = np.asarray(topsoil, dtype=float)
-    return np.moveaxis(_eq3_ratios(b, d0, depths), 0, -1) * x[..., None]
-
-
-def _is_xr(*objs: Any) -> bool:
-    return any(isinstance(o, xr.DataArray | xr.Dataset) for o in objs)
-
-
-def cumulative_from_beta(
-    beta: ArrayLike | xr.DataArray,
-    topsoil: ArrayLike | xr.DataArray,
-    d0: float,
-    depths: float | Sequence[float] | ArrayLike,
-) -> NDArray[np.float64] | xr.DataArray:
-    """Cumulative SOC density from the surface to each depth, seed 000 Eq. 3.
-
-    X_d = (1 − β^d)/(1 − β^d0) · X_d0 (Eq. 3, after Jobbágy & Jackson 2000; Eq. 2 gives the
-    cumulative fraction 1 − β^d), computed through expm1 so that it stays accurate as β → 1,
-    where the ratio tends to d/d0.
-
-    Parameters
-    ----------
-    beta : array or DataArray
-        β [-], in (0, 1.1] (β ≥ 1: density constant or increasing with depth, as
-        :mod:`wholesoil.depth` fits it); NaN marks a missing cell (its outputs are NaN).
-    topsoil : array or DataArray
-        X_d0, the SOC density of the top ``d0`` cm [Mg C ha⁻¹], broadcast with ``beta``.
-    d0 : float
-        Depth of the topsoil layer [cm] (20 cm in seed 000; 30 cm for GSOC/SoilGrids maps).
-    depths : float or sequence of float
-        Target depths d [cm], increasing, ≥ 0.
-
-    Returns
-    -------
-    ndarray or DataArray
-        X_d [Mg C ha⁻¹]. With a scalar ``depths`` the shape of the broadcast inputs; with a
-        sequence a leading depth axis (numpy) or a ``depth`` dimension first (xarray) whose
-        coordinate is d [cm] (the bottom of the cumulative layer 0–d). Lazy when the inputs are
-        dask-backed (β is then checked when blocks are computed).
-
-    Raises
-    ------
-    InputDataError
-        β outside (0, 1.1], naming how many values are, and one of them.
-    """
-    scalar = np.ndim(depths) == 0
-    d = _check_depths(depths, d0=d0, layers=False)
-    if not _is_xr(beta, topsoil):
-        out = _cumulative_kernel(beta, topsoil, float(d0), d)
-        out = np.moveaxis(out, -1, 0)
-        return out[0] if scalar else out
-    out = xr.apply_ufunc(
-        _cumulative_kernel,
-        beta,
-        topsoil,
-        kwargs={"d0": float(d0), "depths": d},
-        output_core_dims=[["depth"]],
-        dask="parallelized",
-        output_dtypes=[float],
-        dask_gufunc_kwargs={"output_sizes": {"depth": d.size}},
-        keep_attrs=False,
-    )
-    out = _carry_crs(out.transpose("depth", ...), beta, topsoil)
-    out.name = "soc_cumulative"
-    out.attrs = {
-        **({"grid_mapping": out.attrs["grid_mapping"]} if "grid_mapping" in out.attrs else {}),
-        "units": "Mg C ha-1",
-        "long_name": "cumulative SOC density from the surface (seed 000 Eq. 3)",
-        "d0_cm": float(d0),
-    }
-    if scalar:
-        return out.isel(depth=0, drop=True).assign_attrs(depth_cm=float(d[0]))
-    out = out.assign_coords(depth=("depth", d))
-    out["depth"].attrs.update(
-        units="cm", positive="down", long_name="bottom of the cumulative layer 0-d"
-    )
-    return out
-
-
-def _carry_crs(out: xr.DataArray, *sources: Any) -> xr.DataArray:
-    """Give ``out`` the CRS (and grid_mapping) of the first xarray source that has one."""
-    for src in sources:
-        if isinstance(src, xr.DataArray | xr.Dataset) and src.rio.crs is not None:
-            return out.rio.write_crs(src.rio.crs).rio.write_grid_mapping()
-    return out
-
-
-def _depth_coords(bounds: NDArray[np.float64]) -> dict[str, Any]:
-    """Depth coordinate (layer midpoints) with the layer bounds as 1-D coordinates.
-
-    A DataArray cannot hold CF's 2-D ``depth_bnds`` (depth, 2) as a coordinate; the bounds ride
-    along as ``top`` and ``bottom`` [cm], from which a writer builds ``depth_bnds``
-    (see :func:`depth_bounds`).
-    """
-    tops, bottoms = bounds[:-1], bounds[1:]
-    cm = {"units": "cm", "positive": "down"}
-    return {
-        "depth": xr.Variable(
-            ("depth",),
-            (tops + bottoms) / 2.0,
-            attrs={
-                **cm,
-                "axis": "Z",
-                "standard_name": "depth",
-                "long_name": "layer midpoint depth",
-            },
-        ),
-        "top": xr.Variable(("depth",), tops, {**cm, "long_name": "top of the layer"}),
-        "bottom": xr.Variable(("depth",), bottoms, {**cm, "long_name": "bottom of the layer"}),
-    }
-
-
-def depth_bounds(da: xr.DataArray | xr.Dataset) -> xr.DataArray:
-    """CF bounds ``depth_bnds`` (depth, 2) = (top, bottom) [cm] of a layered grid.
-
-    From ``depth_bnds`` itself (a Dataset holding it) or the ``top``/``bottom``
-    coordinates that :func:`layers_from_beta` attaches. Add it to a Dataset with
-    ``ds.assign(depth_bnds=depth_bounds(ds))`` and set ``ds.depth.attrs["bounds"]``.
-    """
-    if "depth_bnds" in da.coords or (isinstance(da, xr.Dataset) and "depth_bnds" in da):
-        return da["depth_bnds"]
-    if "top" in da.coords and "bottom" in da.coords:
-        bnds = np.stack([np.asarray(da["top"].values), np.asarray(da["bottom"].values)], axis=1)
-        return xr.DataArray(
-            bnds.astype(float),
-            dims=("depth", "bnds"),
-            coords={"depth": da["depth"]},
-            name="depth_bnds",
-            attrs={"units": "cm"},
-        )
-    raise InputDataError(
-        "the grid has no depth bounds: expected depth_bnds or top/bottom",
-        field="depth",
-    )
-
-
-def layers_from_beta(
-    beta: ArrayLike | xr.DataArray,
-    topsoil: ArrayLike | xr.DataArray,
-    *,
-    d0: float = 30.0,
-    depths: Sequence[float] | ArrayLike = DEFAULT_LAYER_DEPTHS,
-) -> NDArray[np.float64] | xr.DataArray:
-    """SOC density of each layer between consecutive ``depths``, by difference (seed 000 §2.6).
-
-    The cumulative density at each bound follows Eq. 3 (:func:`cumulative_from_beta`, with
-    X_0 = 0); a layer's density is the cumulative density at its bottom minus that at its top,
-    X_bottom − X_top = X_d0 · (β^top − β^bottom)/(1 − β^d0). The layers sum to the cumulative
-    density at the deepest bound, and a layer 0–d0 returns the topsoil density itself.
-
-    Parameters
-    ----------
-    beta : array or DataArray
-        β [-], in (0, 1.1]; NaN marks a missing cell.
-    topsoil : array or DataArray
-        X_d0, SOC density of the top ``d0`` cm [Mg C ha⁻¹].
-    d0 : float
-        Depth of the topsoil layer [cm].
-    depths : sequence of float
-        Layer bounds [cm], increasing, ≥ 0 (seed 000: 0, 20, 40, 60, 80, 100).
-
-    Returns
-    -------
-    ndarray or DataArray
-        Layer SOC densities [Mg C ha⁻¹]. numpy inputs: a leading layer axis. xarray inputs: a
-        DataArray named ``soc`` with a ``depth`` dimension first; its coordinate is the layer
-        midpoint [cm, positive down] and the coordinates ``top``/``bottom`` [cm]
-        carry the layer bounds (:func:`depth_bounds` turns them into CF ``depth_bnds``).
-        Lazy for dask-backed inputs.
-    """
-    bounds = _check_depths(depths, d0=d0, layers=True)
-    cum = cumulative_from_beta(beta, topsoil, d0, bounds)
-    if not isinstance(cum, xr.DataArray):
-        return np.diff(cum, axis=0)
-    layers = cum.diff("depth", label="upper").drop_vars("depth")
-    layers = layers.assign_coords(_depth_coords(bounds))
-    layers.name = "soc"
-    layers.attrs = {
-        "grid_mapping": cum.attrs.get("grid_mapping", "spatial_ref"),
-        "units": "Mg C ha-1",
-        "long_name": "SOC density of the layer (seed 000 Eq. 3, by difference, §2.6)",
-        "d0_cm": float(d0),
-    }
-    return layers
-
-
-# --------------------------------------------------------------------------------------------
-# Per-cell input distributions
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, eq=False)
-class CellDistribution:
-    """Per-cell uncertainty of one input grid, for :func:`stock_totals` and friends.
-
-    Either a normal distribution per cell, N(mean, sd) — build it with :meth:`from_interval`
-    (sd = half-width / z, z the standard normal quantile of (1 + level)/2) or :meth:`from_dataset`
-    (a predicted grid's ``{name}_mean`` and ``{name}_Q…`` variables) — or Monte Carlo draws
-    given directly (:meth:`from_draws`, e.g. from
-    :meth:`~wholesoil.mapping.MonteCarloInterval.predict_draws`), whose own correlation is used
-    as it is.
-
-    Attributes
-    ----------
-    mean : DataArray, dims (y, x) or (depth, y, x)
-        Central value per cell [units of the input]; NaN marks a missing cell.
-    sd : DataArray or None
-        Standard deviation per cell [units of the input] (normal inputs).
-    draws : DataArray or None
-        Draws with a leading ``draw`` dimension (draw inputs); ``mean`` is then their mean.
-    """
-
-    mean: xr.DataArray
-    sd: xr.DataArray | None = None
-    draws: xr.DataArray | None = None
-
-    def __post_init__(self) -> None:
-        if (self.sd is None) == (self.draws is None):
-            raise ValueError("give exactly one of sd (normal per cell) or draws")
-        if self.draws is not None and self.draws.dims[0] != "draw":
-            raise InputDataError(
-                f"draws must have 'draw' as their first dimension (got dims {self.draws.dims})",
-                field="draws",
-            )
-
-    @classmethod
-    def normal(cls, mean: xr.DataArray, sd: xr.DataArray) -> CellDistribution:
-        """N(mean, sd) per cell; sd [units of the input] ≥ 0."""
-        return cls(mean=mean, sd=sd)
-
-    @classmethod
-    def from_interval(
-        cls,
-        mean: xr.DataArray,
-        lower: xr.DataArray,
-        upper: xr.DataArray,
-        level: float,
-    ) -> CellDistribution:
-        """Normal per cell with sd = (upper − lower)/2 / z_{(1+level)/2}.
-
-        Parameters
-        ----------
-        mean : DataArray
-            Centre [units of the input] (kept as given, also when the interval is asymmetric).
-        lower, upper : DataArray
-            Interval bounds at ``level`` [units of the input].
-        level : float
-            Nominal level of the interval, e.g. 0.90 for Q0.05–Q0.95.
-        """
-        if not 0.0 < float(level) < 1.0:
-            raise ValueError(f"level must be in (0, 1), e.g. 0.90 (got {level!r})")
-        z = float(ndtri(0.5 + float(level) / 2.0))
-        sd = (upper - lower) / (2.0 * z)
-        return cls(mean=mean, sd=sd.assign_attrs(mean.attrs))
-
-    @classmethod
-    def from_draws(cls, draws: xr.DataArray) -> CellDistribution:
-        """Draws per cell, dims ("draw", y, x) or ("draw", depth, y, x)."""
-        return cls(mean=draws.mean("draw").assign_attrs(draws.attrs), draws=draws)
-
-    @classmethod
-    def from_dataset(
-        cls, ds: xr.Dataset, name: str, *, method: str | None = None
-    ) -> CellDistribution:
-        """From a predicted grid's ``{name}_mean`` and its outermost ``{name}_Q{q}`` pair.
-
-        Variables follow the grid naming ``{name}_{stat}`` or ``{name}_{stat}_{method}``; the
-        level is q_upper − q_lower (Q0.05/Q0.95 → 0.90).
-        """
-        suffix = "" if method is None else f"_{method}"
-        mean_name = f"{name}_mean{suffix}"
-        if mean_name not in ds:
-            mean_name = f"{name}_mean"
-        if mean_name not in ds:
-            raise InputDataError(
-                f"the grid has no {name}_mean{suffix}; it has {sorted(map(str, ds.data_vars))}",
-                field=f"{name}_mean{suffix}",
-            )
-        qs: dict[float, str] = {}
-        prefix = f"{name}_Q"
-        for var in map(str, ds.data_vars):
-            if var.startswith(prefix) and var.endswith(suffix):
-                core = var[len(prefix) : len(var) - len(suffix)] if suffix else var[len(prefix) :]
-                try:
-                    qs[float(core)] = var
-                except ValueError:
-                    continue
-        lo = [q for q in qs if q < 0.5]
-        hi = [q for q in qs if q > 0.5]
-        if not lo or not hi:
-            raise InputDataError(
-                f"need a lower and an upper quantile {name}_Q…{suffix} around the median; "
-                f"found {sorted(qs.values())}",
-                field=f"{name}_Q",
-            )
-        q_lo, q_hi = min(lo), max(hi)
-        level = q_hi - q_lo
-        if not np.isclose(q_lo, 1.0 - q_hi):
-            raise InputDataError(
-                f"quantiles {q_lo:g} and {q_hi:g} are not symmetric about the median",
-                field=qs[q_lo],
-            )
-        return cls.from_interval(ds[mean_name], ds[qs[q_lo]], ds[qs[q_hi]], level)
 
 
 # --------------------------------------------------------------------------------------------
@@ -707,47 +239,17 @@ def _segment_sums(x: NDArray[np.float64], ridx: NDArray[np.intp], n_regions: int
     return out
 
 
-def _eq3_ratios(
-    beta: NDArray[np.float64], d0: float, depths: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    """(1 − β^d)/(1 − β^d0) for every depth (leading axis), seed 000 Eq. 3, β > 0.
-
-    Through expm1, (1 − β^d) = −expm1(d·ln β), so the ratio is accurate as β → 1 (where it
-    tends to d/d0); β = 1 exactly is that limit, and β > 1 (ln β > 0) works the same way.
-    """
-    log_beta = np.log(beta)
-    d = depths.reshape((-1,) + (1,) * beta.ndim)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.expm1(d * log_beta) / np.expm1(d0 * log_beta)
-    return np.where(log_beta == 0.0, d / d0, ratio)  # β = 1: the limit d/d0
-
-
-def _totals(
+def _check_totals(
     ecosystems: list[str],
     fractions: dict[str, xr.DataArray | None],
     inputs: dict[str, list[_Input]],
-    layer_fn: Any,
-    tops: NDArray[np.float64],
-    bottoms: NDArray[np.float64],
     area: xr.DataArray,
     regions: xr.DataArray | None,
-    region_names: Mapping[Any, str] | None,
     n_draws: int,
     level: float,
     correlation: float,
-    seed: int,
-    block_cells: int | None,
-    method: str,
-    checkpoint: str | os.PathLike[str] | None = None,
-) -> pd.DataFrame:
-    """Eq. 6 sums by region × ecosystem × layer, with Monte Carlo draws block by block.
-
-    Every row block adds its own partial sums (per draw) to the totals, so a block's
-    contribution can be stored (``checkpoint``) and added back on a rerun without drawing it
-    again; the totals are then bitwise those of an uninterrupted run.
-    """
-    import dask
-
+) -> tuple[float, list[_Input], int]:
+    """Check the options and the alignment of every map; (ρ, all inputs, draws; 0: no MC)."""
     if not 0.0 <= float(correlation) <= 1.0:
         raise ValueError(f"correlation must be in [0, 1] (got {correlation!r})")
     if not 0.0 < float(level) < 1.0:
@@ -781,6 +283,256 @@ def _totals(
             "cell areas must be in m2", field="area", value=area.attrs.get("units")
         )
 
+    return rho, all_inputs, n_d
+
+
+def _fetch_block(rows: slice, area: xr.DataArray, regions: xr.DataArray | None,
+                 ecosystems: list[str], fractions: dict[str, xr.DataArray | None],
+                 uniq: dict[int, _Input]) -> tuple[dict[str, Any], list[Any]]:
+    """Every map's values in one row block, in one dask compute (shared graphs once)."""
+    import dask
+
+    # one compute per block for every lazy array (shared graphs are computed once)
+    pieces: dict[str, Any] = {"area": _rows(area, rows)}
+    if regions is not None:
+        pieces["regions"] = _rows(regions, rows)
+    for e in ecosystems:
+        if fractions[e] is not None:
+            pieces[f"f/{e}"] = _rows(fractions[e], rows)
+    for key, inp in uniq.items():
+        pieces[f"m/{key}"] = _rows(inp.mean, rows)
+        if inp.sd is not None:
+            pieces[f"s/{key}"] = _rows(inp.sd, rows)
+        if inp.draws is not None:
+            pieces[f"d/{key}"] = _rows(inp.draws, rows)
+    names = list(pieces)
+    values = dask.compute(*[pieces[n] for n in names])
+    block = dict(zip(names, values, strict=True))
+    return block, list(values)
+
+
+def _block_sums(
+    block: dict[str, Any],
+    rows: slice,
+    nx: int,
+    *,
+    ecosystems: list[str],
+    fractions: dict[str, xr.DataArray | None],
+    inputs: dict[str, list[_Input]],
+    uniq: dict[int, _Input],
+    layer_fn: Any,
+    regions: xr.DataArray | None,
+    codes: NDArray[Any],
+    is_bool: bool,
+    acc: dict[str, NDArray[Any]],
+    n_d: int,
+    n_r: int,
+    per_block: int,
+    normals: Any,
+) -> tuple[dict[str, NDArray[Any]], dict[str, int]]:
+    """One row block's partial Eq. 6 sums (plug-in and per draw) and its clipped draws."""
+    tot, plug, area_ok, area_miss, n_cells = (
+        np.zeros_like(acc[k]) for k in ("tot", "plug", "area_ok", "area_miss", "n_cells"))
+    block_clipped: dict[str, int] = {}
+
+    y0 = rows.start
+    n_rows = rows.stop - rows.start
+    cell_id = (
+        np.arange(y0, y0 + n_rows, dtype=np.uint64)[:, None] * np.uint64(nx)
+        + np.arange(nx, dtype=np.uint64)[None, :]
+    ).ravel()
+    area_ha = np.asarray(block["area"], dtype=float).ravel() / M2_PER_HA
+    if np.any(~np.isfinite(area_ha)):
+        raise InputDataError(
+            f"cell areas must be finite (rows {y0}–{rows.stop - 1})", field="area"
+        )
+    if regions is None:
+        ridx = np.zeros(area_ha.size, dtype=np.intp)
+    elif is_bool:
+        ridx = np.where(np.asarray(block["regions"]).ravel(), 0, -1)
+    else:
+        rv = np.asarray(block["regions"]).ravel()
+        ok = np.isfinite(rv) if rv.dtype.kind == "f" else np.ones(rv.size, bool)
+        ridx = np.full(rv.size, -1, dtype=np.intp)
+        ridx[ok] = np.searchsorted(codes, rv[ok])
+
+    flat: dict[int, dict[str, NDArray[np.float64]]] = {}
+    for key, inp in uniq.items():
+        m = _flat_k(block[f"m/{key}"])
+        f = {"mean": m}
+        valid = np.all(np.isfinite(m), axis=0)
+        if inp.sd is not None:
+            s = _flat_k(block[f"s/{key}"])
+            valid &= np.all(np.isfinite(s), axis=0)
+            if np.any(s[:, valid] < 0):
+                raise InputDataError(
+                    f"{inp.label}: standard deviations must be >= 0", field=f"{inp.label} sd"
+                )
+            f["sd"] = s
+        if inp.draws is not None:
+            d = _flat_k(block[f"d/{key}"], draws=True)
+            valid &= np.all(np.isfinite(d), axis=(0, 1))
+            f["draws"] = d
+        _check_range(inp, m[:, valid], f" (rows {y0}–{rows.stop - 1})")
+        f["valid"] = valid
+        flat[key] = f
+
+    for ei, e in enumerate(ecosystems):
+        w = area_ha.copy()
+        if fractions[e] is not None:
+            frac = np.asarray(block[f"f/{e}"], dtype=float).ravel()
+            bad = (frac < 0) | (frac > 1.0 + 1e-9)
+            if np.any(bad):
+                raise InputDataError(
+                    f"fraction[{e!r}] must be in [0, 1] (NaN = 0): {int(bad.sum())} cell(s) "
+                    f"in rows {y0}–{rows.stop - 1} are outside",
+                    field=f"fraction[{e!r}]",
+                    value=float(frac[bad][0]),
+                )
+            w *= np.where(np.isnan(frac), 0.0, frac)
+        selected = (w > 0) & (ridx >= 0)
+        valid = np.ones(w.size, bool)
+        for inp in inputs[e]:
+            valid &= flat[id(inp)]["valid"]
+        good = np.flatnonzero(selected & valid)
+        good = good[np.argsort(ridx[good], kind="stable")]  # cells sorted by region
+        bad = selected & ~valid
+        area_miss[ei] += np.bincount(ridx[bad], w[bad], minlength=n_r)
+        area_ok[ei] += np.bincount(ridx[good], w[good], minlength=n_r)
+        n_cells[ei] += np.bincount(ridx[good], minlength=n_r)
+        if good.size == 0:
+            continue
+        # plug-in Eq. 6 at the central values
+        mean_vals = {inp.name: flat[id(inp)]["mean"][None][:, :, good] for inp in inputs[e]}
+        layers = layer_fn(**mean_vals)[:, 0, :]  # (L, c)
+        plug[ei] += _segment_sums(layers * w[good], ridx[good], n_r).T
+        if not n_d:
+            continue
+        for start in range(0, good.size, per_block):
+            cells = good[start : start + per_block]
+            keys = _splitmix64(cell_id[cells])
+            vals = {}
+            for inp in inputs[e]:
+                fi = flat[id(inp)]
+                if inp.draws is not None:
+                    v = fi["draws"][:, :, cells]
+                elif inp.sd is not None:
+                    k = fi["mean"].shape[0]
+                    v = np.empty((n_d, k, cells.size))
+                    for j in range(k):  # layers of a layered input, not cells
+                        label = inp.label if k == 1 else f"{inp.label}/{j}"
+                        v[:, j] = fi["mean"][j, cells] + fi["sd"][j, cells] * normals(
+                            label, keys
+                        )
+                else:
+                    v = np.broadcast_to(
+                        fi["mean"][None][:, :, cells], (n_d, fi["mean"].shape[0], cells.size)
+                    )
+                if inp.random:
+                    out = (v < inp.lo) | (v > inp.hi)
+                    n_out = int(np.count_nonzero(out))
+                    if n_out:
+                        block_clipped[inp.label] = block_clipped.get(inp.label, 0) + n_out
+                        v = np.clip(v, inp.lo, inp.hi)
+                vals[inp.name] = v
+            layers = layer_fn(**vals)  # (L, D, c)
+            sums = _segment_sums(layers * w[cells], ridx[cells], n_r)  # (L, D, R)
+            tot[ei] += np.moveaxis(sums, -1, 0)
+
+    parts = {"tot": tot, "plug": plug, "area_ok": area_ok, "area_miss": area_miss,
+             "n_cells": n_cells}
+    return parts, block_clipped
+
+
+def _stock_frame(
+    ecosystems: list[str],
+    labels: list[Any],
+    tops: NDArray[np.float64],
+    bottoms: NDArray[np.float64],
+    acc: dict[str, NDArray[Any]],
+    *,
+    n_d: int,
+    level: float,
+    rho: float,
+    seed: int,
+    method: str,
+    clipped: dict[str, int],
+) -> pd.DataFrame:
+    """The stock table: one row per ecosystem × region × layer, with its attributes."""
+    tot, plug, area_ok, area_miss, n_cells = (
+        acc[k] for k in ("tot", "plug", "area_ok", "area_miss", "n_cells"))
+    n_l = tops.size
+    rows_out = []
+    for ei, e in enumerate(ecosystems):
+        for ri, label in enumerate(labels):
+            for li in range(n_l):
+                plugin = plug[ei, ri, li] / MG_PER_PG
+                if n_d:
+                    iv = interval_from_draws(tot[ei, ri, li][:, None] / MG_PER_PG, level)
+                    mean, lo, hi = float(iv.mean[0]), float(iv.lower[0]), float(iv.upper[0])
+                else:
+                    mean, lo, hi = plugin, np.nan, np.nan
+                rows_out.append(
+                    [
+                        label,
+                        e,
+                        tops[li],
+                        bottoms[li],
+                        area_ok[ei, ri] / HA_PER_KM2,
+                        mean,
+                        lo,
+                        hi,
+                        plugin,
+                        float(level) if n_d else np.nan,
+                        n_d,
+                        rho,
+                        int(n_cells[ei, ri]),
+                        area_miss[ei, ri] / HA_PER_KM2,
+                    ]
+                )
+    frame = pd.DataFrame(rows_out, columns=_STOCK_COLUMNS)
+    frame.attrs.update(
+        method=method,
+        units={"area_km2": "km2", "stock_pg": "Pg C", "top_cm": "cm", "bottom_cm": "cm"},
+        kind="Monte Carlo interval of the total under the per-cell input distributions"
+        if n_d
+        else "plug-in total (no per-cell uncertainty given)",
+        correlation_note=(
+            "z_cell = sqrt(rho) z_common + sqrt(1 - rho) e_cell per input map; rho = 1 (one "
+            "model's error shared by all cells) and rho = 0 (independent cells) bracket the truth"
+        ),
+        clipped_draws=clipped,
+        seed=int(seed),
+    )
+    return frame
+
+
+def _totals(
+    ecosystems: list[str],
+    fractions: dict[str, xr.DataArray | None],
+    inputs: dict[str, list[_Input]],
+    layer_fn: Any,
+    tops: NDArray[np.float64],
+    bottoms: NDArray[np.float64],
+    area: xr.DataArray,
+    regions: xr.DataArray | None,
+    region_names: Mapping[Any, str] | None,
+    n_draws: int,
+    level: float,
+    correlation: float,
+    seed: int,
+    block_cells: int | None,
+    method: str,
+    checkpoint: str | os.PathLike[str] | None = None,
+) -> pd.DataFrame:
+    """Eq. 6 sums by region × ecosystem × layer, with Monte Carlo draws block by block.
+
+    Every row block adds its own partial sums (per draw) to the totals, so a block's
+    contribution can be stored (``checkpoint``) and added back on a rerun without drawing it
+    again; the totals are then bitwise those of an uninterrupted run.
+    """
+    rho, all_inputs, n_d = _check_totals(ecosystems, fractions, inputs, area, regions,
+                                         n_draws, level, correlation)
     codes, is_bool = _region_codes(regions)
     if region_names is not None and not is_bool:
         codes = np.union1d(codes, np.asarray(list(region_names), dtype=codes.dtype))
@@ -826,22 +578,7 @@ def _totals(
             "shape": [int(ny), int(nx)], "row_blocks": [[r.start, r.stop] for r in row_blocks],
         })
     for bi, rows in enumerate(row_blocks):
-        # one compute per block for every lazy array (shared graphs are computed once)
-        pieces: dict[str, Any] = {"area": _rows(area, rows)}
-        if regions is not None:
-            pieces["regions"] = _rows(regions, rows)
-        for e in ecosystems:
-            if fractions[e] is not None:
-                pieces[f"f/{e}"] = _rows(fractions[e], rows)
-        for key, inp in uniq.items():
-            pieces[f"m/{key}"] = _rows(inp.mean, rows)
-            if inp.sd is not None:
-                pieces[f"s/{key}"] = _rows(inp.sd, rows)
-            if inp.draws is not None:
-                pieces[f"d/{key}"] = _rows(inp.draws, rows)
-        names = list(pieces)
-        values = dask.compute(*[pieces[n] for n in names])
-        block = dict(zip(names, values, strict=True))
+        block, values = _fetch_block(rows, area, regions, ecosystems, fractions, uniq)
         input_sha = "" if store is None else sha256_arrays(*[np.asarray(v) for v in values])
         if store is not None and (done := store.load(bi, input_sha)) is not None:
             parts, block_clipped = done
@@ -850,169 +587,19 @@ def _totals(
             for k, v in block_clipped.items():
                 clipped[k] = clipped.get(k, 0) + v
             continue
-        tot, plug, area_ok, area_miss, n_cells = (
-            np.zeros_like(acc[k]) for k in ("tot", "plug", "area_ok", "area_miss", "n_cells"))
-        block_clipped: dict[str, int] = {}
-
-        y0 = rows.start
-        n_rows = rows.stop - rows.start
-        cell_id = (
-            np.arange(y0, y0 + n_rows, dtype=np.uint64)[:, None] * np.uint64(nx)
-            + np.arange(nx, dtype=np.uint64)[None, :]
-        ).ravel()
-        area_ha = np.asarray(block["area"], dtype=float).ravel() / M2_PER_HA
-        if np.any(~np.isfinite(area_ha)):
-            raise InputDataError(
-                f"cell areas must be finite (rows {y0}–{rows.stop - 1})", field="area"
-            )
-        if regions is None:
-            ridx = np.zeros(area_ha.size, dtype=np.intp)
-        elif is_bool:
-            ridx = np.where(np.asarray(block["regions"]).ravel(), 0, -1)
-        else:
-            rv = np.asarray(block["regions"]).ravel()
-            ok = np.isfinite(rv) if rv.dtype.kind == "f" else np.ones(rv.size, bool)
-            ridx = np.full(rv.size, -1, dtype=np.intp)
-            ridx[ok] = np.searchsorted(codes, rv[ok])
-
-        flat: dict[int, dict[str, NDArray[np.float64]]] = {}
-        for key, inp in uniq.items():
-            m = _flat_k(block[f"m/{key}"])
-            f = {"mean": m}
-            valid = np.all(np.isfinite(m), axis=0)
-            if inp.sd is not None:
-                s = _flat_k(block[f"s/{key}"])
-                valid &= np.all(np.isfinite(s), axis=0)
-                if np.any(s[:, valid] < 0):
-                    raise InputDataError(
-                        f"{inp.label}: standard deviations must be >= 0", field=f"{inp.label} sd"
-                    )
-                f["sd"] = s
-            if inp.draws is not None:
-                d = _flat_k(block[f"d/{key}"], draws=True)
-                valid &= np.all(np.isfinite(d), axis=(0, 1))
-                f["draws"] = d
-            _check_range(inp, m[:, valid], f" (rows {y0}–{rows.stop - 1})")
-            f["valid"] = valid
-            flat[key] = f
-
-        for ei, e in enumerate(ecosystems):
-            w = area_ha.copy()
-            if fractions[e] is not None:
-                frac = np.asarray(block[f"f/{e}"], dtype=float).ravel()
-                bad = (frac < 0) | (frac > 1.0 + 1e-9)
-                if np.any(bad):
-                    raise InputDataError(
-                        f"fraction[{e!r}] must be in [0, 1] (NaN = 0): {int(bad.sum())} cell(s) "
-                        f"in rows {y0}–{rows.stop - 1} are outside",
-                        field=f"fraction[{e!r}]",
-                        value=float(frac[bad][0]),
-                    )
-                w *= np.where(np.isnan(frac), 0.0, frac)
-            selected = (w > 0) & (ridx >= 0)
-            valid = np.ones(w.size, bool)
-            for inp in inputs[e]:
-                valid &= flat[id(inp)]["valid"]
-            good = np.flatnonzero(selected & valid)
-            good = good[np.argsort(ridx[good], kind="stable")]  # cells sorted by region
-            bad = selected & ~valid
-            area_miss[ei] += np.bincount(ridx[bad], w[bad], minlength=n_r)
-            area_ok[ei] += np.bincount(ridx[good], w[good], minlength=n_r)
-            n_cells[ei] += np.bincount(ridx[good], minlength=n_r)
-            if good.size == 0:
-                continue
-            # plug-in Eq. 6 at the central values
-            mean_vals = {inp.name: flat[id(inp)]["mean"][None][:, :, good] for inp in inputs[e]}
-            layers = layer_fn(**mean_vals)[:, 0, :]  # (L, c)
-            plug[ei] += _segment_sums(layers * w[good], ridx[good], n_r).T
-            if not n_d:
-                continue
-            for start in range(0, good.size, per_block):
-                cells = good[start : start + per_block]
-                keys = _splitmix64(cell_id[cells])
-                vals = {}
-                for inp in inputs[e]:
-                    fi = flat[id(inp)]
-                    if inp.draws is not None:
-                        v = fi["draws"][:, :, cells]
-                    elif inp.sd is not None:
-                        k = fi["mean"].shape[0]
-                        v = np.empty((n_d, k, cells.size))
-                        for j in range(k):  # layers of a layered input, not cells
-                            label = inp.label if k == 1 else f"{inp.label}/{j}"
-                            v[:, j] = fi["mean"][j, cells] + fi["sd"][j, cells] * normals(
-                                label, keys
-                            )
-                    else:
-                        v = np.broadcast_to(
-                            fi["mean"][None][:, :, cells], (n_d, fi["mean"].shape[0], cells.size)
-                        )
-                    if inp.random:
-                        out = (v < inp.lo) | (v > inp.hi)
-                        n_out = int(np.count_nonzero(out))
-                        if n_out:
-                            block_clipped[inp.label] = block_clipped.get(inp.label, 0) + n_out
-                            v = np.clip(v, inp.lo, inp.hi)
-                    vals[inp.name] = v
-                layers = layer_fn(**vals)  # (L, D, c)
-                sums = _segment_sums(layers * w[cells], ridx[cells], n_r)  # (L, D, R)
-                tot[ei] += np.moveaxis(sums, -1, 0)
-
-        parts = {"tot": tot, "plug": plug, "area_ok": area_ok, "area_miss": area_miss,
-                 "n_cells": n_cells}
+        parts, block_clipped = _block_sums(
+            block, rows, nx, ecosystems=ecosystems, fractions=fractions, inputs=inputs,
+            uniq=uniq, layer_fn=layer_fn, regions=regions, codes=codes, is_bool=is_bool,
+            acc=acc, n_d=n_d, n_r=n_r, per_block=per_block, normals=normals)
         for k in acc:
             acc[k] += parts[k]
         for k, v in block_clipped.items():
             clipped[k] = clipped.get(k, 0) + v
         if store is not None:
             store.save(bi, input_sha, parts, block_clipped)
-    tot, plug, area_ok, area_miss, n_cells = (
-        acc[k] for k in ("tot", "plug", "area_ok", "area_miss", "n_cells"))
-
-    rows_out = []
     labels = _region_labels(codes, is_bool, regions, region_names)
-    for ei, e in enumerate(ecosystems):
-        for ri, label in enumerate(labels):
-            for li in range(n_l):
-                plugin = plug[ei, ri, li] / MG_PER_PG
-                if n_d:
-                    iv = interval_from_draws(tot[ei, ri, li][:, None] / MG_PER_PG, level)
-                    mean, lo, hi = float(iv.mean[0]), float(iv.lower[0]), float(iv.upper[0])
-                else:
-                    mean, lo, hi = plugin, np.nan, np.nan
-                rows_out.append(
-                    [
-                        label,
-                        e,
-                        tops[li],
-                        bottoms[li],
-                        area_ok[ei, ri] / HA_PER_KM2,
-                        mean,
-                        lo,
-                        hi,
-                        plugin,
-                        float(level) if n_d else np.nan,
-                        n_d,
-                        rho,
-                        int(n_cells[ei, ri]),
-                        area_miss[ei, ri] / HA_PER_KM2,
-                    ]
-                )
-    frame = pd.DataFrame(rows_out, columns=_STOCK_COLUMNS)
-    frame.attrs.update(
-        method=method,
-        units={"area_km2": "km2", "stock_pg": "Pg C", "top_cm": "cm", "bottom_cm": "cm"},
-        kind="Monte Carlo interval of the total under the per-cell input distributions"
-        if n_d
-        else "plug-in total (no per-cell uncertainty given)",
-        correlation_note=(
-            "z_cell = sqrt(rho) z_common + sqrt(1 - rho) e_cell per input map; rho = 1 (one "
-            "model's error shared by all cells) and rho = 0 (independent cells) bracket the truth"
-        ),
-        clipped_draws=clipped,
-        seed=int(seed),
-    )
-    return frame
+    return _stock_frame(ecosystems, labels, tops, bottoms, acc, n_d=n_d, level=level,
+                        rho=rho, seed=seed, method=method, clipped=clipped)
 
 
 class _StockCheckpoint:
@@ -1027,27 +614,15 @@ class _StockCheckpoint:
 
     def __init__(self, folder: Path, manifest: dict[str, Any]) -> None:
         self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "manifest.json"
-        manifest = json.loads(json.dumps(manifest))
-        if path.is_file():
-            old = json.loads(path.read_text(encoding="utf-8"))
-            for key, value in manifest.items():
-                if old.get(key) != value:
-                    raise InputDataError(
-                        "this checkpoint folder was made for other stock settings; use a new "
-                        f"output folder or delete {folder}",
-                        file=str(path), field=key, value=old.get(key), has_value=True,
-                    )
-        else:
-            write_json(path, manifest)
+        self.store = CheckpointStore(
+            folder, manifest, refuse_foreign=False, mismatch_value=True,
+            mismatch=lambda key, what, stored, mine: (
+                "this checkpoint folder was made for other stock settings; use a new output "
+                f"folder or delete {folder}"))
 
     def load(self, i: int, input_sha: str) -> tuple[dict[str, NDArray[Any]], dict[str, int]] | None:
-        rec = self.folder / f"s{i}.json"
-        if not rec.is_file():
-            return None
-        record = json.loads(rec.read_text(encoding="utf-8"))
-        if record.get("input_sha256") != input_sha:
+        record = self.store.record(f"s{i}.json")
+        if record is None or record.get("input_sha256") != input_sha:
             return None
         with np.load(self.folder / f"s{i}.npz") as z:
             parts = {k: z[k] for k in z.files}
@@ -1055,9 +630,12 @@ class _StockCheckpoint:
 
     def save(self, i: int, input_sha: str, parts: dict[str, NDArray[Any]],
              clipped: dict[str, int]) -> None:
-        with atomic_path(self.folder / f"s{i}.npz") as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, **parts)
-        write_json(self.folder / f"s{i}.json", {"input_sha256": input_sha, "clipped": clipped})
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, **parts)
+
+        self.store.write_part(f"s{i}.npz", write)
+        self.store.write_record(f"s{i}.json", {"input_sha256": input_sha, "clipped": clipped})
 
 
 def _check_range(inp: _Input, m: NDArray[np.float64], where: str) -> None:

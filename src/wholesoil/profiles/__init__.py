@@ -1,76 +1,63 @@
 """Soil profiles: the ProfileSet container, QC, equal-area splines, SOC density, pedotransfer,
-texture classes."""
+texture classes.
 
-from wholesoil.profiles._density import (
-    add_soc_density,
-    cumulative_stocks,
-    soc_density,
-    stock_to_depth,
-)
-from wholesoil.profiles._pedotransfer import (
-    TAO2022_BD_PTF,
-    PedotransferFit,
-    bd_pedotransfer,
-    fill_bulk_density,
-    fit_bd_pedotransfer,
-    om_percent_from_soc,
-)
-from wholesoil.profiles._profileset import (
-    HORIZON_COLUMNS,
-    SITE_COLUMNS,
-    VALUE_RANGES,
-    PaddedProfiles,
-    ProfileSet,
-    pad_horizons,
-)
-from wholesoil.profiles._qc import DEFAULT_RULES, RULES, QCResult, check_profiles, run_qc
-from wholesoil.profiles._spline import (
-    MPSPLINE2_CLAMP,
-    STANDARD_DEPTHS,
-    SplineFit,
-    evaluate_layers,
-    fit_profiles,
-    fit_spline,
-    harmonize,
-)
-from wholesoil.profiles._texture import (
-    TEXTURE_GROUPS,
-    USDA_TEXTURE_CLASSES,
-    texture_class,
-    texture_group,
-)
+Names are imported on first use (PEP 562): reading a table needs the ProfileSet, not the
+pedotransfer fit (scipy.optimize) or the splines.
+"""
 
-__all__ = [
-    "DEFAULT_RULES",
-    "HORIZON_COLUMNS",
-    "MPSPLINE2_CLAMP",
-    "RULES",
-    "SITE_COLUMNS",
-    "STANDARD_DEPTHS",
-    "TAO2022_BD_PTF",
-    "TEXTURE_GROUPS",
-    "USDA_TEXTURE_CLASSES",
-    "VALUE_RANGES",
-    "PaddedProfiles",
-    "PedotransferFit",
-    "ProfileSet",
-    "QCResult",
-    "SplineFit",
-    "add_soc_density",
-    "bd_pedotransfer",
-    "check_profiles",
-    "cumulative_stocks",
-    "evaluate_layers",
-    "fill_bulk_density",
-    "fit_bd_pedotransfer",
-    "fit_profiles",
-    "fit_spline",
-    "harmonize",
-    "om_percent_from_soc",
-    "pad_horizons",
-    "run_qc",
-    "soc_density",
-    "stock_to_depth",
-    "texture_class",
-    "texture_group",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+#: Public name → (module, attribute), imported on first access.
+_EXPORTS: dict[str, tuple[str, str]] = {
+    "DEFAULT_RULES": ("wholesoil.profiles._qc", "DEFAULT_RULES"),
+    "HORIZON_COLUMNS": ("wholesoil.profiles._profileset", "HORIZON_COLUMNS"),
+    "MPSPLINE2_CLAMP": ("wholesoil.profiles._spline", "MPSPLINE2_CLAMP"),
+    "PaddedProfiles": ("wholesoil.profiles._profileset", "PaddedProfiles"),
+    "PedotransferFit": ("wholesoil.profiles._pedotransfer", "PedotransferFit"),
+    "ProfileSet": ("wholesoil.profiles._profileset", "ProfileSet"),
+    "QCResult": ("wholesoil.profiles._qc", "QCResult"),
+    "RULES": ("wholesoil.profiles._qc", "RULES"),
+    "SITE_COLUMNS": ("wholesoil.profiles._profileset", "SITE_COLUMNS"),
+    "STANDARD_DEPTHS": ("wholesoil.profiles._spline", "STANDARD_DEPTHS"),
+    "SplineFit": ("wholesoil.profiles._spline", "SplineFit"),
+    "TAO2022_BD_PTF": ("wholesoil.profiles._pedotransfer", "TAO2022_BD_PTF"),
+    "TEXTURE_GROUPS": ("wholesoil.profiles._texture", "TEXTURE_GROUPS"),
+    "USDA_TEXTURE_CLASSES": ("wholesoil.profiles._texture", "USDA_TEXTURE_CLASSES"),
+    "VALUE_RANGES": ("wholesoil.profiles._profileset", "VALUE_RANGES"),
+    "add_soc_density": ("wholesoil.profiles._density", "add_soc_density"),
+    "bd_pedotransfer": ("wholesoil.profiles._pedotransfer", "bd_pedotransfer"),
+    "check_profiles": ("wholesoil.profiles._qc", "check_profiles"),
+    "cumulative_stocks": ("wholesoil.profiles._density", "cumulative_stocks"),
+    "evaluate_layers": ("wholesoil.profiles._spline", "evaluate_layers"),
+    "fill_bulk_density": ("wholesoil.profiles._pedotransfer", "fill_bulk_density"),
+    "fit_bd_pedotransfer": ("wholesoil.profiles._pedotransfer", "fit_bd_pedotransfer"),
+    "fit_profiles": ("wholesoil.profiles._spline", "fit_profiles"),
+    "fit_spline": ("wholesoil.profiles._spline", "fit_spline"),
+    "harmonize": ("wholesoil.profiles._spline", "harmonize"),
+    "om_percent_from_soc": ("wholesoil.profiles._pedotransfer", "om_percent_from_soc"),
+    "pad_horizons": ("wholesoil.profiles._profileset", "pad_horizons"),
+    "run_qc": ("wholesoil.profiles._qc", "run_qc"),
+    "soc_density": ("wholesoil.profiles._density", "soc_density"),
+    "stock_to_depth": ("wholesoil.profiles._density", "stock_to_depth"),
+    "texture_class": ("wholesoil.profiles._texture", "texture_class"),
+    "texture_group": ("wholesoil.profiles._texture", "texture_group"),
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attr = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -1,90 +1,73 @@
 """wholesoil.radiocarbon: atmospheric ¹⁴C curves, the one-pool model and carbon ages (seed 004
-Eqs. 1–5), carbon inputs to bulk soil, root-derived inputs and their direct losses (Eq. 6)."""
+Eqs. 1–5), carbon inputs to bulk soil, root-derived inputs and their direct losses (Eq. 6).
 
-from wholesoil.radiocarbon._atmosphere import (
-    LAMBDA_ISRAD,
-    LAMBDA_SEED004,
-    LAMBDA_SOILR,
-    ZONE_LATITUDE_BOUNDS,
-    ZONES,
-    AtmosphericCurve,
-    absolute_from_delta14c,
-    delta14c_from_absolute,
-    delta14c_from_fraction_modern,
-    fmm_spline,
-    fraction_modern_from_delta14c,
-    load_atmosphere,
-    zone_from_latitude,
-)
-from wholesoil.radiocarbon._estimates import EstimatePiece, InputEstimate, compare_estimates
-from wholesoil.radiocarbon._input_profiles import InputProfiles, RootProfile
-from wholesoil.radiocarbon._input_uncertainty import MonteCarloInputs, monte_carlo_inputs
-from wholesoil.radiocarbon._inputs import (
-    DEFAULT_F_BNPP,
-    MONTE_CARLO_DRAWS,
-    SEED004_DEPTHS,
-    SEED004_ESTIMATES,
-    HarmonizedInputs,
-    bulk_inputs,
-    direct_losses,
-    harmonization_weights,
-    harmonize_inputs,
-    npp_g_m2_to_mg_ha,
-    profile_npp,
-    root_inputs,
-)
-from wholesoil.radiocarbon._onepool import (
-    OnePoolInversion,
-    SteadyStateD14C,
-    clm5_steady_state_d14c,
-    invert_onepool,
-    onepool_ages,
-    onepool_d14c,
-    onepool_d14c_at,
-    onepool_steady_state,
-    steady_state_d14c,
-)
+Names are imported on first use (PEP 562).
+"""
 
-__all__ = [
-    "DEFAULT_F_BNPP",
-    "LAMBDA_ISRAD",
-    "LAMBDA_SEED004",
-    "LAMBDA_SOILR",
-    "MONTE_CARLO_DRAWS",
-    "SEED004_DEPTHS",
-    "SEED004_ESTIMATES",
-    "ZONES",
-    "ZONE_LATITUDE_BOUNDS",
-    "AtmosphericCurve",
-    "EstimatePiece",
-    "HarmonizedInputs",
-    "InputEstimate",
-    "InputProfiles",
-    "MonteCarloInputs",
-    "OnePoolInversion",
-    "RootProfile",
-    "SteadyStateD14C",
-    "absolute_from_delta14c",
-    "bulk_inputs",
-    "clm5_steady_state_d14c",
-    "compare_estimates",
-    "delta14c_from_absolute",
-    "delta14c_from_fraction_modern",
-    "direct_losses",
-    "fmm_spline",
-    "fraction_modern_from_delta14c",
-    "harmonization_weights",
-    "harmonize_inputs",
-    "invert_onepool",
-    "load_atmosphere",
-    "monte_carlo_inputs",
-    "npp_g_m2_to_mg_ha",
-    "onepool_ages",
-    "onepool_d14c",
-    "onepool_d14c_at",
-    "onepool_steady_state",
-    "profile_npp",
-    "root_inputs",
-    "steady_state_d14c",
-    "zone_from_latitude",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+#: Public name → (module, attribute), imported on first access.
+_EXPORTS: dict[str, tuple[str, str]] = {
+    "AtmosphericCurve": ("wholesoil.radiocarbon._atmosphere", "AtmosphericCurve"),
+    "DEFAULT_F_BNPP": ("wholesoil.radiocarbon._inputs", "DEFAULT_F_BNPP"),
+    "EstimatePiece": ("wholesoil.radiocarbon._estimates", "EstimatePiece"),
+    "HarmonizedInputs": ("wholesoil.radiocarbon._inputs", "HarmonizedInputs"),
+    "InputEstimate": ("wholesoil.radiocarbon._estimates", "InputEstimate"),
+    "InputProfiles": ("wholesoil.radiocarbon._input_profiles", "InputProfiles"),
+    "LAMBDA_ISRAD": ("wholesoil.radiocarbon._atmosphere", "LAMBDA_ISRAD"),
+    "LAMBDA_SEED004": ("wholesoil.radiocarbon._atmosphere", "LAMBDA_SEED004"),
+    "LAMBDA_SOILR": ("wholesoil.radiocarbon._atmosphere", "LAMBDA_SOILR"),
+    "MONTE_CARLO_DRAWS": ("wholesoil.radiocarbon._inputs", "MONTE_CARLO_DRAWS"),
+    "MonteCarloInputs": ("wholesoil.radiocarbon._input_uncertainty", "MonteCarloInputs"),
+    "OnePoolInversion": ("wholesoil.radiocarbon._onepool", "OnePoolInversion"),
+    "RootProfile": ("wholesoil.radiocarbon._input_profiles", "RootProfile"),
+    "SEED004_DEPTHS": ("wholesoil.radiocarbon._inputs", "SEED004_DEPTHS"),
+    "SEED004_ESTIMATES": ("wholesoil.radiocarbon._inputs", "SEED004_ESTIMATES"),
+    "SteadyStateD14C": ("wholesoil.radiocarbon._onepool", "SteadyStateD14C"),
+    "ZONES": ("wholesoil.radiocarbon._atmosphere", "ZONES"),
+    "ZONE_LATITUDE_BOUNDS": ("wholesoil.radiocarbon._atmosphere", "ZONE_LATITUDE_BOUNDS"),
+    "absolute_from_delta14c": ("wholesoil.radiocarbon._atmosphere", "absolute_from_delta14c"),
+    "bulk_inputs": ("wholesoil.radiocarbon._inputs", "bulk_inputs"),
+    "clm5_steady_state_d14c": ("wholesoil.radiocarbon._onepool", "clm5_steady_state_d14c"),
+    "compare_estimates": ("wholesoil.radiocarbon._estimates", "compare_estimates"),
+    "delta14c_from_absolute": ("wholesoil.radiocarbon._atmosphere", "delta14c_from_absolute"),
+    "delta14c_from_fraction_modern":
+        ("wholesoil.radiocarbon._atmosphere", "delta14c_from_fraction_modern"),
+    "direct_losses": ("wholesoil.radiocarbon._inputs", "direct_losses"),
+    "fmm_spline": ("wholesoil.radiocarbon._atmosphere", "fmm_spline"),
+    "fraction_modern_from_delta14c":
+        ("wholesoil.radiocarbon._atmosphere", "fraction_modern_from_delta14c"),
+    "harmonization_weights": ("wholesoil.radiocarbon._inputs", "harmonization_weights"),
+    "harmonize_inputs": ("wholesoil.radiocarbon._inputs", "harmonize_inputs"),
+    "invert_onepool": ("wholesoil.radiocarbon._onepool", "invert_onepool"),
+    "load_atmosphere": ("wholesoil.radiocarbon._atmosphere", "load_atmosphere"),
+    "monte_carlo_inputs": ("wholesoil.radiocarbon._input_uncertainty", "monte_carlo_inputs"),
+    "npp_g_m2_to_mg_ha": ("wholesoil.radiocarbon._inputs", "npp_g_m2_to_mg_ha"),
+    "onepool_ages": ("wholesoil.radiocarbon._onepool", "onepool_ages"),
+    "onepool_d14c": ("wholesoil.radiocarbon._onepool", "onepool_d14c"),
+    "onepool_d14c_at": ("wholesoil.radiocarbon._onepool", "onepool_d14c_at"),
+    "onepool_steady_state": ("wholesoil.radiocarbon._onepool", "onepool_steady_state"),
+    "profile_npp": ("wholesoil.radiocarbon._inputs", "profile_npp"),
+    "root_inputs": ("wholesoil.radiocarbon._inputs", "root_inputs"),
+    "steady_state_d14c": ("wholesoil.radiocarbon._onepool", "steady_state_d14c"),
+    "zone_from_latitude": ("wholesoil.radiocarbon._atmosphere", "zone_from_latitude"),
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attr = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

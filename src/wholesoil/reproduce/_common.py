@@ -17,8 +17,9 @@ with :meth:`Reproduction.option` and every data file it read with :meth:`Reprodu
     the comparison table and the figures, readable offline.
 
 Long steps are wrapped in :meth:`Reproduction.cached`: their result is stored under
-``DIR/cache/`` keyed by the step's name and options, so a killed run resumes after the last
-finished step (the cache is checked against the options; a changed option recomputes).
+``DIR/cache/`` keyed by the step's name and options (a
+:class:`wholesoil._checkpoint.CheckpointStore` per step, its record written last), so a killed
+run resumes after the last finished step (a changed option recomputes).
 
 Rule (``specs/reproductions.md``): the paper's numbers are written beside ours and never used by
 the computation.
@@ -30,7 +31,6 @@ import hashlib
 import json
 import math
 import os
-import platform
 import sys
 import time
 from collections.abc import Callable
@@ -41,8 +41,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wholesoil import __version__
 from wholesoil._atomic import save_figure, write_json, write_text
+from wholesoil._record import file_sha256, write_run_record
 from wholesoil.errors import InputDataError
 
 #: Columns of ``comparison.csv`` (``specs/reproductions.md``), in order.
@@ -73,15 +73,6 @@ def _finite(x: Any) -> float | str | None:
         return x
     v = float(x)
     return v if math.isfinite(v) else None
-
-
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    """SHA-256 of a file's bytes (read in 1 MiB blocks)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 @dataclass
@@ -183,34 +174,36 @@ class Reproduction:
         The result must be a DataFrame, a dict of DataFrames, or JSON-able data (no pickle:
         cached files are Parquet and JSON only). A run killed after a step resumes from it.
         """
+        from wholesoil._checkpoint import CheckpointStore
+
+        ident = {"step": step, "quick": self.quick, "seed": self.seed, **key}
         digest = hashlib.sha256(
-            json.dumps({"step": step, "quick": self.quick, "seed": self.seed, **key},
-                       sort_keys=True, default=str).encode()
+            json.dumps(ident, sort_keys=True, default=str).encode()
         ).hexdigest()[:16]
-        folder = self.out / "cache" / f"{step}-{digest}"
-        done = folder / "done.json"
-        if done.is_file():
-            kind = json.loads(done.read_text(encoding="utf-8"))["kind"]
+        store = CheckpointStore(self.out / "cache" / f"{step}-{digest}", ident,
+                                refuse_foreign=False)
+        done = store.record("done.json")
+        if done is not None:
+            kind = done["kind"]
             if kind == "frame":
-                return pd.read_parquet(folder / "value.parquet")
+                return pd.read_parquet(store.path("value.parquet"))
             if kind == "frames":
-                names = json.loads(done.read_text(encoding="utf-8"))["names"]
-                return {n: pd.read_parquet(folder / f"{i}.parquet") for i, n in enumerate(names)}
-            return json.loads((folder / "value.json").read_text(encoding="utf-8"))
+                return {n: pd.read_parquet(store.path(f"{i}.parquet"))
+                        for i, n in enumerate(done["names"])}
+            return json.loads(store.path("value.json").read_text(encoding="utf-8"))
         value = compute()
-        folder.mkdir(parents=True, exist_ok=True)
         if isinstance(value, pd.DataFrame):
-            _write_parquet(value, folder / "value.parquet")
-            write_json(done, {"kind": "frame"})
+            _write_parquet(store, value, "value.parquet")
+            store.write_record("done.json", {"kind": "frame"})
         elif isinstance(value, dict) and value and all(
                 isinstance(v, pd.DataFrame) for v in value.values()):
             names = list(value)
             for i, n in enumerate(names):
-                _write_parquet(value[n], folder / f"{i}.parquet")
-            write_json(done, {"kind": "frames", "names": names})
+                _write_parquet(store, value[n], f"{i}.parquet")
+            store.write_record("done.json", {"kind": "frames", "names": names})
         else:
-            write_json(folder / "value.json", value)
-            write_json(done, {"kind": "json"})
+            write_json(store.path("value.json"), value)
+            store.write_record("done.json", {"kind": "json"})
         return value
 
     # ----------------------------------------------------------------- output
@@ -227,29 +220,16 @@ class Reproduction:
         outputs: dict[str, Path] = {}
         outputs["comparison"] = self.out / "comparison.csv"
         write_text(outputs["comparison"], table.to_csv(index=False, float_format="%.6g"))
-        run = {
-            "command": f"wholesoil reproduce {self.name}",
-            "paper": self.citation,
-            "wholesoil": __version__,
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "pandas": pd.__version__,
-            "platform": platform.platform(),
-            "argv": sys.argv,
-            "quick": self.quick,
-            "seed": self.seed,
-            "workers": self.workers,
-            "options": self.options,
-            "data_sha256": self.data_files,
-            "notes": self.notes,
-            "wall_time_s": round(time.perf_counter() - self.t0, 3),
-            "outputs": {
-                "comparison": "comparison.csv",
-                "tables": {k: str(v.relative_to(self.out)) for k, v in self.tables.items()},
-                "figures": [str(p.relative_to(self.out)) for p, _ in self.figures],
-            },
-        }
-        outputs["run"] = write_json(self.out / "run.json", run)
+        outputs["run"] = write_run_record(
+            self.out, command=f"wholesoil reproduce {self.name}", seed=self.seed,
+            options=self.options, options_key="options",
+            extra={"paper": self.citation, "argv": sys.argv, "quick": self.quick,
+                   "workers": self.workers, "data_sha256": self.data_files,
+                   "notes": self.notes,
+                   "wall_time_s": round(time.perf_counter() - self.t0, 3)},
+            outputs={"comparison": "comparison.csv", "tables": self.tables,
+                     "figures": [p for p, _ in self.figures]},
+        )
         outputs["index"] = self._index(table)
         return outputs
 
@@ -278,11 +258,8 @@ class Reproduction:
         return rep.write(self.out / "index.html")
 
 
-def _write_parquet(df: pd.DataFrame, path: Path) -> None:
-    from wholesoil._atomic import atomic_path
-
-    with atomic_path(path) as tmp:
-        df.to_parquet(tmp, index=True)
+def _write_parquet(store: Any, df: pd.DataFrame, name: str) -> None:
+    store.write_part(name, lambda tmp: df.to_parquet(tmp, index=True))
 
 
 def format_comparison(table: pd.DataFrame) -> str:

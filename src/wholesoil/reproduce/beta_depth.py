@@ -165,16 +165,6 @@ def run(ctx: Reproduction, **options: Any) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from wholesoil.depth import (
-        GLOBAL_MEAN_BETA,
-        cumulative_density,
-        fit_depth_functions,
-        layer_densities,
-    )
-    from wholesoil.stats import duncan_test
-
-    quick = ctx.quick
-    seed = ctx.seed
     n_jobs = min(ctx.workers or 2, 2)
     ctx.option("ecosystem_rule", {k: v for k, v in ISRAD_ECOSYSTEMS.items()})
     ctx.option("beta_fit", "least squares on the cumulative fraction Y = C(d)/C(100 cm) "
@@ -183,6 +173,19 @@ def run(ctx: Reproduction, **options: Any) -> None:
                "20–40, 40–60, 60–80, 80–100 cm")
     ctx.option("som_to_soc", "×0.58 where only SOM is given: ISRaD reports organic C, no "
                "layer needed the conversion")
+
+    sites, h, prof, wide = _profiles(ctx)
+    _beta_by_ecosystem(ctx, prof, plt)
+    features, oof = _random_forest(ctx, prof, plt, n_jobs)
+    sub_pred = _densities(ctx, prof, wide, oof, plt)
+    _monte_carlo(ctx, prof, features, sub_pred, n_jobs)
+    _stocks(ctx, prof, sites, h)
+
+
+def _profiles(ctx: Reproduction) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame,
+                                          pd.DataFrame]:
+    """Selected profiles, their layers, β fits and texture: (sites, layers, profiles, wide)."""
+    from wholesoil.depth import fit_depth_functions
 
     record_data(ctx, ("israd", "ncscd"))
     sites, h, log = select_profiles(ctx)
@@ -212,7 +215,14 @@ def run(ctx: Reproduction, **options: Any) -> None:
     ctx.note(f"{len(prof)} ISRaD profiles with β (of {len(sites)} selected); ecosystems: "
              + ", ".join(f"{e} {int((prof['ecosystem3'] == e).sum())}" for e in ECOSYSTEMS))
 
-    # ---------------------------------------------------------------- β by ecosystem
+    return sites, h, prof, wide
+
+
+def _beta_by_ecosystem(ctx: Reproduction, prof: pd.DataFrame, plt: Any) -> None:
+    """Mean β by ecosystem with Duncan's letters; ANOVA across ecosystems and textures."""
+    from wholesoil.depth import GLOBAL_MEAN_BETA
+    from wholesoil.stats import duncan_test
+
     rows = []
     for e in ECOSYSTEMS:
         b = prof.loc[prof["ecosystem3"] == e, "beta"].to_numpy()
@@ -279,7 +289,11 @@ def run(ctx: Reproduction, **options: Any) -> None:
     ctx.figure("beta_by_ecosystem", fig, "β of each ISRaD profile by ecosystem with Duncan's "
                "letters (paper Fig. 1b).")
 
-    # ---------------------------------------------------------------- random forest
+
+def _random_forest(ctx: Reproduction, prof: pd.DataFrame, plt: Any, n_jobs: int
+                   ) -> tuple[list[str], pd.DataFrame]:
+    """One tuned RF for β per ecosystem, cross-validated by site; (covariates, out-of-fold)."""
+    quick, seed = ctx.quick, ctx.seed
     from wholesoil.mapping import RandomForest, cross_validate, tune_forest
     from wholesoil.mapping._interpret import partial_dependence_table
 
@@ -368,8 +382,14 @@ def run(ctx: Reproduction, **options: Any) -> None:
         fig = _plot_pd(pdt, plt)
         ctx.figure("driver_response", fig, "Partial dependence of β on the three most important "
                    "covariates of each ecosystem's RF (paper Fig. 2).")
+    return features, oof
 
-    # ---------------------------------------------------------------- densities with depth
+
+def _densities(ctx: Reproduction, prof: pd.DataFrame, wide: pd.DataFrame, oof: pd.DataFrame,
+               plt: Any) -> pd.Series:
+    """Layer and cumulative densities by Eq. 3; the 20–100 cm density per profile."""
+    from wholesoil.depth import cumulative_density, layer_densities
+
     beta_for_depth = prof.set_index("profile_id")["beta"].copy()
     if not oof.empty:
         beta_for_depth.loc[oof["profile_id"].to_numpy()] = oof["predicted"].to_numpy()
@@ -394,10 +414,17 @@ def run(ctx: Reproduction, **options: Any) -> None:
     dens = pd.DataFrame(dens_rows)
     ctx.table("soc_density_by_layer", dens)
     _plot_layers(ctx, dens, plt)
-    paper_sub = {"cropland": 62.0, "grassland": 70.0, "forest": 97.0}
     sub_pred = prof["x_0_20"] * 0 + (cum[:, 3] - x20)
+    return sub_pred
 
-    # ---------------------------------------------------------------- Monte Carlo (Eq. 7)
+
+def _monte_carlo(ctx: Reproduction, prof: pd.DataFrame, features: list[str],
+                 sub_pred: pd.Series, n_jobs: int) -> None:
+    """Monte Carlo uncertainty of the 20–100 cm density (Eq. 7) and its rows."""
+    from wholesoil.depth import cumulative_density
+    from wholesoil.mapping import RandomForest
+
+    quick, seed = ctx.quick, ctx.seed
     from wholesoil.mapping import MonteCarloInterval
 
     n_draws, n_mc_boot, mc_trees = (200, 10, 50) if quick else (1000, 100, 500)
@@ -437,6 +464,7 @@ def run(ctx: Reproduction, **options: Any) -> None:
     unc = pd.DataFrame(unc_rows)
     ctx.table("monte_carlo_uncertainty", unc)
     paper_u = {"cropland": 0.34, "grassland": 0.37, "forest": 0.38}
+    paper_sub = {"cropland": 62.0, "grassland": 70.0, "forest": 97.0}
     for e in ECOSYSTEMS:
         m = (prof["ecosystem3"] == e).to_numpy()
         mu, lo, hi = mean_ci(sub_pred[m].to_numpy())
@@ -454,7 +482,11 @@ def run(ctx: Reproduction, **options: Any) -> None:
                      "N(x, 0.1x), bootstrapped forests); the paper's is the mean over map cells"
                 if uval is not None else "fewer than 20 profiles with covariates")
 
-    # ---------------------------------------------------------------- stocks (Eq. 6)
+
+def _stocks(ctx: Reproduction, prof: pd.DataFrame, sites: pd.DataFrame, h: pd.DataFrame
+            ) -> None:
+    """0–100 cm stocks by ecosystem (Eq. 6 with the paper's areas) and subsoil shares."""
+    quick, seed = ctx.quick, ctx.seed
     rng = np.random.default_rng(seed)
     n_b = 200 if quick else 1000
     paper_stock = {"cropland": 133.0, "forest": 942.0, "grassland": 342.0}

@@ -322,11 +322,6 @@ def run(ctx: Reproduction, **options: Any) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from wholesoil.assimilation import ProfileData
-    from wholesoil.assimilation.proda import compare_structures, simulate_grid
-    from wholesoil.datasets import load_climate_grid, load_israd, load_ncscd
-    from wholesoil.mapping._stocks import cell_area
-
     settings = dict(QUICK if ctx.quick else FULL)
     for k, v in options.items():
         if v is not None and k in settings:
@@ -335,8 +330,26 @@ def run(ctx: Reproduction, **options: Any) -> None:
         ctx.option(k, v)
     rng = np.random.default_rng(ctx.seed)
     t0 = time.perf_counter()
+    climate, data, sites, rejected, is_israd, pick = _profiles(ctx, settings, rng)
+    cals, train, train_note, profiles_table = _calibrations(
+        ctx, data, settings, rejected, is_israd, pick, plt)
+    _network_cv(ctx, data, sites, cals, train, train_note, profiles_table, settings, plt)
+    mask, param_maps = _global(ctx, climate, data, sites, cals, train, train_note, settings, plt)
+    _fig5(ctx, data, train, cals, plt)
+    # Supplementary Fig. 3
+    if param_maps:
+        ctx.table("supp_fig3_transfer_ratio", transfer_ratio_maps(ctx, climate, mask,
+                                                                  param_maps))
+    ctx.note(f"wall time of the pipeline: {time.perf_counter() - t0:.0f} s.")
 
-    # ------------------------------------------------------------------ profiles
+
+def _profiles(ctx: Reproduction, settings: dict[str, Any], rng: np.random.Generator
+              ) -> tuple[Any, Any, pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
+    """ISRaD and NCSCD profiles through the paper's filters (a random subset when quick);
+    (climate grid, profile data, sites, rejected, ISRaD flags, picked indices)."""
+    from wholesoil.assimilation import ProfileData
+    from wholesoil.datasets import load_climate_grid, load_israd, load_ncscd
+
     climate = load_climate_grid()
     i_lay, i_sites, i_drop = israd_layers(load_israd())
     n_lay, n_sites, n_drop = ncscd_layers(load_ncscd(), climate)
@@ -373,8 +386,14 @@ def run(ctx: Reproduction, **options: Any) -> None:
         "mat_map": sites.set_index("profile_id").loc[[str(i) for i in data.profile_id],
                                                       "mat_source"].value_counts().to_dict()}
     ctx.option("forcing", forcing_origin)
+    return climate, data, sites, rejected, is_israd, pick
 
-    # ------------------------------------------------------------------ calibration
+
+def _calibrations(ctx: Reproduction, data: Any, settings: dict[str, Any],
+                  rejected: pd.DataFrame, is_israd: np.ndarray, pick: np.ndarray, plt: Any
+                  ) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, str],
+                             pd.DataFrame]:
+    """Per-profile calibration of CLM5 and COMPAS; (results, training rows, notes, table)."""
     cals, kept, tab_prof = {}, {}, []
     for model in ("clm5", "compas"):
         t = time.perf_counter()
@@ -432,8 +451,14 @@ def run(ctx: Reproduction, **options: Any) -> None:
     ax.legend()
     ctx.figure("calibration_nse", fig, "NSE of the per-profile calibrations (PRODA mode), "
                "all calibrated profiles; kept: NSE ≥ 0 and mean R̂ ≤ 1.05.")
+    return cals, train, train_note, profiles_table
 
-    # ------------------------------------------------------------------ network CV (ISRaD)
+
+def _network_cv(ctx: Reproduction, data: Any, sites: pd.DataFrame, cals: dict[str, Any],
+                train: dict[str, np.ndarray], train_note: dict[str, str],
+                profiles_table: pd.DataFrame, settings: dict[str, Any], plt: Any) -> None:
+    """Grouped cross-validation of the parameter network on the ISRaD profiles."""
+    db = sites.set_index("profile_id")["database"]
     r2_tabs, held_tabs = [], []
     for model in ("clm5", "compas"):
         k_is = np.array([i for i in train[model]
@@ -477,7 +502,14 @@ def run(ctx: Reproduction, **options: Any) -> None:
                    "network's parameters against the NSE of the profile's own calibration "
                    "(clipped at −2).")
 
-    # ------------------------------------------------------------------ global
+
+def _global(ctx: Reproduction, climate: Any, data: Any, sites: pd.DataFrame,
+            cals: dict[str, Any], train: dict[str, np.ndarray], train_note: dict[str, str],
+            settings: dict[str, Any], plt: Any) -> tuple[np.ndarray, dict[str, Any]]:
+    """Global maps with default and network parameters, totals and structure correlations."""
+    from wholesoil.assimilation.proda import compare_structures, simulate_grid
+    from wholesoil.mapping._stocks import cell_area
+
     frac = _land(climate, ctx.quick)
     area = cell_area(climate)
     mask = (frac > 0).values & np.isfinite(climate["map"].values) & np.isfinite(
@@ -569,8 +601,12 @@ def run(ctx: Reproduction, **options: Any) -> None:
                    "(rows CLM5, COMPAS): transfer efficiency, baseline decomposition [yr⁻¹], "
                    "environmental modifier, input allocation, vertical transport [yr⁻¹], "
                    "plant input [g C m⁻² yr⁻¹].")
+    return mask, param_maps
 
-    # ------------------------------------------------------------------ Fig. 5 (COMPAS K_m)
+
+def _fig5(ctx: Reproduction, data: Any, train: dict[str, np.ndarray], cals: dict[str, Any],
+          plt: Any) -> None:
+    """The paper's Fig. 5: COMPAS Michaelis constants against their substrates."""
     km = km_to_substrate_table(data, train["compas"], cals["compas"])
     if len(km):
         ctx.table("fig5_km_to_substrate", km)
@@ -596,12 +632,6 @@ def run(ctx: Reproduction, **options: Any) -> None:
         ctx.figure("fig5_km_to_substrate", fig, "The paper's Fig. 5: Michaelis constants "
                    "against their substrate concentration in COMPAS after calibration "
                    "(kept profiles, layers to 1 m, log–log; K_m unscaled by ξ as in the paper).")
-
-    # ------------------------------------------------------------------ Supplementary Fig. 3
-    if param_maps:
-        ctx.table("supp_fig3_transfer_ratio", transfer_ratio_maps(ctx, climate, mask,
-                                                                  param_maps))
-    ctx.note(f"wall time of the pipeline: {time.perf_counter() - t0:.0f} s.")
 
 
 def km_to_substrate_table(data: Any, kept: np.ndarray, cal: dict[str, pd.DataFrame]

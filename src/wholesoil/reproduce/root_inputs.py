@@ -328,7 +328,6 @@ def run(ctx: Reproduction, *, include_fills: bool = False, **options: Any) -> No
     """Run the reproduction (module docstring). ``include_fills`` adds ISRaD's Δ14C gap-fills
     (``lyr_14c_fill_extra``) where ``lyr_14c`` is empty, flagged per layer."""
     from wholesoil.datasets import REGISTRY, data_path, load_israd
-    from wholesoil.io._israd_qc import israd_qc
 
     t0 = time.perf_counter()
     size = SIZES["quick" if ctx.quick else "paper"]
@@ -340,6 +339,46 @@ def run(ctx: Reproduction, *, include_fills: bool = False, **options: Any) -> No
         ctx.data(data_path(f))
     ps = load_israd()
     sites = ps.sites.reset_index(drop=True)
+
+    layers, filters, sidx = _select(ctx, ps, sites, include_fills)
+    lay = _ages_and_stocks(ctx, layers, filters, sites, include_fills)
+    n_lay = len(lay)
+    hz = _harmonize(ctx, lay, sites, size, n_jobs)
+    bio, groups, bmap, X, y, Xs = hz["bio"], hz["groups"], hz["bmap"], hz["X"], hz["y"], hz["Xs"]
+    profs, P, L, st_t, st_b = hz["profs"], hz["P"], hz["L"], hz["st_t"], hz["st_b"]
+    ib, total, std, r2_in, r2_oob = hz["ib"], hz["total"], hz["std"], hz["r2_in"], hz["r2_oob"]
+    i_root, i_root_tot = _root_inputs(ctx, sidx, bio, profs, st_t, st_b, total, std)
+
+    # ---- 6. mixed model, ensemble CV, Monte Carlo
+    steps = {"through_harmonization": round(time.perf_counter() - t0, 1)}
+    extra = _drivers(ctx, lay, sites, groups, bmap)
+    steps["mixed_model"] = round(time.perf_counter() - t0, 1)
+    extra.update(_ensemble_cv(ctx, X, y, lay, size, n_jobs))
+    steps["ensemble_cv"] = round(time.perf_counter() - t0, 1)
+    extra.update(_monte_carlo(ctx, X, y, lay, Xs, P, L, st_b - st_t, size, n_jobs,
+                              i_root_tot))
+    steps["monte_carlo"] = round(time.perf_counter() - t0, 1)
+    ctx.option("elapsed_s_after_step", steps)
+    if "mixed_r2_marginal" in extra:
+        ctx.row("mixed_r2_i_bulk", "mixed model of log I_bulk (biome random; grouped PCA), "
+                "conditional R²", "-", 0.74, extra["mixed_r2_conditional"], n=n_lay,
+                note=f"marginal R² {extra['mixed_r2_marginal']:.2f}")
+    if "ensemble_cv_r2" in extra:
+        ctx.row("ensemble_cv_r2_i_bulk", "ensemble CV R² (10-fold; quick: 5) of layer I_bulk",
+                "-", None, extra["ensemble_cv_r2"], n=n_lay,
+                note="the paper shows its validation in Extended Data Fig. 3 (no single "
+                "number); per standard layer in tables/ensemble_cv_by_layer.csv")
+    ctx.row("harmonization_r2", "ML harmonization of I_bulk across depths, R² (in-sample)",
+            "-", 0.95, float(r2_in), n=n_lay, note=f"OOB R² {r2_oob:.2f}")
+    _figures(ctx, lay, ib, i_root, std)
+    ctx.option("timing_s", round(time.perf_counter() - t0, 1))
+
+
+def _select(ctx: Reproduction, ps: Any, sites: pd.DataFrame, include_fills: bool
+            ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """QC of the whole database and the layer selection with zones; (layers, filters, sites
+    indexed by profile)."""
+    from wholesoil.io._israd_qc import israd_qc
 
     # ---- 1. QC of the whole database
     qc = israd_qc(ps)
@@ -365,7 +404,13 @@ def run(ctx: Reproduction, *, include_fills: bool = False, **options: Any) -> No
     ctx.option("zone_rule", "Hua et al. 2022 zone from the profile latitude (NHZone1 ≥ 40°N, "
                "NHZone2 15–40°N, NHZone3 0–15°N, SHZone3 0–15°S, SHZone12 < 15°S); ISRaD's "
                "Graven zone checked against its band")
+    return layers, filters, sidx
 
+
+def _ages_and_stocks(ctx: Reproduction, layers: pd.DataFrame, filters: pd.DataFrame,
+                     sites: pd.DataFrame, include_fills: bool) -> pd.DataFrame:
+    """One-pool ages and C stocks per layer; the layers used, with I_bulk [Mg C ha-1 yr-1]."""
+    zone = layers["zone"].to_numpy(object)
     # ---- 3. ages (vectorized over all layers)
     from wholesoil.radiocarbon._atmosphere import load_atmosphere
     from wholesoil.radiocarbon._onepool import LAMBDA_SEED004, onepool_ages
@@ -456,7 +501,12 @@ def run(ctx: Reproduction, *, include_fills: bool = False, **options: Any) -> No
         ctx.row(key, f"mean C age of layers with midpoint in {lo}–{hi} cm", "yr", paper,
                 float(lay.loc[sel, "age"].mean()), n=int(sel.sum()),
                 note="arithmetic mean over layers; slow root")
+    return lay
 
+
+def _harmonize(ctx: Reproduction, lay: pd.DataFrame, sites: pd.DataFrame, size: dict[str, Any],
+               n_jobs: int) -> dict[str, Any]:
+    """Biomes and the random-forest harmonization of I_bulk to the standard layers."""
     # ---- biome
     bio = assign_biome(sites)
     ctx.table("biome_counts", bio["biome"].value_counts().rename_axis("biome")
@@ -527,7 +577,16 @@ def run(ctx: Reproduction, *, include_fills: bool = False, **options: Any) -> No
                 paper, float(std.loc[sel, "i_bulk_0_200cm"].mean()) if sel.any() else None,
                 n=int(sel.sum()), note="biome from MODIS land cover + Köppen–Geiger "
                 "(assign_biome)" if sel.any() else "no profile of this biome")
+    return {"bio": bio, "groups": groups, "bmap": bmap, "X": X, "y": y, "Xs": Xs,
+            "profs": profs, "P": P, "L": L, "st_t": st_t, "st_b": st_b, "ib": ib,
+            "total": total, "std": std, "r2_in": r2_in, "r2_oob": r2_oob}
 
+
+def _root_inputs(ctx: Reproduction, sidx: pd.DataFrame, bio: pd.DataFrame, profs: np.ndarray,
+                 st_t: np.ndarray, st_b: np.ndarray, total: np.ndarray, std: pd.DataFrame
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """I_root by layer from NPP and the biome's root profile; I_loss; (I_root, its total)."""
+    P = len(profs)
     # ---- 5. I_root and I_loss
     from wholesoil.depth._roots import root_fractions
     from wholesoil.radiocarbon._inputs import profile_npp
@@ -575,30 +634,7 @@ def run(ctx: Reproduction, *, include_fills: bool = False, **options: Any) -> No
         ["mean", "median", "count"])
     by_b.columns = ["_".join(c) for c in by_b.columns]
     ctx.table("by_biome", by_b, index=True)
-
-    # ---- 6. mixed model, ensemble CV, Monte Carlo
-    steps = {"through_harmonization": round(time.perf_counter() - t0, 1)}
-    extra = _drivers(ctx, lay, sites, groups, bmap)
-    steps["mixed_model"] = round(time.perf_counter() - t0, 1)
-    extra.update(_ensemble_cv(ctx, X, y, lay, size, n_jobs))
-    steps["ensemble_cv"] = round(time.perf_counter() - t0, 1)
-    extra.update(_monte_carlo(ctx, X, y, lay, Xs, P, L, st_b - st_t, size, n_jobs,
-                              i_root_tot))
-    steps["monte_carlo"] = round(time.perf_counter() - t0, 1)
-    ctx.option("elapsed_s_after_step", steps)
-    if "mixed_r2_marginal" in extra:
-        ctx.row("mixed_r2_i_bulk", "mixed model of log I_bulk (biome random; grouped PCA), "
-                "conditional R²", "-", 0.74, extra["mixed_r2_conditional"], n=n_lay,
-                note=f"marginal R² {extra['mixed_r2_marginal']:.2f}")
-    if "ensemble_cv_r2" in extra:
-        ctx.row("ensemble_cv_r2_i_bulk", "ensemble CV R² (10-fold; quick: 5) of layer I_bulk",
-                "-", None, extra["ensemble_cv_r2"], n=n_lay,
-                note="the paper shows its validation in Extended Data Fig. 3 (no single "
-                "number); per standard layer in tables/ensemble_cv_by_layer.csv")
-    ctx.row("harmonization_r2", "ML harmonization of I_bulk across depths, R² (in-sample)",
-            "-", 0.95, float(r2_in), n=n_lay, note=f"OOB R² {r2_oob:.2f}")
-    _figures(ctx, lay, ib, i_root, std)
-    ctx.option("timing_s", round(time.perf_counter() - t0, 1))
+    return i_root, i_root_tot
 
 
 def _gz_table(ctx: Reproduction, name: str, df: pd.DataFrame) -> None:

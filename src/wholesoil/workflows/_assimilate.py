@@ -10,7 +10,6 @@ restarts where it stopped, never recomputing or duplicating a finished profile.
 from __future__ import annotations
 
 import functools
-import platform
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,8 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wholesoil import __version__
-from wholesoil._atomic import write_json
+from wholesoil._record import write_run_record
 from wholesoil.errors import InputDataError
 from wholesoil.io._write import write_table
 from wholesoil.progress import watch
@@ -80,7 +78,7 @@ def assimilate_job(
     acceptance: str | None = None,
     scale: str = "proda",
     batch_size: int = 16,
-    scheduler: str | None = "threads",
+    scheduler: str | None = None,
     seed: int = 0,
 ) -> JobResult:
     """Calibrate ``model`` at every profile; resumable, batched, optionally on a dask cluster.
@@ -107,17 +105,19 @@ def assimilate_job(
         ``"gaussian"``: Metropolis on a Gaussian likelihood, σ = 0.6·obs (a true posterior).
     acceptance : str, optional
         Override of the acceptance rule the mode sets.
-    scheduler : str or None
-        "threads" (default): this process; None or "local": a local dask cluster; an address:
-        a running scheduler.
+    scheduler : str, optional
+        None: :data:`wholesoil.parallel.DEFAULT_SCHEDULER` (``"threads"``: this process);
+        ``"processes"`` (or ``"local"``): a local dask cluster; an address: a running scheduler
+        (:func:`wholesoil.parallel.client_for`). Recorded in ``run.json`` under ``scheduler``.
     """
     from wholesoil.assimilation._calibrate import ProfileData
     from wholesoil.assimilation._runner import collect, run_profiles
-    from wholesoil.workflows._grid_jobs import _client
+    from wholesoil.parallel import client_for, parse_scheduler
     from wholesoil.workflows._train import read_any_table
 
     t0 = time.perf_counter()
     out = Path(out)
+    scheduler = parse_scheduler(scheduler)
     if model not in ("clm5", "compas"):
         raise InputDataError("model must be clm5 or compas", field="model", value=model)
     if len(iterations) != 2 or min(iterations) < 1:
@@ -143,7 +143,7 @@ def assimilate_job(
     def finished() -> tuple[int, int]:
         return (sum(1 for _ in records.glob("*.json")) if records.is_dir() else 0), n_batches
 
-    with _client(scheduler, None) as client, watch(finished, "calibration batches",
+    with client_for(scheduler) as client, watch(finished, "calibration batches",
                                                    stage="assimilate", unit="batches"):
         summary = run_profiles(ids, work, out / "runs", batch_size=batch_size, client=client,
                                seed=seed, settings=settings)
@@ -169,17 +169,15 @@ def assimilate_job(
         f"({len(summary.computed)} computed, {len(summary.reused)} from checkpoints); "
         f"{n_acc} accepted (R̂ ≤ 1.05 and NSE ≥ 0); {len(rejected)} filtered out",
     ]
-    run = {
-        "command": "wholesoil assimilate", "wholesoil": __version__,
-        "python": platform.python_version(), "seed": seed, "inputs": {"profiles": source},
-        "parameters": {**settings, "batch_size": batch_size,
-                       "scheduler": scheduler or "local"},
-        "forcing": {k: str(v) for k, v in getattr(data.forcing, "attrs", {}).items()}
-        | {"source": "forcing_from_climate (profile MAT/MAP)"},
-        "batches": {"n": summary.n_batches, "computed": list(summary.computed),
-                    "reused": list(summary.reused)},
-        "timings_s": {"total": time.perf_counter() - t0},
-        "outputs": {k: str(Path(v).relative_to(out)) for k, v in outputs.items()},
-    }
-    outputs["run"] = write_json(out / "run.json", run)
+    outputs["run"] = write_run_record(
+        out, command="wholesoil assimilate", seed=seed, scheduler=scheduler,
+        inputs={"profiles": source},
+        options={**settings, "batch_size": batch_size, "scheduler": scheduler},
+        extra={"forcing": {k: str(v) for k, v in getattr(data.forcing, "attrs", {}).items()}
+               | {"source": "forcing_from_climate (profile MAT/MAP)"},
+               "batches": {"n": summary.n_batches, "computed": list(summary.computed),
+                           "reused": list(summary.reused)}},
+        timings={"total": time.perf_counter() - t0},
+        outputs=outputs,
+    )
     return JobResult(prof, outputs, None, messages)

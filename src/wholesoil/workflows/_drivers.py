@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import platform
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,8 +21,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from wholesoil import __version__
-from wholesoil._atomic import save_figure, write_json, write_text
+from wholesoil._atomic import save_figure, write_text
+from wholesoil._record import write_run_record
 from wholesoil.errors import InputDataError, MissingColumnError
 from wholesoil.io._write import write_table
 from wholesoil.stats._anova import MultipleComparison, duncan_test, tukey_hsd
@@ -152,16 +151,13 @@ def mixed_job(
     ]
     if not res.converged:
         messages.append("warning: the optimizer did not converge; see run.json")
-    run = {
-        "command": "wholesoil mixed", "wholesoil": __version__,
-        "python": platform.python_version(), "input": label or "DataFrame",
-        "formula": formula, "pca_groups": {k: list(v) for k, v in (pca or {}).items()},
-        "slopes": list(slopes or []), "zscore": list(zscore or []), "nested": list(nested or []),
-        "model": res.summary_dict(),
-        "timings_s": {"total": time.perf_counter() - t0},
-        "outputs": _rel(outputs, out),
-    }
-    outputs["run"] = write_json(out / "run.json", run)
+    outputs["run"] = write_run_record(
+        out, command="wholesoil mixed", inputs={"table": label or "DataFrame"},
+        extra={"input": label or "DataFrame", "formula": formula,
+               "pca_groups": {k: list(v) for k, v in (pca or {}).items()},
+               "slopes": list(slopes or []), "zscore": list(zscore or []),
+               "nested": list(nested or []), "model": res.summary_dict()},
+        timings={"total": time.perf_counter() - t0}, outputs=_rel(outputs, out))
     return JobResult(report, outputs, None, messages)
 
 
@@ -321,15 +317,12 @@ def anova_job(
     if len(excluded):
         messages.append(f"{len(excluded)} row(s) without value or group left out "
                         "(tables/excluded.csv)")
-    run = {
-        "command": "wholesoil anova", "wholesoil": __version__,
-        "python": platform.python_version(), "input": label or "DataFrame",
-        "response": response, "group": group, "test": test, "alpha": alpha,
-        "n": int(vals.size), "excluded": len(excluded),
-        "F": a.f_statistic, "p_value": a.p_value, "letters": letters,
-        "timings_s": {"total": time.perf_counter() - t0}, "outputs": _rel(outputs, out),
-    }
-    outputs["run"] = write_json(out / "run.json", run)
+    outputs["run"] = write_run_record(
+        out, command="wholesoil anova", inputs={"table": label or "DataFrame"},
+        extra={"input": label or "DataFrame", "response": response, "group": group,
+               "test": test, "alpha": alpha, "n": int(vals.size), "excluded": len(excluded),
+               "F": a.f_statistic, "p_value": a.p_value, "letters": letters},
+        timings={"total": time.perf_counter() - t0}, outputs=_rel(outputs, out))
     return JobResult(mc.means, outputs, None, messages)
 
 

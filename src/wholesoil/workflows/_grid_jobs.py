@@ -1,9 +1,10 @@
 """The grid jobs behind ``wholesoil predict MODEL GRID`` and ``wholesoil stocks GRIDS``.
 
-``predict_grid_job`` maps a saved model over a covariate grid block by block (with a local dask
-cluster, a running scheduler, or threads of this process) and writes NetCDF-CF, one
-Cloud-Optimized GeoTIFF per output and PNG maps. ``stocks_job`` turns β and topsoil density maps
-(seed 000 §2.6, Eq. 3) or layered density maps into layer density grids and SOC stocks by
+``predict_grid_job`` maps a saved model over a covariate grid block by block (on threads of
+this process by default, a local dask cluster of processes, or a running scheduler) and writes
+NetCDF-CF, one Cloud-Optimized GeoTIFF per output and PNG maps. ``stocks_job`` turns β and
+topsoil density maps (seed 000 §2.6, Eq. 3) or layered density maps into layer density grids
+and SOC stocks by
 region × ecosystem × depth layer (Eq. 6) with Monte Carlo intervals (§2.7).
 
 Both checkpoint per block under ``OUT/blocks`` and resume after a kill without recomputing a
@@ -12,10 +13,8 @@ finished block; every final file is written atomically.
 
 from __future__ import annotations
 
-import contextlib
-import platform
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,36 +22,15 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from wholesoil import __version__
-from wholesoil._atomic import write_json
+from wholesoil._record import write_run_record
 from wholesoil.errors import InputDataError
 from wholesoil.io import check_grid_features, read_grid, write_cogs, write_netcdf
 from wholesoil.io._write import write_table
 from wholesoil.mapping._grid import STORE_MANIFEST, predict_grid
 from wholesoil.mapping._persist import META_FILE
+from wholesoil.parallel import client_for, parse_scheduler
 from wholesoil.progress import progress, watch
 from wholesoil.workflows._jobs import JobResult
-
-#: Execution choices of the grid jobs: a local dask cluster (default), threads of this process,
-#: or the address of a running dask scheduler.
-LOCAL = "local"
-THREADS = "threads"
-
-
-@contextlib.contextmanager
-def _client(scheduler: str | None, n_workers: int | None) -> Iterator[Any]:
-    """None/"local": a LocalCluster; "threads": no client (threads here); else an address."""
-    from wholesoil.parallel import dask_client
-
-    if scheduler == THREADS:
-        yield None
-        return
-    if scheduler in (None, LOCAL):
-        with dask_client(None, n_workers=n_workers) as client:
-            yield client
-        return
-    with dask_client(scheduler) as client:
-        yield client
 
 
 def _grid_blocks_done(store: Path) -> tuple[int, int | None]:
@@ -176,10 +154,13 @@ def predict_grid_job(
     chunks : int
         Block size [cells per side]; the result does not depend on it.
     scheduler : str, optional
-        None or ``"local"``: a local dask cluster (one worker per core); ``"threads"``: threads
-        of this process; an address (``tcp://host:8786``): the running scheduler there.
+        None: :data:`wholesoil.parallel.DEFAULT_SCHEDULER` (``"threads"``, threads of this
+        process; earlier versions started a local cluster here by default);
+        ``"processes"`` (or ``"local"``): a local dask cluster (one worker per core); an
+        address (``tcp://host:8786``): the running scheduler there
+        (:func:`wholesoil.parallel.client_for`). Recorded in ``run.json`` under ``scheduler``.
     n_workers : int, optional
-        Workers of the local cluster.
+        Workers of the local cluster (``"processes"`` only).
     """
     t_start = time.perf_counter()
     out = Path(out)
@@ -191,7 +172,8 @@ def predict_grid_job(
     check_grid_features(grid, features, source=label)
     grid = grid[features]
     messages = list(grid.attrs.get("messages", []))
-    with _client(scheduler, n_workers) as client:
+    scheduler = parse_scheduler(scheduler)
+    with client_for(scheduler, n_workers=n_workers) as client:
         t0 = time.perf_counter()
         with watch(lambda: _grid_blocks_done(out / "blocks"), "grid blocks", stage="predict",
                    unit="blocks"):
@@ -226,23 +208,18 @@ def predict_grid_job(
         f"({blocks['blocks_computed']} computed, {blocks['blocks_reused']} taken "
         f"from the checkpoints) in {t_predict:.1f} s"
     )
-    run = {
-        "command": "wholesoil predict (grid)",
-        "wholesoil": __version__,
-        "python": platform.python_version(),
-        "inputs": {"model": str(model), "model_sha256": meta.get("sha256"),
-                   "covariates": label},
-        "parameters": {"intervals": list(intervals), "level": level,
-                       "quantiles": list(quantiles), "chunks": chunks,
-                       "scheduler": scheduler or LOCAL, "regrid": regrid},
-        "grid": {"shape": [int(grid.sizes["y"]), int(grid.sizes["x"])],
-                 "crs": str(grid.rio.crs) if grid.rio.crs is not None else None,
-                 "regridding": messages[:-1]},
-        "blocks": blocks,
-        "timings_s": {"predict": t_predict, "total": time.perf_counter() - t_start},
-        "outputs": {k: str(Path(v).relative_to(out)) for k, v in outputs.items()},
-    }
-    outputs["run"] = write_json(out / "run.json", run)
+    outputs["run"] = write_run_record(
+        out, command="wholesoil predict (grid)", scheduler=scheduler,
+        inputs={"model": str(model), "model_sha256": meta.get("sha256"), "covariates": label},
+        options={"intervals": list(intervals), "level": level, "quantiles": list(quantiles),
+                 "chunks": chunks, "scheduler": scheduler, "regrid": regrid},
+        extra={"grid": {"shape": [int(grid.sizes["y"]), int(grid.sizes["x"])],
+                        "crs": str(grid.rio.crs) if grid.rio.crs is not None else None,
+                        "regridding": messages[:-1]},
+               "blocks": blocks},
+        timings={"predict": t_predict, "total": time.perf_counter() - t_start},
+        outputs=outputs,
+    )
     return JobResult(summary, outputs, None, messages)
 
 
@@ -384,20 +361,15 @@ def stocks_job(
         f"stocks of {len(table)} region × ecosystem × layer rows with {n_draws} draws "
         f"in {t_stock:.1f} s"
     )
-    run = {
-        "command": "wholesoil stocks",
-        "wholesoil": __version__,
-        "python": platform.python_version(),
-        "seed": seed,
-        "inputs": {"grids": label, "regions": None if regions is None else str(regions),
-                   "fractions": None if fractions is None else str(fractions)},
-        "parameters": {"depths": list(map(float, depths)), "beta": beta, "topsoil": topsoil,
-                       "density": density, "d0": d0, "method": method, "n_draws": n_draws,
-                       "level": level, "correlation": correlation, "chunks": chunks},
-        "method": table.attrs.get("method"),
-        "kind": table.attrs.get("kind"),
-        "timings_s": {"stocks": t_stock, "total": time.perf_counter() - t_start},
-        "outputs": {k: str(Path(v).relative_to(out)) for k, v in outputs.items()},
-    }
-    outputs["run"] = write_json(out / "run.json", run)
+    outputs["run"] = write_run_record(
+        out, command="wholesoil stocks", seed=seed,
+        inputs={"grids": label, "regions": None if regions is None else str(regions),
+                "fractions": None if fractions is None else str(fractions)},
+        options={"depths": list(map(float, depths)), "beta": beta, "topsoil": topsoil,
+                 "density": density, "d0": d0, "method": method, "n_draws": n_draws,
+                 "level": level, "correlation": correlation, "chunks": chunks},
+        extra={"method": table.attrs.get("method"), "kind": table.attrs.get("kind")},
+        timings={"stocks": t_stock, "total": time.perf_counter() - t_start},
+        outputs=outputs,
+    )
     return JobResult(table, outputs, None, messages)

@@ -10,7 +10,6 @@ fraction and I_loss = I_root − I_bulk with its fraction, propagates uncertaint
 
 from __future__ import annotations
 
-import platform
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,8 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wholesoil import __version__
-from wholesoil._atomic import save_figure, write_json
+from wholesoil._atomic import save_figure
+from wholesoil._record import write_run_record
 from wholesoil.errors import InputDataError, MissingColumnError
 from wholesoil.io._write import write_table
 from wholesoil.workflows._jobs import JobResult
@@ -112,6 +111,46 @@ def _root_profile(roots: str | None, d50: float | None, d95: float | None,
         roots = "all"
     return (RootProfile(beta=jackson_beta(roots), label=f"Jackson 1996 β ({roots})"),
             f"jackson:{roots}")
+
+
+def _horizon_table(ip: Any) -> pd.DataFrame:
+    """Per measured horizon: stock, age, I_bulk, and the Δ14C inversion's diagnostics."""
+    inside = np.arange(ip.top.shape[1]) < ip.n_horizons[:, None]
+    hz = pd.DataFrame({
+        "profile_id": np.repeat(ip.profile_id, ip.n_horizons), "row": ip.row[inside],
+        "top": ip.top[inside], "bottom": ip.bottom[inside], "stock": ip.stock[inside],
+        "c_age": ip.age[inside], "i_bulk": ip.stock[inside] / ip.age[inside],
+    })
+    if ip.age_info is not None:
+        for c in ("d14c", "year", "zone", "k", "n_roots", "root_ages", "ambiguous", "status"):
+            if c in ip.age_info.columns:
+                hz[c] = ip.age_info[c].to_numpy()
+    return hz
+
+
+def _messages(ip: Any, npp_src: np.ndarray, i_bulk: np.ndarray, loss: np.ndarray,
+              known: np.ndarray, draws: int, seconds: float) -> list[str]:
+    """What the inputs job tells the user (counts, sources, warnings)."""
+    messages = [f"inputs: {i_bulk.shape[0]} profile(s), {int(known.sum())} standard layer(s) "
+                f"with I_bulk, {draws} Monte Carlo draws in {seconds:.2f} s"]
+    n_miami = int(np.isin(npp_src, ["miami", "miami_climate_grid"]).sum())
+    if n_miami:
+        messages.append(f"NPP from the Miami model (Lieth 1975) for {n_miami} profile(s) "
+                        "(npp_source in profiles.csv)")
+    if len(ip.excluded):
+        messages.append(f"{len(ip.excluded)} layer(s) left out (see excluded.csv)")
+    if ip.age_info is not None and "ambiguous" in ip.age_info.columns:
+        n_amb = int(ip.age_info["ambiguous"].astype(bool).sum())
+        if n_amb:
+            messages.append(f"{n_amb} layer(s) have more than one Δ14C age root "
+                            "(ambiguous, see horizons.csv)")
+    if np.any(np.isfinite(loss) & (loss < 0)):
+        messages.append(f"{int((loss < 0).sum())} layer(s) with negative I_loss "
+                        "(I_bulk > I_root), reported unclipped")
+    if np.any(np.isfinite(i_bulk) & (i_bulk < 0)):
+        messages.append("the spline gave negative I_bulk in some layers; "
+                        "consider --method uniform")
+    return messages
 
 
 def inputs_job(
@@ -227,16 +266,7 @@ def inputs_job(
                             method=method, lam=lam, min_coverage=min_coverage,  # type: ignore[arg-type]
                             draws=draws, seed=seed, cv=cv)
     mc_tab = mc.summary()
-    inside = np.arange(ip.top.shape[1]) < ip.n_horizons[:, None]
-    hz = pd.DataFrame({
-        "profile_id": np.repeat(ids, ip.n_horizons), "row": ip.row[inside],
-        "top": ip.top[inside], "bottom": ip.bottom[inside], "stock": ip.stock[inside],
-        "c_age": ip.age[inside], "i_bulk": ip.stock[inside] / ip.age[inside],
-    })
-    if ip.age_info is not None:
-        for c in ("d14c", "year", "zone", "k", "n_roots", "root_ages", "ambiguous", "status"):
-            if c in ip.age_info.columns:
-                hz[c] = ip.age_info[c].to_numpy()
+    hz = _horizon_table(ip)
     outputs = {
         "layers": write_table(layers, out / "tables" / "layers.csv"),
         "profiles": write_table(prof, out / "tables" / "profiles.csv"),
@@ -246,42 +276,23 @@ def inputs_job(
     if len(ip.excluded):
         outputs["excluded"] = write_table(ip.excluded, out / "tables" / "excluded.csv")
     outputs["figure"] = save_figure(_figure(layers, ids), out / "figures" / "inputs.png")
-    messages = [f"inputs: {n_p} profile(s), {int(known.sum())} standard layer(s) with I_bulk, "
-                f"{draws} Monte Carlo draws in {time.perf_counter() - t0:.2f} s"]
-    n_miami = int(np.isin(npp_src, ["miami", "miami_climate_grid"]).sum())
-    if n_miami:
-        messages.append(f"NPP from the Miami model (Lieth 1975) for {n_miami} profile(s) "
-                        "(npp_source in profiles.csv)")
-    if len(ip.excluded):
-        messages.append(f"{len(ip.excluded)} layer(s) left out (see excluded.csv)")
-    if ip.age_info is not None and "ambiguous" in ip.age_info.columns:
-        n_amb = int(ip.age_info["ambiguous"].astype(bool).sum())
-        if n_amb:
-            messages.append(f"{n_amb} layer(s) have more than one Δ14C age root "
-                            "(ambiguous, see horizons.csv)")
-    if np.any(np.isfinite(loss) & (loss < 0)):
-        messages.append(f"{int((loss < 0).sum())} layer(s) with negative I_loss "
-                        "(I_bulk > I_root), reported unclipped")
-    if np.any(np.isfinite(h.i_bulk) & (h.i_bulk < 0)):
-        messages.append("the spline gave negative I_bulk in some layers; "
-                        "consider --method uniform")
-    run = {
-        "command": "wholesoil inputs", "wholesoil": __version__,
-        "python": platform.python_version(),
-        "profiles": str(profiles) if not isinstance(profiles, pd.DataFrame) else "DataFrame",
-        "npp": npp_what, "f_bnpp": f_what, "roots": rp.label, "age_source": ip.age_source,
-        "depths_cm": list(d), "harmonization": {"method": method, "lam": lam,
-                                                "min_coverage": min_coverage},
-        "monte_carlo": {"draws": draws, "seed": seed, "cv": cv},
-        "exclude_missing": exclude_missing,
-        "timings_s": {"total": time.perf_counter() - t0},
-        "outputs": {k: str(Path(v).relative_to(out)) for k, v in outputs.items()},
-        "references": ["Wang et al. (seed 004) Eq. 6 and Extended Data Table 1",
-                       "Jackson et al. 1996 Oecologia 108:389-411",
-                       "Schenk & Jackson 2002 Ecol. Monogr. 72:311-328",
-                       "Lieth 1975 (Miami model)"],
-    }
-    outputs["run"] = write_json(out / "run.json", run)
+    messages = _messages(ip, npp_src, h.i_bulk, loss, known, draws,
+                         time.perf_counter() - t0)
+    outputs["run"] = write_run_record(
+        out, command="wholesoil inputs", seed=seed,
+        inputs={"profiles": profiles},
+        extra={
+            "profiles": str(profiles) if not isinstance(profiles, pd.DataFrame) else "DataFrame",
+            "npp": npp_what, "f_bnpp": f_what, "roots": rp.label, "age_source": ip.age_source,
+            "depths_cm": list(d), "harmonization": {"method": method, "lam": lam,
+                                                    "min_coverage": min_coverage},
+            "monte_carlo": {"draws": draws, "seed": seed, "cv": cv},
+            "exclude_missing": exclude_missing,
+            "references": ["Wang et al. (seed 004) Eq. 6 and Extended Data Table 1",
+                           "Jackson et al. 1996 Oecologia 108:389-411",
+                           "Schenk & Jackson 2002 Ecol. Monogr. 72:311-328",
+                           "Lieth 1975 (Miami model)"]},
+        timings={"total": time.perf_counter() - t0}, outputs=outputs)
     return JobResult(layers, outputs, None, messages)
 
 

@@ -17,14 +17,12 @@ import pandas as pd
 
 from wholesoil._outputs import OutputSet, check_outputs
 from wholesoil._types import SplineMethod
-from wholesoil.depth import fit_depth_functions
 from wholesoil.errors import InputDataError, MissingColumnError
 from wholesoil.io import read_table
 from wholesoil.io._registry import source_readers
 from wholesoil.io._write import table_writer
 from wholesoil.profiles import ProfileSet
 from wholesoil.profiles._density import add_soc_density, stock_to_depth
-from wholesoil.profiles._pedotransfer import fill_bulk_density, fit_bd_pedotransfer
 from wholesoil.profiles._qc import QCResult, check_profiles, run_qc
 from wholesoil.profiles._ranges import MAX_DEPTH_CM
 from wholesoil.profiles._spline import STANDARD_DEPTHS, harmonize
@@ -273,12 +271,16 @@ def density_job(
     if fill_bd:
         params = None
         if refit_bd:
+            from wholesoil.profiles._pedotransfer import fit_bd_pedotransfer  # scipy.optimize
+
             fit = fit_bd_pedotransfer(h["soc"], h["bd"] if "bd" in h else float("nan"))
             params = fit
             messages.append(
                 f"BD pedotransfer refitted on {fit.n} horizons: α={fit.alpha:.4f}, "
                 f"β={fit.beta:.4f}, γ={fit.gamma:.5f}, R²={fit.r2:.3f}"
             )
+        from wholesoil.profiles._pedotransfer import fill_bulk_density
+
         h = fill_bulk_density(h, params)
         messages.append(
             f"bulk density filled by pedotransfer in {int(h['bd_filled'].sum())} "
@@ -325,6 +327,8 @@ def beta_job(
     ps = load_horizons(layers, max_depth=max_depth, **read_kwargs)  # type: ignore[arg-type]
     ps, qcres = checked(ps, qc=qc, variables=[value])
     with step(f"depth functions ({', '.join(models)})", stage="beta"):
+        from wholesoil.depth import fit_depth_functions
+
         fits = fit_depth_functions(ps.horizons, value=value, models=tuple(models),
                                    method=fit)  # type: ignore[arg-type]
     if group_column:

@@ -20,7 +20,6 @@ the comparison).
 from __future__ import annotations
 
 import json
-import platform
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,8 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wholesoil import __version__
 from wholesoil._atomic import save_figure, write_json
+from wholesoil._record import write_run_record
 from wholesoil.errors import InputDataError
 from wholesoil.io._write import write_table
 from wholesoil.workflows._jobs import JobResult
@@ -161,13 +160,14 @@ def read_model_dir(model_dir: str | Path) -> tuple[Any, dict[str, Any], Path]:
 
 
 def _run_record(command: str, seed: int | None, inputs: dict[str, Any], params: dict[str, Any],
-                t0: float, outputs: dict[str, Path], out: Path) -> dict[str, Any]:
-    import torch
+                t0: float, outputs: dict[str, Path], out: Path, *,
+                timings: dict[str, float] | None = None, scheduler: str | None = None) -> Path:
+    """Write ``run.json`` of a PRODA job (versions include torch, which every PRODA job uses)."""
+    import torch  # noqa: F401  (imported: its version goes into the record)
 
-    return {"command": command, "wholesoil": __version__, "python": platform.python_version(),
-            "torch": torch.__version__, "seed": seed, "inputs": inputs, "parameters": params,
-            "timings_s": {"total": time.perf_counter() - t0},
-            "outputs": {k: str(Path(v).relative_to(out)) for k, v in outputs.items()}}
+    return write_run_record(
+        out, command=command, seed=seed, inputs=inputs, options=params, scheduler=scheduler,
+        timings={"total": time.perf_counter() - t0, **(timings or {})}, outputs=outputs)
 
 
 # ------------------------------------------------------------------------------------ train
@@ -266,13 +266,12 @@ def proda_train_job(
         f"({len(excluded)} excluded), {len(names)} covariates, {len(net.members_)} member(s), "
         f"{spe * 1000:.1f} ms per epoch",
     ]
-    rec = _run_record("wholesoil proda train", seed, {
+    outputs["run"] = _run_record("wholesoil proda train", seed, {
         "posteriors": str(posteriors), "covariates": str(covariates) if not isinstance(
             covariates, pd.DataFrame) else "<DataFrame>"}, {
         "model": model, "loss": loss, "members": members, "max_epochs": max_epochs,
         "patience": patience, "hidden": list(hidden), "statistic": statistic,
         "covariates": names, "device": device}, t0, outputs, out)
-    outputs["run"] = write_json(out / "run.json", rec)
     return JobResult(fit, outputs, None, messages)
 
 
@@ -379,7 +378,7 @@ def proda_map_job(
     region: str | None = None,
     defaults: bool = True,
     block_cells: int = 4096,
-    scheduler: str | None = "threads",
+    scheduler: str | None = None,
     land_samples: int = 5,
 ) -> JobResult:
     """Parameter maps, SOC maps and component maps from a trained network (seed 003 §2.7).
@@ -401,18 +400,21 @@ def proda_map_job(
         parameters, seed 003 §3) for comparison.
     block_cells : int
         Cells per block of the simulation.
-    scheduler : str or None
-        "threads" (this process), None/"local" (LocalCluster) or a scheduler address.
+    scheduler : str, optional
+        None: :data:`wholesoil.parallel.DEFAULT_SCHEDULER` (``"threads"``: this process);
+        ``"processes"`` (or ``"local"``): a local dask cluster; an address: a running scheduler
+        (:func:`wholesoil.parallel.client_for`). Recorded in ``run.json`` under ``scheduler``.
     """
     from wholesoil.assimilation.proda._compare import zonal_means
     from wholesoil.assimilation.proda._simulate import COMPONENTS, simulate_grid
     from wholesoil.io import write_netcdf
+    from wholesoil.parallel import client_for, parse_scheduler
     from wholesoil.plots.assimilation import latitude_figure
     from wholesoil.plots.maps import plot_grid_map
-    from wholesoil.workflows._grid_jobs import _client
 
     t0 = time.perf_counter()
     out = Path(out)
+    scheduler = parse_scheduler(scheduler)
     net, meta, _folder = read_model_dir(model_dir)
     model = meta["model"]
     ds, mask, gsrc = load_grid(grid, region=region, land_samples=land_samples)
@@ -427,7 +429,7 @@ def proda_map_job(
         runs["default"] = _default_params(model, meta)
     maps: dict[str, Any] = {}
     t_sim = time.perf_counter()
-    with _client(scheduler, None) as client:
+    with client_for(scheduler) as client:
         for label, p in runs.items():
             maps[label] = simulate_grid(model, ds, p, mask=mask, block_cells=block_cells,
                                         client=client, source=gsrc)
@@ -469,14 +471,13 @@ def proda_map_job(
     if bad:
         messages.append(f"{bad} cell(s) have no positive steady state (NaN; valid = 0 in the "
                         f"maps): {cal.attrs.get('first_reason', '')}")
-    rec = _run_record("wholesoil proda map", None, {"model_dir": str(model_dir),
-                                                    "grid": str(grid) if isinstance(
-                                                        grid, str | Path) else "<Dataset>"},
-                      {"model": model, "region": region, "defaults": defaults,
-                       "block_cells": block_cells, "scheduler": scheduler,
-                       "cells": n_cells}, t0, outputs, out)
-    rec["timings_s"].update({"predict_parameters": t_pred, "simulate": t_sim})
-    outputs["run"] = write_json(out / "run.json", rec)
+    outputs["run"] = _run_record(
+        "wholesoil proda map", None,
+        {"model_dir": str(model_dir),
+         "grid": str(grid) if isinstance(grid, str | Path) else "<Dataset>"},
+        {"model": model, "region": region, "defaults": defaults, "block_cells": block_cells,
+         "scheduler": scheduler, "cells": n_cells}, t0, outputs, out,
+        timings={"predict_parameters": t_pred, "simulate": t_sim}, scheduler=scheduler)
     return JobResult(summary, outputs, None, messages)
 
 
@@ -613,11 +614,10 @@ def proda_e2e_job(
         + (f"{np.nanmedian(ho):.3f} (held out, {len(ho)})" if len(ho) else "no held-out "
            "profiles")
     ]
-    rec = _run_record("wholesoil proda e2e", seed, {
+    outputs["run"] = _run_record("wholesoil proda e2e", seed, {
         "profiles": source, "covariates": str(covariates) if not isinstance(
             covariates, pd.DataFrame) else "<DataFrame>"}, {
         "members": members, "max_epochs": max_epochs, "patience": patience,
-        "hidden": list(hidden), "covariates": names, "device": device}, t0, outputs, out)
-    rec["timings_s"]["fit"] = t_fit
-    outputs["run"] = write_json(out / "run.json", rec)
+        "hidden": list(hidden), "covariates": names, "device": device}, t0, outputs, out,
+        timings={"fit": t_fit})
     return JobResult(fit, outputs, None, messages)

@@ -7,7 +7,6 @@ ambiguity flags, a figure of Δ14C versus depth with the model and ``run.json``.
 
 from __future__ import annotations
 
-import platform
 import time
 from pathlib import Path
 from typing import Any
@@ -15,8 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wholesoil import __version__
-from wholesoil._atomic import save_figure, write_json
+from wholesoil._atomic import save_figure
+from wholesoil._record import write_run_record
 from wholesoil.errors import InputDataError
 from wholesoil.io._write import write_table
 from wholesoil.radiocarbon._atmosphere import (
@@ -187,18 +186,14 @@ def profile_job(
     if n_amb:
         messages.append(f"{n_amb} layer(s) have two or more roots (ambiguous); the {choose} root "
                         f"is used: {CHOICES[choose]}")
-    run = {
-        "command": "wholesoil c14 profile", "wholesoil": __version__,
-        "python": platform.python_version(), "input": str(israd),
-        "parameters": {"zone": zone or "from latitude", "curve": curve, "prebomb": prebomb,
-                       "interpolation": interpolation, "start_year": start_year,
-                       "decay_constant_per_yr": lam, "choose": choose,
-                       "k_range_per_yr": list(k_range)},
-        "status_counts": counts, "ambiguous_layers": n_amb,
-        "timings_s": {"total": time.perf_counter() - t0},
-        "outputs": {k: str(Path(v).relative_to(out)) for k, v in outputs.items()},
-    }
-    outputs["run"] = write_json(out / "run.json", run)
+    outputs["run"] = write_run_record(
+        out, command="wholesoil c14 profile", inputs={"israd": israd},
+        options={"zone": zone or "from latitude", "curve": curve, "prebomb": prebomb,
+                 "interpolation": interpolation, "start_year": start_year,
+                 "decay_constant_per_yr": lam, "choose": choose,
+                 "k_range_per_yr": list(k_range)},
+        extra={"input": str(israd), "status_counts": counts, "ambiguous_layers": n_amb},
+        timings={"total": time.perf_counter() - t0}, outputs=outputs)
     return JobResult(table, outputs, None, messages)
 
 

@@ -15,7 +15,6 @@ from the Jacobian's eigenvalues); the rest are NaN and counted.
 
 from __future__ import annotations
 
-import platform
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -23,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from wholesoil import __version__
-from wholesoil._atomic import save_figure, write_json
+from wholesoil._atomic import save_figure
+from wholesoil._record import write_run_record
 from wholesoil.errors import InputDataError
 from wholesoil.io._write import write_table
 from wholesoil.progress import step
@@ -181,15 +180,11 @@ def sensitivity_job(
             tab = sobol_indices(f, bounds, n=int(sobol_n), seed=seed)
         tab.insert(0, "model", model)
         outputs["sobol"] = write_table(tab, out / "tables" / "sobol.csv")
-    run = {
-        "command": "wholesoil sensitivity", "wholesoil": __version__,
-        "python": platform.python_version(), "model": model, "seed": seed,
-        "parameters": {"vary": list(vary), "betas": b.tolist(), "delta": delta,
-                       "grid_points": grid_points, "grid_range": list(grid_range),
-                       "conditions": {**SEED002_CONDITIONS, **(conditions or {})},
-                       "sobol": sobol, "sobol_n": sobol_n, "beta_enz": beta_enz},
-        "timings_s": {"total": time.perf_counter() - t0},
-        "outputs": {k: str(Path(v).relative_to(out)) for k, v in outputs.items()},
-    }
-    outputs["run"] = write_json(out / "run.json", run)
+    outputs["run"] = write_run_record(
+        out, command="wholesoil sensitivity", seed=seed,
+        options={"vary": list(vary), "betas": b.tolist(), "delta": delta,
+                 "grid_points": grid_points, "grid_range": list(grid_range),
+                 "conditions": {**SEED002_CONDITIONS, **(conditions or {})},
+                 "sobol": sobol, "sobol_n": sobol_n, "beta_enz": beta_enz},
+        extra={"model": model}, timings={"total": time.perf_counter() - t0}, outputs=outputs)
     return JobResult(el, outputs, None, messages)

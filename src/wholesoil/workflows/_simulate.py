@@ -11,7 +11,6 @@ exists and why not) and a figure.
 from __future__ import annotations
 
 import json
-import platform
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -20,8 +19,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from wholesoil import __version__
-from wholesoil._atomic import save_figure, write_json
+from wholesoil._atomic import save_figure
+from wholesoil._record import write_run_record
 from wholesoil.errors import InputDataError
 from wholesoil.io._write import write_table
 from wholesoil.progress import step
@@ -277,17 +276,14 @@ def simulate_job(
                 f"{time.perf_counter() - t0:.2f} s"]
     if n_bad:
         messages.append(f"{n_bad} site(s) have no positive steady state (see diagnostics.csv)")
-    run = {
-        "command": "wholesoil simulate", "wholesoil": __version__,
-        "python": platform.python_version(), "model": model,
-        "parameters": {k: np.asarray(v).tolist() for k, v in overrides.items()},
-        "forcing": str(forcing) if forcing is not None else (
-            "sites table" if table is not None else {"mat": mat, "map": map, "lat": lat}),
-        "normalize_century": normalize_century, "depths_cm": d.tolist(),
-        "timings_s": {"total": time.perf_counter() - t0},
-        "outputs": {k: str(Path(v).relative_to(out)) for k, v in outputs.items()},
-    }
-    outputs["run"] = write_json(out / "run.json", run)
+    outputs["run"] = write_run_record(
+        out, command="wholesoil simulate",
+        options={k: np.asarray(v).tolist() for k, v in overrides.items()},
+        extra={"model": model,
+               "forcing": str(forcing) if forcing is not None else (
+                   "sites table" if table is not None else {"mat": mat, "map": map, "lat": lat}),
+               "normalize_century": normalize_century, "depths_cm": d.tolist()},
+        timings={"total": time.perf_counter() - t0}, outputs=outputs)
     return JobResult(diag, outputs, None, messages)
 
 

@@ -10,7 +10,6 @@ type on held-out profiles, and write the model as a safe model folder (see
 
 from __future__ import annotations
 
-import platform
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -20,8 +19,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from wholesoil import __version__
-from wholesoil._atomic import save_figure, write_json
+from wholesoil._atomic import save_figure
+from wholesoil._record import write_run_record
 from wholesoil.errors import InputDataError
 from wholesoil.io import write_table
 from wholesoil.io._table import file_label, read_csv_checked, read_parquet_checked
@@ -74,6 +73,138 @@ def _holdout(n: int, groups: np.ndarray | None, seed: int) -> tuple[np.ndarray, 
     train, test = next(ProfileKFold(n_splits=5, shuffle=True, random_state=seed).split(
         np.zeros((n, 1)), groups=g))
     return train, test
+
+
+def _training_data(data: pd.DataFrame, source: str | None, target: str, features: list[str], *,
+                   learner: str, groups: str | None, cv: str, lat: str, lon: str
+                   ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray | None]:
+    """Check the table once: learner, target, features, group ids and coordinates."""
+    if learner not in LEARNERS:
+        raise InputDataError(f"unknown learner; choose one of {list(LEARNERS)}",
+                             field="learner", value=learner)
+    if target in features:
+        raise InputDataError("the target cannot also be a feature", field=target)
+    feature_matrix(data, features, source=source)
+    y = target_vector(data, target, source=source)
+    group_ids: np.ndarray | None = None
+    if groups is not None:
+        require_columns(data, [groups], source=source, what="group")
+        missing = np.flatnonzero(data[groups].isna().to_numpy())
+        if missing.size:
+            raise InputDataError("expected a profile id on every row", file=source,
+                                 row=int(missing[0]) + 2, field=groups)
+        group_ids = data[groups].astype(str).to_numpy()
+    if cv == "spatial":
+        require_columns(data, [lat, lon], source=source, what="coordinate")
+    return data[features].astype(float), y, group_ids
+
+
+def _interpretation(estimator: Any, final: Any, data: pd.DataFrame, target: str,
+                    features: list[str], group_ids: np.ndarray | None, *, n_repeats: int,
+                    n_splits: int, pd_rows: int, random_state: int, source: str | None,
+                    tables: dict[str, pd.DataFrame], figures: dict[str, Any]) -> None:
+    """Held-out permutation importance and partial dependence (tables and figures)."""
+    # an unfitted estimator is fitted fold by fold (5 folds by profile) and each feature is
+    # permuted on the held-out profiles only: importance on training rows flatters noise
+    with step("permutation importance (held-out folds)", stage="train-importance"):
+        imp = permutation_importance_table(
+            clone(estimator), data, target, features, n_repeats=n_repeats,
+            random_state=random_state, groups=group_ids, n_splits=min(5, n_splits),
+            source=source,
+        )
+    tables["importance"] = imp
+    figures["importance"] = plot_importance(imp)
+    pd_data = data if len(data) <= pd_rows else data.sample(pd_rows, random_state=random_state)
+    with step("partial dependence", stage="train-partial-dependence"):
+        pd_avg, ice = partial_dependence_table(final, pd_data, features,
+                                               random_state=random_state, source=source)
+    tables["partial_dependence"] = pd_avg
+    if ice is not None:
+        tables["ice"] = ice
+    figures["partial_dependence"] = plot_partial_dependence(pd_avg, ice, observed=data,
+                                                            ylabel=target)
+
+
+def _model_meta(final: Any, data: pd.DataFrame, *, target: str, units: str | None,
+                features: list[str], learner: str, groups: str | None,
+                group_ids: np.ndarray | None, cv: str, n_splits: int,
+                metrics: Mapping[str, Any], source: str | None) -> dict[str, Any]:
+    """What ``model.json`` says about the saved model."""
+    return {
+        "target": target,
+        "units": units,
+        "features": features,
+        "learner": learner,
+        "learner_description": LEARNERS[learner].description,
+        "params": {k: v for k, v in final.get_params(deep=False).items()
+                   if isinstance(v, int | float | str | bool | type(None))},
+        "groups": groups,
+        "n_rows": len(data),
+        "n_groups": None if group_ids is None else len(np.unique(group_ids)),
+        "cv": {"scheme": cv, "n_splits": n_splits, **metrics},
+        "source": source,
+    }
+
+
+def _cross_validation(estimator: Any, data: pd.DataFrame, target: str, features: list[str], *,
+                      groups: str | None, cv: str, n_splits: int, block_size: float,
+                      buffer_km: float, lat: str, lon: str, top: str, bottom: str,
+                      bands: Sequence[tuple[float, float]] | None, random_state: int,
+                      source: str | None, tables: dict[str, pd.DataFrame],
+                      figures: dict[str, Any], messages: list[str]) -> Any:
+    """Cross-validate (grouped or spatial); its tables, figures (by depth with ``bands``)."""
+    with step(f"{cv} cross-validation ({n_splits} folds)", stage="train-cv"):
+        res = cross_validate(
+            estimator, data, target, features, groups=groups, cv=cv, n_splits=n_splits,
+            block_size=block_size, buffer_km=buffer_km, lat=lat, lon=lon,
+            top=top, bottom=bottom, random_state=random_state, source=source,
+        )
+    tables["cv_predictions"] = res.predictions
+    tables["cv_metrics"] = pd.DataFrame([res.metrics])
+    tables["cv_fold_metrics"] = res.fold_metrics
+    figures["cv_observed_predicted"] = plot_cv_observed_predicted(res)
+    m = res.metrics
+    messages.append(
+        f"{cv} CV, {n_splits} folds{' by ' + groups if groups else ''}: "
+        f"R² {m['r2']:.3f}, RMSE {m['rmse']:.4g}, bias {m['bias']:.3g} (n = {m['n']})"
+    )
+    if bands is not None:
+        tables["cv_by_depth"] = res.by_depth(bands)
+        figures["cv_by_depth"] = plot_cv_depth(res, bands)
+    return res
+
+
+def _interval_models(data: pd.DataFrame, target: str, features: list[str],
+                     group_ids: np.ndarray | None, *, depth_columns: list[str], level: float,
+                     n_estimators: int, n_boot: int, n_draws: int, kinds: Sequence[str],
+                     random_state: int, tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    """Held-out interval coverage (a table), then the interval models fitted on all rows."""
+    train_idx, test_idx = _holdout(len(data), group_ids, random_state)
+    with step("interval coverage on held-out profiles", stage="train-interval-coverage"):
+        tables["interval_coverage"] = interval_coverage_on_holdout(
+            data, target, features, train_idx, test_idx, group_ids=group_ids, level=level,
+            depth_columns=depth_columns, random_state=random_state,
+        )
+    with step("interval models for mapping", stage="train-interval-models"):
+        return fit_interval_models(
+            data, target, features, group_ids=group_ids, level=level,
+            depth_columns=depth_columns, n_estimators=n_estimators, n_boot=n_boot,
+            n_draws=n_draws, kinds=kinds, random_state=random_state,
+        )
+
+
+def _tune(learner: str, X: pd.DataFrame, y: np.ndarray, group_ids: np.ndarray | None,
+          random_state: int, tables: dict[str, pd.DataFrame], messages: list[str]
+          ) -> dict[str, Any]:
+    """Bootstrap tuning of mtry and ntree (rf and qrf); the best parameters."""
+    if learner not in ("rf", "qrf"):
+        raise InputDataError("tuning of mtry and ntree applies to rf and qrf only",
+                             field="learner", value=learner)
+    with step("tuning mtry and ntree (bootstrap)", stage="train-tune"):
+        tuning = tune_forest(X, y, groups=group_ids, random_state=random_state)
+    tables["tuning"] = tuning.table
+    messages.append(f"tuned by bootstrap (seed 000): {tuning.best_params}")
+    return dict(tuning.best_params)
 
 
 def train_job(
@@ -148,65 +279,29 @@ def train_job(
     out = Path(out)
     data, source = read_any_table(table)
     features = list(features)
-    if learner not in LEARNERS:
-        raise InputDataError(f"unknown learner; choose one of {list(LEARNERS)}",
-                             field="learner", value=learner)
-    if target in features:
-        raise InputDataError("the target cannot also be a feature", field=target)
-    feature_matrix(data, features, source=source)
-    y = target_vector(data, target, source=source)
-    group_ids: np.ndarray | None = None
-    if groups is not None:
-        require_columns(data, [groups], source=source, what="group")
-        missing = np.flatnonzero(data[groups].isna().to_numpy())
-        if missing.size:
-            raise InputDataError("expected a profile id on every row", file=source,
-                                 row=int(missing[0]) + 2, field=groups)
-        group_ids = data[groups].astype(str).to_numpy()
-    if cv == "spatial":
-        require_columns(data, [lat, lon], source=source, what="coordinate")
-    X = data[features].astype(float)
+    X, y, group_ids = _training_data(data, source, target, features, learner=learner,
+                                     groups=groups, cv=cv, lat=lat, lon=lon)
 
     params = dict(learner_params or {})
     messages: list[str] = []
     outputs: dict[str, Path] = {}
     tables: dict[str, pd.DataFrame] = {}
-    tuning = None
     if tune:
-        if learner not in ("rf", "qrf"):
-            raise InputDataError("tuning of mtry and ntree applies to rf and qrf only",
-                                 field="learner", value=learner)
         t0 = time.perf_counter()
-        with step("tuning mtry and ntree (bootstrap)", stage="train-tune"):
-            tuning = tune_forest(X, y, groups=group_ids, random_state=random_state)
-        params.update(tuning.best_params)
-        tables["tuning"] = tuning.table
-        messages.append(f"tuned by bootstrap (seed 000): {tuning.best_params}")
+        params.update(_tune(learner, X, y, group_ids, random_state, tables, messages))
         timings["tune"] = time.perf_counter() - t0
     estimator = make_learner(learner, random_state=random_state, **params)
 
     # ------------------------------------------------------------------ cross-validation
     t0 = time.perf_counter()
     has_depth = top in data.columns and bottom in data.columns
-    with step(f"{cv} cross-validation ({n_splits} folds)", stage="train-cv"):
-        res = cross_validate(
-            estimator, data, target, features, groups=groups, cv=cv, n_splits=n_splits,
-            block_size=block_size, buffer_km=buffer_km, lat=lat, lon=lon,
-            top=top, bottom=bottom, random_state=random_state, source=source,
-        )
+    figures: dict[str, Any] = {}
+    res = _cross_validation(
+        estimator, data, target, features, groups=groups, cv=cv, n_splits=n_splits,
+        block_size=block_size, buffer_km=buffer_km, lat=lat, lon=lon, top=top, bottom=bottom,
+        bands=bands if has_depth else None, random_state=random_state, source=source,
+        tables=tables, figures=figures, messages=messages)
     timings["cross_validation"] = time.perf_counter() - t0
-    tables["cv_predictions"] = res.predictions
-    tables["cv_metrics"] = pd.DataFrame([res.metrics])
-    tables["cv_fold_metrics"] = res.fold_metrics
-    figures = {"cv_observed_predicted": plot_cv_observed_predicted(res)}
-    m = res.metrics
-    messages.append(
-        f"{cv} CV, {n_splits} folds{' by ' + groups if groups else ''}: "
-        f"R² {m['r2']:.3f}, RMSE {m['rmse']:.4g}, bias {m['bias']:.3g} (n = {m['n']})"
-    )
-    if has_depth:
-        tables["cv_by_depth"] = res.by_depth(bands)
-        figures["cv_by_depth"] = plot_cv_depth(res, bands)
 
     # ------------------------------------------------------------------ final model
     t0 = time.perf_counter()
@@ -216,44 +311,19 @@ def train_job(
 
     # ------------------------------------------------------------------ interpretation
     t0 = time.perf_counter()
-    # an unfitted estimator is fitted fold by fold (5 folds by profile) and each feature is
-    # permuted on the held-out profiles only: importance on training rows flatters noise
-    with step("permutation importance (held-out folds)", stage="train-importance"):
-        imp = permutation_importance_table(
-            clone(estimator), data, target, features, n_repeats=importance_repeats,
-            random_state=random_state, groups=group_ids, n_splits=min(5, n_splits),
-            source=source,
-        )
-    tables["importance"] = imp
-    figures["importance"] = plot_importance(imp)
-    pd_data = data if len(data) <= pd_rows else data.sample(pd_rows, random_state=random_state)
-    with step("partial dependence", stage="train-partial-dependence"):
-        pd_avg, ice = partial_dependence_table(final, pd_data, features,
-                                               random_state=random_state, source=source)
-    tables["partial_dependence"] = pd_avg
-    if ice is not None:
-        tables["ice"] = ice
-    figures["partial_dependence"] = plot_partial_dependence(pd_avg, ice, observed=data,
-                                                            ylabel=target)
+    _interpretation(estimator, final, data, target, features, group_ids,
+                    n_repeats=importance_repeats, n_splits=n_splits, pd_rows=pd_rows,
+                    random_state=random_state, source=source, tables=tables, figures=figures)
     timings["interpretation"] = time.perf_counter() - t0
 
     # ------------------------------------------------------------------ intervals
     if intervals:
         t0 = time.perf_counter()
-        train_idx, test_idx = _holdout(len(data), group_ids, random_state)
-        with step("interval coverage on held-out profiles", stage="train-interval-coverage"):
-            tables["interval_coverage"] = interval_coverage_on_holdout(
-                data, target, features, train_idx, test_idx, group_ids=group_ids, level=level,
-                depth_columns=[c for c in (top, bottom) if c in features],
-                random_state=random_state,
-            )
-        with step("interval models for mapping", stage="train-interval-models"):
-            saved = fit_interval_models(
-                data, target, features, group_ids=group_ids, level=level,
-                depth_columns=[c for c in (top, bottom) if c in features],
-                n_estimators=interval_trees, n_boot=mc_boot, n_draws=mc_draws,
-                kinds=interval_models, random_state=random_state,
-            )
+        saved = _interval_models(
+            data, target, features, group_ids, depth_columns=[c for c in (top, bottom)
+                                                              if c in features],
+            level=level, n_estimators=interval_trees, n_boot=mc_boot, n_draws=mc_draws,
+            kinds=interval_models, random_state=random_state, tables=tables)
         timings["intervals"] = time.perf_counter() - t0
 
     # ------------------------------------------------------------------ write
@@ -261,33 +331,19 @@ def train_job(
         outputs[name] = write_table(tab, out / "tables" / f"{name}.csv")
     for name, fig in figures.items():
         outputs[f"figure_{name}"] = save_figure(fig, out / "figures" / f"{name}.png")
-    meta = {
-        "target": target,
-        "units": units,
-        "features": features,
-        "learner": learner,
-        "learner_description": LEARNERS[learner].description,
-        "params": {k: v for k, v in final.get_params(deep=False).items()
-                   if isinstance(v, int | float | str | bool | type(None))},
-        "groups": groups,
-        "n_rows": len(data),
-        "n_groups": None if group_ids is None else len(np.unique(group_ids)),
-        "cv": {"scheme": cv, "n_splits": n_splits, **res.metrics},
-        "source": source,
-    }
+    meta = _model_meta(final, data, target=target, units=units, features=features,
+                       learner=learner, groups=groups, group_ids=group_ids, cv=cv,
+                       n_splits=n_splits, metrics=res.metrics, source=source)
     outputs["model"] = save_model(final, out / "model", **meta)
     if intervals:
         for kind, est in saved.items():
             outputs[f"interval_{kind}"] = save_model(
                 est, out / "model" / "intervals" / kind, **meta, interval=kind, level=level)
     timings["total"] = time.perf_counter() - t_start
-    run = {
-        "command": "wholesoil train",
-        "wholesoil": __version__,
-        "python": platform.python_version(),
-        "seed": random_state,
-        "inputs": {"table": source or "<DataFrame>"},
-        "parameters": {
+    outputs["run"] = write_run_record(
+        out, command="wholesoil train", seed=random_state,
+        inputs={"table": source or "<DataFrame>"},
+        options={
             "target": target, "features": features, "groups": groups, "learner": learner,
             "learner_params": params, "cv": cv, "n_splits": n_splits,
             "block_size_deg": block_size, "buffer_km": buffer_km, "bands": [list(b) for b in bands],
@@ -295,11 +351,7 @@ def train_job(
             "importance_repeats": importance_repeats, "pd_rows": pd_rows,
             "interval_trees": interval_trees, "mc_boot": mc_boot, "mc_draws": mc_draws,
         },
-        "cv_metrics": res.metrics,
-        "timings_s": timings,
-        "outputs": {k: str(Path(v).relative_to(out)) for k, v in outputs.items()},
-    }
-    outputs["run"] = write_json(out / "run.json", run)
+        extra={"cv_metrics": res.metrics}, timings=timings, outputs=outputs)
     return JobResult(res.predictions, outputs, None, messages)
 
 
