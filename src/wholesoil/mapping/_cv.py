@@ -670,6 +670,26 @@ def _make_splitter(
     return cv
 
 
+def _check_fold(f: int, train: np.ndarray, test: np.ndarray, fold: np.ndarray,
+                group_values: np.ndarray | None) -> None:
+    """Refuse a fold that predicts a row twice or puts one profile on both sides."""
+    if (fold[test] >= 0).any():
+        i = int(test[fold[test] >= 0][0])
+        raise InputDataError(
+            f"the splitter put row position {i} in the test set of folds {fold[i]} and {f}; "
+            "cross-validation needs each row predicted exactly once", field="cv"
+        )
+    if group_values is not None:
+        leak = np.isin(group_values[test], group_values[train])
+        if leak.any():
+            g = group_values[test][leak][0]
+            raise InputDataError(
+                f"the splitter put layers of profile {g!r} on both the training and the test "
+                f"side of fold {f}; use cv='kfold' (ProfileKFold) or a group-aware splitter",
+                profile=g, field="cv",
+            )
+
+
 def cross_validate(
     estimator: Any,
     table: pd.DataFrame,
@@ -773,21 +793,7 @@ def cross_validate(
     for f, (train, test) in enumerate(splitter.split(table, y, cv_groups)):
         train = np.asarray(train, dtype=np.intp)
         test = np.asarray(test, dtype=np.intp)
-        if (fold[test] >= 0).any():
-            i = int(test[fold[test] >= 0][0])
-            raise InputDataError(
-                f"the splitter put row position {i} in the test set of folds {fold[i]} and {f}; "
-                "cross-validation needs each row predicted exactly once", field="cv"
-            )
-        if group_values is not None:
-            leak = np.isin(group_values[test], group_values[train])
-            if leak.any():
-                g = group_values[test][leak][0]
-                raise InputDataError(
-                    f"the splitter put layers of profile {g!r} on both the training and the test "
-                    f"side of fold {f}; use cv='kfold' (ProfileKFold) or a group-aware splitter",
-                    profile=g, field="cv",
-                )
+        _check_fold(f, train, test, fold, group_values)
         model = clone(estimator)
         kwargs = {"groups": split_groups[train]} if pass_groups else {}
         model.fit(X_frame.iloc[train], y[train], **kwargs)
