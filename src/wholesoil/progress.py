@@ -29,6 +29,7 @@ import json
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -359,3 +360,29 @@ def track(iterable: Iterable[T], description: str, *, total: int | None = None,
             yield item
             advance()
 
+
+
+@contextlib.contextmanager
+def warnings_as_notes(*, stage: str = "warning") -> Iterator[list[str]]:
+    """Collect Python warnings raised inside the block and report each once as a note line.
+
+    The line is ``"note: <Category>: <message>"``: no source path or line number (those name
+    the library's internals, not anything a user can act on). Returns, as the context value,
+    the list of the lines reported (filled when the block ends). Warnings still raise where a
+    filter turns them into errors before this block (``-W error``).
+    """
+    lines: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield lines
+        finally:
+            seen: set[str] = set()
+            for w in caught:
+                msg = " ".join(str(w.message).split())
+                line = f"note: {w.category.__name__}: {msg}"
+                if line not in seen:
+                    seen.add(line)
+                    lines.append(line)
+            for line in lines:
+                note(line, stage=stage)

@@ -22,6 +22,11 @@ def demo(
         typer.Option(help="test,formal iterations of the calibration stage; 20000,50000 is "
                      "seed 003's full protocol (default: a shortened one)."),
     ] = None,
+    keep_models: Annotated[
+        bool, typer.Option("--keep-models",
+                           help="Keep the Monte Carlo interval models (190 MB each in a full "
+                           "run); by default they are deleted once the stocks are computed.")
+    ] = False,
 ) -> None:
     """The whole workflow on the bundled real data; writes tables, figures and a report.
 
@@ -36,7 +41,8 @@ def demo(
             raise typer.BadParameter("--calibration-iterations needs two positive integers: "
                                      f"test,formal; got {calibration_iterations!r}")
         its = (int(vals[0]), int(vals[1]))
-    result = run_demo(out, seed=seed, quick=quick, calibration_iterations=its)
+    result = run_demo(out, seed=seed, quick=quick, calibration_iterations=its,
+                      keep_models=keep_models)
     _report(result)
 
 

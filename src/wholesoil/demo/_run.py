@@ -23,8 +23,11 @@ Stages, one module each, all written into one report:
 
 from __future__ import annotations
 
+import contextlib
 import platform
+import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +37,7 @@ import pandas as pd
 from wholesoil import __version__
 from wholesoil._atomic import write_json
 from wholesoil.demo._assimilation import assimilation_stage
+from wholesoil.demo._disk import disk_message
 from wholesoil.demo._drivers import drivers_stage
 from wholesoil.demo._mapping import (
     DEMO_FOREST,
@@ -58,8 +62,16 @@ from wholesoil.demo._radiocarbon import radiocarbon_stage
 from wholesoil.demo._stocks import stocks_stage
 from wholesoil.depth import GLOBAL_MEAN_BETA
 from wholesoil.plots.report import Report
-from wholesoil.progress import step
+from wholesoil.progress import note, step, warnings_as_notes
 from wholesoil.workflows import JobResult
+
+
+@contextlib.contextmanager
+def _stage(description: str, *, stage: str) -> Iterator[None]:
+    """A demo stage: its progress line, and the Python warnings raised inside it reported once
+    each as a note line (no source path) instead of leaking to stderr."""
+    with warnings_as_notes(stage=stage), step(description, stage=stage):
+        yield
 
 
 def run_demo(
@@ -68,13 +80,17 @@ def run_demo(
     seed: int = 42,
     quick: bool = False,
     calibration_iterations: tuple[int, int] | None = None,
+    keep_models: bool = False,
 ) -> JobResult:
     """Run the demo into folder ``out``; returns what was written.
 
     ``quick`` shortens the slow stages (fewer pedons and iterations in the calibration, fewer
     Monte Carlo draws); ``calibration_iterations`` = (test, formal) overrides the calibration's
-    shortened protocol, e.g. (20000, 50000) for seed 003's.
+    shortened protocol, e.g. (20000, 50000) for seed 003's. The Monte Carlo interval models
+    (190 MB each in a full run) are deleted once the stocks stage has used them unless
+    ``keep_models``; the disk the run will write is printed first (:mod:`wholesoil.demo._disk`).
     """
+    note(disk_message(quick=quick, keep_models=keep_models), stage="demo")
     t_start = time.perf_counter()
     out = Path(out)
     (out / "figures").mkdir(parents=True, exist_ok=True)
@@ -87,10 +103,12 @@ def run_demo(
         "(2001) entry (Lawrence et al. 2020, ESSD 12:61–76, CC BY 4.0)."
     )
     sink = Sink(out, rep)
-    pedons = ncscd_stage(sink, rng, timings)
-    israd = israd_stage(sink, timings)
+    with warnings_as_notes(stage="demo-data"):
+        pedons = ncscd_stage(sink, rng, timings)
+        israd = israd_stage(sink, timings)
     params = _later_stages(sink, pedons, seed=seed, quick=quick, timings=timings,
-                           calibration_iterations=calibration_iterations)
+                           calibration_iterations=calibration_iterations,
+                           keep_models=keep_models)
     timings["total"] = time.perf_counter() - t_start
     inputs = {"ncscd": pedons.ncscd.metadata.get("citation"),
               "israd": israd.metadata.get("citation")}
@@ -105,18 +123,19 @@ def run_demo(
 
 def _later_stages(sink: Sink, pedons: Pedons, *, seed: int, quick: bool,
                   timings: dict[str, float],
-                  calibration_iterations: tuple[int, int] | None) -> dict[str, Any]:
+                  calibration_iterations: tuple[int, int] | None,
+                  keep_models: bool = False) -> dict[str, Any]:
     """Stages 3–10, each into the report with its parameters; returns the parameters by stage."""
     rep, out, save = sink.rep, sink.out, sink.save
     h, sites = pedons.horizons, pedons.profiles.sites
     params: dict[str, Any] = {}
-    with step("mapping", stage="demo-mapping"):
+    with _stage("mapping", stage="demo-mapping"):
         params["mapping"], beta_table = mapping_stage(
             rep, out, save, pedons.fits, h, sites, seed=seed, timings=timings, quick=quick
         )
     rep.parameters(params["mapping"], "Method and parameters (run.json: parameters.mapping)")
 
-    with step("maps and stocks", stage="demo-stocks"):
+    with _stage("maps and stocks", stage="demo-stocks"):
         params["stocks"] = stocks_stage(
             rep, out, save, beta_table, h, out / "mapping" / "beta" / "model", seed=seed,
             forest=QUICK_FOREST if quick else DEMO_FOREST,
@@ -124,18 +143,19 @@ def _later_stages(sink: Sink, pedons: Pedons, *, seed: int, quick: bool,
             **({"mc_boot": QUICK_MC_BOOT} if quick else {}),
         )
     rep.parameters(params["stocks"], "Method and parameters (run.json: parameters.stocks)")
+    rep.text(_monte_carlo_models(out, keep=keep_models), note=True)
 
-    with step("process models", stage="demo-models"):
+    with _stage("process models", stage="demo-models"):
         params["process_models"] = models_stage(rep, out, save, h, sites, timings=timings)
     rep.parameters(params["process_models"],
                    "Method and parameters (run.json: parameters.process_models)")
 
-    with step("microbial models", stage="demo-microbial"):
+    with _stage("microbial models", stage="demo-microbial"):
         params["microbial_sensitivity"] = microbial_stage(rep, out, save, timings=timings)
     rep.parameters(params["microbial_sensitivity"],
                    "Method and parameters (run.json: parameters.microbial_sensitivity)")
 
-    with step("calibration", stage="demo-calibration"):
+    with _stage("calibration", stage="demo-calibration"):
         params["calibration"], calibrations, cal_sites = assimilation_stage(
             rep, out, save, h, sites, seed=seed, timings=timings, quick=quick,
             iterations=calibration_iterations,
@@ -143,21 +163,42 @@ def _later_stages(sink: Sink, pedons: Pedons, *, seed: int, quick: bool,
     rep.parameters(params["calibration"],
                    "Method and parameters (run.json: parameters.calibration)")
 
-    with step("PRODA maps and model agreement", stage="demo-proda"):
+    with _stage("PRODA maps and model agreement", stage="demo-proda"):
         params["proda"] = proda_stage(rep, out, save, calibrations=calibrations, sites=cal_sites,
                                       seed=seed, timings=timings, quick=quick)
     rep.parameters(params["proda"], "Method and parameters (run.json: parameters.proda)")
 
-    with step("radiocarbon and inputs", stage="demo-radiocarbon"):
+    with _stage("radiocarbon and inputs", stage="demo-radiocarbon"):
         params["radiocarbon_inputs"] = radiocarbon_stage(rep, out, save, seed=seed,
                                                          timings=timings, quick=quick)
     rep.parameters(params["radiocarbon_inputs"],
                    "Method and parameters (run.json: parameters.radiocarbon_inputs)")
 
-    with step("drivers", stage="demo-drivers"):
+    with _stage("drivers", stage="demo-drivers"):
         params["drivers"] = drivers_stage(rep, out, save, pedons.fits, sites, timings=timings)
     rep.parameters(params["drivers"], "Method and parameters (run.json: parameters.drivers)")
     return params
+
+
+#: The Monte Carlo interval models the stocks stage reads (190 MB each in a full run).
+MONTE_CARLO_MODELS = (Path("mapping/beta/model/intervals/montecarlo"),
+                      Path("mapping/topsoil/model/intervals/montecarlo"))
+
+
+def _monte_carlo_models(out: Path, *, keep: bool) -> str:
+    """Delete the Monte Carlo interval models unless ``keep``; the report's line saying so."""
+    folders = [out / p for p in MONTE_CARLO_MODELS if (out / p).exists()]
+    size_mb = sum(f.stat().st_size for d in folders for f in d.rglob("*") if f.is_file()) / 1e6
+    names = ", ".join(str(p) for p in MONTE_CARLO_MODELS)
+    if keep:
+        return (f"The Monte Carlo interval models ({names}; {size_mb:.0f} MB) are kept "
+                "(--keep-models): `wholesoil predict MODEL GRID --intervals montecarlo` maps "
+                "with them.")
+    for d in folders:
+        shutil.rmtree(d)
+    return (f"The Monte Carlo interval models ({names}; {size_mb:.0f} MB) were deleted after "
+            "the stocks stage used them, to keep the demo's output small; `wholesoil demo "
+            "--keep-models` keeps them. The mean models and their QRF / Coulston intervals stay.")
 
 
 def _finish(sink: Sink, inputs: dict[str, Any], stage_params: dict[str, Any], *, seed: int,
@@ -191,5 +232,5 @@ def _finish(sink: Sink, inputs: dict[str, Any], stage_params: dict[str, Any], *,
         + ". Every table is in tables/, every figure in figures/, parameters in run.json."
     )
     rep.parameters(run["parameters"], "All parameters (run.json)", collapsed=True)
-    with step("report", stage="demo-report"):
+    with _stage("report", stage="demo-report"):
         sink.outputs["report"] = rep.write(out / "report.html")

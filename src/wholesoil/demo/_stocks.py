@@ -283,10 +283,20 @@ def _report_section(rep: Report, out: Path, reg: xr.Dataset, tab: pd.DataFrame,
     rep.text(_discussion(s, area_km2), note=True)
 
 
+def per_area_kg_m2(stock_pg: float, area_km2: float) -> float:
+    """A regional stock as a mean per unit area: Pg C over km² → kg C m⁻².
+
+    1 Pg = 10¹² kg and 1 km² = 10⁶ m², so kg C m⁻² = Pg · 10¹² / (km² · 10⁶)
+    (375.6 Pg over 23.16 × 10⁶ km² is 16.2 kg C m⁻²).
+    """
+    return float(stock_pg) * 1e12 / (float(area_km2) * 1e6)
+
+
 def _discussion(s: pd.Series, area_km2: float) -> str:
     """Why the totals differ from Hugelius et al. (2014), in numbers, not tuned away."""
-    per_area = {k: s[k] / area_km2 * 1e3 for k in ("0-30", "0-100", "0-300") if k in s}
-    pub_per_area = {k: v[0] / HUGELIUS2014_AREA_KM2 * 1e3
+    per_area = {k: per_area_kg_m2(s[k], area_km2) for k in ("0-30", "0-100", "0-300")
+                if k in s}
+    pub_per_area = {k: per_area_kg_m2(v[0], HUGELIUS2014_AREA_KM2)
                     for k, v in HUGELIUS2014_STOCKS_PG.items()}
     parts = [
         f"Per unit area our estimate is {per_area.get('0-30', np.nan):.1f} / "

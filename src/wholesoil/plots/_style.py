@@ -22,3 +22,41 @@ def _edges(centres: np.ndarray) -> np.ndarray:
     mid = 0.5 * (c[1:] + c[:-1])
     return np.concatenate([[c[0] - (mid[0] - c[0])], mid, [c[-1] + (c[-1] - mid[-1])]])
 
+
+
+#: Axis labels — quantity and unit — of the covariates and targets the package knows, by column
+#: name; :func:`axis_label` shows any other name as it is.
+AXIS_LABELS: dict[str, str] = {
+    "mat": "MAT [°C]",
+    "map": "MAP [mm yr⁻¹]",
+    "top": "depth [cm]",
+    "bottom": "depth [cm]",
+    "depth": "depth [cm]",
+    "top_cm": "depth [cm]",
+    "bottom_cm": "depth [cm]",
+    "mid": "depth [cm]",
+    "beta": "β [-]",
+    "soc_density": "SOC density [Mg C ha⁻¹]",
+    "soc_density_per_cm": "SOC density per cm [Mg C ha⁻¹ cm⁻¹]",
+    "soc_0_30": "SOC density 0–30 cm [Mg C ha⁻¹]",
+    "soc": "SOC [g kg⁻¹]",
+    "oc": "SOC [g kg⁻¹]",
+    "bd": "bulk density [g cm⁻³]",
+    "bulk_density": "bulk density [g cm⁻³]",
+    "clay": "clay [%]",
+    "sand": "sand [%]",
+    "silt": "silt [%]",
+    "ph": "pH [-]",
+    "npp": "NPP [g C m⁻² yr⁻¹]",
+    "lat": "latitude [°N]",
+    "lon": "longitude [°E]",
+    "elevation": "elevation [m]",
+    "d14c": "Δ¹⁴C [‰]",
+    "fm": "fraction modern [-]",
+}
+
+
+def axis_label(name: object) -> str:
+    """The quantity and unit of a known column (``"mat"`` → ``"MAT [°C]"``), else the name."""
+    key = str(name)
+    return AXIS_LABELS.get(key, AXIS_LABELS.get(key.lower(), key))

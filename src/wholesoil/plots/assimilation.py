@@ -66,8 +66,13 @@ def plot_posteriors(
     truth: Mapping[str, float] | Sequence[float] | None = None,
     ncols: int = 5,
     title: str | None = None,
+    key: Mapping[str, str] | None = None,
 ) -> Figure:
     """Posterior violins against uniform priors (PRODA's prior ranges, seed 003 §2.6).
+
+    Every parameter code gets a key beside the panels: its description and unit, from ``key``
+    (code → text) or else from the parameter records of CLM5 (:data:`wholesoil.models.
+    CLM5_PRODA_PARAMETERS`); codes with neither are listed as they are.
 
     Parameters
     ----------
@@ -154,7 +159,7 @@ def plot_posteriors(
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    _parameter_key(fig, names, key, bottom=show == "unit")
     if show == "physical":  # one legend for all panels, under them
         handles, labels = axes[0].get_legend_handles_labels()
         fig.subplots_adjust(bottom=max(fig.subplotpars.bottom, 0.9 / fig.get_figheight()))
@@ -162,6 +167,37 @@ def plot_posteriors(
                    frameon=False)
     return fig
 
+
+
+def parameter_key_lines(names: Sequence[str],
+                        key: Mapping[str, str] | None = None) -> list[str]:
+    """``"code: description [unit]"`` per parameter, from ``key`` or CLM5's parameter records."""
+    from wholesoil.models._clm5 import CLM5_PRODA_PARAMETERS
+
+    lines = []
+    for name in names:
+        if key is not None and name in key:
+            lines.append(f"{name}: {key[name]}")
+        elif name in CLM5_PRODA_PARAMETERS:
+            rec = CLM5_PRODA_PARAMETERS[name]
+            lines.append(f"{name}: {rec.description} [{rec.unit}]")
+        else:
+            lines.append(str(name))
+    return lines
+
+
+def _parameter_key(fig: Figure, names: Sequence[str], key: Mapping[str, str] | None, *,
+                   bottom: bool = False) -> None:
+    """Lay the figure out with a key of the parameter codes in a column on its right (at the
+    column's foot with ``bottom``, under a legend drawn beside the axes)."""
+    lines = parameter_key_lines(names, key)
+    width = fig.get_figwidth()
+    extra = min(5.0, 0.055 * max(len(s) for s in lines) + 0.3)
+    fig.set_figwidth(width + extra)
+    right = width / (width + extra)
+    fig.tight_layout(rect=(0.0, 0.0, right, 1.0))
+    fig.text(right + 0.01, 0.03 if bottom else 0.97, "Parameters\n" + "\n".join(lines),
+             va="bottom" if bottom else "top", ha="left", fontsize=6.5, gid="parameter-key")
 
 
 def latitude_figure(zonal: pd.DataFrame, *, variable: str = "soc_0_100",

@@ -12,6 +12,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from wholesoil.errors import InputDataError
+from wholesoil.plots._style import axis_label
 
 
 def _skill(observed: np.ndarray, predicted: np.ndarray) -> tuple[int, float, float]:
@@ -152,17 +153,35 @@ def plot_skill_by_depth(
 
 
 
+def _unit_of(label: str) -> str:
+    """The unit of a target's axis label (``"soc_density"`` → ``"Mg C ha⁻¹"``); a label given
+    with its unit (``"x [u]"``) keeps it; "" when unknown."""
+    text = axis_label(label) if label else ""
+    return text[text.rfind("[") + 1:-1] if text.endswith("]") and "[" in text else ""
+
+
+def _quantity_of(label: str) -> str:
+    """The quantity of a target's axis label, without its unit."""
+    text = axis_label(label)
+    return text[:text.rfind("[")].strip() if text.endswith("]") and "[" in text else text
+
+
 def plot_depth_skill(table: pd.DataFrame, *, label: str = "") -> Figure:
     """Bars of R² and RMSE per depth band, depth downward (from :func:`depthwise_metrics`)."""
     fig = Figure(figsize=(6.4, 4.0))
     axes = fig.subplots(1, 2, sharey=True)
     mid = 0.5 * (table["top"] + table["bottom"]).to_numpy(float)
     height = (table["bottom"] - table["top"]).to_numpy(float)
-    for ax, col, name in zip(axes, ("r2", "rmse"), ("R²", "RMSE"), strict=True):
+    for ax, col in zip(axes, ("r2", "rmse"), strict=True):
         value = table[col].to_numpy(float)
         ax.barh(mid, np.nan_to_num(value), height=height * 0.9, color="tab:blue", alpha=0.7,
                 edgecolor="0.2")
-        ax.set_xlabel(f"{name} ({label})" if col == "rmse" and label else name)
+        unit = _unit_of(label)
+        if col == "r2":
+            ax.set_xlabel("R² [-]")
+        else:
+            ax.set_xlabel(f"RMSE [{unit}]" if unit else
+                          f"RMSE [unit of {label}]" if label else "RMSE [target unit]")
         ax.axvline(0.0, color="0.3", lw=0.8)
         ax.grid(alpha=0.3, axis="x")
         if col == "r2":  # R² ≤ 1; keep the scale honest when every band is near 0 or 1
@@ -174,7 +193,7 @@ def plot_depth_skill(table: pd.DataFrame, *, label: str = "") -> Figure:
     axes[0].set_yticks(mid, table["band"].tolist())
     axes[0].invert_yaxis()  # shared y: depth increases downward
     axes[0].set_ylabel("depth band [cm]")
-    fig.suptitle(f"skill by depth{f' ({label})' if label else ''}", fontsize=10)
+    fig.suptitle(f"skill by depth{f': {_quantity_of(label)}' if label else ''}", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -211,7 +230,7 @@ def plot_importance(
     pos = np.arange(len(t))
     ax.barh(pos, value, xerr=sd, color="tab:green", alpha=0.75, edgecolor="0.2",
             error_kw={"lw": 0.8, "capsize": 2})
-    ax.set_yticks(pos, t["feature"].astype(str).tolist())
+    ax.set_yticks(pos, [axis_label(f) for f in t["feature"]])
     ax.invert_yaxis()  # most important on top
     ax.axvline(0.0, color="0.3", lw=0.8)
     ax.set_xlabel(
@@ -274,12 +293,12 @@ def plot_partial_dependence(
             ax.plot(values, np.zeros_like(values), "|", color="0.2", ms=8, alpha=0.5,
                     transform=ax.get_xaxis_transform())
         ax.autoscale_view()
-        ax.set_xlabel(str(name))
+        ax.set_xlabel(axis_label(name))
         ax.grid(alpha=0.3)
     for ax in axes[len(names):]:
         ax.set_visible(False)
     for ax in axes[::ncols]:
-        ax.set_ylabel(ylabel)
+        ax.set_ylabel(axis_label(ylabel))
     axes[0].legend(fontsize=7, loc="best")
     fig.tight_layout()
     return fig
