@@ -21,6 +21,7 @@ from wholesoil.io._write import write_table
 from wholesoil.radiocarbon._atmosphere import (
     LAMBDA_ISRAD,
     LAMBDA_SEED004,
+    AtmosphericCurve,
     Interpolation,
     delta14c_from_fraction_modern,
     zone_from_latitude,
@@ -65,12 +66,26 @@ def forward_table(
     lam: float = LAMBDA_SEED004,
     interpolation: Interpolation = "spline",
     prebomb: str | float = "intcal",
+    extend: bool = False,
 ) -> pd.DataFrame:
-    """Bulk-soil Δ14C of the one-pool model at ``years`` (columns ``year``, ``delta14c`` [‰])."""
+    """Bulk-soil Δ14C of the one-pool model at ``years`` (columns ``year``, ``delta14c`` [‰]).
+
+    ``extend=True`` extends the curve to the last year by extrapolation
+    (:meth:`~wholesoil.radiocarbon._atmosphere.AtmosphericCurve.load`, ``extend_to``); the
+    table then has a column ``extrapolated`` (year after the compilation's end) and its
+    ``attrs["extension"]`` holds the extrapolation's parameters.
+    """
     y = np.asarray(years, dtype=float)
-    d = onepool_d14c(k, y, zone=zone, curve=curve, start_year=start_year, lam=lam,
-                     interpolation=interpolation, prebomb=parse_prebomb(prebomb))
-    return pd.DataFrame({"year": y, "delta14c": np.asarray(d, dtype=float).ravel()})
+    pb = parse_prebomb(prebomb)
+    c = AtmosphericCurve.load(zone, curve, pb, interpolation,
+                              float(np.max(y)) if extend and y.size else None)
+    d = onepool_d14c(k, y, zone=zone, curve=c, start_year=start_year, lam=lam,
+                     interpolation=interpolation, prebomb=pb)
+    table = pd.DataFrame({"year": y, "delta14c": np.asarray(d, dtype=float).ravel()})
+    if extend:
+        table["extrapolated"] = y > c.data_end
+        table.attrs["extension"] = c.extension
+    return table
 
 
 def age_of(
@@ -86,18 +101,27 @@ def age_of(
     prebomb: str | float = "intcal",
     choose: RootChoice = "slow",
     k_range: tuple[float, float] = DEFAULT_K_RANGE,
+    extend: bool = False,
 ) -> dict[str, Any]:
     """Invert one observation; raise :class:`InputDataError` when no k in the range reaches it.
 
+    ``extend=True`` extends the curve to ``year`` when it is after the curve's end
+    (extrapolation, off by default; :meth:`AtmosphericCurve.load`, ``extend_to``).
+
     Returns a dict: ``zone``, ``zone_source``, ``k`` [yr⁻¹], ``age`` [yr], ``roots`` [yr⁻¹],
-    ``root_ages`` [yr], ``n_roots``, ``ambiguous``, ``choice``, ``attainable`` [‰].
+    ``root_ages`` [yr], ``n_roots``, ``ambiguous``, ``choice``, ``attainable`` [‰],
+    ``extension`` (``None``, or the extrapolation's parameters when ``year`` is past the
+    compilation's end) and ``atmosphere_d14c`` [‰] (the curve at ``year``).
     """
     if lat is None and zone is None:
         raise InputDataError("give --lat (the zone follows from it) or --zone", field="zone")
     z = str(zone_from_latitude(0.0 if lat is None else lat, zone))
     res = invert_onepool(d14c, year, zone=z, curve=curve, start_year=start_year, lam=lam,
                          interpolation=interpolation, prebomb=parse_prebomb(prebomb),
-                         choose=choose, k_range=k_range)
+                         choose=choose, k_range=k_range,
+                         extend_to=float(year) if extend else None)
+    atm = AtmosphericCurve.load(z, curve, parse_prebomb(prebomb), interpolation,
+                                float(year) if extend else None)
     lo, hi = (float(v) for v in res.attainable)
     if str(res.status) != "ok":
         why = {"below_range": f"more depleted than the slowest k = {k_range[0]:g} yr⁻¹ reaches",
@@ -114,6 +138,7 @@ def age_of(
         "k": float(res.k), "age": float(res.age), "roots": roots.tolist(),
         "root_ages": (1.0 / roots).tolist(), "n_roots": int(res.n_roots),
         "ambiguous": bool(res.ambiguous), "choice": choose, "attainable": [lo, hi],
+        "extension": atm.extension, "atmosphere_d14c": float(atm.d14c(float(year))),
     }
 
 
