@@ -136,8 +136,13 @@ def age(
 @c14.command("profile")
 @_friendly
 def profile(
-    israd_dir: Annotated[Path, typer.Argument(help="ISRaD entry folder (template CSV tables).")],
+    israd_dir: Annotated[Path, typer.Argument(
+        help="ISRaD entry folder (template CSV tables), a folder with the database's table "
+             "files, or an ISRaD flat layer file; with --format table, a plain CSV.")],
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    input_format: Annotated[str, typer.Option(
+        "--format", help="israd (default: the forms above) or table (a plain CSV with columns "
+        "profile_id, top, bottom, d14c, year and lat or zone).")] = "israd",
     zone: Annotated[str | None, typer.Option(help="Zone for every profile (default: from "
                                              "each profile's latitude).")] = None,
     curve: Annotated[str, typer.Option(help=_CURVE_HELP)] = "hua2021",
@@ -156,7 +161,8 @@ def profile(
 
     result = profile_job(israd_dir, out, zone=zone, curve=curve, start_year=start_year,
                          lam=decay_constant, interpolation=interpolation,  # type: ignore[arg-type]
-                         prebomb=prebomb, choose=choose)  # type: ignore[arg-type]
+                         prebomb=prebomb, choose=choose,  # type: ignore[arg-type]
+                         input_format=input_format)
     _report(result)
 
 

@@ -171,6 +171,55 @@ def read_israd_layers(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
     return h, msgs
 
 
+#: What ``c14 profile`` reads, as its errors say it.
+ISRAD_FORMS = ("an ISRaD entry folder (metadata.csv, site.csv, profile.csv, layer.csv, …), a "
+               "folder with the ISRaD database's table files (PREFIX_layer.csv.gz, …) or an "
+               "ISRaD flat layer file (lyr_*, pro_*, site_lat columns, e.g. "
+               "ISRaD_extra_flat_layer.csv)")
+
+#: Columns of a plain table read with ``--format table``.
+TABLE_COLUMNS = "profile_id, top, bottom (cm), d14c (‰), year (AD) and lat (°N) or zone"
+
+
+def _check_israd_input(path: Path) -> None:
+    """Refuse, naming what is wanted, a file that is no ISRaD table or flat layer file."""
+    if not path.exists():
+        raise InputDataError(f"not found; c14 profile reads {ISRAD_FORMS}", file=str(path),
+                             value=str(path))
+    if path.is_dir():
+        return
+    name = path.name.lower()
+    from wholesoil.io._israd import TABLES
+
+    stem = name.removesuffix(".gz").removesuffix(".csv")
+    if any(stem == t or stem.endswith("_" + t) for t in TABLES):
+        return
+    if name.endswith((".csv", ".csv.gz")):
+        head = pd.read_csv(path, nrows=0).columns if path.stat().st_size else []
+        if any(str(c).startswith("lyr_") for c in head):
+            return
+    raise InputDataError(
+        f"this is not ISRaD data: c14 profile reads {ISRAD_FORMS} (default --format israd); "
+        f"for a plain table with columns {TABLE_COLUMNS} pass --format table",
+        file=str(path), value=str(path))
+
+
+def read_plain_layers(path: str | Path) -> pd.DataFrame:
+    """A plain layer table (``--format table``): :data:`TABLE_COLUMNS`."""
+    from wholesoil.io._table import read_csv_checked
+
+    table = read_csv_checked(path)
+    missing = [c for c in ("profile_id", "top", "bottom", "d14c", "year") if c not in table]
+    if "lat" not in table and "zone" not in table:
+        missing.append("lat or zone")
+    if missing:
+        raise InputDataError(f"--format table needs columns {TABLE_COLUMNS}; missing "
+                             f"{', '.join(missing)}", file=str(path), value=list(table.columns))
+    table = table.copy()
+    table["d14c_source"] = "d14c"
+    return table
+
+
 def profile_job(
     israd: str | Path,
     out: str | Path,
@@ -183,8 +232,12 @@ def profile_job(
     prebomb: str | float = "intcal",
     choose: RootChoice = "slow",
     k_range: tuple[float, float] = DEFAULT_K_RANGE,
+    input_format: str = "israd",
 ) -> JobResult:
     """Carbon age of every layer of an ISRaD entry (seed 004 Eqs. 1–5).
+
+    ``input_format="table"`` reads a plain CSV with :data:`TABLE_COLUMNS` instead; any other
+    file is refused with a message naming what is read (:data:`ISRAD_FORMS`).
 
     Writes ``tables/ages.csv`` (one row per layer: depths, Δ14C and its source, zone, chosen k
     and age, all roots, ``ambiguous``, ``status``, the attainable Δ14C range and the model at
@@ -193,7 +246,14 @@ def profile_job(
     """
     t0 = time.perf_counter()
     out = Path(out)
-    layers, messages = read_israd_layers(israd)
+    if input_format == "table":
+        layers, messages = read_plain_layers(israd), []
+    elif input_format == "israd":
+        _check_israd_input(Path(israd))
+        layers, messages = read_israd_layers(israd)
+    else:
+        raise InputDataError("--format must be israd or table", field="format",
+                             value=input_format)
     kw = dict(curve=curve, start_year=start_year, lam=lam, interpolation=interpolation,
               prebomb=parse_prebomb(prebomb), choose=choose, k_range=k_range)
     table = onepool_ages(layers, zone=zone, **kw)
@@ -213,7 +273,8 @@ def profile_job(
                         f"is used: {CHOICES[choose]}")
     outputs["run"] = write_run_record(
         out, command="wholesoil c14 profile", inputs={"israd": israd},
-        options={"zone": zone or "from latitude", "curve": curve, "prebomb": prebomb,
+        options={"format": input_format, "zone": zone or "from latitude", "curve": curve,
+                 "prebomb": prebomb,
                  "interpolation": interpolation, "start_year": start_year,
                  "decay_constant_per_yr": lam, "choose": choose,
                  "k_range_per_yr": list(k_range)},
