@@ -25,6 +25,10 @@ _INTERP_HELP = ("Interpolation of the atmospheric curve: spline (cubic, R spline
 _PREBOMB_HELP = ("Before the curve's first point: 'intcal' (IntCal20 for NH zones, SHCal20 for "
                  "SH zones) or a constant Δ14C (‰).")
 _CURVE_HELP = "Bomb curve: hua2021 (monthly, to 2019.375), hua2013 or israd (annual)."
+_EXTEND_HELP = ("Off by default. Extend the bomb curve past its last point (hua2021: 2019.375) to "
+                "the latest year asked for, extrapolating the recent decline: exponential in "
+                "Δ14C/1000 + 1, anchored at the last point, rate fitted to the curve's last 5 "
+                "years (toolkit rule; see docs/howto/radiocarbon.md). The output names it.")
 _START_HELP = ("Start year (AD): the pool starts at its steady state k/(k+λ) with the "
                "atmosphere of this year (seed 004: 1950).")
 
@@ -47,6 +51,7 @@ def forward(
     decay_constant: Annotated[float, typer.Option(help=_LAM_HELP)] = LAMBDA_SEED004,
     interpolation: Annotated[str, typer.Option(help=_INTERP_HELP)] = "spline",
     prebomb: Annotated[str, typer.Option(help=_PREBOMB_HELP)] = "intcal",
+    extend_curve: Annotated[bool, typer.Option("--extend-curve", help=_EXTEND_HELP)] = False,
 ) -> None:
     """Bulk-soil Δ14C of the one-pool model: steady state at the start year, then forced by the
     curve. Prints CSV ``year,delta14c`` (‰) to stdout.
@@ -61,10 +66,25 @@ def forward(
     table = forward_table(k, _floats(years, "--years"), zone=zone, curve=curve,
                           start_year=start_year, lam=decay_constant,
                           interpolation=interpolation,  # type: ignore[arg-type]
-                          prebomb=prebomb)
+                          prebomb=prebomb, extend=extend_curve)
+    ext = table.attrs.get("extension")
+    if ext:
+        typer.echo(_extension_line(ext), err=True)
+    if extend_curve:
+        typer.echo("year,delta14c,extrapolated")
+        for y, d, x in zip(table["year"], table["delta14c"], table["extrapolated"], strict=True):
+            typer.echo(f"{y:g},{d:.6f},{str(bool(x)).lower()}")
+        return
     typer.echo("year,delta14c")
     for y, d in zip(table["year"], table["delta14c"], strict=True):
         typer.echo(f"{y:g},{d:.6f}")
+
+
+def _extension_line(ext: dict) -> str:
+    """One line naming the extrapolation past the curve's end and its parameters."""
+    return (f"curve_extension: extrapolated past the curve's end {ext['data_end']:.10g} to "
+            f"{ext['extended_to']:g} AD: {ext['form']}; r = {ext['rate_per_yr']:.6g} per yr "
+            f"fitted to {ext['fit_from']:.10g}–{ext['data_end']:.10g} ({ext['basis']})")
 
 
 @c14.command("age")
@@ -84,18 +104,26 @@ def age(
                                         "(smallest k, seed 004) or fast.")] = "slow",
     k_min: Annotated[float, typer.Option(help="Smallest k searched (per year).")] = 1e-5,
     k_max: Annotated[float, typer.Option(help="Largest k searched (per year).")] = 10.0,
+    extend_curve: Annotated[bool, typer.Option("--extend-curve", help=_EXTEND_HELP)] = False,
 ) -> None:
     """Carbon age 1/k from one Δ14C observation: every root k in the search range, the chosen
     one and whether the choice matters (ambiguous).
 
     Example: wholesoil c14 age --d14c -35.9 --year 2005 --lat 45.2 --curve hua2021
+
+    A sample after the curve's end (2019.375): add --extend-curve (extrapolation, named in the
+    output).
     """
     from wholesoil.workflows._radiocarbon import CHOICES, age_of
 
     r = age_of(d14c, year, lat=lat, zone=zone, curve=curve, start_year=start_year,
                lam=decay_constant, interpolation=interpolation,  # type: ignore[arg-type]
-               prebomb=prebomb, choose=choose, k_range=(k_min, k_max))  # type: ignore[arg-type]
+               prebomb=prebomb, choose=choose, k_range=(k_min, k_max),  # type: ignore[arg-type]
+               extend=extend_curve)
     typer.echo(f"zone: {r['zone']} ({r['zone_source']})")
+    if r["extension"]:
+        typer.echo(_extension_line(r["extension"]))
+        typer.echo(f"atmosphere_d14c_extrapolated: {r['atmosphere_d14c']:.3f}")
     typer.echo(f"age_yr: {r['age']:.6g}")
     typer.echo(f"k_per_yr: {r['k']:.6g}")
     typer.echo("roots_per_yr: " + ";".join(f"{v:.6g}" for v in r["roots"]))
@@ -108,8 +136,13 @@ def age(
 @c14.command("profile")
 @_friendly
 def profile(
-    israd_dir: Annotated[Path, typer.Argument(help="ISRaD entry folder (template CSV tables).")],
+    israd_dir: Annotated[Path, typer.Argument(
+        help="ISRaD entry folder (template CSV tables), a folder with the database's table "
+             "files, or an ISRaD flat layer file; with --format table, a plain CSV.")],
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    input_format: Annotated[str, typer.Option(
+        "--format", help="israd (default: the forms above) or table (a plain CSV with columns "
+        "profile_id, top, bottom, d14c, year and lat or zone).")] = "israd",
     zone: Annotated[str | None, typer.Option(help="Zone for every profile (default: from "
                                              "each profile's latitude).")] = None,
     curve: Annotated[str, typer.Option(help=_CURVE_HELP)] = "hua2021",
@@ -128,7 +161,8 @@ def profile(
 
     result = profile_job(israd_dir, out, zone=zone, curve=curve, start_year=start_year,
                          lam=decay_constant, interpolation=interpolation,  # type: ignore[arg-type]
-                         prebomb=prebomb, choose=choose)  # type: ignore[arg-type]
+                         prebomb=prebomb, choose=choose,  # type: ignore[arg-type]
+                         input_format=input_format)
     _report(result)
 
 

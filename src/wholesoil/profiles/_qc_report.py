@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -59,8 +60,12 @@ class QCResult:
     summary: dict[str, Any]
     rules: dict[str, str] = field(default_factory=dict)
 
-    def to_text(self) -> str:
-        """A plain-text summary: counts in and out, then findings per check and action."""
+    def to_text(self, report_file: str | Path | None = None) -> str:
+        """A plain-text summary: counts in and out, then findings per check and action.
+
+        ``report_file``: the file the report was written to (the commands pass it), named in
+        the last line instead of the :attr:`report` attribute.
+        """
         s = self.summary
         src = self.profiles.metadata.get("file") or self.profiles.metadata.get("source")
         head = f"QC of {src!r}: " if src else "QC: "
@@ -77,7 +82,8 @@ class QCResult:
             for action, n in actions.items():
                 rule = self.rules.get(check, "")
                 lines.append(f"{check:<22} {action:<8} {n:>8}  {rule}")
-        lines.append("Every change is listed, with its rule, in QCResult.report.")
+        where = f"the QC report {report_file}" if report_file else "QCResult.report"
+        lines.append(f"Every change is listed, with its rule, in {where}.")
         return "\n".join(lines)
 
     def __str__(self) -> str:

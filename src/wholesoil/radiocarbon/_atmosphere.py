@@ -39,6 +39,11 @@ Stuiver, M. & Polach, H. A. (1977). Discussion: reporting of 14C data. Radiocarb
 Forsythe, G. E., Malcolm, M. A. & Moler, C. B. (1977). Computer Methods for Mathematical
 Computations. Prentice-Hall (cubic spline with end third derivatives from the cubics through
 the first and last four points).
+
+Graven, H. D. (2015). Impact of fossil fuel emissions on atmospheric radiocarbon and various
+applications of radiocarbon over this century. PNAS 112(31), 9542–9545.
+https://doi.org/10.1073/pnas.1504467112 (the post-bomb atmospheric decline continues through
+this century; basis of the optional extension past a curve's end, :data:`EXTENSION_FIT_YEARS`).
 """
 
 from __future__ import annotations
@@ -57,6 +62,8 @@ from wholesoil.errors import InputDataError
 
 __all__ = [
     "CURVES",
+    "EXTENSION_FIT_YEARS",
+    "EXTENSION_STEP",
     "LAMBDA_ISRAD",
     "LAMBDA_SEED004",
     "LAMBDA_SOILR",
@@ -107,6 +114,16 @@ ZONE_LATITUDE_BOUNDS: dict[str, tuple[float, float]] = {
     "SHZone3": (-15.0, 0.0),
     "SHZone12": (-90.0, -15.0),
 }
+
+#: Years [yr] before a compilation's last point used to fit the optional extension past its end
+#: (``extend_to``): the toolkit's own rule. Whole years, so that the seasonal cycle of the
+#: monthly compilations averages out; five years follow the recent decline (Hua 2021 NH zone 1:
+#: 20.7 ‰ in 2014.4 to 0.0 ‰ in 2019.4) without the faster decline of the 2000s.
+EXTENSION_FIT_YEARS: float = 5.0
+
+#: Spacing [yr] of the straight pieces that carry the extension in the interpolant (monthly, as
+#: the Hua et al. compilations; the exponential differs from its chords by < 0.001 ‰).
+EXTENSION_STEP: float = 1.0 / 12.0
 
 #: First year [yr AD] the joined curve covers when the pre-bomb part is a constant (IntCal20 and
 #: SHCal20 themselves reach back to 55,000 cal BP = −53,050 AD).
@@ -342,6 +359,11 @@ class AtmosphericCurve:
         First point of the bomb-period compilation (before it: the pre-bomb part).
     knots_year, knots_d14c : arrays
         The points interpolated (pre-bomb points first).
+    extension : dict or None
+        ``None`` unless built with ``extend_to`` past the compilation's end; then the
+        extrapolation's parameters: ``form``, ``data_end`` and ``extended_to`` [yr AD],
+        ``fit_from`` [yr AD], ``fit_years`` [yr], ``rate_per_yr`` [yr⁻¹], ``end_d14c`` [‰] and
+        ``basis`` (see :meth:`load`).
     """
 
     zone: str
@@ -352,6 +374,7 @@ class AtmosphericCurve:
     bomb_start: float
     knots_year: NDArray[np.float64] = field(repr=False)
     knots_d14c: NDArray[np.float64] = field(repr=False)
+    extension: dict | None = None
 
     @classmethod
     def load(
@@ -360,6 +383,7 @@ class AtmosphericCurve:
         curve: str = "hua2021",
         prebomb: str | float = "intcal",
         interpolation: Interpolation = "spline",
+        extend_to: float | None = None,
     ) -> AtmosphericCurve:
         """Load a zone's curve (cached).
 
@@ -386,9 +410,28 @@ class AtmosphericCurve:
             median 0.06 ‰ and up to 7.1 ‰ (at the 1963 peak) for monthly Hua 2021, up to 34 ‰
             for the annual ISRaD curve; the one-pool Δ14C (k 1e-4 … 10 yr⁻¹, years 1965, 1980,
             2010) by up to 0.4 ‰ (monthly) and 7.6 ‰ (annual), largest for fast pools.
+        extend_to : float [yr AD], optional
+            Off by default (``None``: years after the compilation's last point are refused).
+            A year after that point extends the curve to it by extrapolating the recent
+            decline, exponential in the absolute fraction modern A = Δ14C/1000 + 1::
+
+                Δ14C(t) = (A_end·exp(−r·(t − t_end)) − 1)·1000,   t > t_end
+
+            anchored at the last point (t_end, A_end), so the curve is continuous there, with
+            the rate r fitted by least squares to ln A over the last
+            :data:`EXTENSION_FIT_YEARS` years of the compilation (the toolkit's own rule; the
+            decline continues this century, Graven 2015). Carried by straight pieces every
+            :data:`EXTENSION_STEP` yr; the curve up to t_end is unchanged. The parameters are
+            in :attr:`extension`. An extrapolation, not a measurement: report it as such.
         """
         key = float(prebomb) if not isinstance(prebomb, str) else prebomb
-        return _load_cached(zone, curve, key, interpolation)
+        base = _load_cached(zone, curve, key, interpolation)
+        if extend_to is None or not float(extend_to) > base.end:
+            if extend_to is not None and not math.isfinite(float(extend_to)):
+                raise InputDataError("extend_to must be a year (AD)", field="extend_to",
+                                     value=extend_to)
+            return base
+        return _extended(base, float(extend_to))
 
     # ------------------------------------------------------------------ evaluation
     @property
@@ -401,15 +444,26 @@ class AtmosphericCurve:
         """Last year covered [yr AD] (the compilation's last point)."""
         return float(self.ppoly.x[-1])
 
+    @property
+    def data_end(self) -> float:
+        """Last year of the compilation itself [yr AD] (before any extension)."""
+        return float(self.extension["data_end"]) if self.extension else self.end
+
     def check_years(self, years: ArrayLike, what: str = "year") -> NDArray[np.float64]:
         """Raise :class:`InputDataError` unless every year is a number inside the curve."""
         y = np.asarray(years, dtype=float)
         bad = ~((y >= self.start) & (y <= self.end))
         if np.any(bad):
+            first = y[bad].ravel()[0].item()
+            hint = ""
+            if self.extension is None and first > self.end:
+                hint = (f"; for a sample after {self.end:g}, extrapolate the recent decline "
+                        "with --extend-curve (Python: extend_to=YEAR; off by default, see "
+                        "docs/howto/radiocarbon.md)")
             raise InputDataError(
                 f"{what} outside the {self.curve} {self.zone} curve "
-                f"({self.start:g} … {self.end:g} AD, pre-bomb {self.prebomb!r})",
-                field=what, value=y[bad].ravel()[0].item(),
+                f"({self.start:g} … {self.end:g} AD, pre-bomb {self.prebomb!r}){hint}",
+                field=what, value=first,
             )
         return y
 
@@ -428,9 +482,10 @@ def load_atmosphere(
     curve: str = "hua2021",
     prebomb: str | float = "intcal",
     interpolation: Interpolation = "spline",
+    extend_to: float | None = None,
 ) -> AtmosphericCurve:
     """Shortcut for :meth:`AtmosphericCurve.load`."""
-    return AtmosphericCurve.load(zone, curve, prebomb, interpolation)
+    return AtmosphericCurve.load(zone, curve, prebomb, interpolation, extend_to)
 
 
 @lru_cache(maxsize=64)
@@ -472,3 +527,42 @@ def _load_cached(zone: str, curve: str, prebomb: str | float, interpolation: str
         yv = np.concatenate([[const], bd])
     return AtmosphericCurve(zone, src, prebomb, interpolation,  # type: ignore[arg-type]
                             pp, float(by[0]), x, yv)
+
+
+def _extended(base: AtmosphericCurve, extend_to: float) -> AtmosphericCurve:
+    """``base`` with straight pieces after its end following the fitted exponential decline."""
+    return _extended_cached(base.zone, base.curve, base.prebomb, base.interpolation,
+                            float(extend_to))
+
+
+@lru_cache(maxsize=64)
+def _extended_cached(zone: str, curve: str, prebomb: str | float, interpolation: str,
+                     extend_to: float) -> AtmosphericCurve:
+    base = _load_cached(zone, curve, prebomb, interpolation)
+    t_end = base.end
+    xs, ys = base.knots_year, base.knots_d14c
+    fit = (xs >= t_end - EXTENSION_FIT_YEARS) & (xs >= base.bomb_start)
+    a_end = float(absolute_from_delta14c(ys[-1]))
+    dt = xs[fit] - t_end
+    dl = np.log(absolute_from_delta14c(ys[fit])) - math.log(a_end)
+    rate = float(-(dt @ dl) / (dt @ dt)) if np.any(dt != 0) else 0.0
+    n = max(1, math.ceil((extend_to - t_end) / EXTENSION_STEP - 1e-9))
+    tx = np.linspace(t_end, extend_to, n + 1)
+    dx = delta14c_from_absolute(a_end * np.exp(-rate * (tx - t_end)))
+    dx[0] = ys[-1]
+    ext = np.zeros((base.ppoly.c.shape[0], n))
+    ext[-2] = np.diff(dx) / np.diff(tx)
+    ext[-1] = dx[:-1]
+    pp = PPoly(np.concatenate([base.ppoly.c, ext], axis=1),
+               np.concatenate([base.ppoly.x, tx[1:]]))
+    info = {
+        "form": "Δ14C = (A_end·exp(−r·(t − t_end)) − 1)·1000, A = Δ14C/1000 + 1",
+        "data_end": t_end, "extended_to": float(extend_to),
+        "fit_from": float(xs[fit][0]), "fit_years": EXTENSION_FIT_YEARS,
+        "rate_per_yr": rate, "end_d14c": float(ys[-1]),
+        "basis": "toolkit rule: exponential fit to the compilation's last "
+                 f"{EXTENSION_FIT_YEARS:g} years, anchored at its last point (recent decline, "
+                 "Graven 2015, PNAS 112:9542, doi:10.1073/pnas.1504467112)",
+    }
+    return AtmosphericCurve(zone, curve, prebomb, interpolation,  # type: ignore[arg-type]
+                            pp, base.bomb_start, base.knots_year, base.knots_d14c, info)

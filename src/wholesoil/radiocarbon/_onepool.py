@@ -431,6 +431,7 @@ def invert_onepool(
     points_per_decade: int = 64,
     choose: RootChoice = "slow",
     chunk: int = 20000,
+    extend_to: float | None = None,
 ) -> OnePoolInversion:
     """Turnover rate k and carbon age 1/k from observed bulk-soil Δ14C (seed 004 Eqs. 1–5).
 
@@ -457,6 +458,9 @@ def invert_onepool(
         ``fast`` = largest k.
     chunk : int
         Observations processed at once (memory: chunk × grid points floats).
+    extend_to : float [yr AD], optional
+        Extend the curve past its end by extrapolation (off by default; see
+        :meth:`AtmosphericCurve.load`).
 
     Returns
     -------
@@ -500,7 +504,7 @@ def invert_onepool(
     attain = np.full((n, 2), np.nan)
     for zname in np.unique(zones):
         sel = np.nonzero(zones == zname)[0]
-        c = AtmosphericCurve.load(str(zname), curve, prebomb, interpolation)
+        c = AtmosphericCurve.load(str(zname), curve, prebomb, interpolation, extend_to)
         _check_times(c, start_year, y[sel])
         uy, inv = np.unique(y[sel], return_inverse=True)
         rows = delta14c_from_absolute(_integrate(kg, lam, c, float(start_year), uy)).T

@@ -152,7 +152,7 @@ def _qc_side(outs: OutputSet, result: JobResult, output: Path) -> None:
         path = output.with_name(f"{output.stem}.qc{output.suffix or '.csv'}")
         outs.add("qc_report", *table_writer(result.qc.report, path))
         result.outputs["qc_report"] = path
-        result.messages.append(result.qc.to_text())
+        result.messages.append(result.qc.to_text(report_file=path))
 
 
 def _commit(outs: OutputSet, result: JobResult) -> JobResult:
@@ -192,7 +192,7 @@ def qc_job(
         res.profiles.horizons,
         {"horizons": output, "qc_report": report},
         res,
-        [res.to_text()],
+        [res.to_text(report_file=report)],
     ))
 
 
@@ -325,6 +325,14 @@ def beta_job(
         planned.update({n: _side(output, n) for n in GROUP_TABLES})
     check_outputs(_inputs(layers), planned)
     ps = load_horizons(layers, max_depth=max_depth, **read_kwargs)  # type: ignore[arg-type]
+    if value not in ps.horizons.columns:
+        have = sorted(c for c in ps.horizons.columns if c != "source_row")
+        hint = (f"compute it first: wholesoil density {Path(layers).name} -o layers_density.csv "
+                f"(writes {value} [Mg C/ha per layer] from soc, bd and gravel), then wholesoil "
+                f"beta layers_density.csv" if value == "soc_density" else
+                "name the layer density column with --value")
+        raise MissingColumnError(f"no column {value!r} (columns: {', '.join(have)}); {hint}",
+                                 file=ps.metadata.get("file"), field=value)
     ps, qcres = checked(ps, qc=qc, variables=[value])
     with step(f"depth functions ({', '.join(models)})", stage="beta"):
         from wholesoil.depth import fit_depth_functions

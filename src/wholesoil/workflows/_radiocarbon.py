@@ -21,6 +21,7 @@ from wholesoil.io._write import write_table
 from wholesoil.radiocarbon._atmosphere import (
     LAMBDA_ISRAD,
     LAMBDA_SEED004,
+    AtmosphericCurve,
     Interpolation,
     delta14c_from_fraction_modern,
     zone_from_latitude,
@@ -65,12 +66,26 @@ def forward_table(
     lam: float = LAMBDA_SEED004,
     interpolation: Interpolation = "spline",
     prebomb: str | float = "intcal",
+    extend: bool = False,
 ) -> pd.DataFrame:
-    """Bulk-soil Δ14C of the one-pool model at ``years`` (columns ``year``, ``delta14c`` [‰])."""
+    """Bulk-soil Δ14C of the one-pool model at ``years`` (columns ``year``, ``delta14c`` [‰]).
+
+    ``extend=True`` extends the curve to the last year by extrapolation
+    (:meth:`~wholesoil.radiocarbon._atmosphere.AtmosphericCurve.load`, ``extend_to``); the
+    table then has a column ``extrapolated`` (year after the compilation's end) and its
+    ``attrs["extension"]`` holds the extrapolation's parameters.
+    """
     y = np.asarray(years, dtype=float)
-    d = onepool_d14c(k, y, zone=zone, curve=curve, start_year=start_year, lam=lam,
-                     interpolation=interpolation, prebomb=parse_prebomb(prebomb))
-    return pd.DataFrame({"year": y, "delta14c": np.asarray(d, dtype=float).ravel()})
+    pb = parse_prebomb(prebomb)
+    c = AtmosphericCurve.load(zone, curve, pb, interpolation,
+                              float(np.max(y)) if extend and y.size else None)
+    d = onepool_d14c(k, y, zone=zone, curve=c, start_year=start_year, lam=lam,
+                     interpolation=interpolation, prebomb=pb)
+    table = pd.DataFrame({"year": y, "delta14c": np.asarray(d, dtype=float).ravel()})
+    if extend:
+        table["extrapolated"] = y > c.data_end
+        table.attrs["extension"] = c.extension
+    return table
 
 
 def age_of(
@@ -86,18 +101,27 @@ def age_of(
     prebomb: str | float = "intcal",
     choose: RootChoice = "slow",
     k_range: tuple[float, float] = DEFAULT_K_RANGE,
+    extend: bool = False,
 ) -> dict[str, Any]:
     """Invert one observation; raise :class:`InputDataError` when no k in the range reaches it.
 
+    ``extend=True`` extends the curve to ``year`` when it is after the curve's end
+    (extrapolation, off by default; :meth:`AtmosphericCurve.load`, ``extend_to``).
+
     Returns a dict: ``zone``, ``zone_source``, ``k`` [yr⁻¹], ``age`` [yr], ``roots`` [yr⁻¹],
-    ``root_ages`` [yr], ``n_roots``, ``ambiguous``, ``choice``, ``attainable`` [‰].
+    ``root_ages`` [yr], ``n_roots``, ``ambiguous``, ``choice``, ``attainable`` [‰],
+    ``extension`` (``None``, or the extrapolation's parameters when ``year`` is past the
+    compilation's end) and ``atmosphere_d14c`` [‰] (the curve at ``year``).
     """
     if lat is None and zone is None:
         raise InputDataError("give --lat (the zone follows from it) or --zone", field="zone")
     z = str(zone_from_latitude(0.0 if lat is None else lat, zone))
     res = invert_onepool(d14c, year, zone=z, curve=curve, start_year=start_year, lam=lam,
                          interpolation=interpolation, prebomb=parse_prebomb(prebomb),
-                         choose=choose, k_range=k_range)
+                         choose=choose, k_range=k_range,
+                         extend_to=float(year) if extend else None)
+    atm = AtmosphericCurve.load(z, curve, parse_prebomb(prebomb), interpolation,
+                                float(year) if extend else None)
     lo, hi = (float(v) for v in res.attainable)
     if str(res.status) != "ok":
         why = {"below_range": f"more depleted than the slowest k = {k_range[0]:g} yr⁻¹ reaches",
@@ -114,6 +138,7 @@ def age_of(
         "k": float(res.k), "age": float(res.age), "roots": roots.tolist(),
         "root_ages": (1.0 / roots).tolist(), "n_roots": int(res.n_roots),
         "ambiguous": bool(res.ambiguous), "choice": choose, "attainable": [lo, hi],
+        "extension": atm.extension, "atmosphere_d14c": float(atm.d14c(float(year))),
     }
 
 
@@ -146,6 +171,55 @@ def read_israd_layers(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
     return h, msgs
 
 
+#: What ``c14 profile`` reads, as its errors say it.
+ISRAD_FORMS = ("an ISRaD entry folder (metadata.csv, site.csv, profile.csv, layer.csv, …), a "
+               "folder with the ISRaD database's table files (PREFIX_layer.csv.gz, …) or an "
+               "ISRaD flat layer file (lyr_*, pro_*, site_lat columns, e.g. "
+               "ISRaD_extra_flat_layer.csv)")
+
+#: Columns of a plain table read with ``--format table``.
+TABLE_COLUMNS = "profile_id, top, bottom (cm), d14c (‰), year (AD) and lat (°N) or zone"
+
+
+def _check_israd_input(path: Path) -> None:
+    """Refuse, naming what is wanted, a file that is no ISRaD table or flat layer file."""
+    if not path.exists():
+        raise InputDataError(f"not found; c14 profile reads {ISRAD_FORMS}", file=str(path),
+                             value=str(path))
+    if path.is_dir():
+        return
+    name = path.name.lower()
+    from wholesoil.io._israd import TABLES
+
+    stem = name.removesuffix(".gz").removesuffix(".csv")
+    if any(stem == t or stem.endswith("_" + t) for t in TABLES):
+        return
+    if name.endswith((".csv", ".csv.gz")):
+        head = pd.read_csv(path, nrows=0).columns if path.stat().st_size else []
+        if any(str(c).startswith("lyr_") for c in head):
+            return
+    raise InputDataError(
+        f"this is not ISRaD data: c14 profile reads {ISRAD_FORMS} (default --format israd); "
+        f"for a plain table with columns {TABLE_COLUMNS} pass --format table",
+        file=str(path), value=str(path))
+
+
+def read_plain_layers(path: str | Path) -> pd.DataFrame:
+    """A plain layer table (``--format table``): :data:`TABLE_COLUMNS`."""
+    from wholesoil.io._table import read_csv_checked
+
+    table = read_csv_checked(path)
+    missing = [c for c in ("profile_id", "top", "bottom", "d14c", "year") if c not in table]
+    if "lat" not in table and "zone" not in table:
+        missing.append("lat or zone")
+    if missing:
+        raise InputDataError(f"--format table needs columns {TABLE_COLUMNS}; missing "
+                             f"{', '.join(missing)}", file=str(path), value=list(table.columns))
+    table = table.copy()
+    table["d14c_source"] = "d14c"
+    return table
+
+
 def profile_job(
     israd: str | Path,
     out: str | Path,
@@ -158,8 +232,12 @@ def profile_job(
     prebomb: str | float = "intcal",
     choose: RootChoice = "slow",
     k_range: tuple[float, float] = DEFAULT_K_RANGE,
+    input_format: str = "israd",
 ) -> JobResult:
     """Carbon age of every layer of an ISRaD entry (seed 004 Eqs. 1–5).
+
+    ``input_format="table"`` reads a plain CSV with :data:`TABLE_COLUMNS` instead; any other
+    file is refused with a message naming what is read (:data:`ISRAD_FORMS`).
 
     Writes ``tables/ages.csv`` (one row per layer: depths, Δ14C and its source, zone, chosen k
     and age, all roots, ``ambiguous``, ``status``, the attainable Δ14C range and the model at
@@ -168,7 +246,14 @@ def profile_job(
     """
     t0 = time.perf_counter()
     out = Path(out)
-    layers, messages = read_israd_layers(israd)
+    if input_format == "table":
+        layers, messages = read_plain_layers(israd), []
+    elif input_format == "israd":
+        _check_israd_input(Path(israd))
+        layers, messages = read_israd_layers(israd)
+    else:
+        raise InputDataError("--format must be israd or table", field="format",
+                             value=input_format)
     kw = dict(curve=curve, start_year=start_year, lam=lam, interpolation=interpolation,
               prebomb=parse_prebomb(prebomb), choose=choose, k_range=k_range)
     table = onepool_ages(layers, zone=zone, **kw)
@@ -188,7 +273,8 @@ def profile_job(
                         f"is used: {CHOICES[choose]}")
     outputs["run"] = write_run_record(
         out, command="wholesoil c14 profile", inputs={"israd": israd},
-        options={"zone": zone or "from latitude", "curve": curve, "prebomb": prebomb,
+        options={"format": input_format, "zone": zone or "from latitude", "curve": curve,
+                 "prebomb": prebomb,
                  "interpolation": interpolation, "start_year": start_year,
                  "decay_constant_per_yr": lam, "choose": choose,
                  "k_range_per_yr": list(k_range)},
