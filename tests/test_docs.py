@@ -7,7 +7,8 @@ repository is written. Skipped, with the reason, where MkDocs and its plugins ar
 
 The equations page is checked against the code: every line of ``src/wholesoil`` that a plain
 ``grep -E 'Eqs?\\.'`` finds is indexed, every science module that names an equation has a row in
-the curated table, and every seed paper is on the page.
+the curated table, and every paper the code cites is on the page by its label, with its full
+citation and DOI.
 """
 
 from __future__ import annotations
@@ -25,7 +26,15 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 GEN = REPO / "docs" / "_gen"
-SEEDS = ("000", "001", "002", "003", "004")
+#: The papers by the label the code cites them with, and their DOIs (None: no DOI yet).
+PAPERS = {
+    "Wang H. et al. (2025)": "10.5281/zenodo.14787023",
+    "Wang G. et al. (2025)": "10.1016/j.scib.2025.06.006",
+    "He et al. (2024)": "10.1038/s41586-023-06999-1",
+    "Tao et al. (2024)": "10.1038/s41586-023-07000-9",
+    "Tao et al. (EarthArXiv)": None,
+    "Wang G. et al. (manuscript)": None,
+}
 
 PAGES = [
     "index.html",
@@ -71,7 +80,7 @@ def _mentions():
 
 
 # ----------------------------------------------------------------- generators (fast)
-def test_equations_index_covers_every_grep_hit_and_every_seed():
+def test_equations_index_covers_every_grep_hit_and_every_paper():
     eq = _load("equations")
     mentions = _mentions()
     # the same count as `grep -rE 'Eqs?\.' src/wholesoil --include=*.py | wc -l`
@@ -81,8 +90,26 @@ def test_equations_index_covers_every_grep_hit_and_every_seed():
     assert len(mentions) == grep
     assert len({m.line for m in mentions if m.module == "wholesoil.models._clm5"}) > 0
     page = eq.render(mentions, grep)
-    for seed in SEEDS:
-        assert f"seed {seed}" in page, seed
+    assert set(eq.PAPERS) == set(PAPERS)
+    for label, doi in PAPERS.items():
+        anchor = eq.PAPERS[label][0]
+        assert f'<a id="{anchor}"></a>' in page, label          # the full citation
+        assert f"[{label}](#{anchor})" in page, label           # linked from the tables
+        if doi:
+            assert f"https://doi.org/{doi}" in page, label
+    # the index attributes lines to the papers by label, no longer to "seed 00N"
+    assert not re.search(r"\bseeds? 00\d", page, re.IGNORECASE)
+    by_source = {lab: sum(lab in m.source for m in mentions) for lab in PAPERS}
+    assert all(n > 0 for lab, n in by_source.items() if lab != "Tao et al. (2024)"), by_source
+
+
+def test_sources_in_finds_paper_labels_in_every_form():
+    eq = _load("equations")
+    text = ("as in Wang G. et al.'s (manuscript) ensemble, He et al. (2024, Table 1) and Tao et "
+            "al. (EarthArXiv) Eq. 2; Wieder et al. (2015); Wang H. et al. (2025) §2.7")
+    assert eq.sources_in(text) == ["Wang G. et al. (manuscript)", "He et al. (2024)",
+                                   "Tao et al. (EarthArXiv)", "Wang H. et al. (2025)",
+                                   "Wieder et al. (2015)"]
 
 
 def test_every_science_module_naming_an_equation_has_a_curated_row():
@@ -147,8 +174,10 @@ def test_mkdocs_builds_strict_offline_with_every_page(tmp_path):
         external = re.findall(r'<(?:script|link)\b[^>]*(?:src|href)="(?:https?:)?//[^"]*"', text)
         assert external == [], (page, external[:3])
     # the generated pages
-    for seed in SEEDS:
-        assert f"seed {seed}" in html["equations/index.html"], seed
+    for label, doi in PAPERS.items():
+        assert label in html["equations/index.html"], label
+        if doi:
+            assert f"https://doi.org/{doi}" in html["equations/index.html"], label
     assert "wholesoil.models._clm5" in html["equations/index.html"]
     assert "tests/reference/mixed_reference.R" in html["validations/index.html"]
     for command in ("qc", "harmonize", "density", "beta", "train", "predict", "stocks",

@@ -28,9 +28,10 @@ def _links(page: Path) -> list[str]:
 
 
 def _anchors(page: Path) -> set[str]:
-    """Heading anchors as MkDocs (Python-Markdown toc) writes them."""
-    out = set()
-    for line in FENCE.sub("", page.read_text(encoding="utf-8")).splitlines():
+    """Heading anchors as MkDocs (Python-Markdown toc) writes them, and explicit HTML ids."""
+    text = FENCE.sub("", page.read_text(encoding="utf-8"))
+    out = set(re.findall(r"""\b(?:id|name)=["']([^"']+)["']""", text))
+    for line in text.splitlines():
         m = re.match(r"#{1,6}\s+(.*)", line)
         if m:
             text = re.sub(r"[`*_]", "", m.group(1)).strip().lower()
@@ -52,4 +53,4 @@ def test_relative_links_resolve(page):
             broken.append(f"{target} (no file {dest.relative_to(REPO)})")
         elif anchor and dest.suffix == ".md" and anchor not in _anchors(dest):
             broken.append(f"{target} (no heading #{anchor} in {dest.relative_to(REPO)})")
-    assert not broken, f"{page.relative_to(REPO)}: " + "; ".join(broken)
+    assert not broken, f"{page.relative_to(REPO)}: " + "; ".join(dict.fromkeys(broken))

@@ -28,142 +28,182 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 SRC = REPO / "src" / "wholesoil"
 
-#: The five seed papers (``shared/seeds/README.md``).
-SEEDS = {
-    "000": "Wang et al., *Global patterns of SOC distribution in the 20–100 cm soil profile for "
-    "different ecosystems*, Earth Syst. Sci. Data",
-    "001": "Wang et al., *Digging deeper towards accurate mapping of deep SOC in grasslands*, "
-    "Sci. Bull.",
-    "002": "He et al., *Model uncertainty obscures major driver of soil carbon* (Nature Matters "
-    "Arising) and Tao et al.'s reply",
-    "003": "Tao et al., *Convergence in simulating global SOC by structurally different models "
-    "after data assimilation*, EarthArXiv",
-    "004": "Wang et al., *Most root-derived carbon inputs do not contribute to the global bulk "
-    "soil carbon pool*",
+#: The papers wholesoil implements (``shared/seeds/README.md``), by the short label the code
+#: cites them with: label → (anchor on the page, full citation, DOI or None).
+PAPERS: dict[str, tuple[str, str, str | None]] = {
+    "Wang H. et al. (2025)": (
+        "wang-h-2025",
+        "Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon "
+        "distribution in the 20–100 cm soil profile for different ecosystems: a global "
+        "meta-analysis. Manuscript submitted to *Earth System Science Data*. Data:",
+        "10.5281/zenodo.14787023"),
+    "Wang G. et al. (2025)": (
+        "wang-g-2025",
+        "Wang, G., Luo, Z., Song, C., et al. (2025). Digging deeper towards accurate mapping of "
+        "deep soil organic carbon in grasslands. *Science Bulletin*.",
+        "10.1016/j.scib.2025.06.006"),
+    "He et al. (2024)": (
+        "he-2024",
+        "He, X., Abramoff, R. Z., Abs, E., Georgiou, K., Zhang, H. & Goll, D. S. (2024). Model "
+        "uncertainty obscures major driver of soil carbon. *Nature*.",
+        "10.1038/s41586-023-06999-1"),
+    "Tao et al. (2024)": (
+        "tao-2024",
+        "Tao, F., Houlton, B. Z., Frey, S. D., et al. (2024). Reply to: Model uncertainty "
+        "obscures major driver of soil carbon. *Nature*.",
+        "10.1038/s41586-023-07000-9"),
+    "Tao et al. (EarthArXiv)": (
+        "tao-eartharxiv",
+        "Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., "
+        "Jiang, L., Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by "
+        "structurally different models after data assimilation. EarthArXiv preprint (not peer "
+        "reviewed).",
+        None),
+    "Wang G. et al. (manuscript)": (
+        "wang-g-manuscript",
+        "Wang, G., Xiao, L., Mao, X., Guo, X., Cowie, A., Zhang, S., Wang, M., Chen, S., Zhang, "
+        "G., Shi, Z. & Luo, Z. Most root-derived carbon inputs do not contribute to the global "
+        "bulk soil carbon pool. Manuscript.",
+        None),
 }
 
 #: Curated: (module, equations, what it computes, source). "local" numbers are the module's own
 #: labels (its docstring states and derives them); the paper they come from is in the last column.
 CURATED: list[tuple[str, str, str, str]] = [
     ("profiles._density", "Eq. 1", "SOC density of a layer, SOC·BD·D·(1 − gravel/100)/10 "
-     "[Mg C ha⁻¹]; cumulative stocks", "seed 000 §2.2"),
+     "[Mg C ha⁻¹]; cumulative stocks", "Wang H. et al. (2025) §2.2"),
     ("profiles._spline", "local (1)–(7)", "equal-area quadratic smoothing spline, mpspline2 "
      "parity and exact layer means", "Bishop, McBratney & Laslett (1999), Geoderma 91:27–45"),
     ("profiles._pedotransfer", "§2.1", "BD = α + β·exp(−γ·OM), α = 0.32, β = 1.30, γ = 0.0089",
-     "seed 003 §2.1"),
+     "Tao et al. (EarthArXiv) §2.1"),
     ("depth._beta", "Eqs. 2–3", "Jobbágy–Jackson β: Y = 1 − β^d; X_100 from X_d0; layer "
-     "densities by difference (§2.6)", "seed 000; Gale & Grigal (1987); Jobbágy & Jackson "
+     "densities by difference (§2.6)", "Wang H. et al. (2025); Gale & Grigal (1987); Jobbágy & "
+                                       "Jackson "
      "(2000)"),
     ("depth._table", "Eqs. 1–3 (through depth._beta)", "β and its alternatives for every "
-     "profile of a layer table", "seed 000"),
+     "profile of a layer table", "Wang H. et al. (2025)"),
     ("depth._alternatives", "AIC, AICc", "exponential and power depth functions compared with "
      "β by AIC", "Akaike (1974); Hurvich & Tsai (1989)"),
     ("depth._roots", "local (1)–(2)", "root distributions: Y(d) = 1 − β^d per biome; "
      "Schenk–Jackson logistic with c = 2.94/ln(D50/D95)", "Jackson et al. (1996) Eq. 1, Table 1; "
      "Schenk & Jackson (2002)"),
     ("mapping._metrics, mapping._cv", "Eqs. 4–5", "R² against the observed mean, RMSE; "
-     "skill by depth band", "seed 000 §2.5; seed 001 Fig. 1e"),
+     "skill by depth band", "Wang H. et al. (2025) §2.5; Wang G. et al. (2025) Fig. 1e"),
     ("mapping._uncertainty", "Eqs. 9–10; §2.7", "Coulston τ prediction intervals; quantile "
      "regression forest; Monte Carlo CI of the mean (inputs ~ N(x, 0.1x), 1,000 draws, 100 "
-     "forests)", "seed 004; Coulston et al. (2016); Meinshausen (2006); seed 000 §2.7"),
+     "forests)", "Wang G. et al. (manuscript); Coulston et al. (2016); Meinshausen (2006); "
+                 "Wang H. et al. (2025) §2.7"),
     ("mapping._stocks", "Eqs. 2–3, 6, 7; local A1", "layers from β maps, stocks = density × "
      "area, U = CI/x; exact cell areas on the authalic sphere (ellipsoid: Eq. 3-13 of the "
-     "geodesy reference in the module)", "seed 000 §2.6–2.7"),
+     "geodesy reference in the module)", "Wang H. et al. (2025) §2.6–2.7"),
     ("mapping._beta_layers", "Eqs. 2–3", "cumulative and layer SOC densities from β and "
      "topsoil density maps (Eq. 3, layers by difference)", "Wang et al. (2025) §2.6"),
     ("mapping._cells", "local A1", "exact cell areas on the authalic sphere (ellipsoid: Eq. "
      "3-13 of the geodesy reference in the module)", "Snyder (1987), USGS PP 1395"),
     ("mapping._mars", "Friedman Eqs. 30, 32, 43, 45", "MARS forward/backward pass, GCV "
      "with C(M) = M + d·(M − 1)/2", "Friedman (1991), Ann. Stat. 19:1–67; R earth 5.3"),
-    ("mapping._forests, mapping._learners", "seed 000 Eqs. 4–5 (OOB); Meinshausen Eqs. 4–6",
+    ("mapping._forests, mapping._learners", "Wang H. et al. (2025) Eqs. 4–5 (OOB); Meinshausen "
+                                            "Eqs. 4–6",
      "R-style random "
      "forests with OOB skill, bootstrap tuning of mtry and ntree; quantile regression forest",
-     "seed 000 §2.5; Meinshausen (2006), JMLR 7:983–999"),
-    ("mapping._grid", "seed 000 Eq. 7; seed 004 Eqs. 9–10", "blockwise maps of the mean, "
-     "interval bounds and uncertainty U = half-width / mean", "seed 000 §2.7; seed 004"),
+     "Wang H. et al. (2025) §2.5; Meinshausen (2006), JMLR 7:983–999"),
+    ("mapping._grid", "Wang H. et al. (2025) Eq. 7; Wang G. et al. (manuscript) Eqs. "
+                      "9–10", "blockwise maps of the mean, "
+     "interval bounds and uncertainty U = half-width / mean", "Wang H. et al. (2025) §2.7; "
+             "Wang G. et al. (manuscript)"),
     ("mapping._ensemble", "Methods", "top-three learners stacked by principal-component "
-     "regression", "seed 004 Methods"),
+     "regression", "Wang G. et al. (manuscript) Methods"),
     ("models._clm5", "Eqs. 2–5", "dX/dt = B·I + A·ξ·K·X − V·X, 7 pools × 20 layers; "
-     "Supplementary Table 1 parameters", "seed 003 §2.2; Huang et al. (2018); Lu et al. (2020)"),
+     "Supplementary Table 1 parameters", "Tao et al. (EarthArXiv) §2.2; Huang et al. (2018); "
+                                         "Lu et al. (2020)"),
     ("models._compas, models._compas_parameters, models._compas_soil", "Eqs. 6–9",
      "COMPAS 8 pools × 20 layers, microbial uptake and enzyme "
-     "kinetics; Eq. 9 closed-form steady state; Supplementary Table 2", "seed 003 §2.3; "
+     "kinetics; Eq. 9 closed-form steady state; Supplementary Table 2", "Tao et al. (EarthArXiv) "
+             "§2.3; "
      "Allison et al. (2010)"),
     ("models._scalars", "Eq. 2 (ξ)", "temperature, water, oxygen, depth scalars of "
-     "decomposition", "seed 003; CTSM SoilBiogeochemDecompCascadeBGCMod.F90"),
+     "decomposition", "Tao et al. (EarthArXiv); CTSM SoilBiogeochemDecompCascadeBGCMod.F90"),
     ("models._transport", "Eq. 2 (V)", "bio- and cryoturbation diffusion, Patankar finite "
-     "volumes", "seed 003; Koven et al. (2009, 2013); Patankar (1980)"),
+     "volumes", "Tao et al. (EarthArXiv); Koven et al. (2009, 2013); Patankar (1980)"),
     ("models._allocation", "Eq. 2 (B)", "vertical allocation of root and surface litter",
-     "seed 003; Jackson et al. (1996); CTSM SoilBiogeochemVerticalProfileMod.F90"),
+     "Tao et al. (EarthArXiv); Jackson et al. (1996); CTSM SoilBiogeochemVerticalProfileMod.F90"),
     ("models._components", "Eqs. 7–14", "the six Fig. 4 components of CLM5 and COMPAS batches "
-     "(COMPAS from its steady-state fluxes)", "seed 003 §2.3, §2.7"),
+     "(COMPAS from its steady-state fluxes)", "Tao et al. (EarthArXiv) §2.3, §2.7"),
     ("models._diagnostics", "Eqs. 10–14", "CTE, K_bulk, V_system, ξ_system, B_system",
-     "seed 003 §2.7"),
-    ("models._ages", "local A1–A6; seed 003 Eq. 2", "steady states, radiocarbon, pool ages "
+     "Tao et al. (EarthArXiv) §2.7"),
+    ("models._ages", "local A1–A6; Tao et al. (EarthArXiv) Eq. 2", "steady states, radiocarbon, "
+            "pool ages "
      "and transit times of compartmental systems", "Metzler & Sierra (2018)"),
-    ("models._blocksolve", "seed 003 Eqs. 2–3 (structure)", "batched Thomas and block-Thomas "
+    ("models._blocksolve", "Tao et al. (EarthArXiv) Eqs. 2–3 (structure)", "batched Thomas and "
+            "block-Thomas "
      "solvers for the tridiagonal and block-tridiagonal operators", "(numerical method)"),
     ("models._observe", "local O1", "exact integration of layer densities over observed "
      "intervals", "(definition)"),
     ("models._environment", "FAO-56 Eqs. 24, 25, 34; Miami model", "forcing generated from "
      "MAT/MAP: daylight hours, NPP", "Allen et al. (1998); Lieth (1975)"),
     ("models._mimics", "local (1)–(10)", "MIMICS with density-dependent microbial "
-     "turnover ∝ MIC^β", "Wieder et al. (2015), GMD 8:1789; seed 002"),
+     "turnover ∝ MIC^β", "Wieder et al. (2015), GMD 8:1789; He et al. (2024)"),
     ("models._millennial", "Abramoff et al. Eqs. 1–21", "Millennial v2 with turnover exponent "
-     "β", "Abramoff et al. (2022), SBB 164:108466; seed 002"),
+     "β", "Abramoff et al. (2022), SBB 164:108466; He et al. (2024)"),
     ("models._awb", "local A1–A3 (temperature) and the model's ODEs", "Allison–Wallenstein–"
      "Bradford microbial-enzyme model with β (turnover) and β_enz (enzyme production); "
      "closed-form steady state; CUE and input sensitivities", "Allison, Wallenstein & "
-     "Bradford (2010), Nat. Geosci. 3:336–340, doi:10.1038/ngeo846; seed 002"),
-    ("models._tao2024", "seed 003 Eqs. 7–9; local T1–T7", "the reply's microbial model with "
-     "β and β_enz", "seed 002 (reply); seed 003 §2.3"),
+     "Bradford (2010), Nat. Geosci. 3:336–340, doi:10.1038/ngeo846; He et al. (2024)"),
+    ("models._tao2024", "Tao et al. (EarthArXiv) Eqs. 7–9; local T1–T7", "the reply's microbial "
+            "model with "
+     "β and β_enz", "Tao et al. (2024); Tao et al. (EarthArXiv) §2.3"),
     ("models._nonlinear", "local (1)–(6)", "damped, positivity-keeping Newton from several "
      "starts; stability by eigenvalues", "(numerical method)"),
     ("models._sensitivity", "local (1)–(4)", "elasticities by central and one-sided "
-     "differences; z-scored surfaces; Sobol indices", "seed 002 Fig. 1; Saltelli (2002); "
+     "differences; z-scored surfaces; Sobol indices", "He et al. (2024) Fig. 1; Saltelli (2002); "
      "Sobol' (2001)"),
     ("assimilation._runner", "local (1)", "batch seeds from the run seed and the batch index "
      "(reproducible fan-out)", "(definition)"),
     ("assimilation._components", "Eqs. 10–14", "posterior of the six components per "
-     "calibrated profile", "seed 003 §2.7, Fig. 4"),
+     "calibrated profile", "Tao et al. (EarthArXiv) §2.7, Fig. 4"),
     ("assimilation._space", "local (1)", "θ = l + u·(h − l): prior ranges to the unit cube",
-     "seed 003 §2.6, Supplementary Tables 1–2"),
-    ("assimilation._costs", "seed 003 Eq. 1 (NSE); local 2–5", "rank-weighted relative cost "
-     "(CLM5), COMPAS cost, Gaussian likelihood, NSE, profile filters", "seed 003 §2.1, §2.6; "
+     "Tao et al. (EarthArXiv) §2.6, Supplementary Tables 1–2"),
+    ("assimilation._costs", "Tao et al. (EarthArXiv) Eq. 1 (NSE); local 2–5", "rank-weighted "
+            "relative cost "
+     "(CLM5), COMPAS cost, Gaussian likelihood, NSE, profile filters", "Tao et al. (EarthArXiv) "
+             "§2.1, §2.6; "
      "PRODA code"),
     ("assimilation._calibrate", "local (1)", "log target of a profile's unit vector",
-     "seed 003 §2.6"),
+     "Tao et al. (EarthArXiv) §2.6"),
     ("assimilation._mcmc", "Haario proposals", "adaptive Metropolis, two-phase PRODA protocol",
-     "seed 003 §2.6; Haario et al. (2001)"),
+     "Tao et al. (EarthArXiv) §2.6; Haario et al. (2001)"),
     ("assimilation._diagnostics", "local (1)–(2)", "Gelman–Rubin R̂, effective sample size",
-     "seed 003 §2.6; Gelman & Rubin (1992); Gelman et al. (2013); Geyer (1992)"),
+     "Tao et al. (EarthArXiv) §2.6; Gelman & Rubin (1992); Gelman et al. (2013); Geyer (1992)"),
     ("assimilation.proda._covariates", "local S1", "min–max scaling with clipping",
-     "seed 003 §2.6"),
+     "Tao et al. (EarthArXiv) §2.6"),
     ("assimilation.proda._network", "local N1", "network 256-512-512-256, ratio-loss × MSE",
-     "seed 003 §2.6; PRODA code"),
+     "Tao et al. (EarthArXiv) §2.6; PRODA code"),
     ("assimilation.proda._differentiable", "Eqs. 2–5", "differentiable CLM5 steady state",
-     "seed 003"),
+     "Tao et al. (EarthArXiv)"),
     ("assimilation.proda._simulate", "Eqs. 10–14; local O1", "global simulation with "
-     "parameter maps: SOC by depth and the six component maps", "seed 003 §2.7, Figs. 2–4"),
+     "parameter maps: SOC by depth and the six component maps", "Tao et al. (EarthArXiv) §2.7, "
+             "Figs. 2–4"),
     ("assimilation.proda._e2e", "local E1–E2", "end-to-end loss against observed layer SOC",
-     "beyond seed 003 (issue 8)"),
+     "beyond Tao et al. (EarthArXiv) (issue 8)"),
     ("radiocarbon._onepool", "Eqs. 1–3", "one-pool ¹⁴C model, steady state, inversion to "
-     "age 1/k", "seed 004 Methods; Cherkinsky & Brovkin (1993)"),
+     "age 1/k", "Wang G. et al. (manuscript) Methods; Cherkinsky & Brovkin (1993)"),
     ("radiocarbon._atmosphere", "Eqs. 4–5", "Δ14C ↔ absolute fraction modern; F14C with the "
-     "sample year", "seed 004; Stuiver & Polach (1977); Hua et al. (2013, 2022)"),
+     "sample year", "Wang G. et al. (manuscript); Stuiver & Polach (1977); "
+                    "Hua et al. (2013, 2022)"),
     ("radiocarbon._inputs, radiocarbon._input_profiles, radiocarbon._estimates, "
      "radiocarbon._input_uncertainty", "Eq. 6 (ages by Eqs. 1–5)", "I_bulk = C_stock / C_age, "
      "I_root = NPP·f_BNPP·root fraction, I_loss = I_root − I_bulk, Monte Carlo",
-     "seed 004 Methods, Extended Data Table 1"),
+     "Wang G. et al. (manuscript) Methods, Extended Data Table 1"),
     ("stats._mixed", "Eqs. 7–8; Nakagawa Eqs. 26–27", "linear mixed models, Nakagawa R² "
      "(random slopes: Nakagawa et al. 2017 Eq. 11), ICC, conditional predictions",
-     "seed 002 Table 1; seed 004; Nakagawa & Schielzeth (2013); Johnson (2014)"),
+     "He et al. (2024) Table 1; Wang G. et al. (manuscript); Nakagawa & Schielzeth (2013); "
+     "Johnson (2014)"),
     ("stats._anova", "§2.8", "one-way ANOVA, Duncan's multiple range test, Tukey HSD, "
-     "compact letters", "seed 000 §2.8"),
+     "compact letters", "Wang H. et al. (2025) §2.8"),
     ("stats._partial", "local (1)–(2)", "partial correlation by depth band and its t test",
-     "seed 001 Fig. S1; Fisher (1924)"),
+     "Wang G. et al. (2025) Fig. S1; Fisher (1924)"),
     ("stats._grouped_pca", "Methods", "PCA per covariate group, Kaiser rule",
-     "seed 004 Methods"),
+     "Wang G. et al. (manuscript) Methods"),
 ]
 
 #: An equation mention: "Eq." or "Eqs." then labels such as 3, 9b, S1, O1, A4.
@@ -172,7 +212,10 @@ MENTION = re.compile(
     r"(?:\s*(?:[–,-]|and)\s*\(?[A-Z]?\d+[a-z]?\)?)*)"
 )
 GREP = re.compile(r"Eqs?\.")
-SEED = re.compile(r"\bseeds?\s+(00[0-4])", re.IGNORECASE)
+#: A paper label, also possessive ("Wang G. et al.'s (manuscript)"), merged with a locator ("He
+#: et al. (2024, Table 1)") or broken over lines.
+PAPER = re.compile(r"\b(Wang\s+[GH]\.|He|Tao)\s+et\s+al\.(?:'s)?\s+\("
+                   r"(2024|2025|EarthArXiv|manuscript)\b")
 #: Author–year citations: "Wieder et al. 2015", "Abramoff et al. (2022)", "Bishop, McBratney &
 #: Laslett (1999)", "Metzler & Sierra 2018", "Friedman (1991)".
 CITATION = re.compile(
@@ -256,14 +299,27 @@ def sentence_around(text: str, start: int, end: int) -> str:
     return s
 
 
+def paper_label(authors: str, tag: str) -> str | None:
+    """The :data:`PAPERS` label for a match of :data:`PAPER`, or None if there is none."""
+    lab = f"{' '.join(authors.split())} et al. ({tag})"
+    return lab if lab in PAPERS else None
+
+
 def sources_in(text: str) -> list[str]:
-    """Seeds first (``seed 003``), then author–year citations, in order, without repeats."""
+    """The papers first (``Tao et al. (EarthArXiv)``), then other author–year citations, in
+    order, without repeats."""
     found: list[str] = []
-    for m in SEED.finditer(text):
-        s = f"seed {m.group(1)}"
+    spans: list[tuple[int, int]] = []
+    for m in PAPER.finditer(text):
+        s = paper_label(m.group(1), m.group(2))
+        if s is None:
+            continue
+        spans.append((m.start(), m.end()))
         if s not in found:
             found.append(s)
     for m in CITATION.finditer(text):
+        if any(a < m.end() and m.start() < b for a, b in spans):
+            continue
         name = m.group(1)
         if name.split()[0] in {"In", "The", "See", "From", "Since", "Version", "CTSM", "R"}:
             continue
@@ -271,6 +327,22 @@ def sources_in(text: str) -> list[str]:
         if s not in found:
             found.append(s)
     return found
+
+
+def _link_papers(cell: str) -> str:
+    """A Markdown cell (already escaped by :func:`_md`) with each paper label linked to its full
+    citation under "The papers"."""
+    def sub(m: re.Match[str]) -> str:
+        lab = paper_label(m.group(1), m.group(2))
+        return f"[{m.group(0)}](#{PAPERS[lab][0]})" if lab else m.group(0)
+
+    return re.sub(PAPER.pattern + r"\)?", sub, cell)
+
+
+def _citation(label: str) -> str:
+    anchor, text, doi = PAPERS[label]
+    link = f" [doi:{doi}](https://doi.org/{doi})" if doi else ""
+    return f'<a id="{anchor}"></a>{text}{link}'
 
 
 def _objects(tree: ast.Module) -> list[tuple[int, int, str, str]]:
@@ -392,11 +464,12 @@ def render(mentions: list[Mention], total: int) -> str:
         "",
         "## The papers",
         "",
-        "The five papers the toolkit implements are called *seeds* in the code:",
+        "The five papers the toolkit implements (one of them with its reply) are cited in the "
+        "code by these short labels; every label in the tables below links here:",
         "",
-        "| seed | paper |",
+        "| label | reference |",
         "|---|---|",
-        *[f"| seed {k} | {v} |" for k, v in SEEDS.items()],
+        *[f"| {lab} | {_citation(lab)} |" for lab in PAPERS],
         "",
         "Other sources are cited by author and year in the docstrings (and in the API "
         "reference). Some modules number their own equations (*local* labels such as (1), "
@@ -407,14 +480,15 @@ def render(mentions: list[Mention], total: int) -> str:
         "",
         "| module | equations | what | source |",
         "|---|---|---|---|",
-        *[f"| `wholesoil.{m}` | {_md(e)} | {_md(w)} | {_md(s)} |" for m, e, w, s in CURATED],
+        *[f"| `wholesoil.{m}` | {_link_papers(_md(e))} | {_md(w)} | {_link_papers(_md(s))} |"
+          for m, e, w, s in CURATED],
         "",
         "## Every equation reference in the code (generated)",
         "",
         f"{len(mentions)} lines of `src/wholesoil` name an equation (`grep -rE 'Eqs?\\.'` "
         f"finds {total}). *Labels* are the equation numbers as written; *source* is the paper "
         "named in the same sentence or, failing that, in the object's docstring "
-        "(*docstring*) or the module's (*module*). Numbers without a seed or citation in "
+        "(*docstring*) or the module's (*module*). Numbers without a paper or citation in "
         "their sentence belong to the source named there.",
         "",
     ]
@@ -432,7 +506,7 @@ def render(mentions: list[Mention], total: int) -> str:
             "|---|---|---|---|---|",
         ]
         for r in rows:
-            where = f"{_md(r.source)} ({r.found_in})" if r.source else "—"
+            where = f"{_link_papers(_md(r.source))} ({r.found_in})" if r.source else "—"
             obj = f"`{r.obj}`" if r.obj else "module"
             kind = "" if r.kind == "docstring" else f" ({r.kind})"
             out.append(f"| {obj}{kind} | {r.line} | {', '.join(r.labels) or '—'} | {where} | "

@@ -65,18 +65,21 @@ PEERS: list[tuple[str, str, str]] = [
     ("Hua et al. (2022), IntCal20 / SHCal20", "bundled curves: coverage, bomb peak, F14C "
      "against Hua's own F14C (0.002)", "tests/test_datasets.py, "
      "tests/radiocarbon/test_atmosphere.py"),
-    ("seed 000 Eq. 1, Eqs. 2–3, Eqs. 4–5, Eq. 6", "SOC density, β model closed forms and "
+    ("Wang H. et al. (2025) Eq. 1, Eqs. 2–3, Eqs. 4–5, Eq. 6", "SOC density, β model closed forms "
+            "and "
      "fitting, R² and RMSE worked by hand, stocks by closed form",
      "tests/profiles/test_density.py, tests/depth/test_beta.py, tests/mapping/test_cv.py, "
      "tests/workflows/test_demo_helpers.py, tests/mapping/test_stocks.py, "
      "tests/workflows/test_grid_jobs.py"),
-    ("seed 001 Fig. 1e, Fig. S1", "depth bands 0–30, 30–100, 100–200 cm; partial correlations "
+    ("Wang G. et al. (2025) Fig. 1e, Fig. S1", "depth bands 0–30, 30–100, 100–200 cm; partial "
+                                               "correlations "
      "against exact definitions (residual correlations, Fisher's three-variable formula, "
      "scipy pearsonr/spearmanr)", "tests/mapping/test_cv.py, tests/stats/test_partial.py"),
-    ("seed 002 (He et al. Fig. 1; Tao et al.'s reply)", "direction of the input elasticity "
+    ("He et al. (2024) Fig. 1; Tao et al. (2024)", "direction of the input elasticity "
      "as β rises; elasticities recomputed from reported SOC", "tests/models/test_mimics.py, "
      "tests/models/test_tao2024.py, tests/workflows/test_sensitivity_job.py"),
-    ("seed 003 Supplementary Tables 1–2, Eqs. 2–14, §2.1, §2.6", "CLM5/COMPAS parameters and "
+    ("Tao et al. (EarthArXiv) Supplementary Tables 1–2, Eqs. 2–14, §2.1, §2.6", "CLM5/COMPAS "
+            "parameters and "
      "priors, Eq. 9 closed form, diagnostics transcribed from PRODA's fun_bulk_process.m, "
      "profile filters, Gelman–Rubin formula, costs", "tests/models/test_clm5.py, "
      "tests/models/test_compas.py, tests/models/test_diagnostics.py, tests/profiles/test_qc.py, "
@@ -85,7 +88,8 @@ PEERS: list[tuple[str, str, str]] = [
      "initVerticalMod)", "environmental scalars, litter allocation, mixing, the 20-layer grid",
      "tests/models/test_scalars.py, tests/models/test_allocation.py, "
      "tests/models/test_transport.py, tests/models/test_vertical.py"),
-    ("seed 004 Methods, Eqs. 4–6, Extended Data Table 1", "conversions, I_bulk, I_root, "
+    ("Wang G. et al. (manuscript) Methods, Eqs. 4–6, Extended Data Table 1", "conversions, I_bulk, "
+            "I_root, "
      "I_loss by hand; the six estimates", "tests/radiocarbon/test_inputs.py, "
      "tests/radiocarbon/test_atmosphere.py"),
     ("Wieder et al. (2015) reference script MIMIC2_LIDET_GMDD_2015_public.R", "MIMICS parameter "

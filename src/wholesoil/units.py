@@ -10,6 +10,16 @@ bulk density                   g cm⁻³
 coarse fragments (gravel)      volume %
 SOC density of a layer         Mg C ha⁻¹
 =============================  ==========================
+
+References
+----------
+Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon distribution in
+the 20–100 cm soil profile for different ecosystems: a global meta-analysis. Manuscript submitted to
+Earth System Science Data. Data: https://doi.org/10.5281/zenodo.14787023
+
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -17,10 +27,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-#: SOM → SOC conversion factor (Don et al. 2011), used by Wang et al. (seed 000 §2.1).
+#: SOM → SOC conversion factor (Don et al. 2011), used by Wang H. et al. (2025 §2.1).
 SOM_TO_SOC = 0.58
 
-#: Van Bemmelen factor OM = 1.724 · SOC, used by Tao et al. (seed 003 §2.1) in the BD pedotransfer.
+#: Van Bemmelen factor OM = 1.724 · SOC, used by Tao et al. (EarthArXiv §2.1) in the BD
+#: pedotransfer.
 SOC_TO_OM = 1.724
 
 #: 1 kg C m⁻² = 10 Mg C ha⁻¹.
@@ -34,7 +45,7 @@ MG_TO_PG = 1e-9
 
 
 def som_to_soc(som: ArrayLike) -> NDArray[np.float64]:
-    """Soil organic matter to soil organic carbon, SOC = 0.58 · SOM (seed 000 §2.1).
+    """Soil organic matter to soil organic carbon, SOC = 0.58 · SOM (Wang H. et al. (2025) §2.1).
 
     Parameters
     ----------
@@ -45,7 +56,7 @@ def som_to_soc(som: ArrayLike) -> NDArray[np.float64]:
 
 
 def soc_to_om(soc: ArrayLike) -> NDArray[np.float64]:
-    """Soil organic carbon to organic matter, OM = 1.724 · SOC (seed 003 §2.1).
+    """Soil organic carbon to organic matter, OM = 1.724 · SOC (Tao et al. (EarthArXiv) §2.1).
 
     Parameters
     ----------

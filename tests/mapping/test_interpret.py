@@ -200,7 +200,11 @@ def test_figures():
     fig = plot_importance(imp)
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
-    assert [lab.get_text() for lab in ax.get_yticklabels()] == imp["feature"].tolist()
+    # drivers are shown with their quantity and unit where known (plots._style.axis_label)
+    from wholesoil.plots._style import axis_label
+
+    assert [lab.get_text() for lab in ax.get_yticklabels()] == [
+        axis_label(f) for f in imp["feature"]]
     assert ax.get_ylim()[0] > ax.get_ylim()[1]  # most important on top
     assert isinstance(plot_importance(imp, column="importance_mean", max_features=2), Figure)
     with pytest.raises(InputDataError, match="column"):
@@ -209,7 +213,7 @@ def test_figures():
     pd_table, ice = partial_dependence_table(model, t, FEATURES, grid_resolution=6, sample=25)
     fig = plot_partial_dependence(pd_table, ice, observed=t, ylabel="β", ncols=2)
     visible = [ax for ax in fig.axes if ax.get_visible()]
-    assert [ax.get_xlabel() for ax in visible] == FEATURES  # one panel per driver
+    assert [ax.get_xlabel() for ax in visible] == [axis_label(f) for f in FEATURES]
     ice_lines = [c for c in visible[0].collections if isinstance(c, LineCollection)]
     assert len(ice_lines) == 1 and len(ice_lines[0].get_segments()) == 25
     assert len(visible[0].lines) == 2  # partial dependence and rug

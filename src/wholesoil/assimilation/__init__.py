@@ -1,4 +1,5 @@
-"""Data assimilation (seed 003 §2.6): profile-level Bayesian calibration of the process models.
+"""Data assimilation (Tao et al. (EarthArXiv) §2.6): profile-level Bayesian calibration of the
+process models.
 
 Parameter spaces mapped to [0, 1] from the prior tables, PRODA's costs and likelihoods, profile
 filters, convergence diagnostics, a vectorized adaptive-Metropolis sampler that advances all
@@ -7,6 +8,12 @@ summaries, and a checkpointed runner that fans batches of profiles out over dask
 half of PRODA (neural generalization of the parameters, global simulation, end-to-end
 differentiable calibration) is :mod:`wholesoil.assimilation.proda` (imported on its own, so that
 torch loads only when it is used).
+
+References
+----------
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from wholesoil.assimilation._calibrate import (

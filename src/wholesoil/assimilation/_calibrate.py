@@ -1,4 +1,5 @@
-"""Profile-level Bayesian calibration of CLM5 or COMPAS against observed SOC (seed 003 §2.6).
+"""Profile-level Bayesian calibration of CLM5 or COMPAS against observed SOC
+(Tao et al. (EarthArXiv) §2.6).
 
 For a batch of P soil profiles, the parameters of each profile are sampled by
 :func:`~wholesoil.assimilation._mcmc.adaptive_metropolis` (all profiles and chains advance
@@ -34,7 +35,8 @@ median, 2.5/97.5 % quantiles and a histogram mode — in mode ``"proda"`` over t
 the chain whose mean fits the observations best (lowest RMSE, PRODA's ``opt_parallel``), in mode
 ``"gaussian"`` over all chains pooled — the Gelman–Rubin R̂ and effective sample size
 per parameter, the acceptance rate, the NSE of the fit at the posterior mean, the acceptance
-decision of seed 003 §2.6 (mean R̂ ≤ 1.05 and NSE ≥ 0) and the posterior predictive SOC by layer.
+decision of Tao et al. (EarthArXiv) §2.6 (mean R̂ ≤ 1.05 and NSE ≥ 0) and the posterior predictive
+SOC by layer.
 
 References
 ----------
@@ -100,8 +102,8 @@ COMPAS_MIN_SOC_TO_MIC: float = 10.0
 #: 1 g C m⁻³ × 1 m = 1 g C m⁻² = 0.01 Mg C ha⁻¹: stock [Mg C ha⁻¹] = density × thickness [m] × this.
 _G_M2_TO_MG_HA: float = 0.01
 
-#: A profile is accepted only when the NSE of its posterior-mean fit is ≥ 0 (seed 003 §2.6;
-#: ``shared/specs/assimilation.md``: NSE with the mean of the observations).
+#: A profile is accepted only when the NSE of its posterior-mean fit is ≥ 0 (Tao et al. (EarthArXiv)
+#: §2.6; ``shared/specs/assimilation.md``: NSE with the mean of the observations).
 NSE_THRESHOLD: float = 0.0
 #: Bins over each parameter's prior range (unit interval) for the histogram mode. PRODA fits a
 #: GEV distribution and reports its mode; a 20-bin histogram peak is used here (documented
@@ -282,7 +284,8 @@ class ProfileData:
         sites: pd.DataFrame,
         **forcing_kwargs: Any,
     ) -> ProfileData:
-        """Build from a long layer table and a sites table, filtering profiles (seed 003 §2.1).
+        """Build from a long layer table and a sites table, filtering profiles
+        (Tao et al. (EarthArXiv) §2.1).
 
         Parameters
         ----------
@@ -626,8 +629,9 @@ def calibrate(
     Runs :func:`~wholesoil.assimilation._mcmc.adaptive_metropolis` with batch (P,) on the log
     target of :func:`make_log_target` (PRODA's protocol; defaults are its numbers,
     :data:`~wholesoil.assimilation._mcmc.PRODA_MCMC_SETTINGS`). A profile is **accepted** when
-    the mean R̂ over its parameters is ≤ 1.05 (:data:`RHAT_THRESHOLD`) and the NSE (seed 003
-    Eq. 1) of the model at the posterior mean is ≥ 0 (:data:`NSE_THRESHOLD`), seed 003 §2.6.
+    the mean R̂ over its parameters is ≤ 1.05 (:data:`RHAT_THRESHOLD`) and the NSE
+    (Tao et al. (EarthArXiv) Eq. 1) of the model at the posterior mean is ≥ 0
+    (:data:`NSE_THRESHOLD`), Tao et al. (EarthArXiv) §2.6.
 
     Modes (which question each answers):
 

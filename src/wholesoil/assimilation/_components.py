@@ -1,15 +1,22 @@
-"""Posterior of the six seed 003 components per calibrated profile, and thinned chains as a table.
+"""Posterior of the six Tao et al. (EarthArXiv) components per calibrated profile, and thinned
+chains as a table.
 
-Seed 003 (§2.7, Fig. 4) explains SOC through six components of the calibrated model: carbon
-transfer efficiency (CTE, Eq. 10), baseline decomposition (K_bulk, Eq. 11), vertical transport
-(V_system, Eq. 12), environmental modifier (ξ_system, Eq. 13), input allocation (B_system,
+Tao et al. (EarthArXiv) (§2.7, Fig. 4) explains SOC through six components of the calibrated model:
+carbon transfer efficiency (CTE, Eq. 10), baseline decomposition (K_bulk, Eq. 11), vertical
+transport (V_system, Eq. 12), environmental modifier (ξ_system, Eq. 13), input allocation (B_system,
 Eq. 14) and the carbon input itself. For each profile they are computed at the posterior mean
 and over a random subsample of the kept posterior draws (one batched model build and steady
 state for profiles × draws), giving the posterior mean and 2.5/97.5 % quantiles of each.
 
-For CLM5 they follow the linear matrix form (Eq. 2 of seed 003) with PRODA's pool choices; COMPAS
-is nonlinear (Michaelis–Menten microbial uptake), so its components are computed from the
-steady-state fluxes as the global simulation does (:mod:`wholesoil.assimilation.proda`).
+For CLM5 they follow the linear matrix form (Eq. 2 of Tao et al. (EarthArXiv)) with PRODA's pool
+choices; COMPAS is nonlinear (Michaelis–Menten microbial uptake), so its components are computed
+from the steady-state fluxes as the global simulation does (:mod:`wholesoil.assimilation.proda`).
+
+References
+----------
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -30,7 +37,8 @@ from wholesoil.errors import InputDataError
 __all__ = ["COMPONENTS", "chains_table", "clm5_components", "compas_components",
            "posterior_components"]
 
-#: The six components of seed 003 Fig. 4 with their units, in the order the paper lists them.
+#: The six components of Tao et al. (EarthArXiv) Fig. 4 with their units, in the order the paper
+#: lists them.
 COMPONENTS: dict[str, str] = {
     "cte": "-",  # carbon transfer efficiency, Eq. 10
     "k_bulk": "yr-1",  # baseline decomposition, Eq. 11
@@ -47,7 +55,8 @@ CLM5_SOC_POOLS = (4, 5, 6)
 
 
 def clm5_components(theta: dict[str, Any], forcing: Any) -> dict[str, NDArray[np.float64]]:
-    """The six components of a batch of CLM5 steady states (seed 003 Eqs. 10–14 and input).
+    """The six components of a batch of CLM5 steady states (Tao et al. (EarthArXiv) Eqs. 10–14 and
+    input).
 
     Parameters
     ----------
@@ -100,7 +109,7 @@ def posterior_components(
     draws: int = 50,
     seed: int | np.random.Generator | None = 0,
 ) -> pd.DataFrame:
-    """Posterior of the six seed 003 components for every calibrated profile.
+    """Posterior of the six Tao et al. (EarthArXiv) components for every calibrated profile.
 
     Parameters
     ----------

@@ -1,9 +1,16 @@
-"""PRODA's costs, a Gaussian likelihood, the NSE and the profile filters (seed 003 §2.1, §2.6).
+"""PRODA's costs, a Gaussian likelihood, the NSE and the profile filters (Tao et al. (EarthArXiv)
+§2.1, §2.6).
 
 All functions take observations padded with NaN to a common number of layers,
 ``(..., n_layers_obs)`` with the top layer first; NaN observations are ignored. Model values are
 the model's SOC already brought to the observed layers (e.g. by
 :func:`wholesoil.models.layer_stocks`), broadcast against the observations.
+
+References
+----------
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ PRODA_CLM5_RELATIVE_SD: float = 0.6
 PRODA_CLM5_TOP_WEIGHT: float = 10.0
 #: Scale of PRODA's COMPAS cost J = 5·(1 − NSE). Source: ``phxtao/PRODA_MIC`` cost; spec.
 PRODA_COMPAS_COST_SCALE: float = 5.0
-#: Profile filter of seed 003 §2.1: at least three layers …
+#: Profile filter of Tao et al. (EarthArXiv) §2.1: at least three layers …
 MIN_PROFILE_LAYERS: int = 3
 #: … and a maximum depth deeper than 50 cm.
 MIN_PROFILE_DEPTH: float = 50.0
@@ -157,7 +164,7 @@ def proda_clm5_cost(mod: ArrayLike, obs: ArrayLike, depth: ArrayLike | None = No
 
 
 def nse(mod: ArrayLike, obs: ArrayLike) -> FloatArray:
-    """Nash–Sutcliffe modelling efficiency over the observed layers (seed 003 Eq. 1).
+    """Nash–Sutcliffe modelling efficiency over the observed layers (Tao et al. (EarthArXiv) Eq. 1).
 
     .. math::
 
@@ -235,7 +242,8 @@ def gaussian_loglik(mod: ArrayLike, obs: ArrayLike, sigma: ArrayLike) -> FloatAr
 def profile_filter(
     top: ArrayLike, bottom: ArrayLike, soc: ArrayLike
 ) -> tuple[NDArray[np.bool_], NDArray[np.str_]]:
-    """Profiles usable for calibration (seed 003 §2.1), with the reason for each rejection.
+    """Profiles usable for calibration (Tao et al. (EarthArXiv) §2.1), with the reason for each
+    rejection.
 
     A layer is present when any of ``top``, ``bottom``, ``soc`` is not NaN (all-NaN layers are
     padding, anywhere). A profile is kept when all hold:

@@ -1,8 +1,14 @@
 """Convergence diagnostics of batched MCMC chains: Gelman–Rubin R̂, effective sample size, and
-acceptance rate (seed 003 §2.6).
+acceptance rate (Tao et al. (EarthArXiv) §2.6).
 
 Chains are arrays ``(..., m, n, d)``: any batch axes (profiles), then m chains, n draws each
 (after burn-in), d parameters.
+
+References
+----------
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -16,7 +22,8 @@ __all__ = ["RHAT_THRESHOLD", "acceptance_rate", "effective_sample_size", "gelman
 
 FloatArray = NDArray[np.float64]
 
-#: PRODA accepts a profile when the mean R̂ over its parameters is ≤ 1.05 (seed 003 §2.6).
+#: PRODA accepts a profile when the mean R̂ over its parameters is ≤ 1.05 (Tao et al. (EarthArXiv)
+#: §2.6).
 RHAT_THRESHOLD: float = 1.05
 
 
@@ -49,7 +56,7 @@ def gelman_rubin(chains: ArrayLike) -> FloatArray:
         W = \\frac1m \\sum_j s_j^2, \\quad B = \\frac{n}{m-1} \\sum_j (\\bar x_j - \\bar x)^2  (1)
 
     with :math:`s_j^2` the within-chain variance (ddof 1) and :math:`\\bar x_j` the chain means
-    (Gelman and Rubin 1992, doi:10.1214/ss/1177011136; the formula of seed 003 §2.6).
+    (Gelman and Rubin 1992, doi:10.1214/ss/1177011136; the formula of Tao et al. (EarthArXiv) §2.6).
 
     Parameters
     ----------

@@ -1,10 +1,11 @@
-"""Vectorized adaptive Metropolis sampler following PRODA's two-phase protocol (seed 003 §2.6).
+"""Vectorized adaptive Metropolis sampler following PRODA's two-phase protocol
+(Tao et al. (EarthArXiv) §2.6).
 
 All chains of all profiles in a batch advance together: the state is an array shaped
 ``(*batch_shape, n_chains, d)`` in the unit cube and the log target is called **once per
 iteration** for the whole batch. The protocol (test run, formal run, acceptance control) is the
-one of seed 003 §2.6 and the public PRODA code (``phxtao/PRODA_PUBLIC``), as summarized in
-``shared/specs/assimilation.md``; the adaptive proposal is Haario et al. (2001).
+one of Tao et al. (EarthArXiv) §2.6 and the public PRODA code (``phxtao/PRODA_PUBLIC``), as
+summarized in ``shared/specs/assimilation.md``; the adaptive proposal is Haario et al. (2001).
 
 Sampler details (:func:`adaptive_metropolis`)
 ---------------------------------------------
@@ -27,10 +28,10 @@ rows; otherwise the full array is passed, the other rows at their starting state
 values are discarded. Either way a restart costs in proportion to the chains it moves
 (``n_evaluations`` counts the rows evaluated).
 
-**Burn-in and thinning.** The first half of the formal iterations is discarded (seed 003:
-burn-in coefficient 50 %); every ``thin``-th state of the second half is kept. PRODA keeps
-the accepted samples only and discards the first half of those; here the chain states
-(with repeats) are kept, which is what a Metropolis chain's posterior estimates need and
+**Burn-in and thinning.** The first half of the formal iterations is discarded
+(Tao et al. (EarthArXiv): burn-in coefficient 50 %); every ``thin``-th state of the second half is
+kept. PRODA keeps the accepted samples only and discards the first half of those; here the chain
+states (with repeats) are kept, which is what a Metropolis chain's posterior estimates need and
 gives the same array length for every chain.
 
 References
@@ -175,7 +176,8 @@ class MCMCResult:
 
     @property
     def posterior_mean(self) -> np.ndarray:
-        """Posterior mean over chains and kept samples, shape (*batch_shape, d) (seed 003 §2.6)."""
+        """Posterior mean over chains and kept samples, shape (*batch_shape, d)
+        (Tao et al. (EarthArXiv) §2.6)."""
         return self.samples.mean(axis=(-3, -2))
 
 

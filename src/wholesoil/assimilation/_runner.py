@@ -1,7 +1,7 @@
 """Checkpointed fan-out of a per-batch calibration over many profiles.
 
-Profile-level calibration (seed 003 §2.6; PRODA) is embarrassingly parallel: every profile is
-fitted on its own. :func:`run_profiles` cuts a list of profile ids into batches of
+Profile-level calibration (Tao et al. (EarthArXiv) §2.6; PRODA) is embarrassingly parallel: every
+profile is fitted on its own. :func:`run_profiles` cuts a list of profile ids into batches of
 ``batch_size`` (batch ``k`` holds ``profile_ids[k*batch_size:(k+1)*batch_size]``), hands each
 batch to a model-independent ``work(ids, seed)`` callable that returns tables keyed by name
 (each a :class:`pandas.DataFrame` with a ``profile_id`` column), and checkpoints every finished
@@ -37,6 +37,12 @@ With ``client=None`` batches run one after another in this process; with a
 tasks on the cluster, ``work`` shipped by pickle (it must be importable or picklable by value
 on the workers), and the results are written by this process as they arrive (``out`` need not
 be on a shared filesystem).
+
+References
+----------
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
-"""Calibrated parameters mapped linearly to the unit cube by their prior ranges (seed 003 §2.6).
+"""Calibrated parameters mapped linearly to the unit cube by their prior ranges
+(Tao et al. (EarthArXiv) §2.6).
 
 PRODA samples every parameter in [0, 1] and maps it to the model's value by the prior range of
-seed 003 Supplementary Tables 1–2 (CLM5 and COMPAS), with uniform priors:
+Tao et al. (EarthArXiv) Supplementary Tables 1–2 (CLM5 and COMPAS), with uniform priors:
 
 .. math::
 
@@ -23,6 +24,12 @@ sampled on a log scale, the unit interval mapping to log10 of the range:
 
 Of the 44 CLM5 and COMPAS priors only τ_ENZ,decay (0.001–1 yr) qualifies; the published PRODA
 COMPAS code samples it so, ``10^(3·kp − 3)`` (``phxtao/PRODA_MIC``, ``matrix_fun.m``).
+
+References
+----------
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -142,7 +149,7 @@ class ParameterSpace:
 
     @classmethod
     def from_clm5(cls) -> ParameterSpace:
-        """The 21 CLM5 parameters of PRODA (seed 003 Supplementary Table 1).
+        """The 21 CLM5 parameters of PRODA (Tao et al. (EarthArXiv) Supplementary Table 1).
 
         From :data:`~wholesoil.models.CLM5_PRODA_PARAMETERS`; ends forbidden by CLM5 are open
         (:data:`CLM5_MODEL_DOMAINS`): ``tau4s1``, ``tau4l1``, ``efolding`` at 0 and ``b`` at 1.
@@ -153,7 +160,7 @@ class ParameterSpace:
 
     @classmethod
     def from_compas(cls) -> ParameterSpace:
-        """The 23 COMPAS parameters of PRODA (seed 003 Supplementary Table 2).
+        """The 23 COMPAS parameters of PRODA (Tao et al. (EarthArXiv) Supplementary Table 2).
 
         From :data:`~wholesoil.models.COMPAS_PARAMETERS`, whose ``domain`` decides the open ends
         (``tau_decom`` at 0, ``b`` at 1, …).

@@ -1,4 +1,11 @@
-"""``wholesoil demo``: the whole workflow on the bundled real data."""
+"""``wholesoil demo``: the whole workflow on the bundled real data.
+
+References
+----------
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
+"""
 
 from __future__ import annotations
 
@@ -20,7 +27,7 @@ def demo(
     calibration_iterations: Annotated[
         str | None,
         typer.Option(help="test,formal iterations of the calibration stage; 20000,50000 is "
-                     "seed 003's full protocol (default: a shortened one)."),
+                     "Tao et al.'s (EarthArXiv) full protocol (default: a shortened one)."),
     ] = None,
     keep_models: Annotated[
         bool, typer.Option("--keep-models",

@@ -1,5 +1,13 @@
 """``wholesoil inputs``: carbon inputs to bulk soil, root-derived inputs and their direct losses
-(seed 004). Thin: parses arguments and calls :func:`wholesoil.workflows._inputs.inputs_job`."""
+(Wang G. et al. (manuscript)). Thin: parses arguments and calls
+:func:`wholesoil.workflows._inputs.inputs_job`.
+
+References
+----------
+Wang, G., Xiao, L., Mao, X., Guo, X., Cowie, A., Zhang, S., Wang, M., Chen, S., Zhang, G., Shi, Z. &
+Luo, Z. Most root-derived carbon inputs do not contribute to the global bulk soil carbon pool.
+Manuscript.
+"""
 
 from __future__ import annotations
 
@@ -32,7 +40,8 @@ def inputs(
              "mat/map, or the climate grid at lat/lon).")] = "miami",
     f_bnpp: Annotated[str | None, typer.Option(
         "--f-bnpp", help="Belowground fraction of NPP: a number or a column name "
-                         "[default: column f_bnpp, else 0.377, the seed 004 mean].")] = None,
+                         "[default: column f_bnpp, else 0.377, the Wang G. et al. (manuscript) "
+                         "mean].")] = None,
     roots: Annotated[str | None, typer.Option(
         help="Jackson et al. 1996 vegetation type, e.g. boreal_forest, temperate_grassland, "
              "all [default: column beta or vegetation, else all].")] = None,
@@ -40,7 +49,8 @@ def inputs(
         help="Schenk & Jackson 2002: depth above which 50 % of roots lie [cm].")] = None,
     d95: Annotated[float | None, typer.Option(
         help="Schenk & Jackson 2002: depth above which 95 % of roots lie [cm].")] = None,
-    draws: Annotated[int, typer.Option(help="Monte Carlo runs (seed 004: 500).")] = 500,
+    draws: Annotated[int, typer.Option(help="Monte Carlo runs (Wang G. et al. (manuscript): "
+                                            "500).")] = 500,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     cv: Annotated[float, typer.Option(
         help="Relative sd of stocks, ages, NPP, f_BNPP without an explicit sd.")] = 0.1,
@@ -55,9 +65,10 @@ def inputs(
         help="Leave out layers without stock or age (listed in excluded.csv) instead of "
              "stopping.")] = False,
 ) -> None:
-    """Inputs to bulk soil (I_bulk = C_stock / C_age, seed 004 Eq. 6), root-derived inputs
-    (I_root = NPP × f_BNPP × root fraction) and direct losses I_loss = I_root − I_bulk on the
-    seven standard layers of seed 004, with Monte Carlo uncertainty.
+    """Inputs to bulk soil (I_bulk = C_stock / C_age, Wang G. et al. (manuscript) Eq. 6),
+    root-derived inputs (I_root = NPP × f_BNPP × root fraction) and direct losses I_loss = I_root −
+    I_bulk on the seven standard layers of Wang G. et al. (manuscript), with Monte Carlo
+    uncertainty.
 
     Example:
 

@@ -1,4 +1,19 @@
-"""Mapping commands: ``train``, ``predict`` and ``stocks`` (seed 000, seed 001, seed 004)."""
+"""Mapping commands: ``train``, ``predict`` and ``stocks`` (Wang H. et al. (2025),
+Wang G. et al. (2025), Wang G. et al. (manuscript)).
+
+References
+----------
+Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon distribution in
+the 20–100 cm soil profile for different ecosystems: a global meta-analysis. Manuscript submitted to
+Earth System Science Data. Data: https://doi.org/10.5281/zenodo.14787023
+
+Wang, G., Luo, Z., Song, C., et al. (2025). Digging deeper towards accurate mapping of deep soil
+organic carbon in grasslands. Science Bulletin. https://doi.org/10.1016/j.scib.2025.06.006
+
+Wang, G., Xiao, L., Mao, X., Guo, X., Cowie, A., Zhang, S., Wang, M., Chen, S., Zhang, G., Shi, Z. &
+Luo, Z. Most root-derived carbon inputs do not contribute to the global bulk soil carbon pool.
+Manuscript.
+"""
 
 from __future__ import annotations
 
@@ -43,7 +58,8 @@ def train(
     table: Annotated[Path, typer.Argument(help="Training table (CSV or Parquet).")],
     target: Annotated[str, typer.Option("--target", help="Column to predict.")],
     features: Annotated[str, typer.Option("--features", help="Predictors: a,b,c (add top,"
-                                          "bottom for layer-level models, seed 001).")],
+                                          "bottom for layer-level models, "
+                                          "Wang G. et al. (2025)).")],
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
     groups: Annotated[
         str | None, typer.Option("--groups", help="Profile id column: never split a profile.")
@@ -71,13 +87,17 @@ def train(
         bool, typer.Option(help="Measure held-out coverage of QRF, Coulston and Monte Carlo; "
                            "save the Coulston and Monte Carlo models for mapping.")
     ] = False,
-    level: Annotated[float, typer.Option(help="Nominal interval level (seed 004: 0.95; "
+    level: Annotated[float, typer.Option(help="Nominal interval level "
+                                              "(Wang G. et al. (manuscript): 0.95; "
                                          "fast preset 0.9).")] = 0.95,
-    interval_trees: Annotated[int, typer.Option(help="Trees per interval-model forest (seed "
-                                                "004: 500; fast preset 100).")] = 500,
-    mc_boot: Annotated[int, typer.Option(help="Monte Carlo bootstrap forests (seed 004: 500; "
+    interval_trees: Annotated[int, typer.Option(help="Trees per interval-model forest ("
+                                                "Wang G. et al. (manuscript): 500; fast preset "
+                                                "100).")] = 500,
+    mc_boot: Annotated[int, typer.Option(help="Monte Carlo bootstrap forests "
+                                              "(Wang G. et al. (manuscript): 500; "
                                          "fast preset 100).")] = 500,
-    mc_draws: Annotated[int, typer.Option(help="Monte Carlo draws (seed 000).")] = 1000,
+    mc_draws: Annotated[int, typer.Option(help="Monte Carlo draws "
+                                               "(Wang H. et al. (2025)).")] = 1000,
     units: Annotated[
         str | None, typer.Option(help="Units of the target, carried into maps (Mg C ha-1).")
     ] = None,
@@ -154,7 +174,8 @@ def predict(
         str | None, typer.Option(help="Grid: interval maps, first one primary: quantile "
                                  "(qrf), coulston, montecarlo (saved by train --intervals).")
     ] = None,
-    level: Annotated[float, typer.Option(help="Grid: interval level (seed 004: 0.95).")] = 0.95,
+    level: Annotated[float, typer.Option(help="Grid: interval level (Wang G. et al. (manuscript): "
+                                              "0.95).")] = 0.95,
     chunks: Annotated[int, typer.Option(help="Grid: block size [cells per side].")] = 512,
     scheduler: SchedulerOpt = None,
     workers: Annotated[
@@ -217,7 +238,8 @@ def stocks(
     fractions: Annotated[
         Path | None, typer.Option(help="One variable per ecosystem: share of each cell [0-1].")
     ] = None,
-    draws: Annotated[int, typer.Option(help="Monte Carlo draws (seed 000: 1000).")] = 1000,
+    draws: Annotated[int, typer.Option(help="Monte Carlo draws (Wang H. et al. (2025): "
+                                            "1000).")] = 1000,
     level: Annotated[float, typer.Option(help="Interval level.")] = 0.95,
     correlation: Annotated[
         float, typer.Option(help="Correlation of per-cell errors between cells, 0-1.")
@@ -225,7 +247,8 @@ def stocks(
     chunks: Annotated[int, typer.Option(help="Block size [cells per side].")] = 512,
     seed: Annotated[int, typer.Option(help="Seed for every random draw.")] = 0,
 ) -> None:
-    """SOC stocks by region, ecosystem and layer with Monte Carlo intervals (seed 000 Eqs. 3, 6).
+    """SOC stocks by region, ecosystem and layer with Monte Carlo intervals (Wang H. et al. (2025)
+    Eqs. 3, 6).
 
     Writes tables/stocks.csv, layers.nc and cog/*.tif of the layer densities, figures/ and
     run.json into OUT; killed and rerun, it reuses the finished blocks' sums.

@@ -1,6 +1,17 @@
-"""Process-model commands: ``simulate``, ``sensitivity`` and ``assimilate`` (seed 002, seed 003).
+"""Process-model commands: ``simulate``, ``sensitivity`` and ``assimilate`` (He et al. (2024),
+Tao et al. (EarthArXiv)).
 
-The --model help lists the models of :mod:`wholesoil.models._registry` that support each command."""
+The --model help lists the models of :mod:`wholesoil.models._registry` that support each command.
+
+References
+----------
+He, X., Abramoff, R. Z., Abs, E., Georgiou, K., Zhang, H. & Goll, D. S. (2024). Model uncertainty
+obscures major driver of soil carbon. Nature. https://doi.org/10.1038/s41586-023-06999-1
+
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
+"""
 
 from __future__ import annotations
 
@@ -20,7 +31,8 @@ def simulate(
         Path | None, typer.Option(help="Parameter overrides: JSON {name: value} or CSV.")
     ] = None,
     forcing: Annotated[
-        list[Path] | None, typer.Option(help="CLM5 history NetCDF file(s) (seed 003 Suppl. "
+        list[Path] | None, typer.Option(help="CLM5 history NetCDF file(s) (Tao et al. (EarthArXiv) "
+                                             "Suppl. "
                                         "Table 3 variables).")
     ] = None,
     sites: Annotated[
@@ -41,8 +53,8 @@ def simulate(
         bool, typer.Option(help="Normalize ξ_T to CENTURY (CTSM default; PRODA: off).")
     ] = False,
 ) -> None:
-    """Steady states of CLM5 or COMPAS (seed 003) at sites: pools by layer, profiles, layer
-    stocks, diagnostics and a figure.
+    """Steady states of CLM5 or COMPAS (Tao et al. (EarthArXiv)) at sites: pools by layer, profiles,
+    layer stocks, diagnostics and a figure.
 
     Example: wholesoil simulate --model clm5 --mat 8.5 --map 800 --lat 45 --out sim
     """
@@ -70,11 +82,13 @@ def sensitivity(
     ] = "1,1.5,2",
     beta_enz: Annotated[float, typer.Option(help="Enzyme-production exponent β_enz (tao2024, "
                                             "awb; 1 classic).")] = 1.0,
-    delta: Annotated[float, typer.Option(help="Relative perturbation (seed 002: 0.1).")] = 0.1,
+    delta: Annotated[float, typer.Option(help="Relative perturbation (He et al. (2024): "
+                                              "0.1).")] = 0.1,
     grid_points: Annotated[int, typer.Option(help="Steps per axis of the CUE × input grid.")] = 9,
-    mat: Annotated[float, typer.Option(help="Temperature [°C] (seed 002: 20).")] = 20.0,
-    clay: Annotated[float, typer.Option(help="Clay [%] (seed 002: 20).")] = 20.0,
-    lignin_n: Annotated[float, typer.Option(help="Litter lignin:N (MIMICS; seed 002: 10).")] = (
+    mat: Annotated[float, typer.Option(help="Temperature [°C] (He et al. (2024): 20).")] = 20.0,
+    clay: Annotated[float, typer.Option(help="Clay [%] (He et al. (2024): 20).")] = 20.0,
+    lignin_n: Annotated[float, typer.Option(help="Litter lignin:N (MIMICS; He et al. (2024): "
+                                                 "10).")] = (
         10.0
     ),
     anpp: Annotated[float, typer.Option(help="Litter input [g C m-2 yr-1] (MIMICS).")] = 400.0,
@@ -82,7 +96,7 @@ def sensitivity(
     sobol_n: Annotated[int, typer.Option(help="Sobol base sample size (power of 2).")] = 256,
     seed: Annotated[int, typer.Option(help="Seed for every random draw.")] = 0,
 ) -> None:
-    """Seed 002's CUE-versus-input question: SOC elasticities to CUE and input for each β,
+    """He et al.'s (2024) CUE-versus-input question: SOC elasticities to CUE and input for each β,
     z-scored (β, CUE, input) response surfaces, optional Sobol indices.
 
     Example: wholesoil sensitivity --model mimics --beta 1,1.5,2 --grid-points 5 --out sens
@@ -108,7 +122,8 @@ def assimilate(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
     model: Annotated[str, typer.Option(help=model_help("assimilate"))] = "clm5",
     iterations: Annotated[
-        str, typer.Option(help="Test and formal MCMC iterations (seed 003: 20000,50000).")
+        str, typer.Option(help="Test and formal MCMC iterations "
+                               "(Tao et al. (EarthArXiv): 20000,50000).")
     ] = "20000,50000",
     chains: Annotated[int, typer.Option(help="Independent chains per profile.")] = 3,
     mode: Annotated[
@@ -124,7 +139,8 @@ def assimilate(
     scheduler: SchedulerOpt = None,
     seed: Annotated[int, typer.Option(help="Seed for every random draw.")] = 0,
 ) -> None:
-    """Profile-level Bayesian calibration of CLM5 or COMPAS (seed 003 §2.6); resumable.
+    """Profile-level Bayesian calibration of CLM5 or COMPAS (Tao et al. (EarthArXiv) §2.6);
+    resumable.
 
     Example:
 

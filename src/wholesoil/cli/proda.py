@@ -1,6 +1,13 @@
-"""``wholesoil proda``: PRODA's network from calibrations, global maps, end-to-end (seed 003).
+"""``wholesoil proda``: PRODA's network from calibrations, global maps, end-to-end
+(Tao et al. (EarthArXiv)).
 
 Thin: parses arguments and calls the jobs of :mod:`wholesoil.workflows._proda`.
+
+References
+----------
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -12,7 +19,8 @@ import typer
 
 from wholesoil.cli._common import SchedulerOpt, _floats, _friendly, _report
 
-_HELP = ("PRODA (seed 003 §2.6–2.7): train the parameter network on profile calibrations, "
+_HELP = ("PRODA (Tao et al. (EarthArXiv) §2.6–2.7): train the parameter network on profile "
+         "calibrations, "
          "map parameters, SOC and model components, or calibrate end to end."
          "\n\nExample: wholesoil proda train assim_out climate --max-epochs 2000 --out proda_nn")
 
@@ -47,13 +55,15 @@ def train(
         help="Table with profile_id, lat, lon (for 'climate' when the assimilate run's "
              "profile table is not at hand).")] = None,
     loss: Annotated[str, typer.Option(
-        help="ratio_mse (seed 003: ratio loss × MSE) | mse.")] = "ratio_mse",
+        help="ratio_mse (Tao et al. (EarthArXiv): ratio loss × MSE) | mse.")] = "ratio_mse",
     members: Annotated[int, typer.Option(help="Bootstrap ensemble size (PRODA: 200).")] = 1,
-    max_epochs: Annotated[int, typer.Option(help="Maximum epochs (seed 003: 6000).")] = 6000,
+    max_epochs: Annotated[int, typer.Option(help="Maximum epochs (Tao et al. (EarthArXiv): "
+                                                 "6000).")] = 6000,
     patience: Annotated[int, typer.Option(
         help="Early stopping: epochs without validation improvement.")] = 1200,
     hidden: Annotated[str, typer.Option(
-        help="Hidden layer widths (seed 003: 256,512,512,256).")] = "256,512,512,256",
+        help="Hidden layer widths (Tao et al. (EarthArXiv): "
+             "256,512,512,256).")] = "256,512,512,256",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda.")] = "auto",
 ) -> None:
@@ -92,8 +102,8 @@ def map_(
     scheduler: SchedulerOpt = None,
 ) -> None:
     """Parameter maps, SOC maps (0–30, 30–100, 100–200 cm; first metre) and the six component
-    maps of seed 003 Fig. 4 over a grid. The process model (clm5 or compas) is the one the
-    network was trained for.
+    maps of Tao et al. (EarthArXiv) Fig. 4 over a grid. The process model (clm5 or compas) is the
+    one the network was trained for.
 
     Example:
 

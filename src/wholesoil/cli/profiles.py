@@ -1,4 +1,19 @@
-"""Profile commands: ``qc``, ``harmonize``, ``density`` and ``beta`` (seed 000, seed 001)."""
+"""Profile commands: ``qc``, ``harmonize``, ``density`` and ``beta`` (Wang H. et al. (2025),
+Wang G. et al. (2025)).
+
+References
+----------
+Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon distribution in
+the 20–100 cm soil profile for different ecosystems: a global meta-analysis. Manuscript submitted to
+Earth System Science Data. Data: https://doi.org/10.5281/zenodo.14787023
+
+Wang, G., Luo, Z., Song, C., et al. (2025). Digging deeper towards accurate mapping of deep soil
+organic carbon in grasslands. Science Bulletin. https://doi.org/10.1016/j.scib.2025.06.006
+
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
+"""
 
 from __future__ import annotations
 
@@ -115,10 +130,12 @@ def qc(
         typer.Option(help="Rules per check, CHECK=RULE,… (e.g. value_range=flag,overlap=exclude)."),
     ] = None,
     min_layers: Annotated[
-        int | None, typer.Option(help="Keep profiles with at least this many layers (seed 003: 3).")
+        int | None, typer.Option(help="Keep profiles with at least this many layers "
+                                      "(Tao et al. (EarthArXiv): 3).")
     ] = None,
     min_depth: Annotated[
-        float | None, typer.Option(help="Keep profiles deeper than this [cm] (seed 003: 50).")
+        float | None, typer.Option(help="Keep profiles deeper than this [cm] "
+                                        "(Tao et al. (EarthArXiv): 50).")
     ] = None,
     id_column: IdCol = "profile_id",
     top_column: TopCol = "top",
@@ -165,7 +182,7 @@ def density(
     max_depth: MaxDepthOpt = 1000.0,
     qc: QcOpt = "strict",
 ) -> None:
-    """SOC density per horizon (seed 000 Eq. 1) [Mg C/ha] and stocks to depths.
+    """SOC density per horizon (Wang H. et al. (2025) Eq. 1) [Mg C/ha] and stocks to depths.
 
     Example: wholesoil density horizons.csv --stock-depths 30,100 -o density.csv
     """
@@ -205,7 +222,8 @@ def beta(
                           "fraction, the paper's) or stock (on cumulative stocks).")
     ] = "fraction",
 ) -> None:
-    """Jobbágy–Jackson β per profile (seed 000 Eqs. 2–3), alternatives by AIC, group tests.
+    """Jobbágy–Jackson β per profile (Wang H. et al. (2025) Eqs. 2–3), alternatives by AIC, group
+    tests.
 
     Example: wholesoil beta density.csv --group-column ecosystem --fit fraction -o beta.csv
     """

@@ -1,4 +1,12 @@
-"""``wholesoil c14``: the one-pool radiocarbon model, carbon ages and ISRaD profiles (seed 004)."""
+"""``wholesoil c14``: the one-pool radiocarbon model, carbon ages and ISRaD profiles
+(Wang G. et al. (manuscript)).
+
+References
+----------
+Wang, G., Xiao, L., Mao, X., Guo, X., Cowie, A., Zhang, S., Wang, M., Chen, S., Zhang, G., Shi, Z. &
+Luo, Z. Most root-derived carbon inputs do not contribute to the global bulk soil carbon pool.
+Manuscript.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +18,15 @@ import typer
 from wholesoil.cli._common import _floats, _friendly, _report
 
 #: Default decay constant γ [yr⁻¹]: 1/8267, the value of
-#: :data:`wholesoil.radiocarbon._atmosphere.LAMBDA_SEED004` (seed 004, Methods after Eq. 1: the
-#: mean life 8267 yr of the Cambridge half-life 5730 yr), written out here so that the command
-#: line does not import scipy to show a default (tests/cli checks that the two are equal).
+#: :data:`wholesoil.radiocarbon._atmosphere.LAMBDA_SEED004` (Wang G. et al. (manuscript), Methods
+#: after Eq. 1: the mean life 8267 yr of the Cambridge half-life 5730 yr), written out here so that
+#: the command line does not import scipy to show a default (tests/cli checks that the two are
+#: equal).
 LAMBDA_SEED004: float = 1.0 / 8267.0
 
 _LAM_HELP = (
-    "Decay constant λ (per year). Default 1/8267 = 1.20963e-4 (seed 004's γ). SoilR's "
+    "Decay constant λ (per year). Default 1/8267 = 1.20963e-4 (Wang G. et al.'s (manuscript) γ). "
+    "SoilR's "
     "OnepModel14 uses ln 2/5730 = 1.209681e-4 (pass it for SoilR parity; the two differ by "
     "< 0.001 ‰ for k ≥ 0.01 yr⁻¹)."
 )
@@ -30,10 +40,11 @@ _EXTEND_HELP = ("Off by default. Extend the bomb curve past its last point (hua2
                 "Δ14C/1000 + 1, anchored at the last point, rate fitted to the curve's last 5 "
                 "years (toolkit rule; see docs/howto/radiocarbon.md). The output names it.")
 _START_HELP = ("Start year (AD): the pool starts at its steady state k/(k+λ) with the "
-               "atmosphere of this year (seed 004: 1950).")
+               "atmosphere of this year (Wang G. et al. (manuscript): 1950).")
 
 c14 = typer.Typer(
-    help="Radiocarbon: one-pool model of bulk soil Δ14C and carbon ages (seed 004 Eqs. 1–5)."
+    help="Radiocarbon: one-pool model of bulk soil Δ14C and carbon ages "
+         "(Wang G. et al. (manuscript) Eqs. 1–5)."
     "\n\nExample: wholesoil c14 age --d14c -35.9 --year 2005 --lat 45.2",
     no_args_is_help=True,
 )
@@ -101,7 +112,8 @@ def age(
     interpolation: Annotated[str, typer.Option(help=_INTERP_HELP)] = "spline",
     prebomb: Annotated[str, typer.Option(help=_PREBOMB_HELP)] = "intcal",
     choose: Annotated[str, typer.Option(help="Root used when there are several: slow "
-                                        "(smallest k, seed 004) or fast.")] = "slow",
+                                        "(smallest k, Wang G. et al. (manuscript)) or "
+                                        "fast.")] = "slow",
     k_min: Annotated[float, typer.Option(help="Smallest k searched (per year).")] = 1e-5,
     k_max: Annotated[float, typer.Option(help="Largest k searched (per year).")] = 10.0,
     extend_curve: Annotated[bool, typer.Option("--extend-curve", help=_EXTEND_HELP)] = False,
@@ -150,7 +162,8 @@ def profile(
     decay_constant: Annotated[float, typer.Option(help=_LAM_HELP)] = LAMBDA_SEED004,
     interpolation: Annotated[str, typer.Option(help=_INTERP_HELP)] = "spline",
     prebomb: Annotated[str, typer.Option(help=_PREBOMB_HELP)] = "intcal",
-    choose: Annotated[str, typer.Option(help="slow (smallest k, seed 004) or fast.")] = "slow",
+    choose: Annotated[str, typer.Option(help="slow (smallest k, Wang G. et al. (manuscript)) or "
+                                             "fast.")] = "slow",
 ) -> None:
     """Carbon ages of every layer of an ISRaD entry: tables/ages.csv (all roots, chosen root,
     ambiguity, status), figures/d14c_depth.png, run.json.

@@ -1,4 +1,14 @@
-"""``wholesoil mixed`` and ``wholesoil anova``: driver statistics as the seeds report them."""
+"""``wholesoil mixed`` and ``wholesoil anova``: driver statistics as the seeds report them.
+
+References
+----------
+He, X., Abramoff, R. Z., Abs, E., Georgiou, K., Zhang, H. & Goll, D. S. (2024). Model uncertainty
+obscures major driver of soil carbon. Nature. https://doi.org/10.1038/s41586-023-06999-1
+
+Wang, G., Xiao, L., Mao, X., Guo, X., Cowie, A., Zhang, S., Wang, M., Chen, S., Zhang, G., Shi, Z. &
+Luo, Z. Most root-derived carbon inputs do not contribute to the global bulk soil carbon pool.
+Manuscript.
+"""
 
 from __future__ import annotations
 
@@ -46,20 +56,21 @@ def mixed(
                                       help="Comma-separated factors nested in the group."),
     pca: str | None = typer.Option(
         None, "--pca",
-        help="Seed 004 Eqs. 7–8: covariate groups reduced by PCA (eigenvalue > 1), their "
+        help="Wang G. et al. (manuscript) Eqs. 7–8: covariate groups reduced by PCA (eigenvalue > "
+             "1), their "
         "components appended to the fixed effects: GROUP=col,col;GROUP=col,…"),
     ml: bool = typer.Option(False, "--ml", help="Maximum likelihood instead of REML."),
     t_test: bool = typer.Option(False, "--t-test",
                                 help="Wald t with n − p df instead of z for CI and p."),
 ) -> None:
-    """Linear mixed model with the seed 002 Table 1 report (CI, p, σ², τ00, ICC, R²).
+    """Linear mixed model with the He et al. (2024) Table 1 report (CI, p, σ², τ00, ICC, R²).
 
     Example:
 
         wholesoil mixed sites.csv --formula "log10(soc) ~ npp + mat + depth" \\
             --group source --zscore npp,mat,depth --out mixed_out
 
-    Seed 004 style, covariate groups by PCA and biome as random effect:
+    Wang G. et al. (manuscript) style, covariate groups by PCA and biome as random effect:
 
         wholesoil mixed inputs.csv --formula "log10(i_bulk) ~ 1" --group biome \\
             --pca "climate=mat,map,pet;soil=clay,ph,bd" --out drivers

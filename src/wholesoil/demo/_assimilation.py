@@ -1,11 +1,19 @@
-"""Demo stage 7: profile-level Bayesian calibration of CLM5 and COMPAS (PRODA step 1, seed 003).
+"""Demo stage 7: profile-level Bayesian calibration of CLM5 and COMPAS (PRODA step 1,
+Tao et al. (EarthArXiv)).
 
-A subset of the NCSCD pedons is calibrated with the seed 003 protocol shortened (three chains,
-test and formal runs, acceptance-rate control, R̂ and NSE filters) — the full protocol is
-``wholesoil assimilate --iterations 20000,50000``. The section shows the posterior of every CLM5
-parameter against its uniform prior, the fitted profiles against the observations (with the
-default-parameter model beside them), the diagnostics table with the reason for every rejected
-pedon, and the six seed 003 components at the posterior. The calibrations feed stage 8 (PRODA).
+A subset of the NCSCD pedons is calibrated with the Tao et al. (EarthArXiv) protocol shortened
+(three chains, test and formal runs, acceptance-rate control, R̂ and NSE filters) — the full
+protocol is ``wholesoil assimilate --iterations 20000,50000``. The section shows the posterior of
+every CLM5 parameter against its uniform prior, the fitted profiles against the observations (with
+the default-parameter model beside them), the diagnostics table with the reason for every rejected
+pedon, and the six Tao et al. (EarthArXiv) components at the posterior. The calibrations feed stage
+8 (PRODA).
+
+References
+----------
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -25,7 +33,8 @@ from wholesoil.plots.report import Report
 DEMO_PROFILES = {"default": 12, "quick": 6}
 DEMO_ITERATIONS = {"default": (1_000, 3_000), "quick": (150, 450)}
 #: A parameter whose posterior sd is above this fraction of its prior sd (uniform: 1/√12 of
-#: the range) in the median pedon is called weakly identified (seed 003 §4.3 expects several).
+#: the range) in the median pedon is called weakly identified (Tao et al. (EarthArXiv) §4.3 expects
+#: several).
 WEAK_CONTRACTION = 0.8
 
 
@@ -71,7 +80,7 @@ def assimilation_stage(
     n_prof = DEMO_PROFILES[mode]
     its = DEMO_ITERATIONS[mode] if iterations is None else tuple(int(i) for i in iterations)
     rep.heading("7. Profile-level Bayesian calibration of CLM5 and COMPAS (PRODA step 1, "
-                "seed 003 §2.6)")
+                "Tao et al. (EarthArXiv) §2.6)")
     data_all = calibration_data(horizons, sites)
     rng = np.random.default_rng(seed)
     pick = np.sort(rng.choice(data_all.n_profiles, size=min(n_prof, data_all.n_profiles),
@@ -87,10 +96,12 @@ def assimilation_stage(
         seconds[model] = time.perf_counter() - t1
     n_filtered = len(data_all.rejected) if data_all.rejected is not None else 0
     rep.text(
-        f"{data.n_profiles} of the {data_all.n_profiles} NCSCD pedons that pass seed 003's "
+        f"{data.n_profiles} of the {data_all.n_profiles} NCSCD pedons that pass "
+        f"Tao et al.'s (EarthArXiv) "
         f"filters (≥ 3 layers, deeper than 50 cm; {n_filtered} pedons fail them) were drawn at "
         f"random (seed {seed}) and calibrated: CLM5's 21 and COMPAS's 23 parameters, uniform "
-        "priors (seed 003 Suppl. Tables 1–2) mapped to [0, 1], PRODA's costs (CLM5: weighted "
+        "priors (Tao et al. (EarthArXiv) Suppl. Tables 1–2) mapped to [0, 1], PRODA's costs (CLM5: "
+        "weighted "
         "relative squared error, σ = 0.6·obs; COMPAS: 5·(1 − NSE)), PRODA's annealed rule, "
         f"3 chains × ({its[0]:,} test + {its[1]:,} formal) iterations with PRODA's restarts "
         "and acceptance-rate control (10–50 %), burn-in half. All chains of all pedons advance "
@@ -99,7 +110,7 @@ def assimilation_stage(
         "`wholesoil demo --calibration-iterations 20000,50000` here, or "
         "`wholesoil assimilate PROFILES --iterations 20000,50000` on any profiles. A pedon is "
         "accepted when "
-        "its mean R̂ ≤ 1.05 and NSE ≥ 0 (seed 003)."
+        "its mean R̂ ≤ 1.05 and NSE ≥ 0 (Tao et al. (EarthArXiv))."
     )
     diag = []
     for model, res in results.items():
@@ -135,7 +146,8 @@ def assimilation_stage(
                "median posterior sd / prior sd over pedons.", relative_to=out)
     rep.text(
         f"Weakly identified (median posterior sd above {WEAK_CONTRACTION:.0%} of the prior "
-        f"sd): {', '.join(weak) if weak else 'none'} — {len(weak)} of 21, as seed 003 §4.3 "
+        f"sd): {', '.join(weak) if weak else 'none'} — {len(weak)} of 21, as "
+        f"Tao et al. (EarthArXiv) §4.3 "
         "expects for parameters that trade off (e.g. tau4s3 against q10)."
     )
     fig = save_figure(_profiles_figure(clm5, data), out / "figures" /
@@ -152,7 +164,8 @@ def assimilation_stage(
     summary = comps.groupby(["component", "unit"], sort=False).agg(
         median_at_mean=("at_mean", "median"), min_at_mean=("at_mean", "min"),
         max_at_mean=("at_mean", "max")).reset_index()
-    rep.table(summary, "The six seed 003 components of the calibrated CLM5 at the posterior "
+    rep.table(summary, "The six Tao et al. (EarthArXiv) components of the calibrated CLM5 at the "
+                       "posterior "
               "mean (across pedons; per-pedon posterior intervals in "
               "tables/calibration_components_clm5.csv)", float_format="{:.3g}")
     timings["calibration"] = time.perf_counter() - t0

@@ -1,14 +1,25 @@
 """Demo stage 3: predict NCSCD pedons' β and layer densities from climate covariates.
 
 MAT and MAP are sampled at each pedon from the bundled 2.5° grids (bilinear). Two models, both
-random forests with R's defaults (seed 000):
+random forests with R's defaults (Wang H. et al. (2025)):
 
-* β per pedon (seed 000 §2.5) from MAT and MAP, validated by profile k-fold and by 5° spatial
-  blocks, explained by permutation importance and partial dependence / ICE (seed 000 Fig. 2),
-  with the held-out coverage of the QRF, Coulston τ and Monte Carlo intervals;
-* a layer-level model of SOC density per cm with top and bottom depth as predictors (seed 001),
-  validated by profile-grouped k-fold (never splitting a pedon) with skill per depth band
-  (seed 001 Fig. 1e); its 0–30 cm predictions give each pedon's 0–30 cm stock.
+* β per pedon (Wang H. et al. (2025) §2.5) from MAT and MAP, validated by profile k-fold and by 5°
+  spatial blocks, explained by permutation importance and partial dependence / ICE
+  (Wang H. et al. (2025) Fig. 2), with the held-out coverage of the QRF, Coulston τ and Monte Carlo
+  intervals;
+* a layer-level model of SOC density per cm with top and bottom depth as predictors
+  (Wang G. et al. (2025)), validated by profile-grouped k-fold (never splitting a pedon) with skill
+  per depth band (Wang G. et al. (2025) Fig. 1e); its 0–30 cm predictions give each pedon's 0–30 cm
+  stock.
+
+References
+----------
+Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon distribution in
+the 20–100 cm soil profile for different ecosystems: a global meta-analysis. Manuscript submitted to
+Earth System Science Data. Data: https://doi.org/10.5281/zenodo.14787023
+
+Wang, G., Luo, Z., Song, C., et al. (2025). Digging deeper towards accurate mapping of deep soil
+organic carbon in grasslands. Science Bulletin. https://doi.org/10.1016/j.scib.2025.06.006
 """
 
 from __future__ import annotations
@@ -30,8 +41,8 @@ CLIMATE_FEATURES = ("mat", "map")
 #: Forest size of the demo models: 200 trees instead of R's 500 keeps the demo quick; on these
 #: ~500 pedons the CV skill differs from 500 trees in the third decimal.
 DEMO_FOREST = {"n_estimators": 200, "n_jobs": -1}
-#: Trees per bootstrap forest of the saved Monte Carlo interval models (100 forests, seed 000);
-#: seed 000 does not state it, and 50 keeps the demo quick.
+#: Trees per bootstrap forest of the saved Monte Carlo interval models (100 forests,
+#: Wang H. et al. (2025)); Wang H. et al. (2025) does not state it, and 50 keeps the demo quick.
 INTERVAL_TREES = 50
 #: ``--quick``: smaller forests, fewer interval trees and bootstrap forests (same methods).
 QUICK_FOREST = {"n_estimators": 60, "n_jobs": -1}
@@ -97,7 +108,7 @@ def mapping_stage(
         {"validation": "5-fold spatial blocks (5°)", **spatial.metrics},
     ])
     save("mapping_beta_cv", cv_rows)
-    rep.heading("β from climate (seed 000 §2.5)", level=3)
+    rep.heading("β from climate (Wang H. et al. (2025) §2.5)", level=3)
     rep.table(cv_rows, "Cross-validated skill of the β model: R² (Eq. 4), RMSE (Eq. 5), bias "
               "(mean predicted − observed)")
     rep.text(
@@ -109,12 +120,13 @@ def mapping_stage(
     rep.table(imp, "Permutation importance of the drivers of β on held-out pedons")
     rep.figure(res_beta.outputs["figure_partial_dependence"],
                "Partial dependence (bold) and ICE curves (faint) of β on each driver, after "
-               "seed 000 Fig. 2", relative_to=out)
+               "Wang H. et al. (2025) Fig. 2", relative_to=out)
     cov_tab = pd.read_csv(res_beta.outputs["interval_coverage"])
     save("mapping_interval_coverage", cov_tab)
     rep.table(cov_tab, "Coverage of 90 % intervals on held-out pedons (20 %, by pedon). QRF and "
               "Coulston τ are prediction intervals for a new pedon; the Monte Carlo interval "
-              "(seed 000 §2.7) is a confidence interval of the mean prediction and is not meant "
+              "(Wang H. et al. (2025) §2.7) is a confidence interval of the mean prediction and is "
+              "not meant "
               "to cover new observations.")
     timings["mapping_beta"] = time.perf_counter() - t0
 
@@ -132,13 +144,15 @@ def mapping_stage(
     )
     by_depth = pd.read_csv(res_lay.outputs["cv_by_depth"])
     save("mapping_layers_by_depth", by_depth)
-    rep.heading("Layer-level SOC density with depth as a predictor (seed 001)", level=3)
+    rep.heading("Layer-level SOC density with depth as a predictor "
+                "(Wang G. et al. (2025))", level=3)
     rep.text(
         f"{len(lay)} layers of {lay['profile_id'].nunique()} pedons; target SOC density per cm "
         "[Mg C ha⁻¹ cm⁻¹]; predictors MAT, MAP, top and bottom depth; 10-fold CV that keeps all "
         "layers of a pedon in one fold."
     )
-    rep.table(by_depth, "Depth-wise skill (seed 001 Fig. 1e): R², RMSE and bias per depth band")
+    rep.table(by_depth, "Depth-wise skill (Wang G. et al. (2025) Fig. 1e): R², RMSE and bias per "
+                        "depth band")
     rep.figure(res_lay.outputs["figure_cv_by_depth"],
                "Cross-validated R² and RMSE by depth band (depth downward)", relative_to=out)
     pred = pd.read_csv(res_lay.outputs["cv_predictions"])

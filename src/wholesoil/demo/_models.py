@@ -1,12 +1,19 @@
 """Demo stage 5: CLM5 and COMPAS steady states with default parameters at every NCSCD pedon.
 
-Seed 003's "ad hoc parameterization" baseline: both process models run with their default
-parameters (seed 003 Supplementary Tables 1–2) under forcing generated from each pedon's mean
-annual temperature and precipitation (:func:`~wholesoil.models._environment.forcing_from_climate`:
-damped annual soil-temperature wave, a MAP/PET water index, Miami NPP, a Stefan active layer),
-all pedons in one batched solve per model. The modelled SOC (mineral soil pools) is integrated
-over the observed layers (0–30, 30–100, 100–200, 200–300 cm) and compared with the measured
-stocks. Misfit is expected: data assimilation (PRODA) is what closes it.
+Tao et al.'s (EarthArXiv) "ad hoc parameterization" baseline: both process models run with their
+default parameters (Tao et al. (EarthArXiv) Supplementary Tables 1–2) under forcing generated from
+each pedon's mean annual temperature and precipitation
+(:func:`~wholesoil.models._environment.forcing_from_climate`: damped annual soil-temperature wave, a
+MAP/PET water index, Miami NPP, a Stefan active layer), all pedons in one batched solve per model.
+The modelled SOC (mineral soil pools) is integrated over the observed layers (0–30, 30–100, 100–200,
+200–300 cm) and compared with the measured stocks. Misfit is expected: data assimilation (PRODA) is
+what closes it.
+
+References
+----------
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ def models_stage(
     from wholesoil.models import forcing_from_climate, layer_stocks
 
     t0 = time.perf_counter()
-    rep.heading("5. Process models with default parameters (seed 003 baseline)")
+    rep.heading("5. Process models with default parameters (Tao et al. (EarthArXiv) baseline)")
     clim = climate_at(sites["lat"], sites["lon"], method="bilinear")
     ok = np.isfinite(clim["mat"].to_numpy(float)) & np.isfinite(clim["map"].to_numpy(float))
     st = sites.loc[ok].reset_index(drop=True)
@@ -100,7 +107,8 @@ def models_stage(
     rep.figure(fig_path, "Mean SOC stock by layer: observed (NCSCD) and simulated by CLM5 and "
                "COMPAS with default parameters", relative_to=out)
     rep.text(
-        "This is seed 003's ad hoc parameterization baseline: default parameters with forcing "
+        "This is Tao et al.'s (EarthArXiv) ad hoc parameterization baseline: default parameters "
+        "with forcing "
         "built from two climate numbers cannot reproduce permafrost soils whose carbon sits in "
         "cryoturbated and frozen horizons; the misfit is what the data assimilation stage "
         "(PRODA) is for.", note=True,

@@ -1,17 +1,24 @@
 """Demo stage: PRODA on the bundled pedons — circumpolar maps of two model structures.
 
-Seed 003 §2.6–2.7 and §3 on the demo's scale: the previous stage calibrated CLM5 and COMPAS at
-a subset of NCSCD pedons with short chains; here a parameter network per model learns the
+Tao et al. (EarthArXiv) §2.6–2.7 and §3 on the demo's scale: the previous stage calibrated CLM5 and
+COMPAS at a subset of NCSCD pedons with short chains; here a parameter network per model learns the
 calibrated parameters from the pedons' climate (MAT, MAP of the bundled 2.5° grid), predicts them
 on the northern circumpolar region (the demo's region rule of stage 4), and both models are run
 in every cell with default and with PRODA parameters. Reported: the correlation of log SOC
-between the two structures before and after (seed 003: −0.026 → 0.51, global), the component
-correlations (Fig. 4 right column), latitudinal profiles (Figs. 2c, 3c) and maps. Beside it the
-end-to-end variant (CLM5) is trained on the same pedons and compared with two-step PRODA on
-held-out pedons (NSE of the layer stocks, seed 003 Eq. 1).
+between the two structures before and after (Tao et al. (EarthArXiv): −0.026 → 0.51, global), the
+component correlations (Fig. 4 right column), latitudinal profiles (Figs. 2c, 3c) and maps. Beside
+it the end-to-end variant (CLM5) is trained on the same pedons and compared with two-step PRODA on
+held-out pedons (NSE of the layer stocks, Tao et al. (EarthArXiv) Eq. 1).
 
 Scale caveats, stated in the report: a few dozen pedons, short chains and two covariates are a
-demonstration of the machinery, not seed 003's 57,267/62,931 profiles and 60 covariates.
+demonstration of the machinery, not Tao et al.'s (EarthArXiv) 57,267/62,931 profiles and 60
+covariates.
+
+References
+----------
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -28,9 +35,10 @@ from wholesoil._atomic import save_figure
 from wholesoil.demo._stocks import LAND_SAMPLES, REGION_LAT_MIN, REGION_MAT_MAX
 from wholesoil.plots.report import Report
 
-#: Network settings of the stage (seed 003's architecture; far fewer epochs and members than the
-#: paper's 6,000 and 200 so that the stage takes about a minute on 2 cores: measured 88 s for
-#: the networks alone with 150 epochs and 2 members on 40 pedons on the shared 2-core machine).
+#: Network settings of the stage (Tao et al.'s (EarthArXiv) architecture; far fewer epochs and
+#: members than the paper's 6,000 and 200 so that the stage takes about a minute on 2 cores:
+#: measured 88 s for the networks alone with 150 epochs and 2 members on 40 pedons on the shared
+#: 2-core machine).
 SETTINGS = {"max_epochs": 60, "patience": 15, "n_members": 1}
 QUICK_SETTINGS = {"max_epochs": 15, "patience": 5, "n_members": 1, "hidden": (64, 64)}
 E2E_SETTINGS = {"max_epochs": 60, "patience": 15}
@@ -91,7 +99,7 @@ def proda_stage(
     t0 = time.perf_counter()
     _check_inputs(calibrations, sites)
     rep.heading("8. PRODA: from calibrated pedons to circumpolar maps of two model structures "
-                "(seed 003)")
+                "(Tao et al. (EarthArXiv))")
     nets, notes, mean_params = _fit_networks(calibrations, sites, seed=seed, quick=quick)
     timings["proda_networks"] = time.perf_counter() - t0
     t1 = time.perf_counter()
@@ -165,8 +173,8 @@ def _simulate_maps(nets: dict[str, Any], mean_params: dict[str, Any], *,
     for model, net in nets.items():
         pm = net.predict_grid(north[list(COVARIATES)]).where(mask)
         param_maps[model] = pm
-        # seed 003 §3: CLM5 with its defaults; COMPAS, which has no tuned global defaults, with
-        # the mean of the site-level calibrations
+        # Tao et al. (EarthArXiv) §3: CLM5 with its defaults; COMPAS, which has no tuned global
+        # defaults, with the mean of the site-level calibrations
         default = None if model == "clm5" else mean_params[model]
         maps[model]["default"] = simulate_grid(model, north, default, mask=mask)
         maps[model]["calibrated"] = simulate_grid(model, north, pm, mask=mask)
@@ -229,33 +237,39 @@ def _report_comparison(rep: Report, out: Path, comp: pd.DataFrame, notes: dict[s
     r = comp.set_index(["parameters", "variable"])["r"]
     r_def, r_cal = float(r[("default", "soc_0_100")]), float(r[("calibrated", "soc_0_100")])
     rep.text(
-        f"Networks (seed 003 architecture, MSE loss, {'quick settings' if quick else SETTINGS}) "
+        f"Networks (Tao et al. (EarthArXiv) architecture, MSE loss, "
+        f"{'quick settings' if quick else SETTINGS}) "
         f"learned the posterior means from MAT and MAP of the pedons — CLM5: {notes['clm5']}; "
         f"COMPAS: {notes['compas']}. Both models were then run to steady state in the "
         f"{n_cells} cells of the circumpolar region (> {REGION_LAT_MIN:g}° N, MAT < "
         f"{REGION_MAT_MAX:g} °C, land), forcing from each cell's MAT/MAP, with default "
-        "parameters (CLM5's; for COMPAS the mean of the calibrations, as seed 003 §3) and with "
+        "parameters (CLM5's; for COMPAS the mean of the calibrations, as Tao et al. (EarthArXiv) "
+        "§3) and with "
         "the network's parameter maps."
     )
     rep.bullets([
         f"correlation of log SOC (0–100 cm) between CLM5 and COMPAS: {r_def:.3f} with default "
-        f"parameters, {r_cal:.3f} after PRODA (seed 003, global: −0.026 → 0.51)",
+        f"parameters, {r_cal:.3f} after PRODA (Tao et al. (EarthArXiv), global: −0.026 → 0.51)",
         *(f"{v}: r = {r[('default', v)]:.2f} (default) → {r[('calibrated', v)]:.2f} (PRODA)"
           for v in ("cte", "k_bulk", "xi_system", "b_system", "v_system", "input")),
     ])
     wide = comp.pivot(index="variable", columns="parameters", values="r").reindex(
         ["soc_0_100", "cte", "k_bulk", "xi_system", "b_system", "v_system", "input"])
     rep.table(wide.reset_index(), "Pearson r between CLM5 and COMPAS maps (SOC on the log "
-              "scale; seed 003 after PRODA: log SOC 0.51, CTE 0.52, baseline decomposition 0.55, "
+              "scale; Tao et al. (EarthArXiv) after PRODA: log SOC 0.51, CTE 0.52, baseline "
+              "decomposition 0.55, "
               "environmental modifier 0.80; NaN = a map constant over the region)")
     for model in ("clm5", "compas"):
         rep.figure(fig_maps[(model, "default")], f"{model.upper()} SOC 0–100 cm with default "
-                   "and calibrated parameters, one colour scale (seed 003 Figs. 2–3 a/b)",
+                   "and calibrated parameters, one colour scale (Tao et al. (EarthArXiv) Figs. 2–3 "
+                   "a/b)",
                    relative_to=out)
     for label in ("default", "calibrated"):
-        rep.figure(f_lat[label], f"Zonal mean SOC 0–100 cm, {label} parameters (seed 003 "
+        rep.figure(f_lat[label], f"Zonal mean SOC 0–100 cm, {label} parameters "
+                                 f"(Tao et al. (EarthArXiv) "
                    f"Fig. {2 if label == 'default' else 3}c)", relative_to=out)
-    rep.figure(f_comp, "CLM5 vs COMPAS cell by cell after PRODA (seed 003 Fig. 4 right "
+    rep.figure(f_comp, "CLM5 vs COMPAS cell by cell after PRODA (Tao et al. (EarthArXiv) Fig. 4 "
+                       "right "
                "column)", relative_to=out)
     return r_def, r_cal
 
@@ -276,7 +290,8 @@ def _report_e2e(rep: Report, save: Callable[[str, pd.DataFrame], None],
         "the MCMC of the previous stage)."
     )
     rep.text("Scale: a few dozen pedons, short chains and two covariates (MAT, MAP) against "
-             "seed 003's ~60,000 profiles, full chains and 60 covariates over the globe; the "
+             "Tao et al.'s (EarthArXiv) ~60,000 profiles, full chains and 60 covariates over the "
+             "globe; the "
              "numbers show the pipeline, not the paper's result.", note=True)
     return e2e
 

@@ -1,12 +1,23 @@
 """Demo stages 1 and 2: the NCSCD permafrost pedons and the ISRaD Gaudinski (2001) entry.
 
 1. NCSCD pedons (Hugelius et al. 2013): QC, equal-area spline of SOC density to 20-cm layers,
-   Jobbágy–Jackson β and alternatives per pedon, subsoil stocks predicted from topsoil (seed 000
-   Eq. 3) and scored with R²/RMSE (seed 000 Eqs. 4–5), β compared across soil orders (one-way
-   ANOVA, Duncan, Tukey; seed 000 §2.8).
+   Jobbágy–Jackson β and alternatives per pedon, subsoil stocks predicted from topsoil
+   (Wang H. et al. (2025) Eq. 3) and scored with R²/RMSE (Wang H. et al. (2025) Eqs. 4–5), β
+   compared across soil orders (one-way ANOVA, Duncan, Tukey; Wang H. et al. (2025) §2.8).
 2. ISRaD Gaudinski (2001) entry: QC with the organic horizons' negative depths repaired by a
-   named rule, SOC density by seed 000 Eq. 1 against the reported stock, bulk density filled by
-   the seed 003 pedotransfer where missing, SOC and Δ14C splined with no clamp.
+   named rule, SOC density by Wang H. et al. (2025) Eq. 1 against the reported stock, bulk density
+   filled by the Tao et al. (EarthArXiv) pedotransfer where missing, SOC and Δ14C splined with no
+   clamp.
+
+References
+----------
+Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon distribution in
+the 20–100 cm soil profile for different ecosystems: a global meta-analysis. Manuscript submitted to
+Earth System Science Data. Data: https://doi.org/10.5281/zenodo.14787023
+
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -51,7 +62,7 @@ from wholesoil.profiles import (
 from wholesoil.progress import step
 from wholesoil.workflows._groups import compare_groups
 
-#: 20-cm layers of seed 000 §2.2 to 1 m, then the NCSCD's own 1-m layers to 3 m.
+#: 20-cm layers of Wang H. et al. (2025) §2.2 to 1 m, then the NCSCD's own 1-m layers to 3 m.
 DEMO_DEPTHS_NCSCD = (0.0, 20.0, 40.0, 60.0, 80.0, 100.0, 200.0, 300.0)
 #: GlobalSoilMap standard depths for the ISRaD profiles (they reach about 1 m).
 DEMO_DEPTHS_ISRAD = (0.0, 5.0, 15.0, 30.0, 60.0, 100.0)
@@ -78,7 +89,7 @@ class Sink:
 
 
 def r2_rmse(obs: np.ndarray, pred: np.ndarray) -> tuple[float, float, int]:
-    """R² and RMSE, seed 000 Eqs. 4–5, over pairs where both are finite."""
+    """R² and RMSE, Wang H. et al. (2025) Eqs. 4–5, over pairs where both are finite."""
     ok = np.isfinite(obs) & np.isfinite(pred)
     o, p = obs[ok], pred[ok]
     ss_res = float(np.sum((o - p) ** 2))
@@ -173,7 +184,7 @@ def _depth_functions(sink: Sink, ps: Any, h: pd.DataFrame,
     sink.rep.text(
         f"β fitted for {int(ok.sum())} of {len(fits)} pedons: median β = "
         f"{fits.loc[ok, 'beta'].median():.4f} (IQR {fits.loc[ok, 'beta'].quantile(0.25):.4f}–"
-        f"{fits.loc[ok, 'beta'].quantile(0.75):.4f}); Wang et al. (seed 000) report a global "
+        f"{fits.loc[ok, 'beta'].quantile(0.75):.4f}); Wang H. et al. (2025) report a global "
         f"mean of {GLOBAL_MEAN_BETA} for 0–100 cm profiles outside this region."
     )
     sink.rep.table(best, "Depth-function family with the lowest AIC, by pedon count")
@@ -189,7 +200,8 @@ def _depth_functions(sink: Sink, ps: Any, h: pd.DataFrame,
 
 
 def _subsoil_from_topsoil(sink: Sink, h: pd.DataFrame, fits: pd.DataFrame) -> dict[str, Any]:
-    """0–100 cm from 0–30 cm by seed 000 Eq. 3 with global, leave-one-out group and own β."""
+    """0–100 cm from 0–30 cm by Wang H. et al. (2025) Eq. 3 with global, leave-one-out group and own
+    β."""
     # subsoil from topsoil: Eq. 3 with d0 = 30 cm
     wide = h.pivot_table(index="profile_id", columns="top", values="soc_density", aggfunc="first")
     x30 = wide.get(0.0, pd.Series(np.nan, index=wide.index)).to_numpy(float)
@@ -211,11 +223,11 @@ def _subsoil_from_topsoil(sink: Sink, h: pd.DataFrame, fits: pd.DataFrame) -> di
     rows.append({"β used": "pedon's own fit (in-sample)", "n": no, "R²": r2o, "RMSE": rmseo})
     sub = pd.DataFrame(rows)
     sink.save("ncscd_subsoil_from_topsoil", sub)
-    sink.rep.heading("Subsoil from topsoil (seed 000 Eq. 3)", level=3)
+    sink.rep.heading("Subsoil from topsoil (Wang H. et al. (2025) Eq. 3)", level=3)
     sink.rep.text(
         "0–100 cm SOC density predicted from the observed 0–30 cm density with "
         "X₁₀₀ = (1 − β¹⁰⁰)/(1 − β³⁰)·X₃₀, scored against the observed 0–100 cm density by R² "
-        "and RMSE [Mg C ha⁻¹] (seed 000 Eqs. 4–5)."
+        "and RMSE [Mg C ha⁻¹] (Wang H. et al. (2025) Eqs. 4–5)."
     )
     sink.rep.table(sub, "Predicting 0–100 cm from 0–30 cm SOC density in permafrost pedons")
     return {"wide": wide, "beta_loo": beta_loo, "x100_obs": x100_obs, "pred_group": pred_group,
@@ -224,9 +236,10 @@ def _subsoil_from_topsoil(sink: Sink, h: pd.DataFrame, fits: pd.DataFrame) -> di
 
 def _layers_from_topsoil(sink: Sink, sp: pd.DataFrame, fits: pd.DataFrame,
                         x100: dict[str, Any]) -> None:
-    """20-cm layers from the 0–20 cm density (seed 000 §2.6), then the 0–100 cm figure."""
-    # seed 000 §2.6: cumulative densities at 40/60/80/100 cm from the 0–20 cm density and β,
-    # 20-cm layers by difference; scored layer by layer against the spline layers
+    """20-cm layers from the 0–20 cm density (Wang H. et al. (2025) §2.6), then the 0–100 cm
+    figure."""
+    # Wang H. et al. (2025) §2.6: cumulative densities at 40/60/80/100 cm from the 0–20 cm density
+    # and β, 20-cm layers by difference; scored layer by layer against the spline layers
     lay20 = sp[(sp["bottom"] <= 100.0) & (sp["coverage"] >= 1.0)].pivot_table(
         index="profile_id", columns="top", values="soc_density", aggfunc="first"
     )
@@ -250,7 +263,8 @@ def _layers_from_topsoil(sink: Sink, sp: pd.DataFrame, fits: pd.DataFrame,
     by_layer = pd.DataFrame(layer_rows)
     sink.save("ncscd_layers_from_topsoil", by_layer)
     sink.rep.text(
-        "Layer by layer (seed 000 §2.6): cumulative density at 40, 60, 80 and 100 cm from the "
+        "Layer by layer (Wang H. et al. (2025) §2.6): cumulative density at 40, 60, 80 and 100 cm "
+        "from the "
         "0–20 cm density and the leave-one-out soil-order β, 20-cm layers by difference, against "
         "the spline layers. The first row is the input itself (R² = 1); skill falls with depth. "
         "Caveat: NCSCD reports 0–30 and 30–100 cm stocks only, so the 20-cm 'observations' are "
@@ -278,7 +292,7 @@ def _beta_by_soil_order(sink: Sink, fits: pd.DataFrame, ok: pd.Series) -> None:
         comp = compare_groups(grp["beta"], grp["soil_order"])
         for name, df in comp.tables.items():
             sink.save(f"ncscd_beta_by_soil_order_{name}", df)
-        sink.rep.heading("β across soil orders (seed 000 §2.8)", level=3)
+        sink.rep.heading("β across soil orders (Wang H. et al. (2025) §2.8)", level=3)
         sink.rep.text(comp.summary)
         sink.rep.table(comp.tables["groups"], "β by soil order with Duncan and Tukey letters")
         sink.figure(
@@ -287,7 +301,7 @@ def _beta_by_soil_order(sink: Sink, fits: pd.DataFrame, ok: pd.Series) -> None:
                 grp["soil_order"],
                 letters=comp.letters,
                 reference=GLOBAL_MEAN_BETA,
-                reference_label=f"global mean β {GLOBAL_MEAN_BETA} (seed 000)",
+                reference_label=f"global mean β {GLOBAL_MEAN_BETA} (Wang H. et al. (2025))",
             ),
             "ncscd_beta_by_soil_order",
             f"β by soil order (orders with ≥ 5 pedons; {int((ok & on_bound).sum())} fit(s) "
@@ -355,7 +369,8 @@ def israd_stage(sink: Sink, timings: dict[str, float]) -> Any:
         f"Bulk-density pedotransfer BD = α + β·exp(−γ·OM) refitted on the {ptf.n} layers with "
         f"measured BD and SOC: α = {ptf.alpha:.3f}, β = {ptf.beta:.3f}, γ = {ptf.gamma:.4f} "
         f"(R² = {ptf.r2:.2f}, RMSE = {ptf.rmse:.3f} g cm⁻³) against the published WoSIS fit "
-        f"α = {pub['alpha']}, β = {pub['beta']}, γ = {pub['gamma']} (seed 003 §2.1). The refit "
+        f"α = {pub['alpha']}, β = {pub['beta']}, γ = {pub['gamma']} (Tao et al. (EarthArXiv) "
+        f"§2.1). The refit "
         "fills the layers without BD; each filled value is flagged (bd_filled)."
     )
     hi_ = fill_bulk_density(hi_, ptf)
@@ -378,7 +393,8 @@ def israd_stage(sink: Sink, timings: dict[str, float]) -> Any:
         sink.save("israd_reported_vs_eq1", disc)
         off = disc["reported / Eq. 1"].sub(1.0).abs() > 0.05
         sink.rep.text(
-            "Reported layer SOC stock (lyr_soc) against seed 000 Eq. 1 (SOC·BD·D·(1−GC/100)/10) "
+            "Reported layer SOC stock (lyr_soc) against Wang H. et al. (2025) Eq. 1 "
+            "(SOC·BD·D·(1−GC/100)/10) "
             f"[Mg C ha⁻¹]: {int(off.sum())} of {len(disc)} layers differ by more than 5 %. Both "
             "are kept and nothing is overwritten; these layers are worth checking at the source.",
         )

@@ -10,15 +10,28 @@ Stages, one module each, all written into one report:
 4. Maps and stocks (:mod:`._stocks`): β and topsoil density over the circumpolar region,
    regional stocks by depth with Monte Carlo intervals.
 5. Process models (:mod:`._models`): CLM5 and COMPAS with default parameters at every pedon.
-6. Microbial models (:mod:`._microbial`): seed 002's CUE-versus-input elasticities.
+6. Microbial models (:mod:`._microbial`): He et al.'s (2024) CUE-versus-input elasticities.
 7. Calibration (:mod:`._assimilation`): CLM5 and COMPAS calibrated per pedon (PRODA
    step 1, shortened protocol), posteriors against priors, fits, diagnostics, components.
 8. PRODA (:mod:`._proda`): networks from the calibrations to parameter maps over the
    circumpolar region, both models simulated with default and calibrated parameters, their
    agreement, and the end-to-end differentiable variant beside the two-step one.
 9. Radiocarbon and inputs (:mod:`._radiocarbon`): carbon ages from Δ14C, inputs to bulk
-   soil, root inputs and their direct losses at Howland Forest (seed 004).
+   soil, root inputs and their direct losses at Howland Forest (Wang G. et al. (manuscript)).
 10. Drivers (:mod:`._drivers`): β ~ MAT + MAP + (1 | region) and group comparisons.
+
+References
+----------
+He, X., Abramoff, R. Z., Abs, E., Georgiou, K., Zhang, H. & Goll, D. S. (2024). Model uncertainty
+obscures major driver of soil carbon. Nature. https://doi.org/10.1038/s41586-023-06999-1
+
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
+
+Wang, G., Xiao, L., Mao, X., Guo, X., Cowie, A., Zhang, S., Wang, M., Chen, S., Zhang, G., Shi, Z. &
+Luo, Z. Most root-derived carbon inputs do not contribute to the global bulk soil carbon pool.
+Manuscript.
 """
 
 from __future__ import annotations
@@ -86,8 +99,8 @@ def run_demo(
 
     ``quick`` shortens the slow stages (fewer pedons and iterations in the calibration, fewer
     Monte Carlo draws); ``calibration_iterations`` = (test, formal) overrides the calibration's
-    shortened protocol, e.g. (20000, 50000) for seed 003's. The Monte Carlo interval models
-    (190 MB each in a full run) are deleted once the stocks stage has used them unless
+    shortened protocol, e.g. (20000, 50000) for Tao et al.'s (EarthArXiv). The Monte Carlo interval
+    models (190 MB each in a full run) are deleted once the stocks stage has used them unless
     ``keep_models``; the disk the run will write is printed first (:mod:`wholesoil.demo._disk`).
     """
     note(disk_message(quick=quick, keep_models=keep_models), stage="demo")

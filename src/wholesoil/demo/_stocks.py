@@ -1,14 +1,21 @@
 """Demo stage 4: β and topsoil maps over the northern circumpolar region, and its SOC stocks.
 
 The NCSCD pedons' β (stage 2) and 0–30 cm SOC density are modelled from MAT and MAP (random
-forests with seed 000's Monte Carlo interval models) and mapped over the bundled 2.5° climate
-grid, block by block (:func:`wholesoil.mapping.predict_grid`). The region is defined by a rule
-anyone can reproduce: land north of 45°N with mean annual air temperature below 0 °C, with the
+forests with Wang H. et al.'s (2025) Monte Carlo interval models) and mapped over the bundled 2.5°
+climate grid, block by block (:func:`wholesoil.mapping.predict_grid`). The region is defined by a
+rule anyone can reproduce: land north of 45°N with mean annual air temperature below 0 °C, with the
 land fraction of each cell from the 1 km GLOBE-derived mask (``global-land-mask``). Layer
-densities follow seed 000 Eq. 3 from the β and topsoil maps, and stocks Eq. 6 with seed 000's
-Monte Carlo (§2.7): 1,000 joint draws of β and topsoil per cell (draw k of both models uses the
-same bootstrap resample of pedons and forest k mod 100), Eq. 3 recomputed per draw, summed over
-the region, 2.5 and 97.5 % percentiles. The totals are set beside Hugelius et al. (2014).
+densities follow Wang H. et al. (2025) Eq. 3 from the β and topsoil maps, and stocks Eq. 6 with
+Wang H. et al.'s (2025) Monte Carlo (§2.7): 1,000 joint draws of β and topsoil per cell (draw k of
+both models uses the same bootstrap resample of pedons and forest k mod 100), Eq. 3 recomputed per
+draw, summed over the region, 2.5 and 97.5 % percentiles. The totals are set beside
+Hugelius et al. (2014).
+
+References
+----------
+Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon distribution in
+the 20–100 cm soil profile for different ecosystems: a global meta-analysis. Manuscript submitted to
+Earth System Science Data. Data: https://doi.org/10.5281/zenodo.14787023
 """
 
 from __future__ import annotations
@@ -44,7 +51,7 @@ from wholesoil.workflows._train import train_job
 HUGELIUS2014_AREA_KM2 = 17.8e6
 HUGELIUS2014_STOCKS_PG = {"0-30": (217.0, 12.0), "0-100": (472.0, 27.0), "0-300": (1035.0, 150.0)}
 
-#: The demo's region rule (see module notes) and Monte Carlo settings (seed 000 §2.7).
+#: The demo's region rule (see module notes) and Monte Carlo settings (Wang H. et al. (2025) §2.7).
 REGION_LAT_MIN = 45.0
 REGION_MAT_MAX = 0.0
 LAND_SAMPLES = 25  # 25 × 25 mask points per 2.5° cell (≈ 11 km apart)
@@ -145,8 +152,8 @@ def _maps_and_draws(out: Path, sdir: Path, beta_model: Path, clim: xr.Dataset,
     """Mean and interval maps of β and topsoil density, their joint draws, the grid files."""
     in_region = reg["region"]
     # Mean maps through the blockwise engine (cells outside the region masked: NaN covariates
-    # are never passed to the model). Seed 000's Monte Carlo draws per cell (§2.7) give both
-    # the interval maps and, jointly, the stock totals. Region cells without MAP (CMAP has no
+    # are never passed to the model). Wang H. et al.'s (2025) Monte Carlo draws per cell (§2.7) give
+    # both the interval maps and, jointly, the stock totals. Region cells without MAP (CMAP has no
     # data there) stay NaN: their area is reported as missing_area_km2, not dropped silently.
     ok = in_region.values & np.isfinite(north["mat"].values) & np.isfinite(north["map"].values)
     yy, xx = np.nonzero(ok)
@@ -179,7 +186,8 @@ def _maps_and_draws(out: Path, sdir: Path, beta_model: Path, clim: xr.Dataset,
     grids["soc_mean"] = layers_from_beta(
         grids["beta_mean"], grids["soc_0_30_mean"], d0=30.0,
         depths=(0.0, 30.0, 100.0, 200.0, 300.0),
-    ).assign_attrs(units="Mg C ha-1", long_name="SOC density of the layer, seed 000 Eq. 3")
+    ).assign_attrs(units="Mg C ha-1", long_name="SOC density of the layer, Wang H. et al. (2025) "
+                                                "Eq. 3")
     grids = grids.rio.write_crs(clim.rio.crs)
     written = [write_netcdf(grids, sdir / "circumpolar_maps.nc"),
                *write_cogs(grids, sdir / "cog")]
@@ -220,7 +228,8 @@ def _map_figures(sdir: Path, grids: xr.Dataset,
 
 def _monte_carlo_stocks(save: Callable[[str, pd.DataFrame], None], draws: dict[str, Any],
                         reg: xr.Dataset, *, seed: int, timings: dict[str, float]) -> pd.DataFrame:
-    """Regional stocks by layer from the joint draws (seed 000 §2.7) beside the published."""
+    """Regional stocks by layer from the joint draws (Wang H. et al. (2025) §2.7) beside the
+    published."""
     in_region = reg["region"]
     land = reg["land_fraction"].where(in_region, 0.0)
     t0 = time.perf_counter()
@@ -265,8 +274,9 @@ def _report_section(rep: Report, out: Path, reg: xr.Dataset, tab: pd.DataFrame,
     rep.text(
         f"Models on the same {len(tab)} pedons: β (stage 3) and 0–30 cm SOC density "
         f"[Mg C ha⁻¹] from MAT and MAP (random forests; 0–30 cm 10-fold CV by pedon "
-        f"R² {top_cv['r2']:.2f}, RMSE {top_cv['rmse']:.1f}). Maps: the model's mean and seed "
-        f"000's Monte Carlo interval ({mc_draws} draws, {mc_boot} bootstrap forests, covariates "
+        f"R² {top_cv['r2']:.2f}, RMSE {top_cv['rmse']:.1f}). Maps: the model's mean and "
+        f"Wang H. et al.'s (2025) Monte Carlo interval ({mc_draws} draws, {mc_boot} bootstrap "
+        f"forests, covariates "
         "~ N(x, 0.1·x)), predicted block by block with checkpoints."
     )
     captions = {**{k: v[0] for k, v in figs.items()},
@@ -276,7 +286,8 @@ def _report_section(rep: Report, out: Path, reg: xr.Dataset, tab: pd.DataFrame,
     for var in ("beta_mean", "soc_0_30_interval", "beta_uncertainty", "region"):
         rep.figure(fig_paths[var], captions[var], relative_to=out)
     rep.table(show, f"SOC stocks [Pg C] of the region with {int(LEVEL * 100)} % Monte Carlo "
-              "intervals (seed 000 §2.7: joint draws of β and topsoil, Eq. 3 per draw), the "
+              "intervals (Wang H. et al. (2025) §2.7: joint draws of β and topsoil, Eq. 3 per "
+              "draw), the "
               "plug-in total at the mean maps, and the published totals (Hugelius et al. 2014, "
               "± their uncertainty)")
     s = stocks.set_index("layer")["stock_pg"]
@@ -312,7 +323,8 @@ def _discussion(s: pd.Series, area_km2: float) -> str:
         "class; (3) below 30 cm the stocks come from one β per cell through Eq. 3, an "
         "exponential that cannot follow deep carbon in cryoturbated and Yedoma soils, which "
         "is most of the 100–300 cm stock; (4) the pedons over-represent carbon-rich Gelisols "
-        "and Histosols. The Monte Carlo interval is seed 000's: model (bootstrap forests) and "
+        "and Histosols. The Monte Carlo interval is Wang H. et al.'s (2025): model (bootstrap "
+        "forests) and "
         "input (N(x, 0.1·x)) uncertainty of the mean maps, a confidence interval, so it is "
         "narrower than the published ranges, which include the spread of soil classes.",
     ]

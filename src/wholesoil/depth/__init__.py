@@ -1,7 +1,13 @@
 """Depth functions of soil organic carbon.
 
-The Jobbágy–Jackson β model (Wang et al., seed 000 Eqs. 2–3 and §2.6) with per-profile fitting,
-exponential and power alternatives compared by AIC, and a table-level entry point.
+The Jobbágy–Jackson β model (Wang et al., Wang H. et al. (2025) Eqs. 2–3 and §2.6) with per-profile
+fitting, exponential and power alternatives compared by AIC, and a table-level entry point.
+
+References
+----------
+Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon distribution in
+the 20–100 cm soil profile for different ecosystems: a global meta-analysis. Manuscript submitted to
+Earth System Science Data. Data: https://doi.org/10.5281/zenodo.14787023
 """
 
 from wholesoil.depth._alternatives import (

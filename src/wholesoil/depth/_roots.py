@@ -26,7 +26,8 @@ exact 95 % point.
 The fraction of roots in a layer ``[top, bottom)`` is :math:`Y(\text{bottom}) - Y(\text{top})`
 (:func:`root_fractions`). By default the fractions are **not** renormalized: roots below the
 deepest layer requested are simply not allocated, and :func:`root_fractions` reports the
-fraction below the deepest bottom separately, so that the allocation of a flux (seed 004:
+fraction below the deepest bottom separately, so that the allocation of a flux
+(Wang G. et al. (manuscript):
 :math:`I_{root}` by layer) says how much of it falls below the layers studied. With
 ``max_depth`` the distribution is truncated at a maximum rooting depth and rescaled by
 :math:`1/Y(\text{max\_depth})`, so that all roots lie above it (layers below it receive 0).
@@ -41,6 +42,10 @@ References
    https://doi.org/10.1890/0012-9615(2002)072[0311:TGBOR]2.0.CO;2
 .. [3] Gale, M.R., Grigal, D.F. (1987). Vertical root distributions of northern tree species in
    relation to successional status. Can. J. For. Res. 17, 829–834.
+
+.. [4] Wang, G., Xiao, L., Mao, X., Guo, X., Cowie, A., Zhang, S., Wang, M., Chen, S., Zhang, G.,
+   Shi, Z. & Luo, Z. Most root-derived carbon inputs do not contribute to the global bulk soil
+   carbon pool. Manuscript.
 """
 
 from __future__ import annotations

@@ -1,4 +1,11 @@
-"""Table-level depth-function fitting: one row per profile, as workflows and the CLI use it."""
+"""Table-level depth-function fitting: one row per profile, as workflows and the CLI use it.
+
+References
+----------
+Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon distribution in
+the 20–100 cm soil profile for different ecosystems: a global meta-analysis. Manuscript submitted to
+Earth System Science Data. Data: https://doi.org/10.5281/zenodo.14787023
+"""
 
 from __future__ import annotations
 
@@ -142,16 +149,18 @@ def fit_depth_functions(
     """Fit β (and alternative depth functions) to every profile of a layer table.
 
     Layer SOC densities are cumulated from the top of each profile to give the cumulative stock at
-    each layer bottom, to which the Jobbágy–Jackson β model (seed 000 Eq. 2, :func:`fit_beta`) and
-    the exponential and power alternatives (:mod:`wholesoil.depth._alternatives`) are fitted, all
-    profiles at once. Models are compared by AIC on the same cumulative stocks.
+    each layer bottom, to which the Jobbágy–Jackson β model (Wang H. et al. (2025) Eq. 2,
+    :func:`fit_beta`) and the exponential and power alternatives
+    (:mod:`wholesoil.depth._alternatives`) are fitted, all profiles at once. Models are compared by
+    AIC on the same cumulative stocks.
 
     Parameters
     ----------
     layers : pandas.DataFrame
         One row per layer: profile identifier, top and bottom depth [cm] and the layer's SOC
-        density [Mg C ha⁻¹] (seed 000 Eq. 1). Layers should be contiguous from the surface. An
-        optional ``source_row`` column gives the row in the original file for error messages.
+        density [Mg C ha⁻¹] (Wang H. et al. (2025) Eq. 1). Layers should be contiguous from the
+        surface. An optional ``source_row`` column gives the row in the original file for error
+        messages.
     value, id_col, top_col, bottom_col : str
         Column names.
     models : sequence of {"beta", "exponential", "power"}

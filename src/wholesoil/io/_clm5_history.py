@@ -1,9 +1,16 @@
-"""CLM5 history NetCDF files → the forcing of the process models (seed 003 Suppl. Table 3).
+"""CLM5 history NetCDF files → the forcing of the process models (Tao et al. (EarthArXiv) Suppl.
+Table 3).
 
 Moved here from :mod:`wholesoil.models._environment` so that models import no reader. The reader
 returns a :class:`wholesoil.models._environment.Forcing` (the models' input record, imported when
 the reader runs, as the profile readers return a :class:`~wholesoil.profiles.ProfileSet`); it is
 registered in :mod:`wholesoil.io._registry` as ``clm5-history``.
+
+References
+----------
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ __all__ = ["CLM5_HISTORY_VARIABLES", "read_clm5_history"]
 SECONDS_PER_YEAR: float = 365.0 * 86400.0
 
 #: CLM5 history variables read by :func:`read_clm5_history` → canonical field, accepted units
-#: and the factor/offset to canonical units (seed 003 Supplementary Table 3).
+#: and the factor/offset to canonical units (Tao et al. (EarthArXiv) Supplementary Table 3).
 CLM5_HISTORY_VARIABLES: dict[str, tuple[str, dict[str, tuple[float, float]]]] = {
     "TSOI": ("tsoi", {"K": (1.0, -273.15), "degC": (1.0, 0.0), "C": (1.0, 0.0)}),
     "SOILPSI": ("soilpsi", {"MPa": (1.0, 0.0)}),
@@ -136,7 +143,8 @@ def read_clm5_history(
     nbedrock: ArrayLike | None = None,
     leaf_fraction: ArrayLike | None = None,
 ) -> Forcing:
-    """Read the forcing of seed 003 (Supplementary Table 3) from CLM5 history NetCDF files.
+    """Read the forcing of Tao et al. (EarthArXiv) (Supplementary Table 3) from CLM5 history NetCDF
+    files.
 
     Variables and conversions (:data:`CLM5_HISTORY_VARIABLES`): TSOI [K → °C], SOILPSI [MPa],
     NPP [g C m⁻² s⁻¹ → g C m⁻² yr⁻¹, 365-day year], CELLSAND [%, mean over the soil layers as
@@ -187,7 +195,8 @@ def read_clm5_history(
             missing = [v for v in _REQUIRED if v not in nc.variables]
             if missing:
                 raise InputDataError(
-                    f"CLM5 history file lacks {missing} (seed 003 Supplementary Table 3)",
+                    f"CLM5 history file lacks {missing} (Tao et al. (EarthArXiv) Supplementary "
+                    f"Table 3)",
                     file=p,
                     field=missing[0],
                 )

@@ -726,8 +726,16 @@ def check_grid_features(ds: xr.Dataset, features: Sequence[str], *, source: str)
         )
 
 
-# writing lives in its own module; these names stay importable from here
-from wholesoil.io._grid_write import cog_name, write_cogs, write_netcdf  # noqa: E402
+_WRITERS = ("cog_name", "write_cogs", "write_netcdf")
+
+
+def __getattr__(name: str) -> Any:
+    # writing lives in wholesoil.io._grid_write; its names stay importable from here
+    if name in _WRITERS:
+        from wholesoil.io import _grid_write
+
+        return getattr(_grid_write, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "CF_DEPTH_ATTRS",
@@ -735,8 +743,5 @@ __all__ = [
     "COG_OPTIONS",
     "NETCDF_AXIS_NAMES",
     "check_grid_features",
-    "cog_name",
     "read_grid",
-    "write_cogs",
-    "write_netcdf",
 ]

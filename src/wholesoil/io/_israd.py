@@ -17,6 +17,12 @@ database as one file per table with a prefix (``PREFIX_layer.csv.gz`` …), and 
 flat files (``ISRaD_extra_flat_layer``: one row per layer with its metadata, site and profile
 columns; profiles without layers appear once with empty layer columns). :func:`flatten_israd`
 writes the flat layout from the tables.
+
+References
+----------
+Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon distribution in
+the 20–100 cm soil profile for different ecosystems: a global meta-analysis. Manuscript submitted to
+Earth System Science Data. Data: https://doi.org/10.5281/zenodo.14787023
 """
 
 from __future__ import annotations
@@ -469,7 +475,8 @@ def _read_entry(folder: Path, frames: dict[str, pd.DataFrame] | None = None,
 
 
 def _computed_density(h: pd.DataFrame) -> pd.Series:
-    """soc [g kg⁻¹] · bd [g cm⁻³] · thickness [cm] / 10 → Mg C ha⁻¹ (seed 000 Eq. 1, no gravel)."""
+    """soc [g kg⁻¹] · bd [g cm⁻³] · thickness [cm] / 10 → Mg C ha⁻¹ (Wang H. et al. (2025) Eq. 1, no
+    gravel)."""
     if "soc" not in h or "bd" not in h:
         return pd.Series(np.nan, index=h.index)
     return h["soc"] * h["bd"] * (h["bottom"] - h["top"]) / 10.0

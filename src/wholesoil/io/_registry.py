@@ -10,6 +10,12 @@ Kinds: ``"profiles"`` readers return a :class:`~wholesoil.profiles.ProfileSet` (
 the plain CSV/Parquet reader that takes the id/depth/column-map options; the others read a
 source format by its own rules); ``"forcing"`` readers return model forcing
 (:func:`wholesoil.io.read_clm5_history`).
+
+References
+----------
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -131,5 +137,6 @@ register_reader("wosis", "wholesoil.io._wosis:read_wosis", ("wosis_latest_*.csv"
 register_reader("israd", "wholesoil.io._israd:read_israd", ("*/", "*.csv"), "entry folder")
 register_reader("ncscd", "wholesoil.io._ncscd:read_ncscd", ("*.csv", "*.txt"))
 register_reader("clm5-history", "wholesoil.io._clm5_history:read_clm5_history", ("*.nc",),
-                "CLM5 history NetCDF files (seed 003 Suppl. Table 3) → model forcing",
+                "CLM5 history NetCDF files (Tao et al. (EarthArXiv) Suppl. Table 3) → model "
+                "forcing",
                 kind="forcing")

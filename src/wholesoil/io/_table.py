@@ -3,6 +3,12 @@
 Rows are numbered as a spreadsheet shows them: the header is row 1, the first data row is row 2.
 Every problem found while reading raises :class:`~wholesoil.errors.InputDataError` with the
 file, row, profile, field and value that caused it.
+
+References
+----------
+Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon distribution in
+the 20–100 cm soil profile for different ecosystems: a global meta-analysis. Manuscript submitted to
+Earth System Science Data. Data: https://doi.org/10.5281/zenodo.14787023
 """
 
 from __future__ import annotations
@@ -45,7 +51,7 @@ UNIT_CONVERSIONS: dict[str, dict[str, Callable[[pd.Series], pd.Series]]] = {
     "soc": {
         "g/kg": _scale(1.0),
         "%": _scale(units.PERCENT_TO_G_KG),
-        # soil organic matter given instead of SOC: SOC = 0.58 · SOM (seed 000 §2.1)
+        # soil organic matter given instead of SOC: SOC = 0.58 · SOM (Wang H. et al. (2025) §2.1)
         "som%": _scale(units.SOM_TO_SOC * units.PERCENT_TO_G_KG),
         "somg/kg": _scale(units.SOM_TO_SOC),
     },
@@ -320,8 +326,9 @@ def read_table(
     units : mapping, optional
         ``{canonical name: unit in the file}`` for columns not already in canonical units, e.g.
         ``{"soc": "%"}`` (× 10 → g kg⁻¹), ``{"soc": "SOM %"}`` (soil organic matter; SOC =
-        0.58 · SOM, seed 000 §2.1), ``{"top": "m", "bottom": "m"}``, ``{"bd": "kg/m3"}``,
-        ``{"soc_density": "kg/m2"}``. See :data:`UNIT_CONVERSIONS` for every accepted pair.
+        0.58 · SOM, Wang H. et al. (2025) §2.1), ``{"top": "m", "bottom": "m"}``, ``{"bd":
+        "kg/m3"}``, ``{"soc_density": "kg/m2"}``. See :data:`UNIT_CONVERSIONS` for every accepted
+        pair.
     sites_columns : sequence of str, optional
         Canonical columns that describe the profile rather than the horizon (one value per
         profile). Default: those of ``lat, lon, date, ecosystem, dataset`` present. A site

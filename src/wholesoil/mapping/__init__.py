@@ -1,33 +1,51 @@
 """Mapping: learners, honest validation, interpretation and prediction intervals.
 
-Random forests and ensembles that predict β (seed 000), layer SOC stocks (seed 001) and carbon
-inputs (seed 004) from covariates, as scikit-learn-compatible estimators:
+Random forests and ensembles that predict β (Wang H. et al. (2025)), layer SOC stocks
+(Wang G. et al. (2025)) and carbon inputs (Wang G. et al. (manuscript)) from covariates, as
+scikit-learn-compatible estimators:
 
 * learners — :class:`RandomForest` (R's defaults: mtry = p/3, nodesize 5, OOB error),
-  :func:`tune_forest` (seed 000's bootstrap tuning of mtry and ntree), :class:`QuantileForest`,
+  :func:`tune_forest` (Wang H. et al.'s (2025) bootstrap tuning of mtry and ntree),
+  :class:`QuantileForest`,
   :class:`XGBoost`, :class:`SupportVectorRegressor`, :class:`CubistRegressor` (extra
-  ``[ml-extra]``), :class:`MARSRegressor` and seed 004's :class:`StackedEnsemble`; by name
-  through :func:`make_learner` / :data:`LEARNERS`;
+  ``[ml-extra]``), :class:`MARSRegressor` and Wang G. et al.'s (manuscript)
+  :class:`StackedEnsemble`; by name through :func:`make_learner` / :data:`LEARNERS`;
 * validation — :class:`ProfileKFold` (never splits a profile), :class:`SpatialBlockKFold`,
   :func:`cross_validate`, :func:`validate_independent`, skill by depth band
-  (:func:`depthwise_metrics`, seed 001 Fig. 1e) with R² and RMSE of seed 000 Eqs. 4–5;
+  (:func:`depthwise_metrics`, Wang G. et al. (2025) Fig. 1e) with R² and RMSE of
+  Wang H. et al. (2025) Eqs. 4–5;
 * interpretation — :func:`permutation_importance_table`, :func:`partial_dependence_table`;
 * intervals, each labelled for what it is — :func:`quantile_interval` and
-  :class:`CoulstonInterval` (prediction intervals; seed 004 Eqs. 9–10), and
-  :class:`MonteCarloInterval` (seed 000 §2.7: a confidence interval of the mean prediction);
+  :class:`CoulstonInterval` (prediction intervals; Wang G. et al. (manuscript) Eqs. 9–10), and
+  :class:`MonteCarloInterval` (Wang H. et al. (2025) §2.7: a confidence interval of the mean
+  prediction);
   :func:`coverage_table` measures them on held-out data;
 * safe model files — :func:`save_model` / :func:`load_model` (skops, no unpickling);
 * grids — :func:`predict_grid` maps a model block by block over an xarray grid of any size
   (threads here, or a dask cluster from :func:`wholesoil.parallel.dask_client`), with every
   interval type and resumable block checkpoints;
 * stocks — :func:`cell_area` on the authalic sphere, depth layers from β maps
-  (:func:`cumulative_from_beta`, :func:`layers_from_beta`, seed 000 §2.6), totals by region ×
-  ecosystem × layer with Monte Carlo intervals (:func:`stock_totals`,
-  :func:`stock_totals_from_beta`, seed 000 Eq. 6 and §2.7) from :class:`CellDistribution`
-  inputs; reproducible regions (:func:`land_fraction`, :func:`circumpolar_region`).
+  (:func:`cumulative_from_beta`, :func:`layers_from_beta`, Wang H. et al. (2025) §2.6), totals by
+  region × ecosystem × layer with Monte Carlo intervals (:func:`stock_totals`,
+  :func:`stock_totals_from_beta`, Wang H. et al. (2025) Eq. 6 and §2.7) from
+  :class:`CellDistribution` inputs; reproducible regions (:func:`land_fraction`,
+  :func:`circumpolar_region`).
 
 Covariate hygiene transformers (caret's findCorrelation / findLinearCombos and grouped PCA)
 live in :mod:`wholesoil.stats` and are re-exported here.
+
+References
+----------
+Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon distribution in
+the 20–100 cm soil profile for different ecosystems: a global meta-analysis. Manuscript submitted to
+Earth System Science Data. Data: https://doi.org/10.5281/zenodo.14787023
+
+Wang, G., Luo, Z., Song, C., et al. (2025). Digging deeper towards accurate mapping of deep soil
+organic carbon in grasslands. Science Bulletin. https://doi.org/10.1016/j.scib.2025.06.006
+
+Wang, G., Xiao, L., Mao, X., Guo, X., Cowie, A., Zhang, S., Wang, M., Chen, S., Zhang, G., Shi, Z. &
+Luo, Z. Most root-derived carbon inputs do not contribute to the global bulk soil carbon pool.
+Manuscript.
 """
 
 from wholesoil.mapping._check import (

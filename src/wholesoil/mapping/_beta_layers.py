@@ -30,7 +30,8 @@ from wholesoil.depth._beta import DEFAULT_BETA_BOUNDS
 from wholesoil.errors import InputDataError
 
 #: Layer bounds [cm] of :func:`layers_from_beta`: the 0–30 cm topsoil and three subsoil layers to
-#: 3 m (the SoilGrids/GSOC topsoil depth; seed 000 uses 20-cm layers to 1 m, pass those instead).
+#: 3 m (the SoilGrids/GSOC topsoil depth; Wang H. et al. (2025) uses 20-cm layers to 1 m, pass those
+#: instead).
 DEFAULT_LAYER_DEPTHS: tuple[float, ...] = (0.0, 30.0, 100.0, 200.0, 300.0)
 
 #: Admissible range of drawn values per input kind: draws outside are clipped to the range and
@@ -44,7 +45,7 @@ _BETA_HI = float(DEFAULT_BETA_BOUNDS[1])
 
 
 # --------------------------------------------------------------------------------------------
-# Depth layers from β (seed 000 Eqs. 2–3, §2.6)
+# Depth layers from β (Wang H. et al. (2025) Eqs. 2–3, §2.6)
 # --------------------------------------------------------------------------------------------
 
 
@@ -97,7 +98,7 @@ def cumulative_from_beta(
     d0: float,
     depths: float | Sequence[float] | ArrayLike,
 ) -> NDArray[np.float64] | xr.DataArray:
-    """Cumulative SOC density from the surface to each depth, seed 000 Eq. 3.
+    """Cumulative SOC density from the surface to each depth, Wang H. et al. (2025) Eq. 3.
 
     X_d = (1 − β^d)/(1 − β^d0) · X_d0 (Eq. 3, after Jobbágy & Jackson 2000; Eq. 2 gives the
     cumulative fraction 1 − β^d), computed through expm1 so that it stays accurate as β → 1,
@@ -111,7 +112,8 @@ def cumulative_from_beta(
     topsoil : array or DataArray
         X_d0, the SOC density of the top ``d0`` cm [Mg C ha⁻¹], broadcast with ``beta``.
     d0 : float
-        Depth of the topsoil layer [cm] (20 cm in seed 000; 30 cm for GSOC/SoilGrids maps).
+        Depth of the topsoil layer [cm] (20 cm in Wang H. et al. (2025); 30 cm for GSOC/SoilGrids
+        maps).
     depths : float or sequence of float
         Target depths d [cm], increasing, ≥ 0.
 
@@ -150,7 +152,7 @@ def cumulative_from_beta(
     out.attrs = {
         **({"grid_mapping": out.attrs["grid_mapping"]} if "grid_mapping" in out.attrs else {}),
         "units": "Mg C ha-1",
-        "long_name": "cumulative SOC density from the surface (seed 000 Eq. 3)",
+        "long_name": "cumulative SOC density from the surface (Wang H. et al. (2025) Eq. 3)",
         "d0_cm": float(d0),
     }
     if scalar:
@@ -226,7 +228,8 @@ def layers_from_beta(
     d0: float = 30.0,
     depths: Sequence[float] | ArrayLike = DEFAULT_LAYER_DEPTHS,
 ) -> NDArray[np.float64] | xr.DataArray:
-    """SOC density of each layer between consecutive ``depths``, by difference (seed 000 §2.6).
+    """SOC density of each layer between consecutive ``depths``, by difference
+    (Wang H. et al. (2025) §2.6).
 
     The cumulative density at each bound follows Eq. 3 (:func:`cumulative_from_beta`, with
     X_0 = 0); a layer's density is the cumulative density at its bottom minus that at its top,
@@ -242,7 +245,7 @@ def layers_from_beta(
     d0 : float
         Depth of the topsoil layer [cm].
     depths : sequence of float
-        Layer bounds [cm], increasing, ≥ 0 (seed 000: 0, 20, 40, 60, 80, 100).
+        Layer bounds [cm], increasing, ≥ 0 (Wang H. et al. (2025): 0, 20, 40, 60, 80, 100).
 
     Returns
     -------
@@ -263,7 +266,7 @@ def layers_from_beta(
     layers.attrs = {
         "grid_mapping": cum.attrs.get("grid_mapping", "spatial_ref"),
         "units": "Mg C ha-1",
-        "long_name": "SOC density of the layer (seed 000 Eq. 3, by difference, §2.6)",
+        "long_name": "SOC density of the layer (Wang H. et al. (2025) Eq. 3, by difference, §2.6)",
         "d0_cm": float(d0),
     }
     return layers
@@ -272,7 +275,7 @@ def layers_from_beta(
 def _eq3_ratios(
     beta: NDArray[np.float64], d0: float, depths: NDArray[np.float64]
 ) -> NDArray[np.float64]:
-    """(1 − β^d)/(1 − β^d0) for every depth (leading axis), seed 000 Eq. 3, β > 0.
+    """(1 − β^d)/(1 − β^d0) for every depth (leading axis), Wang H. et al. (2025) Eq. 3, β > 0.
 
     Through expm1, (1 − β^d) = −expm1(d·ln β), so the ratio is accurate as β → 1 (where it
     tends to d/d0); β = 1 exactly is that limit, and β > 1 (ln β > 0) works the same way.

@@ -6,10 +6,24 @@ of the same profile reports skill the model will not have at a new site. :class:
 keeps every profile in one fold; :class:`SpatialBlockKFold` keeps whole blocks of the globe in one
 fold and can drop training rows within a buffer of the test rows, against spatial
 autocorrelation. :func:`cross_validate` scores out-of-fold predictions with R² and RMSE (Wang et
-al., seed 000, §2.5 Eqs. 4–5; 10-fold CV) and :meth:`ValidationResult.by_depth` shows how skill
-falls with depth, as Fig. 1e of seed 001 does (R² 0.96 in 0–30 cm, 0.67 in 30–100 cm, 0.48 in
-100–200 cm for a WoSIS-trained random forest tested in Nei Mongol). :func:`validate_independent`
-scores a fitted model on an independent set, the test of seed 001.
+al., Wang H. et al. (2025), §2.5 Eqs. 4–5; 10-fold CV) and :meth:`ValidationResult.by_depth` shows
+how skill falls with depth, as Fig. 1e of Wang G. et al. (2025) does (R² 0.96 in 0–30 cm, 0.67 in
+30–100 cm, 0.48 in 100–200 cm for a WoSIS-trained random forest tested in Nei Mongol).
+:func:`validate_independent` scores a fitted model on an independent set, the test of
+Wang G. et al. (2025).
+
+References
+----------
+Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon distribution in
+the 20–100 cm soil profile for different ecosystems: a global meta-analysis. Manuscript submitted to
+Earth System Science Data. Data: https://doi.org/10.5281/zenodo.14787023
+
+Wang, G., Luo, Z., Song, C., et al. (2025). Digging deeper towards accurate mapping of deep soil
+organic carbon in grasslands. Science Bulletin. https://doi.org/10.1016/j.scib.2025.06.006
+
+Wang, G., Xiao, L., Mao, X., Guo, X., Cowie, A., Zhang, S., Wang, M., Chen, S., Zhang, G., Shi, Z. &
+Luo, Z. Most root-derived carbon inputs do not contribute to the global bulk soil carbon pool.
+Manuscript.
 """
 
 from __future__ import annotations
@@ -47,7 +61,7 @@ BandAssignment = Literal["midpoint", "overlap"]
 EARTH_RADIUS_KM = 6371.0088
 
 #: Depth bands [cm] of :meth:`ValidationResult.by_depth`: topsoil 0–30, subsoil 30–100 and deep
-#: soil 100–200 cm as in seed 001 (Fig. 1e), and 200–300 cm below.
+#: soil 100–200 cm as in Wang G. et al. (2025) (Fig. 1e), and 200–300 cm below.
 DEFAULT_DEPTH_BANDS: tuple[tuple[float, float], ...] = ((0, 30), (30, 100), (100, 200), (200, 300))
 
 
@@ -123,7 +137,7 @@ class ProfileKFold(BaseCrossValidator):
     Every layer (row) of a profile — a group — lands in the same fold, so no profile is on both
     the training and the test side. Folds hold about equal numbers of rows: profiles are dealt
     largest first, one per fold per round, so two folds differ by at most the row count of the
-    largest profile. Seed 000 (§2.5) validates by 10-fold CV, the default here.
+    largest profile. Wang H. et al. (2025) (§2.5) validates by 10-fold CV, the default here.
 
     Parameters
     ----------
@@ -138,8 +152,8 @@ class ProfileKFold(BaseCrossValidator):
     Notes
     -----
     ``split(X, y=None, groups=None)`` requires ``groups``: one profile id per row. Data with one
-    row per profile (e.g. a β per profile, seed 000) pass ``groups=np.arange(n)``; that is plain
-    k-fold.
+    row per profile (e.g. a β per profile, Wang H. et al. (2025)) pass ``groups=np.arange(n)``; that
+    is plain k-fold.
     """
 
     __metadata_request__split = {"groups": True}  # noqa: RUF012 -- scikit-learn's routing API
@@ -436,7 +450,7 @@ def depthwise_metrics(
     *,
     assign: BandAssignment = "midpoint",
 ) -> pd.DataFrame:
-    """Skill of layer predictions within each depth band (seed 001 Fig. 1e).
+    """Skill of layer predictions within each depth band (Wang G. et al. (2025) Fig. 1e).
 
     Parameters
     ----------
@@ -445,8 +459,8 @@ def depthwise_metrics(
     top, bottom : array (n,)
         Upper and lower depth of each layer [cm], top < bottom.
     bands : sequence of (top, bottom) [cm]
-        Depth bands; default 0–30, 30–100, 100–200 and 200–300 cm (seed 001's topsoil, subsoil,
-        deep soil, and below).
+        Depth bands; default 0–30, 30–100, 100–200 and 200–300 cm (Wang G. et al.'s (2025) topsoil,
+        subsoil, deep soil, and below).
     assign : {"midpoint", "overlap"}
         ``"midpoint"``: a layer belongs to each band with top ≤ (top + bottom)/2 < bottom (one band
         when bands do not overlap). ``"overlap"``: a layer belongs to every band it overlaps by
@@ -456,9 +470,9 @@ def depthwise_metrics(
     -------
     pandas.DataFrame
         One row per band: ``band`` (e.g. ``"0-30cm"``), ``top``, ``bottom`` [cm], ``n``, ``r2``
-        (Eq. 4 of seed 000 within the band, against the band's own observed mean), ``rmse``
-        (Eq. 5), ``bias`` (mean predicted − observed). Metrics are NaN for an empty band (R² also
-        for a band with fewer than two layers or no variance).
+        (Eq. 4 of Wang H. et al. (2025) within the band, against the band's own observed mean),
+        ``rmse`` (Eq. 5), ``bias`` (mean predicted − observed). Metrics are NaN for an empty band
+        (R² also for a band with fewer than two layers or no variance).
     """
     y = np.asarray(observed, dtype=float).ravel()
     p = np.asarray(predicted, dtype=float).ravel()
@@ -512,8 +526,8 @@ class ValidationResult:
         ``fold`` (cross-validation only), ``group`` (when groups were given), ``observed``,
         ``predicted``, and ``top``, ``bottom`` [cm] when the table has them.
     metrics : dict
-        ``n``, ``r2`` (seed 000 Eq. 4), ``rmse`` (Eq. 5), ``bias`` (mean predicted − observed)
-        over all rows.
+        ``n``, ``r2`` (Wang H. et al. (2025) Eq. 4), ``rmse`` (Eq. 5), ``bias`` (mean predicted −
+        observed) over all rows.
     target : str
         Name of the target column.
     features : tuple of str
@@ -549,7 +563,7 @@ class ValidationResult:
         *,
         assign: BandAssignment = "midpoint",
     ) -> pd.DataFrame:
-        """Skill per depth band (seed 001 Fig. 1e); see :func:`depthwise_metrics`."""
+        """Skill per depth band (Wang G. et al. (2025) Fig. 1e); see :func:`depthwise_metrics`."""
         if not self.has_depths:
             raise InputDataError(
                 "skill by depth needs layer depths: the validated table had no top/bottom "
@@ -573,7 +587,7 @@ class CVResult(ValidationResult):
     fold_metrics : pandas.DataFrame
         One row per fold: ``fold``, ``n_train``, ``n_test``, ``n_dropped`` (rows dropped from
         training by a spatial buffer, or left out by the splitter), ``r2``, ``rmse``, ``bias``
-        (Eqs. 4–5 of seed 000 on that fold's test rows).
+        (Eqs. 4–5 of Wang H. et al. (2025) on that fold's test rows).
     """
 
     fold_metrics: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -709,7 +723,7 @@ def cross_validate(
     random_state: Any = 0,
     source: str | None = None,
 ) -> CVResult:
-    """Out-of-fold predictions of every row and their skill (seed 000 §2.5, Eqs. 4–5).
+    """Out-of-fold predictions of every row and their skill (Wang H. et al. (2025) §2.5, Eqs. 4–5).
 
     A fresh copy of the estimator (``sklearn.base.clone``) is fitted on each fold's training rows
     and predicts its test rows, so each row is predicted exactly once by a model that did not
@@ -729,15 +743,15 @@ def cross_validate(
     groups : str or array (n,), optional
         Profile id of each row, or the name of its column. Rows of one group are never split
         between training and test. Without groups every row is its own group, which is right only
-        when rows are independent (one row per profile, as seed 000's β); a table with layer
-        depths and no groups draws a warning.
+        when rows are independent (one row per profile, as Wang H. et al.'s (2025) β); a table with
+        layer depths and no groups draws a warning.
     cv : {"kfold", "spatial"} or splitter
         ``"kfold"``: :class:`ProfileKFold` with ``n_splits``; ``"spatial"``:
         :class:`SpatialBlockKFold` with ``n_splits``, ``block_size`` [°], ``buffer_km`` [km] and
         the ``lat``/``lon`` columns of the table. Any other object with ``split(X, y, groups)``
         is called with the table as X; its test sets must cover each row exactly once.
     n_splits : int, default 10
-        Folds of the named schemes (10, as seed 000).
+        Folds of the named schemes (10, as Wang H. et al. (2025)).
     block_size, buffer_km, lat, lon
         Options of ``cv="spatial"``; see :class:`SpatialBlockKFold`.
     top, bottom : str, default "top", "bottom"
@@ -842,10 +856,12 @@ def validate_independent(
     bands: Sequence[Sequence[float]] = DEFAULT_DEPTH_BANDS,
     source: str | None = None,
 ) -> ValidationResult:
-    """Skill of a fitted model on an independent set, overall and by depth band (seed 001).
+    """Skill of a fitted model on an independent set, overall and by depth band
+    (Wang G. et al. (2025)).
 
-    Seed 001 trains a random forest on WoSIS layer stocks and tests it on 17 sites sampled in
-    Nei Mongol to 200 cm; :meth:`ValidationResult.by_depth` of the result gives its Fig. 1e.
+    Wang G. et al. (2025) trains a random forest on WoSIS layer stocks and tests it on 17 sites
+    sampled in Nei Mongol to 200 cm; :meth:`ValidationResult.by_depth` of the result gives its Fig.
+    1e.
 
     Parameters
     ----------
@@ -900,7 +916,8 @@ def stratified_split(
     """Training and test row indices of a split stratified by the target's quantiles.
 
     As R caret's ``createDataPartition(y, p = 1 − test_size)`` for a numeric target, which
-    seed 004 uses for its 80/20 split: y is cut at its quantiles into ``n_bins`` groups (caret:
+    Wang G. et al. (manuscript) uses for its 80/20 split: y is cut at its quantiles into ``n_bins``
+    groups (caret:
     5) and ``test_size`` of each group goes to the test set, so both sets span the range of y.
     With ``groups`` (profile or site ids) whole groups are drawn, stratified by their mean y, so
     no group is on both sides.

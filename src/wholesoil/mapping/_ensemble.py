@@ -1,6 +1,7 @@
-"""Seed 004's ensemble: the best learners by cross-validated RMSE, stacked by PC regression.
+"""Wang G. et al.'s (manuscript) ensemble: the best learners by cross-validated RMSE, stacked by PC
+regression.
 
-Wang et al. (seed 004, Methods, "Machine learning models") trained RF, XGBoost, Cubist, SVM and
+Wang G. et al. (manuscript, Methods, "Machine learning models") trained RF, XGBoost, Cubist, SVM and
 MARS, then "generated an ensemble model using a regression method of principal component
 analysis (PCA) with R packages 'pls' and 'caret' based on the prediction outputs from the top
 three models with the lowest RMSE", so that "the better an individual model's performance is …
@@ -9,13 +10,23 @@ predictions, so that the stack is fitted on predictions for rows each member did
 
 1. K-fold cross-validation (grouped by profile when ``groups`` is given: all layers of a
    profile fall in one fold) gives every member's out-of-fold (OOF) prediction of every row.
-2. Members are ranked by OOF RMSE (seed 000 Eq. 5); the best ``n_keep`` are kept.
+2. Members are ranked by OOF RMSE (Wang H. et al. (2025) Eq. 5); the best ``n_keep`` are kept.
 3. A principal-component regression (PCR) of y on the kept members' OOF predictions: centre
    (and by default scale) the predictions, rotate them to principal components, regress y on the
    first m components. m is chosen by cross-validation over the same folds, as caret tunes
    ``pls::pcr``'s ``ncomp`` by resampling and keeps the lowest RMSE.
 4. The kept members are refitted on all data; a prediction is ``intercept_ + Σ_j weights_[j] ·
    ŷ_j(x)``, the PCR written back in terms of the members' own predictions.
+
+References
+----------
+Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon distribution in
+the 20–100 cm soil profile for different ecosystems: a global meta-analysis. Manuscript submitted to
+Earth System Science Data. Data: https://doi.org/10.5281/zenodo.14787023
+
+Wang, G., Xiao, L., Mao, X., Guo, X., Cowie, A., Zhang, S., Wang, M., Chen, S., Zhang, G., Shi, Z. &
+Luo, Z. Most root-derived carbon inputs do not contribute to the global bulk soil carbon pool.
+Manuscript.
 """
 
 from __future__ import annotations
@@ -34,7 +45,7 @@ from sklearn.utils.validation import check_is_fitted
 from wholesoil.mapping._learners import _group_codes, _Learner, make_learner
 from wholesoil.mapping._metrics import r2_score, rmse
 
-#: Members of seed 004's ensemble, in the order the paper lists them.
+#: Members of Wang G. et al.'s (manuscript) ensemble, in the order the paper lists them.
 SEED004_MEMBERS: tuple[str, ...] = ("rf", "xgb", "cubist", "svm", "mars")
 
 
@@ -88,7 +99,8 @@ def pcr_path(
 
 
 class StackedEnsemble(_Learner):
-    """Seed 004's ensemble: keep the best ``n_keep`` members by CV RMSE, stack them with PCR.
+    """Wang G. et al.'s (manuscript) ensemble: keep the best ``n_keep`` members by CV RMSE, stack
+    them with PCR.
 
     Parameters
     ----------
@@ -98,7 +110,7 @@ class StackedEnsemble(_Learner):
         without ``wholesoil[ml-extra]``, MARS before its module exists) is skipped with a
         warning and its reason in ``skipped_``; any other error propagates.
     n_keep : int, default 3
-        Members kept for the stack (seed 004: the top three by RMSE).
+        Members kept for the stack (Wang G. et al. (manuscript): the top three by RMSE).
     cv : int or CV splitter, default 5
         Folds. An int gives :class:`~sklearn.model_selection.GroupKFold` (shuffled) when
         ``groups`` is passed to :meth:`fit`, else a shuffled
@@ -118,9 +130,9 @@ class StackedEnsemble(_Learner):
     -----
     Cubist is the PyPI package ``cubist`` (Quinlan's C code; version 1.2.2 installs from a
     wheel on the Linux x86-64 machines wholesoil is tested on) and is a member by default. To
-    model log-transformed targets as seed 004 does, use ``make_learner("ensemble",
-    log_target=True)`` (:class:`~wholesoil.mapping.LogTargetRegressor`); its stratified 80/20
-    split is :func:`~wholesoil.mapping.stratified_split`.
+    model log-transformed targets as Wang G. et al. (manuscript) does, use
+    ``make_learner("ensemble", log_target=True)`` (:class:`~wholesoil.mapping.LogTargetRegressor`);
+    its stratified 80/20 split is :func:`~wholesoil.mapping.stratified_split`.
 
     Attributes
     ----------

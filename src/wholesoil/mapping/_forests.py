@@ -6,6 +6,16 @@
 contribute to the global bulk soil carbon pool*, Methods); out-of-bag predictions and skill
 (Eqs. 4–5 of Wang, H. et al. 2025); quantile regression forests
 (Meinshausen, N. (2006) *J. Mach. Learn. Res.* 7, 983–999, Eqs. 4–6).
+
+References
+----------
+Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon distribution in
+the 20–100 cm soil profile for different ecosystems: a global meta-analysis. Manuscript submitted to
+Earth System Science Data. Data: https://doi.org/10.5281/zenodo.14787023
+
+Wang, G., Xiao, L., Mao, X., Guo, X., Cowie, A., Zhang, S., Wang, M., Chen, S., Zhang, G., Shi, Z. &
+Luo, Z. Most root-derived carbon inputs do not contribute to the global bulk soil carbon pool.
+Manuscript.
 """
 
 from __future__ import annotations
@@ -187,7 +197,7 @@ class _ForestMixin:
         """Prediction of every tree, array (n_trees, n_samples) [units of the target].
 
         The forest's prediction is their mean; their spread is what the Coulston et al. (2016)
-        τ intervals scale (seed 004 Eqs. 9–10).
+        τ intervals scale (Wang G. et al. (manuscript) Eqs. 9–10).
         """
         Xa = self._validate_predict(X)
         return _tree_predictions(self.estimator_.estimators_, _float32(Xa), self.n_jobs)
@@ -210,8 +220,8 @@ class RandomForest(_ForestMixin, _Learner):
     Wraps :class:`sklearn.ensemble.RandomForestRegressor` with R's regression defaults
     (:data:`R_RANDOMFOREST_REGRESSION`): ``mtry = max(floor(p/3), 1)`` features tried per split,
     500 trees, nodes of ≤ 5 in-bag rows left unsplit, bootstrap samples of n rows, and the
-    out-of-bag (OOB) error that R prints as "Mean of squared residuals". Seed 000 (§2.5)
-    predicts β with it; seed 004 maps carbon inputs with it.
+    out-of-bag (OOB) error that R prints as "Mean of squared residuals". Wang H. et al. (2025)
+    (§2.5) predicts β with it; Wang G. et al. (manuscript) maps carbon inputs with it.
 
     Parameters
     ----------
@@ -254,10 +264,10 @@ class RandomForest(_ForestMixin, _Learner):
     oob_mse_ : float
         Mean squared OOB residual [units of y squared], R's "Mean of squared residuals".
     oob_rmse_ : float
-        √oob_mse_ [units of y] (seed 000 Eq. 5 on the OOB predictions).
+        √oob_mse_ [units of y] (Wang H. et al. (2025) Eq. 5 on the OOB predictions).
     oob_r2_ : float
-        Seed 000 Eq. 4 on the OOB predictions. When every row has an OOB prediction this equals
-        R's "% Var explained" / 100 (1 − MSE / population variance of y).
+        Wang H. et al. (2025) Eq. 4 on the OOB predictions. When every row has an OOB prediction
+        this equals R's "% Var explained" / 100 (1 − MSE / population variance of y).
     feature_importances_ : ndarray (n_features,)
         Impurity decrease per feature, normalised to sum 1 (R's ``IncNodePurity``, rescaled).
     n_features_in_ : int

@@ -48,8 +48,17 @@ References
 Hengl, T. et al. (2017). SoilGrids250m: Global gridded soil information based on machine
 learning. *PLoS ONE* 12(2), e0169748. https://doi.org/10.1371/journal.pone.0169748 (the output
 naming: mean, Q0.05, Q0.5, Q0.95, uncertainty).
-Meinshausen (2006), Coulston et al. (2016), seed 000 §2.7 and seed 004 Eqs. 9–10: see
+Meinshausen (2006), Coulston et al. (2016), Wang H. et al. (2025) §2.7 and
+Wang G. et al. (manuscript) Eqs. 9–10: see
 :mod:`wholesoil.mapping._uncertainty`.
+
+Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon distribution in
+the 20–100 cm soil profile for different ecosystems: a global meta-analysis. Manuscript submitted to
+Earth System Science Data. Data: https://doi.org/10.5281/zenodo.14787023
+
+Wang, G., Xiao, L., Mao, X., Guo, X., Cowie, A., Zhang, S., Wang, M., Chen, S., Zhang, G., Shi, Z. &
+Luo, Z. Most root-derived carbon inputs do not contribute to the global bulk soil carbon pool.
+Manuscript.
 """
 
 from __future__ import annotations
@@ -743,7 +752,8 @@ def predict_grid(
         :class:`~wholesoil.mapping.MonteCarloInterval`, or the strings ``"coulston"`` /
         ``"montecarlo"`` for the ones a model folder holds under ``intervals/<name>``
         (Q at (1 ∓ level)/2, the method's centre ``{name}_mean_<method>`` and its uncertainty,
-        half-width/|mean| for Coulston, full width/|mean| for Monte Carlo, seed 000 Eq. 7).
+        half-width/|mean| for Coulston, full width/|mean| for Monte Carlo, Wang H. et al. (2025) Eq.
+        7).
     level : float
         Interval level, 0.90 → Q0.05 and Q0.95.
     quantiles : sequence of float
@@ -845,8 +855,9 @@ _KIND_BY_METHOD = {
 }
 _LABEL_BY_METHOD = {
     "quantile": "quantile regression forest (Meinshausen 2006)",
-    "coulston": "Coulston et al. 2016 (seed 004 Eqs. 9-10)",
-    "montecarlo": "Monte Carlo over inputs and bootstrapped forests (seed 000 §2.7, Eq. 7)",
+    "coulston": "Coulston et al. 2016 (Wang G. et al. (manuscript) Eqs. 9-10)",
+    "montecarlo": "Monte Carlo over inputs and bootstrapped forests (Wang H. et al. (2025) §2.7, "
+                  "Eq. 7)",
 }
 _RULE_BY_METHOD = {"quantile": "half_width", "coulston": "half_width", "montecarlo": "full_width"}
 

@@ -1,7 +1,7 @@
 """Interpretation of fitted learners: permutation importance, partial dependence and ICE curves.
 
-Seed 000 (Wang et al., Fig. 2) reads the drivers of β from a random forest by how much each
-covariate matters and how the prediction responds to it; these are the tables that do so for
+Wang H. et al. (2025) (Wang et al., Fig. 2) reads the drivers of β from a random forest by how much
+each covariate matters and how the prediction responds to it; these are the tables that do so for
 any scikit-learn-compatible regressor, built on :mod:`sklearn.inspection` (their figures are in
 :mod:`wholesoil.plots.mapping`).
 
@@ -12,6 +12,12 @@ doi:10.1214/aos/1013203451) is the mean prediction with one feature set to each 
 every row; individual conditional expectation (ICE) curves (Goldstein et al. 2015, J. Comput.
 Graph. Stat. 24:44–65, doi:10.1080/10618600.2014.907095) are the per-row predictions whose mean
 is the partial dependence.
+
+References
+----------
+Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon distribution in
+the 20–100 cm soil profile for different ecosystems: a global meta-analysis. Manuscript submitted to
+Earth System Science Data. Data: https://doi.org/10.5281/zenodo.14787023
 """
 
 from __future__ import annotations
@@ -169,7 +175,8 @@ def partial_dependence_table(
     random_state: int = 0,
     source: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Partial dependence of a fitted model on each driver, with ICE curves (seed 000 Fig. 2).
+    """Partial dependence of a fitted model on each driver, with ICE curves (Wang H. et al. (2025)
+    Fig. 2).
 
     For each grid value v of a driver, every row of ``table`` is predicted with the driver set to
     v; the partial dependence is the mean of these predictions over all rows, an ICE curve the

@@ -19,10 +19,20 @@ and Cubist in :mod:`wholesoil.mapping._members`; the registry (:data:`LEARNERS`,
 :func:`make_learner`) here. Every name stays importable from this module.
 
 Random forests follow R's ``randomForest`` (Liaw & Wiener 2002), the engine of Wang et al.
-(seed 000 §2.5) and of Wang et al. (seed 004, Methods, "Machine learning models"):
+(Wang H. et al. (2025) §2.5) and of Wang G. et al. (manuscript, Methods, "Machine learning models"):
 ``mtry = max(floor(p/3), 1)`` for regression, where scikit-learn's default (all p features) is a
 different model (bagged trees). :func:`tune_forest` tunes ``mtry`` and ``ntree`` by bootstrap as
-seed 000 did with e1071's ``tune()``.
+Wang H. et al. (2025) did with e1071's ``tune()``.
+
+References
+----------
+Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon distribution in
+the 20–100 cm soil profile for different ecosystems: a global meta-analysis. Manuscript submitted to
+Earth System Science Data. Data: https://doi.org/10.5281/zenodo.14787023
+
+Wang, G., Xiao, L., Mao, X., Guo, X., Cowie, A., Zhang, S., Wang, M., Chen, S., Zhang, G., Shi, Z. &
+Luo, Z. Most root-derived carbon inputs do not contribute to the global bulk soil carbon pool.
+Manuscript.
 """
 
 from __future__ import annotations
@@ -76,11 +86,11 @@ from wholesoil.mapping._tuning import (
 class LogTargetRegressor(RegressorMixin, BaseEstimator):
     """Fit a learner on log(y + offset) and back-transform its predictions.
 
-    Seed 004's ensemble models log-transformed carbon inputs (skewed, positive targets); this
-    wrapper gives any learner that option. Predictions are exp(ŷ_log) − offset, the conditional
-    *median* under a symmetric error on the log scale; with ``smearing=True`` they are multiplied
-    by Duan's (1983) smearing factor mean(exp(residual_log)), an estimate of the conditional
-    mean.
+    Wang G. et al.'s (manuscript) ensemble models log-transformed carbon inputs (skewed, positive
+    targets); this wrapper gives any learner that option. Predictions are exp(ŷ_log) − offset, the
+    conditional *median* under a symmetric error on the log scale; with ``smearing=True`` they are
+    multiplied by Duan's (1983) smearing factor mean(exp(residual_log)), an estimate of the
+    conditional mean.
 
     Parameters
     ----------
@@ -180,8 +190,8 @@ def _ensemble_factory(**params: Any) -> BaseEstimator:
     return StackedEnsemble(**params)
 
 
-#: Learners by name: description, factory, optional extra. Seed 004's ensemble draws its members
-#: (RF, XGBoost, Cubist, SVM, MARS) from here.
+#: Learners by name: description, factory, optional extra. Wang G. et al.'s (manuscript) ensemble
+#: draws its members (RF, XGBoost, Cubist, SVM, MARS) from here.
 LEARNERS: dict[str, LearnerSpec] = {
     "rf": LearnerSpec(
         "random forest with R randomForest defaults (mtry = p/3, ntree 500, nodesize 5)",
@@ -207,7 +217,8 @@ LEARNERS: dict[str, LearnerSpec] = {
         requires=("wholesoil.mapping._mars:MARSRegressor",),
     ),
     "ensemble": LearnerSpec(
-        "seed 004 ensemble: best 3 of rf/xgb/cubist/svm/mars by CV RMSE, stacked by PCR",
+        "Wang G. et al. (manuscript) ensemble: best 3 of rf/xgb/cubist/svm/mars by CV RMSE, "
+        "stacked by PCR",
         _ensemble_factory, requires=("wholesoil.mapping._ensemble",),
     ),
 }
@@ -219,8 +230,8 @@ def make_learner(name: str, **params: Any) -> BaseEstimator:
 
     ``random_state`` is passed to learners that take one and ignored by deterministic ones
     (``svm``); ``log_target=True`` (with ``log_offset``, default 0) wraps the learner in
-    :class:`LogTargetRegressor` (fit on log(y + offset), as seed 004's ensemble models its
-    targets); any other unknown parameter is an error of the learner's constructor.
+    :class:`LogTargetRegressor` (fit on log(y + offset), as Wang G. et al.'s (manuscript) ensemble
+    models its targets); any other unknown parameter is an error of the learner's constructor.
 
     Raises
     ------

@@ -5,7 +5,8 @@ MARS (Friedman 1991) builds a regression model from hinge functions ``max(0, x â
 hinges on one predictor, at one knot, multiplied by one existing term ("parent"), that most
 reduces the residual sum of squares; a *backward pass* then deletes terms one at a time and keeps
 the subset with the lowest generalized cross-validation (GCV) score (Friedman 1991, Sec. 3.6).
-Seed 004 uses MARS (R ``earth`` through ``caret``) as one member of its learner ensemble.
+Wang G. et al. (manuscript) uses MARS (R ``earth`` through ``caret``) as one member of its learner
+ensemble.
 
 This module follows ``earth`` 5.3 (Milborrow; ``earth.c`` and ``earth.fit``), read for its
 behaviour, so that fits agree with it: the same defaults, the same candidate knots (minspan,
@@ -51,6 +52,10 @@ Milborrow, S. ``earth``: Multivariate Adaptive Regression Splines, R package 5.3
 Miller, A. J. (2002). *Subset Selection in Regression*, 2nd ed. Chapman & Hall/CRC (Sec. 3.4:
 backward elimination); its Fortran (Applied Statistics algorithm AS 274) runs in Lumley's R
 package ``leaps``, which ``earth`` calls for the backward pass.
+
+Wang, G., Xiao, L., Mao, X., Guo, X., Cowie, A., Zhang, S., Wang, M., Chen, S., Zhang, G., Shi, Z. &
+Luo, Z. Most root-derived carbon inputs do not contribute to the global bulk soil carbon pool.
+Manuscript.
 """
 
 from __future__ import annotations

@@ -29,9 +29,10 @@ __all__ = [
 ]
 
 
-#: XGBoost settings of :class:`XGBoost`. Seed 004 tuned XGBoost through caret and does not report
-#: the values it kept, so these are wholesoil's documented choice: shrinkage 0.05 with 500 rounds,
-#: depth-6 trees (the xgboost default), 80 % row and column subsampling per tree, squared error.
+#: XGBoost settings of :class:`XGBoost`. Wang G. et al. (manuscript) tuned XGBoost through caret and
+#: does not report the values it kept, so these are wholesoil's documented choice: shrinkage 0.05
+#: with 500 rounds, depth-6 trees (the xgboost default), 80 % row and column subsampling per tree,
+#: squared error.
 XGBOOST_DEFAULTS: dict[str, Any] = {
     "n_estimators": 500,
     "learning_rate": 0.05,
@@ -50,8 +51,8 @@ ML_EXTRA_INSTALL = "pip install 'wholesoil[ml-extra]'"
 class XGBoost(_Learner):
     """Gradient-boosted trees, :class:`xgboost.XGBRegressor` with wholesoil's input handling.
 
-    Defaults are :data:`XGBOOST_DEFAULTS` (seed 004 tuned its XGBoost with caret and does not
-    report the values). Squared-error objective, histogram tree method.
+    Defaults are :data:`XGBOOST_DEFAULTS` (Wang G. et al. (manuscript) tuned its XGBoost with caret
+    and does not report the values). Squared-error objective, histogram tree method.
 
     Parameters
     ----------

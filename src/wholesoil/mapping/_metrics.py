@@ -1,9 +1,15 @@
 """Skill scores of predictions against observations.
 
-R² and RMSE follow Wang et al. (seed 000) Eqs. 4–5; bias is mean(predicted − observed), so a
+R² and RMSE follow Wang H. et al. (2025) Eqs. 4–5; bias is mean(predicted − observed), so a
 positive bias means over-prediction. R² here is the coefficient of determination against the
 observed mean (Eq. 4), not the squared Pearson correlation: it is negative when the predictions
 are worse than the mean of the observations.
+
+References
+----------
+Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon distribution in
+the 20–100 cm soil profile for different ecosystems: a global meta-analysis. Manuscript submitted to
+Earth System Science Data. Data: https://doi.org/10.5281/zenodo.14787023
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ def _pair(observed: ArrayLike, predicted: ArrayLike) -> tuple[np.ndarray, np.nda
 
 
 def r2_score(observed: ArrayLike, predicted: ArrayLike) -> float:
-    """Coefficient of determination, seed 000 Eq. 4.
+    """Coefficient of determination, Wang H. et al. (2025) Eq. 4.
 
     R² = 1 − Σ(y_p − ŷ_p)² / Σ(y_p − ȳ)². NaN when fewer than two observations or when the
     observations have no variance.
@@ -36,7 +42,7 @@ def r2_score(observed: ArrayLike, predicted: ArrayLike) -> float:
 
 
 def rmse(observed: ArrayLike, predicted: ArrayLike) -> float:
-    """Root mean square error, seed 000 Eq. 5: sqrt(Σ(y_p − ŷ_p)² / q) [units of y]."""
+    """Root mean square error, Wang H. et al. (2025) Eq. 5: sqrt(Σ(y_p − ŷ_p)² / q) [units of y]."""
     y, p = _pair(observed, predicted)
     if y.size == 0:
         return float("nan")

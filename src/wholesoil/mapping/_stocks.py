@@ -4,15 +4,15 @@ Cell areas live in :mod:`wholesoil.mapping._cells`, depth layers from β in
 :mod:`wholesoil.mapping._beta_layers` and per-cell input distributions in
 :mod:`wholesoil.mapping._cell_distribution`; all are re-exported here, where users import them.
 
-Wang et al. (seed 000) map β and the topsoil SOC density, extend the topsoil density to depth with
+Wang H. et al. (2025) map β and the topsoil SOC density, extend the topsoil density to depth with
 Eq. 3, split it into layers by difference (§2.6) and multiply layer densities by the area of each
 ecosystem (Eq. 6); a Monte Carlo simulation gives the 2.5 % and 97.5 % percentiles of the densities
 and stocks (§2.7). This module does the grid part of that chain:
 
 * :func:`cell_area` — the area of each grid cell [m²], exact on the sphere for geographic grids
   (Eq. A1 below);
-* :func:`cumulative_from_beta` and :func:`layers_from_beta` — seed 000 Eqs. 2–3 on grids (numpy,
-  xarray, lazily on dask-backed xarray);
+* :func:`cumulative_from_beta` and :func:`layers_from_beta` — Wang H. et al. (2025) Eqs. 2–3 on
+  grids (numpy, xarray, lazily on dask-backed xarray);
 * :func:`stock_totals` and :func:`stock_totals_from_beta` — Eq. 6 summed by region ×
   ecosystem × layer, with Monte Carlo intervals propagated from per-cell uncertainty
   (:class:`CellDistribution`).
@@ -21,19 +21,24 @@ Equations
 ---------
 (A1) Area of a cell between longitudes λ₁, λ₂ and latitudes φ₁, φ₂ on a sphere of radius R:
      A = R² · |λ₂ − λ₁| · |sin φ₂ − sin φ₁|   (λ in radians; Archimedes' hat-box theorem).
-(2)  Y = 1 − β^d, the cumulative fraction of the SOC stock above d [cm] (seed 000 Eq. 2).
-(3)  X_d = (1 − β^d) / (1 − β^d0) · X_d0 (seed 000 Eq. 3, for any target depth d).
-(6)  stock [Pg C] = Σ_cells density [Mg C ha⁻¹] × area [ha] × fraction [-] × 10⁻⁹ (seed 000
+(2)  Y = 1 − β^d, the cumulative fraction of the SOC stock above d [cm] (Wang H. et al. (2025) Eq.
+2). (3)  X_d = (1 − β^d) / (1 − β^d0) · X_d0 (Wang H. et al. (2025) Eq. 3, for any target depth d).
+(6)  stock [Pg C] = Σ_cells density [Mg C ha⁻¹] × area [ha] × fraction [-] × 10⁻⁹
+(Wang H. et al. (2025)
      Eq. 6, with S_ecosystem = cell area × the cell's ecosystem fraction).
 
 References
 ----------
-Wang et al. (seed 000), Global patterns of SOC distribution in the 20–100 cm soil profile for
+Wang H. et al. (2025), Global patterns of SOC distribution in the 20–100 cm soil profile for
 different ecosystems (ESSD), §2.3, §2.6–2.7, Eqs. 2, 3 and 6.
 Jobbágy, E. G. & Jackson, R. B. (2000). Ecol. Appl. 10, 423–436.
 https://doi.org/10.1890/1051-0761(2000)010[0423:TVDOSO]2.0.CO;2
 Snyder, J. P. (1987). Map Projections — A Working Manual. USGS Professional Paper 1395, p. 16
 (authalic radius of an ellipsoid). https://doi.org/10.3133/pp1395
+
+Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon distribution in
+the 20–100 cm soil profile for different ecosystems: a global meta-analysis. Manuscript submitted to
+Earth System Science Data. Data: https://doi.org/10.5281/zenodo.14787023
 """
 
 from __future__ import annotations
@@ -713,7 +718,8 @@ def stock_totals(
     block_cells: int | None = None,
     checkpoint: str | os.PathLike[str] | None = None,
 ) -> pd.DataFrame:
-    """SOC stocks of layer density maps, seed 000 Eq. 6, with Monte Carlo intervals (§2.7).
+    """SOC stocks of layer density maps, Wang H. et al. (2025) Eq. 6, with Monte Carlo intervals
+    (§2.7).
 
     stock [Pg C] = Σ_cells density [Mg C ha⁻¹] × cell area [ha] × fraction [-] × 10⁻⁹, summed by
     region × ecosystem × layer.
@@ -735,17 +741,17 @@ def stock_totals(
         Cell areas [m²], dims (y, x); default :func:`cell_area` of the density grid.
     fraction : DataArray or mapping ecosystem → DataArray, optional
         Share of each cell in the ecosystem, or land fraction [-] in [0, 1] (NaN counts as 0);
-        a mapping gives one set of totals per ecosystem (seed 000's S_ecosystem). Default: the
-        whole cell (ecosystem "all").
+        a mapping gives one set of totals per ecosystem (Wang H. et al.'s (2025) S_ecosystem).
+        Default: the whole cell (ecosystem "all").
     regions : DataArray, optional
         Integer region code per cell (NaN = no region), or a boolean mask (one region of its
         True cells). Default: the whole grid (region "all").
     region_names : mapping code → name, optional
         Names of the region codes; named codes absent from the grid get rows with zero area.
     n_draws : int
-        Monte Carlo draws (seed 000: 1,000); ignored for inputs given as draws.
+        Monte Carlo draws (Wang H. et al. (2025): 1,000); ignored for inputs given as draws.
     level : float
-        Interval level (seed 000: 0.95 → 2.5 and 97.5 % percentiles).
+        Interval level (Wang H. et al. (2025): 0.95 → 2.5 and 97.5 % percentiles).
     correlation : float
         ρ in [0, 1], correlation of the input errors between cells. ρ = 1 (default) is the case
         of one fitted model whose error is shared by all cells; ρ = 0 treats cells as
@@ -803,7 +809,7 @@ def stock_totals(
         correlation,
         seed,
         block_cells,
-        method="seed 000 Eq. 6 sums of layer densities; Monte Carlo per §2.7",
+        method="Wang H. et al. (2025) Eq. 6 sums of layer densities; Monte Carlo per §2.7",
         checkpoint=checkpoint,
     )
 
@@ -830,9 +836,9 @@ def stock_totals_from_beta(
     For every draw the inputs of every cell are drawn, the layer densities are **recomputed
     through Eq. 3** (:func:`layers_from_beta`) and summed by Eq. 6; the result is the mean and
     percentiles of those totals. Because Eq. 3 is nonlinear in β, the Monte Carlo mean is not the
-    plug-in total at the mean β (``plugin_pg``); both are reported. This is seed 000's procedure:
-    "we used predicted grid-level soil β to recalculate the distribution of SOC density … then
-    calculated the mean along with the 2.5 % and 97.5 % percentiles".
+    plug-in total at the mean β (``plugin_pg``); both are reported. This is Wang H. et al.'s (2025)
+    procedure: "we used predicted grid-level soil β to recalculate the distribution of SOC density …
+    then calculated the mean along with the 2.5 % and 97.5 % percentiles".
 
     β draws outside (0, 1.1] are clipped (β > 1.1 → 1.1, the upper end of the range in which
     :mod:`wholesoil.depth` fits β; β ≤ 0 → the smallest positive float) and negative topsoil
@@ -842,7 +848,8 @@ def stock_totals_from_beta(
     Parameters
     ----------
     beta : DataArray, CellDistribution or mapping ecosystem → either
-        β [-] per cell (seed 000 maps one β per ecosystem: give a mapping keyed as ``fraction``).
+        β [-] per cell (Wang H. et al. (2025) maps one β per ecosystem: give a mapping keyed as
+        ``fraction``).
     topsoil : DataArray, CellDistribution or mapping ecosystem → either
         SOC density of the top ``d0`` cm [Mg C ha⁻¹].
     d0 : float
@@ -902,6 +909,7 @@ def stock_totals_from_beta(
         correlation,
         seed,
         block_cells,
-        method="seed 000 Eq. 3 layers recomputed per draw, Eq. 6 sums; Monte Carlo per §2.7",
+        method="Wang H. et al. (2025) Eq. 3 layers recomputed per draw, Eq. 6 sums; Monte Carlo "
+               "per §2.7",
         checkpoint=checkpoint,
     )

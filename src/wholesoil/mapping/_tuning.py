@@ -3,6 +3,12 @@
 By bootstrap as Wang, H., Cai, T., Tian, X., et al. (2025, *Global patterns of soil organic
 carbon distribution in the 20–100 cm soil profile for different ecosystems*, submitted to *Earth
 System Science Data*, §2.5) did with e1071's ``tune()``.
+
+References
+----------
+Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon distribution in
+the 20–100 cm soil profile for different ecosystems: a global meta-analysis. Manuscript submitted to
+Earth System Science Data. Data: https://doi.org/10.5281/zenodo.14787023
 """
 
 from __future__ import annotations
@@ -179,10 +185,11 @@ def tune_forest(
     n_jobs: int | None = None,
     forest_params: Mapping[str, Any] | None = None,
 ) -> ForestTuning:
-    """Tune ``mtry`` and ``ntree`` of :class:`RandomForest` as seed 000 did (e1071 ``tune()``).
+    """Tune ``mtry`` and ``ntree`` of :class:`RandomForest` as Wang H. et al. (2025) did (e1071
+    ``tune()``).
 
-    Seed 000 (§2.5): "the optimal parameter values of mtry and ntrees were determined through
-    the bootstrap sampling method, which was performed with the e1071 R package". With
+    Wang H. et al. (2025) (§2.5): "the optimal parameter values of mtry and ntrees were determined
+    through the bootstrap sampling method, which was performed with the e1071 R package". With
     ``method="bootstrap"`` (e1071 ``tune.control(sampling = "bootstrap")``, defaults in
     :data:`E1071_TUNE_BOOTSTRAP`) each of ``n_boot`` resamples draws ``int(n·boot_size)`` rows
     with replacement; a forest is fitted on them and scored by the MSE on the rows not drawn;

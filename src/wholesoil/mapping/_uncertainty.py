@@ -4,9 +4,9 @@ Three published ways to put an interval on a forest's prediction, which answer d
 
 * **Quantile regression forest** (Meinshausen 2006): the conditional quantiles of the response.
   A *prediction interval*: it is meant to cover a new observation at x.
-* **Coulston et al. (2016)** as in Wang et al. (seed 004) Eqs. 9–10: the forest mean ± τ̂ times the
-  spread of the tree predictions, τ̂ calibrated on held-out profiles. A *prediction interval*.
-* **Monte Carlo over inputs and bootstrapped forests** as in Wang et al. (seed 000) §2.7: each
+* **Coulston et al. (2016)** as in Wang G. et al. (manuscript) Eqs. 9–10: the forest mean ± τ̂ times
+  the spread of the tree predictions, τ̂ calibrated on held-out profiles. A *prediction interval*.
+* **Monte Carlo over inputs and bootstrapped forests** as in Wang H. et al. (2025) §2.7: each
   covariate ~ N(x, 0.1·x), 1,000 draws, 100 bootstrapped forests, 2.5/97.5 % percentiles. It
   propagates covariate error and model-fit (bootstrap) variability into the *mean* prediction: a
   *confidence interval of the mean prediction*. It contains no residual (observation) noise, so
@@ -17,15 +17,15 @@ Every result is an :class:`Interval` whose ``kind`` states which of the two it i
 
 The uncertainty index differs between the two papers, and each method follows its own paper:
 
-* seed 004 (Coulston): "the absolute value of corrected margin of the deviation [τ̂₉₅·sd(ŷ)]
-  divided by the mean", i.e. **half-width / mean** (``uncertainty_rule="half_width"``);
-* seed 000 Eq. 7: U = CI / x with x the mean of the Monte Carlo predictions. The paper does not
-  say whether CI is the full width or the half-width; its own numbers settle it: the subsoil SOC
-  densities 62 (95 % CI 52–73), 70 (57–83) and 97 (80–117) Mg ha⁻¹ (§3.4) give
+* Wang G. et al. (manuscript) (Coulston): "the absolute value of corrected margin of the deviation
+  [τ̂₉₅·sd(ŷ)] divided by the mean", i.e. **half-width / mean** (``uncertainty_rule="half_width"``);
+* Wang H. et al. (2025) Eq. 7: U = CI / x with x the mean of the Monte Carlo predictions. The paper
+  does not say whether CI is the full width or the half-width; its own numbers settle it: the
+  subsoil SOC densities 62 (95 % CI 52–73), 70 (57–83) and 97 (80–117) Mg ha⁻¹ (§3.4) give
   (73 − 52)/62 = 34 %, (83 − 57)/70 = 37 % and (117 − 80)/97 = 38 %, exactly the uncertainties
   reported in §3.6 (34 %, 37 %, 38 %); the half-width would give 17–19 %. So Eq. 7 is
-  **full width / mean** (``uncertainty_rule="full_width"``), twice seed 004's index for a
-  symmetric interval.
+  **full width / mean** (``uncertainty_rule="full_width"``), twice Wang G. et al.'s (manuscript)
+  index for a symmetric interval.
 
 Both papers divide by the signed mean; here the divisor is |mean| so that the index stays
 non-negative for signed variables (Δ¹⁴C); for positive quantities (SOC, stocks, β) it is the
@@ -38,10 +38,18 @@ Meinshausen, N. (2006). Quantile regression forests. *Journal of Machine Learnin
 Coulston, J. W., Blinn, C. E., Thomas, V. A. & Wynne, R. H. (2016). Approximating prediction
 uncertainty for random forest regression models. *Photogrammetric Engineering & Remote Sensing*
 82(3), 189–197. https://doi.org/10.14358/PERS.82.3.189
-Seed 000: Wang et al., Global patterns of SOC distribution in the 20–100 cm soil profile for
-different ecosystems (ESSD), §2.7 and Eq. 7.
-Seed 004: Wang et al., Most root-derived carbon inputs do not contribute to the global bulk soil
-carbon pool, Methods "Global mapping and prediction uncertainty", Eqs. 9–10.
+Wang H. et al. (2025): Wang et al., Global patterns of SOC distribution in the 20–100 cm soil
+profile for different ecosystems (ESSD), §2.7 and Eq. 7.
+Wang G. et al. (manuscript): Wang et al., Most root-derived carbon inputs do not contribute to the
+global bulk soil carbon pool, Methods "Global mapping and prediction uncertainty", Eqs. 9–10.
+
+Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon distribution in
+the 20–100 cm soil profile for different ecosystems: a global meta-analysis. Manuscript submitted to
+Earth System Science Data. Data: https://doi.org/10.5281/zenodo.14787023
+
+Wang, G., Xiao, L., Mao, X., Guo, X., Cowie, A., Zhang, S., Wang, M., Chen, S., Zhang, G., Shi, Z. &
+Luo, Z. Most root-derived carbon inputs do not contribute to the global bulk soil carbon pool.
+Manuscript.
 """
 
 from __future__ import annotations
@@ -70,17 +78,19 @@ PREDICTION_INTERVAL: IntervalKind = "prediction interval"
 CONFIDENCE_INTERVAL_OF_MEAN: IntervalKind = "confidence interval of the mean prediction"
 
 #: How :attr:`Interval.uncertainty` is standardized: ``"half_width"`` = (upper − lower)/2 / |mean|
-#: (seed 004); ``"full_width"`` = (upper − lower) / |mean| (seed 000 Eq. 7, U = CI/x).
+#: (Wang G. et al. (manuscript)); ``"full_width"`` = (upper − lower) / |mean| (Wang H. et al. (2025)
+#: Eq. 7, U = CI/x).
 UncertaintyRule = Literal["half_width", "full_width"]
 
 #: Centre of a quantile-forest interval: the conditional mean or the conditional median (Q0.5).
 QuantileCenter = Literal["mean", "median"]
 
-#: Monte Carlo sizes: ``"paper"`` = seed 004 (Wang et al., Methods "Global mapping and
-#: prediction uncertainty", following Coulston et al. 2016, *Photogramm. Eng. Remote Sens.*
-#: 82:189–197, doi:10.14358/PERS.82.3.189): 500 bootstrap forests of 500 trees, 95 % intervals
-#: — the defaults of :class:`CoulstonInterval`, :class:`MonteCarloInterval` and ``wholesoil
-#: train``; ``"fast"`` = the earlier, quicker sizes (100 forests of 100 trees, 90 %), for trials.
+#: Monte Carlo sizes: ``"paper"`` = Wang G. et al. (manuscript) (Wang et al., Methods "Global
+#: mapping and prediction uncertainty", following Coulston et al. 2016, *Photogramm. Eng. Remote
+#: Sens.* 82:189–197, doi:10.14358/PERS.82.3.189): 500 bootstrap forests of 500 trees, 95 %
+#: intervals — the defaults of :class:`CoulstonInterval`, :class:`MonteCarloInterval` and
+#: ``wholesoil train``; ``"fast"`` = the earlier, quicker sizes (100 forests of 100 trees, 90 %),
+#: for trials.
 MONTE_CARLO_PRESETS: dict[str, dict[str, float | int]] = {
     "paper": {"n_boot": 500, "n_trees": 500, "level": 0.95},
     "fast": {"n_boot": 100, "n_trees": 100, "level": 0.90},
@@ -118,8 +128,8 @@ class Interval:
     kind : {"prediction interval", "confidence interval of the mean prediction"}
         What the interval covers (see :data:`IntervalKind`).
     uncertainty_rule : {"half_width", "full_width"}
-        Standardization of :attr:`uncertainty`: half-width/|mean| (seed 004) or
-        full width/|mean| (seed 000 Eq. 7).
+        Standardization of :attr:`uncertainty`: half-width/|mean| (Wang G. et al. (manuscript)) or
+        full width/|mean| (Wang H. et al. (2025) Eq. 7).
     center : str
         What ``mean`` is, e.g. "conditional mean" or "mean of the Monte Carlo predictions".
     """
@@ -176,8 +186,9 @@ class Interval:
     def uncertainty(self) -> np.ndarray:
         """Relative uncertainty [-] by ``uncertainty_rule``; NaN where the mean is 0.
 
-        ``"half_width"``: (upper − lower)/2 / |mean| (seed 004, "margin … divided by the
-        mean"); ``"full_width"``: (upper − lower) / |mean| (seed 000 Eq. 7, U = CI/x).
+        ``"half_width"``: (upper − lower)/2 / |mean| (Wang G. et al. (manuscript), "margin … divided
+        by the mean"); ``"full_width"``: (upper − lower) / |mean| (Wang H. et al. (2025) Eq. 7, U =
+        CI/x).
         """
         spread = self.half_width if self.uncertainty_rule == "half_width" else self.width
         denom = np.abs(self.mean)
@@ -210,11 +221,12 @@ def interval_from_draws(
     draws: ArrayLike,
     level: float = 0.95,
     *,
-    method: str = "Monte Carlo percentiles (seed 000 §2.7)",
+    method: str = "Monte Carlo percentiles (Wang H. et al. (2025) §2.7)",
     kind: IntervalKind = CONFIDENCE_INTERVAL_OF_MEAN,
     uncertainty_rule: UncertaintyRule = "full_width",
 ) -> Interval:
-    """Mean and equal-tailed percentile interval of Monte Carlo draws (seed 000 §2.7, Eq. 7).
+    """Mean and equal-tailed percentile interval of Monte Carlo draws (Wang H. et al. (2025) §2.7,
+    Eq. 7).
 
     Parameters
     ----------
@@ -224,7 +236,8 @@ def interval_from_draws(
     level : float
         Interval level; 0.95 gives the 2.5 % and 97.5 % percentiles of the paper.
     method, kind, uncertainty_rule
-        Labels carried into the :class:`Interval`; the defaults describe seed 000's interval.
+        Labels carried into the :class:`Interval`; the defaults describe Wang H. et al.'s (2025)
+        interval.
     """
     draws = np.asarray(draws, dtype=float)
     if draws.ndim != 2:
@@ -290,7 +303,7 @@ def _tree_mean_sd(model: Any, X: np.ndarray, chunk_rows: int) -> tuple[np.ndarra
 
 
 def _tau(y: np.ndarray, tree_predictions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Coulston's scaling factor, seed 004 Eq. 9: τ = sqrt((y − ȳ̂)² / var(ŷ)).
+    """Coulston's scaling factor, Wang G. et al. (manuscript) Eq. 9: τ = sqrt((y − ȳ̂)² / var(ŷ)).
 
     Parameters
     ----------
@@ -394,7 +407,8 @@ def _bootstrap_rows(
 def _coulston_splits(
     codes: np.ndarray, n_groups: int, n_boot: int, holdout: float, rng: np.random.Generator
 ):
-    """Yield (train_rows, holdout_rows) for each bootstrap of profiles (seed 004, Methods).
+    """Yield (train_rows, holdout_rows) for each bootstrap of profiles (Wang G. et al. (manuscript),
+    Methods).
 
     Profiles are drawn with replacement (a bootstrap of profiles); the *distinct* drawn profiles
     are then split without replacement, ``holdout`` of them held out, so that no profile is ever
@@ -505,20 +519,21 @@ def quantile_interval(
 
 
 # --------------------------------------------------------------------------------------------
-# Coulston et al. (2016), seed 004 Eqs. 9–10
+# Coulston et al. (2016), Wang G. et al. (manuscript) Eqs. 9–10
 # --------------------------------------------------------------------------------------------
 
 
 class CoulstonInterval(RegressorMixin, BaseEstimator):
-    """Random-forest prediction interval of Coulston et al. (2016), seed 004 Eqs. 9–10.
+    """Random-forest prediction interval of Coulston et al. (2016), Wang G. et al. (manuscript) Eqs.
+    9–10.
 
     For each of ``n_boot`` bootstrap resamples of the profiles (drawn with replacement), the
     distinct resampled profiles are split without replacement into ``1 − holdout`` for training
-    and ``holdout`` for testing (seed 004: 500 resamples, 80/20); a clone of ``forest`` is trained
-    on the training profiles and, for every held-out observation, τ = |y − ȳ̂| / sd(ŷ) (Eq. 9),
-    where ȳ̂ is the forest mean and sd(ŷ) the standard deviation of the individual trees'
-    predictions. The pooled τ give τ̂ = their ``level`` percentile (τ̂₉₅ for a 95 % interval). A
-    final forest is trained on all data, and for new x (Eq. 10)::
+    and ``holdout`` for testing (Wang G. et al. (manuscript): 500 resamples, 80/20); a clone of
+    ``forest`` is trained on the training profiles and, for every held-out observation, τ = |y − ȳ̂|
+    / sd(ŷ) (Eq. 9), where ȳ̂ is the forest mean and sd(ŷ) the standard deviation of the individual
+    trees' predictions. The pooled τ give τ̂ = their ``level`` percentile (τ̂₉₅ for a 95 %
+    interval). A final forest is trained on all data, and for new x (Eq. 10)::
 
         θ = ȳ̂ ± τ̂ · sd(ŷ)
 
@@ -530,9 +545,9 @@ class CoulstonInterval(RegressorMixin, BaseEstimator):
         (R's mtry = p/3, nodesize 5, 500 trees). A
         ``random_state`` parameter of the forest is reset per clone from ``random_state``.
     n_boot : int
-        Bootstrap resamples of profiles (seed 004 used 500).
+        Bootstrap resamples of profiles (Wang G. et al. (manuscript) used 500).
     holdout : float
-        Fraction of the distinct resampled profiles held out (seed 004: 0.2).
+        Fraction of the distinct resampled profiles held out (Wang G. et al. (manuscript): 0.2).
     level : float
         Interval level; τ̂ is the ``100·level`` percentile of the pooled τ.
     random_state : int or None
@@ -561,7 +576,7 @@ class CoulstonInterval(RegressorMixin, BaseEstimator):
     τ uses the sample standard deviation of the trees (ddof = 1, R's ``sd``) in Eq. 9 and Eq. 10
     alike. Hold-out observations are counted once each even when their profile was drawn more
     than once; training rows keep the bootstrap multiplicity. The interval is symmetric about
-    ȳ̂; ``uncertainty`` is τ̂·sd(ŷ)/|ȳ̂| (seed 004's standardization).
+    ȳ̂; ``uncertainty`` is τ̂·sd(ŷ)/|ȳ̂| (Wang G. et al.'s (manuscript) standardization).
     """
 
     def __init__(
@@ -661,7 +676,7 @@ class CoulstonInterval(RegressorMixin, BaseEstimator):
             lower=mean - tau * sd,
             upper=mean + tau * sd,
             level=level,
-            method="Coulston et al. 2016 (seed 004 Eqs. 9-10)",
+            method="Coulston et al. 2016 (Wang G. et al. (manuscript) Eqs. 9-10)",
             kind=PREDICTION_INTERVAL,
             uncertainty_rule="half_width",
             center="random-forest mean prediction",
@@ -669,12 +684,12 @@ class CoulstonInterval(RegressorMixin, BaseEstimator):
 
 
 # --------------------------------------------------------------------------------------------
-# Monte Carlo over inputs and bootstrapped forests, seed 000 §2.7
+# Monte Carlo over inputs and bootstrapped forests, Wang H. et al. (2025) §2.7
 # --------------------------------------------------------------------------------------------
 
 
 class MonteCarloInterval(RegressorMixin, BaseEstimator):
-    """Monte Carlo confidence interval of the mean prediction, seed 000 §2.7 and Eq. 7.
+    """Monte Carlo confidence interval of the mean prediction, Wang H. et al. (2025) §2.7 and Eq. 7.
 
     ``n_boot`` forests are trained on bootstrap resamples of the profiles. To predict a row x,
     ``n_draws`` perturbed covariate vectors are drawn, each perturbed covariate independently
@@ -693,15 +708,15 @@ class MonteCarloInterval(RegressorMixin, BaseEstimator):
         Unfitted regressor to clone (any ``fit``/``predict``). Default: scikit-learn's
         wholesoil's RandomForest (R's defaults).
     n_draws : int
-        Monte Carlo draws per row (seed 000: 1,000).
+        Monte Carlo draws per row (Wang H. et al. (2025): 1,000).
     n_boot : int
-        Bootstrapped forests (seed 000: 100).
+        Bootstrapped forests (Wang H. et al. (2025): 100).
     rel_sd : float
-        Standard deviation of each perturbed covariate relative to its value (seed 000: 0.1).
-        The perturbation is relative, so it depends on the covariate's units and origin (a
+        Standard deviation of each perturbed covariate relative to its value (Wang H. et al. (2025):
+        0.1). The perturbation is relative, so it depends on the covariate's units and origin (a
         temperature of 0 °C is never perturbed, 273 K is perturbed by 27 K).
     level : float
-        Interval level (seed 000: 0.95).
+        Interval level (Wang H. et al. (2025): 0.95).
     random_state : int or None
         Seed of the bootstrap, the forests and the draws. The draws of a row are a function of
         the seed and of the row's covariate values only (a counter-based generator), so a row's
@@ -798,8 +813,8 @@ class MonteCarloInterval(RegressorMixin, BaseEstimator):
     def predict_draws(self, X: ArrayLike) -> np.ndarray:
         """All Monte Carlo predictions, shape (n_draws, n) [units of the target].
 
-        For propagating further (e.g. β → SOC density by seed 000 Eq. 3) before summarizing
-        with :func:`interval_from_draws`. Holds n_draws × n floats: for large grids use
+        For propagating further (e.g. β → SOC density by Wang H. et al. (2025) Eq. 3) before
+        summarizing with :func:`interval_from_draws`. Holds n_draws × n floats: for large grids use
         :meth:`predict_interval`, which summarizes block by block.
         """
         check_is_fitted(self, "forests_")
@@ -834,7 +849,8 @@ class MonteCarloInterval(RegressorMixin, BaseEstimator):
         return self.predict_interval(X).mean
 
     def predict_interval(self, X: ArrayLike, level: float | None = None) -> Interval:
-        """Mean and percentile interval of the draws, block by block (seed 000 §2.7, Eq. 7).
+        """Mean and percentile interval of the draws, block by block (Wang H. et al. (2025) §2.7,
+        Eq. 7).
 
         Returns a *confidence interval of the mean prediction*; ``uncertainty`` is Eq. 7's
         U = CI/x with CI the full width (``uncertainty_rule="full_width"``).
@@ -854,7 +870,8 @@ class MonteCarloInterval(RegressorMixin, BaseEstimator):
             lower=np.concatenate([i.lower for i in parts]),
             upper=np.concatenate([i.upper for i in parts]),
             level=level,
-            method="Monte Carlo over inputs and bootstrapped forests (seed 000 §2.7, Eq. 7)",
+            method="Monte Carlo over inputs and bootstrapped forests (Wang H. et al. (2025) §2.7, "
+                   "Eq. 7)",
             kind=CONFIDENCE_INTERVAL_OF_MEAN,
             uncertainty_rule="full_width",
             center="mean of the Monte Carlo predictions",

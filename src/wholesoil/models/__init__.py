@@ -1,15 +1,26 @@
-"""Process-based soil carbon models (seed 003 Eq. 2) and microbial models (seed 002).
+"""Process-based soil carbon models (Tao et al. (EarthArXiv) Eq. 2) and microbial models
+(He et al. (2024)).
 
 dX/dt = B·I + A·ξ·K·X − V·X: the vertically resolved CLM5 (7 pools × 20 layers) and COMPAS
 (8 pools × 20 layers) models, their environmental scalars, vertical mixing and input allocation,
 fast structured steady states batched over sites and parameter sets, radiocarbon, ages and the
-system-level diagnostics of seed 003 Eqs. 10–14; MIMICS, Millennial v2 and Tao et al.'s reply
-model with density-dependent microbial turnover, robust nonlinear steady states, and the
-CUE-versus-input sensitivity analyses of seed 002 (elasticities, response surfaces, Sobol).
+system-level diagnostics of Tao et al. (EarthArXiv) Eqs. 10–14; MIMICS, Millennial v2 and
+Tao et al.'s reply model with density-dependent microbial turnover, robust nonlinear steady states,
+and the CUE-versus-input sensitivity analyses of He et al. (2024) (elasticities, response surfaces,
+Sobol).
 
 Names are imported on first use (PEP 562), so that ``wholesoil.models._registry`` (the model
 registry the command line reads for its ``--model`` choices) loads without numpy. CLM5 history
 files are read by :func:`wholesoil.io.read_clm5_history`.
+
+References
+----------
+He, X., Abramoff, R. Z., Abs, E., Georgiou, K., Zhang, H. & Goll, D. S. (2024). Model uncertainty
+obscures major driver of soil carbon. Nature. https://doi.org/10.1038/s41586-023-06999-1
+
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ with inputs ``u ≥ 0`` and a compartmental matrix ``M``: non-negative off-diago
 and stable (−M⁻¹ ≥ 0; every pool drains, directly or through others, out of the system). Column
 sums are ≤ 0 in mass units; for pools in g C m⁻³ on layers of unequal thickness that holds for
 W·M·W⁻¹ with W = diag(dz), not for M itself, which is why the mass weights below are explicit.
-In the process models ``M = A·ξ·K − V`` and ``u = B·I`` (seed 003 Eq. 2).
+In the process models ``M = A·ξ·K − V`` and ``u = B·I`` (Tao et al. (EarthArXiv) Eq. 2).
 
 ``M`` is given in one of two ways:
 
@@ -48,7 +48,11 @@ https://doi.org/10.1111/gcb.13556
 Godwin, H. (1962). Half-life of radiocarbon. Nature 195, 984. https://doi.org/10.1038/195984a0
 (the Cambridge half-life 5730 ± 40 yr).
 
-Tao, F. et al. (seed 003), §2.2 (steady state X* = −(A·ξ·K − V)⁻¹·B·I).
+Tao et al. (EarthArXiv), §2.2 (steady state X* = −(A·ξ·K − V)⁻¹·B·I).
+
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -331,7 +335,7 @@ def _power_solves(solve: Solver, v: NDArray[np.float64], k: int) -> NDArray[np.f
 def steady_state(
     M: ArrayLike | Solver, u: ArrayLike, *, state_ndim: int | None = None
 ) -> NDArray[np.float64]:
-    """Steady state x* = −M⁻¹·u of dX/dt = u + M·X (Eq. A2; seed 003 §2.2).
+    """Steady state x* = −M⁻¹·u of dX/dt = u + M·X (Eq. A2; Tao et al. (EarthArXiv) §2.2).
 
     Parameters
     ----------

@@ -1,10 +1,11 @@
-"""Vertical allocation of litter inputs, the B of seed 003 Eq. 2 (how I(t) is spread over depth).
+"""Vertical allocation of litter inputs, the B of Tao et al. (EarthArXiv) Eq. 2 (how I(t) is spread
+over depth).
 
 CLM5 (CTSM ``SoilBiogeochemVerticalProfileMod.F90``) spreads root litter with the Jackson et al.
 (1996) β profile and leaf/stem litter with a shallow exponential profile:
 
 * root share of layer j ∝ ``β^(100·z_top,j) − β^(100·z_bottom,j)`` (depths in m, hence 100 for cm;
-  β is PRODA's calibrated ``b``, seed 003 Supplementary Table 1, prior [0.5, 1]);
+  β is PRODA's calibrated ``b``, Tao et al. (EarthArXiv) Supplementary Table 1, prior [0.5, 1]);
 * surface share of layer j ∝ ``exp(−10·z_node,j)`` (CTSM ``surfprof_exp`` = 10 m⁻¹, evaluated at the
   node, as CTSM does);
 * both restricted to the thawed layers — those whose node lies above the active-layer depth, CTSM's
@@ -26,6 +27,10 @@ Jackson, R. B. et al. (1996). A global analysis of root distributions for terres
 Oecologia 108, 389–411. https://doi.org/10.1007/BF00333714
 
 Koven, C. D. et al. (2013). Biogeosciences 10, 7109–7131. https://doi.org/10.5194/bg-10-7109-2013
+
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -105,8 +110,8 @@ def input_profiles(
     ----------
     grid : VerticalGrid
     b : array (...) [-]
-        Jackson et al. (1996) β, 0 < b < 1 (seed 003 Supplementary Table 1 ``b``; PRODA caps it at
-        0.9999; COMPAS default 0.72).
+        Jackson et al. (1996) β, 0 < b < 1 (Tao et al. (EarthArXiv) Supplementary Table 1 ``b``;
+        PRODA caps it at 0.9999; COMPAS default 0.72).
     altmax, altmax_lastyear : array (...) [m]
         Active-layer depths (CLM5 ``ALTMAX``, ``ALTMAX_LASTYEAR``); NaN for no permafrost.
     nbedrock : array (...) int
@@ -170,9 +175,9 @@ def litter_inputs(
     The NPP [g C m⁻² yr⁻¹] is split into CWD (``cwd_fraction``) and litter, the litter among
     L1/L2/L3 by :data:`CLM5_LITTER_FRACTIONS`, and spread over depth by
     ``leaf_fraction``·surface + (1 − ``leaf_fraction``)·root profile (:func:`input_profiles`,
-    Jackson β = ``b``): the allocation B of seed 003 Eq. 2, which CLM5 and COMPAS share (§2.3:
-    "COMPAS applies the same approach to simulate carbon input allocation"). Σ_pools Σ_j
-    B·I·dz = NPP.
+    Jackson β = ``b``): the allocation B of Tao et al. (EarthArXiv) Eq. 2, which CLM5 and COMPAS
+    share (§2.3: "COMPAS applies the same approach to simulate carbon input allocation"). Σ_pools
+    Σ_j B·I·dz = NPP.
     """
     npp = np.asarray(npp, dtype=float)
     leaf = np.asarray(leaf_fraction, dtype=float)

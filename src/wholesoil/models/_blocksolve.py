@@ -1,10 +1,10 @@
 """Batched tridiagonal and block-tridiagonal linear solvers (Thomas and block Thomas).
 
 The process models' operators are tridiagonal in depth (vertical mixing) and, for coupled pools,
-block-tridiagonal with small dense blocks (seed 003 Eq. 2: M = A·ξ·K − V on a 20-layer grid).
-These routines solve ``(M − shift·I)·x = b`` for many systems at once: every array carries a
-leading batch shape ``...`` (sites × parameter sets) and the only Python loop is the sweep over
-the ``n`` rows (layers) that *is* the Thomas algorithm; each step is a numpy operation over the
+block-tridiagonal with small dense blocks (Tao et al. (EarthArXiv) Eq. 2: M = A·ξ·K − V on a
+20-layer grid). These routines solve ``(M − shift·I)·x = b`` for many systems at once: every array
+carries a leading batch shape ``...`` (sites × parameter sets) and the only Python loop is the sweep
+over the ``n`` rows (layers) that *is* the Thomas algorithm; each step is a numpy operation over the
 whole batch. The ``shift`` argument lets the same routine give radiocarbon steady states
 ((M − λI)·x = b, λ = ln 2 / 5730 yr⁻¹) and implicit time steps ((M − I/Δt)·x = b).
 
@@ -22,6 +22,10 @@ References
 Thomas, L. H. (1949). Elliptic problems in linear difference equations over a network. Watson
 Sci. Comput. Lab. Rept., Columbia University. Block version: Isaacson, E. & Keller, H. B.
 (1966). *Analysis of Numerical Methods*, Wiley, §2.3 (block tridiagonal systems).
+
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -412,8 +416,8 @@ def block_tridiagonal_to_dense(
     """Dense (..., n·m, n·m) matrix of a block-tridiagonal operator (reference path for tests).
 
     ``order="block"`` numbers unknowns row-major (i·m + p, as :func:`solve_block_tridiagonal`
-    orders them); ``order="component"`` numbers them p·n + i (pool-major, the ordering of seed
-    003 Eq. 3).
+    orders them); ``order="component"`` numbers them p·n + i (pool-major, the ordering of
+    Tao et al. (EarthArXiv) Eq. 3).
     """
     diag = np.asarray(diag, dtype=float)
     n, m = diag.shape[-3], diag.shape[-1]

@@ -1,6 +1,6 @@
 """CLM5's vertically resolved soil carbon model in matrix form, with fast batched steady states.
 
-Seed 003 Eq. 2 (Tao et al., §2.2; Huang et al. 2018; Lu et al. 2020)::
+Tao et al. (EarthArXiv) Eq. 2 (Tao et al., §2.2; Huang et al. 2018; Lu et al. 2020)::
 
     dX/dt = B·I(t) + A·ξ(t)·K·X(t) − V(t)·X(t)                                   (Eq. 2)
 
@@ -9,7 +9,7 @@ L3 lignin litter, S1 active, S2 slow, S3 passive SOC), K the baseline rates 1/τ
 transfer fractions a_ij (receiver i, donor j) with −1 on the diagonal (Eq. 5), ξ the
 environmental scalars per layer, V the vertical-mixing operator (V ≥ 0 on its diagonal in this
 sign convention; CWD is not mixed) and B·I the inputs allocated to pools and layers. The steady
-state is X* = (V − A·ξ̄·K)⁻¹·B·Ī with the time means of ξ, V and I (seed 003 §2.2).
+state is X* = (V − A·ξ̄·K)⁻¹·B·Ī with the time means of ξ, V and I (Tao et al. (EarthArXiv) §2.2).
 
 The steady state is solved by the operator's structure, not a dense 140 × 140 solve: CWD is
 diagonal (no mixing, no donors); each litter pool is tridiagonal in depth with a CWD source; the
@@ -25,7 +25,7 @@ batch shape and the environment's broadcast numpy-style.
 References
 ----------
 Tao, F. et al. Convergence in simulating global soil organic carbon by structurally different
-models after data assimilation (seed 003), §2.2, Eqs. 2–5, Supplementary Table 1.
+models after data assimilation (Tao et al. (EarthArXiv)), §2.2, Eqs. 2–5, Supplementary Table 1.
 
 Lawrence, D. M. et al. (2019). The Community Land Model version 5. J. Adv. Model. Earth Syst. 11,
 4245–4287. https://doi.org/10.1029/2018MS001583 (CTSM ``SoilBiogeochemDecompCascadeBGCMod.F90``).
@@ -36,6 +36,10 @@ Community Land Model. Glob. Change Biol. 24, 1394–1404. https://doi.org/10.111
 Koven, C. D. et al. (2013). The effect of vertically resolved soil biogeochemistry and alternate
 soil C and N models on C dynamics of CLM4. Biogeosciences 10, 7109–7131.
 https://doi.org/10.5194/bg-10-7109-2013
+
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -69,7 +73,7 @@ __all__ = [
     "sand_dependent_transfers",
 ]
 
-#: Pools in the order of seed 003 Eq. 3.
+#: Pools in the order of Tao et al. (EarthArXiv) Eq. 3.
 CLM5_POOLS: tuple[str, ...] = ("CWD", "L1", "L2", "L3", "S1", "S2", "S3")
 N_POOLS = 7
 _CWD, _LIT, _SOM = 0, slice(1, 4), slice(4, 7)
@@ -107,12 +111,12 @@ def _info(name: str, term: str, description: str, default: float | None, unit: s
                      closed=(not o_lo, not o_hi), bounds="prior", domain=domain)
 
 
-_T1 = "seed 003 Supplementary Table 1"
+_T1 = "Tao et al. (EarthArXiv) Supplementary Table 1"
 _CTSM = "CTSM SoilBiogeochemDecompCascadeBGCMod.F90 (CLM5 default)"
 
-#: The 21 parameters PRODA calibrates for CLM5, in the order of seed 003 Supplementary Table 1.
-#: Defaults are CLM5's as coded (the spec: CTSM before the 0.8206 CENTURY normalization).
-#: Recorded decisions where the table and the code differ:
+#: The 21 parameters PRODA calibrates for CLM5, in the order of Tao et al. (EarthArXiv)
+#: Supplementary Table 1. Defaults are CLM5's as coded (the spec: CTSM before the 0.8206 CENTURY
+#: normalization). Recorded decisions where the table and the code differ:
 #:
 #: * ``fl2cwd``: the table lists 0.786; CTSM's ``cwd_fcel`` is 0.76 (and ``cwd_flig`` 0.24, no
 #:   respiration from CWD). We use 0.76 and route the rest, ``1 − fl2cwd``, to lignin litter, as
@@ -220,7 +224,8 @@ def _first_bad(a: NDArray, bad: NDArray) -> float:
 
 @dataclass(frozen=True)
 class CLM5Parameters:
-    """The 21 PRODA parameters of CLM5 (seed 003 Supplementary Table 1), batched and validated.
+    """The 21 PRODA parameters of CLM5 (Tao et al. (EarthArXiv) Supplementary Table 1), batched and
+    validated.
 
     Every field is a float or an array with a batch shape (parameter sets, or sites × parameter
     sets); the shapes must broadcast. ``fs2s1``/``fs3s1`` may be None (CLM5's sand-dependent
@@ -334,7 +339,7 @@ class CLM5Parameters:
         unknown = sorted(set(vals) - known)
         if unknown:
             raise InputDataError(
-                f"unknown CLM5 parameter(s) {unknown}; expected names of seed 003 "
+                f"unknown CLM5 parameter(s) {unknown}; expected names of Tao et al. (EarthArXiv) "
                 f"Supplementary Table 1: {sorted(known)}", field=unknown[0],
             )
         return cls(**vals)
@@ -372,7 +377,8 @@ def _env_array(env: Any, name: str, n_layers: int | None, *, required: bool = Tr
 
 
 class CLM5:
-    """CLM5 soil carbon (7 pools × 20 layers) as the matrix equation of seed 003 Eq. 2.
+    """CLM5 soil carbon (7 pools × 20 layers) as the matrix equation of Tao et al. (EarthArXiv)
+    Eq. 2.
 
     Parameters
     ----------
@@ -646,7 +652,8 @@ class CLM5:
         return op.solve(-rhs, shift)
 
     def steady_state(self) -> NDArray[np.float64]:
-        """Steady state X* = (V − A·ξ·K)⁻¹·B·I by structure (seed 003 §2.2) (..., 7, 20).
+        """Steady state X* = (V − A·ξ·K)⁻¹·B·I by structure (Tao et al. (EarthArXiv) §2.2) (..., 7,
+        20).
 
         [g C m⁻³]. Batch elements with no finite steady state (a layer with ξ = 0 that receives
         carbon) come out non-finite.
@@ -826,7 +833,7 @@ class CLM5:
 
 
 def _transfer_matrix(fl2cwd, fs1l1, fs1l2, fs2l3, fs2s1, fs3s1, fs1s2, fs3s2, fs1s3):
-    """A's off-diagonal fractions (..., 7, 7) (receiver, donor), seed 003 Eq. 5."""
+    """A's off-diagonal fractions (..., 7, 7) (receiver, donor), Tao et al. (EarthArXiv) Eq. 5."""
     arrs = [np.asarray(a, dtype=float) for a in
             (fl2cwd, fs1l1, fs1l2, fs2l3, fs2s1, fs3s1, fs1s2, fs3s2, fs1s3)]
     shape = np.broadcast_shapes(*(a.shape for a in arrs))

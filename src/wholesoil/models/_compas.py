@@ -1,21 +1,22 @@
-"""COMPAS: the CarbOn cycle and Microbial PARTitioning Soil model (seed 003 §2.3).
+"""COMPAS: the CarbOn cycle and Microbial PARTitioning Soil model (Tao et al. (EarthArXiv) §2.3).
 
-COMPAS (Tao et al., seed 003) puts the microbial-explicit soil carbon structure of Allison et al.
-(2010) into the 20-layer vertical frame of CLM5. Its 8 pools per layer (seed 003 Eq. 6) are
+COMPAS (Tao et al., Tao et al. (EarthArXiv)) puts the microbial-explicit soil carbon structure of
+Allison et al. (2010) into the 20-layer vertical frame of CLM5. Its 8 pools per layer
+(Tao et al. (EarthArXiv) Eq. 6) are
 
 * four litter pools, CWD, L1 (metabolic, "ML"), L2 (cellulose, "CL"), L3 (lignin, "LL"),
   decomposed with first-order kinetics and mixed vertically as in CLM5;
 * four soil pools, DOC (dissolved organic carbon), MIC (microbial biomass), ENZ (extracellular
   enzymes) and mSOC (mineral-associated SOC). MIC and ENZ turn over with first-order rates; DOC is
-  taken up by microbes and mSOC is broken down by enzymes with Michaelis–Menten kinetics (seed 003
-  Eq. 7), so the soil part is nonlinear.
+  taken up by microbes and mSOC is broken down by enzymes with Michaelis–Menten kinetics
+  (Tao et al. (EarthArXiv) Eq. 7), so the soil part is nonlinear.
 
 The state is ``X`` with shape ``(..., 8, n_layers)``, pool-major in the order of :data:`POOLS`,
 in g C m⁻³ on the model's vertical grid; time is in years. The leading ``...`` is any batch of
 sites and parameter sets that broadcasts.
 
 With ξ the time-mean environmental scalar of a layer and the litter fluxes
-``F_Li = k_Li·ξ·L_i`` (``k = 1/τ``), the soil equations are (seed 003 Eqs. 7–8,
+``F_Li = k_Li·ξ·L_i`` (``k = 1/τ``), the soil equations are (Tao et al. (EarthArXiv) Eqs. 7–8,
 ``shared/specs/process-models.md``)::
 
     I_DOC = a_DOC,ML·F_L1 + a_DOC,CL·F_L2
@@ -32,9 +33,9 @@ with ``v = 1/τ_assim``, ``1/τ_decom``, ``k_MIC = 1/τ_MIC`` (mortality), ``k_E
 1/τ_ENZ,prod`` and ``k_ENZ = 1/τ_ENZ,decay``. Litter respiration is the part of the litter flux
 that reaches neither DOC, MIC nor mSOC; soil respiration is ``(1 − η_DOC)·U``.
 
-The steady state (seed 003 Eq. 9, after Georgiou et al. 2017) is closed-form per layer once the
-litter is known: the litter pools solve a linear system (tridiagonal in depth through the mixing
-operator V), and the soil pools, immobile in the paper's steady state, follow from::
+The steady state (Tao et al. (EarthArXiv) Eq. 9, after Georgiou et al. 2017) is closed-form per
+layer once the litter is known: the litter pools solve a linear system (tridiagonal in depth through
+the mixing operator V), and the soil pools, immobile in the paper's steady state, follow from::
 
     MIC*  = (I_MIC + η_DOC·(I_DOC + I_SOC)) / ((1 − η_DOC)·(k_MIC + k_ENZ,prod)·ξ)      (Eq. 9b)
     ENZ*  = (k_ENZ,prod / k_ENZ)·MIC*                                                (Eq. 9c)
@@ -60,8 +61,8 @@ An optional variant mixes the soil pools with the litter's V as well (the paper 
 immobile): :func:`soil_steady_state_mixed`, Newton iterations with pseudo-transient continuation
 on the block-tridiagonal Jacobian, started from the closed form.
 
-Seed 003 Fig. 5 reports ``K_m / substrate`` after calibration (mostly > 100, i.e. first-order in
-the substrate); :meth:`COMPAS.km_to_substrate` computes it.
+Tao et al. (EarthArXiv) Fig. 5 reports ``K_m / substrate`` after calibration (mostly > 100, i.e.
+first-order in the substrate); :meth:`COMPAS.km_to_substrate` computes it.
 
 Published PRODA code (``phxtao/PRODA_MIC``, ``SRC_DA/src_cesm2_clm5_mic_vr_v22/matrix_fun.m``)
 draws both τ_ENZ,decay and K_m,assim from the same unit-interval parameter ``kp(13)`` while
@@ -77,7 +78,7 @@ this module.
 
 References
 ----------
-Tao, F. et al. (seed 003). Microbial carbon use efficiency / process-model comparison of CLM5 and
+Tao et al. (EarthArXiv). Microbial carbon use efficiency / process-model comparison of CLM5 and
 COMPAS by PRODA, §2.3, Eqs. 6–9, Supplementary Table 2, Fig. 5.
 
 Allison, S. D., Wallenstein, M. D. & Bradford, M. A. (2010). Soil-carbon response to warming
@@ -86,6 +87,10 @@ dependent on microbial physiology. Nat. Geosci. 3, 336–340. https://doi.org/10
 Georgiou, K., Abramoff, R. Z., Harte, J., Riley, W. J. & Torn, M. S. (2017). Microbial
 community-level regulation explains soil carbon responses to long-term litter manipulations.
 Nat. Commun. 8, 1223. https://doi.org/10.1038/s41467-017-01116-z
+
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -141,7 +146,7 @@ from wholesoil.models._vertical import VerticalGrid, clm5_grid
 
 
 class KmRatio(NamedTuple):
-    """Seed 003 Fig. 5: Michaelis constant over substrate concentration per layer."""
+    """Tao et al. (EarthArXiv) Fig. 5: Michaelis constant over substrate concentration per layer."""
 
     assim: FloatArray
     """``(..., n_layers)`` K_m,assim(·ξ) / DOC."""
@@ -211,11 +216,11 @@ def _reasons(status: NDArray[np.int8], z_node: FloatArray) -> tuple[NDArray, NDA
 class COMPAS:
     """The COMPAS model on a vertical grid for a batch of sites and parameter sets.
 
-    Builds from the parameters and the time-mean environment the pieces of seed 003 Eq. 2 for
-    COMPAS: the environmental scalar ξ per layer (ξ_T·ξ_W·ξ_O·ξ_D, time mean of the monthly ξ
-    when a :class:`~wholesoil.models._environment.Forcing` is given), the litter rates, the
-    mixing operator V (bands) and the litter inputs B·I, as CLM5 does (seed 003 §2.3: "COMPAS
-    applies the same approach to simulate B, ξ and V").
+    Builds from the parameters and the time-mean environment the pieces of Tao et al. (EarthArXiv)
+    Eq. 2 for COMPAS: the environmental scalar ξ per layer (ξ_T·ξ_W·ξ_O·ξ_D, time mean of the
+    monthly ξ when a :class:`~wholesoil.models._environment.Forcing` is given), the litter rates,
+    the mixing operator V (bands) and the litter inputs B·I, as CLM5 does (Tao et al. (EarthArXiv)
+    §2.3: "COMPAS applies the same approach to simulate B, ξ and V").
 
     Parameters
     ----------
@@ -235,8 +240,9 @@ class COMPAS:
 
     Notes
     -----
-    Mixing is built with CLM5's rule (bioturbation ``diffus``, cryoturbation ``cryo``; seed 003
-    Supplementary Table 2 rows 21–22), inputs with the Jackson root profile of parameter ``b``.
+    Mixing is built with CLM5's rule (bioturbation ``diffus``, cryoturbation ``cryo``;
+    Tao et al. (EarthArXiv) Supplementary Table 2 rows 21–22), inputs with the Jackson root profile
+    of parameter ``b``.
     """
 
     def __init__(
@@ -399,7 +405,8 @@ class COMPAS:
     # -- pieces ---------------------------------------------------------------------------
 
     def soil_inputs(self, x: ArrayLike) -> SoilInputs:
-        """Litter-derived soil inputs (u_S of seed 003 Eq. 9) at the litter state of ``x``."""
+        """Litter-derived soil inputs (u_S of Tao et al. (EarthArXiv) Eq. 9) at the litter state of
+        ``x``."""
         x = np.asarray(x, dtype=float)
         f = self.litter_rates[..., 1:, :] * x[..., 1:4, :]
         return soil_inputs(f[..., 0, :], f[..., 1, :], f[..., 2, :], self.params)
@@ -421,7 +428,7 @@ class COMPAS:
         """Steady state of all 8 pools.
 
         Litter by the linear solve of :func:`litter_steady_state`; soil pools by the closed
-        form of seed 003 Eq. 9 (immobile soil pools, the paper's assumption) or, with
+        form of Tao et al. (EarthArXiv) Eq. 9 (immobile soil pools, the paper's assumption) or, with
         ``mixing=True``, by Newton's method (with pseudo-transient continuation, see
         :func:`soil_steady_state_mixed`) on the block-tridiagonal Jacobian started from
         the closed form (:func:`soil_steady_state_mixed`), the soil pools in ``mixed_pools``
@@ -488,7 +495,7 @@ class COMPAS:
         mixed_pools: Sequence[str] = SOIL_POOLS,
         relative: bool = False,
     ) -> FloatArray:
-        """dX/dt of seed 003 Eq. 2 for COMPAS at state ``x`` ``(..., 8, n_layers)``.
+        """dX/dt of Tao et al. (EarthArXiv) Eq. 2 for COMPAS at state ``x`` ``(..., 8, n_layers)``.
 
         Litter: ``B·I + A·ξ·K·X − V·X`` (CWD not mixed). Soil: the local tendencies of
         :func:`soil_tendency` with inputs from the litter in ``x``, minus ``V·S`` for
@@ -581,13 +588,13 @@ class COMPAS:
     def km_to_substrate(
         self, x: ArrayLike | COMPASSteadyState | None = None, *, scaled: bool = False
     ) -> KmRatio:
-        """Seed 003 Fig. 5 diagnostic: Michaelis constant / substrate per layer.
+        """Tao et al. (EarthArXiv) Fig. 5 diagnostic: Michaelis constant / substrate per layer.
 
         ``K_m,assim / DOC`` and ``K_m,decom / mSOC`` (default, the paper's Fig. 5: the
         constants as calibrated against the substrate concentrations), or, with
         ``scaled=True``, ``K_m·ξ / substrate`` (the effective half-saturation constant of the
-        rate law of seed 003 Eq. 7). Ratios ≫ 1 (the paper: > 100 for most profiles) mean the
-        kinetics are first order in the substrate. ``x`` defaults to the closed-form steady
+        rate law of Tao et al. (EarthArXiv) Eq. 7). Ratios ≫ 1 (the paper: > 100 for most profiles)
+        mean the kinetics are first order in the substrate. ``x`` defaults to the closed-form steady
         state; layers with zero substrate give inf, invalid entries NaN.
         """
         if x is None:
@@ -604,8 +611,9 @@ class COMPAS:
 
 def _litter_inputs(grid: VerticalGrid, params: COMPASParameters, env: Any) -> FloatArray:
     """B·I for COMPAS (..., 4, n_layers) [g C m⁻³ yr⁻¹], allocated exactly as CLM5 does
-    (:func:`~wholesoil.models._allocation.litter_inputs` with COMPAS's own ``b``), seed 003
-    §2.3: "COMPAS applies the same approach to simulate carbon input allocation (B)".
+    (:func:`~wholesoil.models._allocation.litter_inputs` with COMPAS's own ``b``),
+    Tao et al. (EarthArXiv) §2.3: "COMPAS applies the same approach to simulate carbon input
+    allocation (B)".
     """
     from wholesoil.models._allocation import DEFAULT_CWD_FRACTION, litter_inputs
     from wholesoil.models._clm5 import DEFAULT_LEAF_FRACTION

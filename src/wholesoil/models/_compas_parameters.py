@@ -33,7 +33,8 @@ __all__ = [
 FloatArray = NDArray[np.float64]
 
 
-#: Pools of one layer, in the order of seed 003 Eq. 6 (pool-major state ``(..., 8, n_layers)``).
+#: Pools of one layer, in the order of Tao et al. (EarthArXiv) Eq. 6 (pool-major state ``(..., 8,
+#: n_layers)``).
 POOLS: tuple[str, ...] = ("CWD", "L1", "L2", "L3", "DOC", "MIC", "ENZ", "mSOC")
 
 
@@ -78,10 +79,10 @@ def _info(number: int, symbol: str, term: str, description: str, default: float,
                      code=proda, number=number, note=note)
 
 
-#: The 23 COMPAS parameters of seed 003 Supplementary Table 2 (defaults, units, prior ranges), in
-#: the table's order, keyed by the attribute names of :class:`COMPASParameters`. Source: seed 003
-#: Supplementary Table 2; prior ranges checked against the published PRODA code
-#: (``phxtao/PRODA_MIC``, ``SRC_DA/src_cesm2_clm5_mic_vr_v22/matrix_fun.m``), which settles the
+#: The 23 COMPAS parameters of Tao et al. (EarthArXiv) Supplementary Table 2 (defaults, units, prior
+#: ranges), in the table's order, keyed by the attribute names of :class:`COMPASParameters`. Source:
+#: Tao et al. (EarthArXiv) Supplementary Table 2; prior ranges checked against the published PRODA
+#: code (``phxtao/PRODA_MIC``, ``SRC_DA/src_cesm2_clm5_mic_vr_v22/matrix_fun.m``), which settles the
 #: table's misprints (see each ``note``).
 COMPAS_PARAMETERS: dict[str, COMPASParameterInfo] = named({
     "cue_doc": _info(
@@ -487,7 +488,8 @@ class COMPASParameters:
         """A copy with some parameters replaced (validated again)."""
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
-    # Rates of seed 003 Eqs. 7–8 [yr⁻¹], batch-shaped (add the layer axis with [..., None]).
+    # Rates of Tao et al. (EarthArXiv) Eqs. 7–8 [yr⁻¹], batch-shaped (add the layer axis with [...,
+    # None]).
     @property
     def v_assim(self) -> FloatArray:
         """Maximum DOC assimilation rate v_max,assim = 1/τ_assim [yr⁻¹]."""

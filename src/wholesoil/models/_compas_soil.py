@@ -6,6 +6,12 @@ Equation numbers are those of Tao, F., Houlton, B. Z., Huang, Y., et al., *Conve
 simulating global soil organic carbon by structurally different models after data
 assimilation* (EarthArXiv preprint), restated in the module docstring of
 :mod:`wholesoil.models._compas`.
+
+References
+----------
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -41,8 +47,8 @@ __all__ = [
 
 
 class SoilInputs(NamedTuple):
-    """Litter-derived inputs to the soil pools u_S of seed 003 Eq. 9 [g C m⁻³ yr⁻¹], each
-    ``(..., n_layers)``."""
+    """Litter-derived inputs to the soil pools u_S of Tao et al. (EarthArXiv) Eq. 9 [g C m⁻³ yr⁻¹],
+    each ``(..., n_layers)``."""
 
     doc: FloatArray
     mic: FloatArray
@@ -57,9 +63,9 @@ class SoilInputs(NamedTuple):
 def soil_inputs(
     flux_l1: ArrayLike, flux_l2: ArrayLike, flux_l3: ArrayLike, params: COMPASParameters
 ) -> SoilInputs:
-    """Inputs from litter decomposition to DOC, MIC and mSOC (seed 003 Eq. 9, u_S).
+    """Inputs from litter decomposition to DOC, MIC and mSOC (Tao et al. (EarthArXiv) Eq. 9, u_S).
 
-    ``u_S = Σ_L a_S,L·k_L·ξ·x_L`` with the transfer fractions of seed 003 Eq. 8:
+    ``u_S = Σ_L a_S,L·k_L·ξ·x_L`` with the transfer fractions of Tao et al. (EarthArXiv) Eq. 8:
     a_DOC,ML, a_DOC,CL, a_SOC,LL directly (no microbial processing) and the microbial shares
     a_MIC,ML = (1 − a_DOC,ML)·η_ML, a_MIC,CL = (1 − a_DOC,CL)·η_CL-LL,
     a_MIC,LL = (1 − a_SOC,LL)·η_CL-LL (the CUE definitions after Eq. 8).
@@ -111,7 +117,8 @@ class SoilClosedForm(NamedTuple):
 def soil_steady_state_closed_form(
     inputs: SoilInputs, xi: ArrayLike, params: COMPASParameters
 ) -> SoilClosedForm:
-    """Steady state of DOC, MIC, ENZ and mSOC per layer without mixing (seed 003 Eq. 9).
+    """Steady state of DOC, MIC, ENZ and mSOC per layer without mixing (Tao et al. (EarthArXiv) Eq.
+    9).
 
     Parameters
     ----------
@@ -158,7 +165,8 @@ def soil_steady_state_closed_form(
 def soil_tendency(
     soil: ArrayLike, inputs: SoilInputs, xi: ArrayLike, params: COMPASParameters
 ) -> FloatArray:
-    """Local soil tendencies dS/dt of DOC, MIC, ENZ, mSOC without mixing (seed 003 Eqs. 7–8).
+    """Local soil tendencies dS/dt of DOC, MIC, ENZ, mSOC without mixing (Tao et al. (EarthArXiv)
+    Eqs. 7–8).
 
     Parameters
     ----------
@@ -249,7 +257,8 @@ def _abs_band_terms(bands: Sequence[ArrayLike], x: FloatArray) -> FloatArray:
 def litter_steady_state(
     inputs: ArrayLike, rates: ArrayLike, a_cl_cwd: ArrayLike, bands: Sequence[ArrayLike]
 ) -> FloatArray:
-    """Steady state of the litter pools CWD, L1, L2, L3 with vertical mixing (seed 003 §2.3).
+    """Steady state of the litter pools CWD, L1, L2, L3 with vertical mixing
+    (Tao et al. (EarthArXiv) §2.3).
 
     ``X_litter = (A·ξ·K − V)⁻¹·(−B·I)`` restricted to the litter: CWD (not mixed) is diagonal,
     ``CWD = I_CWD/(k_CWD·ξ)``; L1 solves ``(k_L1·ξ + V)·L1 = I_L1`` and L2/L3

@@ -1,18 +1,23 @@
-"""The six seed 003 components (Fig. 4: CTE, baseline decomposition, environmental modifier,
-input allocation, vertical transport, input) of flat batches of CLM5 and COMPAS steady states.
+"""The six Tao et al. (EarthArXiv) components (Fig. 4: CTE, baseline decomposition, environmental
+modifier, input allocation, vertical transport, input) of flat batches of CLM5 and COMPAS steady
+states.
 
-CLM5: seed 003 Eqs. 10–14 on its matrix form with PRODA's pool choices (CTE over L1–S3, the
-soil-weighted indices over S1–S3). COMPAS is nonlinear, so its components are computed from the
-steady-state fluxes, which makes them the exact first-order equivalents: Eq. 10 with the column
-fluxes out of each donor (litter, DOC uptake, microbial mortality and enzyme production, enzyme
-decay, enzymatic decomposition) and the fraction of each flux that stays in the soil; Eq. 11
+CLM5: Tao et al. (EarthArXiv) Eqs. 10–14 on its matrix form with PRODA's pool choices (CTE over
+L1–S3, the soil-weighted indices over S1–S3). COMPAS is nonlinear, so its components are computed
+from the steady-state fluxes, which makes them the exact first-order equivalents: Eq. 10 with the
+column fluxes out of each donor (litter, DOC uptake, microbial mortality and enzyme production,
+enzyme decay, enzymatic decomposition) and the fraction of each flux that stays in the soil; Eq. 11
 with effective baseline rates k_j = F_j / Σ_z ξ_z x_{j,z} Δz over DOC, MIC, ENZ and mSOC;
 Eqs. 12–14 and the input exactly as for CLM5. Used by the per-profile posterior components
 (:mod:`wholesoil.assimilation`) and the global simulation (:mod:`wholesoil.assimilation.proda`).
 
 References
 ----------
-Tao, F. et al. (seed 003). §2.3, §2.7, Eqs. 7–14, Fig. 4.
+Tao et al. (EarthArXiv). §2.3, §2.7, Eqs. 7–14, Fig. 4.
+
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -24,12 +29,13 @@ from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
 
-#: The six components of seed 003 Fig. 4, in its row order.
+#: The six components of Tao et al. (EarthArXiv) Fig. 4, in its row order.
 COMPONENTS = ("cte", "k_bulk", "xi_system", "b_system", "v_system", "input")
 
 
 def clm5_components_batch(pa: dict[str, Any], forcing: Any) -> tuple[Any, ...]:
-    """Steady state, mineral SOC and the six seed 003 components of a flat CLM5 batch.
+    """Steady state, mineral SOC and the six Tao et al. (EarthArXiv) components of a flat CLM5
+    batch.
 
     Returns ``(soc (n, layers) [g C m⁻³], components {name: (n,)}, valid (n,), reason (n,),
     grid)``; PRODA's pool choices (fun_bulk_process.m) for Eqs. 10–14.

@@ -1,8 +1,9 @@
-"""System-level diagnostics of a vertically resolved carbon model (seed 003 Eqs. 10–14).
+"""System-level diagnostics of a vertically resolved carbon model (Tao et al. (EarthArXiv) Eqs.
+10–14).
 
-Seed 003 (§2.7) condenses each calibrated model into five "components": carbon transfer
-efficiency, baseline decomposition, environmental modification, vertical transport and input
-allocation. With pools x_{i,z} [g C m⁻³] on layers of thickness Δz [m], baseline rates k_j
+Tao et al. (EarthArXiv) (§2.7) condenses each calibrated model into five "components": carbon
+transfer efficiency, baseline decomposition, environmental modification, vertical transport and
+input allocation. With pools x_{i,z} [g C m⁻³] on layers of thickness Δz [m], baseline rates k_j
 [yr⁻¹], environmental modifiers ξ_z [-] and transfer fractions a_ij (receiver i, donor j):
 
 (10) CTE_system = Σ_ij a_ij · F_j / Σ_j F_j,  F_j = Σ_z x_{j,z} k_j ξ_z Δz
@@ -14,8 +15,8 @@ allocation. With pools x_{i,z} [g C m⁻³] on layers of thickness Δz [m], base
      Y_z the cumulative fraction of the inputs above depth D_z [cm]
 
 Eq. 14 reads as a Jackson et al. (1996) profile: if Y = 1 − β^D then every term is β and
-B_system = β⁵, the fraction of the inputs allocated below 5 cm (seed 003: "the fraction of carbon
-input allocated to soil layers below 5 cm").
+B_system = β⁵, the fraction of the inputs allocated below 5 cm (Tao et al. (EarthArXiv): "the
+fraction of carbon input allocated to soil layers below 5 cm").
 
 Choices, where the paper leaves them open (and what PRODA's code does, ``phxtao/PRODA_PUBLIC``
 ``SRC_DA/src_cesm2_clm5_cen_vr_v2/fun_bulk_process.m``, read for this module):
@@ -37,10 +38,14 @@ Choices, where the paper leaves them open (and what PRODA's code does, ``phxtao/
 References
 ----------
 Tao, F. et al. Convergence in simulating global soil organic carbon by structurally different
-models after data assimilation (seed 003), §2.7, Eqs. 10–14.
+models after data assimilation (Tao et al. (EarthArXiv)), §2.7, Eqs. 10–14.
 
 Jackson, R. B. et al. (1996). A global analysis of root distributions for terrestrial biomes.
 Oecologia 108, 389–411. https://doi.org/10.1007/BF00333714
+
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -65,7 +70,8 @@ __all__ = [
 
 
 class SystemDiagnostics(NamedTuple):
-    """The five system-level components of seed 003 (Eqs. 10–14), each of shape (...)."""
+    """The five system-level components of Tao et al. (EarthArXiv) (Eqs. 10–14), each of shape
+    (...)."""
 
     cte: NDArray[np.float64]  #: carbon transfer efficiency, Eq. 10 [-]
     k_bulk: NDArray[np.float64]  #: bulk baseline decomposition rate, Eq. 11 [yr⁻¹]
@@ -155,7 +161,8 @@ def _soc_by_layer(soc: ArrayLike, dz: ArrayLike) -> NDArray[np.float64]:
 def carbon_transfer_efficiency(
     a: ArrayLike, x: ArrayLike, k: ArrayLike, xi: ArrayLike, dz: ArrayLike
 ) -> NDArray[np.float64]:
-    """System carbon transfer efficiency, CTE = Σ_ij a_ij F_j / Σ_j F_j (seed 003 Eq. 10).
+    """System carbon transfer efficiency, CTE = Σ_ij a_ij F_j / Σ_j F_j (Tao et al. (EarthArXiv) Eq.
+    10).
 
     F_j = Σ_z x_{j,z} k_j ξ_z Δz is the decomposition flux of donor pool j [g C m⁻² yr⁻¹]; the
     sum over ij runs over transfers (i ≠ j), so CTE is the flux-weighted mean over donors of the
@@ -164,8 +171,8 @@ def carbon_transfer_efficiency(
     Parameters
     ----------
     a : array (..., n_pools, n_pools) [-]
-        Transfer fractions a_ij, receiver i, donor j (the A matrix of seed 003 Eq. 3; its
-        diagonal, −1, is ignored). Off-diagonals in [0, 1], each donor's sum ≤ 1.
+        Transfer fractions a_ij, receiver i, donor j (the A matrix of Tao et al. (EarthArXiv) Eq. 3;
+        its diagonal, −1, is ignored). Off-diagonals in [0, 1], each donor's sum ≤ 1.
     x : array (..., n_pools, n_layers) [g C m⁻³]
         Pools by layer (steady state).
     k : array (..., n_pools) [yr⁻¹]
@@ -218,10 +225,11 @@ def carbon_transfer_efficiency(
 
 
 def bulk_decomposition_rate(k: ArrayLike, x: ArrayLike, dz: ArrayLike) -> NDArray[np.float64]:
-    """Bulk baseline decomposition rate, K_bulk = Σ_i k_i X_i / Σ_i X_i (seed 003 Eq. 11).
+    """Bulk baseline decomposition rate, K_bulk = Σ_i k_i X_i / Σ_i X_i (Tao et al. (EarthArXiv) Eq.
+    11).
 
     X_i = Σ_z x_{i,z} Δz is the stock of pool i [g C m⁻²]: K_bulk is the stock-weighted mean
-    of the baseline rates (seed 003 and PRODA use the SOC pools S1–S3).
+    of the baseline rates (Tao et al. (EarthArXiv) and PRODA use the SOC pools S1–S3).
 
     Parameters
     ----------
@@ -250,7 +258,8 @@ def bulk_decomposition_rate(k: ArrayLike, x: ArrayLike, dz: ArrayLike) -> NDArra
 
 
 def vertical_transport_system(v: ArrayLike, soc: ArrayLike, dz: ArrayLike) -> NDArray[np.float64]:
-    """SOC-weighted vertical transport rate, V_system = Σ_z v_z S_z / Σ_z S_z (seed 003 Eq. 12).
+    """SOC-weighted vertical transport rate, V_system = Σ_z v_z S_z / Σ_z S_z
+    (Tao et al. (EarthArXiv) Eq. 12).
 
     Parameters
     ----------
@@ -273,7 +282,8 @@ def vertical_transport_system(v: ArrayLike, soc: ArrayLike, dz: ArrayLike) -> ND
 def environmental_scalar_system(
     xi: ArrayLike, soc: ArrayLike, dz: ArrayLike
 ) -> NDArray[np.float64]:
-    """SOC-weighted environmental modifier, ξ_system = Σ_z ξ_z S_z / Σ_z S_z (seed 003 Eq. 13).
+    """SOC-weighted environmental modifier, ξ_system = Σ_z ξ_z S_z / Σ_z S_z
+    (Tao et al. (EarthArXiv) Eq. 13).
 
     Parameters
     ----------
@@ -300,7 +310,7 @@ def input_allocation_index(
     depth: ArrayLike | None = None,
     reference_depth_cm: float = 5.0,
 ) -> NDArray[np.float64]:
-    """Input allocation index, B = [mean_z exp(ln(1 − Y_z)/D_z)]^5 (seed 003 Eq. 14).
+    """Input allocation index, B = [mean_z exp(ln(1 − Y_z)/D_z)]^5 (Tao et al. (EarthArXiv) Eq. 14).
 
     Each term (1 − Y_z)^(1/D_z) is the Jackson β that puts the fraction 1 − Y_z of the inputs
     below D_z [cm]; their mean raised to the reference depth (5 cm in the paper) is the fraction
@@ -380,7 +390,8 @@ def system_diagnostics(
     soc_pools: Sequence[int] | None = None,
     input_depth: ArrayLike | None = None,
 ) -> SystemDiagnostics:
-    """All five components of seed 003 (Eqs. 10–14) for one steady state per batch element.
+    """All five components of Tao et al. (EarthArXiv) (Eqs. 10–14) for one steady state per batch
+    element.
 
     Parameters
     ----------

@@ -1,8 +1,8 @@
 """Forcing of the process models: the environment of each site, monthly or time-averaged.
 
-Seed 003 drives CLM5 and COMPAS with the CLM5 outputs of its Supplementary Table 3 (TSOI, SOILPSI,
-NPP, CELLSAND, ALTMAX, ALTMAX_LASTYEAR, O_SCALAR, FPI_vr, nbedrock), monthly over 20 years after
-spin-up. This module holds them in canonical units:
+Tao et al. (EarthArXiv) drives CLM5 and COMPAS with the CLM5 outputs of its Supplementary Table 3
+(TSOI, SOILPSI, NPP, CELLSAND, ALTMAX, ALTMAX_LASTYEAR, O_SCALAR, FPI_vr, nbedrock), monthly over 20
+years after spin-up. This module holds them in canonical units:
 
 * :class:`Forcing` — monthly values, soil variables ``(..., n_months, n_layers)``;
 * :class:`Environment` — one time-mean state per site, ``(..., n_layers)``, for steady states;
@@ -12,10 +12,16 @@ spin-up. This module holds them in canonical units:
   temperature and precipitation, for sites without CLM5 output.
 
 The environmental scalars of a steady state are the time mean of the monthly scalars, not the
-scalars of the mean forcing (seed 003 §2.2); model builders should therefore take the
+scalars of the mean forcing (Tao et al. (EarthArXiv) §2.2); model builders should therefore take the
 :class:`Forcing` when they have it and compute ξ per month (see
 :func:`wholesoil.models._scalars.decomposition_scalar`). :meth:`Forcing.time_mean` gives the
 :class:`Environment` for uses that need only means (inputs, texture, active layer).
+
+References
+----------
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -45,8 +51,8 @@ __all__ = [
 ]
 
 #: Share of litter inputs that enters with the surface (leaf/stem, exp(−10 z)) profile rather than
-#: the root (Jackson β) profile. 0: seed 003's PRODA code spreads *all* litter inputs (CWD and
-#: L1–L3) with the β profile (``SRC_DA/src_cesm2_clm5_cen_vr_v2/matrix_fun.m``: one
+#: the root (Jackson β) profile. 0: Tao et al.'s (EarthArXiv) PRODA code spreads *all* litter inputs
+#: (CWD and L1–L3) with the β profile (``SRC_DA/src_cesm2_clm5_cen_vr_v2/matrix_fun.m``: one
 #: ``vertical_input`` for the four input vectors), and Supplementary Table 1 describes ``b`` as
 #: controlling "vertical distribution of carbon input to litter pools". Set it (e.g. 0.5) to follow
 #: CTSM's separate leaf/stem and root profiles instead.

@@ -49,8 +49,8 @@ so that Σ dX/dt = I_m + I_s − R: at a steady state the litter input equals th
 CUE ε = (ε_1, ε_2, ε_3, ε_4) = (r on LIT_m and SOM_a, r on LIT_s, K on LIT_m and SOM_a, K on
 LIT_s). ANPP is in g C m⁻² yr⁻¹ (the reference script halves dry-mass ANPP first).
 
-Density-dependent turnover (He et al., seed 002; Georgiou et al. 2017, *Nat. Commun.* 8, 1223):
-the turnover flux is τ·MIC^β where β is the *total* exponent on MIC (β = 1 is the published
+Density-dependent turnover (He et al., He et al. (2024); Georgiou et al. 2017, *Nat. Commun.* 8,
+1223): the turnover flux is τ·MIC^β where β is the *total* exponent on MIC (β = 1 is the published
 MIMICS; β > 1 density dependent). The numerical value of τ is kept when β changes, with MIC in
 mg C cm⁻³ (the convention of the MIMICS variants with a density exponent, e.g. Zhuang's
 SoilR ``MIMICS_BF``), so τ carries the unit h⁻¹·(mg C cm⁻³)^(1−β). For a negative MIC (only
@@ -58,6 +58,11 @@ ever seen inside a solver) the turnover is continued as the odd function τ·MIC
 
 Parameters are module data (:data:`MIMICS_PARAMETERS`) with value, unit, valid range and source;
 the forcing is described in :data:`MIMICS_FORCING`.
+
+References
+----------
+He, X., Abramoff, R. Z., Abs, E., Georgiou, K., Zhang, H. & Goll, D. S. (2024). Model uncertainty
+obscures major driver of soil carbon. Nature. https://doi.org/10.1038/s41586-023-06999-1
 """
 
 from __future__ import annotations
@@ -119,7 +124,7 @@ def _cue(default: float, desc: str) -> ParamInfo:
 
 #: MIMICS parameters (Wieder et al. 2015; values as in the reference script
 #: ``MIMIC2_LIDET_GMDD_2015_public.R`` of ``wwieder/MIMICS``), plus the density-dependent
-#: turnover exponent β of He et al. (seed 002). Names are those accepted by :class:`MIMICS`.
+#: turnover exponent β of He et al. (2024). Names are those accepted by :class:`MIMICS`.
 MIMICS_PARAMETERS: dict[str, ParamInfo] = named({
     "vslope": _real(0.063, "°C⁻¹", "V_slope, temperature sensitivity of V_max (Eq. 1)"),
     "vint": _real(5.47, "1 (ln)", "V_int, intercept of ln V_max (Eq. 1)"),
@@ -182,7 +187,7 @@ MIMICS_PARAMETERS: dict[str, ParamInfo] = named({
         3.0,
         "β, total exponent on MIC in the turnover flux τ·MIC^β (1 classic, > 1 density "
         "dependent) (Eq. 8)",
-        "He et al. 2024 (seed 002); Georgiou et al. 2017 Nat. Commun. 8:1223",
+        "He et al. 2024 (He et al. (2024)); Georgiou et al. 2017 Nat. Commun. 8:1223",
     ),
     "mic_ref": _pos(
         1.0,
@@ -231,7 +236,7 @@ MIMICS_FORCING: dict[str, ParamInfo] = named({
 #: The four CUE parameter names, in the order (ε_1, ε_2, ε_3, ε_4).
 CUE_PARAMETERS: tuple[str, ...] = ("cue_r_met", "cue_r_str", "cue_k_met", "cue_k_str")
 
-#: Seed 002 (He et al. 2024, Fig. 1) site conditions: MAT 20 °C, clay 20 %, lignin:N 10.
+#: He et al. (2024) (He et al. 2024, Fig. 1) site conditions: MAT 20 °C, clay 20 %, lignin:N 10.
 SEED002_SITE: dict[str, float] = {"mat": 20.0, "clay": 20.0, "lignin_n": 10.0}
 
 
@@ -323,8 +328,8 @@ class MIMICS:
     POOLS: ClassVar[tuple[str, ...]] = POOLS
     PARAMETERS: ClassVar[dict[str, ParamInfo]] = MIMICS_PARAMETERS
     FORCING: ClassVar[dict[str, ParamInfo]] = MIMICS_FORCING
-    #: Knobs for the CUE-versus-input sensitivity (seed 002): the four CUEs scaled together and
-    #: the litter input multiplier.
+    #: Knobs for the CUE-versus-input sensitivity (He et al. (2024)): the four CUEs scaled together
+    #: and the litter input multiplier.
     SENSITIVITY_KNOBS: ClassVar[dict[str, tuple[str, ...]]] = {
         "cue": CUE_PARAMETERS,
         "input": ("input_scale",),

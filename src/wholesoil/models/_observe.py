@@ -19,11 +19,15 @@ sub-layer shape is invented.
 
 References
 ----------
-Tao, F. et al. (seed 003), §2.4: modelled SOC at the observed depths of each profile is compared
+Tao et al. (EarthArXiv), §2.4: modelled SOC at the observed depths of each profile is compared
 with the observations in the data assimilation.
 Arrouays, D. et al. (2014). GlobalSoilMap: toward a fine-resolution global grid of soil
 properties. Adv. Agron. 125, 93–134. https://doi.org/10.1016/B978-0-12-800137-0.00003-0
 (the standard depths 0–5–15–30–60–100–200 cm).
+
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations

@@ -18,6 +18,11 @@ What ``low``/``high`` mean is stated by :attr:`Parameter.bounds`:
 it is open where the model's domain forbids the end (:func:`open_ends`), e.g. a turnover time
 whose prior starts at 0. :attr:`Parameter.scale` is ``"log"`` where the range is sampled on a
 log10 scale (:func:`prior_scale`: lower > 0 and upper/lower ≥ :data:`LOG_SCALE_MIN_RATIO`).
+
+References
+----------
+Tao, F., Houlton, B. Z., Frey, S. D., et al. (2024). Reply to: Model uncertainty obscures major
+driver of soil carbon. Nature. https://doi.org/10.1038/s41586-023-07000-9
 """
 
 from __future__ import annotations

@@ -4,6 +4,15 @@ Each entry names the model's class by import path (``"module:Class"``, imported 
 so that this module and the command line's ``--help`` import no numpy), a one-line description
 and the commands that support it (``simulate``, ``assimilate``, ``sensitivity``). The ``--model``
 help of those commands is written from here; registering a model adds it there.
+
+References
+----------
+He, X., Abramoff, R. Z., Abs, E., Georgiou, K., Zhang, H. & Goll, D. S. (2024). Model uncertainty
+obscures major driver of soil carbon. Nature. https://doi.org/10.1038/s41586-023-06999-1
+
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -80,15 +89,15 @@ def model_help(command: str) -> str:
 
 
 register_model("clm5", "wholesoil.models._clm5:CLM5",
-               "CLM5 soil biogeochemistry, 7 pools × 20 layers (seed 003)",
+               "CLM5 soil biogeochemistry, 7 pools × 20 layers (Tao et al. (EarthArXiv))",
                ("simulate", "assimilate"))
 register_model("compas", "wholesoil.models._compas:COMPAS",
-               "COMPAS, 8 pools × 20 layers (seed 003)", ("simulate", "assimilate"))
+               "COMPAS, 8 pools × 20 layers (Tao et al. (EarthArXiv))", ("simulate", "assimilate"))
 register_model("mimics", "wholesoil.models._mimics:MIMICS",
-               "MIMICS microbial model (seed 002)", ("sensitivity",))
+               "MIMICS microbial model (He et al. (2024))", ("sensitivity",))
 register_model("millennial", "wholesoil.models._millennial:Millennial",
-               "Millennial v2 (seed 002)", ("sensitivity",))
+               "Millennial v2 (He et al. (2024))", ("sensitivity",))
 register_model("tao2024", "wholesoil.models._tao2024:Tao2024Model",
-               "Tao et al. 2024 reply model (seed 002)", ("sensitivity",))
+               "Tao et al. 2024 reply model (He et al. (2024))", ("sensitivity",))
 register_model("awb", "wholesoil.models._awb:AWBModel",
-               "AWB microbial-enzyme model (seed 002)", ("sensitivity",))
+               "AWB microbial-enzyme model (He et al. (2024))", ("sensitivity",))

@@ -1,4 +1,5 @@
-"""Environmental modifiers ξ of decomposition in CLM5 and COMPAS (seed 003 Eq. 2, the ξ(t) term).
+"""Environmental modifiers ξ of decomposition in CLM5 and COMPAS (Tao et al. (EarthArXiv) Eq. 2, the
+ξ(t) term).
 
 Each scalar multiplies the baseline rate 1/τ of a pool in a layer:
 ``k = (1/τ)·ξ_T·ξ_W·ξ_O·ξ_D`` (·ξ_N for the litter pools when nitrogen limitation is used).
@@ -21,6 +22,10 @@ Ecology 68, 1190–1200. https://doi.org/10.2307/1939203
 
 Parton, W. J. et al. (1987). Analysis of factors controlling soil organic matter levels in Great
 Plains grasslands. Soil Sci. Soc. Am. J. 51, 1173–1179 (CENTURY temperature function).
+
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -46,8 +51,8 @@ __all__ = [
     "water_scalar",
 ]
 
-#: Temperature sensitivity of decomposition above freezing, CLM5 default (seed 003 Supplementary
-#: Table 1, ``q10`` = 1.5; PRODA prior [1.2, 3]).
+#: Temperature sensitivity of decomposition above freezing, CLM5 default (Tao et al. (EarthArXiv)
+#: Supplementary Table 1, ``q10`` = 1.5; PRODA prior [1.2, 3]).
 Q10: float = 1.5
 #: Temperature sensitivity below 0 °C, CLM5 default ``froz_q10`` = 1.5. PRODA sets it equal to
 #: the calibrated q10 (``fq10 = q10`` in ``matrix_fun.m``); pass ``froz_q10=q10`` to do the same.
@@ -115,8 +120,8 @@ def temperature_scalar(
     tsoi : array (..., n_layers) [°C]
         Soil temperature by layer.
     q10 : array (...) [-]
-        Temperature sensitivity above freezing (seed 003 Supplementary Table 1, ``q10``; default
-        1.5, prior [1.2, 3]); broadcast as ``q10[..., None]``.
+        Temperature sensitivity above freezing (Tao et al. (EarthArXiv) Supplementary Table 1,
+        ``q10``; default 1.5, prior [1.2, 3]); broadcast as ``q10[..., None]``.
     froz_q10 : array (...) [-], default 1.5
         Temperature sensitivity below freezing (CLM5 ``froz_q10``).
     normalize_century : bool, default False
@@ -156,7 +161,8 @@ def water_scalar(
     soilpsi : array (..., n_layers) [MPa]
         Soil water potential (negative).
     w_scaling : array (...) [-], default 1
-        PRODA's ``w-scaling`` (seed 003 Supplementary Table 1; default 1, prior [0, 5]).
+        PRODA's ``w-scaling`` (Tao et al. (EarthArXiv) Supplementary Table 1; default 1, prior [0,
+        5]).
     minpsi, maxpsi : float [MPa]
         Bounds of the log response, −2 and −0.002 MPa (PRODA).
 
@@ -184,8 +190,8 @@ def depth_scalar(z_node: ArrayLike, efolding: ArrayLike) -> NDArray[np.float64]:
     z_node : array (n_layers,) [m]
         Node depths (``VerticalGrid.z_node``).
     efolding : array (...) [m]
-        E-folding depth z_τ (seed 003 Supplementary Table 1 ``efolding``; CLM5 default 10 m,
-        PRODA prior [0, 1] m); must be > 0 (``np.inf`` gives ξ_D = 1).
+        E-folding depth z_τ (Tao et al. (EarthArXiv) Supplementary Table 1 ``efolding``; CLM5
+        default 10 m, PRODA prior [0, 1] m); must be > 0 (``np.inf`` gives ξ_D = 1).
 
     Returns
     -------
@@ -233,8 +239,8 @@ def decomposition_scalar(
     """Product ξ = ξ_T·ξ_W·ξ_O·ξ_D shared by all pools, time-averaged over months if given.
 
     The time mean of the monthly product, not the product of time means, enters the steady state
-    (seed 003 §2.2: overbars on ξ(t)). ξ_N (``FPI_vr``) is not included: it applies to the litter
-    pools only when nitrogen limitation is switched on.
+    (Tao et al. (EarthArXiv) §2.2: overbars on ξ(t)). ξ_N (``FPI_vr``) is not included: it applies
+    to the litter pools only when nitrogen limitation is switched on.
 
     Parameters
     ----------

@@ -1,6 +1,6 @@
-"""Sensitivity of steady-state soil carbon to microbial CUE and carbon input (seed 002).
+"""Sensitivity of steady-state soil carbon to microbial CUE and carbon input (He et al. (2024)).
 
-Seed 002 is a dispute about what controls soil organic carbon (SOC): microbial carbon use
+He et al. (2024) is a dispute about what controls soil organic carbon (SOC): microbial carbon use
 efficiency (CUE) or carbon input. He et al. measure the answer with the *elasticity* of
 steady-state SOC, the relative change of SOC per relative change of a knob, from ±10 %
 perturbations, and show SOC surfaces over (β, CUE, NPP), z-scored per β panel (their Fig. 1).
@@ -9,7 +9,7 @@ This module does the three analyses for any model that follows the common model 
 * :func:`elasticity` — one-at-a-time elasticities by central differences (Eq. 1) with the
   one-sided values (Eqs. 2–3), batched over base configurations;
 * :func:`grid_response` / :func:`zscore_by` — full-factorial
-  grids and the z-scores of the panels of seed 002 Fig. 1 (Eq. 4; drawn by
+  grids and the z-scores of the panels of He et al. (2024) Fig. 1 (Eq. 4; drawn by
   :func:`wholesoil.plots.plot_response_surfaces`), with every state whose solver status
   is not ``"ok"`` masked, never plotted;
 * :func:`sobol_indices` — variance-based global indices (Sobol' 2001; Saltelli et al. 2010)
@@ -50,8 +50,8 @@ are 1, and for S independent of p (the Tao et al. structure and its mineral SOC)
 References
 ----------
 He, X. et al. and Tao, F. et al. (2024), Matters arising and reply on microbial carbon use
-efficiency and soil carbon (seed 002), Fig. 1 and the ±10 % sensitivities (1.3/0.48/0.73 to CUE;
-0/0.52/0.34 to input).
+efficiency and soil carbon (He et al. (2024)), Fig. 1 and the ±10 % sensitivities (1.3/0.48/0.73 to
+CUE; 0/0.52/0.34 to input).
 
 Sobol', I. M. (2001). Global sensitivity indices for nonlinear mathematical models and their
 Monte Carlo estimates. Math. Comput. Simul. 55, 271–280.
@@ -66,6 +66,9 @@ J. Open Source Softw. 2(9), 97. https://doi.org/10.21105/joss.00097
 
 Ishigami, T. & Homma, T. (1990). An importance quantification technique in uncertainty analysis
 for computer models. Proc. ISUMA '90, 398–403. https://doi.org/10.1109/ISUMA.1990.151285
+
+He, X., Abramoff, R. Z., Abs, E., Georgiou, K., Zhang, H. & Goll, D. S. (2024). Model uncertainty
+obscures major driver of soil carbon. Nature. https://doi.org/10.1038/s41586-023-06999-1
 """
 
 from __future__ import annotations
@@ -96,7 +99,7 @@ __all__ = [
     "zscore_by",
 ]
 
-#: Relative step of seed 002's sensitivity measure: ±10 % of CUE or of carbon input.
+#: Relative step of He et al.'s (2024) sensitivity measure: ±10 % of CUE or of carbon input.
 DEFAULT_DELTA: float = 0.1
 
 #: How grid and Sobol values of a *knob* are read: ``"relative"`` multiplies the knob's base
@@ -287,10 +290,11 @@ def elasticity(
     base: Mapping[str, ArrayLike] | None = None,
     steady_state_kw: Mapping[str, Any] | None = None,
 ) -> ElasticityResult:
-    """Elasticity of steady-state SOC to a knob by ±δ central differences (seed 002; Eqs. 1–3).
+    """Elasticity of steady-state SOC to a knob by ±δ central differences (He et al. (2024); Eqs.
+    1–3).
 
-    Seed 002's measure: the knob's parameter(s) are multiplied by 1 − δ, 1 and 1 + δ (all of a
-    vector knob together, e.g. MIMICS's four CUE values), the model is solved at each, and
+    He et al.'s (2024) measure: the knob's parameter(s) are multiplied by 1 − δ, 1 and 1 + δ (all of
+    a vector knob together, e.g. MIMICS's four CUE values), the model is solved at each, and
     ``E = (S(1 + δ) − S(1 − δ)) / (2·δ·S(1))`` (Eq. 1) with the one-sided values (Eqs. 2–3).
     The three solves are batched over the base configurations (the broadcast of ``base``).
 
@@ -436,7 +440,7 @@ def grid_response(
     steady_state_kw: Mapping[str, Any] | None = None,
     chunk_size: int | None = None,
 ) -> pd.DataFrame:
-    """Steady-state SOC over a full-factorial grid, e.g. (β, CUE, input) of seed 002 Fig. 1.
+    """Steady-state SOC over a full-factorial grid, e.g. (β, CUE, input) of He et al. (2024) Fig. 1.
 
     Every grid point is one element of a batched solve (in chunks of ``chunk_size`` points),
     no loop over points.
@@ -531,7 +535,7 @@ def zscore_by(
     out: str | None = None,
     ddof: int = 0,
 ) -> pd.DataFrame:
-    """Z-score a column within groups (Eq. 4), as seed 002 Fig. 1 standardizes each β panel.
+    """Z-score a column within groups (Eq. 4), as He et al. (2024) Fig. 1 standardizes each β panel.
 
     Only rows with ``status == "ok"`` (and a finite value) enter the mean and the standard
     deviation; the others get NaN. A group whose ok values are all equal gets z = 0.

@@ -1,8 +1,8 @@
-"""The single-layer microbial model of Tao et al.'s reply (seed 002, second paper).
+"""The single-layer microbial model of Tao et al.'s reply (Tao et al. (2024)).
 
-Tao et al. answer He et al. (seed 002) with "the microbial model used by Tao et al." — the soil
-part of COMPAS (seed 003 §2.3, Eqs. 7–9; :mod:`wholesoil.models._compas`) for one layer, fed by
-a litter input I and extended with the two exponents under discussion:
+Tao et al. answer He et al. (2024) with "the microbial model used by Tao et al." — the soil
+part of COMPAS (Tao et al. (EarthArXiv) §2.3, Eqs. 7–9; :mod:`wholesoil.models._compas`) for one
+layer, fed by a litter input I and extended with the two exponents under discussion:
 
 * ``beta`` (β): density-dependent microbial turnover, the turnover flux ∝ MIC^β (He et al.;
   Georgiou et al. 2017), β = 1 classic;
@@ -14,7 +14,8 @@ State and units
 Four pools, in the order of :data:`POOLS`: DOC (dissolved organic carbon), MIC (microbial
 biomass), ENZ (extracellular enzymes) and SOC (mineral-associated SOC, COMPAS' mSOC), as
 concentrations in g C m⁻³ of a soil layer of thickness ``depth`` [m] (COMPAS' native unit, so
-that the Michaelis constants of seed 003 Supplementary Table 2 apply unchanged); time in years.
+that the Michaelis constants of Tao et al. (EarthArXiv) Supplementary Table 2 apply unchanged); time
+in years.
 :meth:`Tao2024Model.soc` and :meth:`Tao2024Model.stocks` convert to g C m⁻² (× depth).
 
 Equations
@@ -26,14 +27,14 @@ Inputs from the litter input I [g C m⁻² yr⁻¹] (T1)::
 (the rest, ``(1 − f_DOC − f_MIC − f_SOC)·I``, is respired by litter decomposition). The default
 fractions are those COMPAS gives at steady state for litter split 25/50/25 % into metabolic,
 cellulose and lignin litter (CLM5, :data:`wholesoil.models._allocation.CLM5_LITTER_FRACTIONS`)
-with the COMPAS defaults (seed 003 Eq. 8 and the CUE definitions after it; CWD 0)::
+with the COMPAS defaults (Tao et al. (EarthArXiv) Eq. 8 and the CUE definitions after it; CWD 0)::
 
     f_DOC = a_DOC,ML·φ_ML + a_DOC,CL·φ_CL
     f_MIC = (1 − a_DOC,ML)·η_ML·φ_ML + (1 − a_DOC,CL)·η_CL-LL·φ_CL + (1 − a_SOC,LL)·η_CL-LL·φ_LL
     f_SOC = a_SOC,LL·φ_LL
 
-Fluxes (seed 003 Eq. 7 with the exponents; ξ the environmental scalar, multiplying rates and,
-as in COMPAS, the Michaelis constants) (T2)::
+Fluxes (Tao et al. (EarthArXiv) Eq. 7 with the exponents; ξ the environmental scalar, multiplying
+rates and, as in COMPAS, the Michaelis constants) (T2)::
 
     U = v_assim·ξ·MIC·DOC / (K_m,assim·ξ + DOC)              uptake (assimilation) of DOC
     D = v_decom·ξ·ENZ·SOC / (K_m,decom·ξ + SOC)              enzymatic decomposition of SOC
@@ -71,11 +72,11 @@ whose left side increases strictly with MIC (β ≥ 1, β_enz > 0), so MIC* is u
     SOC*  = S·K_m,decom·ξ / (v_decom·ξ·ENZ* − S),     S = I_SOC + a_SOC,MIC·T(MIC*)
     DOC*  = U*·K_m,assim·ξ / (v_assim·ξ·MIC* − U*)
 
-For β = β_enz = 1 this is seed 003 Eq. 9 for one layer: MIC* = (I_MIC + η_DOC·(I_DOC +
-I_SOC)) / ((1 − η_DOC)·(k_MIC + k_ENZ,prod)·ξ) ∝ I, ENZ* ∝ I, S ∝ I and U* ∝ I, so **SOC* and
-DOC* do not depend on the input level** (the property seed 002's comment turns on); only MIC*
-and ENZ* grow with I. The positive steady state is therefore unique whenever it exists (both
-denominators of T7 > 0); it can still be unstable (e.g. β_enz = 1.9 with η_DOC = 0.65,
+For β = β_enz = 1 this is Tao et al. (EarthArXiv) Eq. 9 for one layer: MIC* = (I_MIC +
+η_DOC·(I_DOC + I_SOC)) / ((1 − η_DOC)·(k_MIC + k_ENZ,prod)·ξ) ∝ I, ENZ* ∝ I, S ∝ I and U* ∝ I, so
+**SOC* and DOC* do not depend on the input level** (the property He et al.'s (2024) comment turns
+on); only MIC* and ENZ* grow with I. The positive steady state is therefore unique whenever it
+exists (both denominators of T7 > 0); it can still be unstable (e.g. β_enz = 1.9 with η_DOC = 0.65,
 τ_MIC = 0.6 yr, τ_ENZ,decay = 0.3 yr: a complex eigenvalue pair crosses into Re λ > 0, a Hopf
 oscillation), which :meth:`Tao2024Model.steady_state`
 reports from the Jacobian's eigenvalues via the shared robust solver
@@ -86,7 +87,7 @@ Total soil organic carbon (:meth:`Tao2024Model.soc`) counts all four pools, DOC 
 SOC, times the depth: with β = β_enz = 1 its input elasticity is (MIC* + ENZ*)/total, which the
 reply's Fig. 1 shows growing with τ_MIC and τ_ENZ,decay.
 
-Defaults: seed 003 Supplementary Table 2 (COMPAS defaults, read from
+Defaults: Tao et al. (EarthArXiv) Supplementary Table 2 (COMPAS defaults, read from
 :data:`wholesoil.models._compas.COMPAS_PARAMETERS`), ξ = 1, depth 1 m, I = 400 g C m⁻² yr⁻¹. At
 ξ = 1 the defaults put SOC* at about 4.7·10⁴ g C m⁻³ (SOC* scales with ξ·K_m,decom; COMPAS
 calibrated ξ includes depth and climate scalars well below 1).
@@ -94,12 +95,12 @@ calibrated ξ includes depth and climate scalars well below 1).
 References
 ----------
 Tao, F. et al. (2024). Reply to: Model uncertainty obscures major driver of soil carbon. Nature
-627, E4–E6. https://doi.org/10.1038/s41586-023-07000-9 (seed 002, second paper, Fig. 1).
+627, E4–E6. https://doi.org/10.1038/s41586-023-07000-9 (Tao et al. (2024), Fig. 1).
 
 He, X. et al. (2024). Model uncertainty obscures major driver of soil carbon. Nature 627, E1–E3.
-https://doi.org/10.1038/s41586-023-06999-1 (seed 002).
+https://doi.org/10.1038/s41586-023-06999-1 (He et al. (2024)).
 
-Tao, F. et al. (seed 003), COMPAS §2.3, Eqs. 7–9 and Supplementary Table 2.
+Tao et al. (EarthArXiv), COMPAS §2.3, Eqs. 7–9 and Supplementary Table 2.
 
 Georgiou, K., Abramoff, R. Z., Harte, J., Riley, W. J. & Torn, M. S. (2017). Microbial
 community-level regulation explains soil carbon responses to long-term litter manipulations.
@@ -107,6 +108,10 @@ Nat. Commun. 8, 1223. https://doi.org/10.1038/s41467-017-01116-z
 
 Zhao, M. & Running, S. W. (2010). Drought-induced reduction in global terrestrial net primary
 production from 2000 through 2009. Science 329, 940–943. https://doi.org/10.1126/science.1192666
+
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -161,7 +166,7 @@ def _check(info: Parameter, name: str, value: ArrayLike) -> FloatArray:
 
 
 _C = COMPAS_PARAMETERS
-_T2 = "seed 003 Supplementary Table 2 default (COMPAS_PARAMETERS)"
+_T2 = "Tao et al. (EarthArXiv) Supplementary Table 2 default (COMPAS_PARAMETERS)"
 
 
 def _litter_split() -> tuple[float, float, float]:
@@ -178,7 +183,8 @@ def _litter_split() -> tuple[float, float, float]:
 _F_DOC, _F_MIC, _F_SOC = _litter_split()
 _INF = float("inf")
 _SPLIT = (
-    "COMPAS steady-state litter-to-soil transfer (seed 003 Eq. 8) with the Table 2 defaults and "
+    "COMPAS steady-state litter-to-soil transfer (Tao et al. (EarthArXiv) Eq. 8) with the Table 2 "
+    "defaults and "
     "CLM5 litter fractions 0.25/0.5/0.25"
 )
 
@@ -321,7 +327,7 @@ PARAMETERS: dict[str, ParamInfo] = named({
         "unitless",
         (1.0, 3.0),
         (True, True),
-        "He et al. (seed 002): 1 classic, > 1 density dependent (they vary it by 50 %)",
+        "He et al. (2024): 1 classic, > 1 density dependent (they vary it by 50 %)",
         "total exponent on MIC of the microbial turnover flux",
     ),
     "beta_enz": _p(
@@ -330,7 +336,7 @@ PARAMETERS: dict[str, ParamInfo] = named({
         "unitless",
         (0.0, 2.0),
         (False, True),
-        "Tao et al. reply to reviewers, as cited by He et al. (seed 002): 1 classic, < 1 "
+        "Tao et al. reply to reviewers, as cited by He et al. (2024): 1 classic, < 1 "
         "sub-linear",
         "exponent on MIC of enzyme production",
     ),
@@ -373,7 +379,7 @@ SENSITIVITY_KNOBS: dict[str, tuple[str, ...]] = {"cue": ("cue_doc",), "input": (
 
 
 class ClosedForm(NamedTuple):
-    """Steady state from T5–T7 (any β, β_enz; seed 003 Eq. 9 for β = β_enz = 1)."""
+    """Steady state from T5–T7 (any β, β_enz; Tao et al. (EarthArXiv) Eq. 9 for β = β_enz = 1)."""
 
     state: FloatArray
     """``(..., 4)`` DOC, MIC, ENZ, SOC [g C m⁻³]; NaN where ``exists`` is False."""
@@ -564,7 +570,8 @@ class Tao2024Model:
     def closed_form(self, *, max_iter: int = 100) -> ClosedForm:
         """Steady state from T5–T7 (module docstring); MIC* of T6 by Newton on log MIC.
 
-        For β = β_enz = 1 MIC* is explicit (seed 003 Eq. 9b) and no iteration is done.
+        For β = β_enz = 1 MIC* is explicit (Tao et al. (EarthArXiv) Eq. 9b) and no iteration is
+        done.
 
         Returns
         -------

@@ -1,4 +1,5 @@
-"""Vertical transport V of soil carbon by bio- and cryoturbation (seed 003 Eq. 2, the V term).
+"""Vertical transport V of soil carbon by bio- and cryoturbation (Tao et al. (EarthArXiv) Eq. 2, the
+V term).
 
 CLM5 mixes every pool except coarse woody debris by diffusion (Koven et al. 2013):
 
@@ -40,6 +41,10 @@ L21501. https://doi.org/10.1029/2009GL040150
 Koven, C. D. et al. (2013). Biogeosciences 10, 7109–7131. https://doi.org/10.5194/bg-10-7109-2013
 
 Patankar, S. V. (1980). Numerical Heat Transfer and Fluid Flow. Hemisphere, New York, §5.
+
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -63,8 +68,8 @@ __all__ = [
     "soil_layer_mask",
 ]
 
-#: Bioturbation diffusivity [m² yr⁻¹], CLM5 ``som_diffus`` (seed 003 Supplementary Table 1
-#: ``diffus``: default 1e-4, PRODA prior [3e-5, 5e-4]).
+#: Bioturbation diffusivity [m² yr⁻¹], CLM5 ``som_diffus`` (Tao et al. (EarthArXiv) Supplementary
+#: Table 1 ``diffus``: default 1e-4, PRODA prior [3e-5, 5e-4]).
 BIOTURBATION: float = 1e-4
 #: Cryoturbation diffusivity [m² yr⁻¹], CLM5 ``cryoturb_diffusion_k`` (Supplementary Table 1
 #: ``cryo``: default 5e-4, prior [3e-5, 1.6e-3]).
@@ -146,9 +151,9 @@ def diffusivity(
     nbedrock : array (...) int
         Index of the first layer below bedrock (= number of soil layers; 20 = none).
     bioturbation : array (...) [m² yr⁻¹], default 1e-4
-        Seed 003 Supplementary Table 1 ``diffus``.
+        Tao et al. (EarthArXiv) Supplementary Table 1 ``diffus``.
     cryoturbation : array (...) [m² yr⁻¹], default 5e-4
-        Seed 003 Supplementary Table 1 ``cryo``.
+        Tao et al. (EarthArXiv) Supplementary Table 1 ``cryo``.
 
     Returns
     -------

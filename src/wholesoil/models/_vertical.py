@@ -7,9 +7,9 @@ Layer thicknesses (CLM5 technical note §2.2.2; CTSM ``src/main/initVerticalMod.
     dz_j = dz_4 + 0.04·(j − 4)       j = 5–13
     dz_j = dz_13 + 0.10·(j − 13)     j = 14–20
 
-Interfaces are the running sums of ``dz`` (the last one at 8.60 m; seed 003 §2.2 says 8.4 m, the
-CLM5 code and PRODA's ``matrix_fun.m`` say 8.6 m) and the node of each layer is its midpoint,
-``zsoi_j = (zisoi_{j−1} + zisoi_j) / 2`` = 0.01, 0.04, 0.09, … , 8.03 m.
+Interfaces are the running sums of ``dz`` (the last one at 8.60 m; Tao et al. (EarthArXiv) §2.2 says
+8.4 m, the CLM5 code and PRODA's ``matrix_fun.m`` say 8.6 m) and the node of each layer is its
+midpoint, ``zsoi_j = (zisoi_{j−1} + zisoi_j) / 2`` = 0.01, 0.04, 0.09, … , 8.03 m.
 
 References
 ----------
@@ -18,7 +18,11 @@ benchmarking, and impact of forcing uncertainty. J. Adv. Model. Earth Syst. 11, 
 https://doi.org/10.1029/2018MS001583
 
 Tao, F. et al. Convergence in simulating global soil organic carbon by structurally different
-models after data assimilation (seed 003), §2.2.
+models after data assimilation (Tao et al. (EarthArXiv)), §2.2.
+
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations

@@ -1,5 +1,12 @@
 """Figures of data assimilation: posteriors against priors, PRODA zonal means and
-cell-by-cell comparisons of two models."""
+cell-by-cell comparisons of two models.
+
+References
+----------
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
+"""
 
 from __future__ import annotations
 
@@ -68,7 +75,8 @@ def plot_posteriors(
     title: str | None = None,
     key: Mapping[str, str] | None = None,
 ) -> Figure:
-    """Posterior violins against uniform priors (PRODA's prior ranges, seed 003 §2.6).
+    """Posterior violins against uniform priors (PRODA's prior ranges, Tao et al. (EarthArXiv)
+    §2.6).
 
     Every parameter code gets a key beside the panels: its description and unit, from ``key``
     (code → text) or else from the parameter records of CLM5 (:data:`wholesoil.models.
@@ -84,7 +92,8 @@ def plot_posteriors(
         Parameter names when ``samples`` is an array (default: the keys of ``bounds``).
     space : {"physical", "unit"}
         Space of ``samples``: the parameters' own units, or the unit cube
-        θ = l + u (h − l) (seed 003 §2.6, :class:`wholesoil.assimilation.ParameterSpace`).
+        θ = l + u (h − l) (Tao et al. (EarthArXiv) §2.6,
+        :class:`wholesoil.assimilation.ParameterSpace`).
     show : {"unit", "physical"}
         ``"unit"``: one panel, every parameter on [0, 1] against the prior (the grey band is the
         uniform prior's support); ``"physical"``: one small panel per parameter in its own
@@ -104,7 +113,7 @@ def plot_posteriors(
     t = None
     if truth is not None:
         t = np.array([truth[k] for k in names] if isinstance(truth, Mapping) else truth, float)
-    if space != show:  # θ = l + u (h − l), seed 003 §2.6
+    if space != show:  # θ = l + u (h − l), Tao et al. (EarthArXiv) §2.6
         x = (x - lo) / width if show == "unit" else lo + x * width
         if t is not None:
             t = (t - lo) / width if show == "unit" else lo + t * width
@@ -202,7 +211,8 @@ def _parameter_key(fig: Figure, names: Sequence[str], key: Mapping[str, str] | N
 
 def latitude_figure(zonal: pd.DataFrame, *, variable: str = "soc_0_100",
                     title: str | None = None) -> Any:
-    """Seed 003 Figs. 2c/3c: zonal means (x) against latitude (y), one line per label."""
+    """Tao et al. (EarthArXiv) Figs. 2c/3c: zonal means (x) against latitude (y), one line per
+    label."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(4.2, 5.2), layout="constrained")
@@ -221,8 +231,8 @@ def latitude_figure(zonal: pd.DataFrame, *, variable: str = "soc_0_100",
 
 def component_figure(first: Any, second: Any, *, names: tuple[str, str] = ("CLM5", "COMPAS"),
                      variables: Sequence[str] = ("soc_0_100", *COMPONENTS)) -> Any:
-    """Seed 003 Fig. 4 right column: cell-by-cell scatter of each variable, with the 1:1 line
-    and Pearson r (log axes for SOC)."""
+    """Tao et al. (EarthArXiv) Fig. 4 right column: cell-by-cell scatter of each variable, with the
+    1:1 line and Pearson r (log axes for SOC)."""
     from matplotlib.figure import Figure
 
     nv = len(variables)

@@ -1,5 +1,12 @@
 """Figures of digital soil mapping: observed against predicted, skill by depth, importance
-and partial dependence of fitted learners."""
+and partial dependence of fitted learners.
+
+References
+----------
+Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon distribution in
+the 20–100 cm soil profile for different ecosystems: a global meta-analysis. Manuscript submitted to
+Earth System Science Data. Data: https://doi.org/10.5281/zenodo.14787023
+"""
 
 from __future__ import annotations
 
@@ -16,7 +23,8 @@ from wholesoil.plots._style import axis_label
 
 
 def _skill(observed: np.ndarray, predicted: np.ndarray) -> tuple[int, float, float]:
-    """n, R² (seed 000 Eq. 4: 1 − Σ(y − ŷ)² / Σ(y − ȳ)²) and RMSE (Eq. 5) of the finite pairs."""
+    """n, R² (Wang H. et al. (2025) Eq. 4: 1 − Σ(y − ŷ)² / Σ(y − ȳ)²) and RMSE (Eq. 5) of the finite
+    pairs."""
     ok = np.isfinite(observed) & np.isfinite(predicted)
     y, p = observed[ok], predicted[ok]
     if y.size == 0:
@@ -47,7 +55,8 @@ def plot_observed_predicted(
         The variable's name (axis labels "observed …" and "predicted …").
     r2, rmse : float, optional
         Skill to print (e.g. cross-validated). Computed from the finite pairs when not given:
-        R² = 1 − Σ(y − ŷ)²/Σ(y − ȳ)² (seed 000 Eq. 4) and RMSE = √(Σ(y − ŷ)²/q) (Eq. 5).
+        R² = 1 − Σ(y − ŷ)²/Σ(y − ȳ)² (Wang H. et al. (2025) Eq. 4) and RMSE = √(Σ(y − ŷ)²/q) (Eq.
+        5).
     units : str
         Unit of the variable, shown on both axes and after the RMSE.
     title : str, optional
@@ -106,8 +115,8 @@ def plot_skill_by_depth(
     ----------
     table : pandas.DataFrame
         ``top, bottom`` [cm] and the metric columns (e.g. from
-        :func:`wholesoil.mapping.depthwise_metrics`: ``r2`` (seed 000 Eq. 4), ``rmse`` (Eq. 5),
-        ``bias``), optionally a ``group`` column (one line per model).
+        :func:`wholesoil.mapping.depthwise_metrics`: ``r2`` (Wang H. et al. (2025) Eq. 4), ``rmse``
+        (Eq. 5), ``bias``), optionally a ``group`` column (one line per model).
     metrics : sequence of str
         Columns to draw.
     units : str
@@ -317,7 +326,7 @@ def plot_cv_depth(result: Any, bands: Sequence[Sequence[float]] | None = None, *
 
 def plot_cv_observed_predicted(result: Any) -> Figure:
     """Observed against predicted of a validation result, with the 1:1 line, R² and RMSE
-    (seed 000 Eqs. 4–5)."""
+    (Wang H. et al. (2025) Eqs. 4–5)."""
     p = result.predictions
     return plot_observed_predicted(
         p["observed"].to_numpy(float), p["predicted"].to_numpy(float),

@@ -1,4 +1,10 @@
-"""Figures of process-model sensitivity: z-scored response surfaces and elasticities."""
+"""Figures of process-model sensitivity: z-scored response surfaces and elasticities.
+
+References
+----------
+He, X., Abramoff, R. Z., Abs, E., Georgiou, K., Zhang, H. & Goll, D. S. (2024). Model uncertainty
+obscures major driver of soil carbon. Nature. https://doi.org/10.1038/s41586-023-06999-1
+"""
 
 from __future__ import annotations
 
@@ -35,7 +41,7 @@ def plot_response_surfaces(
     ylabel: str | None = None,
     panel_label: str = "β",
 ) -> Figure:
-    """Seed 002 Fig. 1: z-scored SOC over (x = CUE, y = input), one panel per β.
+    """He et al. (2024) Fig. 1: z-scored SOC over (x = CUE, y = input), one panel per β.
 
     States whose status is not "ok" are masked (drawn as empty, hatched cells) and never
     plotted; each panel's title counts them. The colour scale is shared by the panels.

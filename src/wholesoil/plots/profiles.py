@@ -1,4 +1,11 @@
-"""Depth profiles and depth functions, depth increasing downward."""
+"""Depth profiles and depth functions, depth increasing downward.
+
+References
+----------
+Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon distribution in
+the 20–100 cm soil profile for different ecosystems: a global meta-analysis. Manuscript submitted to
+Earth System Science Data. Data: https://doi.org/10.5281/zenodo.14787023
+"""
 
 from __future__ import annotations
 
@@ -112,7 +119,8 @@ def plot_groups(
     reference: float | None = None,
     reference_label: str = "",
 ) -> Figure:
-    """Box plots of a value by group with compact letters above each box (seed 000 Fig. 1b–e)."""
+    """Box plots of a value by group with compact letters above each box (Wang H. et al. (2025) Fig.
+    1b–e)."""
     df = pd.DataFrame({"v": np.asarray(values, float), "g": np.asarray(groups).astype(str)})
     df = df.dropna()
     order = df.groupby("g")["v"].mean().sort_values(ascending=False).index.tolist()

@@ -3,7 +3,11 @@
 References
 ----------
 .. [1] Wang et al., Global patterns of SOC distribution in the 20–100 cm soil profile for
-   different ecosystems, Earth Syst. Sci. Data (seed 000), §2.2, Eq. 1.
+   different ecosystems, Earth Syst. Sci. Data (Wang H. et al. (2025)), §2.2, Eq. 1.
+
+.. [2] Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon
+   distribution in the 20–100 cm soil profile for different ecosystems: a global meta-analysis.
+   Manuscript submitted to Earth System Science Data. Data: https://doi.org/10.5281/zenodo.14787023
 """
 
 from __future__ import annotations

@@ -3,7 +3,12 @@
 References
 ----------
 .. [1] Tao et al., Convergence in simulating global SOC by structurally different models after
-   data assimilation (seed 003), §2.1, after Grigal et al. (1989) and Yigini et al. (2018).
+   data assimilation (Tao et al. (EarthArXiv)), §2.1, after Grigal et al. (1989) and
+   Yigini et al. (2018).
+
+.. [2] Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang,
+   L., Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally
+   different models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from scipy.optimize import curve_fit
 from wholesoil.errors import InputDataError, MissingColumnError
 from wholesoil.units import SOC_TO_OM, g_kg_to_percent
 
-#: Parameters of BD = α + β·exp(−γ·OM) fitted by Tao et al. (seed 003 §2.1) to 78,913 WoSIS
+#: Parameters of BD = α + β·exp(−γ·OM) fitted by Tao et al. (EarthArXiv §2.1) to 78,913 WoSIS
 #: layers from 16,248 profiles (R² = 0.55); OM [%] = 1.724 · SOC [%]. As published, with OM in
 #: per cent the curve is shallow: 1.62 g cm⁻³ at OM = 0 %, 1.15 g cm⁻³ at OM = 50 %, 0.85 g cm⁻³
 #: at OM = 100 %; refit on your own data (:func:`fit_bd_pedotransfer`) where you have BD.
@@ -28,7 +33,7 @@ TAO2022_BD_PTF: dict[str, float] = {"alpha": 0.32, "beta": 1.30, "gamma": 0.0089
 def bd_pedotransfer(
     om: ArrayLike, alpha: float = 0.32, beta: float = 1.30, gamma: float = 0.0089
 ) -> NDArray[np.float64]:
-    """Bulk density from organic matter, BD = α + β·exp(−γ·OM) (seed 003 §2.1).
+    """Bulk density from organic matter, BD = α + β·exp(−γ·OM) (Tao et al. (EarthArXiv) §2.1).
 
     Parameters
     ----------
@@ -48,7 +53,7 @@ def bd_pedotransfer(
 
 
 def om_percent_from_soc(soc: ArrayLike) -> NDArray[np.float64]:
-    """OM [%] from SOC [g C kg⁻¹]: OM = 1.724 · SOC/10 (seed 003 §2.1)."""
+    """OM [%] from SOC [g C kg⁻¹]: OM = 1.724 · SOC/10 (Tao et al. (EarthArXiv) §2.1)."""
     return g_kg_to_percent(soc) * SOC_TO_OM
 
 
@@ -92,7 +97,7 @@ def fit_bd_pedotransfer(
     Parameters
     ----------
     soc : array_like
-        SOC [g C kg⁻¹]; converted to OM [%] as in seed 003.
+        SOC [g C kg⁻¹]; converted to OM [%] as in Tao et al. (EarthArXiv).
     bd : array_like
         Measured bulk density [g cm⁻³]. Pairs with NaN in either are not used.
     p0 : dict, optional

@@ -13,6 +13,12 @@ themselves in :mod:`wholesoil.profiles._qc_checks`, the result and the report ro
 All checks are vectorized over the horizon table (sorted by profile and depth, group
 boundaries from array comparisons, ``groupby`` reductions): there is no Python loop over
 profiles, so 100 000 profiles take seconds.
+
+References
+----------
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -55,7 +61,7 @@ def run_qc(
     horizon, zero or negative thickness, negative depths (organic horizons above the mineral
     surface), duplicate horizons, overlaps, gaps, values outside
     :data:`~wholesoil.profiles.VALUE_RANGES`, missing required values, the optional profile
-    filters of seed 003 §2.1 and sites without horizons.
+    filters of Tao et al. (EarthArXiv) §2.1 and sites without horizons.
 
     Parameters
     ----------
@@ -65,11 +71,12 @@ def run_qc(
     rules : mapping of str to str, optional
         Rule per check, overriding :data:`DEFAULT_RULES`; allowed values in :data:`RULES`.
     min_layers : int, optional
-        Exclude profiles with fewer than this many horizons left after the checks. Seed 003
-        §2.1 excludes profiles with "no more than two observation layers": ``min_layers=3``.
+        Exclude profiles with fewer than this many horizons left after the checks.
+        Tao et al. (EarthArXiv) §2.1 excludes profiles with "no more than two observation layers":
+        ``min_layers=3``.
     min_depth : float, optional
-        Exclude profiles whose deepest bottom [cm] is no deeper than this. Seed 003 §2.1:
-        ``min_depth=50``.
+        Exclude profiles whose deepest bottom [cm] is no deeper than this. Tao et al. (EarthArXiv)
+        §2.1: ``min_depth=50``.
     variables : str or iterable of str, optional
         Variables the analysis needs. When given, only these are checked for text and range,
         and a horizon without a value for one of them is a ``missing_value`` finding (so the

@@ -3,6 +3,12 @@
 Each method of ``_QC`` is one check of :data:`~wholesoil.profiles._qc_rules.CHECKS`; it
 applies the check's rule and reports every change through ``_QCState``
 (:mod:`wholesoil.profiles._qc_report`).
+
+References
+----------
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from wholesoil.profiles._qc_rules import (
     MISSING_BOTTOM_EXTENSION,
 )
 
-_SEED003 = "seed 003 §2.1"
+_SEED003 = "Tao et al. (EarthArXiv) §2.1"
 
 
 class _QC(_QCState):

@@ -2,6 +2,12 @@
 
 :data:`CHECKS` in the order they run, :data:`RULES` (the alternatives of each check),
 :data:`DEFAULT_RULES`, and the report's columns. Used by :func:`wholesoil.profiles.run_qc`.
+
+References
+----------
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -130,9 +136,9 @@ RULES: dict[str, tuple[str, ...]] = {
 #:     moss layers with BD below 0.05 g cm⁻³, say).
 #: ``missing_value: "exclude"``
 #:     Only with ``variables``: a horizon without a value of a variable the analysis needs is
-#:     excluded, so the layer filters count observation layers (seed 003 §2.1).
+#:     excluded, so the layer filters count observation layers (Tao et al. (EarthArXiv) §2.1).
 #: ``min_layers``, ``min_depth: "exclude_profile"``
-#:     The profile filters of seed 003 §2.1, run only when asked for.
+#:     The profile filters of Tao et al. (EarthArXiv) §2.1, run only when asked for.
 #: ``site_without_horizons: "exclude"``
 #:     A site with no horizons left (none in the input, or all excluded) is dropped so that
 #:     profile counts agree between the two tables.

@@ -1,7 +1,14 @@
-"""wholesoil.radiocarbon: atmospheric ¹⁴C curves, the one-pool model and carbon ages (seed 004
-Eqs. 1–5), carbon inputs to bulk soil, root-derived inputs and their direct losses (Eq. 6).
+"""wholesoil.radiocarbon: atmospheric ¹⁴C curves, the one-pool model and carbon ages
+(Wang G. et al. (manuscript) Eqs. 1–5), carbon inputs to bulk soil, root-derived inputs and their
+direct losses (Eq. 6).
 
 Names are imported on first use (PEP 562).
+
+References
+----------
+Wang, G., Xiao, L., Mao, X., Guo, X., Cowie, A., Zhang, S., Wang, M., Chen, S., Zhang, G., Shi, Z. &
+Luo, Z. Most root-derived carbon inputs do not contribute to the global bulk soil carbon pool.
+Manuscript.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Atmospheric radiocarbon: conversions, zones from latitude and interpolated curves.
 
-Conversions (seed 004 Methods, Eqs. 4–5; Wang et al., "Most root-derived carbon inputs do not
-contribute to the global bulk soil carbon pool")::
+Conversions (Wang G. et al. (manuscript) Methods, Eqs. 4–5; Wang et al., "Most root-derived carbon
+inputs do not contribute to the global bulk soil carbon pool")::
 
     Δ14C = (A_sample / A_standard − 1)·1000                                          (Eq. 4)
     A_sample = (Δ14C / 1000 + 1)·A_standard                                          (Eq. 5)
@@ -44,6 +44,10 @@ Graven, H. D. (2015). Impact of fossil fuel emissions on atmospheric radiocarbon
 applications of radiocarbon over this century. PNAS 112(31), 9542–9545.
 https://doi.org/10.1073/pnas.1504467112 (the post-bomb atmospheric decline continues through
 this century; basis of the optional extension past a curve's end, :data:`EXTENSION_FIT_YEARS`).
+
+Wang, G., Xiao, L., Mao, X., Guo, X., Cowie, A., Zhang, S., Wang, M., Chen, S., Zhang, G., Shi, Z. &
+Luo, Z. Most root-derived carbon inputs do not contribute to the global bulk soil carbon pool.
+Manuscript.
 """
 
 from __future__ import annotations
@@ -80,8 +84,9 @@ __all__ = [
     "zone_from_latitude",
 ]
 
-#: γ of seed 004 (Methods, after Eq. 1): the β-decay rate of ¹⁴C, 1/8267 yr⁻¹ (8267 yr is the
-#: mean life from the Cambridge half-life 5730 yr). Default of the one-pool model here.
+#: γ of Wang G. et al. (manuscript) (Methods, after Eq. 1): the β-decay rate of ¹⁴C, 1/8267 yr⁻¹
+#: (8267 yr is the mean life from the Cambridge half-life 5730 yr). Default of the one-pool model
+#: here.
 LAMBDA_SEED004: float = 1.0 / 8267.0
 
 #: SoilR's default decay constant (``lambda = -0.0001209681`` in ``OnepModel14``, SoilR 1.2.107):
@@ -134,7 +139,8 @@ Interpolation = Literal["spline", "linear"]
 
 # ------------------------------------------------------------------------------- conversions
 def absolute_from_delta14c(d14c: ArrayLike) -> NDArray[np.float64]:
-    """Absolute fraction modern A = Δ14C/1000 + 1 (seed 004 Eq. 5 with A_standard = 1).
+    """Absolute fraction modern A = Δ14C/1000 + 1 (Wang G. et al. (manuscript) Eq. 5 with A_standard
+    = 1).
 
     Parameters
     ----------
@@ -148,7 +154,7 @@ def absolute_from_delta14c(d14c: ArrayLike) -> NDArray[np.float64]:
 
 
 def delta14c_from_absolute(a: ArrayLike) -> NDArray[np.float64]:
-    """Δ14C = (A − 1)·1000 (seed 004 Eq. 4 with A_standard = 1).
+    """Δ14C = (A − 1)·1000 (Wang G. et al. (manuscript) Eq. 4 with A_standard = 1).
 
     Parameters
     ----------
@@ -473,7 +479,8 @@ class AtmosphericCurve:
         return np.asarray(self.ppoly(y), dtype=float)
 
     def absolute(self, years: ArrayLike) -> NDArray[np.float64]:
-        """Atmospheric absolute fraction modern A = Δ14C/1000 + 1 [-] (seed 004 Eq. 5)."""
+        """Atmospheric absolute fraction modern A = Δ14C/1000 + 1 [-] (Wang G. et al. (manuscript)
+        Eq. 5)."""
         return absolute_from_delta14c(self.d14c(years))
 
 

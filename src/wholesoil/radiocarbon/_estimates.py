@@ -39,7 +39,7 @@ __all__ = [
 # -------------------------------------------------------------------------------- estimates
 @dataclass(frozen=True)
 class EstimatePiece:
-    """One ingredient of an input estimate (seed 004 Extended Data Table 1).
+    """One ingredient of an input estimate (Wang G. et al. (manuscript) Extended Data Table 1).
 
     Parameters
     ----------
@@ -150,7 +150,8 @@ class InputEstimate:
 
     @property
     def has_observation(self) -> bool:
-        """Whether at least one piece is observed (seed 004: every estimate uses one)."""
+        """Whether at least one piece is observed (Wang G. et al. (manuscript): every estimate uses
+        one)."""
         return any(p.kind == "observed" for p in self.pieces)
 
     def losses(self) -> Losses:
@@ -190,7 +191,8 @@ def _totals(profile_id: ArrayLike, i_root: NDArray[np.float64],
 
 
 def compare_estimates(estimates: Sequence[InputEstimate]) -> pd.DataFrame:
-    """Estimates side by side: per layer and over the profile (seed 004 Fig. 3 summaries).
+    """Estimates side by side: per layer and over the profile (Wang G. et al. (manuscript) Fig. 3
+    summaries).
 
     Returns
     -------

@@ -4,6 +4,12 @@
 carbon ages, or Δ14C inverted to ages with the one-pool model) into padded ``(P, H)`` arrays;
 :class:`RootProfile` holds the root distribution that allocates I_root to layers. Equations
 and references: :mod:`wholesoil.radiocarbon._inputs`.
+
+References
+----------
+Wang, G., Xiao, L., Mao, X., Guo, X., Cowie, A., Zhang, S., Wang, M., Chen, S., Zhang, G., Shi, Z. &
+Luo, Z. Most root-derived carbon inputs do not contribute to the global bulk soil carbon pool.
+Manuscript.
 """
 
 from __future__ import annotations
@@ -247,7 +253,7 @@ def _usable_layers(rd: _Rows, top, bot, stock, stock_col: str, vals: Mapping[str
     for i in np.flatnonzero(organic):
         excl_rows.append({"row": int(rows[i]), "profile_id": ids[i], "top": top[i],
                           "bottom": bot[i], "reason": "above the mineral surface "
-                          "(bottom ≤ 0 cm; seed 004 uses mineral soil)"})
+                          "(bottom ≤ 0 cm; Wang G. et al. (manuscript) uses mineral soil)"})
     keep &= ~organic
     if np.any(keep & (stock < 0)):
         i = int(np.flatnonzero(keep & (stock < 0))[0])
@@ -337,7 +343,8 @@ def _ages_from_d14c(df: pd.DataFrame, keep: NDArray[np.bool_], ids: NDArray[Any]
                     top: NDArray[np.float64], bot: NDArray[np.float64],
                     d14c: NDArray[np.float64], year: NDArray[np.float64],
                     kwargs: dict[str, Any]) -> tuple[NDArray[np.float64], pd.DataFrame]:
-    """Carbon ages [yr] of rows from Δ14C with the one-pool inversion (seed 004 Eqs. 1–5).
+    """Carbon ages [yr] of rows from Δ14C with the one-pool inversion (Wang G. et al. (manuscript)
+    Eqs. 1–5).
 
     Uses :func:`wholesoil.radiocarbon._onepool.onepool_ages` (all roots, the rule that chooses
     one, ambiguity flags); the rows' ``lat`` or ``zone`` columns pick the atmospheric zone.

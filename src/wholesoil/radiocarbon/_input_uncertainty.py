@@ -6,6 +6,12 @@ global bulk soil carbon pool. Manuscript, Methods ("Global mapping and predictio
 :func:`monte_carlo_inputs` propagates uncertainty in stocks, ages, NPP, f_BNPP and the root
 profile by Monte Carlo draws (a leading array axis) and summarizes mean, sd and percentiles.
 Equations and references: :mod:`wholesoil.radiocarbon._inputs`.
+
+References
+----------
+Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon distribution in
+the 20–100 cm soil profile for different ecosystems: a global meta-analysis. Manuscript submitted to
+Earth System Science Data. Data: https://doi.org/10.5281/zenodo.14787023
 """
 
 from __future__ import annotations
@@ -166,10 +172,10 @@ def monte_carlo_inputs(
 
     Every uncertain input is drawn from a normal distribution N(x, sd), independently per
     profile, horizon and draw; where no sd is given it is ``cv · x`` (the N(x, 0.1x) convention
-    of Wang et al., seed 000 §2.8). β is held fixed unless ``beta_sd`` is given (an absolute sd;
-    0.1·β would be far outside the published range of β). A draw outside the quantity's range
-    (stock < 0, age ≤ 0, NPP < 0, f_BNPP outside [0, 1], β outside (0, 1)) is an error rather than
-    a silent truncation. Draws are a leading axis of every array; harmonization is one linear
+    of Wang et al., Wang H. et al. (2025) §2.8). β is held fixed unless ``beta_sd`` is given (an
+    absolute sd; 0.1·β would be far outside the published range of β). A draw outside the quantity's
+    range (stock < 0, age ≤ 0, NPP < 0, f_BNPP outside [0, 1], β outside (0, 1)) is an error rather
+    than a silent truncation. Draws are a leading axis of every array; harmonization is one linear
     operator applied to all draws at once.
 
     Parameters
@@ -186,7 +192,7 @@ def monte_carlo_inputs(
     depths, method, lam, min_coverage
         Harmonization (:func:`harmonization_weights`).
     draws : int, default 500
-        Monte Carlo runs (seed 004).
+        Monte Carlo runs (Wang G. et al. (manuscript)).
     seed : int, optional
         Seed of ``numpy.random.default_rng``; the same seed gives the same draws.
     cv : float, default 0.1

@@ -1,15 +1,16 @@
-r"""Carbon inputs to bulk soil, root-derived inputs and their direct losses (seed 004).
+r"""Carbon inputs to bulk soil, root-derived inputs and their direct losses
+(Wang G. et al. (manuscript)).
 
-Wang et al. (seed 004, *Most root-derived carbon inputs do not contribute to the global bulk soil
-carbon pool*) compare two estimates of the carbon entering each soil layer:
+Wang G. et al. (manuscript, *Most root-derived carbon inputs do not contribute to the global bulk
+soil carbon pool*) compare two estimates of the carbon entering each soil layer:
 
 * **inputs to bulk soil** under steady state, from the layer's carbon stock and its
-  radiocarbon-derived carbon age (seed 004 Eq. 6):
+  radiocarbon-derived carbon age (Wang G. et al. (manuscript) Eq. 6):
 
   .. math:: I_{bulk} = C_{stock} / C_{age}                                              \tag{6}
 
 * **root-derived inputs**, belowground NPP allocated to layers in proportion to root biomass
-  (seed 004 Methods, "Estimation of root-derived C inputs"):
+  (Wang G. et al. (manuscript) Methods, "Estimation of root-derived C inputs"):
 
   .. math:: I_{root,l} = NPP \cdot f_{BNPP} \cdot [Y(\text{bottom}_l) - Y(\text{top}_l)]
 
@@ -25,12 +26,12 @@ Units: stocks [Mg C ha⁻¹], ages [yr], inputs and losses [Mg C ha⁻¹ yr⁻¹
 
 Harmonization to the seven standard layers
 -----------------------------------------
-Seed 004 compares the two inputs on 0–20, 20–40, 40–60, 60–80, 80–100, 100–150 and 150–200 cm
-(:data:`SEED004_DEPTHS`); it harmonized :math:`I_{bulk}` (not the ages) with a machine-learning
-model. Here the **stock and** :math:`I_{bulk}` **of each measured horizon are harmonized as mass
-quantities** by one linear, mass-preserving operator: each is turned into a density per cm of
-depth (value / thickness), averaged over the covered part of each standard layer, and
-multiplied by the layer's thickness. The age of a standard layer is then
+Wang G. et al. (manuscript) compares the two inputs on 0–20, 20–40, 40–60, 60–80, 80–100, 100–150
+and 150–200 cm (:data:`SEED004_DEPTHS`); it harmonized :math:`I_{bulk}` (not the ages) with a
+machine-learning model. Here the **stock and** :math:`I_{bulk}` **of each measured horizon are
+harmonized as mass quantities** by one linear, mass-preserving operator: each is turned into a
+density per cm of depth (value / thickness), averaged over the covered part of each standard layer,
+and multiplied by the layer's thickness. The age of a standard layer is then
 :math:`C_{age} = C_{stock} / I_{bulk}` of the harmonized layer — the stock-weighted harmonic mean
 of the horizon ages it contains (with ``method="uniform"``); a standard layer inside one
 horizon gets that horizon's age exactly. Two averaging rules:
@@ -58,9 +59,9 @@ once per set of profiles and applied to every Monte Carlo draw by one ``einsum``
 
 The six estimates of Extended Data Table 1
 ------------------------------------------
-Seed 004 builds six independent estimates of :math:`I_{loss}` from three site datasets
-(NPP_data, Δ14C_data, Root_data) and two NPP sources (field BNPP or MODIS NPP × f_BNPP), each
-piece observed (OBS), predicted by a machine-learning model (PRE) or a remote-sensing model
+Wang G. et al. (manuscript) builds six independent estimates of :math:`I_{loss}` from three site
+datasets (NPP_data, Δ14C_data, Root_data) and two NPP sources (field BNPP or MODIS NPP × f_BNPP),
+each piece observed (OBS), predicted by a machine-learning model (PRE) or a remote-sensing model
 product (MOD). :class:`InputEstimate` holds one such estimate with its named
 :class:`EstimatePiece` s; :func:`compare_estimates` sets estimates side by side;
 :data:`SEED004_ESTIMATES` records the paper's six recipes.
@@ -68,8 +69,9 @@ product (MOD). :class:`InputEstimate` holds one such estimate with its named
 Uncertainty
 -----------
 :func:`monte_carlo_inputs` propagates uncertainty in stocks, ages, NPP, f_BNPP and the root
-profile by ``draws`` Monte Carlo runs (500 in seed 004), all draws as a leading array axis, and
-summarizes mean, sd and the 2.5 / 97.5 % percentiles of :math:`I_{bulk}`, :math:`I_{root}`,
+profile by ``draws`` Monte Carlo runs (500 in Wang G. et al. (manuscript)), all draws as a leading
+array axis, and summarizes mean, sd and the 2.5 / 97.5 % percentiles of :math:`I_{bulk}`,
+:math:`I_{root}`,
 :math:`I_{loss}` and the loss fraction.
 
 Where the code is
@@ -82,9 +84,13 @@ the six estimates in :mod:`wholesoil.radiocarbon._estimates` and the Monte Carlo
 References
 ----------
 Wang, M. et al. Most root-derived carbon inputs do not contribute to the global bulk soil carbon
-pool (seed 004), Methods Eqs. 1–6 and Extended Data Table 1.
+pool (Wang G. et al. (manuscript)), Methods Eqs. 1–6 and Extended Data Table 1.
 Bishop, T.F.A., McBratney, A.B., Laslett, G.M. (1999) Geoderma 91, 27–45.
 Lieth, H. (1975) Modeling the primary productivity of the world. Ecological Studies 14, 237–263.
+
+Wang, G., Xiao, L., Mao, X., Guo, X., Cowie, A., Zhang, S., Wang, M., Chen, S., Zhang, G., Shi, Z. &
+Luo, Z. Most root-derived carbon inputs do not contribute to the global bulk soil carbon pool.
+Manuscript.
 """
 
 from __future__ import annotations
@@ -116,24 +122,26 @@ __all__ = [
 HarmonizeMethod = Literal["uniform", "spline"]
 PieceKind = Literal["observed", "predicted", "model"]
 
-#: Boundaries [cm] of the seven standard layers of seed 004 (Methods, "Soil profile data
-#: acquisition"): 0–20, 20–40, 40–60, 60–80, 80–100, 100–150, 150–200 cm.
+#: Boundaries [cm] of the seven standard layers of Wang G. et al. (manuscript) (Methods, "Soil
+#: profile data acquisition"): 0–20, 20–40, 40–60, 60–80, 80–100, 100–150, 150–200 cm.
 SEED004_DEPTHS: tuple[float, ...] = (0.0, 20.0, 40.0, 60.0, 80.0, 100.0, 150.0, 200.0)
 
-#: Default belowground fraction of NPP [-]: the mean f_BNPP over the 725 NPP_data sites of seed
-#: 004 ("averages 37.7 %, ranging from 7.6 % to 82.7 %", Results; >50 % in temperate grasslands,
-#: deserts and Mediterranean/montane shrublands, ~30 % in forests). Seed 004 itself used the
-#: observed f_BNPP or a machine-learning prediction of it; give site values where known.
+#: Default belowground fraction of NPP [-]: the mean f_BNPP over the 725 NPP_data sites of
+#: Wang G. et al. (manuscript) ("averages 37.7 %, ranging from 7.6 % to 82.7 %", Results; >50 % in
+#: temperate grasslands, deserts and Mediterranean/montane shrublands, ~30 % in forests).
+#: Wang G. et al. (manuscript) itself used the observed f_BNPP or a machine-learning prediction of
+#: it; give site values where known.
 DEFAULT_F_BNPP = 0.377
 
-#: Monte Carlo runs of seed 004 (Methods, "Global mapping and prediction uncertainty").
+#: Monte Carlo runs of Wang G. et al. (manuscript) (Methods, "Global mapping and prediction
+#: uncertainty").
 MONTE_CARLO_DRAWS = 500
 
 #: 1 g C m⁻² yr⁻¹ in Mg C ha⁻¹ yr⁻¹.
 _G_M2_TO_MG_HA = float(kg_m2_to_mg_ha(1e-3))
 
-#: The six I_loss estimates of seed 004 Extended Data Table 1: where they are made, how I_root
-#: is built (pieces with OBS / PRE / MOD status) and where I_bulk comes from.
+#: The six I_loss estimates of Wang G. et al. (manuscript) Extended Data Table 1: where they are
+#: made, how I_root is built (pieces with OBS / PRE / MOD status) and where I_bulk comes from.
 SEED004_ESTIMATES: tuple[dict[str, Any], ...] = (
     {"name": "I_loss1", "sites": "NPP_data",
      "i_root": (("BNPP", "NPP_data", "observed"),
@@ -176,14 +184,15 @@ def _positive(x: ArrayLike, name: str, *, strict: bool) -> NDArray[np.float64]:
 
 
 def bulk_inputs(stock: ArrayLike, age: ArrayLike) -> NDArray[np.float64]:
-    """Carbon inputs to bulk soil, I_bulk = C_stock / C_age (seed 004 Eq. 6).
+    """Carbon inputs to bulk soil, I_bulk = C_stock / C_age (Wang G. et al. (manuscript) Eq. 6).
 
     Parameters
     ----------
     stock : array_like [Mg C ha⁻¹]
         Carbon stock of each layer, ≥ 0.
     age : array_like [yr]
-        Carbon age of each layer (1/k of the one-pool model, seed 004 Eqs. 1–3), > 0.
+        Carbon age of each layer (1/k of the one-pool model, Wang G. et al. (manuscript) Eqs. 1–3),
+        > 0.
 
     Returns
     -------
@@ -202,7 +211,8 @@ def npp_g_m2_to_mg_ha(npp: ArrayLike) -> NDArray[np.float64]:
 
 
 def root_inputs(bnpp: ArrayLike, fraction: ArrayLike) -> NDArray[np.float64]:
-    """Root-derived inputs per layer, I_root = BNPP × root fraction (seed 004 Methods).
+    """Root-derived inputs per layer, I_root = BNPP × root fraction (Wang G. et al. (manuscript)
+    Methods).
 
     Parameters
     ----------
@@ -220,7 +230,7 @@ def root_inputs(bnpp: ArrayLike, fraction: ArrayLike) -> NDArray[np.float64]:
 
 
 class Losses(NamedTuple):
-    """Direct losses of root-derived carbon (seed 004).
+    """Direct losses of root-derived carbon (Wang G. et al. (manuscript)).
 
     Attributes
     ----------
@@ -235,7 +245,7 @@ class Losses(NamedTuple):
 
 
 def direct_losses(i_root: ArrayLike, i_bulk: ArrayLike) -> Losses:
-    """I_loss = I_root − I_bulk and its fraction of I_root (seed 004), unclipped.
+    """I_loss = I_root − I_bulk and its fraction of I_root (Wang G. et al. (manuscript)), unclipped.
 
     Parameters
     ----------
@@ -264,9 +274,9 @@ def profile_npp(
     (:func:`wholesoil.models._environment.miami_npp`, carbon = 0.5 × dry matter) is used with
     ``mat`` [°C] and ``map`` [mm yr⁻¹], or, where those are missing too, with the climate of the
     bundled grid at ``lat``/``lon`` (:func:`wholesoil.datasets.climate_at`, 2.5° cells). The
-    Miami model is a documented fallback, not the paper's method (seed 004 used field NPP or
-    MODIS NPP): the returned ``source`` says which was used per profile ("data", "miami",
-    "miami_climate_grid").
+    Miami model is a documented fallback, not the paper's method (Wang G. et al. (manuscript) used
+    field NPP or MODIS NPP): the returned ``source`` says which was used per profile ("data",
+    "miami", "miami_climate_grid").
 
     Returns
     -------

@@ -1,8 +1,9 @@
-"""The one-pool radiocarbon model of bulk soil and its inversion to carbon age (seed 004).
+"""The one-pool radiocarbon model of bulk soil and its inversion to carbon age
+(Wang G. et al. (manuscript)).
 
-Seed 004 (Wang et al., Methods, after Cherkinsky & Brovkin 1993) models the ¹⁴C/¹²C ratio of
-bulk soil carbon A_soil with turnover rate k [yr⁻¹], inputs carrying the atmospheric ratio
-A_input(t) of the site's zone and radioactive decay γ (here ``lam``)::
+Wang G. et al. (manuscript) (Wang et al., Methods, after Cherkinsky & Brovkin 1993) models the
+¹⁴C/¹²C ratio of bulk soil carbon A_soil with turnover rate k [yr⁻¹], inputs carrying the
+atmospheric ratio A_input(t) of the site's zone and radioactive decay γ (here ``lam``)::
 
     dA_soil/dt = k·A_input(t) − (k + λ)·A_soil                                      (Eq. 1)
     A_soil = k / (k + λ)·A_input                  (steady state, pre-bomb)          (Eq. 2)
@@ -10,8 +11,8 @@ A_input(t) of the site's zone and radioactive decay γ (here ``lam``)::
 
 with A = Δ14C/1000 + 1 (Eqs. 4–5, :mod:`wholesoil.radiocarbon._atmosphere`); the carbon age is
 C_age = 1/k. The model starts at its steady state (Eq. 2) with the atmosphere of the start year
-(seed 004 starts in 1950; SoilR's ``OnepModel14`` runs start wherever the user starts them) and
-is integrated through the bomb curve to the observation year.
+(Wang G. et al. (manuscript) starts in 1950; SoilR's ``OnepModel14`` runs start wherever the user
+starts them) and is integrated through the bomb curve to the observation year.
 
 Integration is exact for the interpolated forcing: on each interval of the curve's piecewise
 cubic (or linear) interpolant p(s), s the time since the interval's start,
@@ -29,13 +30,13 @@ log-spaced grid of k (``points_per_decade`` per decade over ``k_range``); every 
 D − Δ14C_obs brackets a root; each root is located in its bracket by bisection (40 halvings) on
 the cubic through the four nearest grid values in ln k. Post-bomb observations often have two
 roots (a fast pool that has taken up bomb carbon and a slow one that has not); all are
-returned, one is chosen by a stated rule (default ``"slow"``: the smallest k, as seed 004
-treats bulk soil) and ``ambiguous`` flags observations with more than one root. Observations
-outside what any k in the range reaches get a status, never a clipped value.
+returned, one is chosen by a stated rule (default ``"slow"``: the smallest k, as
+Wang G. et al. (manuscript) treats bulk soil) and ``ambiguous`` flags observations with more than
+one root. Observations outside what any k in the range reaches get a status, never a clipped value.
 
 References
 ----------
-Wang, G. et al. (seed 004). Most root-derived carbon inputs do not contribute to the global bulk
+Wang G. et al. (manuscript). Most root-derived carbon inputs do not contribute to the global bulk
 soil carbon pool. Methods, Eqs. 1–6.
 
 Cherkinsky, A. & Brovkin, V. (1993). Dynamics of radiocarbon in soils. Radiocarbon 35, 363–367.
@@ -45,6 +46,10 @@ Hochbruck, M. & Ostermann, A. (2010). Exponential integrators. Acta Numerica 19,
 
 Sierra, C. A., Müller, M. & Trumbore, S. E. (2014). Modeling radiocarbon dynamics in soils:
 SoilR version 1.1. Geosci. Model Dev. 7, 1919–1931 (``OnepModel14``).
+
+Wang, G., Xiao, L., Mao, X., Guo, X., Cowie, A., Zhang, S., Wang, M., Chen, S., Zhang, G., Shi, Z. &
+Luo, Z. Most root-derived carbon inputs do not contribute to the global bulk soil carbon pool.
+Manuscript.
 """
 
 from __future__ import annotations
@@ -82,8 +87,8 @@ __all__ = [
     "steady_state_d14c",
 ]
 
-#: Start of the one-pool runs [yr AD]: seed 004 "start the modelling from any pre-nuclear test
-#: time (from 1950 in this study)".
+#: Start of the one-pool runs [yr AD]: Wang G. et al. (manuscript) "start the modelling from any
+#: pre-nuclear test time (from 1950 in this study)".
 DEFAULT_START_YEAR: float = 1950.0
 
 #: Search range of the inversion [yr⁻¹]: ages 0.1 … 100,000 yr.
@@ -203,13 +208,13 @@ def _check_times(c: AtmosphericCurve, start_year: float, years: NDArray[np.float
 # ----------------------------------------------------------------------------- forward model
 def onepool_steady_state(k: ArrayLike, atmosphere_d14c: ArrayLike,
                          lam: float = LAMBDA_SEED004) -> NDArray[np.float64]:
-    """Steady-state Δ14C of one pool, A = k/(k + λ)·A_input (seed 004 Eq. 2).
+    """Steady-state Δ14C of one pool, A = k/(k + λ)·A_input (Wang G. et al. (manuscript) Eq. 2).
 
     Parameters
     ----------
     k : array [yr⁻¹], > 0
     atmosphere_d14c : array [‰], broadcast with k
-    lam : float [yr⁻¹], default 1/8267 (seed 004)
+    lam : float [yr⁻¹], default 1/8267 (Wang G. et al. (manuscript))
 
     Returns
     -------
@@ -231,7 +236,8 @@ def onepool_d14c(
     prebomb: str | float = "intcal",
     interpolation: Interpolation = "spline",
 ) -> NDArray[np.float64]:
-    """Bulk-soil Δ14C of the one-pool model through time (seed 004 Eqs. 1–2, 4–5).
+    """Bulk-soil Δ14C of the one-pool model through time (Wang G. et al. (manuscript) Eqs. 1–2,
+    4–5).
 
     Starts at steady state (Eq. 2) with the atmosphere of ``start_year``, then integrates
     Eq. 1 exactly for the interpolated atmosphere of ``zone``.
@@ -244,9 +250,9 @@ def onepool_d14c(
     zone : str
         Hua et al. zone (ignored when ``curve`` is an :class:`AtmosphericCurve`).
     curve : AtmosphericCurve or {"hua2021", "hua2013", "israd"}
-    start_year : float [yr AD], default 1950 (seed 004)
-    lam : float [yr⁻¹], default 1/8267 (seed 004); SoilR uses ln 2/5730 = 1.209681e-4
-    prebomb, interpolation
+    start_year : float [yr AD], default 1950 (Wang G. et al. (manuscript))
+    lam : float [yr⁻¹], default 1/8267 (Wang G. et al. (manuscript)); SoilR uses ln 2/5730 =
+    1.209681e-4 prebomb, interpolation
         See :meth:`AtmosphericCurve.load`.
 
     Returns
@@ -303,7 +309,7 @@ class OnePoolInversion:
     k : array (...) [yr⁻¹]
         Chosen root (NaN where there is none).
     age : array (...) [yr]
-        C_age = 1/k (seed 004).
+        C_age = 1/k (Wang G. et al. (manuscript)).
     roots : array (..., r) [yr⁻¹]
         All roots found in the search range, ascending, NaN-padded.
     n_roots : array (...) of int
@@ -433,7 +439,8 @@ def invert_onepool(
     chunk: int = 20000,
     extend_to: float | None = None,
 ) -> OnePoolInversion:
-    """Turnover rate k and carbon age 1/k from observed bulk-soil Δ14C (seed 004 Eqs. 1–5).
+    """Turnover rate k and carbon age 1/k from observed bulk-soil Δ14C (Wang G. et al. (manuscript)
+    Eqs. 1–5).
 
     Parameters
     ----------
@@ -447,15 +454,15 @@ def invert_onepool(
         Latitude(s); the zone follows :func:`~wholesoil.radiocarbon.zone_from_latitude`.
     curve, prebomb, interpolation
         See :meth:`AtmosphericCurve.load`.
-    start_year : float [yr AD], default 1950 (seed 004)
-    lam : float [yr⁻¹], default 1/8267 (seed 004)
+    start_year : float [yr AD], default 1950 (Wang G. et al. (manuscript))
+    lam : float [yr⁻¹], default 1/8267 (Wang G. et al. (manuscript))
     k_range : (float, float) [yr⁻¹], default (1e-5, 10)
         Search range; roots outside it are not found.
     points_per_decade : int, default 64
         Grid density of the exact forward model in log k.
     choose : {"slow", "fast"}
-        Root used for ``k``/``age``: ``slow`` = smallest k (oldest carbon; seed 004's bulk soil),
-        ``fast`` = largest k.
+        Root used for ``k``/``age``: ``slow`` = smallest k (oldest carbon;
+        Wang G. et al.'s (manuscript) bulk soil), ``fast`` = largest k.
     chunk : int
         Observations processed at once (memory: chunk × grid points floats).
     extend_to : float [yr AD], optional
@@ -722,8 +729,8 @@ def steady_state_d14c(
 
     With inputs carrying the atmospheric ratio A_atm = Δ14C_atm/1000 + 1, the radiocarbon steady
     state is r* = −(M − λI)⁻¹·(A_atm·u) (:func:`wholesoil.models._ages.radiocarbon_steady_state`,
-    Eq. A3) and each pool's Δ14C is (r*_i / x*_i − 1)·1000 (seed 004 Eq. 4). For one pool,
-    M = −k, this is seed 004 Eq. 2.
+    Eq. A3) and each pool's Δ14C is (r*_i / x*_i − 1)·1000 (Wang G. et al. (manuscript) Eq. 4). For
+    one pool, M = −k, this is Wang G. et al. (manuscript) Eq. 2.
 
     Parameters
     ----------
@@ -734,7 +741,7 @@ def steady_state_d14c(
         Inputs to the pools.
     atmosphere_d14c : float or array [‰], default 0
         Δ14C of the inputs (pre-bomb atmosphere: about −20 ‰ in the 1940s, IntCal20).
-    lam : float [yr⁻¹], default 1/8267 (seed 004)
+    lam : float [yr⁻¹], default 1/8267 (Wang G. et al. (manuscript))
     weights, state_ndim
         As in :func:`wholesoil.models._ages.radiocarbon_steady_state`.
 

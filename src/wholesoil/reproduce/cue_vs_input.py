@@ -23,6 +23,11 @@ What it computes (model arithmetic only; no data):
    illustration on a different data set (:func:`israd_mixed_example`).
 
 Options: none beyond ``--quick`` (coarser figure grids; the six numbers are the same).
+
+References
+----------
+He, X., Abramoff, R. Z., Abs, E., Georgiou, K., Zhang, H. & Goll, D. S. (2024). Model uncertainty
+obscures major driver of soil carbon. Nature. https://doi.org/10.1038/s41586-023-06999-1
 """
 
 from __future__ import annotations

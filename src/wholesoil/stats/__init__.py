@@ -1,5 +1,13 @@
 """wholesoil.stats: group comparisons (one-way ANOVA, Duncan, Tukey HSD), collinearity filters
-(caret's findCorrelation and findLinearCombos) and grouped PCA (Kaiser rule, seed 004)."""
+(caret's findCorrelation and findLinearCombos) and grouped PCA (Kaiser rule,
+Wang G. et al. (manuscript)).
+
+References
+----------
+Wang, G., Xiao, L., Mao, X., Guo, X., Cowie, A., Zhang, S., Wang, M., Chen, S., Zhang, G., Shi, Z. &
+Luo, Z. Most root-derived carbon inputs do not contribute to the global bulk soil carbon pool.
+Manuscript.
+"""
 
 from wholesoil.stats._anova import (
     AnovaResult,

@@ -1,6 +1,6 @@
-"""One-way ANOVA with Duncan's new multiple range test and Tukey's HSD (seed 000 §2.8).
+"""One-way ANOVA with Duncan's new multiple range test and Tukey's HSD (Wang H. et al. (2025) §2.8).
 
-Wang et al. (seed 000 §2.8, Fig. 1b) compare β across ecosystems and texture classes with a
+Wang H. et al. (2025 §2.8, Fig. 1b) compare β across ecosystems and texture classes with a
 one-way ANOVA at p < 0.05 followed by Duncan's new multiple range test, and show the result as
 letters. :func:`duncan_test` follows R ``agricolae::duncan.test`` (de Mendiburu), the usual
 program for this; :func:`tukey_hsd` is the Tukey–Kramer procedure of R's ``stats::TukeyHSD``.
@@ -16,6 +16,10 @@ replications. Biometrics 12, 307–310. https://doi.org/10.2307/3001469
 
 de Mendiburu, F. agricolae: Statistical Procedures for Agricultural Research. R package,
 https://CRAN.R-project.org/package=agricolae (``duncan.test``, ``orderPvalue``).
+
+Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon distribution in
+the 20–100 cm soil profile for different ecosystems: a global meta-analysis. Manuscript submitted to
+Earth System Science Data. Data: https://doi.org/10.5281/zenodo.14787023
 """
 
 from __future__ import annotations
@@ -131,7 +135,7 @@ def _prepare(values: ArrayLike, groups: ArrayLike) -> tuple[NDArray[np.float64],
 
 
 def one_way_anova(values: ArrayLike, groups: ArrayLike) -> AnovaResult:
-    """One-way analysis of variance of ``values`` across ``groups`` (seed 000 §2.8).
+    """One-way analysis of variance of ``values`` across ``groups`` (Wang H. et al. (2025) §2.8).
 
     Parameters
     ----------
@@ -249,7 +253,7 @@ def _means_table(a: AnovaResult, letters: list[str]) -> pd.DataFrame:
 
 
 def duncan_test(values: ArrayLike, groups: ArrayLike, alpha: float = 0.05) -> MultipleComparison:
-    """Duncan's new multiple range test after one-way ANOVA (seed 000 §2.8, Fig. 1b).
+    """Duncan's new multiple range test after one-way ANOVA (Wang H. et al. (2025) §2.8, Fig. 1b).
 
     Two means p places apart in the ranking (p = 2 for neighbours) differ when their difference
     exceeds the critical range R_p = q(1 − α_p; p, ν)·√(MS_error / n_h), where q is the

@@ -1,8 +1,8 @@
 """Collinearity filters for covariates, as R caret's ``findCorrelation`` and ``findLinearCombos``.
 
-Seed 004 (Methods, "Machine learning models") converts categorical covariates to dummy variables
-and then uses caret's ``findCorrelation`` and ``findLinearCombos`` "to exclude those attributes
-with high multicollinearities" before fitting its learners. This module reproduces both
+Wang G. et al. (manuscript) (Methods, "Machine learning models") converts categorical covariates to
+dummy variables and then uses caret's ``findCorrelation`` and ``findLinearCombos`` "to exclude those
+attributes with high multicollinearities" before fitting its learners. This module reproduces both
 functions (caret 6.0-93, read for behaviour; the code here is written afresh):
 
 * :func:`find_correlation` — from every pair of variables whose absolute correlation exceeds the
@@ -61,6 +61,10 @@ https://CRAN.R-project.org/package=caret (``findCorrelation``, ``findLinearCombo
 
 R Core Team. R: ``src/appl/dqrdc2.f`` (LINPACK ``dqrdc`` with limited column pivoting), used by
 ``base::qr``.
+
+Wang, G., Xiao, L., Mao, X., Guo, X., Cowie, A., Zhang, S., Wang, M., Chen, S., Zhang, G., Shi, Z. &
+Luo, Z. Most root-derived carbon inputs do not contribute to the global bulk soil carbon pool.
+Manuscript.
 """
 
 from __future__ import annotations

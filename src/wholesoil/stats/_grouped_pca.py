@@ -1,8 +1,9 @@
-"""Principal components per group of covariates, keeping those with eigenvalue > 1 (seed 004).
+"""Principal components per group of covariates, keeping those with eigenvalue > 1
+(Wang G. et al. (manuscript)).
 
-Seed 004 (Methods, "Drivers of I_root and I_bulk") removes correlations within its 20 edaphic,
-19 climatic and 13 topographic covariates by a principal component analysis of each group
-separately (R ``prcomp`` on standardized variables) and keeps "the most important PCs with
+Wang G. et al. (manuscript) (Methods, "Drivers of I_root and I_bulk") removes correlations within
+its 20 edaphic, 19 climatic and 13 topographic covariates by a principal component analysis of each
+group separately (R ``prcomp`` on standardized variables) and keeps "the most important PCs with
 variances greater than 1" for its mixed-effects regression — the Kaiser (1960) rule, since the
 variance of a component of standardized variables is an eigenvalue of their correlation matrix.
 
@@ -18,6 +19,10 @@ References
 ----------
 Kaiser, H. F. (1960). The application of electronic computers to factor analysis. Educational
 and Psychological Measurement 20, 141–151. https://doi.org/10.1177/001316446002000116
+
+Wang, G., Xiao, L., Mao, X., Guo, X., Cowie, A., Zhang, S., Wang, M., Chen, S., Zhang, G., Shi, Z. &
+Luo, Z. Most root-derived carbon inputs do not contribute to the global bulk soil carbon pool.
+Manuscript.
 """
 
 from __future__ import annotations
@@ -36,12 +41,13 @@ from wholesoil.errors import InputDataError, MissingColumnError
 #: What happens to columns in no group.
 Remainder = Literal["passthrough", "drop"]
 
-#: Seed 004: "The most important PCs with variances greater than 1 were retained".
+#: Wang G. et al. (manuscript): "The most important PCs with variances greater than 1 were
+#: retained".
 KAISER_MIN_EIGENVALUE = 1.0
 
 
 class GroupedPCA(TransformerMixin, BaseEstimator):
-    """PCA of standardized covariates within each group, Kaiser rule (seed 004).
+    """PCA of standardized covariates within each group, Kaiser rule (Wang G. et al. (manuscript)).
 
     Parameters
     ----------

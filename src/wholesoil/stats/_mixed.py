@@ -1,9 +1,10 @@
-"""Linear mixed-effects models as the seeds report them (seed 002 Table 1; seed 004 Eqs. 7–8).
+"""Linear mixed-effects models as the seeds report them (He et al. (2024) Table 1;
+Wang G. et al. (manuscript) Eqs. 7–8).
 
-He et al. (seed 002, Table 1) fit ``log10(SOC) ~ NPP + MAT + depth + (1 | source)`` with
+He et al. (2024, Table 1) fit ``log10(SOC) ~ NPP + MAT + depth + (1 | source)`` with
 z-scored predictors and report estimates with 95 % CI and P, the residual variance σ², the
 between-source variance τ00, the intraclass correlation, the number of groups and observations
-and the marginal / conditional R² of Nakagawa & Schielzeth. Wang et al. (seed 004, Methods
+and the marginal / conditional R² of Nakagawa & Schielzeth. Wang G. et al. (manuscript, Methods
 "Drivers of I_root and I_bulk", Eqs. 7–8) fit biome as a random effect on intercepts and slopes::
 
     y_i ~ N(X_i β_j[i], σ_y²)          (Eq. 7)
@@ -15,7 +16,7 @@ and the marginal / conditional R² of Nakagawa & Schielzeth. Wang et al. (seed 0
 the grouping factor (``vc_formula``, lme4's ``(1 | g/h)``). What statsmodels does not give is
 computed here: the Nakagawa R² and ICC exactly as R ``performance::r2_nakagawa`` / ``icc``
 (performance 0.10.2, insight 0.19.0, read for behaviour) compute them, conditional predictions
-that include the predicted random effects, and the report table in the seed 002 layout.
+that include the predicted random effects, and the report table in the He et al. (2024) layout.
 
 Variance decomposition (Nakagawa & Schielzeth 2013, Eqs. 26–27; random slopes as Johnson 2014
 and Nakagawa et al. 2017, Eq. 11)::
@@ -47,6 +48,13 @@ expanded. J. R. Soc. Interface 14, 20170213. https://doi.org/10.1098/rsif.2017.0
 
 Lüdecke, D., et al. (2021). performance: An R package for assessment, comparison and testing of
 statistical models. J. Open Source Softw. 6, 3139. https://doi.org/10.21105/joss.03139
+
+He, X., Abramoff, R. Z., Abs, E., Georgiou, K., Zhang, H. & Goll, D. S. (2024). Model uncertainty
+obscures major driver of soil carbon. Nature. https://doi.org/10.1038/s41586-023-06999-1
+
+Wang, G., Xiao, L., Mao, X., Guo, X., Cowie, A., Zhang, S., Wang, M., Chen, S., Zhang, G., Shi, Z. &
+Luo, Z. Most root-derived carbon inputs do not contribute to the global bulk soil carbon pool.
+Manuscript.
 """
 
 from __future__ import annotations
@@ -116,7 +124,8 @@ zscore = patsy.stateful_transform(_ZScore)
 def zscore_columns(
     data: pd.DataFrame, columns: Sequence[str], *, ddof: int = 1
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Z-score columns of a table: (x − mean) / sd, as R ``scale()`` (seed 002 Table 1 note).
+    """Z-score columns of a table: (x − mean) / sd, as R ``scale()`` (He et al. (2024) Table 1
+    note).
 
     Parameters
     ----------
@@ -293,7 +302,7 @@ def _check_columns(data: pd.DataFrame, formula: str, what: str) -> list[str]:
 
 @dataclass
 class MixedModelResult:
-    """A fitted linear mixed model with the quantities of seed 002 Table 1.
+    """A fitted linear mixed model with the quantities of He et al. (2024) Table 1.
 
     Attributes
     ----------
@@ -429,7 +438,7 @@ class MixedModelResult:
         return pred
 
     def report_table(self, *, digits: int = 2, r2_digits: int = 3) -> pd.DataFrame:
-        """The model as seed 002 Table 1 lays it out (strings, ready to print).
+        """The model as He et al. (2024) Table 1 lays it out (strings, ready to print).
 
         Columns ``Predictors``, ``Estimates``, ``CI``, ``p``: the fixed effects, then
         "Random effects": σ², τ00 (and τ11, ρ01 for a random slope; τ for each variance
@@ -578,7 +587,7 @@ def fit_mixed(
     ci_level: float = 0.95,
     df_method: DfMethod = "normal",
 ) -> MixedModelResult:
-    """Fit a linear mixed model, lme4 style, and compute seed 002 Table 1's statistics.
+    """Fit a linear mixed model, lme4 style, and compute He et al. (2024) Table 1's statistics.
 
     Parameters
     ----------
@@ -591,7 +600,8 @@ def fit_mixed(
     group : str
         Column of the grouping factor (source, biome, region): random intercepts by default.
     slopes : sequence of str, optional
-        Variables with correlated random slopes, lme4's ``(1 + x | group)`` (seed 004 Eq. 8).
+        Variables with correlated random slopes, lme4's ``(1 + x | group)``
+        (Wang G. et al. (manuscript) Eq. 8).
     re_formula : str, optional
         Full random-effects formula within groups instead of ``slopes`` (``"1 + x"``,
         ``"0 + x"`` for uncorrelated slope without intercept).

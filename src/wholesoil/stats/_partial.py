@@ -1,6 +1,7 @@
-"""Partial correlations of a response with each driver, by depth band (seed 001 Fig. S1).
+"""Partial correlations of a response with each driver, by depth band (Wang G. et al. (2025) Fig.
+S1).
 
-Wang et al. (seed 001, Results, Fig. S1) show how the correlation of SOC with each predictor
+Wang G. et al. (2025, Results, Fig. S1) show how the correlation of SOC with each predictor
 (MAT, MAP, TN, MBC, MBN, Fe, Al, …), controlling for the others, changes from topsoil to deep
 soil. For a response y and drivers x_1..x_m, the partial correlation of y with x_j given the
 other m − 1 drivers is, with P = Σ⁻¹ the precision matrix of (y, x_1, …, x_m)::
@@ -24,6 +25,9 @@ Fisher, R. A. (1924). The distribution of the partial correlation coefficient. M
 
 Kim, S. (2015). ppcor: An R package for a fast calculation to semi-partial correlation
 coefficients. Commun. Stat. Appl. Methods 22, 665–674. https://doi.org/10.5351/CSAM.2015.22.6.665
+
+Wang, G., Luo, Z., Song, C., et al. (2025). Digging deeper towards accurate mapping of deep soil
+organic carbon in grasslands. Science Bulletin. https://doi.org/10.1016/j.scib.2025.06.006
 """
 
 from __future__ import annotations
@@ -40,7 +44,8 @@ from wholesoil.errors import InputDataError, MissingColumnError
 
 PartialMethod = Literal["pearson", "spearman"]
 
-#: Depth bands of seed 001 (topsoil 0–30 cm, subsoil 30–100 cm, deep soil 100–200 cm+) [cm].
+#: Depth bands of Wang G. et al. (2025) (topsoil 0–30 cm, subsoil 30–100 cm, deep soil 100–200 cm+)
+#: [cm].
 SEED001_BANDS_CM: tuple[float, ...] = (0.0, 30.0, 100.0, np.inf)
 
 

@@ -1,10 +1,17 @@
-"""The job behind ``wholesoil assimilate``: profile-level calibration (seed 003 §2.6), resumable.
+"""The job behind ``wholesoil assimilate``: profile-level calibration (Tao et al. (EarthArXiv)
+§2.6), resumable.
 
-Profiles (a long layer table) are filtered (seed 003 §2.1, every rejection with its reason),
-cut into batches and calibrated batch by batch with the vectorized adaptive-Metropolis sampler
-— all chains of all profiles of a batch advance together — on this machine or a dask cluster.
-Each finished batch is written at once (Parquet parts + a record written last); a killed run
-restarts where it stopped, never recomputing or duplicating a finished profile.
+Profiles (a long layer table) are filtered (Tao et al. (EarthArXiv) §2.1, every rejection with its
+reason), cut into batches and calibrated batch by batch with the vectorized adaptive-Metropolis
+sampler — all chains of all profiles of a batch advance together — on this machine or a dask
+cluster. Each finished batch is written at once (Parquet parts + a record written last); a killed
+run restarts where it stopped, never recomputing or duplicating a finished profile.
+
+References
+----------
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -28,7 +35,8 @@ from wholesoil.workflows._jobs import JobResult
 #: 2.5° climate is then sampled bilinearly at each profile).
 PROFILE_COLUMNS = ("profile_id", "top", "bottom", "soc_density")
 
-#: Posterior draws per profile for the six seed 003 components' mean and 95 % interval.
+#: Posterior draws per profile for the six Tao et al. (EarthArXiv) components' mean and 95 %
+#: interval.
 COMPONENT_DRAWS = 50
 
 
@@ -93,13 +101,13 @@ def assimilate_job(
         ``tables/parameters.csv`` (posterior mean, median, mode, 2.5/97.5 %, R̂, ESS per
         parameter), ``tables/profiles.csv`` (accepted or rejected with the reason; NSE, R̂,
         acceptance), ``tables/predictive.csv`` (posterior predictive SOC by layer),
-        ``tables/components.csv`` (the six seed 003 components at the posterior mean and
-        their posterior mean and 95 % interval over :data:`COMPONENT_DRAWS` draws),
+        ``tables/components.csv`` (the six Tao et al. (EarthArXiv) components at the posterior mean
+        and their posterior mean and 95 % interval over :data:`COMPONENT_DRAWS` draws),
         ``tables/chains.parquet`` (thinned post-burn-in chains in parameter units),
         ``run.json``, and the per-batch checkpoints under ``runs/`` (Parquet, one part per
         batch and table, written as each batch finishes).
     iterations : (test, formal)
-        Seed 003: 20,000 and 50,000.
+        Tao et al. (EarthArXiv): 20,000 and 50,000.
     mode : {"proda", "gaussian"}
         ``"proda"``: PRODA's costs and annealed acceptance (the paper's point estimates);
         ``"gaussian"``: Metropolis on a Gaussian likelihood, σ = 0.6·obs (a true posterior).

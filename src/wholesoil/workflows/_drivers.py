@@ -1,13 +1,28 @@
 """Jobs behind ``wholesoil mixed`` and ``wholesoil anova``, and the drivers stage of the demo.
 
-* :func:`mixed_job` — a linear mixed model (seed 002 Table 1; seed 004 Eqs. 7–8) fitted to a
-  table: report table in the seed 002 layout (CSV, Markdown, HTML), fixed effects, variance
-  components, random effects, conditional predictions, a coefficient figure and ``run.json``.
-* :func:`anova_job` — one-way ANOVA with Duncan's multiple range test or Tukey HSD (seed 000
-  §2.8): ANOVA table, group means with compact letters, pairwise table, a box/violin figure.
+* :func:`mixed_job` — a linear mixed model (He et al. (2024) Table 1; Wang G. et al. (manuscript)
+  Eqs. 7–8) fitted to a table: report table in the He et al. (2024) layout (CSV, Markdown, HTML),
+  fixed effects, variance components, random effects, conditional predictions, a coefficient figure
+  and ``run.json``.
+* :func:`anova_job` — one-way ANOVA with Duncan's multiple range test or Tukey HSD
+  (Wang H. et al. (2025) §2.8): ANOVA table, group means with compact letters, pairwise table, a
+  box/violin figure.
 * :func:`drivers_stage_tables` — for the demo: the drivers of β across NCSCD pedons (mixed model
   β ~ MAT + MAP, z-scored, random intercept per region) and β compared across soil orders and
   ecosystems (ANOVA + Duncan), from the depth-function fit table.
+
+References
+----------
+Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon distribution in
+the 20–100 cm soil profile for different ecosystems: a global meta-analysis. Manuscript submitted to
+Earth System Science Data. Data: https://doi.org/10.5281/zenodo.14787023
+
+He, X., Abramoff, R. Z., Abs, E., Georgiou, K., Zhang, H. & Goll, D. S. (2024). Model uncertainty
+obscures major driver of soil carbon. Nature. https://doi.org/10.1038/s41586-023-06999-1
+
+Wang, G., Xiao, L., Mao, X., Guo, X., Cowie, A., Zhang, S., Wang, M., Chen, S., Zhang, G., Shi, Z. &
+Luo, Z. Most root-derived carbon inputs do not contribute to the global bulk soil carbon pool.
+Manuscript.
 """
 
 from __future__ import annotations
@@ -64,14 +79,14 @@ def mixed_job(
     df_method: Literal["normal", "residual"] = "normal",
     pca: Mapping[str, Sequence[str]] | None = None,
 ) -> JobResult:
-    """Fit a linear mixed model to a table and write the seed 002 Table 1 report.
+    """Fit a linear mixed model to a table and write the He et al. (2024) Table 1 report.
 
     Parameters
     ----------
     table : path or DataFrame
         CSV or Parquet, one row per observation.
     out : path
-        Output folder: ``tables/report.csv`` / ``report.md`` / ``report.html`` (seed 002
+        Output folder: ``tables/report.csv`` / ``report.md`` / ``report.html`` (He et al. (2024)
         layout), ``tables/fixed_effects.csv``, ``tables/variance_components.csv``,
         ``tables/random_effects.csv``, ``tables/predictions.csv`` (input rows with
         ``observed``, ``fitted_conditional`` (with random effects), ``fitted_marginal``,
@@ -84,7 +99,7 @@ def mixed_job(
     slopes : sequence of str, optional
         Variables with random slopes (correlated with the intercept).
     zscore : sequence of str, optional
-        Columns z-scored (R ``scale``) before fitting, as seed 002 does.
+        Columns z-scored (R ``scale``) before fitting, as He et al. (2024) does.
     nested : sequence of str, optional
         Columns of factors nested in ``group``, each with a random intercept (lme4's
         ``(1 | group/col)``).
@@ -93,8 +108,8 @@ def mixed_job(
     df_method : {"normal", "residual"}
         Reference distribution of the Wald tests.
     pca : mapping of group name to columns, optional
-        Seed 004 Eqs. 7–8: each covariate group (e.g. ``{"climate": ["mat", "map", …],
-        "soil": [...]}``) is reduced by a PCA of its standardized columns keeping the
+        Wang G. et al. (manuscript) Eqs. 7–8: each covariate group (e.g. ``{"climate": ["mat",
+        "map", …], "soil": [...]}``) is reduced by a PCA of its standardized columns keeping the
         components with eigenvalue > 1 (:class:`~wholesoil.stats.GroupedPCA`); the retained
         scores ``<group>_PC1``, … are added to the table and **appended to the fixed effects**
         of ``formula`` (write ``"y ~ 1"`` to use the components alone). Writes
@@ -251,7 +266,8 @@ def anova_job(
     alpha: float = 0.05,
     drop_missing: bool = False,
 ) -> JobResult:
-    """One-way ANOVA of ``response`` across ``group`` with compact letters (seed 000 §2.8).
+    """One-way ANOVA of ``response`` across ``group`` with compact letters (Wang H. et al. (2025)
+    §2.8).
 
     Writes ``tables/anova.csv`` (F, df, SS, MS, p), ``tables/groups.csv`` (group, mean, n, sd,
     letters; highest mean first), ``tables/pairwise.csv``, ``tables/critical.csv`` (Duncan's
@@ -371,7 +387,7 @@ class DriversStage:
     ----------
     tables : dict of DataFrame
         ``data`` (pedons used, with mat/map), ``excluded`` (pedon, reason), and when fitted
-        ``mixed_report`` (seed 002 layout), ``mixed_fixed_effects``,
+        ``mixed_report`` (He et al. (2024) layout), ``mixed_fixed_effects``,
         ``mixed_variance_components``, ``mixed_random_effects``; per compared column c,
         ``anova_<c>``, ``groups_<c>`` (means with letters), ``pairwise_<c>``.
     figures : dict of matplotlib Figure
@@ -403,12 +419,14 @@ def drivers_stage_tables(
     alpha: float = 0.05,
     climate_method: str = "nearest",
 ) -> DriversStage:
-    """β drivers and group comparisons across pedons (demo stage; seeds 000, 002, 004).
+    """β drivers and group comparisons across pedons (demo stage; Wang H. et al. (2025),
+    He et al. (2024), Wang G. et al. (manuscript)).
 
     1. Mixed model ``response ~ covariates`` with the covariates z-scored and a random
-       intercept per ``group`` (seed 002 Table 1 form, region in place of source), reported in
-       the seed 002 layout with Nakagawa R².
-    2. For each column of ``compare`` present: one-way ANOVA and Duncan's test (seed 000 §2.8).
+       intercept per ``group`` (He et al. (2024) Table 1 form, region in place of source), reported
+       in the He et al. (2024) layout with Nakagawa R².
+    2. For each column of ``compare`` present: one-way ANOVA and Duncan's test
+    (Wang H. et al. (2025) §2.8).
 
     Parameters
     ----------
@@ -491,7 +509,7 @@ def drivers_stage_tables(
             out.figures["mixed_coefficients"] = _coefficient_figure(res)
             messages.append(
                 f"Linear mixed model {formula} + (1 | {group}) with z-scored {list(covariates)} "
-                f"(REML; seed 002 Table 1 form): {res.n_obs} pedons in {res.n_groups} "
+                f"(REML; He et al. (2024) Table 1 form): {res.n_obs} pedons in {res.n_groups} "
                 f"{group} groups; marginal R² = {res.r2_marginal:.3f}, conditional R² = "
                 f"{res.r2_conditional:.3f}, ICC = {res.icc_adjusted:.3f}."
                 + (f" Fit warnings: {'; '.join(res.warnings)}." if res.warnings else ""))

@@ -3,12 +3,18 @@
 ``predict_grid_job`` maps a saved model over a covariate grid block by block (on threads of
 this process by default, a local dask cluster of processes, or a running scheduler) and writes
 NetCDF-CF, one Cloud-Optimized GeoTIFF per output and PNG maps. ``stocks_job`` turns β and
-topsoil density maps (seed 000 §2.6, Eq. 3) or layered density maps into layer density grids
-and SOC stocks by
+topsoil density maps (Wang H. et al. (2025) §2.6, Eq. 3) or layered density maps into layer density
+grids and SOC stocks by
 region × ecosystem × depth layer (Eq. 6) with Monte Carlo intervals (§2.7).
 
 Both checkpoint per block under ``OUT/blocks`` and resume after a kill without recomputing a
 finished block; every final file is written atomically.
+
+References
+----------
+Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon distribution in
+the 20–100 cm soil profile for different ecosystems: a global meta-analysis. Manuscript submitted to
+Earth System Science Data. Data: https://doi.org/10.5281/zenodo.14787023
 """
 
 from __future__ import annotations
@@ -267,8 +273,8 @@ def stocks_job(
         Predicted grids (``wholesoil predict`` NetCDF or COG folders) on one grid. With
         ``density`` unset they must hold ``{beta}_mean`` [-] and ``{topsoil}_mean`` [Mg C ha⁻¹ in
         the top ``d0`` cm], each with a symmetric ``_Q…`` pair when uncertain (per-cell normal
-        with sd from the interval, seed 000 §2.7); layers follow Eq. 3. With ``density``, a
-        layered ``{density}_mean`` (depth, y, x) is summed as it is.
+        with sd from the interval, Wang H. et al. (2025) §2.7); layers follow Eq. 3. With
+        ``density``, a layered ``{density}_mean`` (depth, y, x) is summed as it is.
     out : path
         Output folder: ``tables/stocks.csv``, ``layers.nc`` and COGs of the layer densities,
         maps, ``run.json``, ``blocks/`` (checkpoints).
@@ -281,8 +287,8 @@ def stocks_job(
         Integer region codes on the same grid (NetCDF/GeoTIFF; CF ``flag_values`` /
         ``flag_meanings`` name them); the first variable is used.
     fractions : path, optional
-        One variable per ecosystem: the share of each cell in it [0–1] (seed 000 Eq. 6's
-        S_ecosystem); default the whole cell.
+        One variable per ecosystem: the share of each cell in it [0–1] (Wang H. et al. (2025) Eq.
+        6's S_ecosystem); default the whole cell.
     n_draws, level, correlation, seed
         Monte Carlo draws, interval level, correlation ρ of per-cell errors between cells
         (1: one model's error shared by all cells; 0: independent) and seed.
@@ -345,7 +351,8 @@ def stocks_job(
     t_stock = time.perf_counter() - t0
     outputs: dict[str, Path] = {"stocks": write_table(table, out / "tables" / "stocks.csv")}
     lay = xr.Dataset({f"{prop}_mean": layers.assign_attrs(
-        units="Mg C ha-1", long_name="SOC density of the layer (plug-in, seed 000 Eq. 3)")})
+        units="Mg C ha-1", long_name="SOC density of the layer (plug-in, Wang H. et al. (2025) Eq. "
+                                     "3)")})
     if ds.rio.crs is not None:
         lay = lay.rio.write_crs(ds.rio.crs)
     outputs["layers"] = write_netcdf(lay, out / "layers.nc")

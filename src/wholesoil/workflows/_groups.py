@@ -1,4 +1,12 @@
-"""Group comparison of a per-profile quantity: one-way ANOVA, Duncan and Tukey (seed 000 §2.8)."""
+"""Group comparison of a per-profile quantity: one-way ANOVA, Duncan and Tukey
+(Wang H. et al. (2025) §2.8).
+
+References
+----------
+Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon distribution in
+the 20–100 cm soil profile for different ecosystems: a global meta-analysis. Manuscript submitted to
+Earth System Science Data. Data: https://doi.org/10.5281/zenodo.14787023
+"""
 
 from __future__ import annotations
 

@@ -3,9 +3,15 @@
 Reads a layer table (``profile_id``, ``top``, ``bottom`` [cm], ``soc_stock`` or
 ``soc_density`` [Mg C ha⁻¹], ``c_age`` [yr] or ``d14c`` [‰] + ``year``, optional ``lat``,
 ``lon``, ``mat``, ``map``, ``npp``, ``f_bnpp``, ``vegetation``, ``beta``), computes per
-standard layer of seed 004 I_bulk = C_stock / C_age (Eq. 6), I_root = NPP × f_BNPP × root
-fraction and I_loss = I_root − I_bulk with its fraction, propagates uncertainty by Monte Carlo
-(500 draws), and writes tables, a figure and ``run.json``.
+standard layer of Wang G. et al. (manuscript) I_bulk = C_stock / C_age (Eq. 6), I_root = NPP ×
+f_BNPP × root fraction and I_loss = I_root − I_bulk with its fraction, propagates uncertainty by
+Monte Carlo (500 draws), and writes tables, a figure and ``run.json``.
+
+References
+----------
+Wang, G., Xiao, L., Mao, X., Guo, X., Cowie, A., Zhang, S., Wang, M., Chen, S., Zhang, G., Shi, Z. &
+Luo, Z. Most root-derived carbon inputs do not contribute to the global bulk soil carbon pool.
+Manuscript.
 """
 
 from __future__ import annotations
@@ -66,7 +72,7 @@ def _f_values(f_bnpp: float | str | None, sites: pd.DataFrame, file: str | None
             f_bnpp = "f_bnpp"
         else:
             return (np.full(n, DEFAULT_F_BNPP),
-                    f"{DEFAULT_F_BNPP} (seed 004 mean over 725 NPP_data sites)")
+                    f"{DEFAULT_F_BNPP} (Wang G. et al. (manuscript) mean over 725 NPP_data sites)")
     if isinstance(f_bnpp, str):
         if f_bnpp not in sites.columns:
             raise MissingColumnError(f"no f_BNPP column {f_bnpp!r}", file=file, field=f_bnpp)
@@ -189,7 +195,7 @@ def inputs_job(
         where it is empty). The source of each profile's NPP is in ``profiles.csv``.
     f_bnpp : float or column name, optional
         Belowground fraction of NPP; default the ``f_bnpp`` column if present, else
-        :data:`~wholesoil.radiocarbon._inputs.DEFAULT_F_BNPP` (0.377, seed 004).
+        :data:`~wholesoil.radiocarbon._inputs.DEFAULT_F_BNPP` (0.377, Wang G. et al. (manuscript)).
     roots : str, optional
         Jackson et al. (1996) vegetation type; default the ``beta`` or ``vegetation`` column if
         present, else the global mean β = 0.966 ("all").
@@ -288,7 +294,7 @@ def inputs_job(
                                                     "min_coverage": min_coverage},
             "monte_carlo": {"draws": draws, "seed": seed, "cv": cv},
             "exclude_missing": exclude_missing,
-            "references": ["Wang et al. (seed 004) Eq. 6 and Extended Data Table 1",
+            "references": ["Wang G. et al. (manuscript) Eq. 6 and Extended Data Table 1",
                            "Jackson et al. 1996 Oecologia 108:389-411",
                            "Schenk & Jackson 2002 Ecol. Monogr. 72:311-328",
                            "Lieth 1975 (Miami model)"]},

@@ -3,6 +3,12 @@
 Each job reads a table, checks it (strictly, or repairing by named rules with a QC report),
 runs one computation and writes its outputs atomically. The CLI only parses arguments and
 calls these; the Python API can call them too.
+
+References
+----------
+Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon distribution in
+the 20–100 cm soil profile for different ecosystems: a global meta-analysis. Manuscript submitted to
+Earth System Science Data. Data: https://doi.org/10.5281/zenodo.14787023
 """
 
 from __future__ import annotations
@@ -249,7 +255,8 @@ def density_job(
     max_depth: float = MAX_DEPTH_CM,
     **read_kwargs: object,
 ) -> JobResult:
-    """SOC density per horizon (seed 000 Eq. 1), BD filled by pedotransfer, stocks to depths.
+    """SOC density per horizon (Wang H. et al. (2025) Eq. 1), BD filled by pedotransfer, stocks to
+    depths.
 
     SOC, bulk density and gravel are checked against
     :data:`~wholesoil.profiles._ranges.PHYSICAL_RANGES`: strict mode refuses a value outside

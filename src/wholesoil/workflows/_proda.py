@@ -1,6 +1,6 @@
 """The jobs behind ``wholesoil proda``: train the parameter network, map, and end-to-end.
 
-PRODA's second step (seed 003 §2.6–2.7) from files:
+PRODA's second step (Tao et al. (EarthArXiv) §2.6–2.7) from files:
 
 * :func:`proda_train_job` — the network of :class:`~wholesoil.assimilation.proda.ParameterNetwork`
   trained on the accepted profile calibrations of ``wholesoil assimilate`` (its
@@ -8,13 +8,19 @@ PRODA's second step (seed 003 §2.6–2.7) from files:
   bundled 2.5° climate grid (MAT, MAP) sampled at the sites;
 * :func:`proda_map_job` — parameter maps on a covariate grid, then the process model's steady
   state in every cell (:func:`~wholesoil.assimilation.proda.simulate_grid`): SOC by depth and the
-  six component maps of seed 003 Fig. 4, with calibrated and with default parameters;
+  six component maps of Tao et al. (EarthArXiv) Fig. 4, with calibrated and with default parameters;
 * :func:`proda_e2e_job` — the end-to-end variant (network → differentiable CLM5 → layer stocks,
   :func:`~wholesoil.assimilation.proda.fit_end_to_end`) trained directly on observed profiles.
 
 A trained model folder holds the network (``network.json``, ``member_<k>.pt``) and
 ``proda.json`` (process model, covariates and where they came from, the default parameters of
 the comparison).
+
+References
+----------
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -82,7 +88,8 @@ def infer_model(names: Sequence[str], source: str | None = None) -> str:
         if got == set(model_parameter_names(model)):
             return model
     raise InputDataError(
-        "the calibration's parameters are neither CLM5's 21 (seed 003 Supplementary Table 1) "
+        "the calibration's parameters are neither CLM5's 21 (Tao et al. (EarthArXiv) Supplementary "
+        "Table 1) "
         f"nor COMPAS's 23 (Table 2): {sorted(got)}", file=source, field="parameter")
 
 
@@ -210,8 +217,8 @@ def proda_train_job(
     sites : path or DataFrame, optional
         ``profile_id, lat, lon`` for ``"climate"``.
     loss, members, max_epochs, patience, hidden, statistic, seed, device
-        :class:`~wholesoil.assimilation.proda.ParameterNetwork` settings (seed 003 §2.6:
-        ratio × MSE loss, up to 6,000 epochs, 256-512-512-256).
+        :class:`~wholesoil.assimilation.proda.ParameterNetwork` settings (Tao et al. (EarthArXiv)
+        §2.6: ratio × MSE loss, up to 6,000 epochs, 256-512-512-256).
     """
     from wholesoil.assimilation.proda import ParameterNetwork, accepted_targets
     from wholesoil.workflows._train import read_any_table
@@ -381,7 +388,8 @@ def proda_map_job(
     scheduler: str | None = None,
     land_samples: int = 5,
 ) -> JobResult:
-    """Parameter maps, SOC maps and component maps from a trained network (seed 003 §2.7).
+    """Parameter maps, SOC maps and component maps from a trained network (Tao et al. (EarthArXiv)
+    §2.7).
 
     Parameters
     ----------
@@ -397,7 +405,7 @@ def proda_map_job(
     region : {"circumpolar", "global"}, optional
     defaults : bool
         Also simulate with default parameters (CLM5's; for COMPAS the mean of the calibrated
-        parameters, seed 003 §3) for comparison.
+        parameters, Tao et al. (EarthArXiv) §3) for comparison.
     block_cells : int
         Cells per block of the simulation.
     scheduler : str, optional
@@ -482,9 +490,9 @@ def proda_map_job(
 
 
 def _default_params(model: str, meta: dict[str, Any]) -> dict[str, Any] | None:
-    """CLM5: its defaults (None); COMPAS: the mean calibrated parameters when known (seed 003
-    §3: "we used the global mean values of the selected parameters after site-level data
-    assimilation as the default parameterization"), else Supplementary Table 2's."""
+    """CLM5: its defaults (None); COMPAS: the mean calibrated parameters when known
+    (Tao et al. (EarthArXiv) §3: "we used the global mean values of the selected parameters after
+    site-level data assimilation as the default parameterization"), else Supplementary Table 2's."""
     if model == "compas" and meta.get("mean_calibrated_parameters"):
         return dict(meta["mean_calibrated_parameters"])
     return None
@@ -539,7 +547,8 @@ def proda_e2e_job(
         As for ``wholesoil assimilate``: one row per layer, ``profile_id``, ``top``, ``bottom``
         [cm], ``soc_density`` [Mg C ha⁻¹ per layer], and per profile ``mat`` [°C] and ``map``
         [mm yr⁻¹] or ``lat``/``lon`` (the bundled climate is then sampled). Profiles failing
-        seed 003 §2.1's filters (≥ 3 layers, deeper than 50 cm) are left out and listed.
+        Tao et al. (EarthArXiv) §2.1's filters (≥ 3 layers, deeper than 50 cm) are left out and
+        listed.
     covariates : path, DataFrame or "climate"
         Site covariates (``profile_id`` + numeric columns) or ``"climate"`` (MAT/MAP of the
         bundled grid at the profiles' lat/lon, or their own mat/map).

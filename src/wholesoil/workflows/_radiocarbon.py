@@ -1,8 +1,14 @@
-"""The jobs behind ``wholesoil c14 forward | age | profile`` (seed 004 Eqs. 1–5).
+"""The jobs behind ``wholesoil c14 forward | age | profile`` (Wang G. et al. (manuscript) Eqs. 1–5).
 
 ``forward`` runs the one-pool model for one k; ``age`` inverts one observation; ``profile``
 reads an ISRaD entry and writes the carbon age of every layer with all roots, the chosen root,
 ambiguity flags, a figure of Δ14C versus depth with the model and ``run.json``.
+
+References
+----------
+Wang, G., Xiao, L., Mao, X., Guo, X., Cowie, A., Zhang, S., Wang, M., Chen, S., Zhang, G., Shi, Z. &
+Luo, Z. Most root-derived carbon inputs do not contribute to the global bulk soil carbon pool.
+Manuscript.
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ from wholesoil.workflows._jobs import JobResult
 
 #: Root choices as the CLI explains them.
 CHOICES = {
-    "slow": "smallest k (oldest carbon; seed 004 treats bulk soil so)",
+    "slow": "smallest k (oldest carbon; Wang G. et al. (manuscript) treats bulk soil so)",
     "fast": "largest k (carbon that has taken up bomb 14C)",
 }
 
@@ -145,8 +151,8 @@ def age_of(
 def read_israd_layers(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
     """Layers of an ISRaD entry with latitude, year and Δ14C (filled from fraction modern).
 
-    As seed 004 uses ISRaD's ``lyr_14c_fill_extra``: where ``lyr_14c`` is empty and
-    ``lyr_fraction_modern`` is given, Δ14C = (Fm·exp(λ(1950 − year)) − 1)·1000 with ISRaD's
+    As Wang G. et al. (manuscript) uses ISRaD's ``lyr_14c_fill_extra``: where ``lyr_14c`` is empty
+    and ``lyr_fraction_modern`` is given, Δ14C = (Fm·exp(λ(1950 − year)) − 1)·1000 with ISRaD's
     λ = 0.00012097 yr⁻¹ and the observation year; ``d14c_source`` says which.
     """
     from wholesoil.io import read_israd
@@ -234,7 +240,7 @@ def profile_job(
     k_range: tuple[float, float] = DEFAULT_K_RANGE,
     input_format: str = "israd",
 ) -> JobResult:
-    """Carbon age of every layer of an ISRaD entry (seed 004 Eqs. 1–5).
+    """Carbon age of every layer of an ISRaD entry (Wang G. et al. (manuscript) Eqs. 1–5).
 
     ``input_format="table"`` reads a plain CSV with :data:`TABLE_COLUMNS` instead; any other
     file is refused with a message naming what is read (:data:`ISRAD_FORMS`).

@@ -1,16 +1,22 @@
-"""The job behind ``wholesoil sensitivity``: seed 002's CUE-versus-input question.
+"""The job behind ``wholesoil sensitivity``: He et al.'s (2024) CUE-versus-input question.
 
 For MIMICS (Wieder et al. 2015), Millennial v2 (Abramoff et al. 2022) and Tao et al.'s reply
-model, at seed 002's conditions (MAT 20 °C, clay 20 %, litter lignin:N 10) by default:
+model, at He et al.'s (2024) conditions (MAT 20 °C, clay 20 %, litter lignin:N 10) by default:
 
 * elasticities of steady-state SOC to ±``delta`` changes of CUE and of carbon input, for every
-  microbial turnover exponent β asked for (seed 002's measure: (SOC(+δ) − SOC(−δ)) / (2δ·SOC));
-* SOC over a (β, CUE, input) grid, z-scored per β panel as in seed 002 Fig. 1, as a table and a
-  figure in which states that are not positive and stable are masked, never drawn;
+  microbial turnover exponent β asked for (He et al.'s (2024) measure: (SOC(+δ) − SOC(−δ)) /
+  (2δ·SOC));
+* SOC over a (β, CUE, input) grid, z-scored per β panel as in He et al. (2024) Fig. 1, as a table
+  and a figure in which states that are not positive and stable are masked, never drawn;
 * optionally Sobol indices (Saltelli sampling, SALib) of SOC over CUE, input and β ranges.
 
 Every state reported passed the robust steady-state check (residual ≤ 1e-8 relative, stability
 from the Jacobian's eigenvalues); the rest are NaN and counted.
+
+References
+----------
+He, X., Abramoff, R. Z., Abs, E., Georgiou, K., Zhang, H. & Goll, D. S. (2024). Model uncertainty
+obscures major driver of soil carbon. Nature. https://doi.org/10.1038/s41586-023-06999-1
 """
 
 from __future__ import annotations
@@ -29,8 +35,8 @@ from wholesoil.io._write import write_table
 from wholesoil.progress import step
 from wholesoil.workflows._jobs import JobResult
 
-#: Seed 002 Fig. 1 conditions: "mean annual temperature of 20 °C, soil clay content of 20 % and
-#: litter lignin-to-nitrogen ratio of 10"; ANPP 400 g C m⁻² yr⁻¹ (an illustrative input level;
+#: He et al. (2024) Fig. 1 conditions: "mean annual temperature of 20 °C, soil clay content of 20 %
+#: and litter lignin-to-nitrogen ratio of 10"; ANPP 400 g C m⁻² yr⁻¹ (an illustrative input level;
 #: the figure varies it).
 SEED002_CONDITIONS = {"mat": 20.0, "clay": 20.0, "lignin_n": 10.0, "anpp": 400.0}
 SENSITIVITY_MODELS = ("mimics", "millennial", "tao2024", "awb")

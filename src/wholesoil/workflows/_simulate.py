@@ -1,11 +1,17 @@
 """The job behind ``wholesoil simulate``: CLM5 or COMPAS steady states at sites.
 
-Forcing comes from CLM5 history files (seed 003 Supplementary Table 3) or is generated from mean
-annual temperature and precipitation (:func:`~wholesoil.models._environment.forcing_from_climate`);
-parameters are the model's defaults (seed 003 Supplementary Tables 1–2) with overrides from a
-JSON or CSV file. Writes pools by layer, SOC profiles, SOC stocks of chosen layers, diagnostics
-(inputs, respiration, mean transit time, system age; COMPAS: whether a positive steady state
-exists and why not) and a figure.
+Forcing comes from CLM5 history files (Tao et al. (EarthArXiv) Supplementary Table 3) or is
+generated from mean annual temperature and precipitation
+(:func:`~wholesoil.models._environment.forcing_from_climate`); parameters are the model's defaults
+(Tao et al. (EarthArXiv) Supplementary Tables 1–2) with overrides from a JSON or CSV file. Writes
+pools by layer, SOC profiles, SOC stocks of chosen layers, diagnostics (inputs, respiration, mean
+transit time, system age; COMPAS: whether a positive steady state exists and why not) and a figure.
+
+References
+----------
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -114,9 +120,9 @@ def run_model(model: str, params: Any, forcing: Any, *, normalize_century: bool 
     Returns pools (sites, pools, layers) [g C m⁻³], pool names, soc (sites, layers), valid
     (sites,), reason, input and respiration [g C m⁻² yr⁻¹], and for CLM5, from the structured
     solver: mean transit time and system mean age [yr], the radiocarbon steady state's fraction
-    modern (pre-bomb, F = 1 inputs, λ = ln 2/5730 yr⁻¹) and seed 003 Eqs. 10–14 (CTE, K_bulk,
-    V_system, ξ_system, B_system; PRODA's pool choices). COMPAS's state-dependent rates make the
-    linear age machinery inapplicable, so it reports existence, inputs and respiration.
+    modern (pre-bomb, F = 1 inputs, λ = ln 2/5730 yr⁻¹) and Tao et al. (EarthArXiv) Eqs. 10–14 (CTE,
+    K_bulk, V_system, ξ_system, B_system; PRODA's pool choices). COMPAS's state-dependent rates make
+    the linear age machinery inapplicable, so it reports existence, inputs and respiration.
     """
     from wholesoil.models._ages import age_summary, radiocarbon_steady_state
     from wholesoil.models._diagnostics import system_diagnostics
@@ -194,7 +200,7 @@ def simulate_job(
     params : path or mapping, optional
         Overrides of the default parameters (JSON or CSV; see :func:`read_parameters`).
     forcing : path(s), optional
-        CLM5 history NetCDF file(s) (seed 003 Supplementary Table 3).
+        CLM5 history NetCDF file(s) (Tao et al. (EarthArXiv) Supplementary Table 3).
     sites : path or DataFrame, optional
         One row per site with ``mat`` [°C], ``map`` [mm yr⁻¹], optional ``lat``, ``sand`` and
         ``site_column``; forcing is generated from climate.

@@ -1,11 +1,25 @@
 """``wholesoil train`` and ``wholesoil predict``: learn a covariate → target model honestly.
 
-train: check the table, optionally tune the forest (seed 000), cross-validate with folds that
-never split a profile (or spatial blocks), score overall and by depth band (seed 000 Eqs. 4–5,
-seed 001 Fig. 1e), fit the final model on all rows, explain it (permutation importance and
-partial dependence / ICE, seed 000 Fig. 2), optionally measure the coverage of every interval
-type on held-out profiles, and write the model as a safe model folder (see
+train: check the table, optionally tune the forest (Wang H. et al. (2025)), cross-validate with
+folds that never split a profile (or spatial blocks), score overall and by depth band
+(Wang H. et al. (2025) Eqs. 4–5, Wang G. et al. (2025) Fig. 1e), fit the final model on all rows,
+explain it (permutation importance and partial dependence / ICE, Wang H. et al. (2025) Fig. 2),
+optionally measure the coverage of every interval type on held-out profiles, and write the model as
+a safe model folder (see
 :mod:`wholesoil.mapping._persist`), tables, figures and ``run.json``.
+
+References
+----------
+Wang, H., Cai, T., Tian, X., et al. (2025). Global patterns of soil organic carbon distribution in
+the 20–100 cm soil profile for different ecosystems: a global meta-analysis. Manuscript submitted to
+Earth System Science Data. Data: https://doi.org/10.5281/zenodo.14787023
+
+Wang, G., Luo, Z., Song, C., et al. (2025). Digging deeper towards accurate mapping of deep soil
+organic carbon in grasslands. Science Bulletin. https://doi.org/10.1016/j.scib.2025.06.006
+
+Wang, G., Xiao, L., Mao, X., Guo, X., Cowie, A., Zhang, S., Wang, M., Chen, S., Zhang, G., Shi, Z. &
+Luo, Z. Most root-derived carbon inputs do not contribute to the global bulk soil carbon pool.
+Manuscript.
 """
 
 from __future__ import annotations
@@ -38,8 +52,8 @@ from wholesoil.plots.mapping import (
 from wholesoil.progress import step
 from wholesoil.workflows._jobs import JobResult
 
-#: Depth bands [cm] of the depth-wise skill table: topsoil, subsoil, deep soil (seed 001) and
-#: the NCSCD's 2–3 m layer.
+#: Depth bands [cm] of the depth-wise skill table: topsoil, subsoil, deep soil
+#: (Wang G. et al. (2025)) and the NCSCD's 2–3 m layer.
 DEFAULT_BANDS: tuple[tuple[float, float], ...] = ((0, 30), (30, 100), (100, 200), (200, 300))
 
 
@@ -203,7 +217,7 @@ def _tune(learner: str, X: pd.DataFrame, y: np.ndarray, group_ids: np.ndarray | 
     with step("tuning mtry and ntree (bootstrap)", stage="train-tune"):
         tuning = tune_forest(X, y, groups=group_ids, random_state=random_state)
     tables["tuning"] = tuning.table
-    messages.append(f"tuned by bootstrap (seed 000): {tuning.best_params}")
+    messages.append(f"tuned by bootstrap (Wang H. et al. (2025)): {tuning.best_params}")
     return dict(tuning.best_params)
 
 
@@ -243,7 +257,7 @@ def train_job(
     ----------
     table : path or DataFrame
         One row per observation (a profile, or a layer with ``top``/``bottom`` as predictors
-        for seed 001's layer-level models).
+        for Wang G. et al.'s (2025) layer-level models).
     target, features : str, list of str
         Column to predict and its predictors.
     out : path
@@ -256,16 +270,16 @@ def train_job(
         Profile-grouped k-fold, or spatial blocks of ``block_size`` degrees (``lat``/``lon``
         columns) with an optional ``buffer_km`` exclusion zone.
     tune : bool
-        Tune mtry and ntree by bootstrap (seed 000; rf and qrf only).
+        Tune mtry and ntree by bootstrap (Wang H. et al. (2025); rf and qrf only).
     intervals : bool
-        Measure the held-out coverage of the QRF, Coulston τ (seed 004 Eqs. 9–10) and Monte
-        Carlo (seed 000 §2.7) intervals at ``level`` on one 80/20 split by profile, then fit
-        the Coulston and Monte Carlo interval models on all rows and save them in
+        Measure the held-out coverage of the QRF, Coulston τ (Wang G. et al. (manuscript) Eqs. 9–10)
+        and Monte Carlo (Wang H. et al. (2025) §2.7) intervals at ``level`` on one 80/20 split by
+        profile, then fit the Coulston and Monte Carlo interval models on all rows and save them in
         ``model/intervals/coulston`` and ``model/intervals/montecarlo`` for mapping
         (``wholesoil predict MODEL GRID --intervals coulston,montecarlo``).
     interval_trees, mc_boot, mc_draws : int
         Trees per forest of the saved interval models, bootstrap forests and draws of the Monte
-        Carlo interval (seed 000 §2.7: 100 bootstraps, 1,000 draws).
+        Carlo interval (Wang H. et al. (2025) §2.7: 100 bootstraps, 1,000 draws).
     interval_models : sequence of {"coulston", "montecarlo"}
         Which interval models ``intervals`` fits on all rows and saves.
     units : str, optional
@@ -373,7 +387,7 @@ def interval_coverage_on_holdout(
     """Fit every interval method on ``train_idx`` and measure coverage on ``test_idx``.
 
     QRF quantiles and the Coulston τ interval claim to cover new observations (prediction
-    intervals); the seed 000 Monte Carlo interval is a confidence interval of the mean
+    intervals); the Wang H. et al. (2025) Monte Carlo interval is a confidence interval of the mean
     prediction under input and model uncertainty, so its coverage of new observations is
     expected to be below ``level`` — the table says which is which.
     """
@@ -418,7 +432,8 @@ def fit_interval_models(
     kinds: Sequence[str] = ("coulston", "montecarlo"),
     random_state: int = 0,
 ) -> dict[str, Any]:
-    """Coulston τ (seed 004 Eqs. 9–10) and Monte Carlo (seed 000 §2.7) interval models on all rows.
+    """Coulston τ (Wang G. et al. (manuscript) Eqs. 9–10) and Monte Carlo (Wang H. et al. (2025)
+    §2.7) interval models on all rows.
 
     Returns ``{"coulston": CoulstonInterval, "montecarlo": MonteCarloInterval}``, fitted; the
     depth columns (``top``/``bottom``) are not perturbed by the Monte Carlo draws.

@@ -1,11 +1,18 @@
-"""PRODA's second step (seed 003 §2.6–2.7) and its end-to-end differentiable variant.
+"""PRODA's second step (Tao et al. (EarthArXiv) §2.6–2.7) and its end-to-end differentiable variant.
 
 Covariate assembly and min–max scaling (:class:`Scaler`), the parameter network in PyTorch with
 a bootstrap ensemble (:class:`ParameterNetwork`, trained on the accepted profile calibrations),
 a differentiable CLM5 steady state (:func:`clm5_steady_state_torch`) and end-to-end calibration
 of the network against observed SOC by layer (:func:`fit_end_to_end`); the global simulation
-with parameter maps (:func:`simulate_grid`: SOC by depth and seed 003's six components) and the
-structure comparison of two models' maps (:func:`compare_structures`, :func:`zonal_means`).
+with parameter maps (:func:`simulate_grid`: SOC by depth and Tao et al.'s (EarthArXiv) six
+components) and the structure comparison of two models' maps (:func:`compare_structures`,
+:func:`zonal_means`).
+
+References
+----------
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from wholesoil.assimilation.proda._compare import (

@@ -1,15 +1,21 @@
-"""Structure comparison of two models' maps (seed 003 §3, Figs. 2–4).
+"""Structure comparison of two models' maps (Tao et al. (EarthArXiv) §3, Figs. 2–4).
 
-Seed 003 compares CLM5 and COMPAS cell by cell: the Pearson correlation of the *logarithm* of
-simulated SOC (−0.026 with default parameters, 0.51 after PRODA; d.f. = cells − 2), the Pearson
-correlation of each of the six components (Fig. 4, right column: 0.52 for the carbon transfer
-efficiency, 0.55 baseline decomposition, 0.80 environmental modifier; no agreement for input
-allocation and vertical transport) and the latitudinal profiles of SOC (Figs. 2c and 3c).
+Tao et al. (EarthArXiv) compares CLM5 and COMPAS cell by cell: the Pearson correlation of the
+*logarithm* of simulated SOC (−0.026 with default parameters, 0.51 after PRODA; d.f. = cells − 2),
+the Pearson correlation of each of the six components (Fig. 4, right column: 0.52 for the carbon
+transfer efficiency, 0.55 baseline decomposition, 0.80 environmental modifier; no agreement for
+input allocation and vertical transport) and the latitudinal profiles of SOC (Figs. 2c and 3c).
 
 :func:`map_correlation` gives one correlation, :func:`compare_structures` the table of all of
 them, :func:`zonal_means` the latitudinal profiles (mean over the valid cells of each latitude
 row; the cells of one row of a regular latitude–longitude grid have equal areas, so this is the
 area-weighted zonal mean). The figures of these tables are in :mod:`wholesoil.plots.assimilation`.
+
+References
+----------
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -30,8 +36,8 @@ __all__ = [
     "zonal_means",
 ]
 
-#: Correlations between CLM5 and COMPAS reported by seed 003 (§3; Fig. 4 right column):
-#: log SOC with default parameters and after PRODA, and three components after PRODA.
+#: Correlations between CLM5 and COMPAS reported by Tao et al. (EarthArXiv) (§3; Fig. 4 right
+#: column): log SOC with default parameters and after PRODA, and three components after PRODA.
 SEED003_CORRELATIONS: dict[str, float] = {
     "log_soc_default": -0.026, "log_soc_proda": 0.51, "cte": 0.52, "k_bulk": 0.55,
     "xi_system": 0.80,
@@ -45,7 +51,7 @@ def map_correlation(a: Any, b: Any, *, log: bool = False) -> dict[str, float]:
     ----------
     a, b : array-like or DataArray, same shape
     log : bool
-        Correlate ln(a) and ln(b) (seed 003's comparison of SOC).
+        Correlate ln(a) and ln(b) (Tao et al.'s (EarthArXiv) comparison of SOC).
 
     Returns
     -------
@@ -102,7 +108,7 @@ def compare_structures(
         Maps of :func:`~wholesoil.assimilation.proda.simulate_grid` for the two models under the
         same labels, e.g. ``{"default": ..., "calibrated": ...}`` for CLM5 and for COMPAS.
     soc : str
-        SOC variable compared on the log scale (seed 003: the first metre).
+        SOC variable compared on the log scale (Tao et al. (EarthArXiv): the first metre).
     components : sequence of str
         Component variables compared on their own scale (Fig. 4).
 

@@ -1,8 +1,9 @@
-"""Environmental covariates of profiles and grid cells for PRODA's network (seed 003 §2.6).
+"""Environmental covariates of profiles and grid cells for PRODA's network (Tao et al. (EarthArXiv)
+§2.6).
 
-PRODA feeds the network ~60 environmental variables per profile (seed 003 Supplementary
-Table 4), "normalized … to the interval of [0, 1] according to their maximum and minimum
-values" (§2.6)::
+PRODA feeds the network ~60 environmental variables per profile (Tao et al. (EarthArXiv)
+Supplementary Table 4), "normalized … to the interval of [0, 1] according to their maximum and
+minimum values" (§2.6)::
 
     x̃_c = clip((x_c − min_c) / (max_c − min_c), 0, 1)                                 (S1)
 
@@ -17,6 +18,12 @@ covariate); grids as the canonical :class:`xarray.Dataset` of :func:`wholesoil.i
 missing: the profiles (every one, up to a listed number) with the covariate(s) they lack, or the
 covariate(s) a grid does not have. Grid cells where any covariate is NaN (sea, no data) are not
 predicted; they come out NaN.
+
+References
+----------
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """CLM5's steady state in PyTorch, differentiable with respect to the 21 PRODA parameters.
 
-The same equations as :class:`wholesoil.models.CLM5` (seed 003 Eq. 2–5), rebuilt with torch
-operations so that autograd carries gradients from the steady-state SOC back to the parameters
+The same equations as :class:`wholesoil.models.CLM5` (Tao et al. (EarthArXiv) Eq. 2–5), rebuilt with
+torch operations so that autograd carries gradients from the steady-state SOC back to the parameters
 (and, in :mod:`._e2e`, on to the weights of the network that predicts them)::
 
     X* = (V − A·ξ̄·K)⁻¹·B·Ī                                                         (Eq. 2, ss)
@@ -38,10 +38,14 @@ Limits: the fields ``fpi_vr`` (nitrogen) and CTSM's CENTURY normalisation are no
 References
 ----------
 Tao, F. et al. Convergence in simulating global soil organic carbon by structurally different
-models after data assimilation (seed 003), §2.2, Eqs. 2–5, Supplementary Table 1.
+models after data assimilation (Tao et al. (EarthArXiv)), §2.2, Eqs. 2–5, Supplementary Table 1.
 
 Huang, Y. et al. (2018). Matrix approach to land carbon cycle modeling: a case study with the
 Community Land Model. Glob. Change Biol. 24, 1394–1404. https://doi.org/10.1111/gcb.13948
+
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -87,7 +91,8 @@ SolveMethod = Literal["auto", "structured", "thomas", "dense"]
 #: (forward only: 7,500 and 48,500; numpy ``CLM5.steady_state`` 53,000–73,000).
 AUTO_THOMAS_BATCH: int = 128
 
-#: Order of the last axis of the parameter tensors: seed 003 Supplementary Table 1, as
+#: Order of the last axis of the parameter tensors: Tao et al. (EarthArXiv) Supplementary Table 1,
+#: as
 #: :data:`wholesoil.models.CLM5_PRODA_PARAMETERS` and ``ParameterSpace.from_clm5()``.
 CLM5_TORCH_PARAMETERS: tuple[str, ...] = tuple(CLM5_PRODA_PARAMETERS)
 _IDX = {n: i for i, n in enumerate(CLM5_TORCH_PARAMETERS)}
@@ -254,7 +259,8 @@ def prepare_clm5_forcing(
 def _pieces(theta: torch.Tensor, f: CLM5TorchForcing) -> tuple[torch.Tensor, ...]:
     """Rates r (B, 7, n), transfers T (B, 7, 7), V bands (3, B, n), inputs BI (B, 7, n)."""
     p = {name: theta[..., i] for name, i in _IDX.items()}
-    # ξ (seed 003 Eq. 2; _scalars.decomposition_scalar with froz_q10 = q10, no CENTURY factor)
+    # ξ (Tao et al. (EarthArXiv) Eq. 2; _scalars.decomposition_scalar with froz_q10 = q10, no
+    # CENTURY factor)
     xi_t = torch.exp(torch.log(p["q10"])[:, None, None] * (f.tsoi - _T_REF) / 10.0)
     xi_w = torch.clamp(p["w_scaling"][:, None, None] * f.xi_w0, max=1.0)
     xi_d = torch.exp(-f.z_node / p["efolding"][:, None])  # (B, n)
@@ -387,15 +393,15 @@ def clm5_steady_state_torch(
     *,
     method: SolveMethod = "auto",
 ) -> torch.Tensor:
-    """Steady state X* = (V − A·ξ̄·K)⁻¹·B·Ī of CLM5 (seed 003 Eq. 2), differentiable.
+    """Steady state X* = (V − A·ξ̄·K)⁻¹·B·Ī of CLM5 (Tao et al. (EarthArXiv) Eq. 2), differentiable.
 
     Parameters
     ----------
     theta : tensor (B, 21)
         The PRODA parameters in their own units, in the order of
-        :data:`CLM5_TORCH_PARAMETERS` (seed 003 Supplementary Table 1): transfer fractions [-],
-        turnover times [yr], w_scaling and q10 [-], efolding [m], cryo and diffus [m² yr⁻¹],
-        b [-]. Values must lie in the model's domain (τ, q10, efolding > 0; 0 < b < 1); the
+        :data:`CLM5_TORCH_PARAMETERS` (Tao et al. (EarthArXiv) Supplementary Table 1): transfer
+        fractions [-], turnover times [yr], w_scaling and q10 [-], efolding [m], cryo and diffus [m²
+        yr⁻¹], b [-]. Values must lie in the model's domain (τ, q10, efolding > 0; 0 < b < 1); the
         caller (e.g. the prior map) is responsible, no check is made inside the autograd graph.
     forcing : CLM5TorchForcing
         B sites (or 1, broadcast), from :func:`prepare_clm5_forcing`.

@@ -24,7 +24,13 @@ batch. Training is the same mini-batch loop as the two-step network, with early 
 held-out *profiles* (their cost, Eq. E2) and the best network kept.
 
 Only CLM5 is supported (its torch port); the parameter space must be CLM5's 21 parameters in
-the order of seed 003 Supplementary Table 1.
+the order of Tao et al. (EarthArXiv) Supplementary Table 1.
+
+References
+----------
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -99,7 +105,8 @@ class _Batch:
 def _check_space(net: ParameterNetwork) -> None:
     if tuple(net.space_.names) != CLM5_TORCH_PARAMETERS:
         raise InputDataError("end-to-end calibration needs CLM5's 21 parameters in the order "
-                             f"of seed 003 Supplementary Table 1: {list(CLM5_TORCH_PARAMETERS)}",
+                             f"of Tao et al. (EarthArXiv) Supplementary Table 1: "
+                             f"{list(CLM5_TORCH_PARAMETERS)}",
                              field="space", value=list(net.space_.names))
 
 
@@ -208,7 +215,7 @@ def predict_layer_stocks(
     stocks : array (P, L) [Mg C ha⁻¹]
         NaN at padded layers.
     nse : array (P,)
-        Nash–Sutcliffe efficiency of each profile (seed 003 Eq. 1).
+        Nash–Sutcliffe efficiency of each profile (Tao et al. (EarthArXiv) Eq. 1).
     """
     _check_space(network)
     u = network.predict_unit(np.asarray(X, dtype=float)).mean(axis=0)

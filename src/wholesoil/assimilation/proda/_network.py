@@ -1,9 +1,11 @@
-"""PRODA's parameter network: environmental covariates → calibrated parameters (seed 003 §2.6).
+"""PRODA's parameter network: environmental covariates → calibrated parameters
+(Tao et al. (EarthArXiv) §2.6).
 
 A fully connected network maps the min–max scaled covariates of a site (Eq. S1 of
 :mod:`._covariates`) to the unit coordinates u ∈ [0, 1]^d of the model's parameters (the prior
-map of :class:`~wholesoil.assimilation.ParameterSpace`, θ = l + u·(h − l)). Seed 003 §2.6 and
-the public PRODA code (``phxtao/PRODA_PUBLIC``, ``SRC_NN/ensemble_neural_networking_*.py``):
+map of :class:`~wholesoil.assimilation.ParameterSpace`, θ = l + u·(h − l)). Tao et al. (EarthArXiv)
+§2.6 and the public PRODA code (``phxtao/PRODA_PUBLIC``,
+``SRC_NN/ensemble_neural_networking_*.py``):
 
 * four hidden layers of 256, 512, 512 and 256 units, ReLU, dropout 0.2 after each (the paper;
   the public bootstrap script sets the dropout to 0), batch size 32, at most 6,000 epochs, the
@@ -19,8 +21,8 @@ the public PRODA code (``phxtao/PRODA_PUBLIC``, ``SRC_NN/ensemble_neural_network
       MSE = \\frac{1}{N}\\sum_i (u_i - \\hat u_i)^2,\\quad
       L = (500·MSE)·(25·RL)                                                          (N1)
 
-  over the N = batch × d normalised parameters (seed 003 §2.6 defines L = RL × MSE; the public
-  code's ``joint_loss`` multiplies the two by ``para_mse = 1000·0.5`` and
+  over the N = batch × d normalised parameters (Tao et al. (EarthArXiv) §2.6 defines L = RL × MSE;
+  the public code's ``joint_loss`` multiplies the two by ``para_mse = 1000·0.5`` and
   ``para_ratio = 50·0.5``, a constant factor 12,500 kept here so that learning rates carry
   over). ``loss="mse"`` is the plain mean squared error (the code's alternative);
 * optimizer: the paper and code use Adadelta (``optimizer="adadelta"``, learning rate 1.0 as in
@@ -33,7 +35,8 @@ the public PRODA code (``phxtao/PRODA_PUBLIC``, ``SRC_NN/ensemble_neural_network
   and clips predictions to [0, 1].
 
 Only profiles whose calibration was accepted (mean R̂ ≤ 1.05 and NSE ≥ 0, the ``accepted``
-column of the calibration's ``profiles`` table, seed 003 §2.6) are used: :func:`accepted_targets`.
+column of the calibration's ``profiles`` table, Tao et al. (EarthArXiv) §2.6) are used:
+:func:`accepted_targets`.
 
 Uncertainty: PRODA trains 200 networks on bootstrap resamples of the profiles. ``n_members``
 networks are trained here, member k on its own seeded 90/10 split with the training part
@@ -47,11 +50,15 @@ on, so the same seed gives the same network on the same device and thread count.
 References
 ----------
 Tao, F. et al. Convergence in simulating global soil organic carbon by structurally different
-models after data assimilation (seed 003), §2.6.
+models after data assimilation (Tao et al. (EarthArXiv)), §2.6.
 
 Zeiler, M. D. (2012). ADADELTA: an adaptive learning rate method. arXiv:1212.5701.
 
 Kingma, D. P. & Ba, J. (2015). Adam: a method for stochastic optimization. ICLR.
+
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -95,7 +102,8 @@ LossName = Literal["ratio_mse", "mse"]
 OptimizerName = Literal["adam", "adadelta"]
 OutputName = Literal["sigmoid", "linear"]
 
-#: Seed 003 §2.6 and the public PRODA code (``SRC_NN/ensemble_neural_networking_bootstrap.py``).
+#: Tao et al. (EarthArXiv) §2.6 and the public PRODA code
+#: (``SRC_NN/ensemble_neural_networking_bootstrap.py``).
 PRODA_NETWORK_SETTINGS: dict[str, Any] = {
     "hidden": (256, 512, 512, 256),
     "dropout": 0.2,
@@ -268,7 +276,7 @@ def accepted_targets(
         own profiles table.
     profiles : DataFrame or CSV path
         ``profile_id, accepted`` (``tables/profiles.csv``); only profiles with ``accepted`` true
-        (mean R̂ ≤ 1.05 and NSE ≥ 0, seed 003 §2.6) are kept.
+        (mean R̂ ≤ 1.05 and NSE ≥ 0, Tao et al. (EarthArXiv) §2.6) are kept.
     statistic : str
         Column of the point estimate: ``"mean"`` (PRODA's), ``"median"`` or ``"mode"``.
 
@@ -344,7 +352,7 @@ def _space_from_dict(d: dict[str, Any]) -> ParameterSpace:
 
 
 class ParameterNetwork:
-    """PRODA's network (seed 003 §2.6) as an estimator, with a bootstrap ensemble.
+    """PRODA's network (Tao et al. (EarthArXiv) §2.6) as an estimator, with a bootstrap ensemble.
 
     Parameters
     ----------

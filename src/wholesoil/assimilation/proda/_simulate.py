@@ -1,9 +1,10 @@
-"""Global simulation with PRODA parameter maps: SOC by depth and seed 003's six components.
+"""Global simulation with PRODA parameter maps: SOC by depth and Tao et al.'s (EarthArXiv) six
+components.
 
-Seed 003 §2.7: "Global maps of parameters that were predicted by the best-guess neural network
-using the gridded environmental variables were applied to the two process-based models to
-generate global maps of SOC storage and its related components". Here every valid grid cell
-gets its own parameter set (a map from :meth:`ParameterNetwork.predict_grid`, or the model's
+Tao et al. (EarthArXiv) §2.7: "Global maps of parameters that were predicted by the best-guess
+neural network using the gridded environmental variables were applied to the two process-based
+models to generate global maps of SOC storage and its related components". Here every valid grid
+cell gets its own parameter set (a map from :meth:`ParameterNetwork.predict_grid`, or the model's
 defaults everywhere) and its own forcing from the cell's climate
 (:func:`wholesoil.models.forcing_from_climate`: MAT [°C], MAP [mm yr⁻¹], latitude), and the
 model's steady state is solved for all cells of a block at once (one batched solve; no loop over
@@ -12,9 +13,10 @@ cells). Outputs per cell:
 * SOC stocks of the standard layers 0–30, 30–100 and 100–200 cm [Mg C ha⁻¹] and of the first
   metre, ``soc_0_100`` [kg C m⁻²] (the paper's maps, Figs. 2–3), integrated exactly over the
   model layers (:func:`wholesoil.models.layer_stocks`, Eq. O1). SOC is the mineral soil pools:
-  CLM5 S1 + S2 + S3, COMPAS DOC + MIC + ENZ + mSOC (as PRODA sums them, seed 003 §2.6);
-* the six components of seed 003 Fig. 4: ``cte`` carbon transfer efficiency (Eq. 10) [-],
-  ``k_bulk`` baseline decomposition (Eq. 11) [yr⁻¹], ``xi_system`` environmental modifier
+  CLM5 S1 + S2 + S3, COMPAS DOC + MIC + ENZ + mSOC (as PRODA sums them, Tao et al. (EarthArXiv)
+  §2.6);
+* the six components of Tao et al. (EarthArXiv) Fig. 4: ``cte`` carbon transfer efficiency (Eq. 10)
+  [-], ``k_bulk`` baseline decomposition (Eq. 11) [yr⁻¹], ``xi_system`` environmental modifier
   (Eq. 13) [-], ``b_system`` input allocation (Eq. 14) [-], ``v_system`` vertical transport
   (Eq. 12) [yr⁻¹] and ``input`` plant carbon input [g C m⁻² yr⁻¹].
 
@@ -28,19 +30,20 @@ paper's §4 argument that COMPAS behaves first order after calibration):
 
 * Eq. 10 with the fluxes out of each donor j over the column, F_j = Σ_z f_{j,z} Δz — litter
   F_L = k_L ξ L, DOC uptake U, microbial mortality plus enzyme production, enzyme decay and
-  enzymatic mSOC decomposition D (seed 003 Eqs. 7–8) — and the fraction r_j of each flux that
-  stays in the system: L1 a_DOC,ML + (1 − a_DOC,ML) η_ML, L2 a_DOC,CL + (1 − a_DOC,CL) η_CL-LL,
-  L3 a_SOC,LL + (1 − a_SOC,LL) η_CL-LL, DOC η_DOC, MIC, ENZ and mSOC 1 (their fluxes go to other
-  soil pools); CTE = Σ_j r_j F_j / Σ_j F_j (donors L1–mSOC; CWD left out as for CLM5);
+  enzymatic mSOC decomposition D (Tao et al. (EarthArXiv) Eqs. 7–8) — and the fraction r_j of each
+  flux that stays in the system: L1 a_DOC,ML + (1 − a_DOC,ML) η_ML, L2 a_DOC,CL + (1 − a_DOC,CL)
+  η_CL-LL, L3 a_SOC,LL + (1 − a_SOC,LL) η_CL-LL, DOC η_DOC, MIC, ENZ and mSOC 1 (their fluxes go to
+  other soil pools); CTE = Σ_j r_j F_j / Σ_j F_j (donors L1–mSOC; CWD left out as for CLM5);
 * Eq. 11 over the soil pools DOC, MIC, ENZ, mSOC with effective baseline rates
   k_j = F_j / Σ_z ξ_z x_{j,z} Δz (equal to 1/τ for a first-order pool);
-* Eqs. 12–14 and the input exactly as for CLM5 (same functions, seed 003 §2.3: "COMPAS applies
-  the same approach to simulate B, ξ and V"): ξ is COMPAS's ξ_T ξ_W ξ_O ξ_D (z_τ = 0.5 m),
-  v_z the diagonal of the mixing operator V (COMPAS's soil pools are immobile in the closed-form
-  steady state, so this is the transport *rate* the parameters set, not a flux it carries).
+* Eqs. 12–14 and the input exactly as for CLM5 (same functions, Tao et al. (EarthArXiv) §2.3:
+  "COMPAS applies the same approach to simulate B, ξ and V"): ξ is COMPAS's ξ_T ξ_W ξ_O ξ_D (z_τ =
+  0.5 m), v_z the diagonal of the mixing operator V (COMPAS's soil pools are immobile in the
+  closed-form steady state, so this is the transport *rate* the parameters set, not a flux it
+  carries).
 
-A COMPAS cell without a positive steady state (seed 003 Eq. 9 denominators ≤ 0) is NaN in every
-output, with ``valid = False`` and the reason in ``reason``; it is never filled.
+A COMPAS cell without a positive steady state (Tao et al. (EarthArXiv) Eq. 9 denominators ≤ 0) is
+NaN in every output, with ``valid = False`` and the reason in ``reason``; it is never filled.
 
 Execution: the valid cells are cut into blocks of ``block_cells``; memory is bounded by one
 block (times the blocks in flight on a cluster). Without a client the blocks run one after the
@@ -50,7 +53,11 @@ the same whatever the block size and wherever the block ran.
 
 References
 ----------
-Tao, F. et al. (seed 003). §2.3, §2.6–2.7, Eqs. 7–14, Figs. 2–4.
+Tao et al. (EarthArXiv). §2.3, §2.6–2.7, Eqs. 7–14, Figs. 2–4.
+
+Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., Jiang, L.,
+Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by structurally different
+models after data assimilation. EarthArXiv preprint (not peer reviewed).
 """
 
 from __future__ import annotations
@@ -86,23 +93,24 @@ SOC_LAYERS: dict[str, tuple[str, str]] = {
     "soc_0_30": ("SOC stock 0-30 cm", "Mg C ha-1"),
     "soc_30_100": ("SOC stock 30-100 cm", "Mg C ha-1"),
     "soc_100_200": ("SOC stock 100-200 cm", "Mg C ha-1"),
-    "soc_0_100": ("SOC stock of the first metre (seed 003 Figs. 2-3)", "kg C m-2"),
+    "soc_0_100": ("SOC stock of the first metre (Tao et al. (EarthArXiv) Figs. 2-3)", "kg C m-2"),
 }
-#: The six components of seed 003 Fig. 4, in its row order: name → (long name, units).
+#: The six components of Tao et al. (EarthArXiv) Fig. 4, in its row order: name → (long name,
+#: units).
 COMPONENTS: dict[str, tuple[str, str]] = {
-    "cte": ("carbon transfer efficiency (seed 003 Eq. 10)", "1"),
-    "k_bulk": ("baseline decomposition (seed 003 Eq. 11)", "yr-1"),
-    "xi_system": ("environmental modifier (seed 003 Eq. 13)", "1"),
-    "b_system": ("carbon input allocation (seed 003 Eq. 14)", "1"),
-    "v_system": ("vertical transport rate (seed 003 Eq. 12)", "yr-1"),
+    "cte": ("carbon transfer efficiency (Tao et al. (EarthArXiv) Eq. 10)", "1"),
+    "k_bulk": ("baseline decomposition (Tao et al. (EarthArXiv) Eq. 11)", "yr-1"),
+    "xi_system": ("environmental modifier (Tao et al. (EarthArXiv) Eq. 13)", "1"),
+    "b_system": ("carbon input allocation (Tao et al. (EarthArXiv) Eq. 14)", "1"),
+    "v_system": ("vertical transport rate (Tao et al. (EarthArXiv) Eq. 12)", "yr-1"),
     "input": ("plant carbon input", "g C m-2 yr-1"),
 }
 _OUTPUTS = (*SOC_LAYERS, *COMPONENTS)
 
 
 def model_parameter_names(model: ModelName) -> tuple[str, ...]:
-    """The calibrated parameters of ``model``: CLM5's 21 (seed 003 Supplementary Table 1) or
-    COMPAS's 23 (Supplementary Table 2), in the tables' order."""
+    """The calibrated parameters of ``model``: CLM5's 21 (Tao et al. (EarthArXiv) Supplementary
+    Table 1) or COMPAS's 23 (Supplementary Table 2), in the tables' order."""
     if model == "clm5":
         from wholesoil.models._clm5 import CLM5_PRODA_PARAMETERS
 
@@ -389,7 +397,7 @@ def simulate_grid(
 
 def parameter_table_mean(table: Any, names: Sequence[str]) -> dict[str, float]:
     """Mean of each parameter over the rows of a wide table (PRODA's COMPAS default: the
-    global mean of the site-level posterior means, seed 003 §3)."""
+    global mean of the site-level posterior means, Tao et al. (EarthArXiv) §3)."""
     missing = [n for n in names if n not in table.columns]
     if missing:
         raise InputDataError(f"the table lacks parameter(s) {missing}", field=missing[0])
