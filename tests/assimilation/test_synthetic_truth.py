@@ -58,6 +58,7 @@ def _synthetic(model: str, seed: int, noise: float = NOISE
 
 
 @pytest.mark.slow
+@pytest.mark.protocol
 @pytest.mark.parametrize("model", [
     pytest.param("clm5", marks=pytest.mark.xfail(
         strict=False, reason="depth-uniform CLM5 prior draws cap the NSE of the truth itself "
@@ -73,6 +74,7 @@ def test_proda_mode_fits_synthetic_profiles(model):
 
 
 @pytest.mark.slow
+@pytest.mark.protocol
 @pytest.mark.parametrize("model", ["clm5", "compas"])
 def test_gaussian_mode_credible_intervals_cover_truth(model):
     data, u_true, obs = _synthetic(model, 12)
