@@ -58,7 +58,12 @@ def test_credible_intervals_cover_known_parameters_of_synthetic_profiles():
     print("weakly identified:", weak)
     assert weak == ["tau4l2", "fl2cwd"]
     well = contraction >= WEAK
-    assert np.all((coverage[well] >= 0.80) & (coverage[well] <= 0.97)), coverage
+    # 80–97 % pooled over the well-identified parameters (4 × 50 intervals: binomial sd 0.021
+    # at 90 %); one parameter's 50 intervals have sd 0.042, so each is only held to ≥ 80 % (an
+    # upper bound of 97 % per parameter would fail a calibrated sampler 1 time in 8)
+    pooled = coverage[well].mean()
+    assert 0.80 <= pooled <= 0.97, coverage
+    assert np.all(coverage[well] >= 0.80), coverage
     assert np.all(coverage[~well] >= 0.80)  # posterior ≈ prior still covers the truth
     assert np.all((contraction > -0.1) & (contraction < 1.0))
     rhat = res.profiles["rhat_mean"].to_numpy(float)
