@@ -59,10 +59,34 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.interpolate import PPoly
-from scipy.linalg import solve_banded
 
 from wholesoil.errors import InputDataError
+
+
+class PPoly:
+    """Piecewise polynomial in the local variable x − x_i, as :class:`scipy.interpolate.PPoly`.
+
+    ``c`` (k, m) holds descending powers per interval, ``x`` (m + 1) the breakpoints; calling it
+    evaluates by Horner's rule and extrapolates with the end pieces (scipy's default). Kept here
+    so that reading a bomb curve needs numpy only (``wholesoil c14 age`` starts without scipy);
+    the pieces are the same numbers scipy's class would hold.
+    """
+
+    def __init__(self, c: ArrayLike, x: ArrayLike) -> None:
+        self.c = np.asarray(c, dtype=float)
+        self.x = np.asarray(x, dtype=float)
+        if self.c.ndim != 2 or self.x.shape != (self.c.shape[1] + 1,):
+            raise ValueError(f"PPoly needs c (k, m) and x (m + 1), got {self.c.shape}, "
+                             f"{self.x.shape}")
+
+    def __call__(self, xp: ArrayLike) -> NDArray[np.float64]:
+        xp = np.asarray(xp, dtype=float)
+        i = np.clip(np.searchsorted(self.x, xp, side="right") - 1, 0, self.c.shape[1] - 1)
+        d = xp - self.x[i]
+        out = self.c[0, i]
+        for k in range(1, self.c.shape[0]):
+            out = out * d + self.c[k, i]
+        return np.where(np.isnan(xp), np.nan, out)
 
 __all__ = [
     "CURVES",
@@ -330,7 +354,10 @@ def fmm_spline(x: ArrayLike, y: ArrayLike) -> PPoly:
     ab[2, n - 2] = -1.0
     ab[1, n - 1] = 1.0
     rhs[-1] = 6.0 * h[-1] * d3[-1]
-    m = solve_banded((1, 1), ab, rhs)
+    from wholesoil.models._blocksolve import solve_tridiagonal  # Thomas algorithm, numpy only
+
+    m = solve_tridiagonal(np.concatenate([[0.0], ab[2, :-1]]), ab[1],
+                          np.concatenate([ab[0, 1:], [0.0]]), rhs)
     c = np.empty((4, n - 1))
     c[0] = (m[1:] - m[:-1]) / (6.0 * h)
     c[1] = m[:-1] / 2.0
