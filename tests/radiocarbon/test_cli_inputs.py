@@ -111,7 +111,6 @@ def test_inputs_help_has_example(app):
 
 
 def test_inputs_demo_howland_from_d14c(tmp_path):
-    pytest.importorskip("wholesoil.radiocarbon._onepool")
     from wholesoil.workflows._inputs import inputs_demo, israd_example_layers
 
     t = israd_example_layers()

@@ -251,7 +251,6 @@ def test_organic_layers_excluded_and_listed():
 
 
 def test_israd_howland_tower_pit_from_d14c():
-    pytest.importorskip("wholesoil.radiocarbon._onepool")
     from wholesoil import datasets
 
     ps = datasets.load_israd_example()
