@@ -61,3 +61,19 @@ def test_qc_names_the_report_file_it_wrote(tmp_path):
     assert report.exists()
     assert "QCResult.report" not in r.output
     assert f"in the QC report {report}" in r.output.replace("\n", "")
+
+
+def test_missing_key_column_names_the_users_column_and_the_option(tmp_path):
+    """A table without profile_id suggests --id-column; with --id-column X the error names X."""
+    src = tmp_path / "mine.csv"
+    src.write_text("pedon,hz_top,hz_bot,OC_gkg\nA,0,10,35\nA,10,30,20\n")
+    res = runner.invoke(app, ["harmonize", str(src), "--variable", "OC_gkg",
+                              "-o", str(tmp_path / "o.csv")])
+    assert res.exit_code == 2
+    assert "--id-column NAME" in res.output and "'pedon'" in res.output
+    res = runner.invoke(app, ["harmonize", str(src), "--variable", "OC_gkg", "--id-column",
+                              "site", "-o", str(tmp_path / "o.csv")])
+    assert res.exit_code == 2 and "field 'site'" in res.output and "no column 'site'" in res.output
+    res = runner.invoke(app, ["harmonize", str(src), "--variable", "OC_gkg", "--id-column",
+                              "pedon", "-o", str(tmp_path / "o.csv")])
+    assert res.exit_code == 2 and "--top-column NAME" in res.output and "'hz_top'" in res.output

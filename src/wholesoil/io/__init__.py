@@ -16,8 +16,7 @@ on first use (PEP 562), so ``import wholesoil.io`` and the registry load no pand
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from wholesoil._lazy import lazy_exports
 
 #: Public name → (module, attribute), imported on first access.
 _EXPORTS: dict[str, tuple[str, str]] = {
@@ -56,16 +55,4 @@ _EXPORTS: dict[str, tuple[str, str]] = {
 
 __all__ = sorted(n for n in _EXPORTS if n != "plot_grid_map")
 
-
-def __getattr__(name: str) -> Any:
-    try:
-        module, attr = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), attr)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -7,8 +7,7 @@ pedotransfer fit (scipy.optimize) or the splines.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from wholesoil._lazy import lazy_exports
 
 #: Public name → (module, attribute), imported on first access.
 _EXPORTS: dict[str, tuple[str, str]] = {
@@ -48,16 +47,4 @@ _EXPORTS: dict[str, tuple[str, str]] = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    try:
-        module, attr = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), attr)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

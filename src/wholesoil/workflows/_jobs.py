@@ -78,7 +78,19 @@ def load_horizons(
     else:
         cmap = {id_column: "profile_id", top_column: "top", bottom_column: "bottom"}
         cmap.update(column_map or {})
-        ps = read_table(path, column_map={k: v for k, v in cmap.items() if k != v})
+        try:
+            ps = read_table(path, column_map={k: v for k, v in cmap.items() if k != v})
+        except MissingColumnError as exc:
+            option = _COLUMN_OPTIONS.get(exc.field or "")
+            if option is None:
+                raise
+            user = {v: k for k, v in cmap.items()}.get(exc.field, exc.field)
+            found = f"; columns found: {exc.value}" if exc.value is not None else ""
+            raise MissingColumnError(
+                f"the table has no column {user!r} for the {exc.field}{found}; name your own "
+                f"column with {option} NAME (or --column-map NAME={exc.field})",
+                file=exc.file, row=exc.row, field=user, has_value=False,
+            ) from exc
     file = ps.metadata.get("file", Path(path).name)
     if ps.horizons.empty:
         raise InputDataError(
@@ -87,6 +99,12 @@ def load_horizons(
     names = {"top": top_column, "bottom": bottom_column}
     check_depth_limit(ps, max_depth, names=names if format == "table" else None)
     return ps
+
+
+#: The option that names each key column of a plain table (the hint of a missing-column error).
+_COLUMN_OPTIONS: dict[str, str] = {
+    "profile_id": "--id-column", "top": "--top-column", "bottom": "--bottom-column",
+}
 
 
 def check_depth_limit(
