@@ -100,6 +100,9 @@ def test_quick_run_writes_every_row(tmp_path):
     table = pd.read_csv(files["comparison"])
     assert table.quantity.tolist()[:len(KEYS)] == KEYS
     assert table.ours.iloc[:len(KEYS)].notna().all()
+    # the extra rows too: the mixed model (formula through the allow-listed parser) and the CV
+    for key in ("mixed_r2_i_bulk", "ensemble_cv_r2_i_bulk", "harmonization_r2"):
+        assert table.set_index("quantity").ours.notna().get(key, False), key
     for name in ("run.json", "index.html", "tables/layer_selection.csv",
                  "tables/qc_counts.csv", "figures/depth_profile.png"):
         assert (tmp_path / name).exists(), name

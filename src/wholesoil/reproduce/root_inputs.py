@@ -664,7 +664,7 @@ def _drivers(ctx: Reproduction, lay: pd.DataFrame, sites: pd.DataFrame,
         d = pd.concat([lay[["top", "bottom", "i_bulk"]].reset_index(drop=True), pcs], axis=1)
         d["biome"] = lay["biome"].to_numpy()
         d = d[d["biome"] != "unassigned"]
-        formula = "np.log(i_bulk) ~ zscore(top) + zscore(bottom) + " + " + ".join(pcs.columns)
+        formula = "log(i_bulk) ~ zscore(top) + zscore(bottom) + " + " + ".join(pcs.columns)
         res = fit_mixed(d, formula, "biome")
         ctx.option("mixed_model", {"formula": formula, "group": "biome (random intercept)",
                                    "components_kept": gp.n_components_})
