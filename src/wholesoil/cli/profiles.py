@@ -76,8 +76,14 @@ def harmonize(
     variable: Annotated[str, typer.Option("--variable", help="Column to harmonize.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Output CSV/Parquet.")],
     depths: Annotated[str, typer.Option(help="Standard depths [cm].")] = "0,5,15,30,60,100,200",
-    lam: Annotated[float, typer.Option("--lam", help="Spline smoothing λ.")] = 0.1,
-    method: Annotated[str, typer.Option(help="mpspline2 (parity) or exact.")] = "mpspline2",
+    lam: Annotated[
+        float | None, typer.Option("--lam", help="Spline smoothing λ (0.1; 0 in --mode stock).")
+    ] = None,
+    method: Annotated[
+        str | None,
+        typer.Option(help="mpspline2 (parity, the default) or exact; in --mode stock uniform "
+                     "(the default, exactly mass-preserving) or exact (the spline)."),
+    ] = None,
     clamp: Annotated[
         str | None, typer.Option(help="LOW,HIGH clamp of 1-cm values (none by default).")
     ] = None,
@@ -88,15 +94,34 @@ def harmonize(
     fmt: FormatOpt = "table",
     max_depth: MaxDepthOpt = 1000.0,
     qc: QcOpt = "strict",
+    mode: Annotated[
+        str,
+        typer.Option("--mode", help="mean: layer means of a concentration (soc [g kg-1]); "
+                     "stock: per-layer amounts (soc_density [Mg C ha-1]) to the stock of each "
+                     "standard layer, with coverage and a partial flag."),
+    ] = "mean",
+    min_coverage: Annotated[
+        float,
+        typer.Option("--min-coverage", help="--mode stock: report a layer's stock where "
+                     "horizons cover at least this fraction of it (its covered part only, "
+                     "flagged partial), else NaN; 1 = complete layers only."),
+    ] = 1.0,
 ) -> None:
     """Equal-area spline to standard depths: writes profile_id, top, bottom, VARIABLE, coverage.
 
     Example: wholesoil harmonize horizons.csv --variable soc --depths 0,5,15,30,60,100 -o gsm.csv
+
+    Per-layer stocks at standard depths: wholesoil harmonize density.csv --variable soc_density
+    --mode stock -o stocks.csv
     """
     from wholesoil.workflows import harmonize_job
 
-    if method not in ("mpspline2", "exact"):
-        raise typer.BadParameter(f"--method must be mpspline2 or exact, got {method!r}")
+    if mode not in ("mean", "stock"):
+        raise typer.BadParameter(f"--mode must be mean or stock, got {mode!r}")
+    allowed = ("uniform", "exact") if mode == "stock" else ("mpspline2", "exact")
+    if method is not None and method not in allowed:
+        raise typer.BadParameter(f"--method must be {' or '.join(allowed)} with --mode {mode}, "
+                                 f"got {method!r}")
     clamp_t = None
     if clamp:
         c = _floats(clamp, "--clamp")
@@ -113,6 +138,8 @@ def harmonize(
         clamp=clamp_t,
         qc=_qc_mode(qc),  # type: ignore[arg-type]
         max_depth=max_depth,
+        mode=mode,  # type: ignore[arg-type]
+        min_coverage=min_coverage,
         **_read_kwargs(id_column, top_column, bottom_column, column_map, fmt),
     )
     _report(result)

@@ -1,5 +1,5 @@
-"""Soil profiles: the ProfileSet container, QC, equal-area splines, SOC density, pedotransfer,
-texture classes.
+"""Soil profiles: the ProfileSet container, QC, equal-area splines, SOC density, per-layer
+stocks at standard depths, pedotransfer, texture classes.
 
 Names are imported on first use (PEP 562): reading a table needs the ProfileSet, not the
 pedotransfer fit (scipy.optimize) or the splines.
@@ -12,6 +12,7 @@ from wholesoil._lazy import lazy_exports
 #: Public name → (module, attribute), imported on first access.
 _EXPORTS: dict[str, tuple[str, str]] = {
     "DEFAULT_RULES": ("wholesoil.profiles._qc", "DEFAULT_RULES"),
+    "EXTENSIVE_VARIABLES": ("wholesoil.profiles._layer_stocks", "EXTENSIVE_VARIABLES"),
     "HORIZON_COLUMNS": ("wholesoil.profiles._profileset", "HORIZON_COLUMNS"),
     "MPSPLINE2_CLAMP": ("wholesoil.profiles._spline", "MPSPLINE2_CLAMP"),
     "PaddedProfiles": ("wholesoil.profiles._profileset", "PaddedProfiles"),
@@ -36,6 +37,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "fit_profiles": ("wholesoil.profiles._spline", "fit_profiles"),
     "fit_spline": ("wholesoil.profiles._spline", "fit_spline"),
     "harmonize": ("wholesoil.profiles._spline", "harmonize"),
+    "layer_stocks": ("wholesoil.profiles._layer_stocks", "layer_stocks"),
     "om_percent_from_soc": ("wholesoil.profiles._pedotransfer", "om_percent_from_soc"),
     "pad_horizons": ("wholesoil.profiles._profileset", "pad_horizons"),
     "run_qc": ("wholesoil.profiles._qc", "run_qc"),

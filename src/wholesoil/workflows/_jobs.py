@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from wholesoil._outputs import OutputSet, check_outputs
-from wholesoil._types import SplineMethod
+from wholesoil._types import HarmonizeMode, SplineMethod, StockMethod
 from wholesoil.errors import InputDataError, MissingColumnError
 from wholesoil.io import read_table
 from wholesoil.io._registry import source_readers
@@ -235,22 +235,35 @@ def harmonize_job(
     output: str | Path,
     *,
     depths: Sequence[float] = STANDARD_DEPTHS,
-    lam: float = 0.1,
-    method: SplineMethod = "mpspline2",
+    lam: float | None = None,
+    method: SplineMethod | StockMethod | None = None,
     clamp: tuple[float, float] | None = None,
     qc: QCMode = "strict",
     max_depth: float = MAX_DEPTH_CM,
+    mode: HarmonizeMode = "mean",
+    min_coverage: float = 1.0,
     **read_kwargs: object,
 ) -> JobResult:
     """Harmonize one variable to standard depths with the equal-area spline.
 
-    Depths beyond ``max_depth`` [cm] are refused, as is a request whose working memory
-    exceeds the budget (:func:`wholesoil.profiles._spline.check_spline_memory`).
+    ``mode="mean"`` (λ 0.1, method ``"mpspline2"`` unless given) refuses a per-layer amount
+    such as ``soc_density``; ``mode="stock"`` turns amounts into stocks of the standard layers
+    (:func:`wholesoil.workflows._layer_stocks.layer_stocks_job`, λ 0, method ``"uniform"``
+    unless given). Depths beyond ``max_depth`` [cm] are refused, as is a request whose working
+    memory exceeds the budget (:func:`wholesoil.profiles._spline.check_spline_memory`).
     """
+    from wholesoil.workflows import _layer_stocks as stock_mode
+
+    if mode == "stock":
+        return stock_mode.layer_stocks_job(horizons, variable, output, depths=depths, lam=lam,
+                                           method=method, clamp=clamp, min_coverage=min_coverage,
+                                           qc=qc, max_depth=max_depth, **read_kwargs)
+    lam, method = stock_mode.mean_mode_options(mode, lam, method, min_coverage)
     output = Path(output)
     check_outputs(_inputs(horizons), {"layers": output, **_qc_planned(output, qc)})
     check_depths_option(depths, max_depth)
     ps = load_horizons(horizons, max_depth=max_depth, **read_kwargs)  # type: ignore[arg-type]
+    stock_mode.refuse_extensive(variable, ps.metadata.get("units"))
     ps, qcres = checked(ps, qc=qc, variables=[variable])
     with step(f"equal-area splines of {variable}", stage="harmonize"):
         table = harmonize(ps, variable, depths=depths, lam=lam, method=method, clamp=clamp)
