@@ -92,7 +92,10 @@ EXTENSIVE_VARIABLES: dict[str, str] = {
 #: Units of an amount per area (normalized as :func:`wholesoil.io._table.normalize_unit` writes
 #: them): a column declared in one of these (``--units``, or ``NAME [UNIT]`` in the header) is
 #: a per-layer amount whatever its name.
-_AREAL_UNITS = frozenset({"mg/ha", "t/ha", "kg/m2", "g/cm2", "mgha-1", "mgc/ha", "kgc/m2"})
+_AREAL_UNITS = frozenset({
+    "mg/ha", "t/ha", "kg/m2", "g/cm2", "mgc/ha", "tc/ha", "kgc/m2", "gc/cm2",
+    "mgha-1", "mgcha-1", "tha-1", "tcha-1", "kgm-2", "kgcm-2", "gcm-2", "gccm-2",
+})
 
 #: Output columns besides the variable itself.
 _RESERVED = ("profile_id", "top", "bottom", "coverage", "partial")
