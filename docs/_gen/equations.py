@@ -74,6 +74,9 @@ CURATED: list[tuple[str, str, str, str]] = [
      "[Mg C ha⁻¹]; cumulative stocks", "Wang H. et al. (2025) §2.2"),
     ("profiles._spline", "local (1)–(7)", "equal-area quadratic smoothing spline, mpspline2 "
      "parity and exact layer means", "Bishop, McBratney & Laslett (1999), Geoderma 91:27–45"),
+    ("profiles._layer_stocks", "local (1)–(5)", "stock mode of harmonize: per-layer amounts "
+     "÷ thickness, uniform or equal-area spline, exact integral over the observed part of each "
+     "standard layer, coverage", "Bishop, McBratney & Laslett (1999), Geoderma 91:27–45"),
     ("profiles._pedotransfer", "§2.1", "BD = α + β·exp(−γ·OM), α = 0.32, β = 1.30, γ = 0.0089",
      "Tao et al. (EarthArXiv) §2.1"),
     ("depth._beta", "Eqs. 2–3", "Jobbágy–Jackson β: Y = 1 − β^d; X_100 from X_d0; layer "

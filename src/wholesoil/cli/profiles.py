@@ -109,10 +109,12 @@ def harmonize(
 ) -> None:
     """Equal-area spline to standard depths: writes profile_id, top, bottom, VARIABLE, coverage.
 
-    Example: wholesoil harmonize horizons.csv --variable soc --depths 0,5,15,30,60,100 -o gsm.csv
+    A per-layer amount (soc_density [Mg C ha-1]) needs --mode stock: the stock of each standard
+    layer, with coverage and a partial flag.
 
-    Per-layer stocks at standard depths: wholesoil harmonize density.csv --variable soc_density
-    --mode stock -o stocks.csv
+    Examples:
+        wholesoil harmonize horizons.csv --variable soc --depths 0,5,15,30,60,100 -o gsm.csv
+        wholesoil harmonize density.csv --variable soc_density --mode stock -o stocks.csv
     """
     from wholesoil.workflows import harmonize_job
 
