@@ -137,3 +137,9 @@ def test_stock_mode_refuses_options_of_the_mean_mode(tmp_path):
         r = runner.invoke(app, [*base, *extra])
         assert r.exit_code == 2, (extra, r.output)
         assert words in r.output, (extra, r.output)
+    # a concentration in stock mode is refused the other way round
+    base[3] = "soc"
+    for extra, words in [(["--mode", "stock"], "per-layer amount such as soc_density")]:
+        r = runner.invoke(app, [*base, *extra])
+        assert r.exit_code == 2, (extra, r.output)
+        assert words in r.output, (extra, r.output)

@@ -27,6 +27,7 @@ from wholesoil._types import HarmonizeMode, SplineMethod, StockMethod
 from wholesoil.errors import InputDataError
 from wholesoil.io._write import table_writer
 from wholesoil.profiles._layer_stocks import extensive_unit, layer_stocks
+from wholesoil.profiles._profileset import HORIZON_COLUMNS
 from wholesoil.profiles._ranges import MAX_DEPTH_CM
 from wholesoil.profiles._spline import STANDARD_DEPTHS
 from wholesoil.progress import step
@@ -112,6 +113,11 @@ def layer_stocks_job(
     if clamp is not None:
         raise InputDataError("--clamp does not apply to --mode stock (a clamped density would "
                              "not add up to the horizons' amounts)", field="clamp", value=clamp)
+    if variable in HORIZON_COLUMNS and extensive_unit(variable) is None:
+        raise InputDataError(
+            f"--mode stock needs a per-layer amount such as soc_density [Mg C ha-1] (wholesoil "
+            f"density computes it); {variable} is {HORIZON_COLUMNS[variable]}: harmonize it "
+            f"without --mode stock for layer means", field=variable)
     stock_method: StockMethod = method or "uniform"  # type: ignore[assignment]
     output = Path(output)
     check_outputs(_inputs(horizons), {"layers": output, **_qc_planned(output, qc)})
