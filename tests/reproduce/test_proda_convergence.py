@@ -11,8 +11,13 @@ from wholesoil.reproduce import proda_convergence as pc
 
 
 def test_cwd_rule_forest_only():
-    eco = pd.Series(["forest", "Larix dominated taiga", "tundra", None, "Forest"])
-    assert_allclose(pc.cwd_rule(eco), [0.2, 0.2, 0.0, 0.0, 0.2])
+    eco = pd.Series(["forest", "Larix dominated taiga", "tundra", None, "Forest", None])
+    # unlabelled profiles take Holdridge's life zones: 25 °C, 2000 mm is tropical moist forest;
+    # -8 °C, 300 mm is polar (biotemperature < 3 °C)
+    mat = np.array([10.0, -5.0, -8.0, 25.0, 10.0, -8.0])
+    mp = np.array([800.0, 400.0, 300.0, 2000.0, 800.0, 300.0])
+    lat = np.full(6, 50.0)
+    assert_allclose(pc.cwd_rule(eco, mat, mp, lat), [0.2, 0.2, 0.0, 0.2, 0.2, 0.0])
 
 
 def test_covariate_matrix_one_hot_and_nan():

@@ -38,13 +38,17 @@ from wholesoil.models._scalars import MAXPSI, MINPSI
 from wholesoil.models._vertical import N_LAYERS, VerticalGrid, clm5_grid
 
 __all__ = [
+    "CWD_FRACTION_FOREST",
     "DAMPING_DEPTH",
     "DEFAULT_SAND",
+    "HOLDRIDGE_PET_FACTOR",
     "LEAF_FRACTION",
     "SECONDS_PER_YEAR",
     "Environment",
     "Forcing",
+    "cwd_from_climate",
     "forcing_from_climate",
+    "holdridge_forest",
     "miami_npp",
     "stefan_active_layer",
     "thornthwaite_pet",
@@ -73,6 +77,23 @@ DAMPING_DEPTH: float = math.sqrt(2.0 * THERMAL_DIFFUSIVITY / (2.0 * math.pi / SE
 #: :func:`forcing_from_climate` when none is given (a mid-latitude continental value; pass site
 #: values where known).
 DEFAULT_AMPLITUDE: float = 10.0
+
+#: Share of NPP entering as coarse woody debris (CWD) where the vegetation is forest, 0 elsewhere.
+#: No CLM5 history file is bundled, so this is the toolkit's stated rule, not a fitted or published
+#: number; it keeps the CWD pathway (τ_CWD, fcwdl2) active where wood exists, and callers write it
+#: to their run record.
+CWD_FRACTION_FOREST: float = 0.2
+
+#: Holdridge's potential evapotranspiration per degree of biotemperature [mm yr⁻¹ °C⁻¹]:
+#: PET = 58.93 · T_bio (Holdridge 1967, Life Zone Ecology, Tropical Science Center, San José).
+HOLDRIDGE_PET_FACTOR: float = 58.93
+
+#: Forest life zones of Holdridge's (1967) chart as (lowest biotemperature [°C], highest PET
+#: ratio): from the boreal belt (T_bio ≥ 3 °C) forests need a PET ratio ≤ 1 (moist, wet and rain
+#: forest); from the warm-temperate/subtropical belt (≥ 12 °C) the dry forest (ratio 1–2) is
+#: forest too; in the tropical belt (≥ 24 °C) also the very dry forest (ratio 2–4). Below 3 °C
+#: (subpolar and polar belts) the chart has tundra and desert only.
+_HOLDRIDGE_FOREST: tuple[tuple[float, float], ...] = ((3.0, 1.0), (12.0, 2.0), (24.0, 4.0))
 
 _DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=float)
 
@@ -520,6 +541,94 @@ def stefan_active_layer(
     return np.sqrt(2.0 * conductivity * ddt * 86400.0 / (LATENT_HEAT_VOLUMETRIC * water_content))
 
 
+def _surface_months(t_mean: NDArray[np.float64], amp: NDArray[np.float64],
+                    south: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """Monthly mean surface temperature of the annual wave, coldest in mid-January (mid-July
+    south of the equator) [°C], shape (..., 12)."""
+    t_mid = (np.arange(12) + 0.5) / 12.0  # years
+    t0 = np.where(south, 6.5 / 12.0, 0.5 / 12.0)[..., None]  # coldest surface month
+    return t_mean[..., None] - amp[..., None] * np.cos(2.0 * np.pi * (t_mid - t0))
+
+
+def holdridge_forest(
+    mat: ArrayLike,
+    map: ArrayLike,  # the climatologists' name for mean annual precipitation
+    *,
+    lat: ArrayLike | None = None,
+    amplitude: ArrayLike = DEFAULT_AMPLITUDE,
+) -> NDArray[np.bool_]:
+    """Whether Holdridge's life-zone chart puts forest at a climate (True) or not (False).
+
+    Holdridge (1947, 1967) classifies vegetation by two numbers:
+
+    * **biotemperature** — the mean of the monthly temperatures with values below 0 °C and
+      above 30 °C counted as 0 (Holdridge 1967; Lugo et al. 1999):
+      ``T_bio = (1/12)·Σ_m T_m·[0 < T_m ≤ 30]``  (1)
+      with T_m the monthly surface temperatures of :func:`forcing_from_climate`'s annual wave
+      (the same months the models are forced with);
+    * the **potential evapotranspiration ratio** ``R = 58.93·T_bio / MAP``  (2)
+      (:data:`HOLDRIDGE_PET_FACTOR`).
+
+    Forest is the life zone where T_bio ≥ 3 °C and R ≤ 1 (moist, wet and rain forests), or
+    T_bio ≥ 12 °C and R ≤ 2 (dry forest), or T_bio ≥ 24 °C and R ≤ 4 (very dry tropical
+    forest) (:data:`_HOLDRIDGE_FOREST`). A coarse rule of the climate alone, used where no
+    vegetation map exists (the toolkit bundles none): it ignores land use.
+
+    Parameters
+    ----------
+    mat : array (...) [°C]
+    map : array (...) [mm yr⁻¹]
+    lat : array (...) [degrees north], optional
+        Sets the season (hemisphere) of the annual wave.
+    amplitude : array (...) [°C]
+        Half the annual range of monthly surface temperature.
+
+    Returns
+    -------
+    ndarray of bool (...)
+
+    References
+    ----------
+    Holdridge, L. R. (1947). Determination of world plant formations from simple climatic data.
+    Science 105, 367–368. https://doi.org/10.1126/science.105.2727.367
+    Holdridge, L. R. (1967). Life Zone Ecology. Tropical Science Center, San José, Costa Rica.
+    Lugo, A. E., Brown, S. L., Dodson, R., Smith, T. S. & Shugart, H. H. (1999). The Holdridge
+    life zones of the conterminous United States in relation to ecosystem mapping. Journal of
+    Biogeography 26, 1025–1038. https://doi.org/10.1046/j.1365-2699.1999.00329.x
+    """
+    t_mean = _array(mat, "mat")
+    p = _array(map, "map")
+    _check_finite(t_mean, "mat", "°C")
+    _check_finite(p, "map", "mm yr-1")
+    amp = _array(amplitude, "amplitude")
+    lat_a = None if lat is None else _array(lat, "lat")
+    shape = np.broadcast_shapes(t_mean.shape, p.shape, amp.shape,
+                                () if lat_a is None else lat_a.shape)
+    t_mean, p, amp = (np.broadcast_to(a, shape) for a in (t_mean, p, amp))
+    south = np.zeros(shape, bool) if lat_a is None else np.broadcast_to(lat_a < 0, shape)
+    tm = _surface_months(t_mean, amp, south)
+    t_bio = np.where((tm > 0.0) & (tm <= 30.0), tm, 0.0).mean(axis=-1)  # Eq. 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(p > 0, HOLDRIDGE_PET_FACTOR * t_bio / np.where(p > 0, p, 1.0),
+                         np.inf)  # Eq. 2
+    forest = np.zeros(shape, bool)
+    for t_low, r_high in _HOLDRIDGE_FOREST:
+        forest |= (t_bio >= t_low) & (ratio <= r_high)
+    return forest
+
+
+def cwd_from_climate(
+    mat: ArrayLike,
+    map: ArrayLike,  # the climatologists' name for mean annual precipitation
+    *,
+    lat: ArrayLike | None = None,
+    fraction: float = CWD_FRACTION_FOREST,
+) -> NDArray[np.float64]:
+    """Share of NPP entering as CWD: ``fraction`` where :func:`holdridge_forest` puts forest,
+    0 elsewhere [-]."""
+    return np.where(holdridge_forest(mat, map, lat=lat), float(fraction), 0.0)
+
+
 def forcing_from_climate(
     mat: ArrayLike,
     map: ArrayLike,  # the climatologists' name for mean annual precipitation
@@ -614,7 +723,7 @@ def forcing_from_climate(
     tsoi = t_mean[..., None, None] - amp[..., None, None] * np.exp(-zd) * np.cos(
         phase[..., None] - zd
     )  # (..., 12, 20)
-    t_surface = t_mean[..., None] - amp[..., None] * np.cos(phase)  # (..., 12)
+    t_surface = _surface_months(t_mean, amp, south)  # (..., 12)
 
     pet = thornthwaite_pet(t_surface, None if lat_a is None else np.broadcast_to(lat_a, shape))
     pet_year = pet.sum(axis=-1)

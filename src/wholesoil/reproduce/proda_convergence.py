@@ -77,18 +77,24 @@ CATEGORICAL = ("pro_KG_present_short", "pro_landCover_0.5_deg_MODISreclass1",
 GRID_COVARIATES = ("mat", "map")
 #: Grid cells south of this latitude (Antarctica) are not simulated [degrees N].
 ANTARCTIC_LAT = -60.0
-#: Share of NPP entering as coarse woody debris at forest profiles (ecosystem "forest",
-#: "taiga"), 0 elsewhere. No CLM5 history file is bundled, so this is the toolkit's stated rule,
-#: not a fitted or published number; it keeps the CWD pathway (τ_CWD, fcwdl2) active where wood
-#: exists, and it is written to the run record.
-CWD_FRACTION_FOREST = 0.2
 
 
-def cwd_rule(ecosystem: pd.Series) -> np.ndarray:
-    """:data:`CWD_FRACTION_FOREST` where the ecosystem names a forest or taiga, else 0."""
-    e = ecosystem.astype("string").str.lower().fillna("")
-    return np.where(e.str.contains("forest|taiga").to_numpy(dtype=bool), CWD_FRACTION_FOREST,
-                    0.0)
+def cwd_rule(ecosystem: pd.Series, mat: np.ndarray, map_: np.ndarray, lat: np.ndarray
+             ) -> np.ndarray:
+    """Share of NPP entering as CWD per profile: :data:`~wholesoil.models.CWD_FRACTION_FOREST`
+    where the recorded ecosystem names a forest or taiga, 0 where it names anything else, and
+    where no ecosystem is recorded, Holdridge's life zones of the profile's climate
+    (:func:`wholesoil.models.holdridge_forest`, the rule the global grid uses)."""
+    from wholesoil.models import CWD_FRACTION_FOREST, cwd_from_climate
+
+    e = ecosystem.astype("string").str.lower()
+    labelled = e.notna().to_numpy(dtype=bool)
+    forest = e.fillna("").str.contains("forest|taiga").to_numpy(dtype=bool)
+    t, p, la = (np.asarray(a, float) for a in (mat, map_, lat))
+    ok = np.isfinite(t) & np.isfinite(p) & np.isfinite(la)  # others fail the profile filters
+    by_climate = np.zeros(t.shape)
+    by_climate[ok] = cwd_from_climate(t[ok], p[ok], lat=la[ok])
+    return np.where(labelled, np.where(forest, CWD_FRACTION_FOREST, 0.0), by_climate)
 
 
 # ------------------------------------------------------------------------------ profiles
@@ -358,7 +364,9 @@ def _profiles(ctx: Reproduction, settings: dict[str, Any], rng: np.random.Genera
     src_tab = pd.concat([i_lay, n_lay]).groupby("source").size().rename("layers").reset_index()
     ctx.table("profiles_layers_source", src_tab)
     sites = pd.concat([i_sites, n_sites], ignore_index=True)
-    sites["cwd_fraction"] = cwd_rule(sites["ecosystem"])
+    sites["cwd_fraction"] = cwd_rule(sites["ecosystem"], sites["mat"].to_numpy(float),
+                                     sites["map"].to_numpy(float),
+                                     sites["lat"].fillna(45.0).to_numpy(float))
     layers = pd.concat([i_lay, n_lay], ignore_index=True)
     data = ProfileData.from_table(layers[["profile_id", "top", "bottom", "soc_density"]],
                                   sites[["profile_id", "mat", "map", "lat", "cwd_fraction"]])
@@ -376,11 +384,15 @@ def _profiles(ctx: Reproduction, settings: dict[str, Any], rng: np.random.Genera
     else:
         pick = np.arange(data.n_profiles)
     data = data.subset(pick)
+    from wholesoil.models import CWD_FRACTION_FOREST
+
     forcing_origin = {"rule": "wholesoil.models.forcing_from_climate", **{
         k: str(v) for k, v in getattr(data.forcing, "attrs", {}).items()},
-        "cwd": f"share of NPP to CWD {CWD_FRACTION_FOREST} at forest/taiga profiles, 0 "
-               "elsewhere (toolkit rule; no CLM5 history file bundled); the global grid has "
-               "no vegetation map, so grid cells get no CWD input",
+        "cwd": f"share of NPP to CWD {CWD_FRACTION_FOREST} at profiles whose recorded ecosystem "
+               "is forest/taiga, 0 at other recorded ecosystems, and by Holdridge's life zones "
+               "of the climate where none is recorded (toolkit rule; no CLM5 history file "
+               "bundled); the global grid has no vegetation map, so its cells get CWD by "
+               "Holdridge's life zones (wholesoil.models.holdridge_forest)",
         "nitrogen": "xi_N applied to the litter rates when the forcing has it; the climate "
                     "rule has none (xi_N = 1)",
         "mat_map": sites.set_index("profile_id").loc[[str(i) for i in data.profile_id],
@@ -519,7 +531,8 @@ def _global(ctx: Reproduction, climate: Any, data: Any, sites: pd.DataFrame,
     for model in ("clm5", "compas"):
         ids = data.profile_id[train[model]]
         st = sites.set_index("profile_id").loc[[str(i) for i in ids]]
-        maps[model]["default"] = simulate_grid(model, climate, None, mask=mask)
+        maps[model]["default"] = simulate_grid(model, climate, None, mask=mask,
+                                                 cwd="holdridge")
         if ids.size < 4:
             continue
         from wholesoil.assimilation.proda._covariates import sample_grid
@@ -532,7 +545,8 @@ def _global(ctx: Reproduction, climate: Any, data: Any, sites: pd.DataFrame,
             covariate_names=list(GRID_COVARIATES))
         pm = net.predict_grid(climate[list(GRID_COVARIATES)])
         param_maps[model] = pm
-        maps[model]["calibrated"] = simulate_grid(model, climate, pm, mask=mask)
+        maps[model]["calibrated"] = simulate_grid(model, climate, pm, mask=mask,
+                                                    cwd="holdridge")
     totals = {}
     for model in ("clm5", "compas"):
         for label, key in (("default", "default"), ("calibrated", "proda")):
@@ -675,9 +689,9 @@ def litter_to_mineral_ratio(model: str, params: dict[str, np.ndarray], mat: np.n
     has no steady state.
     """
     from wholesoil.models import CLM5, COMPAS, CLM5Parameters, COMPASParameters
-    from wholesoil.models._environment import forcing_from_climate
+    from wholesoil.models._environment import cwd_from_climate, forcing_from_climate
 
-    f = forcing_from_climate(mat, map_, lat=lat)
+    f = forcing_from_climate(mat, map_, lat=lat, cwd_fraction=cwd_from_climate(mat, map_, lat=lat))
     if model == "clm5":
         m = CLM5(CLM5Parameters(**params), f, nitrogen=True)
         x = m.steady_state()

@@ -1,4 +1,5 @@
-"""Global simulation with parameter maps (seed 003 §2.7) and the structure comparison."""
+"""Global simulation with parameter maps (Tao et al. (EarthArXiv) §2.7) and the structure
+comparison."""
 
 from __future__ import annotations
 
@@ -168,3 +169,25 @@ def test_local_cluster_equals_in_process(climate):
         got = simulate_grid("compas", climate, par, block_cells=64, client=client)
     for v in (*OUT, "valid"):
         np.testing.assert_array_equal(got[v].values, ref[v].values)
+
+
+@pytest.mark.parametrize("model", ["clm5", "compas"])
+def test_cwd_by_holdridge_equals_the_explicit_share(model):
+    """``cwd="holdridge"`` is the explicit per-cell share of :func:`cwd_from_climate`; a
+    forest cell's SOC changes with the CWD pathway on, a non-forest cell's does not."""
+    from wholesoil.models import cwd_from_climate
+
+    mat = np.array([20.0, 25.0, -8.0])
+    mp = np.array([2000.0, 300.0, 250.0])  # moist forest, thorn woodland, polar desert
+    lat = np.array([10.0, 15.0, 70.0])
+    share = cwd_from_climate(mat, mp, lat=lat)
+    np.testing.assert_array_equal(share > 0, [True, False, False])
+    by_rule = simulate_cells(model, None, mat, mp, lat, cwd="holdridge")
+    explicit = simulate_cells(model, None, mat, mp, lat, cwd=share)
+    none = simulate_cells(model, None, mat, mp, lat)
+    np.testing.assert_allclose(by_rule["soc_0_100"], explicit["soc_0_100"], rtol=1e-12)
+    assert by_rule["soc_0_100"][0] != pytest.approx(none["soc_0_100"][0], rel=1e-6)
+    np.testing.assert_allclose(by_rule["soc_0_100"][1:], none["soc_0_100"][1:], rtol=1e-12,
+                               equal_nan=True)
+    with pytest.raises(InputDataError, match="holdridge"):
+        simulate_cells(model, None, mat, mp, lat, cwd="forest")

@@ -164,6 +164,7 @@ def simulate_cells(
     lat: ArrayLike | None = None,
     *,
     sand: ArrayLike = 40.0,
+    cwd: ArrayLike | str | None = None,
 ) -> dict[str, NDArray[Any]]:
     """Steady state of ``model`` at n cells (one batched solve) and its maps' values.
 
@@ -181,6 +182,10 @@ def simulate_cells(
         Sets the season and day length of the forcing.
     sand : array (n,) or float [%]
         Sand content (CLM5's sand-dependent transfers; forcing default 40 %).
+    cwd : array (n,), float, "holdridge" or None
+        Share of NPP entering as coarse woody debris [-]: given per cell, ``"holdridge"`` for
+        :func:`wholesoil.models.cwd_from_climate` (forest by Holdridge's life zones), or None
+        for no CWD input.
 
     Returns
     -------
@@ -205,7 +210,7 @@ def simulate_cells(
     if n == 0:
         out["reason"] = out["reason"].astype(str)
         return out
-    forcing = forcing_from_climate(t, p, lat=la, sand=sand)
+    forcing = forcing_from_climate(t, p, lat=la, sand=sand, cwd_fraction=_cwd(cwd, t, p, la))
     if model == "clm5":
         soc, comp, valid, reason, grid = _clm5(pa, forcing)
     else:
@@ -216,6 +221,23 @@ def simulate_cells(
     out["valid"] = valid
     out["reason"] = np.asarray(reason, dtype=str)
     return out
+
+
+def _cwd(cwd: ArrayLike | str | None, mat: FloatArray, map_: FloatArray,
+         lat: FloatArray | None) -> FloatArray | None:
+    if cwd is None:
+        return None
+    if isinstance(cwd, str):
+        if cwd != "holdridge":
+            raise InputDataError("cwd must be 'holdridge', a share of NPP or None", field="cwd",
+                                 value=cwd)
+        from wholesoil.models._environment import cwd_from_climate
+
+        return cwd_from_climate(mat, map_, lat=lat)
+    a = np.asarray(cwd, dtype=float)
+    if a.ndim == 0:
+        return np.full(mat.shape, float(a))
+    return a.reshape(-1)
 
 
 def _fill_soc(out: dict[str, Any], soc: FloatArray, valid: NDArray[np.bool_], grid: Any) -> None:
@@ -282,8 +304,9 @@ def _grid_inputs(model: ModelName, climate: Any, parameters: Any, mask: Any, sou
 
 
 def _block_task(model: ModelName, params: dict[str, Any] | None, mat: FloatArray,
-                map_: FloatArray, lat: FloatArray, sand: Any) -> dict[str, NDArray[Any]]:
-    return simulate_cells(model, params, mat, map_, lat, sand=sand)
+                map_: FloatArray, lat: FloatArray, sand: Any, cwd: Any = None
+                ) -> dict[str, NDArray[Any]]:
+    return simulate_cells(model, params, mat, map_, lat, sand=sand, cwd=cwd)
 
 
 def simulate_grid(
@@ -295,6 +318,7 @@ def simulate_grid(
     block_cells: int = 4096,
     client: Any = None,
     sand: float = 40.0,
+    cwd: str | float | None = None,
     source: str = "grid",
 ) -> Any:
     """SOC maps and the six component maps of ``model`` over a grid, blockwise.
@@ -318,6 +342,10 @@ def simulate_grid(
         Run the blocks as tasks on this cluster (at most 2 × its threads in flight).
     sand : float [%]
         Sand content used by the forcing.
+    cwd : "holdridge", float or None
+        Share of NPP entering as coarse woody debris: ``"holdridge"`` puts
+        :data:`~wholesoil.models.CWD_FRACTION_FOREST` where Holdridge's life zones are forest
+        (:func:`wholesoil.models.holdridge_forest`), a float everywhere, None nowhere.
     source : str
         Name of the grid for messages.
 
@@ -343,7 +371,7 @@ def simulate_grid(
 
     def args(b: NDArray[np.int64]) -> tuple[Any, ...]:
         pb = None if par is None else {k: (None if v is None else v[b]) for k, v in par.items()}
-        return model, pb, t[b], p[b], lat[b], sand
+        return model, pb, t[b], p[b], lat[b], sand, cwd
 
     def store(b: NDArray[np.int64], res: dict[str, Any]) -> None:
         for k in _OUTPUTS:
@@ -389,7 +417,8 @@ def simulate_grid(
     attrs = {"model": model, "cells_simulated": int(rows.size), "cells_without_steady_state":
              n_bad, "soc_pools": "S1+S2+S3" if model == "clm5" else "DOC+MIC+ENZ+mSOC",
              "parameters": "defaults" if parameters is None else "maps" if hasattr(
-                 parameters, "data_vars") else "uniform"}
+                 parameters, "data_vars") else "uniform",
+             "cwd": "none" if cwd is None else str(cwd)}
     if reasons:
         attrs["first_reason"] = reasons[0]
     return xr.Dataset(data, coords=coords, attrs=attrs)
