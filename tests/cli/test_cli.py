@@ -146,7 +146,8 @@ def test_density_and_beta_commands(tmp_path):
     y = np.cumsum(dens) / dens.sum()
     ref = optimize.least_squares(lambda x: y - (1 - x[0] ** bots), x0=[0.97], xtol=1e-15,
                                  ftol=1e-15, gtol=1e-15).x[0]
-    assert_allclose(b["beta"].iloc[0], ref, atol=1e-6)  # 6 digits in, 6 digits out
+    # the files hold 6 significant digits (issue 24 item 5): densities in, β out, to 1e-6
+    assert_allclose(b["beta"].iloc[0], ref, atol=1e-6)
     assert b["beta"].iloc[0] < beta  # 0–100 cm taken as the whole stock: steeper
     # --fit stock: least squares on cumulative stocks C(d) = A·(1 − β^d) recovers the β the
     # layers were generated with (exact closed form, noise-free)

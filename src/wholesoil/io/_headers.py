@@ -85,12 +85,28 @@ UNIT_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"covered_\d+(\.\d+)?_\d+(\.\d+)?"), "-"),
 )
 
+#: Columns of the regional stock table (``wholesoil stocks``'s ``tables/stocks.csv``) whose
+#: canonical names end in their unit: the user's header names the unit in brackets instead.
+SUFFIX_UNITS: dict[str, tuple[str, str]] = {
+    "top_cm": ("top", "cm"),
+    "bottom_cm": ("bottom", "cm"),
+    "area_km2": ("area", "km2"),
+    "missing_area_km2": ("missing_area", "km2"),
+    "stock_pg": ("stock", "Pg C"),
+    "lower_pg": ("lower", "Pg C"),
+    "upper_pg": ("upper", "Pg C"),
+    "plugin_pg": ("plugin", "Pg C"),
+    "level": ("level", "-"),
+    "correlation": ("correlation", "-"),
+}
+
 #: Columns that carry no unit: identifiers, names, designations, flags, counts and text.
 NO_UNIT: frozenset[str] = frozenset(
     {
         "profile_id", "horizon", "date", "obs_year", "ecosystem", "dataset",  # ids and names
         "bd_filled", "gravel_assumed_zero", "converged_beta",  # flags
-        "n_layers",  # counts
+        "n_layers", "n_draws", "n_cells",  # counts
+        "region",  # the regional stock table's names
         "best_model", "status", "warnings",  # text
         # the QC report
         "row", "check", "rule", "action", "field", "before", "after", "message",
@@ -164,6 +180,10 @@ def user_headers(
         c = str(col)
         if c == "source_row":
             rename[col] = ROW_COLUMN
+            continue
+        if c in SUFFIX_UNITS:
+            name, unit = SUFFIX_UNITS[c]
+            rename[col] = f"{name} [{unit}]"
             continue
         unit = None if c in NO_UNIT else unit_of(c)
         if unit is not None and value_unit is not None and c in VALUE_UNIT_COLUMNS:

@@ -27,7 +27,7 @@ _PARQUET = (".parquet", ".pq")
 _CSV = (".csv",)
 
 
-def write_table(df: pd.DataFrame, path: PathLike) -> Path:
+def write_table(df: pd.DataFrame, path: PathLike, *, float_format: str | None = None) -> Path:
     """Write a table atomically as CSV or Parquet, chosen by the suffix of ``path``.
 
     Parameters
@@ -36,6 +36,9 @@ def write_table(df: pd.DataFrame, path: PathLike) -> Path:
         The table; its index is not written (reset it first if it carries data).
     path : str or path-like
         Target file, ``.csv``, ``.parquet`` or ``.pq``. Parent folders are created.
+    float_format : str, optional
+        CSV number format, e.g. ``"%.6g"`` (:data:`~wholesoil.io._headers.CSV_FLOAT_FORMAT`,
+        the files written for a user); default: full precision.
 
     Returns
     -------
@@ -44,13 +47,13 @@ def write_table(df: pd.DataFrame, path: PathLike) -> Path:
 
     Notes
     -----
-    CSV floats are written with full precision, so :func:`wholesoil.io.read_table` reads back
-    the same numbers. ``DataFrame.attrs`` are not written.
+    CSV floats are written with full precision by default, so :func:`wholesoil.io.read_table`
+    reads back the same numbers. ``DataFrame.attrs`` are not written.
     """
     target = Path(path)
     _check_suffix(target)
     with atomic_path(target) as tmp:
-        write_table_to(df, tmp, target.suffix)
+        write_table_to(df, tmp, target.suffix, float_format)
     return target
 
 
