@@ -155,3 +155,27 @@ def test_six_significant_digits_in_outputs(tmp_path):
             if isinstance(cell, str) and re.fullmatch(r"-?[\d.]+(e[+-]\d+)?", cell):
                 digits = re.sub(r"e.*", "", cell).replace("-", "").replace(".", "").lstrip("0")
                 assert len(digits) <= 6, (path.name, cell)
+
+
+def test_beta_group_tables_carry_units(tmp_path):
+    rows = []
+    for g, base in (("x", 0.96), ("y", 0.98)):
+        for i in range(3):
+            b = base + 0.002 * i
+            rows += [f"{g}{i},{t},{t + 20},{150.0 * (b**t - b ** (t + 20))!r},{g}"
+                     for t in (0, 20, 40, 60, 80)]
+    src = tmp_path / "l.csv"
+    # a header that already carries its unit is read, and written, without doubling it
+    src.write_text("pedon,hz_top,hz_bot,soc_density [Mg C ha-1],eco\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "b.csv"
+    code, text = _run("beta", src, *KEYS, "--group-column", "eco", "-o", out)
+    assert code == 0, text
+    assert _header(tmp_path / "b.groups.csv") == ["group", "mean [-]", "n", "sd [-]", "duncan",
+                                                  "tukey"]
+    assert _header(tmp_path / "b.anova.csv") == ["F [-]", "df_between", "df_within", "p [-]",
+                                                 "ms_within [-]", "n", "left_out"]
+    for name in ("duncan", "tukey"):
+        assert _header(tmp_path / f"b.{name}.csv") == [
+            "group_a", "group_b", "diff [-]", "span", "q [-]", "p_value [-]", "lower [-]",
+            "upper [-]", "reject"]
+    assert _header(out)[-1] == "eco" and "x_100 [Mg C ha-1]" in _header(out)

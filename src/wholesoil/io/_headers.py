@@ -100,6 +100,13 @@ SUFFIX_UNITS: dict[str, tuple[str, str]] = {
     "correlation": ("correlation", "-"),
 }
 
+#: Units of the group comparison tables of ``beta --group-column`` (``.groups``, ``.anova``,
+#: ``.duncan``, ``.tukey``): statistics of β, all dimensionless; the rest are names, letters,
+#: flags and counts.
+GROUP_TABLE_UNITS: dict[str, str] = dict.fromkeys(
+    ("mean", "sd", "diff", "lower", "upper", "F", "p", "p_value", "q", "ms_within"), "-"
+)
+
 #: Columns that carry no unit: identifiers, names, designations, flags, counts and text.
 NO_UNIT: frozenset[str] = frozenset(
     {
@@ -107,6 +114,9 @@ NO_UNIT: frozenset[str] = frozenset(
         "bd_filled", "gravel_assumed_zero", "converged_beta",  # flags
         "n_layers", "n_draws", "n_cells",  # counts
         "region",  # the regional stock table's names
+        # the group comparison tables
+        "group", "group_a", "group_b", "duncan", "tukey", "reject", "n", "df_between",
+        "df_within", "left_out", "span",
         "best_model", "status", "warnings",  # text
         # the QC report
         "row", "check", "rule", "action", "field", "before", "after", "message",
@@ -150,6 +160,7 @@ def user_headers(
     *,
     canonical_names: bool = False,
     value_unit: str | None = None,
+    units: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """A canonical table with the headers of a file written for a user (a renamed copy).
 
@@ -166,6 +177,8 @@ def user_headers(
         Keep the canonical names (units are appended all the same).
     value_unit : str, optional
         Unit of the value the depth functions fitted; default ``Mg C ha-1`` (``soc_density``).
+    units : mapping, optional
+        ``{column: unit}`` of this table's own columns (e.g. :data:`GROUP_TABLE_UNITS`).
 
     Returns
     -------
@@ -185,7 +198,7 @@ def user_headers(
             name, unit = SUFFIX_UNITS[c]
             rename[col] = f"{name} [{unit}]"
             continue
-        unit = None if c in NO_UNIT else unit_of(c)
+        unit = (units or {}).get(c) or (None if c in NO_UNIT else unit_of(c))
         if unit is not None and value_unit is not None and c in VALUE_UNIT_COLUMNS:
             unit = value_unit
         elif unit is not None and value_unit is not None and c in PER_CM_COLUMNS:

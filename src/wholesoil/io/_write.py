@@ -92,15 +92,17 @@ def user_table_writer(
     *,
     canonical_names: bool = False,
     value_unit: str | None = None,
+    units: Mapping[str, str] | None = None,
 ) -> tuple[Path, Callable[[Path], None]]:
     """:func:`table_writer` of a file written for a user: the user's names, units in the headers
     and 6 significant digits (:func:`wholesoil.io._headers.user_headers`).
 
     ``metadata`` is the ``ProfileSet.metadata`` of the table read (``user_names``,
     ``header_units``); ``canonical_names`` keeps canonical names; ``value_unit`` is the unit
-    of the value depth functions were fitted to.
+    of the value depth functions were fitted to; ``units`` the units of the table's own columns.
     """
-    out = user_headers(df, metadata, canonical_names=canonical_names, value_unit=value_unit)
+    out = user_headers(df, metadata, canonical_names=canonical_names, value_unit=value_unit,
+                       units=units)
     target = Path(path)
     _check_suffix(target)
     return target, lambda tmp: write_table_to(out, tmp, target.suffix, CSV_FLOAT_FORMAT)

@@ -25,7 +25,7 @@ from wholesoil._outputs import OutputSet, check_outputs
 from wholesoil._types import SplineMethod
 from wholesoil.errors import InputDataError, MissingColumnError, translate_names, user_names
 from wholesoil.io import read_table
-from wholesoil.io._headers import COLUMN_UNITS, user_name
+from wholesoil.io._headers import COLUMN_UNITS, GROUP_TABLE_UNITS, user_name
 from wholesoil.io._registry import source_readers
 from wholesoil.io._write import user_table_writer
 from wholesoil.profiles import ProfileSet
@@ -437,7 +437,8 @@ def beta_job(
         comp = compare_groups(fits["beta"], fits[group_column])
         for name, df in comp.tables.items():
             result.outputs[name] = outs.add(name, *user_table_writer(
-                df, _side(output, name), meta, canonical_names=canonical_names))
+                df, _side(output, name), meta, canonical_names=canonical_names,
+                units=GROUP_TABLE_UNITS))
         result.messages.append(comp.summary)
     _qc_side(outs, result, output, meta, canonical_names)
     return _commit(outs, result)
