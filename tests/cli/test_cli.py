@@ -287,9 +287,9 @@ def test_beta_group_comparison_outputs(tmp_path):
     d = np.array([20.0, 40.0, 60.0, 80.0, 100.0])
     frac = (1 - true[:, None] ** d) / (1 - true[:, None] ** 100)
     assert_allclose(fits["beta"].to_numpy(), fit_beta_fraction(d, frac).beta, atol=1e-6)
-    groups = pd.read_csv(tmp_path / "b.groups.csv").set_index("group")
+    groups = _read(tmp_path / "b.groups.csv").set_index("group")
     assert groups.loc["x", "duncan"] != groups.loc["y", "duncan"]
-    assert pd.read_csv(tmp_path / "b.anova.csv")["p"].iloc[0] < 1e-6
+    assert _read(tmp_path / "b.anova.csv")["p"].iloc[0] < 1e-6
     res = runner.invoke(app, ["beta", str(src), "-o", str(out), "--group-column", "biome"])
     assert res.exit_code == 2 and "biome" in res.output
 
