@@ -96,8 +96,8 @@ def test_wholesoil_units_read_back_unchanged(tmp_path):
 @pytest.mark.parametrize(
     ("text", "match"),
     [
-        ("profile_id,top [furlong],bottom\nA,0,10\n", r"unknown unit in the header for 'top'"),
-        ("profile_id,top,bottom,coverage [%]\nA,0,10,1\n", r"unknown unit.*'coverage'"),
+        ("profile_id,top [furlong],bottom\nA,0,10\n", r"'top': unknown unit in the header"),
+        ("profile_id,top,bottom,coverage [%]\nA,0,10,1\n", r"'coverage': unknown unit.*-"),
         ("profile_id,top,bottom,soc [%],soc [g kg-1]\nA,0,10,1,2\n", "same name"),
     ],
 )

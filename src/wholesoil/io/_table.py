@@ -414,7 +414,7 @@ def read_table(
             accepted = sorted(UNIT_CONVERSIONS.get(col, {})) or [known]
             where = "in the header" if col not in (units or {}) else "given"
             raise InputDataError(
-                f"unknown unit {where} for {col!r} (accepted: {accepted}; wholesoil works in "
+                f"unknown unit {where} (accepted: {accepted}; wholesoil works in "
                 f"{known or HORIZON_COLUMNS.get(col, '?')})",
                 file=label,
                 row=1,
