@@ -8,6 +8,9 @@ as a spreadsheet shows it), the profile, the field and the offending value, e.g.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -62,10 +65,46 @@ class InputDataError(WholesoilError, ValueError):
         if field is not None:
             loc = f"{loc}, field {field!r}" if loc else f"field {field!r}"
         show_value = has_value if has_value is not None else value is not None
+        self.has_value = show_value
         text = f"{loc}: {message}" if loc else message
         if show_value:
             text = f"{text}, got {value!r}"
         super().__init__(text)
+
+
+    def in_user_names(self, names: Mapping[str, str]) -> InputDataError:
+        """The same error with canonical column names replaced by the user's (``names``)."""
+        return type(self)(
+            translate_names(self.reason, names),
+            file=self.file,
+            row=self.row,
+            profile=self.profile,
+            field=None if self.field is None else names.get(self.field, self.field),
+            value=self.value,
+            has_value=self.has_value,
+        )
+
+
+def translate_names(text: str, names: Mapping[str, str]) -> str:
+    """Replace whole-word canonical names in ``text`` by the user's names (one pass).
+
+    ``source_row``, the internal row column, becomes ``row``.
+    """
+    names = {"source_row": "row", **{k: v for k, v in names.items() if k != v}}
+    pattern = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, sorted(names, key=len,
+                         reverse=True))) + r")(?![\w])")
+    return pattern.sub(lambda m: names[m.group(1)], text)
+
+
+@contextmanager
+def user_names(names: Mapping[str, str] | None) -> Iterator[None]:
+    """Errors raised inside name the user's columns (``{canonical: user's name}``) and rows."""
+    try:
+        yield
+    except InputDataError as exc:
+        if not names and "source_row" not in str(exc):
+            raise
+        raise exc.in_user_names(names or {}) from exc
 
 
 class MissingColumnError(InputDataError):

@@ -351,7 +351,7 @@ def test_stocks_on_an_empty_netcdf_names_the_file(tmp_path):
 def test_unwritable_output_is_named_not_its_temporary(tmp_path, monkeypatch):
     import wholesoil.io._write as w
 
-    def denied(df, tmp, suffix):
+    def denied(df, tmp, suffix, *float_format):
         raise PermissionError(13, "Permission denied", str(tmp))
 
     monkeypatch.setattr(w, "write_table_to", denied)

@@ -220,6 +220,11 @@ def test_stocks_cli_plugin_is_eq3_eq6_by_region_and_resumes(tmp_path):
     res = runner.invoke(app, args)
     assert res.exit_code == 0, res.output
     tab = pd.read_csv(out / "tables" / "stocks.csv")
+    # units in the headers (issue 24 item 5)
+    assert list(tab.columns) == [
+        "region", "ecosystem", "top [cm]", "bottom [cm]", "area [km2]", "stock [Pg C]",
+        "lower [Pg C]", "upper [Pg C]", "plugin [Pg C]", "level [-]", "n_draws",
+        "correlation [-]", "n_cells", "missing_area [km2]"]
     assert set(tab["region"]) == {"west", "east"}
     # independent closed form: Eq. 3 layers × spherical cell areas (Eq. 6), per region
     lat_edges = np.r_[80.0 - 2.0 * np.arange(13)]
@@ -233,10 +238,13 @@ def test_stocks_cli_plugin_is_eq3_eq6_by_region_and_resumes(tmp_path):
     west = np.arange(18)[None, :] < 9
     for (top, bottom), dens in layer.items():
         for name, mask in (("west", west), ("east", ~west)):
-            row = tab[(tab.region == name) & (tab.top_cm == top) & (tab.bottom_cm == bottom)]
+            row = tab[(tab.region == name) & (tab["top [cm]"] == top)
+                      & (tab["bottom [cm]"] == bottom)]
             expected = float(np.sum((dens * area_ha)[np.broadcast_to(mask, dens.shape)])) / 1e9
-            assert row["plugin_pg"].iloc[0] == pytest.approx(expected, rel=1e-10)
-            assert row["lower_pg"].iloc[0] < row["stock_pg"].iloc[0] < row["upper_pg"].iloc[0]
+            # the file holds 6 significant digits (issue 24 item 5): ±5e-6 relative
+            assert row["plugin [Pg C]"].iloc[0] == pytest.approx(expected, rel=5e-6)
+            assert (row["lower [Pg C]"].iloc[0] < row["stock [Pg C]"].iloc[0]
+                    < row["upper [Pg C]"].iloc[0])
     layers = _open(out / "layers.nc")
     assert layers["soc_mean"].sizes["depth"] == 3
     assert (out / "cog" / "soc_100-300cm_mean.tif").is_file()

@@ -25,6 +25,7 @@ import pandas as pd
 from wholesoil import units
 from wholesoil._outputs import note_input
 from wholesoil.errors import InputDataError, MissingColumnError
+from wholesoil.io._headers import COLUMN_UNITS, split_header
 from wholesoil.profiles import HORIZON_COLUMNS, SITE_COLUMNS, ProfileSet
 
 PathLike = str | os.PathLike[str]
@@ -96,6 +97,7 @@ _UNIT_ALIASES = {
     "gcm-2": "g/cm2",
     "per_mil": "permil",
     "per mil": "permil",
+    "mgcha-1": "mg/ha",  # Mg C ha-1, as wholesoil writes it
 }
 
 
@@ -348,9 +350,11 @@ def read_table(
         unit, or a site value that differs between horizons of one profile.
     """
     label = file_label(path)
+    column_map = {split_header(k)[0]: v for k, v in (column_map or {}).items()}
     text = tuple(_source_name(c, column_map) for c in ("profile_id", "horizon", "date"))
     raw = _read_any(path, text_columns=text)
-    df = raw.rename(columns={k: v for k, v in (column_map or {}).items()})
+    raw, header_units = _strip_units(raw, label)
+    df = raw.rename(columns=column_map)
     dup_cols = df.columns[df.columns.duplicated()].tolist()
     if dup_cols:
         raise InputDataError(
@@ -389,7 +393,10 @@ def read_table(
             profiles=profiles,
         )
     notes: list[str] = []
-    for col, unit in (units or {}).items():
+    header_units = {column_map.get(k, k): u for k, u in header_units.items()}
+    given = _units_given(header_units, units, label, column_map)
+    for col, unit in given.items():
+        known = COLUMN_UNITS.get(col)
         if col not in df.columns:
             raise InputDataError(
                 "a unit is given for a column the table does not have",
@@ -398,12 +405,19 @@ def read_table(
                 field=col,
                 value=unit,
             )
+        if col in header_units and col not in UNIT_CONVERSIONS and known is None:
+            continue  # a column wholesoil does not know: its unit is kept for the outputs
+        if known is not None and _same_unit(unit, known):
+            continue  # already in the canonical unit
         conv = UNIT_CONVERSIONS.get(col, {}).get(normalize_unit(unit))
         if conv is None:
-            accepted = sorted(UNIT_CONVERSIONS.get(col, {}))
+            accepted = sorted(UNIT_CONVERSIONS.get(col, {})) or [known]
+            where = "in the header" if col not in (units or {}) else "given"
             raise InputDataError(
-                f"unknown unit for {col!r} (accepted: {accepted})",
+                f"unknown unit {where} (accepted: {accepted}; wholesoil works in "
+                f"{known or HORIZON_COLUMNS.get(col, '?')})",
                 file=label,
+                row=1,
                 field=_source_name(col, column_map),
                 value=unit,
             )
@@ -429,8 +443,68 @@ def read_table(
         "column_map": dict(column_map or {}),
         "units": dict(units or {}),
         "notes": notes,
+        # the user's own names of the renamed columns, and the units their headers carried
+        # for columns wholesoil does not know: the outputs give both back (io/_headers.py)
+        "user_names": {v: k for k, v in column_map.items() if k != v and v in df.columns},
+        "header_units": {
+            c: u for c, u in header_units.items() if c not in UNIT_CONVERSIONS
+            and c not in COLUMN_UNITS
+        },
     }
     return ProfileSet(sites, horizons, meta)
+
+
+def _strip_units(raw: pd.DataFrame, label: str) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Headers ``NAME [UNIT]`` → ``NAME``, and ``{NAME: UNIT}`` of those that had one."""
+    names, found = [], {}
+    for col in raw.columns:
+        name, unit = split_header(col)
+        names.append(name)
+        if unit is not None:
+            found[name] = unit
+    if not found:
+        return raw, found
+    seen: dict[str, object] = {}
+    for col, name in zip(raw.columns, names, strict=True):
+        if name in seen:
+            raise InputDataError(
+                f"two columns have the same name once their units are set aside "
+                f"({seen[name]!r} and {col!r})",
+                file=label,
+                row=1,
+                field=str(col),
+            )
+        seen[name] = col
+    return raw.set_axis(names, axis=1), found
+
+
+def _same_unit(a: str, b: str) -> bool:
+    """Whether two unit strings name the same unit (case, blanks and aliases aside)."""
+    return re.sub(r"\s+", " ", a.strip().lower()) == re.sub(r"\s+", " ", b.strip().lower()) or (
+        normalize_unit(a) == normalize_unit(b)
+    )
+
+
+def _units_given(
+    header_units: Mapping[str, str],
+    units: Mapping[str, str] | None,
+    label: str,
+    column_map: Mapping[str, str],
+) -> dict[str, str]:
+    """Units of the header brackets and of ``units``; the two must agree where both are given."""
+    given = dict(header_units)
+    for col, unit in (units or {}).items():
+        if col in header_units and not _same_unit(unit, header_units[col]):
+            raise InputDataError(
+                f"the header says the unit is {header_units[col]!r}, the units option says "
+                f"{unit!r}; give one",
+                file=label,
+                row=1,
+                field=_source_name(col, column_map),
+                value=unit,
+            )
+        given[col] = unit
+    return given
 
 
 def _source_name(col: str, column_map: Mapping[str, str] | None) -> str:

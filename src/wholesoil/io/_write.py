@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ import pandas as pd
 
 from wholesoil._atomic import atomic_path
 from wholesoil.errors import InputDataError
+from wholesoil.io._headers import CSV_FLOAT_FORMAT, user_headers
 from wholesoil.io._table import PathLike, _read_any, read_table
 from wholesoil.profiles import ProfileSet
 
@@ -26,7 +27,7 @@ _PARQUET = (".parquet", ".pq")
 _CSV = (".csv",)
 
 
-def write_table(df: pd.DataFrame, path: PathLike) -> Path:
+def write_table(df: pd.DataFrame, path: PathLike, *, float_format: str | None = None) -> Path:
     """Write a table atomically as CSV or Parquet, chosen by the suffix of ``path``.
 
     Parameters
@@ -35,6 +36,9 @@ def write_table(df: pd.DataFrame, path: PathLike) -> Path:
         The table; its index is not written (reset it first if it carries data).
     path : str or path-like
         Target file, ``.csv``, ``.parquet`` or ``.pq``. Parent folders are created.
+    float_format : str, optional
+        CSV number format, e.g. ``"%.6g"`` (:data:`~wholesoil.io._headers.CSV_FLOAT_FORMAT`,
+        the files written for a user); default: full precision.
 
     Returns
     -------
@@ -43,13 +47,13 @@ def write_table(df: pd.DataFrame, path: PathLike) -> Path:
 
     Notes
     -----
-    CSV floats are written with full precision, so :func:`wholesoil.io.read_table` reads back
-    the same numbers. ``DataFrame.attrs`` are not written.
+    CSV floats are written with full precision by default, so :func:`wholesoil.io.read_table`
+    reads back the same numbers. ``DataFrame.attrs`` are not written.
     """
     target = Path(path)
     _check_suffix(target)
     with atomic_path(target) as tmp:
-        write_table_to(df, tmp, target.suffix)
+        write_table_to(df, tmp, target.suffix, float_format)
     return target
 
 
@@ -58,10 +62,15 @@ def _check_suffix(target: Path) -> None:
         raise ValueError(f"cannot tell the format of {target.name!r}: use .csv, .parquet or .pq")
 
 
-def write_table_to(df: pd.DataFrame, tmp: Path, suffix: str) -> None:
-    """Write ``df`` to ``tmp`` in the format of ``suffix`` (not atomically: a building block)."""
+def write_table_to(
+    df: pd.DataFrame, tmp: Path, suffix: str, float_format: str | None = None
+) -> None:
+    """Write ``df`` to ``tmp`` in the format of ``suffix`` (not atomically: a building block).
+
+    ``float_format`` (CSV only) e.g. ``"%.6g"``; default: full precision.
+    """
     if suffix.lower() in _CSV:
-        df.to_csv(tmp, index=False, lineterminator="\n")
+        df.to_csv(tmp, index=False, lineterminator="\n", float_format=float_format)
     else:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -74,6 +83,29 @@ def table_writer(df: pd.DataFrame, path: PathLike) -> tuple[Path, Callable[[Path
     target = Path(path)
     _check_suffix(target)
     return target, lambda tmp: write_table_to(df, tmp, target.suffix)
+
+
+def user_table_writer(
+    df: pd.DataFrame,
+    path: PathLike,
+    metadata: Mapping[str, Any] | None = None,
+    *,
+    canonical_names: bool = False,
+    value_unit: str | None = None,
+    units: Mapping[str, str] | None = None,
+) -> tuple[Path, Callable[[Path], None]]:
+    """:func:`table_writer` of a file written for a user: the user's names, units in the headers
+    and 6 significant digits (:func:`wholesoil.io._headers.user_headers`).
+
+    ``metadata`` is the ``ProfileSet.metadata`` of the table read (``user_names``,
+    ``header_units``); ``canonical_names`` keeps canonical names; ``value_unit`` is the unit
+    of the value depth functions were fitted to; ``units`` the units of the table's own columns.
+    """
+    out = user_headers(df, metadata, canonical_names=canonical_names, value_unit=value_unit,
+                       units=units)
+    target = Path(path)
+    _check_suffix(target)
+    return target, lambda tmp: write_table_to(out, tmp, target.suffix, CSV_FLOAT_FORMAT)
 
 
 def _json_ready(obj: Any) -> Any:

@@ -210,8 +210,9 @@ class _QCState:
             req = [variables] if isinstance(variables, str) else list(variables)
             absent = [v for v in req if v not in h.columns]
             if absent:
+                have = sorted(str(c) for c in h.columns if c != "source_row")
                 raise MissingColumnError(
-                    f"no variable {absent[0]!r} in horizons (has {sorted(map(str, h.columns))})",
+                    f"no variable {absent[0]!r} in horizons (has {have})",
                     file=file,
                     field=absent[0],
                 )

@@ -31,6 +31,7 @@ import xarray as xr
 from wholesoil._record import write_run_record
 from wholesoil.errors import InputDataError
 from wholesoil.io import check_grid_features, read_grid, write_cogs, write_netcdf
+from wholesoil.io._headers import CSV_FLOAT_FORMAT, user_headers
 from wholesoil.io._write import write_table
 from wholesoil.mapping._grid import STORE_MANIFEST, predict_grid
 from wholesoil.mapping._persist import META_FILE
@@ -206,7 +207,8 @@ def predict_grid_job(
             outputs.update(_maps(result, first, out / "figures"))
             step(message="figures")
         summary = _summary(result)
-        outputs["summary"] = write_table(summary, out / "tables" / "summary.csv")
+        outputs["summary"] = write_table(summary, out / "tables" / "summary.csv",
+                                         float_format=CSV_FLOAT_FORMAT)  # units: a column
         step(message="summary")
     n_cells = int(grid.sizes["y"] * grid.sizes["x"])
     messages.append(
@@ -349,7 +351,9 @@ def stocks_job(
         layers = layers_from_beta(bm, tm, d0=d0, depths=depths)
         prop = "soc"
     t_stock = time.perf_counter() - t0
-    outputs: dict[str, Path] = {"stocks": write_table(table, out / "tables" / "stocks.csv")}
+    # the user's file: units in the headers (top [cm], stock [Pg C]), 6 significant digits
+    outputs: dict[str, Path] = {"stocks": write_table(
+        user_headers(table), out / "tables" / "stocks.csv", float_format=CSV_FLOAT_FORMAT)}
     lay = xr.Dataset({f"{prop}_mean": layers.assign_attrs(
         units="Mg C ha-1", long_name="SOC density of the layer (plug-in, Wang H. et al. (2025) Eq. "
                                      "3)")})

@@ -23,10 +23,11 @@ import pandas as pd
 
 from wholesoil._outputs import OutputSet, check_outputs
 from wholesoil._types import HarmonizeMode, SplineMethod, StockMethod
-from wholesoil.errors import InputDataError, MissingColumnError
+from wholesoil.errors import InputDataError, MissingColumnError, translate_names, user_names
 from wholesoil.io import read_table
+from wholesoil.io._headers import COLUMN_UNITS, GROUP_TABLE_UNITS, user_name
 from wholesoil.io._registry import source_readers
-from wholesoil.io._write import table_writer
+from wholesoil.io._write import user_table_writer
 from wholesoil.profiles import ProfileSet
 from wholesoil.profiles._density import add_soc_density, stock_to_depth
 from wholesoil.profiles._qc import QCResult, check_profiles, run_qc
@@ -170,11 +171,35 @@ def checked(
     return res.profiles, res
 
 
-def _qc_side(outs: OutputSet, result: JobResult, output: Path) -> None:
+def _user_report(report: pd.DataFrame, meta: Mapping[str, object]) -> pd.DataFrame:
+    """The QC report in the user's words: their column names in ``field`` and ``message``."""
+    names: Mapping[str, str] = meta.get("user_names", {})  # type: ignore[assignment]
+    if not names:
+        return report
+    out = report.copy()
+    out["field"] = out["field"].map(lambda f: names.get(f, f) if isinstance(f, str) else f)
+    out["message"] = out["message"].map(
+        lambda m: translate_names(m, names) if isinstance(m, str) else m)
+    return out
+
+
+def _horizons_out(h: pd.DataFrame) -> pd.DataFrame:
+    """Horizons as a user's file holds them: the internal ``source_row`` is left out (it
+    would name rows of the input, not of this file; the QC report's ``row`` column has them)."""
+    return h.drop(columns=["source_row"], errors="ignore")
+
+
+def _names(ps: ProfileSet) -> Mapping[str, str]:
+    return ps.metadata.get("user_names", {})
+
+
+def _qc_side(outs: OutputSet, result: JobResult, output: Path,
+             meta: Mapping[str, object] | None = None, canonical_names: bool = False) -> None:
     """Plan the QC report beside ``output`` (repair mode)."""
     if result.qc is not None:
         path = output.with_name(f"{output.stem}.qc{output.suffix or '.csv'}")
-        outs.add("qc_report", *table_writer(result.qc.report, path))
+        outs.add("qc_report", *user_table_writer(_user_report(result.qc.report, meta or {}),
+                                                 path, meta, canonical_names=canonical_names))
         result.outputs["qc_report"] = path
         result.messages.append(result.qc.to_text(report_file=path))
 
@@ -196,22 +221,29 @@ def qc_job(
     rules: Mapping[str, str] | None = None,
     min_layers: int | None = None,
     min_depth: float | None = None,
+    canonical_names: bool = False,
     **read_kwargs: object,
 ) -> JobResult:
     """Check and repair a horizon table; write the cleaned horizons and the QC report.
 
     ``rules`` picks a rule per check (see :data:`wholesoil.profiles.RULES`). Both files are
     written together or not at all, and neither may be the input (:mod:`wholesoil._outputs`).
+    The files keep the user's column names unless ``canonical_names``
+    (:mod:`wholesoil.io._headers`); the report's ``row`` is the row of the input.
     """
     output = Path(output)
     report = Path(report) if report else output.with_name(f"{output.stem}.qc.csv")
     # paths first: a clash is refused before any work, and again before any write
     check_outputs(_inputs(horizons), {"horizons": output, "qc_report": report})
     ps = load_horizons(horizons, **read_kwargs)  # type: ignore[arg-type]
-    res = run_qc(ps, rules=rules, min_layers=min_layers, min_depth=min_depth)
+    with user_names(_names(ps)):
+        res = run_qc(ps, rules=rules, min_layers=min_layers, min_depth=min_depth)
     outs = OutputSet(_inputs(horizons))
-    outs.add("horizons", *table_writer(res.profiles.horizons, output))
-    outs.add("qc_report", *table_writer(res.report, report))
+    meta = ps.metadata
+    outs.add("horizons", *user_table_writer(_horizons_out(res.profiles.horizons), output, meta,
+                                            canonical_names=canonical_names))
+    outs.add("qc_report", *user_table_writer(_user_report(res.report, meta), report, meta,
+                                             canonical_names=canonical_names))
     return _commit(outs, JobResult(
         res.profiles.horizons,
         {"horizons": output, "qc_report": report},
@@ -242,6 +274,7 @@ def harmonize_job(
     max_depth: float = MAX_DEPTH_CM,
     mode: HarmonizeMode = "mean",
     min_coverage: float = 1.0,
+    canonical_names: bool = False,
     **read_kwargs: object,
 ) -> JobResult:
     """Harmonize one variable to standard depths with the equal-area spline.
@@ -257,21 +290,26 @@ def harmonize_job(
     if mode == "stock":
         return stock_mode.layer_stocks_job(horizons, variable, output, depths=depths, lam=lam,
                                            method=method, clamp=clamp, min_coverage=min_coverage,
-                                           qc=qc, max_depth=max_depth, **read_kwargs)
+                                           qc=qc, max_depth=max_depth,
+                                           canonical_names=canonical_names, **read_kwargs)
     lam, method = stock_mode.mean_mode_options(mode, lam, method, min_coverage)
     output = Path(output)
     check_outputs(_inputs(horizons), {"layers": output, **_qc_planned(output, qc)})
     check_depths_option(depths, max_depth)
     ps = load_horizons(horizons, max_depth=max_depth, **read_kwargs)  # type: ignore[arg-type]
-    stock_mode.refuse_extensive(variable, ps.metadata.get("units"))
-    ps, qcres = checked(ps, qc=qc, variables=[variable])
-    with step(f"equal-area splines of {variable}", stage="harmonize"):
-        table = harmonize(ps, variable, depths=depths, lam=lam, method=method, clamp=clamp)
+    meta = ps.metadata
+    with user_names(_names(ps)):
+        stock_mode.refuse_extensive(variable, {**meta.get("header_units", {}),
+                                               **meta.get("units", {})})
+        ps, qcres = checked(ps, qc=qc, variables=[variable])
+        with step(f"equal-area splines of {variable}", stage="harmonize"):
+            table = harmonize(ps, variable, depths=depths, lam=lam, method=method, clamp=clamp)
     outs = OutputSet(_inputs(horizons))
-    outs.add("layers", *table_writer(
-        table[["profile_id", "top", "bottom", variable, "coverage"]], output))
+    outs.add("layers", *user_table_writer(
+        table[["profile_id", "top", "bottom", variable, "coverage"]], output, meta,
+        canonical_names=canonical_names))
     result = JobResult(table, {"layers": output}, qcres)
-    _qc_side(outs, result, output)
+    _qc_side(outs, result, output, meta, canonical_names)
     return _commit(outs, result)
 
 
@@ -284,6 +322,7 @@ def density_job(
     stock_depths: Sequence[float] = (30.0, 100.0),
     qc: QCMode = "strict",
     max_depth: float = MAX_DEPTH_CM,
+    canonical_names: bool = False,
     **read_kwargs: object,
 ) -> JobResult:
     """SOC density per horizon (Wang H. et al. (2025) Eq. 1), BD filled by pedotransfer, stocks to
@@ -301,6 +340,15 @@ def density_job(
                                       **_qc_planned(output, qc)})
     check_depths_option(stock_depths, max_depth, "stock_depths")
     ps = load_horizons(horizons, max_depth=max_depth, **read_kwargs)  # type: ignore[arg-type]
+    with user_names(_names(ps)):
+        return _density(ps, horizons, output, spath, fill_bd=fill_bd, refit_bd=refit_bd,
+                        stock_depths=stock_depths, qc=qc, canonical_names=canonical_names)
+
+
+def _density(ps: ProfileSet, horizons: str | Path, output: Path, spath: Path, *, fill_bd: bool,
+             refit_bd: bool, stock_depths: Sequence[float], qc: QCMode,
+             canonical_names: bool) -> JobResult:
+    meta = ps.metadata
     # BD may be missing where it will be filled; only SOC is required then
     ps, qcres = checked(ps, qc=qc, variables=["soc"] if fill_bd else ["soc", "bd"],
                         check_ranges=("bd", "gravel"))
@@ -327,10 +375,11 @@ def density_job(
     h = add_soc_density(h, overwrite=True)
     stocks = stock_to_depth(h, depths=stock_depths)
     outs = OutputSet(_inputs(horizons))
-    outs.add("horizons", *table_writer(h, output))
-    outs.add("stocks", *table_writer(stocks, spath))
+    outs.add("horizons", *user_table_writer(_horizons_out(h), output, meta,
+                                            canonical_names=canonical_names))
+    outs.add("stocks", *user_table_writer(stocks, spath, meta, canonical_names=canonical_names))
     result = JobResult(h, {"horizons": output, "stocks": spath}, qcres, messages)
-    _qc_side(outs, result, output)
+    _qc_side(outs, result, output, meta, canonical_names)
     return _commit(outs, result)
 
 
@@ -344,6 +393,7 @@ def beta_job(
     qc: QCMode = "strict",
     max_depth: float = MAX_DEPTH_CM,
     fit: str = "fraction",
+    canonical_names: bool = False,
     **read_kwargs: object,
 ) -> JobResult:
     """Fit depth functions per profile; optionally compare β across groups.
@@ -364,19 +414,24 @@ def beta_job(
     check_outputs(_inputs(layers), planned)
     ps = load_horizons(layers, max_depth=max_depth, **read_kwargs)  # type: ignore[arg-type]
     if value not in ps.horizons.columns:
-        have = sorted(c for c in ps.horizons.columns if c != "source_row")
+        have = sorted(user_name(c, ps.metadata) for c in ps.horizons.columns
+                      if c != "source_row")
         hint = (f"compute it first: wholesoil density {Path(layers).name} -o layers_density.csv "
                 f"(writes {value} [Mg C/ha per layer] from soc, bd and gravel), then wholesoil "
                 f"beta layers_density.csv" if value == "soc_density" else
                 "name the layer density column with --value")
         raise MissingColumnError(f"no column {value!r} (columns: {', '.join(have)}); {hint}",
                                  file=ps.metadata.get("file"), field=value)
-    ps, qcres = checked(ps, qc=qc, variables=[value])
-    with step(f"depth functions ({', '.join(models)})", stage="beta"):
-        from wholesoil.depth import fit_depth_functions
+    meta = ps.metadata
+    with user_names(_names(ps)):
+        ps, qcres = checked(ps, qc=qc, variables=[value])
+        with step(f"depth functions ({', '.join(models)})", stage="beta"):
+            from wholesoil.depth import fit_depth_functions
 
-        fits = fit_depth_functions(ps.horizons, value=value, models=tuple(models),
-                                   method=fit)  # type: ignore[arg-type]
+            fits = fit_depth_functions(ps.horizons, value=value, models=tuple(models),
+                                       method=fit)  # type: ignore[arg-type]
+    value_unit = (COLUMN_UNITS.get(value) or meta.get("header_units", {}).get(value)
+                  or f"units of {user_name(value, meta)}")
     if group_column:
         if group_column in ps.sites.columns:  # readers move site attributes to the site table
             groups = ps.sites.set_index("profile_id")[group_column]
@@ -390,12 +445,15 @@ def beta_job(
             )
         fits[group_column] = fits["profile_id"].map(groups)
     outs = OutputSet(_inputs(layers))
-    outs.add("fits", *table_writer(fits, output))
+    outs.add("fits", *user_table_writer(fits, output, meta, canonical_names=canonical_names,
+                                        value_unit=value_unit))
     result = JobResult(fits, {"fits": output}, qcres)
     if group_column:
         comp = compare_groups(fits["beta"], fits[group_column])
         for name, df in comp.tables.items():
-            result.outputs[name] = outs.add(name, *table_writer(df, _side(output, name)))
+            result.outputs[name] = outs.add(name, *user_table_writer(
+                df, _side(output, name), meta, canonical_names=canonical_names,
+                units=GROUP_TABLE_UNITS))
         result.messages.append(comp.summary)
-    _qc_side(outs, result, output)
+    _qc_side(outs, result, output, meta, canonical_names)
     return _commit(outs, result)

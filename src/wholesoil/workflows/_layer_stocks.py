@@ -24,8 +24,8 @@ import pandas as pd
 
 from wholesoil._outputs import OutputSet, check_outputs
 from wholesoil._types import HarmonizeMode, SplineMethod, StockMethod
-from wholesoil.errors import InputDataError
-from wholesoil.io._write import table_writer
+from wholesoil.errors import InputDataError, user_names
+from wholesoil.io._write import user_table_writer
 from wholesoil.profiles._layer_stocks import extensive_unit, layer_stocks
 from wholesoil.profiles._profileset import HORIZON_COLUMNS
 from wholesoil.profiles._ranges import MAX_DEPTH_CM
@@ -89,6 +89,7 @@ def layer_stocks_job(
     clamp: tuple[float, float] | None = None,
     qc: QCMode = "strict",
     max_depth: float = MAX_DEPTH_CM,
+    canonical_names: bool = False,
     **read_kwargs: object,
 ) -> JobResult:
     """Stocks of standard layers from per-horizon amounts (``harmonize --mode stock``).
@@ -123,16 +124,19 @@ def layer_stocks_job(
     check_outputs(_inputs(horizons), {"layers": output, **_qc_planned(output, qc)})
     check_depths_option(depths, max_depth)
     ps = load_horizons(horizons, max_depth=max_depth, **read_kwargs)  # type: ignore[arg-type]
-    ps, qcres = checked(ps, qc=qc, variables=[variable])
-    with step(f"stocks of standard layers from {variable}", stage="harmonize"):
-        table = layer_stocks(ps, variable, depths=depths, method=stock_method,
-                             lam=0.0 if lam is None else lam, min_coverage=min_coverage)
+    meta = ps.metadata
+    with user_names(meta.get("user_names", {})):
+        ps, qcres = checked(ps, qc=qc, variables=[variable])
+        with step(f"stocks of standard layers from {variable}", stage="harmonize"):
+            table = layer_stocks(ps, variable, depths=depths, method=stock_method,
+                                 lam=0.0 if lam is None else lam, min_coverage=min_coverage)
     outs = OutputSet(_inputs(horizons))
-    outs.add("layers", *table_writer(
-        table[["profile_id", "top", "bottom", variable, "coverage", "partial"]], output))
+    outs.add("layers", *user_table_writer(
+        table[["profile_id", "top", "bottom", variable, "coverage", "partial"]], output, meta,
+        canonical_names=canonical_names))
     result = JobResult(table, {"layers": output}, qcres, [_summary(table, variable,
                                                                     min_coverage)])
-    _qc_side(outs, result, output)
+    _qc_side(outs, result, output, meta, canonical_names)
     return _commit(outs, result)
 
 
