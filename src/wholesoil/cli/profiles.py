@@ -22,18 +22,23 @@ from typing import Annotated
 
 import typer
 
-from wholesoil.cli._common import FORMAT_HELP, _floats, _friendly, _pairs, _report
+from wholesoil.cli._common import (
+    INPUT_REF,
+    BottomColumnOpt,
+    CanonicalNamesOpt,
+    ColumnMapOpt,
+    FormatOpt,
+    IdColumnOpt,
+    TopColumnOpt,
+    UnitsOpt,
+    _floats,
+    _friendly,
+    _pairs,
+    _report,
+    read_options,
+    write_options,
+)
 
-IdCol = Annotated[str, typer.Option("--id-column", help="Profile id column in the input.")]
-TopCol = Annotated[str, typer.Option("--top-column", help="Top depth column [cm].")]
-BotCol = Annotated[str, typer.Option("--bottom-column", help="Bottom depth column [cm].")]
-ColMap = Annotated[
-    str | None,
-    typer.Option("--column-map", help="Rename other columns: SRC=canonical,… (e.g. OC=soc)."),
-]
-#: The --format help is written from the reader registry (:mod:`wholesoil.io._registry`) each
-#: time the command line is built (see :func:`wholesoil.cli._common.registry_help`).
-FormatOpt = Annotated[str, typer.Option("--format", help=FORMAT_HELP)]
 MaxDepthOpt = Annotated[
     float,
     typer.Option(
@@ -52,18 +57,6 @@ QcOpt = Annotated[
 ]
 
 
-def _read_kwargs(
-    id_column: str, top_column: str, bottom_column: str, column_map: str | None, fmt: str
-) -> dict[str, object]:
-    return {
-        "format": fmt,
-        "id_column": id_column,
-        "top_column": top_column,
-        "bottom_column": bottom_column,
-        "column_map": _pairs(column_map, "--column-map"),
-    }
-
-
 def _qc_mode(qc: str) -> str:
     if qc not in ("strict", "repair"):
         raise typer.BadParameter(f"--qc must be 'strict' or 'repair', got {qc!r}")
@@ -72,7 +65,8 @@ def _qc_mode(qc: str) -> str:
 
 @_friendly
 def harmonize(
-    horizons: Annotated[Path, typer.Argument(help="Horizon table (CSV or Parquet).")],
+    horizons: Annotated[Path, typer.Argument(
+        help="Horizon table (CSV or Parquet). " + INPUT_REF)],
     variable: Annotated[str, typer.Option("--variable", help="Column to harmonize.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Output CSV/Parquet.")],
     depths: Annotated[str, typer.Option(help="Standard depths [cm].")] = "0,5,15,30,60,100,200",
@@ -81,11 +75,13 @@ def harmonize(
     clamp: Annotated[
         str | None, typer.Option(help="LOW,HIGH clamp of 1-cm values (none by default).")
     ] = None,
-    id_column: IdCol = "profile_id",
-    top_column: TopCol = "top",
-    bottom_column: BotCol = "bottom",
-    column_map: ColMap = None,
+    id_column: IdColumnOpt = "profile_id",
+    top_column: TopColumnOpt = "top",
+    bottom_column: BottomColumnOpt = "bottom",
+    column_map: ColumnMapOpt = None,
+    units: UnitsOpt = None,
     fmt: FormatOpt = "table",
+    canonical_names: CanonicalNamesOpt = False,
     max_depth: MaxDepthOpt = 1000.0,
     qc: QcOpt = "strict",
 ) -> None:
@@ -113,14 +109,17 @@ def harmonize(
         clamp=clamp_t,
         qc=_qc_mode(qc),  # type: ignore[arg-type]
         max_depth=max_depth,
-        **_read_kwargs(id_column, top_column, bottom_column, column_map, fmt),
+        **read_options(id_column=id_column, top_column=top_column, bottom_column=bottom_column,
+                       column_map=column_map, units=units, fmt=fmt),
+        **write_options(canonical_names),
     )
     _report(result)
 
 
 @_friendly
 def qc(
-    horizons: Annotated[Path, typer.Argument(help="Horizon table (CSV or Parquet).")],
+    horizons: Annotated[Path, typer.Argument(
+        help="Horizon table (CSV or Parquet). " + INPUT_REF)],
     output: Annotated[Path, typer.Option("--output", "-o", help="Cleaned horizons.")],
     report: Annotated[
         Path | None, typer.Option(help="QC report (default: OUTPUT with .qc before suffix).")
@@ -137,11 +136,13 @@ def qc(
         float | None, typer.Option(help="Keep profiles deeper than this [cm] "
                                         "(Tao et al. (EarthArXiv): 50).")
     ] = None,
-    id_column: IdCol = "profile_id",
-    top_column: TopCol = "top",
-    bottom_column: BotCol = "bottom",
-    column_map: ColMap = None,
+    id_column: IdColumnOpt = "profile_id",
+    top_column: TopColumnOpt = "top",
+    bottom_column: BottomColumnOpt = "bottom",
+    column_map: ColumnMapOpt = None,
+    units: UnitsOpt = None,
     fmt: FormatOpt = "table",
+    canonical_names: CanonicalNamesOpt = False,
     max_depth: MaxDepthOpt = 1000.0,
 ) -> None:
     """Check horizons, repair or exclude by named rules, and report every change.
@@ -158,14 +159,17 @@ def qc(
         min_layers=min_layers,
         min_depth=min_depth,
         max_depth=max_depth,
-        **_read_kwargs(id_column, top_column, bottom_column, column_map, fmt),
+        **read_options(id_column=id_column, top_column=top_column, bottom_column=bottom_column,
+                       column_map=column_map, units=units, fmt=fmt),
+        **write_options(canonical_names),
     )
     _report(result)
 
 
 @_friendly
 def density(
-    horizons: Annotated[Path, typer.Argument(help="Horizons with soc [g/kg], bd, gravel.")],
+    horizons: Annotated[Path, typer.Argument(
+        help="Horizons with soc [g/kg], bd, gravel. " + INPUT_REF)],
     output: Annotated[Path, typer.Option("--output", "-o", help="Horizons with soc_density.")],
     fill_bd: Annotated[bool, typer.Option(help="Fill missing BD by pedotransfer.")] = True,
     refit_bd: Annotated[
@@ -174,11 +178,13 @@ def density(
     stock_depths: Annotated[str, typer.Option(help="Stocks from 0 to these depths [cm].")] = (
         "30,100"
     ),
-    id_column: IdCol = "profile_id",
-    top_column: TopCol = "top",
-    bottom_column: BotCol = "bottom",
-    column_map: ColMap = None,
+    id_column: IdColumnOpt = "profile_id",
+    top_column: TopColumnOpt = "top",
+    bottom_column: BottomColumnOpt = "bottom",
+    column_map: ColumnMapOpt = None,
+    units: UnitsOpt = None,
     fmt: FormatOpt = "table",
+    canonical_names: CanonicalNamesOpt = False,
     max_depth: MaxDepthOpt = 1000.0,
     qc: QcOpt = "strict",
 ) -> None:
@@ -196,25 +202,30 @@ def density(
         stock_depths=_floats(stock_depths, "--stock-depths"),
         qc=_qc_mode(qc),  # type: ignore[arg-type]
         max_depth=max_depth,
-        **_read_kwargs(id_column, top_column, bottom_column, column_map, fmt),
+        **read_options(id_column=id_column, top_column=top_column, bottom_column=bottom_column,
+                       column_map=column_map, units=units, fmt=fmt),
+        **write_options(canonical_names),
     )
     _report(result)
 
 
 @_friendly
 def beta(
-    layers: Annotated[Path, typer.Argument(help="Layers with SOC density [Mg C/ha].")],
+    layers: Annotated[Path, typer.Argument(
+        help="Layers with SOC density [Mg C/ha]. " + INPUT_REF)],
     output: Annotated[Path, typer.Option("--output", "-o", help="Per-profile fits.")],
     value: Annotated[str, typer.Option(help="Layer density column.")] = "soc_density",
     models: Annotated[str, typer.Option(help="Models compared by AIC.")] = "beta,exponential,power",
     group_column: Annotated[
         str | None, typer.Option(help="Compare β across groups (ANOVA, Duncan, Tukey).")
     ] = None,
-    id_column: IdCol = "profile_id",
-    top_column: TopCol = "top",
-    bottom_column: BotCol = "bottom",
-    column_map: ColMap = None,
+    id_column: IdColumnOpt = "profile_id",
+    top_column: TopColumnOpt = "top",
+    bottom_column: BottomColumnOpt = "bottom",
+    column_map: ColumnMapOpt = None,
+    units: UnitsOpt = None,
     fmt: FormatOpt = "table",
+    canonical_names: CanonicalNamesOpt = False,
     max_depth: MaxDepthOpt = 1000.0,
     qc: QcOpt = "strict",
     fit: Annotated[
@@ -238,7 +249,9 @@ def beta(
         qc=_qc_mode(qc),  # type: ignore[arg-type]
         max_depth=max_depth,
         fit=fit,
-        **_read_kwargs(id_column, top_column, bottom_column, column_map, fmt),
+        **read_options(id_column=id_column, top_column=top_column, bottom_column=bottom_column,
+                       column_map=column_map, units=units, fmt=fmt),
+        **write_options(canonical_names),
     )
     _report(result)
 
