@@ -100,6 +100,33 @@ def _describe(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
+def _table_argument(fn: Callable[..., Any], kwargs: dict[str, Any]) -> str | None:
+    """The name of the first table file among a command's arguments (for messages)."""
+    for name in inspect.signature(fn).parameters:
+        value = kwargs.get(name)
+        if isinstance(value, os.PathLike) and os.path.isfile(value):
+            return os.path.basename(value)
+    return None
+
+
+def _next_step(exc: BaseException, fn: Callable[..., Any], kwargs: dict[str, Any]) -> str:
+    """What to do about a missing column, for a command that takes the input options: the
+    file (when the message lacks it), the option that maps the column, and where the options
+    are described. Empty for other errors and for messages that already name an option."""
+    from wholesoil.errors import MissingColumnError
+
+    if not isinstance(exc, MissingColumnError) or "column_map" not in kwargs:
+        return ""
+    text = str(exc)
+    if "--column-map" in text or "--id-column" in text:
+        return ""
+    column = exc.field or "COLUMN"
+    file = "" if exc.file else _table_argument(fn, kwargs)
+    where = f" in {file}" if file else ""
+    return (f"; next step: if your table{where} has this column under another name, read it "
+            f"with --column-map YOUR_NAME={column} (see Input options in --help)")
+
+
 def _friendly(fn: F) -> F:
     """Turn bad-input errors (see :data:`USER_ERRORS`) into one line and exit status 2."""
 
@@ -115,7 +142,7 @@ def _friendly(fn: F) -> F:
         except _user_errors() as exc:
             if os.environ.get(TRACEBACK_ENV):
                 raise
-            error_line(_describe(exc))
+            error_line(_describe(exc) + _next_step(exc, fn, kwargs))
             raise typer.Exit(2) from exc
 
     return wrapper  # type: ignore[return-value]

@@ -50,19 +50,11 @@ from wholesoil.plots.mapping import (
 )
 from wholesoil.progress import step
 from wholesoil.workflows._jobs import JobResult
-from wholesoil.workflows._read import read_any_table
+from wholesoil.workflows._read import CANONICAL_UNITS, read_any_table
 
 #: Depth bands [cm] of the depth-wise skill table: topsoil, subsoil, deep soil
 #: (Wang G. et al. (2025)) and the NCSCD's 2–3 m layer.
 DEFAULT_BANDS: tuple[tuple[float, float], ...] = ((0, 30), (30, 100), (100, 200), (200, 300))
-
-
-def _canonical_unit(column: str) -> str | None:
-    """The unit in brackets of a canonical column (:data:`~wholesoil.profiles.HORIZON_COLUMNS`)."""
-    from wholesoil.profiles import HORIZON_COLUMNS
-
-    text = HORIZON_COLUMNS.get(column, "")
-    return text[text.rfind("[") + 1:text.rfind("]")] if "[" in text else None
 
 
 def _fit(est: Any, X: pd.DataFrame, y: np.ndarray, groups: np.ndarray | None) -> Any:
@@ -298,7 +290,7 @@ def train_job(
     groups = None if groups is None else new(groups)
     features = [new(f) for f in features]
     if units is None and target in {names.get(k, k) for k in (input_units or {})}:
-        units = _canonical_unit(target)
+        units = CANONICAL_UNITS.get(target)
     X, y, group_ids = _training_data(data, source, target, features, learner=learner,
                                      groups=groups, cv=cv, lat=lat, lon=lon)
 
