@@ -346,17 +346,20 @@ TABLE_COMMANDS: dict[str, TableCommand] = {
     "harmonize": TableCommand("horizons", _ALL),
     "density": TableCommand("horizons", _ALL),
     "beta": TableCommand("layers", _ALL),
-    "inputs": TableCommand("profiles", _READ, "writes standard layers under wholesoil's names"),
-    "assimilate": TableCommand("profiles", _READ, "writes calibrations under wholesoil's names"),
-    "proda e2e": TableCommand("profiles", _READ, "writes maps and tables under wholesoil's "
-                              "names"),
-    "c14 profile": TableCommand("israd_dir", _READ, "writes ages under wholesoil's names; "
-                                "--format is israd (default) or table (the id/depth/column-map/"
-                                "units options apply to table)"),
+    "inputs": TableCommand("profiles", _READ, "no --canonical-names: its standard-layer "
+                           "tables are wholesoil's, under wholesoil's names"),
+    "assimilate": TableCommand("profiles", _READ, "no --canonical-names: writes calibrations "
+                               "under wholesoil's names"),
+    "proda e2e": TableCommand("profiles", _READ, "no --canonical-names: writes a network and "
+                              "fits under wholesoil's names"),
+    "c14 profile": TableCommand("israd_dir", _READ, "no --canonical-names: writes ages under "
+                                "wholesoil's names; --format is israd (default) or table, to "
+                                "which the other input options apply"),
     "train": TableCommand("table", ("--id-column", "--top-column", "--bottom-column",
                                     *_FLAT),
                           "a training table, one row per sample: no --format (CSV/Parquet "
-                          "only); the model keeps the names as read"),
+                          "only); no --canonical-names (the model keeps the names as read); "
+                          "--id-column is --groups"),
     "predict": TableCommand("covariates", _FLAT, "a covariate table has no profile keys "
                             "(the model's features name its columns) and writes predictions"),
     "mixed": TableCommand("table", _FLAT, "a table of observations, no profile keys"),

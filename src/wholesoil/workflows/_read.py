@@ -25,7 +25,6 @@ import pandas as pd
 
 from wholesoil.errors import InputDataError
 
-
 #: The canonical unit, in plain ASCII as docs/cli.md writes units, of every column that
 #: :data:`~wholesoil.io._table.UNIT_CONVERSIONS` converts (the unit ``--units`` converts to).
 CANONICAL_UNITS: dict[str, str] = {
