@@ -327,3 +327,12 @@ def test_an_unknown_unit_names_the_column_and_the_accepted_units(tmp_path):
     assert res.exit_code == 2
     text = " ".join(res.output.split())
     assert "my_sites.csv" in text and "'OC_pct'" in text and "'g/kg'" in text, text
+
+
+def test_a_unit_for_a_column_wholesoil_cannot_convert_names_the_next_step(tmp_path):
+    res = runner.invoke(app, ["qc", str(_horizons(tmp_path)), *KEYS[:6], "--units",
+                              "OC_pct=%", "-o", str(tmp_path / "q.csv")])
+    assert res.exit_code == 2
+    text = " ".join(res.output.split())
+    assert "my_horizons.csv" in text and "'OC_pct'" in text, text
+    assert "next step" in text and "--column-map OC_pct=NAME" in text, text

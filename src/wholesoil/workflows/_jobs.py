@@ -85,9 +85,12 @@ def load_horizons(
         cmap = {id_column: "profile_id", top_column: "top", bottom_column: "bottom"}
         cmap.update(column_map or {})
         try:
+            from wholesoil.workflows._read import check_unit_columns, unit_keys
+
             renames = {k: v for k, v in cmap.items() if k != v}
-            ps = read_table(path, column_map=renames, units={renames.get(k, k): v
-                                                             for k, v in (units or {}).items()})
+            canonical_units = unit_keys(units, renames)
+            check_unit_columns(canonical_units, Path(path).name, renames)
+            ps = read_table(path, column_map=renames, units=canonical_units)
         except MissingColumnError as exc:
             option = _COLUMN_OPTIONS.get(exc.field or "")
             if option is None:

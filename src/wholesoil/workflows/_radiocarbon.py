@@ -266,8 +266,9 @@ def profile_job(
         if any(v != keys[k] if k in keys else bool(v) for k, v in read_kwargs.items()):
             raise InputDataError(
                 "the input options (--id-column, --top-column, --bottom-column, --column-map, "
-                "--units) apply to --format table; an ISRaD entry has ISRaD's names and units",
-                field="format", value=input_format)
+                "--units) apply to a plain table; next step: add --format table (an ISRaD "
+                "entry has ISRaD's names and units)", file=Path(israd).name, field="format",
+                value=input_format)
         _check_israd_input(Path(israd))
         layers, messages = read_israd_layers(israd)
     else:

@@ -40,11 +40,30 @@ def unit_keys(units: Mapping[str, str] | None, names: Mapping[str, str]) -> dict
     return {names.get(k, k): v for k, v in (units or {}).items()}
 
 
+def check_unit_columns(units: Mapping[str, str], file: str | None,
+                       names: Mapping[str, str]) -> None:
+    """Raise, naming the next step, for a unit given for a column wholesoil cannot convert.
+
+    ``units`` is keyed by canonical names (:func:`unit_keys`), ``names`` the renaming.
+    """
+    from wholesoil.io._table import UNIT_CONVERSIONS
+
+    source = {v: k for k, v in names.items()}
+    for col, unit in units.items():
+        if col not in UNIT_CONVERSIONS:
+            raise InputDataError(
+                f"wholesoil converts units of {sorted(UNIT_CONVERSIONS)} only; next step: if "
+                f"{col!r} is one of them under your name, read it under wholesoil's name with "
+                f"--column-map {col}=NAME (--units {col}={unit} then converts it); else "
+                "convert it before reading", file=file, field=source.get(col, col), value=unit)
+
+
 def convert_units(df: pd.DataFrame, units: Mapping[str, str], file: str | None,
                   names: Mapping[str, str]) -> pd.DataFrame:
     """Columns of ``df`` (canonical names) converted from ``units`` to the canonical units."""
     from wholesoil.io._table import UNIT_CONVERSIONS, normalize_unit
 
+    check_unit_columns(units, file, names)
     source = {v: k for k, v in names.items()}
     for col, unit in units.items():
         if col not in df.columns:
@@ -54,11 +73,8 @@ def convert_units(df: pd.DataFrame, units: Mapping[str, str], file: str | None,
                 value=unit)
         conv = UNIT_CONVERSIONS.get(col, {}).get(normalize_unit(unit))
         if conv is None:
-            accepted = sorted(UNIT_CONVERSIONS.get(col, {}))
-            what = (f"accepted for {col!r}: {accepted}" if accepted else
-                    f"wholesoil converts no unit of {col!r}; convertible columns: "
-                    f"{sorted(UNIT_CONVERSIONS)}")
-            raise InputDataError(f"unknown unit ({what})", file=file,
+            accepted = sorted(UNIT_CONVERSIONS[col])
+            raise InputDataError(f"unknown unit (accepted for {col!r}: {accepted})", file=file,
                                  field=source.get(col, col), value=unit)
         df[col] = conv(pd.to_numeric(df[col], errors="raise"))
     return df
