@@ -79,7 +79,8 @@ def _command(name: str, cmd: Any, level: int) -> list[str]:
             out += _command(f"{name} {sub_name}", sub, level + 1)
         return out
     args = [p for p in cmd.params if p.param_type_name == "argument"]
-    opts = [p for p in cmd.params if p.param_type_name == "option" and not p.hidden]
+    opts = [p for p in cmd.params if p.param_type_name == "option" and not p.hidden
+            and not _shared_input_option(name, p)]
     usage = " ".join([f"wholesoil {name}", *(a.name.upper() + ("…" if a.nargs == -1 else "")
                                              for a in args), "[OPTIONS]"])
     out += ["```text", usage, "```", ""]
@@ -94,7 +95,54 @@ def _command(name: str, cmd: Any, level: int) -> list[str]:
     if rows:
         out += ["| argument / option | required | default | meaning |", "|---|---|---|---|",
                 *rows, ""]
+    shared = [p.opts[0] for p in cmd.params if _shared_input_option(name, p)]
+    if shared:
+        out += ["[Input options](#input-options): " + ", ".join(f"`{o}`" for o in shared)
+                + ".", ""]
     return out
+
+
+def _shared_input_option(command: str, p: Any) -> bool:
+    """An input option with its shared meaning (described once, under Input options)."""
+    from wholesoil.cli._common import INPUT_OPTIONS, INPUT_PANEL
+
+    return (getattr(p, "rich_help_panel", None) == INPUT_PANEL and p.opts[0] in INPUT_OPTIONS
+            and (p.help or "") == _shared_help(p.opts[0]))
+
+
+def _shared_help(option: str) -> str:
+    from rich.markup import escape
+
+    from wholesoil.cli._common import INPUT_OPTIONS, registry_help
+
+    return escape(registry_help(INPUT_OPTIONS[option]))
+
+
+def _input_options() -> list[str]:
+    """The one description of the input options: meaning, commands, accepted units."""
+    from wholesoil.cli._common import INPUT_OPTIONS, TABLE_COMMANDS, registry_help
+    from wholesoil.io._table import UNIT_CONVERSIONS
+    from wholesoil.workflows._read import CANONICAL_UNITS
+
+    out = ["## Input options", "",
+           "Every command that reads your table takes the same input options with the same "
+           "meaning; each command's page lists which it takes. The options rename your columns "
+           "to wholesoil's names as the table is read (other options then name a column by its "
+           "new name), and `--units` converts to wholesoil's units there, nowhere else. A "
+           "missing column stops the command with the file, the column and the option that "
+           "maps it.", "",
+           "| option | meaning |", "|---|---|"]
+    out += [f"| `{o}` | {_text(registry_help(h))} |" for o, h in INPUT_OPTIONS.items()]
+    out += ["", "| command | input options | why fewer |", "|---|---|---|"]
+    for name, entry in TABLE_COMMANDS.items():
+        out.append(f"| `{name}` | " + ", ".join(f"`{o}`" for o in entry.options)
+                   + f" | {_text(entry.why)} |")
+    out += ["", "`--units COL=UNIT` converts these columns (COL is your name or wholesoil's) "
+            "to wholesoil's unit:", "", "| column | unit | accepted units |", "|---|---|---|"]
+    for col, units in UNIT_CONVERSIONS.items():
+        out.append(f"| `{col}` | {CANONICAL_UNITS.get(col, '')} | "
+                   + ", ".join(f"`{u}`" for u in units) + " |")
+    return [*out, ""]
 
 
 def render() -> str:
@@ -115,13 +163,13 @@ def render() -> str:
         "message naming the file, row, field and value (exit status 2), and records what it "
         "did in `run.json` where it writes a folder.",
         "",
-        "Common to the profile commands (`qc`, `harmonize`, `density`, `beta`): the input is a "
-        "CSV or Parquet table (`--column-map SRC=canonical,…` renames columns, "
-        "`--id-column/--top-column/--bottom-column` name the key columns) or, with "
+        "Common to the commands that read a layer table: the input is a CSV or Parquet table, "
+        "read with the [input options](#input-options), or, with "
         f"`--format {sources}`, a source read by its reader "
         "([WoSIS](howto/wosis.md), [ISRaD](howto/israd.md)).",
         "",
     ]
+    out += _input_options()
     for name, cmd in root.commands.items():
         out += _command(name, cmd, 2)
     return "\n".join(out) + "\n"

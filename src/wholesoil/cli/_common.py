@@ -18,6 +18,7 @@ import functools
 import inspect
 import os
 import sys
+import typing
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -99,6 +100,33 @@ def _describe(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
+def _table_argument(fn: Callable[..., Any], kwargs: dict[str, Any]) -> str | None:
+    """The name of the first table file among a command's arguments (for messages)."""
+    for name in inspect.signature(fn).parameters:
+        value = kwargs.get(name)
+        if isinstance(value, os.PathLike) and os.path.isfile(value):
+            return os.path.basename(value)
+    return None
+
+
+def _next_step(exc: BaseException, fn: Callable[..., Any], kwargs: dict[str, Any]) -> str:
+    """What to do about a missing column, for a command that takes the input options: the
+    file (when the message lacks it), the option that maps the column, and where the options
+    are described. Empty for other errors and for messages that already name an option."""
+    from wholesoil.errors import MissingColumnError
+
+    if not isinstance(exc, MissingColumnError) or "column_map" not in kwargs:
+        return ""
+    text = str(exc)
+    if "--column-map" in text or "--id-column" in text:
+        return ""
+    column = exc.field or "COLUMN"
+    file = "" if exc.file else _table_argument(fn, kwargs)
+    where = f" in {file}" if file else ""
+    return (f"; next step: if your table{where} has this column under another name, read it "
+            f"with --column-map YOUR_NAME={column} (see Input options in --help)")
+
+
 def _friendly(fn: F) -> F:
     """Turn bad-input errors (see :data:`USER_ERRORS`) into one line and exit status 2."""
 
@@ -114,7 +142,7 @@ def _friendly(fn: F) -> F:
         except _user_errors() as exc:
             if os.environ.get(TRACEBACK_ENV):
                 raise
-            error_line(_describe(exc))
+            error_line(_describe(exc) + _next_step(exc, fn, kwargs))
             raise typer.Exit(2) from exc
 
     return wrapper  # type: ignore[return-value]
@@ -271,3 +299,127 @@ def _scheduler_option() -> Any:
 
 #: ``--scheduler`` (:data:`wholesoil.parallel.SCHEDULER_HELP`); None means the default, threads.
 SchedulerOpt = _scheduler_option()
+
+
+# ----------------------------------------------------------------------------- input options
+#: The help panel of the input options in ``--help`` (and the heading of their one description
+#: in docs/cli.md, written from :data:`INPUT_OPTIONS` by docs/_gen/cli.py).
+INPUT_PANEL = "Input options"
+
+#: The phrase by which a command's table argument refers to the one description.
+INPUT_REF = "Your column names and units: see Input options."
+
+#: Every input option, its meaning (the ``--help`` text), in the order ``--help`` lists them.
+INPUT_OPTIONS: dict[str, str] = {
+    "--id-column": "Your profile id column (read as profile_id).",
+    "--top-column": "Your top depth column (read as top) [cm].",
+    "--bottom-column": "Your bottom depth column (read as bottom) [cm].",
+    "--column-map": "Read your other columns under wholesoil's names: SRC=canonical,… "
+                    "(e.g. OC_gkg=soc); other options then name them by the new name.",
+    "--units": "Units of your columns, converted on reading: COL=UNIT,… (e.g. soc=%, "
+               "top=m; COL is your name or the canonical one). Accepted units: "
+               "docs/cli.md, Input options.",
+    "--format": FORMAT_HELP,
+    "--canonical-names": "Write wholesoil's names (profile_id, top, bottom, …) in the output "
+                         "instead of your table's.",
+}
+
+
+class TableCommand(typing.NamedTuple):
+    """A command that reads a user's table: the argument naming it, the input options it
+    takes and, when it takes fewer than all of :data:`INPUT_OPTIONS`, why."""
+
+    argument: str
+    options: tuple[str, ...]
+    why: str = ""
+
+
+_ALL = tuple(INPUT_OPTIONS)
+_READ = tuple(o for o in _ALL if o != "--canonical-names")
+_FLAT = ("--column-map", "--units")
+
+#: Every command whose table argument reads a user's table, by command path. The test
+#: ``tests/cli/test_input_options.py`` checks this against the command line: a command with a
+#: table argument that is not listed here fails it, as does a listed one lacking an option.
+TABLE_COMMANDS: dict[str, TableCommand] = {
+    "qc": TableCommand("horizons", _ALL),
+    "harmonize": TableCommand("horizons", _ALL),
+    "density": TableCommand("horizons", _ALL),
+    "beta": TableCommand("layers", _ALL),
+    "inputs": TableCommand("profiles", _READ, "no --canonical-names: its standard-layer "
+                           "tables are wholesoil's, under wholesoil's names"),
+    "assimilate": TableCommand("profiles", _READ, "no --canonical-names: writes calibrations "
+                               "under wholesoil's names"),
+    "proda e2e": TableCommand("profiles", _READ, "no --canonical-names: writes a network and "
+                              "fits under wholesoil's names"),
+    "c14 profile": TableCommand("israd_dir", _READ, "no --canonical-names: writes ages under "
+                                "wholesoil's names; --format is israd (default) or table, to "
+                                "which the other input options apply"),
+    "train": TableCommand("table", ("--id-column", "--top-column", "--bottom-column",
+                                    *_FLAT),
+                          "a training table, one row per sample: no --format (CSV/Parquet "
+                          "only); no --canonical-names (the model keeps the names as read); "
+                          "--id-column is --groups"),
+    "predict": TableCommand("covariates", _FLAT, "a covariate table has no profile keys "
+                            "(the model's features name its columns) and writes predictions"),
+    "mixed": TableCommand("table", _FLAT, "a table of observations, no profile keys"),
+    "anova": TableCommand("table", _FLAT, "a table of observations, no profile keys"),
+}
+
+#: Arguments that read a table but are no user's layer table, with the reason (the test checks
+#: that every table argument of the command line is in TABLE_COMMANDS or here).
+OTHER_TABLES: dict[str, str] = {
+    "proda train": "reads `wholesoil assimilate`'s own output and a covariate table keyed by "
+                   "its profile_id",
+    "proda e2e covariates": "a second table keyed by the first one's profile_id",
+}
+
+
+def _input_option(name: str, *decls: str) -> Any:
+    return typer.Option(*(decls or (name,)), help=INPUT_OPTIONS[name],
+                        rich_help_panel=INPUT_PANEL)
+
+
+IdColumnOpt = typing.Annotated[str, _input_option("--id-column")]
+TopColumnOpt = typing.Annotated[str, _input_option("--top-column")]
+BottomColumnOpt = typing.Annotated[str, _input_option("--bottom-column")]
+ColumnMapOpt = typing.Annotated[str | None, _input_option("--column-map")]
+UnitsOpt = typing.Annotated[str | None, _input_option("--units")]
+#: The --format help is written from the reader registry (:mod:`wholesoil.io._registry`) each
+#: time the command line is built (see :func:`registry_help`).
+FormatOpt = typing.Annotated[str, _input_option("--format")]
+CanonicalNamesOpt = typing.Annotated[bool, _input_option("--canonical-names")]
+
+
+def read_options(
+    *,
+    id_column: str = "profile_id",
+    top_column: str = "top",
+    bottom_column: str = "bottom",
+    column_map: str | None = None,
+    units: str | None = None,
+    fmt: str | None = "table",
+) -> dict[str, Any]:
+    """The input options as the readers' keywords (:func:`wholesoil.workflows.load_horizons`,
+    :func:`wholesoil.workflows._read.read_layer_table`); ``fmt=None`` leaves ``format`` out."""
+    out: dict[str, Any] = {
+        "id_column": id_column,
+        "top_column": top_column,
+        "bottom_column": bottom_column,
+        "column_map": _pairs(column_map, "--column-map"),
+        "units": _pairs(units, "--units"),
+    }
+    if fmt is not None:
+        out["format"] = fmt
+    return out
+
+
+def flat_read_options(column_map: str | None, units: str | None) -> dict[str, Any]:
+    """``--column-map`` and ``--units`` as the flat reader's keywords
+    (:func:`wholesoil.workflows._read.read_any_table`)."""
+    return {"column_map": _pairs(column_map, "--column-map"), "units": _pairs(units, "--units")}
+
+
+def write_options(canonical_names: bool) -> dict[str, Any]:
+    """``--canonical-names`` as the profile jobs' keyword (left out when not given)."""
+    return {"canonical_names": True} if canonical_names else {}

@@ -16,7 +16,19 @@ from typing import Annotated
 
 import typer
 
-from wholesoil.cli._common import _floats, _friendly, _report
+from wholesoil.cli._common import (
+    INPUT_REF,
+    BottomColumnOpt,
+    ColumnMapOpt,
+    FormatOpt,
+    IdColumnOpt,
+    TopColumnOpt,
+    UnitsOpt,
+    _floats,
+    _friendly,
+    _report,
+    read_options,
+)
 
 
 def _number_or_name(text: str | None) -> float | str | None:
@@ -33,7 +45,7 @@ def inputs(
     profiles: Annotated[Path, typer.Argument(
         help="Layer table (CSV/Parquet): profile_id, top, bottom [cm], soc_stock or "
              "soc_density [Mg C ha-1], c_age [yr] or d14c [‰] + year; optional lat, lon, "
-             "mat [°C], map [mm yr-1], npp, f_bnpp, vegetation, beta, c_age_sd.")],
+             "mat [°C], map [mm yr-1], npp, f_bnpp, vegetation, beta, c_age_sd. " + INPUT_REF)],
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
     npp: Annotated[str, typer.Option(
         help="NPP: a number [g C m-2 yr-1], a column name, or 'miami' (Lieth 1975 from "
@@ -64,6 +76,12 @@ def inputs(
     exclude_missing: Annotated[bool, typer.Option(
         help="Leave out layers without stock or age (listed in excluded.csv) instead of "
              "stopping.")] = False,
+    id_column: IdColumnOpt = "profile_id",
+    top_column: TopColumnOpt = "top",
+    bottom_column: BottomColumnOpt = "bottom",
+    column_map: ColumnMapOpt = None,
+    units: UnitsOpt = None,
+    fmt: FormatOpt = "table",
 ) -> None:
     """Inputs to bulk soil (I_bulk = C_stock / C_age, Wang G. et al. (manuscript) Eq. 6),
     root-derived inputs (I_root = NPP × f_BNPP × root fraction) and direct losses I_loss = I_root −
@@ -83,6 +101,9 @@ def inputs(
         f_bnpp=_number_or_name(f_bnpp), roots=roots, d50=d50, d95=d95, draws=draws,
         seed=seed, cv=cv, depths=_floats(depths, "--depths"), method=method, lam=lam,
         min_coverage=min_coverage, exclude_missing=exclude_missing,
+        **read_options(id_column=id_column, top_column=top_column,
+                       bottom_column=bottom_column, column_map=column_map, units=units,
+                       fmt=fmt),
     )
     _report(result)
 

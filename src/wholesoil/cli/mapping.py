@@ -22,8 +22,21 @@ from typing import Annotated, Any
 
 import typer
 
-from wholesoil.cli._common import SchedulerOpt, _floats, _friendly, _names, _pairs, _report
-from wholesoil.cli.profiles import BotCol, TopCol
+from wholesoil.cli._common import (
+    INPUT_PANEL,
+    INPUT_REF,
+    BottomColumnOpt,
+    ColumnMapOpt,
+    SchedulerOpt,
+    TopColumnOpt,
+    UnitsOpt,
+    _floats,
+    _friendly,
+    _names,
+    _pairs,
+    _report,
+    flat_read_options,
+)
 
 
 def _bands(text: str) -> tuple[tuple[float, float], ...]:
@@ -55,14 +68,16 @@ def _params(text: str | None) -> dict[str, Any]:
 
 @_friendly
 def train(
-    table: Annotated[Path, typer.Argument(help="Training table (CSV or Parquet).")],
+    table: Annotated[Path, typer.Argument(help="Training table (CSV or Parquet). " + INPUT_REF)],
     target: Annotated[str, typer.Option("--target", help="Column to predict.")],
     features: Annotated[str, typer.Option("--features", help="Predictors: a,b,c (add top,"
                                           "bottom for layer-level models, "
                                           "Wang G. et al. (2025)).")],
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
     groups: Annotated[
-        str | None, typer.Option("--groups", help="Profile id column: never split a profile.")
+        str | None, typer.Option("--groups", "--id-column", rich_help_panel=INPUT_PANEL,
+                                 help="Your profile id column: CV never splits a profile "
+                                      "(none: every row on its own).")
     ] = None,
     learner: Annotated[
         str, typer.Option("--learner", help="rf | qrf | xgb | svm | cubist | mars | ensemble")
@@ -75,8 +90,10 @@ def train(
     buffer_km: Annotated[float, typer.Option(help="Spatial CV buffer [km].")] = 0.0,
     lat: Annotated[str, typer.Option(help="Latitude column [°N].")] = "lat",
     lon: Annotated[str, typer.Option(help="Longitude column [°E].")] = "lon",
-    top_column: TopCol = "top",
-    bottom_column: BotCol = "bottom",
+    top_column: TopColumnOpt = "top",
+    bottom_column: BottomColumnOpt = "bottom",
+    column_map: ColumnMapOpt = None,
+    units: UnitsOpt = None,
     bands: Annotated[str, typer.Option(help="Depth bands for depth-wise skill [cm].")] = (
         "0-30,30-100,100-200,200-300"
     ),
@@ -98,8 +115,9 @@ def train(
                                          "fast preset 100).")] = 500,
     mc_draws: Annotated[int, typer.Option(help="Monte Carlo draws "
                                                "(Wang H. et al. (2025)).")] = 1000,
-    units: Annotated[
-        str | None, typer.Option(help="Units of the target, carried into maps (Mg C ha-1).")
+    target_units: Annotated[
+        str | None, typer.Option(help="Units of the target, carried into maps (Mg C ha-1); "
+                                 "default: the canonical unit when --units converts it.")
     ] = None,
     param: Annotated[
         str | None, typer.Option("--param", help="Learner parameters KEY=VALUE,…")
@@ -117,6 +135,7 @@ def train(
 
     if cv not in ("kfold", "spatial"):
         raise typer.BadParameter(f"--cv must be kfold or spatial, got {cv!r}")
+    read = flat_read_options(column_map, units)
     result = train_job(
         table,
         target,
@@ -140,8 +159,10 @@ def train(
         interval_trees=interval_trees,
         mc_boot=mc_boot,
         mc_draws=mc_draws,
-        units=units,
+        units=target_units,
         random_state=seed,
+        column_map=read["column_map"],
+        input_units=read["units"],
     )
     _report(result)
 
@@ -160,7 +181,7 @@ def predict(
     covariates: Annotated[
         list[Path], typer.Argument(help="A table (CSV/Parquet) with the model's feature "
                                    "columns, or covariate grids: NetCDF, GeoTIFF(s) or a folder "
-                                   "of GeoTIFFs.")
+                                   "of GeoTIFFs. A table: " + INPUT_REF)
     ],
     out: Annotated[
         Path, typer.Option("--out", "--output", "-o",
@@ -186,6 +207,8 @@ def predict(
         bool, typer.Option("--no-regrid", help="Grid: refuse grids that differ in CRS, "
                            "resolution or extent instead of regridding them.")
     ] = False,
+    column_map: ColumnMapOpt = None,
+    units: UnitsOpt = None,
 ) -> None:
     """Predict with a saved model over a table or a covariate grid (resumable, blockwise).
 
@@ -201,6 +224,10 @@ def predict(
 
     qs = _floats(quantiles, "--quantiles") if quantiles else ()
     if len(covariates) > 1 or _is_grid(covariates[0]):
+        if column_map or units:
+            raise typer.BadParameter("--column-map and --units apply to a table of covariates, "
+                                     "not to grids (name the grid variables as the model's "
+                                     "features)")
         result = predict_grid_job(
             model, covariates if len(covariates) > 1 else covariates[0], out,
             intervals=_names(intervals), level=level,
@@ -208,7 +235,9 @@ def predict(
             n_workers=workers, regrid=not no_regrid,
         )
     else:
-        result = predict_job(model, covariates[0], out, keep=_names(keep), quantiles=qs)
+        read = flat_read_options(column_map, units)
+        result = predict_job(model, covariates[0], out, keep=_names(keep), quantiles=qs,
+                             column_map=read["column_map"], input_units=read["units"])
     _report(result)
 
 

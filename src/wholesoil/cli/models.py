@@ -20,7 +20,22 @@ from typing import Annotated
 
 import typer
 
-from wholesoil.cli._common import SchedulerOpt, _floats, _friendly, _names, _report, model_help
+from wholesoil.cli._common import (
+    INPUT_REF,
+    BottomColumnOpt,
+    ColumnMapOpt,
+    FormatOpt,
+    IdColumnOpt,
+    SchedulerOpt,
+    TopColumnOpt,
+    UnitsOpt,
+    _floats,
+    _friendly,
+    _names,
+    _report,
+    model_help,
+    read_options,
+)
 
 
 @_friendly
@@ -118,7 +133,8 @@ def assimilate(
                                              "soc_density [Mg C ha-1], and mat, map (lat "
                                              "optional: it sets the season; without it, "
                                              "northern season and 12-h days), or lat, lon "
-                                             "(climate sampled from the bundled maps).")],
+                                             "(climate sampled from the bundled maps). "
+                                             + INPUT_REF)],
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
     model: Annotated[str, typer.Option(help=model_help("assimilate"))] = "clm5",
     iterations: Annotated[
@@ -138,6 +154,12 @@ def assimilate(
     batch_size: Annotated[int, typer.Option(help="Profiles calibrated together.")] = 16,
     scheduler: SchedulerOpt = None,
     seed: Annotated[int, typer.Option(help="Seed for every random draw.")] = 0,
+    id_column: IdColumnOpt = "profile_id",
+    top_column: TopColumnOpt = "top",
+    bottom_column: BottomColumnOpt = "bottom",
+    column_map: ColumnMapOpt = None,
+    units: UnitsOpt = None,
+    fmt: FormatOpt = "table",
 ) -> None:
     """Profile-level Bayesian calibration of CLM5 or COMPAS (Tao et al. (EarthArXiv) §2.6);
     resumable.
@@ -155,6 +177,9 @@ def assimilate(
         acceptance=acceptance,
         scale=scale, batch_size=batch_size,
         scheduler=scheduler, seed=seed,
+        **read_options(id_column=id_column, top_column=top_column,
+                       bottom_column=bottom_column, column_map=column_map, units=units,
+                       fmt=fmt),
     )
     _report(result)
 

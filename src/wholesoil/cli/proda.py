@@ -17,7 +17,20 @@ from typing import Annotated
 
 import typer
 
-from wholesoil.cli._common import SchedulerOpt, _floats, _friendly, _report
+from wholesoil.cli._common import (
+    INPUT_REF,
+    BottomColumnOpt,
+    ColumnMapOpt,
+    FormatOpt,
+    IdColumnOpt,
+    SchedulerOpt,
+    TopColumnOpt,
+    UnitsOpt,
+    _floats,
+    _friendly,
+    _report,
+    read_options,
+)
 
 _HELP = ("PRODA (Tao et al. (EarthArXiv) §2.6–2.7): train the parameter network on profile "
          "calibrations, "
@@ -121,7 +134,7 @@ def map_(
 def e2e(
     profiles: Annotated[Path, typer.Argument(
         help="Layer table like `wholesoil assimilate`'s: profile_id, top, bottom [cm], "
-             "soc_density [Mg C ha-1], and mat, map, lat or lat, lon.")],
+             "soc_density [Mg C ha-1], and mat, map, lat or lat, lon. " + INPUT_REF)],
     covariates: Annotated[str, typer.Argument(
         help="Site covariate table (profile_id + numeric columns) or 'climate'.")],
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
@@ -135,6 +148,12 @@ def e2e(
     hidden: Annotated[str, typer.Option(help="Hidden layer widths.")] = "256,512,512,256",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda.")] = "auto",
+    id_column: IdColumnOpt = "profile_id",
+    top_column: TopColumnOpt = "top",
+    bottom_column: BottomColumnOpt = "bottom",
+    column_map: ColumnMapOpt = None,
+    units: UnitsOpt = None,
+    fmt: FormatOpt = "table",
 ) -> None:
     """End-to-end calibration (CLM5): the network's parameters go through the differentiable
     steady state and the loss is PRODA's CLM5 cost against the observed layers — no MCMC.
@@ -147,7 +166,10 @@ def e2e(
 
     result = proda_e2e_job(profiles, covariates, out, covariate_names=_names(columns),
                            members=members, max_epochs=max_epochs, patience=patience,
-                           hidden=_hidden(hidden), seed=seed, device=device)
+                           hidden=_hidden(hidden), seed=seed, device=device,
+                           **read_options(id_column=id_column, top_column=top_column,
+                                          bottom_column=bottom_column, column_map=column_map,
+                                          units=units, fmt=fmt))
     _report(result)
 
 

@@ -22,18 +22,23 @@ from typing import Annotated
 
 import typer
 
-from wholesoil.cli._common import FORMAT_HELP, _floats, _friendly, _pairs, _report
+from wholesoil.cli._common import (
+    INPUT_REF,
+    BottomColumnOpt,
+    CanonicalNamesOpt,
+    ColumnMapOpt,
+    FormatOpt,
+    IdColumnOpt,
+    TopColumnOpt,
+    UnitsOpt,
+    _floats,
+    _friendly,
+    _pairs,
+    _report,
+    read_options,
+    write_options,
+)
 
-IdCol = Annotated[str, typer.Option("--id-column", help="Profile id column in the input.")]
-TopCol = Annotated[str, typer.Option("--top-column", help="Top depth column [cm].")]
-BotCol = Annotated[str, typer.Option("--bottom-column", help="Bottom depth column [cm].")]
-ColMap = Annotated[
-    str | None,
-    typer.Option("--column-map", help="Rename other columns: SRC=canonical,… (e.g. OC=soc)."),
-]
-#: The --format help is written from the reader registry (:mod:`wholesoil.io._registry`) each
-#: time the command line is built (see :func:`wholesoil.cli._common.registry_help`).
-FormatOpt = Annotated[str, typer.Option("--format", help=FORMAT_HELP)]
 MaxDepthOpt = Annotated[
     float,
     typer.Option(
@@ -52,18 +57,6 @@ QcOpt = Annotated[
 ]
 
 
-def _read_kwargs(
-    id_column: str, top_column: str, bottom_column: str, column_map: str | None, fmt: str
-) -> dict[str, object]:
-    return {
-        "format": fmt,
-        "id_column": id_column,
-        "top_column": top_column,
-        "bottom_column": bottom_column,
-        "column_map": _pairs(column_map, "--column-map"),
-    }
-
-
 def _qc_mode(qc: str) -> str:
     if qc not in ("strict", "repair"):
         raise typer.BadParameter(f"--qc must be 'strict' or 'repair', got {qc!r}")
@@ -72,7 +65,8 @@ def _qc_mode(qc: str) -> str:
 
 @_friendly
 def harmonize(
-    horizons: Annotated[Path, typer.Argument(help="Horizon table (CSV or Parquet).")],
+    horizons: Annotated[Path, typer.Argument(
+        help="Horizon table (CSV or Parquet). " + INPUT_REF)],
     variable: Annotated[str, typer.Option("--variable", help="Column to harmonize.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Output CSV/Parquet.")],
     depths: Annotated[str, typer.Option(help="Standard depths [cm].")] = "0,5,15,30,60,100,200",
@@ -87,11 +81,13 @@ def harmonize(
     clamp: Annotated[
         str | None, typer.Option(help="LOW,HIGH clamp of 1-cm values (none by default).")
     ] = None,
-    id_column: IdCol = "profile_id",
-    top_column: TopCol = "top",
-    bottom_column: BotCol = "bottom",
-    column_map: ColMap = None,
+    id_column: IdColumnOpt = "profile_id",
+    top_column: TopColumnOpt = "top",
+    bottom_column: BottomColumnOpt = "bottom",
+    column_map: ColumnMapOpt = None,
+    units: UnitsOpt = None,
     fmt: FormatOpt = "table",
+    canonical_names: CanonicalNamesOpt = False,
     max_depth: MaxDepthOpt = 1000.0,
     qc: QcOpt = "strict",
     mode: Annotated[
@@ -107,7 +103,9 @@ def harmonize(
                      "flagged partial), else NaN; 1 = complete layers only."),
     ] = 1.0,
 ) -> None:
-    """Equal-area spline to standard depths: writes profile_id, top, bottom, VARIABLE, coverage.
+    """Equal-area spline to standard depths: your id and depth columns, VARIABLE, coverage.
+
+    Headers keep your column names and carry units (--canonical-names for wholesoil's names).
 
     A per-layer amount (soc_density [Mg C ha-1]) needs --mode stock: the stock of each standard
     layer, with coverage and a partial flag.
@@ -142,14 +140,17 @@ def harmonize(
         max_depth=max_depth,
         mode=mode,  # type: ignore[arg-type]
         min_coverage=min_coverage,
-        **_read_kwargs(id_column, top_column, bottom_column, column_map, fmt),
+        **read_options(id_column=id_column, top_column=top_column, bottom_column=bottom_column,
+                       column_map=column_map, units=units, fmt=fmt),
+        **write_options(canonical_names),
     )
     _report(result)
 
 
 @_friendly
 def qc(
-    horizons: Annotated[Path, typer.Argument(help="Horizon table (CSV or Parquet).")],
+    horizons: Annotated[Path, typer.Argument(
+        help="Horizon table (CSV or Parquet). " + INPUT_REF)],
     output: Annotated[Path, typer.Option("--output", "-o", help="Cleaned horizons.")],
     report: Annotated[
         Path | None, typer.Option(help="QC report (default: OUTPUT with .qc before suffix).")
@@ -166,11 +167,13 @@ def qc(
         float | None, typer.Option(help="Keep profiles deeper than this [cm] "
                                         "(Tao et al. (EarthArXiv): 50).")
     ] = None,
-    id_column: IdCol = "profile_id",
-    top_column: TopCol = "top",
-    bottom_column: BotCol = "bottom",
-    column_map: ColMap = None,
+    id_column: IdColumnOpt = "profile_id",
+    top_column: TopColumnOpt = "top",
+    bottom_column: BottomColumnOpt = "bottom",
+    column_map: ColumnMapOpt = None,
+    units: UnitsOpt = None,
     fmt: FormatOpt = "table",
+    canonical_names: CanonicalNamesOpt = False,
     max_depth: MaxDepthOpt = 1000.0,
 ) -> None:
     """Check horizons, repair or exclude by named rules, and report every change.
@@ -187,14 +190,17 @@ def qc(
         min_layers=min_layers,
         min_depth=min_depth,
         max_depth=max_depth,
-        **_read_kwargs(id_column, top_column, bottom_column, column_map, fmt),
+        **read_options(id_column=id_column, top_column=top_column, bottom_column=bottom_column,
+                       column_map=column_map, units=units, fmt=fmt),
+        **write_options(canonical_names),
     )
     _report(result)
 
 
 @_friendly
 def density(
-    horizons: Annotated[Path, typer.Argument(help="Horizons with soc [g/kg], bd, gravel.")],
+    horizons: Annotated[Path, typer.Argument(
+        help="Horizons with soc [g/kg], bd, gravel. " + INPUT_REF)],
     output: Annotated[Path, typer.Option("--output", "-o", help="Horizons with soc_density.")],
     fill_bd: Annotated[bool, typer.Option(help="Fill missing BD by pedotransfer.")] = True,
     refit_bd: Annotated[
@@ -203,11 +209,13 @@ def density(
     stock_depths: Annotated[str, typer.Option(help="Stocks from 0 to these depths [cm].")] = (
         "30,100"
     ),
-    id_column: IdCol = "profile_id",
-    top_column: TopCol = "top",
-    bottom_column: BotCol = "bottom",
-    column_map: ColMap = None,
+    id_column: IdColumnOpt = "profile_id",
+    top_column: TopColumnOpt = "top",
+    bottom_column: BottomColumnOpt = "bottom",
+    column_map: ColumnMapOpt = None,
+    units: UnitsOpt = None,
     fmt: FormatOpt = "table",
+    canonical_names: CanonicalNamesOpt = False,
     max_depth: MaxDepthOpt = 1000.0,
     qc: QcOpt = "strict",
 ) -> None:
@@ -225,25 +233,30 @@ def density(
         stock_depths=_floats(stock_depths, "--stock-depths"),
         qc=_qc_mode(qc),  # type: ignore[arg-type]
         max_depth=max_depth,
-        **_read_kwargs(id_column, top_column, bottom_column, column_map, fmt),
+        **read_options(id_column=id_column, top_column=top_column, bottom_column=bottom_column,
+                       column_map=column_map, units=units, fmt=fmt),
+        **write_options(canonical_names),
     )
     _report(result)
 
 
 @_friendly
 def beta(
-    layers: Annotated[Path, typer.Argument(help="Layers with SOC density [Mg C/ha].")],
+    layers: Annotated[Path, typer.Argument(
+        help="Layers with SOC density [Mg C/ha]. " + INPUT_REF)],
     output: Annotated[Path, typer.Option("--output", "-o", help="Per-profile fits.")],
     value: Annotated[str, typer.Option(help="Layer density column.")] = "soc_density",
     models: Annotated[str, typer.Option(help="Models compared by AIC.")] = "beta,exponential,power",
     group_column: Annotated[
         str | None, typer.Option(help="Compare β across groups (ANOVA, Duncan, Tukey).")
     ] = None,
-    id_column: IdCol = "profile_id",
-    top_column: TopCol = "top",
-    bottom_column: BotCol = "bottom",
-    column_map: ColMap = None,
+    id_column: IdColumnOpt = "profile_id",
+    top_column: TopColumnOpt = "top",
+    bottom_column: BottomColumnOpt = "bottom",
+    column_map: ColumnMapOpt = None,
+    units: UnitsOpt = None,
     fmt: FormatOpt = "table",
+    canonical_names: CanonicalNamesOpt = False,
     max_depth: MaxDepthOpt = 1000.0,
     qc: QcOpt = "strict",
     fit: Annotated[
@@ -267,7 +280,9 @@ def beta(
         qc=_qc_mode(qc),  # type: ignore[arg-type]
         max_depth=max_depth,
         fit=fit,
-        **_read_kwargs(id_column, top_column, bottom_column, column_map, fmt),
+        **read_options(id_column=id_column, top_column=top_column, bottom_column=bottom_column,
+                       column_map=column_map, units=units, fmt=fmt),
+        **write_options(canonical_names),
     )
     _report(result)
 

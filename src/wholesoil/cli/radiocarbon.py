@@ -15,7 +15,19 @@ from typing import Annotated
 
 import typer
 
-from wholesoil.cli._common import _floats, _friendly, _report
+from wholesoil.cli._common import (
+    INPUT_PANEL,
+    INPUT_REF,
+    BottomColumnOpt,
+    ColumnMapOpt,
+    IdColumnOpt,
+    TopColumnOpt,
+    UnitsOpt,
+    _floats,
+    _friendly,
+    _report,
+    read_options,
+)
 
 #: Default decay constant γ [yr⁻¹]: 1/8267, the value of
 #: :data:`wholesoil.radiocarbon._atmosphere.LAMBDA_SEED004` (Wang G. et al. (manuscript), Methods
@@ -150,11 +162,13 @@ def age(
 def profile(
     israd_dir: Annotated[Path, typer.Argument(
         help="ISRaD entry folder (template CSV tables), a folder with the database's table "
-             "files, or an ISRaD flat layer file; with --format table, a plain CSV.")],
+             "files, or an ISRaD flat layer file; with --format table, a plain CSV. " + INPUT_REF)],
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
     input_format: Annotated[str, typer.Option(
-        "--format", help="israd (default: the forms above) or table (a plain CSV with columns "
-        "profile_id, top, bottom, d14c, year and lat or zone).")] = "israd",
+        "--format", rich_help_panel=INPUT_PANEL,
+        help="israd (default: the forms above) or table (a plain CSV with columns "
+        "profile_id, top, bottom, d14c, year and lat or zone; the other input options apply "
+        "to it).")] = "israd",
     zone: Annotated[str | None, typer.Option(help="Zone for every profile (default: from "
                                              "each profile's latitude).")] = None,
     curve: Annotated[str, typer.Option(help=_CURVE_HELP)] = "hua2021",
@@ -164,6 +178,11 @@ def profile(
     prebomb: Annotated[str, typer.Option(help=_PREBOMB_HELP)] = "intcal",
     choose: Annotated[str, typer.Option(help="slow (smallest k, Wang G. et al. (manuscript)) or "
                                              "fast.")] = "slow",
+    id_column: IdColumnOpt = "profile_id",
+    top_column: TopColumnOpt = "top",
+    bottom_column: BottomColumnOpt = "bottom",
+    column_map: ColumnMapOpt = None,
+    units: UnitsOpt = None,
 ) -> None:
     """Carbon ages of every layer of an ISRaD entry: tables/ages.csv (all roots, chosen root,
     ambiguity, status), figures/d14c_depth.png, run.json.
@@ -175,7 +194,10 @@ def profile(
     result = profile_job(israd_dir, out, zone=zone, curve=curve, start_year=start_year,
                          lam=decay_constant, interpolation=interpolation,  # type: ignore[arg-type]
                          prebomb=prebomb, choose=choose,  # type: ignore[arg-type]
-                         input_format=input_format)
+                         input_format=input_format,
+                         **read_options(id_column=id_column, top_column=top_column,
+                                        bottom_column=bottom_column, column_map=column_map,
+                                        units=units, fmt=None))
     _report(result)
 
 

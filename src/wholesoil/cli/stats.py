@@ -16,7 +16,14 @@ from pathlib import Path
 
 import typer
 
-from wholesoil.cli._common import _friendly, _report
+from wholesoil.cli._common import (
+    INPUT_REF,
+    ColumnMapOpt,
+    UnitsOpt,
+    _friendly,
+    _report,
+    flat_read_options,
+)
 
 
 def _names(text: str | None) -> list[str]:
@@ -39,7 +46,8 @@ def _groups(text: str | None) -> dict[str, list[str]] | None:
 
 @_friendly
 def mixed(
-    table: Path = typer.Argument(..., help="CSV or Parquet table, one row per observation."),
+    table: Path = typer.Argument(..., help="CSV or Parquet table, one row per observation. "
+                                     + INPUT_REF),
     formula: str = typer.Option(..., "--formula", "-f",
                                 help='Fixed effects, e.g. "log10(soc) ~ npp + mat + depth". '
                                 'Terms may use '
@@ -62,6 +70,8 @@ def mixed(
     ml: bool = typer.Option(False, "--ml", help="Maximum likelihood instead of REML."),
     t_test: bool = typer.Option(False, "--t-test",
                                 help="Wald t with n − p df instead of z for CI and p."),
+    column_map: ColumnMapOpt = None,
+    units: UnitsOpt = None,
 ) -> None:
     """Linear mixed model with the He et al. (2024) Table 1 report (CI, p, σ², τ00, ICC, R²).
 
@@ -80,13 +90,14 @@ def mixed(
     res = mixed_job(table, out, formula=formula, group=group, slopes=_names(slopes) or None,
                     zscore=_names(zscore) or None, nested=_names(nested) or None,
                     reml=not ml, df_method="residual" if t_test else "normal",
-                    pca=_groups(pca))
+                    pca=_groups(pca), **flat_read_options(column_map, units))
     _report(res)
 
 
 @_friendly
 def anova(
-    table: Path = typer.Argument(..., help="CSV or Parquet table, one row per observation."),
+    table: Path = typer.Argument(..., help="CSV or Parquet table, one row per observation. "
+                                     + INPUT_REF),
     response: str = typer.Option(..., "--response", "-r", help="Numeric column compared."),
     group: str = typer.Option(..., "--group", "-g", help="Column of the groups."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder."),
@@ -95,6 +106,8 @@ def anova(
     drop_missing: bool = typer.Option(
         False, "--drop-missing",
         help="Leave out rows without value or group (listed in tables/excluded.csv)."),
+    column_map: ColumnMapOpt = None,
+    units: UnitsOpt = None,
 ) -> None:
     """One-way ANOVA with Duncan's multiple range test or Tukey HSD and compact letters.
 
@@ -105,7 +118,8 @@ def anova(
     from wholesoil.workflows._drivers import anova_job
 
     res = anova_job(table, out, response=response, group=group, test=test,  # type: ignore[arg-type]
-                    alpha=alpha, drop_missing=drop_missing)
+                    alpha=alpha, drop_missing=drop_missing,
+                    **flat_read_options(column_map, units))
     _report(res)
 
 

@@ -88,6 +88,7 @@ def assimilate_job(
     batch_size: int = 16,
     scheduler: str | None = None,
     seed: int = 0,
+    **read_kwargs: Any,
 ) -> JobResult:
     """Calibrate ``model`` at every profile; resumable, batched, optionally on a dask cluster.
 
@@ -117,11 +118,14 @@ def assimilate_job(
         None: :data:`wholesoil.parallel.DEFAULT_SCHEDULER` (``"threads"``: this process);
         ``"processes"`` (or ``"local"``): a local dask cluster; an address: a running scheduler
         (:func:`wholesoil.parallel.client_for`). Recorded in ``run.json`` under ``scheduler``.
+    **read_kwargs
+        How the table is read (``id_column``, ``top_column``, ``bottom_column``, ``column_map``,
+        ``units``, ``format``): :func:`~wholesoil.workflows._read.read_layer_table`.
     """
     from wholesoil.assimilation._calibrate import ProfileData
     from wholesoil.assimilation._runner import collect, run_profiles
     from wholesoil.parallel import client_for, parse_scheduler
-    from wholesoil.workflows._train import read_any_table
+    from wholesoil.workflows._read import read_layer_table
 
     t0 = time.perf_counter()
     out = Path(out)
@@ -131,7 +135,7 @@ def assimilate_job(
     if len(iterations) != 2 or min(iterations) < 1:
         raise InputDataError("iterations are two positive numbers: test,formal",
                              field="iterations", value=list(iterations))
-    table, source = read_any_table(profiles)
+    table, source = read_layer_table(profiles, **read_kwargs)
     source = source or "<DataFrame>"
     missing = [c for c in PROFILE_COLUMNS if c not in table.columns]
     if missing:

@@ -53,10 +53,11 @@ PosthocTest = Literal["duncan", "tukey"]
 POSTHOC_TESTS: tuple[str, ...] = ("duncan", "tukey")
 
 
-def _read(table: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
-    from wholesoil.workflows._train import read_any_table
+def _read(table: str | Path | pd.DataFrame, column_map: Mapping[str, str] | None = None,
+          units: Mapping[str, str] | None = None) -> tuple[pd.DataFrame, str | None]:
+    from wholesoil.workflows._read import read_any_table
 
-    return read_any_table(table)
+    return read_any_table(table, column_map=column_map, units=units)
 
 
 def _rel(outputs: Mapping[str, Path], out: Path) -> dict[str, str]:
@@ -78,6 +79,8 @@ def mixed_job(
     reml: bool = True,
     df_method: Literal["normal", "residual"] = "normal",
     pca: Mapping[str, Sequence[str]] | None = None,
+    column_map: Mapping[str, str] | None = None,
+    units: Mapping[str, str] | None = None,
 ) -> JobResult:
     """Fit a linear mixed model to a table and write the He et al. (2024) Table 1 report.
 
@@ -114,10 +117,14 @@ def mixed_job(
         scores ``<group>_PC1``, … are added to the table and **appended to the fixed effects**
         of ``formula`` (write ``"y ~ 1"`` to use the components alone). Writes
         ``tables/pca_loadings.csv`` and ``tables/pca_eigenvalues.csv``.
+    column_map, units : mapping, optional
+        The table's columns read under other names and converted from units
+        (:func:`~wholesoil.workflows._read.read_any_table`); the formula and the other options
+        name them as renamed.
     """
     t0 = time.perf_counter()
     out = Path(out)
-    data, label = _read(table)
+    data, label = _read(table, column_map, units)
     pca_tables: dict[str, pd.DataFrame] = {}
     if pca:
         data, formula, pca_tables = _grouped_pca_terms(data, formula, pca, label)
@@ -265,6 +272,8 @@ def anova_job(
     test: PosthocTest = "duncan",
     alpha: float = 0.05,
     drop_missing: bool = False,
+    column_map: Mapping[str, str] | None = None,
+    units: Mapping[str, str] | None = None,
 ) -> JobResult:
     """One-way ANOVA of ``response`` across ``group`` with compact letters (Wang H. et al. (2025)
     §2.8).
@@ -273,11 +282,14 @@ def anova_job(
     letters; highest mean first), ``tables/pairwise.csv``, ``tables/critical.csv`` (Duncan's
     critical ranges or Tukey's), ``figures/groups.png`` (box and violin with letters),
     ``run.json``; with ``drop_missing``, rows without a value or group are left out and listed
-    in ``tables/excluded.csv`` (without it they are an error).
+    in ``tables/excluded.csv`` (without it they are an error). ``column_map`` and ``units``
+    read the table's columns under other names and units
+    (:func:`~wholesoil.workflows._read.read_any_table`); ``response`` and ``group`` name them
+    as renamed.
     """
     t0 = time.perf_counter()
     out = Path(out)
-    data, label = _read(table)
+    data, label = _read(table, column_map, units)
     for c in (response, group):
         if c not in data.columns:
             raise MissingColumnError(

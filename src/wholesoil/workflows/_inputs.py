@@ -176,6 +176,7 @@ def inputs_job(
     min_coverage: float = 1.0,
     exclude_missing: bool = False,
     cv: float = 0.1,
+    **read_kwargs: Any,
 ) -> JobResult:
     """Inputs to bulk soil, root-derived inputs and direct losses by standard layer.
 
@@ -208,6 +209,10 @@ def inputs_job(
         Harmonization (:func:`~wholesoil.radiocarbon._inputs.harmonization_weights`).
     exclude_missing : bool
         Leave out (and list) layers without stock or age instead of stopping.
+    **read_kwargs
+        How the table is read (``id_column``, ``top_column``, ``bottom_column``, ``column_map``,
+        ``units``, ``format``): :func:`~wholesoil.workflows._read.read_layer_table`, the reader
+        of the profile commands.
     """
     from wholesoil.radiocarbon._inputs import (
         SEED004_DEPTHS,
@@ -217,11 +222,11 @@ def inputs_job(
         npp_g_m2_to_mg_ha,
         root_inputs,
     )
-    from wholesoil.workflows._train import read_any_table
+    from wholesoil.workflows._read import read_layer_table
 
     t0 = time.perf_counter()
     out = Path(out)
-    table, file = read_any_table(profiles)
+    table, file = read_layer_table(profiles, **read_kwargs)
     ip = InputProfiles.from_table(table, file=file,
                                   missing="exclude" if exclude_missing else "error")
     d = tuple(SEED004_DEPTHS if depths is None else depths)

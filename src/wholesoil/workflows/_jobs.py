@@ -60,10 +60,12 @@ def load_horizons(
     top_column: str = "top",
     bottom_column: str = "bottom",
     column_map: Mapping[str, str] | None = None,
+    units: Mapping[str, str] | None = None,
     max_depth: float = MAX_DEPTH_CM,
 ) -> ProfileSet:
-    """Read horizons: a plain CSV/Parquet table (renaming id, depth and mapped columns), or a
-    WoSIS, ISRaD or NCSCD source through its reader (``format``).
+    """Read horizons: a plain CSV/Parquet table (renaming id, depth and mapped columns,
+    converting ``units``, keyed by the file's or the canonical name), or a WoSIS, ISRaD or NCSCD
+    source through its reader (``format``).
 
     A source without data rows, or with a depth below ``max_depth`` [cm]
     (:data:`~wholesoil.profiles._ranges.MAX_DEPTH_CM`, 10 m), is an :class:`InputDataError`
@@ -75,12 +77,21 @@ def load_horizons(
                 f"unknown format {format!r}; choose one of {['table', *READERS]}",
                 field="format",
             )
+        if units:
+            raise InputDataError(
+                f"--units applies to --format table; the {format} reader converts its own "
+                "units", field="units", value=dict(units))
         ps = READERS[format](path)
     else:
         cmap = {id_column: "profile_id", top_column: "top", bottom_column: "bottom"}
         cmap.update(column_map or {})
         try:
-            ps = read_table(path, column_map={k: v for k, v in cmap.items() if k != v})
+            from wholesoil.workflows._read import check_unit_columns, unit_keys
+
+            renames = {k: v for k, v in cmap.items() if k != v}
+            canonical_units = unit_keys(units, renames)
+            check_unit_columns(canonical_units, Path(path).name, renames)
+            ps = read_table(path, column_map=renames, units=canonical_units)
         except MissingColumnError as exc:
             option = _COLUMN_OPTIONS.get(exc.field or "")
             if option is None:

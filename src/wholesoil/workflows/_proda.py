@@ -106,7 +106,7 @@ def site_covariates(
     2.5° grid (:func:`wholesoil.datasets.load_climate_grid`, nearest cell) at the ``lat``/``lon``
     of ``sites`` — or takes the sites' own ``mat``/``map`` when they have no coordinates.
     """
-    from wholesoil.workflows._train import read_any_table
+    from wholesoil.workflows._read import read_any_table
 
     if isinstance(covariates, str | Path) and str(covariates) == CLIMATE:
         if sites is None:
@@ -221,7 +221,7 @@ def proda_train_job(
         §2.6: ratio × MSE loss, up to 6,000 epochs, 256-512-512-256).
     """
     from wholesoil.assimilation.proda import ParameterNetwork, accepted_targets
-    from wholesoil.workflows._train import read_any_table
+    from wholesoil.workflows._read import read_any_table
 
     t0 = time.perf_counter()
     out = Path(out)
@@ -538,6 +538,7 @@ def proda_e2e_job(
     hidden: Sequence[int] = (256, 512, 512, 256),
     seed: int = 0,
     device: str = "auto",
+    **read_kwargs: Any,
 ) -> JobResult:
     """End-to-end calibration of the parameter network against observed SOC (CLM5 only).
 
@@ -556,6 +557,8 @@ def proda_e2e_job(
         ``model/`` (network + ``proda.json``, usable by ``proda map``), ``tables/fit.csv``
         (NSE per profile, held out or not), ``tables/layers.csv`` (observed and simulated SOC by
         layer), ``tables/excluded.csv``, ``run.json``.
+    ``read_kwargs`` read ``profiles`` as ``wholesoil assimilate`` does
+    (:func:`~wholesoil.workflows._read.read_layer_table`).
     """
     from wholesoil.assimilation import ProfileData
     from wholesoil.assimilation.proda import (
@@ -565,11 +568,11 @@ def proda_e2e_job(
     )
     from wholesoil.assimilation.proda._covariates import profile_covariates
     from wholesoil.workflows._assimilate import PROFILE_COLUMNS, _sites
-    from wholesoil.workflows._train import read_any_table
+    from wholesoil.workflows._read import read_layer_table
 
     t0 = time.perf_counter()
     out = Path(out)
-    table, source = read_any_table(profiles)
+    table, source = read_layer_table(profiles, **read_kwargs)
     source = source or "<DataFrame>"
     missing = [c for c in PROFILE_COLUMNS if c not in table.columns]
     if missing:

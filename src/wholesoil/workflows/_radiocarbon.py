@@ -210,17 +210,22 @@ def _check_israd_input(path: Path) -> None:
         file=str(path), value=str(path))
 
 
-def read_plain_layers(path: str | Path) -> pd.DataFrame:
-    """A plain layer table (``--format table``): :data:`TABLE_COLUMNS`."""
-    from wholesoil.io._table import read_csv_checked
+def read_plain_layers(path: str | Path, **read_kwargs: Any) -> pd.DataFrame:
+    """A plain layer table (``--format table``): :data:`TABLE_COLUMNS`, read by
+    :func:`~wholesoil.workflows._read.read_layer_table` with ``read_kwargs`` (``id_column``,
+    ``top_column``, ``bottom_column``, ``column_map``, ``units``)."""
+    from wholesoil.errors import MissingColumnError
+    from wholesoil.workflows._read import read_layer_table
 
-    table = read_csv_checked(path)
-    missing = [c for c in ("profile_id", "top", "bottom", "d14c", "year") if c not in table]
+    table, file = read_layer_table(path, format="table", **read_kwargs)
+    missing = [c for c in ("d14c", "year") if c not in table]
     if "lat" not in table and "zone" not in table:
         missing.append("lat or zone")
     if missing:
-        raise InputDataError(f"--format table needs columns {TABLE_COLUMNS}; missing "
-                             f"{', '.join(missing)}", file=str(path), value=list(table.columns))
+        raise MissingColumnError(
+            f"--format table needs columns {TABLE_COLUMNS}; missing {', '.join(missing)} "
+            f"(columns read: {list(map(str, table.columns))})", file=file, row=1,
+            field=missing[0].split()[0])
     table = table.copy()
     table["d14c_source"] = "d14c"
     return table
@@ -239,11 +244,13 @@ def profile_job(
     choose: RootChoice = "slow",
     k_range: tuple[float, float] = DEFAULT_K_RANGE,
     input_format: str = "israd",
+    **read_kwargs: Any,
 ) -> JobResult:
     """Carbon age of every layer of an ISRaD entry (Wang G. et al. (manuscript) Eqs. 1–5).
 
-    ``input_format="table"`` reads a plain CSV with :data:`TABLE_COLUMNS` instead; any other
-    file is refused with a message naming what is read (:data:`ISRAD_FORMS`).
+    ``input_format="table"`` reads a plain CSV with :data:`TABLE_COLUMNS` instead, with the
+    input options ``read_kwargs`` (:func:`read_plain_layers`); any other file is refused with a
+    message naming what is read (:data:`ISRAD_FORMS`).
 
     Writes ``tables/ages.csv`` (one row per layer: depths, Δ14C and its source, zone, chosen k
     and age, all roots, ``ambiguous``, ``status``, the attainable Δ14C range and the model at
@@ -253,8 +260,15 @@ def profile_job(
     t0 = time.perf_counter()
     out = Path(out)
     if input_format == "table":
-        layers, messages = read_plain_layers(israd), []
+        layers, messages = read_plain_layers(israd, **read_kwargs), []
     elif input_format == "israd":
+        keys = {"id_column": "profile_id", "top_column": "top", "bottom_column": "bottom"}
+        if any(v != keys[k] if k in keys else bool(v) for k, v in read_kwargs.items()):
+            raise InputDataError(
+                "the input options (--id-column, --top-column, --bottom-column, --column-map, "
+                "--units) apply to a plain table; next step: add --format table (an ISRaD "
+                "entry has ISRaD's names and units)", file=Path(israd).name, field="format",
+                value=input_format)
         _check_israd_input(Path(israd))
         layers, messages = read_israd_layers(israd)
     else:

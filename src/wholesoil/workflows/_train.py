@@ -37,7 +37,6 @@ from wholesoil._atomic import save_figure
 from wholesoil._record import write_run_record
 from wholesoil.errors import InputDataError
 from wholesoil.io import write_table
-from wholesoil.io._table import file_label, read_csv_checked, read_parquet_checked
 from wholesoil.mapping._check import feature_matrix, require_columns, target_vector
 from wholesoil.mapping._cv import ProfileKFold, _fit_accepts_groups, cross_validate
 from wholesoil.mapping._interpret import partial_dependence_table, permutation_importance_table
@@ -51,28 +50,11 @@ from wholesoil.plots.mapping import (
 )
 from wholesoil.progress import step
 from wholesoil.workflows._jobs import JobResult
+from wholesoil.workflows._read import CANONICAL_UNITS, read_any_table
 
 #: Depth bands [cm] of the depth-wise skill table: topsoil, subsoil, deep soil
 #: (Wang G. et al. (2025)) and the NCSCD's 2–3 m layer.
 DEFAULT_BANDS: tuple[tuple[float, float], ...] = ((0, 30), (30, 100), (100, 200), (200, 300))
-
-
-def read_any_table(table: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
-    """A DataFrame as is, or a CSV / Parquet file read with located errors.
-
-    A file with a header and no data rows is an :class:`InputDataError` (row 2).
-    """
-    if isinstance(table, pd.DataFrame):
-        return table.reset_index(drop=True), None
-    path = Path(table)
-    if path.suffix.lower() in (".parquet", ".pq"):
-        df = read_parquet_checked(path)
-    else:
-        df = read_csv_checked(path)
-    if df.empty:
-        raise InputDataError("no data rows (the table has a header only); nothing to do",
-                             file=file_label(path), row=2)
-    return df, file_label(path)
 
 
 def _fit(est: Any, X: pd.DataFrame, y: np.ndarray, groups: np.ndarray | None) -> Any:
@@ -250,6 +232,8 @@ def train_job(
     interval_models: Sequence[str] = ("coulston", "montecarlo"),
     units: str | None = None,
     random_state: int = 0,
+    column_map: Mapping[str, str] | None = None,
+    input_units: Mapping[str, str] | None = None,
 ) -> JobResult:
     """Cross-validate, fit, explain and save a model predicting ``target`` from ``features``.
 
@@ -287,12 +271,26 @@ def train_job(
     pd_rows : int
         Partial dependence averages over a random sample of at most this many rows (all rows
         when fewer): its cost grows with rows × grid points.
+    column_map, input_units : mapping, optional
+        The table's columns read under other names (``{name in the file: name}``) and converted
+        from units (``{column: unit}``), as :func:`~wholesoil.workflows._read.read_any_table`
+        does; ``target``, ``features``, ``groups``, ``lat``, ``lon``, ``top`` and ``bottom`` may
+        name a column by either name. A converted target's unit is its canonical one.
     """
     t_start = time.perf_counter()
     timings: dict[str, float] = {}
     out = Path(out)
-    data, source = read_any_table(table)
-    features = list(features)
+    data, source = read_any_table(table, column_map=column_map, units=input_units)
+    names = {k: v for k, v in (column_map or {}).items() if k != v}
+
+    def new(name: str) -> str:
+        return names.get(name, name)
+
+    target, lat, lon, top, bottom = new(target), new(lat), new(lon), new(top), new(bottom)
+    groups = None if groups is None else new(groups)
+    features = [new(f) for f in features]
+    if units is None and target in {names.get(k, k) for k in (input_units or {})}:
+        units = CANONICAL_UNITS.get(target)
     X, y, group_ids = _training_data(data, source, target, features, learner=learner,
                                      groups=groups, cv=cv, lat=lat, lon=lon)
 
@@ -469,14 +467,19 @@ def predict_job(
     *,
     keep: Sequence[str] = (),
     quantiles: Sequence[float] = (),
+    column_map: Mapping[str, str] | None = None,
+    input_units: Mapping[str, str] | None = None,
 ) -> JobResult:
     """Predict with a saved model folder; write ``keep`` columns plus ``<target>_pred``.
 
     ``quantiles`` (e.g. 0.05, 0.5, 0.95) add ``<target>_Q0.05`` … columns for models that
-    predict quantiles (qrf).
+    predict quantiles (qrf). ``column_map`` and ``input_units`` read the table's columns under
+    the model's feature names and units (:func:`~wholesoil.workflows._read.read_any_table`).
     """
     saved = load_model(model)
-    data, source = read_any_table(table)
+    data, source = read_any_table(table, column_map=column_map, units=input_units)
+    names = {k: v for k, v in (column_map or {}).items() if k != v}
+    keep = [names.get(k, k) for k in keep]
     feats = saved.features
     feature_matrix(data, feats, source=source)
     require_columns(data, list(keep), source=source, what="kept")
