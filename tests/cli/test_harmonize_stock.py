@@ -25,14 +25,16 @@ B,0,20,25,1.2
 B,20,45,10,1.4
 B,45,80,4,1.5
 """
-READ = ["--id-column", "pedon", "--top-column", "hz_top", "--bottom-column", "hz_bot",
-        "--column-map", "OC=soc,BD=bd"]
+IDS = ["--id-column", "pedon", "--top-column", "hz_top", "--bottom-column", "hz_bot"]
+READ = [*IDS, "--column-map", "OC=soc,BD=bd"]
+#: the user's names, which the outputs keep (issue 24 item 1)
+USER = {"pedon": "profile_id", "hz_top": "top", "hz_bot": "bottom"}
 
 
 def _read(path):
-    """A CLI output with its header names stripped of ``[unit]`` brackets."""
+    """A CLI output with its header names stripped of ``[unit]`` brackets, in canonical names."""
     t = pd.read_csv(path)
-    return t.rename(columns=lambda c: re.sub(r"\s*\[.*\]$", "", c))
+    return t.rename(columns=lambda c: re.sub(r"\s*\[.*\]$", "", c)).rename(columns=USER)
 
 
 def _density(tmp_path):
@@ -46,7 +48,8 @@ def _density(tmp_path):
 def test_harmonize_of_an_amount_is_refused_with_the_fix(tmp_path):
     dens = _density(tmp_path)
     out = tmp_path / "naive.csv"
-    r = runner.invoke(app, ["harmonize", str(dens), "--variable", "soc_density", "-o", str(out)])
+    r = runner.invoke(app, ["harmonize", str(dens), "--variable", "soc_density", *IDS, "-o",
+                            str(out)])
     assert r.exit_code == 2
     line = r.output.strip()
     assert line.startswith("error:") and "\n" not in line
@@ -59,9 +62,12 @@ def test_stock_mode_is_one_command_and_matches_density(tmp_path):
     dens = _density(tmp_path)
     out = tmp_path / "stocks.csv"
     r = runner.invoke(app, ["harmonize", str(dens), "--variable", "soc_density", "--mode",
-                            "stock", "-o", str(out)])
+                            "stock", *IDS, "-o", str(out)])
     assert r.exit_code == 0, r.output
     assert "flagged in column partial" in r.output
+    assert pd.read_csv(out, nrows=0).columns.tolist() == [
+        "pedon", "hz_top [cm]", "hz_bot [cm]", "soc_density [Mg C ha-1]", "coverage [-]",
+        "partial"]
     t = _read(out)
     assert list(t.columns) == ["profile_id", "top", "bottom", "soc_density", "coverage",
                                "partial"]
@@ -78,7 +84,8 @@ def test_stock_mode_is_one_command_and_matches_density(tmp_path):
     assert_allclose(b["coverage"].iloc[4], 0.5, rtol=1e-6)
     assert np.isnan(b["soc_density"].iloc[4]) and np.isnan(ref.loc["B", "stock_0_100"])
     r = runner.invoke(app, ["harmonize", str(dens), "--variable", "soc_density", "--mode",
-                            "stock", "--min-coverage", "0.5", "-o", str(tmp_path / "s2.csv")])
+                            "stock", "--min-coverage", "0.5", *IDS, "-o",
+                            str(tmp_path / "s2.csv")])
     assert r.exit_code == 0, r.output
     b2 = _read(tmp_path / "s2.csv").query("profile_id == 'B'")
     # its covered part: horizon 45–80 holds 4 g/kg · 1.5 g/cm3 · 35 cm / 10 = 21 Mg C/ha, of
@@ -127,7 +134,8 @@ def test_stock_mode_on_bundled_ncscd(tmp_path):
 
 def test_stock_mode_refuses_options_of_the_mean_mode(tmp_path):
     dens = _density(tmp_path)
-    base = ["harmonize", str(dens), "--variable", "soc_density", "-o", str(tmp_path / "x.csv")]
+    base = ["harmonize", str(dens), "--variable", "soc_density", *IDS, "-o",
+            str(tmp_path / "x.csv")]
     for extra, words in [
         (["--mode", "stock", "--method", "mpspline2"], "uniform or exact"),
         (["--mode", "stock", "--clamp", "0,1000"], "--clamp"),
