@@ -164,6 +164,14 @@ def test_density_and_beta_commands(tmp_path):
 def test_demo_runs_on_bundled_data(tmp_path):
     res = runner.invoke(app, ["demo", "--out", str(tmp_path / "demo")])
     assert res.exit_code == 0, res.output
+    # issue 24 item 6: it said the disk it would use, and wrote under 100 MB, within 25 % of
+    # the measured sizes it announced (wholesoil.demo._disk)
+    from wholesoil.demo._disk import disk_estimate_mb
+
+    assert "demo (full): will write about" in res.output
+    written = sum(f.stat().st_size for f in (tmp_path / "demo").rglob("*") if f.is_file()) / 1e6
+    assert written < 100
+    assert written == pytest.approx(disk_estimate_mb(quick=False, keep_models=False)[0], rel=0.25)
     assert (tmp_path / "demo" / "report.html").stat().st_size > 5000
     assert (tmp_path / "demo" / "run.json").exists()
     fits = pd.read_csv(tmp_path / "demo" / "tables" / "ncscd_depth_function_fits.csv")
