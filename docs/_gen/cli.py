@@ -120,9 +120,14 @@ def _shared_help(option: str) -> str:
 
 def _input_options() -> list[str]:
     """The one description of the input options: meaning, commands, accepted units."""
-    from wholesoil.cli._common import INPUT_OPTIONS, TABLE_COMMANDS, registry_help
+    from wholesoil.cli._common import (
+        INPUT_OPTIONS,
+        OPTION_TABLES,
+        TABLE_COMMANDS,
+        registry_help,
+    )
+    from wholesoil.io._headers import COLUMN_UNITS
     from wholesoil.io._table import UNIT_CONVERSIONS
-    from wholesoil.workflows._read import CANONICAL_UNITS
 
     out = ["## Input options", "",
            "Every command that reads your table takes the same input options with the same "
@@ -137,10 +142,14 @@ def _input_options() -> list[str]:
     for name, entry in TABLE_COMMANDS.items():
         out.append(f"| `{name}` | " + ", ".join(f"`{o}`" for o in entry.options)
                    + f" | {_text(entry.why)} |")
+    for name, entry in OPTION_TABLES.items():
+        out.append(f"| `{name} --{entry.argument}` | " + ", ".join(f"`{o}`" for o in
+                                                                    entry.options)
+                   + f" | {_text(entry.why)} |")
     out += ["", "`--units COL=UNIT` converts these columns (COL is your name or wholesoil's) "
             "to wholesoil's unit:", "", "| column | unit | accepted units |", "|---|---|---|"]
     for col, units in UNIT_CONVERSIONS.items():
-        out.append(f"| `{col}` | {CANONICAL_UNITS.get(col, '')} | "
+        out.append(f"| `{col}` | {COLUMN_UNITS.get(col, '')} | "
                    + ", ".join(f"`{u}`" for u in units) + " |")
     return [*out, ""]
 

@@ -23,6 +23,7 @@ from wholesoil.cli._common import (
     INPUT_OPTIONS,
     INPUT_PANEL,
     INPUT_REF,
+    OPTION_TABLES,
     OTHER_TABLES,
     TABLE_COMMANDS,
 )
@@ -116,6 +117,43 @@ def test_each_table_command_takes_the_input_options(path):
         assert o not in opts, f"wholesoil {path} takes {o}; register it in TABLE_COMMANDS"
     arg = next(p for p in COMMANDS[path].params if p.name == entry.argument)
     assert INPUT_REF in arg.help, f"the table argument of {path} refers to Input options"
+
+
+#: Tables read through an option: the words by which an option's help says so.
+OPTION_TABLE_WORDS = re.compile(r"\btable of\b", re.IGNORECASE)
+
+
+def test_every_table_option_is_registered():
+    """An option that reads a user's table (``simulate --sites``) takes --column-map and
+    --units, like the flat readers."""
+    found = set()
+    for path, cmd in COMMANDS.items():
+        for p in cmd.params:
+            if p.param_type_name == "option" and OPTION_TABLE_WORDS.search(p.help or ""):
+                assert path in OPTION_TABLES, (path, p.name, p.help)
+                assert OPTION_TABLES[path].argument == p.name
+                found.add(path)
+    assert found == set(OPTION_TABLES)
+    for path, entry in OPTION_TABLES.items():
+        opts = _options(COMMANDS[path])
+        assert set(entry.options) == {"--column-map", "--units"} and entry.why
+        for o in entry.options:
+            assert opts[o].help.replace("\\[", "[") == INPUT_OPTIONS[o], (path, o)
+            assert opts[o].rich_help_panel == INPUT_PANEL
+
+
+def test_simulate_reads_sites_under_the_users_names(tmp_path):
+    sites = tmp_path / "my_sites.csv"
+    sites.write_text("site_id,T_mean,P_annual\na,8.5,800\nb,2.0,450\n")
+    out = tmp_path / "sim"
+    _run(["simulate", "--sites", sites, "--column-map", "T_mean=mat,P_annual=map", "--out", out])
+    ref = tmp_path / "ref"
+    sites2 = tmp_path / "plain.csv"
+    sites2.write_text("site_id,mat,map\na,8.5,800\nb,2.0,450\n")
+    _run(["simulate", "--sites", sites2, "--out", ref])
+    a = pd.read_csv(out / "tables" / "layer_stocks.csv")
+    b = pd.read_csv(ref / "tables" / "layer_stocks.csv")
+    pd.testing.assert_frame_equal(a, b)
 
 
 def test_the_input_options_are_documented_once():

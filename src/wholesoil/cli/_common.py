@@ -366,6 +366,13 @@ TABLE_COMMANDS: dict[str, TableCommand] = {
     "anova": TableCommand("table", _FLAT, "a table of observations, no profile keys"),
 }
 
+#: Commands that read a user's table through an option rather than their argument; the
+#: ``argument`` field names the option's parameter.
+OPTION_TABLES: dict[str, TableCommand] = {
+    "simulate": TableCommand("sites", _FLAT, "a table of sites (mat, map, lat, sand), no "
+                             "profile keys; it writes wholesoil's own tables"),
+}
+
 #: Arguments that read a table but are no user's layer table, with the reason (the test checks
 #: that every table argument of the command line is in TABLE_COMMANDS or here).
 OTHER_TABLES: dict[str, str] = {

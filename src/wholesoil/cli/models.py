@@ -33,6 +33,7 @@ from wholesoil.cli._common import (
     _friendly,
     _names,
     _report,
+    flat_read_options,
     model_help,
     read_options,
 )
@@ -52,7 +53,7 @@ def simulate(
     ] = None,
     sites: Annotated[
         Path | None, typer.Option(help="Table of sites: mat [°C], map [mm yr-1], optional lat, "
-                                  "sand, site_id; forcing generated from climate.")
+                                  "sand, site_id; forcing generated from climate. " + INPUT_REF)
     ] = None,
     mat: Annotated[float | None, typer.Option(help="Mean annual air temperature [°C].")] = None,
     map_: Annotated[
@@ -67,6 +68,8 @@ def simulate(
     century: Annotated[
         bool, typer.Option(help="Normalize ξ_T to CENTURY (CTSM default; PRODA: off).")
     ] = False,
+    column_map: ColumnMapOpt = None,
+    units: UnitsOpt = None,
 ) -> None:
     """Steady states of CLM5 or COMPAS (Tao et al. (EarthArXiv)) at sites: pools by layer, profiles,
     layer stocks, diagnostics and a figure.
@@ -80,6 +83,7 @@ def simulate(
         forcing=None if not forcing else (forcing if len(forcing) > 1 else forcing[0]),
         sites=sites, mat=mat, map=map_, lat=lat, sand=sand, nbedrock=nbedrock,
         depths=_floats(depths, "--depths"), normalize_century=century,
+        **flat_read_options(column_map, units),
     )
     _report(result)
 

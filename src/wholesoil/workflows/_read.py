@@ -25,14 +25,6 @@ import pandas as pd
 
 from wholesoil.errors import InputDataError
 
-#: The canonical unit, in plain ASCII as docs/cli.md writes units, of every column that
-#: :data:`~wholesoil.io._table.UNIT_CONVERSIONS` converts (the unit ``--units`` converts to).
-CANONICAL_UNITS: dict[str, str] = {
-    "top": "cm", "bottom": "cm", "soc": "g kg-1", "tn": "g kg-1", "bd": "g cm-3",
-    "gravel": "%", "clay": "%", "silt": "%", "sand": "%", "soc_density": "Mg C ha-1",
-    "d14c": "permil", "f14c": "-",
-}
-
 
 def unit_keys(units: Mapping[str, str] | None, names: Mapping[str, str]) -> dict[str, str]:
     """``units`` keyed by canonical names: a key that is a source name in ``names`` (the

@@ -186,6 +186,8 @@ def simulate_job(
     nbedrock: int = 20,
     depths: Sequence[float] = (0.0, 30.0, 100.0, 200.0, 300.0),
     normalize_century: bool = False,
+    column_map: Mapping[str, str] | None = None,
+    units: Mapping[str, str] | None = None,
 ) -> JobResult:
     """Steady states of CLM5 or COMPAS at one or many sites; writes tables, a figure, run.json.
 
@@ -206,6 +208,9 @@ def simulate_job(
         ``site_column``; forcing is generated from climate.
     mat, map, lat : float, optional
         One site from climate.
+    column_map, units : mapping, optional
+        How ``sites`` is read (:func:`wholesoil.workflows._read.read_any_table`): the user's
+        column names → wholesoil's, and units to convert.
     """
     from wholesoil.models._observe import layer_stocks
 
@@ -215,9 +220,9 @@ def simulate_job(
         raise InputDataError(f"model must be one of {list(MODELS)}", field="model", value=model)
     table = None
     if sites is not None:
-        from wholesoil.workflows._train import read_any_table
+        from wholesoil.workflows._read import read_any_table
 
-        table, _ = read_any_table(sites)
+        table, _ = read_any_table(sites, column_map=column_map, units=units)
     overrides = {} if params is None else (
         dict(params) if isinstance(params, Mapping) else read_parameters(params))
     p = _parameters(model, overrides)

@@ -37,6 +37,7 @@ from wholesoil._atomic import save_figure
 from wholesoil._record import write_run_record
 from wholesoil.errors import InputDataError
 from wholesoil.io import write_table
+from wholesoil.io._headers import COLUMN_UNITS
 from wholesoil.mapping._check import feature_matrix, require_columns, target_vector
 from wholesoil.mapping._cv import ProfileKFold, _fit_accepts_groups, cross_validate
 from wholesoil.mapping._interpret import partial_dependence_table, permutation_importance_table
@@ -50,7 +51,7 @@ from wholesoil.plots.mapping import (
 )
 from wholesoil.progress import step
 from wholesoil.workflows._jobs import JobResult
-from wholesoil.workflows._read import CANONICAL_UNITS, read_any_table
+from wholesoil.workflows._read import read_any_table
 
 #: Depth bands [cm] of the depth-wise skill table: topsoil, subsoil, deep soil
 #: (Wang G. et al. (2025)) and the NCSCD's 2–3 m layer.
@@ -290,7 +291,7 @@ def train_job(
     groups = None if groups is None else new(groups)
     features = [new(f) for f in features]
     if units is None and target in {names.get(k, k) for k in (input_units or {})}:
-        units = CANONICAL_UNITS.get(target)
+        units = COLUMN_UNITS.get(target)
     X, y, group_ids = _training_data(data, source, target, features, learner=learner,
                                      groups=groups, cv=cv, lat=lat, lon=lon)
 
