@@ -75,6 +75,18 @@ def test_assimilate_bad_input_is_named(tmp_path):
     assert res.exit_code != 0 and "century" in res.output
 
 
+def test_assimilate_with_no_profile_passing_the_filters_says_why(tmp_path):
+    """Two layers to 30 cm fail the paper's filters (≥ 3 layers, deeper than 50 cm): one error
+    line with the reason, no traceback (it was an IndexError)."""
+    (tmp_path / "few.csv").write_text("profile_id,top,bottom,soc_density,mat,map\n"
+                                      "A,0,10,30,8,800\nA,10,30,20,8,800\n")
+    res = runner.invoke(app, ["assimilate", str(tmp_path / "few.csv"), "--out",
+                              str(tmp_path / "o")])
+    assert res.exit_code == 2, res.output
+    assert res.output.startswith("error: few.csv") and "\n" not in res.output.strip()
+    assert "fewer than 3 layers" in res.output and "no profile passes" in res.output
+
+
 def test_assimilate_accepts_integer_profile_ids(profile_table, tmp_path):
     """A CSV whose profile ids are numbers (WoSIS) is calibrated: ids are labels (text)."""
     t = pd.read_csv(profile_table)

@@ -166,7 +166,7 @@ def _validate_common(obj: Any, months: bool) -> None:
             )
         _check_finite(a, name, unit)
         set_(name, a)
-    if np.all(obj.tsoi > 150.0):
+    if obj.tsoi.size and np.all(obj.tsoi > 150.0):
         raise InputDataError(
             "tsoi must be in °C; these values look like kelvin (subtract 273.15)",
             field="tsoi",

@@ -143,6 +143,13 @@ def assimilate_job(
                              file=source, field=missing[0])
     table = table.assign(profile_id=table["profile_id"].astype(str))  # ids are labels
     data = ProfileData.from_table(table[list(PROFILE_COLUMNS)], _sites(table, source))
+    if data.n_profiles == 0:
+        first = data.rejected.iloc[0] if len(data.rejected) else None
+        raise InputDataError(
+            f"no profile passes the calibration filters ({len(data.rejected)} rejected"
+            + ("" if first is None else f"; e.g. {first['profile_id']}: {first['reason']}")
+            + "); the filters of Tao et al. (EarthArXiv) need at least 3 layers, deeper than "
+            "50 cm, with SOC density and site climate", file=source, field="profile_id")
     settings = {"model": model, "n_chains": int(chains),
                 "test_iterations": int(iterations[0]), "formal_iterations": int(iterations[1]),
                 "mode": mode, "acceptance": acceptance, "scale": scale,
