@@ -53,7 +53,7 @@ def test_harmonize_of_an_amount_is_refused_with_the_fix(tmp_path):
     assert r.exit_code == 2
     line = r.output.strip()
     assert line.startswith("error:") and "\n" not in line
-    assert "per-layer amount [Mg C ha-1]" in line
+    assert "per-layer amount [Mg C ha-1]" in line and line.startswith("error: dens.csv")
     assert "--mode stock" in line and "wholesoil density" in line
     assert not out.exists()
 

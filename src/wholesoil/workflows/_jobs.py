@@ -311,7 +311,7 @@ def harmonize_job(
     meta = ps.metadata
     with user_names(_names(ps)):
         stock_mode.refuse_extensive(variable, {**meta.get("header_units", {}),
-                                               **meta.get("units", {})})
+                                               **meta.get("units", {})}, meta.get("file"))
         ps, qcres = checked(ps, qc=qc, variables=[variable])
         with step(f"equal-area splines of {variable}", stage="harmonize"):
             table = harmonize(ps, variable, depths=depths, lam=lam, method=method, clamp=clamp)

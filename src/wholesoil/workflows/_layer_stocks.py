@@ -44,7 +44,8 @@ from wholesoil.workflows._jobs import (
 )
 
 
-def refuse_extensive(variable: str, units: Mapping[str, str] | None = None) -> None:
+def refuse_extensive(variable: str, units: Mapping[str, str] | None = None,
+                     file: str | None = None) -> None:
     """Raise if ``variable`` is a per-layer amount, naming the two ways that handle it."""
     unit = extensive_unit(variable, units)
     if unit is None:
@@ -54,6 +55,7 @@ def refuse_extensive(variable: str, units: Mapping[str, str] | None = None) -> N
         f"average amounts of thick and thin horizons and overstate stocks. Use --mode stock "
         f"(stocks of the standard layers with coverage), or harmonize soc and bd and run "
         f"wholesoil density",
+        file=file,
         field=variable,
     )
 
