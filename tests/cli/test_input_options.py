@@ -267,7 +267,8 @@ def _check_inputs(tmp_path):
     _run(["inputs", _layers(tmp_path), *KEYS, *LAYERS, "--draws", "5",
           "--depths", "0,20,40,60,80,100", "--out", tmp_path / "i"])
     lay = pd.read_csv(tmp_path / "i" / "tables" / "layers.csv")
-    assert lay["stock"].iloc[0] == pytest.approx(30.0) and lay["bottom"].iloc[0] == 20.0
+    stock, bottom = _col(lay, "stock"), _col(lay, "bottom")
+    assert lay[stock].iloc[0] == pytest.approx(30.0) and lay[bottom].iloc[0] == 20.0
 
 
 def _check_assimilate(tmp_path):

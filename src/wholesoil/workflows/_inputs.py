@@ -119,6 +119,26 @@ def _root_profile(roots: str | None, d50: float | None, d95: float | None,
             f"jackson:{roots}")
 
 
+#: Units of the columns of ``wholesoil inputs``' tables, written into their headers as
+#: ``NAME [UNIT]`` (the scheme of :mod:`wholesoil.io._headers`); the long Monte Carlo table
+#: carries them in a ``unit`` column instead, one per ``variable``.
+INPUT_UNITS: dict[str, str] = {
+    "stock": "Mg C ha-1", "c_age": "yr", "c_age_sd": "yr",
+    "i_bulk": "Mg C ha-1 yr-1", "i_root": "Mg C ha-1 yr-1", "i_loss": "Mg C ha-1 yr-1",
+    "i_root_all_layers": "Mg C ha-1 yr-1", "bnpp": "Mg C ha-1 yr-1", "npp": "g C m-2 yr-1",
+    "f_bnpp": "-", "root_fraction": "-", "loss_fraction": "-", "beta": "-", "d50": "cm",
+    "d95": "cm", "bottom_covered": "cm",
+}
+
+
+def _write(df: pd.DataFrame, path: Path) -> Path:
+    """A table for the user: units in the headers, 6 significant digits."""
+    from wholesoil.io._headers import CSV_FLOAT_FORMAT, user_headers
+
+    own = {c: INPUT_UNITS[c] for c in df.columns if c in INPUT_UNITS}
+    return write_table(user_headers(df, units=own), path, float_format=CSV_FLOAT_FORMAT)
+
+
 def _horizon_table(ip: Any) -> pd.DataFrame:
     """Per measured horizon: stock, age, I_bulk, and the Δ14C inversion's diagnostics."""
     inside = np.arange(ip.top.shape[1]) < ip.n_horizons[:, None]
@@ -279,13 +299,14 @@ def inputs_job(
     mc_tab = mc.summary()
     hz = _horizon_table(ip)
     outputs = {
-        "layers": write_table(layers, out / "tables" / "layers.csv"),
-        "profiles": write_table(prof, out / "tables" / "profiles.csv"),
-        "monte_carlo": write_table(mc_tab, out / "tables" / "monte_carlo.csv"),
-        "horizons": write_table(hz, out / "tables" / "horizons.csv"),
+        "layers": _write(layers, out / "tables" / "layers.csv"),
+        "profiles": _write(prof, out / "tables" / "profiles.csv"),
+        "monte_carlo": _write(mc_tab.assign(unit=mc_tab["variable"].map(INPUT_UNITS)),
+                              out / "tables" / "monte_carlo.csv"),
+        "horizons": _write(hz, out / "tables" / "horizons.csv"),
     }
     if len(ip.excluded):
-        outputs["excluded"] = write_table(ip.excluded, out / "tables" / "excluded.csv")
+        outputs["excluded"] = _write(ip.excluded, out / "tables" / "excluded.csv")
     outputs["figure"] = save_figure(_figure(layers, ids), out / "figures" / "inputs.png")
     messages = _messages(ip, npp_src, h.i_bulk, loss, known, draws,
                          time.perf_counter() - t0)
