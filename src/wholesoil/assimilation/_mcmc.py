@@ -673,7 +673,8 @@ class _Protocol:
         if nf == 0:
             return rng.uniform(-1.0, 1.0, size=(rows.size, k, d)) * self.step[rows, None, None]
         if nf == rows.size:
-            return np.matmul(rng.standard_normal((nf, k, d)), self.scaled_t[rows])
+            f = self.scaled_t if nf == self.s.B else self.scaled_t[rows]  # all rows: no copy
+            return np.matmul(rng.standard_normal((nf, k, d)), f)
         out = np.empty((rows.size, k, d))
         t = ~formal
         out[t] = rng.uniform(-1.0, 1.0, size=(rows.size - nf, k, d)) \
@@ -692,7 +693,8 @@ class _Protocol:
         bad = np.flatnonzero(((prop < 0.0) | (prop > 1.0)).any(axis=-1))
         tries = 0
         while bad.size and tries < max_redraws:
-            k = min(_REDRAW_BLOCK, max_redraws - tries)
+            # a first block, then every remaining redraw at once (at most two rounds)
+            k = min(_REDRAW_BLOCK if tries == 0 else max_redraws, max_redraws - tries)
             cand = x[bad, None, :] + self._draw(rows[bad], formal[bad], k)  # (nb, k, d)
             inside = ((cand >= 0.0) & (cand <= 1.0)).all(axis=-1)  # (nb, k)
             found = inside.any(axis=-1)
