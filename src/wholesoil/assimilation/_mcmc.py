@@ -20,13 +20,19 @@ The default therefore follows the acceptance rule: ``"metropolis"`` rejects out-
 proposals (``max_redraws=0``; the prior is zero outside the cube, so this is the exact
 Metropolis step), ``"proda"`` redraws up to 100 times as the published code does.
 
-**Row subsets.** A restart or rerun repeats the run for the chains that need it only. If
-``log_target`` has an attribute ``evaluate_rows(u, index)`` (``u`` of shape (R, d), ``index``
-a tuple of R-long integer arrays into ``(*batch_shape, n_chains)``, as
-:func:`numpy.unravel_index` gives, returning shape (R,)), a rerun calls it with just those
-rows; otherwise the full array is passed, the other rows at their starting state, and their
-values are discarded. Either way a restart costs in proportion to the chains it moves
-(``n_evaluations`` counts the rows evaluated).
+**Scheduling and row subsets.** Every chain (row) follows its own sequence of runs — test run,
+restarts, formal run, reruns — and all rows that have not finished advance together, one step
+of their own current run per log-target call: a chain that restarts or reruns does so at once,
+in the same batched calls as the chains still in their first run, instead of in a later pass
+with only the chains that need it (small, poorly batched calls). The calls made are those of
+the longest chain's sequence of runs. Once some chains have finished, a call covers the others
+only: if ``log_target`` has an attribute ``evaluate_rows(u, index)`` (``u`` of shape (R, d),
+``index`` a tuple of R-long integer arrays into ``(*batch_shape, n_chains)``, as
+:func:`numpy.unravel_index` gives, returning shape (R,)), it is called with just those rows;
+otherwise the full array is passed, the other rows at their starting state, and their values are
+discarded. Either way a chain costs in proportion to its own runs (``n_evaluations`` counts the
+rows evaluated). Random numbers are drawn for the active rows of each step, so which numbers a
+chain gets depends on the batch (as in any batched sampler); each chain's rules do not.
 
 **Burn-in and thinning.** The first half of the formal iterations is discarded
 (Tao et al. (EarthArXiv): burn-in coefficient 50 %); every ``thin``-th state of the second half is
@@ -145,8 +151,9 @@ class MCMCResult:
         Proposals of the last formal run still outside [0, 1] after ``max_redraws`` redraws,
         counted as rejections.
     n_log_target_calls : int
-        Calls made to the log target: one at the start and one per iteration of every test and
-        formal run, restarts and reruns included (a rerun calls it for its own rows only).
+        Calls made to the log target: one at the start and one per step, i.e. per iteration of
+        the longest chain's test and formal runs, restarts and reruns included (each call
+        covers the chains still running).
     n_evaluations : int
         Model evaluations (rows) over all calls: the compute actually spent.
     acceptance : str

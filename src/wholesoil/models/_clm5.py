@@ -1020,8 +1020,13 @@ class _SteadyStateKernel:
                      axis=-1)
         transfer = _transfer_matrix(p.fl2cwd, p.fs1l1, p.fs1l2, p.fs2l3, fs2s1, fs3s1,
                                     p.fs1s2, p.fs3s2, p.fs1s3)
-        xi_n = None if self.xi_n is None else self.xi_n[s]
-        op = _Operator(k, xi, xi_n, transfer, v_bands, (R,))
+        # batch-last pieces of the operator (the layout of the sweeps), built directly
+        r = k.T[:, None, :] * xi.T[None, :, :]  # (7, n, R)
+        if self.xi_n is not None:
+            r[_LIT] *= self.xi_n[s].T[None]
+        t = np.ascontiguousarray(transfer.transpose(1, 2, 0))
+        lo, d, up = (np.ascontiguousarray(v.T) for v in v_bands)
+        op = _Operator.from_batch_last(r, t, lo, d, up)
         return op.solve_batch_last(inputs, 0.0)
 
 
@@ -1092,9 +1097,23 @@ class _Operator:
 
     def _init(self, r, transfer, v_bands):
         n = self.n
-        self.r = r
-        self.t = self.to_batch_last(transfer, (N_POOLS, N_POOLS))
-        self.lo, self.d, self.up = (self.to_batch_last(v, (n,)) for v in v_bands)
+        self._assemble(r, self.to_batch_last(transfer, (N_POOLS, N_POOLS)),
+                       *(self.to_batch_last(v, (n,)) for v in v_bands))
+
+    @classmethod
+    def from_batch_last(cls, r, t, lo, d, up):
+        """From pieces already batch-last and of one width R: rates (7, n, R), transfer
+        fractions (7, 7, R), mixing bands (n, R); the batch is (R,)."""
+        obj = cls.__new__(cls)
+        obj.batch = (r.shape[-1],)
+        obj.N = r.shape[-1]
+        obj.n = r.shape[1]
+        obj._assemble(r, t, lo, d, up)
+        return obj
+
+    def _assemble(self, r, t, lo, d, up):
+        n = self.n
+        self.r, self.t, self.lo, self.d, self.up = r, t, lo, d, up
         # SOC blocks without the shift: (I − F)_ab·r_b + δ_ab·V_jj, (n, 3, 3, W)
         W = max(a.shape[-1] for a in (self.r, self.t, self.d))
         blocks = np.empty((n, 3, 3, W))
