@@ -977,13 +977,15 @@ class _SteadyStateKernel:
         from wholesoil.models._transport import mixing_operator
 
         p = params
-        R = int(np.prod(p.batch_shape)) if p.batch_shape else 1
+        shape = p.batch_shape
+        R = int(np.prod(shape)) if shape else 1
         s = np.zeros(R, dtype=np.intp) if site is None else np.asarray(site, dtype=np.intp)
         R = max(R, s.size)
         s = np.broadcast_to(s, (R,))
 
         def col(a):  # a parameter as (R,)
-            return np.broadcast_to(np.asarray(a, dtype=float), (R,))
+            a = np.asarray(a, dtype=float)
+            return a if a.shape == (R,) else np.broadcast_to(a, (R,))
 
         n, grid = self.n, self.grid
         q10, w, e = col(p.q10), col(p.w_scaling), col(p.efolding)
