@@ -278,6 +278,10 @@ def test_restarts_evaluate_only_their_rows_with_identical_results():
     expected = 12 * (1 + 300 + 200) + 300 * int(a.test_restarts.sum()) \
         + 300 * int(a.test_exhausted.sum()) + 200 * int(a.formal_reruns.sum())
     assert a.n_evaluations == b.n_evaluations == expected
+    # restarts and reruns share each step's call with the chains in their first run: the calls
+    # are those of the longest chain's runs (plus the start), not the sum of separate passes
+    runs = 300 * (1 + a.test_restarts + a.test_exhausted) + 200 * (1 + a.formal_reruns)
+    assert a.n_log_target_calls == 1 + int(runs.max())
 
 
 def test_block_welford_equals_numpy_covariance():
