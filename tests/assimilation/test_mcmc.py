@@ -278,6 +278,10 @@ def test_restarts_evaluate_only_their_rows_with_identical_results():
     expected = 12 * (1 + 300 + 200) + 300 * int(a.test_restarts.sum()) \
         + 300 * int(a.test_exhausted.sum()) + 200 * int(a.formal_reruns.sum())
     assert a.n_evaluations == b.n_evaluations == expected
+    # restarts and reruns share each step's call with the chains in their first run: the calls
+    # are those of the longest chain's runs (plus the start), not the sum of separate passes
+    runs = 300 * (1 + a.test_restarts + a.test_exhausted) + 200 * (1 + a.formal_reruns)
+    assert a.n_log_target_calls == 1 + int(runs.max())
 
 
 def test_block_welford_equals_numpy_covariance():
@@ -385,3 +389,28 @@ def test_invalid_state_costs_j_old_plus_100():
     lt = _penalize(np.array([-np.inf, -3.0, np.nan]), np.array([-2.0, -2.0, -1.0]), 100.0)
     assert_allclose(lt, [-102.0, -3.0, -101.0])
     assert_allclose(_penalize(np.array([-np.inf]), np.array([-2.0]), None), [-np.inf])
+
+
+def test_rescaling_factor_is_per_chain():
+    """The acceptance control's factor s (×0.7 / ×2) belongs to each chain, as in PRODA's code
+    (one ``scale`` per chain run): two chains of the same profile, one on a flat target (rate 1,
+    five reruns at ×2) and one that rejects everything after the test run (rate 0, five reruns
+    at ×0.7), end with c(d)·2⁵ and c(d)·0.7⁵ respectively, side by side in one batch."""
+    d, test_it = 2, 100
+    calls = {"n": 0}
+
+    def split(u):  # (P, 2, d): chain 0 flat throughout; chain 1 flat in the test run only
+        calls["n"] += 1
+        out = np.zeros(u.shape[:-1])
+        if calls["n"] > 1 + test_it:
+            out[:, 1] = -np.inf
+        return out
+
+    res = adaptive_metropolis(split, d, batch_shape=(3,), n_chains=2, rng=4,
+                              test_iterations=test_it, formal_iterations=50, adapt_start=20,
+                              acceptance="metropolis", max_redraws=100)
+    assert_array_equal(res.formal_reruns, 5)
+    assert_allclose(res.proposal_scale[:, 0], 2.4 / d * 2.0**5, rtol=1e-15)
+    assert_allclose(res.proposal_scale[:, 1], 2.4 / d * 0.7**5, rtol=1e-15)
+    assert_array_equal(res.formal_accepted[:, 1], 0)
+    assert np.all(res.acceptance_rate[:, 0] > 0.5)  # in-bounds proposals are all accepted

@@ -297,3 +297,63 @@ def test_transient_rejects_bad_scheme():
     m = CLM5(CLM5Parameters(), _env())
     with pytest.raises(InputDataError, match="scheme"):
         m.transient(m.steady_state(), scheme="rk4")
+
+
+# -------------------------------------------------------------------------- sampler kernel
+@pytest.mark.parametrize("nitrogen", [False, True])
+@pytest.mark.parametrize("monthly", [False, True])
+def test_steady_state_kernel_equals_model(monthly, nitrogen):
+    """The calibration kernel (site work done once, ξ_T as exp(ln q10·(T − 25)/10)) gives the
+    steady states of ``CLM5(params, environment[site]).steady_state()`` up to rounding, for
+    prior draws at sites with and without permafrost, bedrock, oxygen and nitrogen scalars, and
+    with fs2s1/fs3s1 calibrated or following sand."""
+    import dataclasses
+
+    from wholesoil.models._clm5 import _SteadyStateKernel
+
+    rng = np.random.default_rng(5)
+    S, R = 4, 40
+    f = forcing_from_climate(np.array([-6.0, 4.0, 15.0, 25.0]),
+                             np.array([300.0, 800.0, 1500.0, 2500.0]))
+    f = dataclasses.replace(
+        f, altmax=np.array([0.6, np.nan, 1.5, np.nan])[:, None] * np.ones(12),
+        altmax_lastyear=np.array([0.5, np.nan, 1.7, np.nan])[:, None] * np.ones(12),
+        nbedrock=np.array([20, 12, 20, 8]), o_scalar=0.2 + 0.8 * rng.random((S, 12, 20)),
+        fpi_vr=0.3 + 0.7 * rng.random((S, 12, 20)))
+    env = f if monthly else f.time_mean()
+
+    def take(e, i):
+        return dataclasses.replace(e, **{
+            fl.name: np.asarray(getattr(e, fl.name))[i] for fl in dataclasses.fields(e)
+            if np.ndim(getattr(e, fl.name)) and np.shape(getattr(e, fl.name))[0] == S})
+
+    site = rng.integers(0, S, R)
+    kernel = _SteadyStateKernel(env, GRID, nitrogen=nitrogen)
+    draws = _prior_draw(rng, R)
+    for sand_dependent in (False, True):
+        theta = {k: v for k, v in draws.items()
+                 if not (sand_dependent and k in ("fs2s1", "fs3s1"))}
+        p = CLM5Parameters.from_dict(theta)
+        x = kernel(p, site)
+        ref = CLM5(p, take(env, site), GRID, nitrogen=nitrogen).steady_state()
+        assert np.isfinite(ref).all()
+        np.testing.assert_allclose(x, ref, rtol=1e-11, atol=0)
+
+
+def test_from_batch_checks_as_the_constructor():
+    """The sampler's stacked check accepts what the constructor accepts and hands anything else
+    to it, which raises its usual error."""
+    rng = np.random.default_rng(2)
+    draws = _prior_draw(rng, 50)
+    p = CLM5Parameters._from_batch(draws)
+    ref = CLM5Parameters.from_dict(draws)
+    for name in draws:
+        np.testing.assert_array_equal(getattr(p, name), getattr(ref, name))
+    for name, bad, match in (("tau4s2", -1.0, "tau4s2 must be > 0"),
+                             ("fs1l1", 1.2, r"fs1l1 must be in \[0, 1\]"),
+                             ("q10", np.nan, "q10 must be finite"),
+                             ("b", 1.0, r"b must be in \(0, 1\)")):
+        d = {k: v.copy() for k, v in draws.items()}
+        d[name][7] = bad
+        with pytest.raises(InputDataError, match=match):
+            CLM5Parameters._from_batch(d)

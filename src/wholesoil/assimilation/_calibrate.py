@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -410,26 +411,45 @@ class LogTarget:
         if a.ndim != 3 or a.shape[0] != p or a.shape[-1] != d:
             raise InputDataError(f"u must have shape (P={p}, n, d={d})", field="u",
                                  value=a.shape)
-        dens, valid = self._densities(a, self._forcing, self.data.depth[:, None, :])
+        dens, valid = self._densities(a, self._forcing, self.data.depth[:, None, :],
+                                      np.arange(p)[:, None])
         return dens * self.data.thickness_m[:, None, :] * _G_M2_TO_MG_HA, valid
 
-    def _densities(self, a: FloatArray, forcing: Any, depth: FloatArray
-                   ) -> tuple[FloatArray, NDArray[np.bool_]]:
-        """Density at ``depth`` (..., L) [g C m⁻³] and validity (...) for unit vectors a."""
-        from wholesoil.models import CLM5, COMPAS, CLM5Parameters, COMPASParameters
+    @cached_property
+    def _kernel(self) -> Any:
+        """CLM5 steady states at the profiles' sites, site-only work done once."""
+        from wholesoil.models._clm5 import _SteadyStateKernel
+
+        # ξ_N (fpi_vr) multiplies the litter rates when the forcing has it (PRODA's xin)
+        return _SteadyStateKernel(self.data.forcing, self._grid, nitrogen=True)
+
+    def _densities(self, a: FloatArray, forcing: Any, depth: FloatArray,
+                   site: NDArray[np.intp] | None = None) -> tuple[FloatArray, NDArray[np.bool_]]:
+        """Density at ``depth`` (..., L) [g C m⁻³] and validity (...) for unit vectors a.
+
+        ``site`` (broadcast to ``a.shape[:-1]``) gives each state's profile, ``forcing`` the
+        same profiles' forcing (the COMPAS path uses it; CLM5 uses the precomputed kernel).
+        """
+        from wholesoil.models import COMPAS, CLM5Parameters, COMPASParameters
         from wholesoil.models._observe import density_at_depths
 
         ok = self.space.contains(a)
         safe = np.where(ok[..., None], a, 0.5)  # invalid rows: a harmless interior point
-        theta = self.space.from_unit(safe)
         if self.model == "clm5":
-            # ξ_N (fpi_vr) multiplies the litter rates when the forcing has it (PRODA's xin)
-            x = CLM5(CLM5Parameters.from_dict(theta), forcing, self._grid,
-                     nitrogen=True).steady_state()
-            density = x[..., 4:7, :].sum(axis=-2)  # S1 + S2 + S3 [g C m-3]
+            batch = a.shape[:-1]
+            flat = safe.reshape(-1, a.shape[-1])
+            theta = self.space.from_unit(flat)
+            if _env_batch_shape(self.data.forcing) == ():
+                s = None
+            else:
+                s = np.broadcast_to(site, batch).reshape(-1)
+            x = self._kernel(CLM5Parameters._from_batch(theta), s)
+            density = x[..., 4:7, :].sum(axis=-2).reshape(*batch, -1)  # S1 + S2 + S3 [g C m-3]
             good = np.ones(density.shape[:-1], bool)
         else:
             from wholesoil.models import COMPAS_PARAMETERS
+
+            theta = self.space.from_unit(safe)
 
             full = {n: info.default for n, info in COMPAS_PARAMETERS.items()}
             full.update(theta)
@@ -468,7 +488,7 @@ class LogTarget:
             raise InputDataError(f"u must have shape (P={p}, n, d={d})", field="u",
                                  value=a.shape)
         z = self.data.depth[:, None, :]
-        mod, valid = self._densities(a, self._forcing, z)
+        mod, valid = self._densities(a, self._forcing, z, np.arange(p)[:, None])
         sigma = None if self.sigma is None else self.sigma[:, None, :]
         return self._log_target(mod, valid, self.data.density[:, None, :], sigma, z)
 
@@ -481,10 +501,10 @@ class LogTarget:
         a = np.asarray(u, dtype=float)
         prof = np.asarray(index[0], dtype=np.intp)
         env = self.data.forcing
-        if _env_batch_shape(env) != ():
+        if self.model != "clm5" and _env_batch_shape(env) != ():
             env = _select(env, prof)
         z = self.data.depth[prof]
-        mod, valid = self._densities(a, env, z)
+        mod, valid = self._densities(a, env, z, prof)
         sigma = None if self.sigma is None else self.sigma[prof]
         return self._log_target(mod, valid, self.data.density[prof], sigma, z)
 

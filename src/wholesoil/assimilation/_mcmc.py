@@ -20,13 +20,19 @@ The default therefore follows the acceptance rule: ``"metropolis"`` rejects out-
 proposals (``max_redraws=0``; the prior is zero outside the cube, so this is the exact
 Metropolis step), ``"proda"`` redraws up to 100 times as the published code does.
 
-**Row subsets.** A restart or rerun repeats the run for the chains that need it only. If
-``log_target`` has an attribute ``evaluate_rows(u, index)`` (``u`` of shape (R, d), ``index``
-a tuple of R-long integer arrays into ``(*batch_shape, n_chains)``, as
-:func:`numpy.unravel_index` gives, returning shape (R,)), a rerun calls it with just those
-rows; otherwise the full array is passed, the other rows at their starting state, and their
-values are discarded. Either way a restart costs in proportion to the chains it moves
-(``n_evaluations`` counts the rows evaluated).
+**Scheduling and row subsets.** Every chain (row) follows its own sequence of runs — test run,
+restarts, formal run, reruns — and all rows that have not finished advance together, one step
+of their own current run per log-target call: a chain that restarts or reruns does so at once,
+in the same batched calls as the chains still in their first run, instead of in a later pass
+with only the chains that need it (small, poorly batched calls). The calls made are those of
+the longest chain's sequence of runs. Once some chains have finished, a call covers the others
+only: if ``log_target`` has an attribute ``evaluate_rows(u, index)`` (``u`` of shape (R, d),
+``index`` a tuple of R-long integer arrays into ``(*batch_shape, n_chains)``, as
+:func:`numpy.unravel_index` gives, returning shape (R,)), it is called with just those rows;
+otherwise the full array is passed, the other rows at their starting state, and their values are
+discarded. Either way a chain costs in proportion to its own runs (``n_evaluations`` counts the
+rows evaluated). Random numbers are drawn for the active rows of each step, so which numbers a
+chain gets depends on the batch (as in any batched sampler); each chain's rules do not.
 
 **Burn-in and thinning.** The first half of the formal iterations is discarded
 (Tao et al. (EarthArXiv): burn-in coefficient 50 %); every ``thin``-th state of the second half is
@@ -50,10 +56,9 @@ References
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import Literal
 
 import numpy as np
 
@@ -146,8 +151,9 @@ class MCMCResult:
         Proposals of the last formal run still outside [0, 1] after ``max_redraws`` redraws,
         counted as rejections.
     n_log_target_calls : int
-        Calls made to the log target: one at the start and one per iteration of every test and
-        formal run, restarts and reruns included (a rerun calls it for its own rows only).
+        Calls made to the log target: one at the start and one per step, i.e. per iteration of
+        the longest chain's test and formal runs, restarts and reruns included (each call
+        covers the chains still running).
     n_evaluations : int
         Model evaluations (rows) over all calls: the compute actually spent.
     acceptance : str
@@ -182,14 +188,14 @@ class MCMCResult:
 
 
 def _accept(
-    acceptance: str, lt_new: np.ndarray, lt_cur: np.ndarray, n: int, log_u: np.ndarray
+    acceptance: str, lt_new: np.ndarray, lt_cur: np.ndarray, n: np.ndarray, log_u: np.ndarray
 ) -> np.ndarray:
-    """Acceptance decision, Eqs. (1)–(2) of :func:`adaptive_metropolis`."""
+    """Acceptance decision, Eqs. (1)–(2) of :func:`adaptive_metropolis` (``n`` per row)."""
     with np.errstate(invalid="ignore"):
         diff = lt_new - lt_cur  # = −ΔJ with J = −log target; NaN when both are −inf → reject
         if acceptance == "metropolis":
             return log_u < diff
-        return log_u < diff * math.log(n + 2)
+        return log_u < diff * np.log(n + 2.0)
 
 
 def _penalize(lt_new: np.ndarray, lt_cur: np.ndarray, penalty: float | None) -> np.ndarray:
@@ -236,21 +242,44 @@ class _BlockWelford:
             self.flush()
 
     def flush(self) -> None:
-        k = self.k
-        if k == 0:
+        if self.k == 0:
             return
-        x, w = self.buf[:, :k], self.wbuf[:, :k]
+        self._merge(slice(None))
+        self.k = 0
+
+    def flush_rows(self, rows: np.ndarray) -> None:
+        """Fold the buffered states of ``rows`` only (their buffer weights are then zeroed, so
+        that the next :meth:`flush` does not count them twice)."""
+        if self.k == 0 or not rows.size:
+            return
+        self._merge(rows)
+        self.wbuf[rows, : self.k] = 0.0
+
+    def reset(self, rows: np.ndarray, start: np.ndarray | None = None) -> None:
+        """Restart the statistics of ``rows``: empty, or seeded with one state ``start``."""
+        self.wbuf[rows, : self.k] = 0.0
+        if start is None:
+            self.n[rows] = 0.0
+            self.mean[rows] = 0.0
+        else:
+            self.n[rows] = 1.0
+            self.mean[rows] = start
+        self.m2[rows] = 0.0
+
+    def _merge(self, rows) -> None:
+        k = self.k
+        x, w = self.buf[rows, :k], self.wbuf[rows, :k]
+        n, mean = self.n[rows], self.mean[rows]
         nb = w.sum(axis=1)
         mb = np.einsum("rk,rkd->rd", w, x) / np.maximum(nb, 1.0)[:, None]
         c = (x - mb[:, None, :]) * w[:, :, None]  # weights are 0/1: w·(x − m_b)
         mb2 = np.matmul(np.swapaxes(c, 1, 2), c)
-        tot = self.n + nb
+        tot = n + nb
         frac = np.divide(nb, tot, out=np.zeros_like(nb), where=tot > 0)
-        delta = mb - self.mean
-        self.m2 += mb2 + (self.n * frac)[:, None, None] * delta[:, :, None] * delta[:, None, :]
-        self.mean += delta * frac[:, None]
-        self.n = tot
-        self.k = 0
+        delta = mb - mean
+        self.m2[rows] += mb2 + (n * frac)[:, None, None] * delta[:, :, None] * delta[:, None, :]
+        self.mean[rows] = mean + delta * frac[:, None]
+        self.n[rows] = tot
 
 
 class _Sampler:
@@ -304,32 +333,6 @@ class _Sampler:
                 value=out.shape,
             )
         return out.reshape(self.B)
-
-    def propose(self, x: np.ndarray, draw) -> tuple[np.ndarray, np.ndarray]:
-        """Proposals x + step for every row; out-of-bounds rows are redrawn (Eq. 3).
-
-        ``draw(local_rows, k)`` returns k steps per row, shape (len(local_rows), k, d). Returns
-        the proposals (rows still outside [0, 1] after ``max_redraws`` redraws keep their current
-        state) and a mask of the proposals that may be judged (in bounds).
-        """
-        n = x.shape[0]
-        prop = x + draw(np.arange(n), 1)[:, 0]
-        bad = np.flatnonzero(((prop < 0.0) | (prop > 1.0)).any(axis=-1))
-        tries = 0
-        while bad.size and tries < self.max_redraws:
-            k = min(_REDRAW_BLOCK, self.max_redraws - tries)
-            cand = x[bad, None, :] + draw(bad, k)  # (nb, k, d)
-            inside = ((cand >= 0.0) & (cand <= 1.0)).all(axis=-1)  # (nb, k)
-            found = inside.any(axis=-1)
-            first = np.argmax(inside, axis=-1)
-            prop[bad[found]] = cand[found, first[found]]
-            bad = bad[~found]
-            tries += k
-        judged = np.ones(n, dtype=bool)
-        if bad.size:
-            prop[bad] = x[bad]
-            judged[bad] = False
-        return prop, judged
 
 
 def _check(cond: bool, message: str, field: str, value) -> None:
@@ -479,43 +482,13 @@ def adaptive_metropolis(
     s = _Sampler(log_target, batch_shape, n_chains, d, rng, acceptance, max_redraws)
     x0 = _starting_states(s, start)
     lt0 = s.evaluate(x0, np.arange(s.B))
-    test = _test_phase(s, x0, lt0, test_iterations, float(test_step), min_accepted_test,
-                       max_restarts_test, invalid_penalty)
-    formal = _FormalRun(s, test, _SCALE_FACTORS[scale](d), formal_iterations, thin, adapt_start,
-                        adapt_every, invalid_penalty)
-    s_mult, reruns = formal.control_band(*band, max_reruns_formal)
-    return _result(s, test, formal, formal.c_d * s_mult, reruns, band, test_iterations, acceptance)
-
-
-def _result(s: _Sampler, test: _TestPhase, formal: _FormalRun, proposal_scale: np.ndarray,
-            reruns: np.ndarray, band: tuple[float, float], test_iterations: int,
-            acceptance: str) -> MCMCResult:
-    """The flat per-row results reshaped to ``(*batch_shape, n_chains, ...)``."""
-    d, sh, n_kept = s.d, s.shape, formal.n_kept
-    rate = formal.n_acc / formal.iterations
-    chol = formal.chol
-    prop_cov = proposal_scale[:, None, None] * (chol @ np.swapaxes(chol, -1, -2))
-    return MCMCResult(
-        samples=formal.samples.reshape(*sh, n_kept, d),
-        log_target=formal.trace.reshape(*sh, n_kept),
-        best=formal.best.reshape(*sh, d),
-        best_log_target=formal.best_lt.reshape(sh),
-        test_accepted=test.n_acc.reshape(sh),
-        formal_accepted=formal.n_acc.reshape(sh),
-        test_acceptance_rate=(test.n_acc / test_iterations).reshape(sh),
-        acceptance_rate=rate.reshape(sh),
-        acceptance_in_range=((rate >= band[0]) & (rate <= band[1])).reshape(sh),
-        test_restarts=test.restarts.reshape(sh),
-        test_exhausted=test.exhausted.reshape(sh),
-        formal_reruns=reruns.reshape(sh),
-        test_step=test.step.reshape(sh),
-        proposal_scale=proposal_scale.reshape(sh),
-        proposal_cov=prop_cov.reshape(*sh, d, d),
-        out_of_bounds_rejected=formal.oob.reshape(sh),
-        n_log_target_calls=s.calls,
-        n_evaluations=s.evaluations,
-        acceptance=acceptance,
-    )
+    run = _Protocol(s, x0, lt0, test_iterations=test_iterations, test_step=float(test_step),
+                    min_accepted=min_accepted_test, max_restarts=max_restarts_test,
+                    c_d=_SCALE_FACTORS[scale](d), formal_iterations=formal_iterations,
+                    thin=thin, adapt_start=adapt_start, adapt_every=adapt_every, band=band,
+                    max_reruns=max_reruns_formal, penalty=invalid_penalty)
+    run.run()
+    return _result(s, run, band, acceptance)
 
 
 def _settings(d, batch_shape, n_chains, test_iterations, formal_iterations, scale, acceptance,
@@ -575,175 +548,258 @@ def _starting_states(s: _Sampler, start: float | np.ndarray) -> np.ndarray:
     return x0
 
 
-class _TestPhase(NamedTuple):
-    """End of the test runs for every flat row (arrays lead with B)."""
 
-    x: np.ndarray
-    lt: np.ndarray
-    n_acc: np.ndarray
-    restarts: np.ndarray
-    exhausted: np.ndarray
-    step: np.ndarray
-    chol0: np.ndarray
+class _Protocol:
+    """PRODA's protocol for every flat row at once, each row in its own phase (test or formal
+    run, restart or rerun), all active rows advancing in **one** log-target call per step.
 
-
-def _test_phase(s: _Sampler, x0: np.ndarray, lt0: np.ndarray, iterations: int, test_step: float,
-                min_accepted: int, max_restarts: int, penalty: float | None) -> _TestPhase:
-    """Test runs with restarts at a narrower step (:func:`adaptive_metropolis`, Test run)."""
-    B, d = x0.shape
-    eye = np.eye(d)
-    step = np.full(B, test_step)
-    restarts = np.zeros(B, dtype=np.int64)
-    x_t, lt_t = x0.copy(), lt0.copy()
-    n_acc_t = np.zeros(B, dtype=np.int64)
-    cov0 = np.empty((B, d, d))
-
-    def run(rows: np.ndarray) -> None:
-        h = step[rows]
-        x_t[rows], lt_t[rows], n_acc_t[rows], m2 = _test_run(
-            s, x0[rows], lt0[rows], rows, h, iterations, penalty
-        )
-        cov0[rows] = np.where(
-            ((n_acc_t[rows] >= 1) & (iterations >= 2))[:, None, None],
-            m2 / max(iterations - 1, 1),
-            (h**2 / 3.0)[:, None, None] * eye,
-        )
-
-    rows = np.arange(B)
-    while True:
-        run(rows)
-        rows = rows[(n_acc_t[rows] < min_accepted) & (restarts[rows] < max_restarts)]
-        if not rows.size:
-            break
-        restarts[rows] += 1
-        step[rows] /= 1.1  # PRODA: allow × 1.1, the step range/allow narrows
-    # PRODA's code does not drop a chain whose restarts are used up: it runs the test once more
-    # at the original step (``allow`` is reset to 5, ``is_second_time`` skips the check) and
-    # goes on to the formal run with whatever that run accepted.
-    exhausted = n_acc_t < min_accepted
-    if exhausted.any() and max_restarts > 0:
-        rows = np.flatnonzero(exhausted)
-        step[rows] = test_step
-        run(rows)
-    chol0 = np.linalg.cholesky(cov0 + _EPSILON * eye)
-    return _TestPhase(x_t, lt_t, n_acc_t, restarts, exhausted, step, chol0)
-
-
-def _test_run(s: _Sampler, x: np.ndarray, lt: np.ndarray, rows: np.ndarray, h: np.ndarray,
-              iterations: int, penalty: float | None):
-    """One test run of the chains ``rows`` from the start (compact arrays of R rows).
-
-    Returns the last states, their log targets, the accepted counts and the scatter matrix of
-    all recorded states (PRODA's ``parameters_rec1``) [3]_, [4]_.
-    """
-    rng, d = s.rng, s.d
-
-    def uniform_steps(local: np.ndarray, k: int) -> np.ndarray:
-        return rng.uniform(-1.0, 1.0, size=(local.size, k, d)) * h[local, None, None]
-
-    x, lt = x.copy(), lt.copy()
-    n_acc = np.zeros(rows.size, dtype=np.int64)
-    stats = _BlockWelford(rows.size, d, _WELFORD_BLOCK)
-    for n in range(1, iterations + 1):
-        prop, judged = s.propose(x, uniform_steps)
-        lt_new = _penalize(s.evaluate(prop, rows), lt, penalty)
-        acc = judged & _accept(s.acceptance, lt_new, lt, n, np.log(rng.random(rows.size)))
-        x[acc] = prop[acc]
-        lt[acc] = lt_new[acc]
-        n_acc += acc
-        stats.push(x)
-    stats.flush()
-    return x, lt, n_acc, stats.m2
-
-
-class _FormalRun:
-    """Formal runs of every flat row, continuing from the test phase (Formal run, Eq. 3).
-
-    Holds the per-row results (kept samples and their log targets, best state, accepted and
-    out-of-bounds counts, final Cholesky factor); :meth:`run` fills them for a set of rows and
-    :meth:`control_band` reruns the chains whose acceptance rate leaves the target band.
+    A row whose test run ends short of ``min_accepted`` restarts at once with a narrower step,
+    and a row whose formal run ends outside the band reruns at once with its own rescaled
+    proposal, while the other rows go on: restarts and reruns share each batched evaluation
+    with the rows that are in their first run, instead of running afterwards in small batches.
+    What each row does (its rules and the order of its own runs) is that of the published code;
+    only the interleaving of rows, and so the assignment of random numbers to rows, depends on
+    the batch.
     """
 
-    def __init__(self, s: _Sampler, test: _TestPhase, c_d: float, iterations: int, thin: int,
-                 adapt_start: int, adapt_every: int, penalty: float | None):
+    def __init__(self, s: _Sampler, x0: np.ndarray, lt0: np.ndarray, *, test_iterations: int,
+                 test_step: float, min_accepted: int, max_restarts: int, c_d: float,
+                 formal_iterations: int, thin: int, adapt_start: int, adapt_every: int,
+                 band: tuple[float, float], max_reruns: int, penalty: float | None):
         B, d = s.B, s.d
-        self.s, self.test, self.c_d = s, test, c_d
-        self.iterations, self.thin = iterations, thin
-        self.adapt_start, self.adapt_every, self.penalty = adapt_start, adapt_every, penalty
-        self.burn = iterations // 2
-        self.n_kept = -(-(iterations - self.burn) // thin)
-        self.samples = np.empty((B, self.n_kept, d))
-        self.trace = np.empty((B, self.n_kept))
-        self.best = np.empty((B, d))
-        self.best_lt = np.empty(B)
-        self.n_acc = np.zeros(B, dtype=np.int64)
+        self.s, self.d = s, d
+        self.x0, self.lt0 = x0, lt0
+        self.test_iterations, self.test_step0 = test_iterations, test_step
+        self.min_accepted, self.max_restarts = min_accepted, max_restarts
+        self.c_d, self.iterations, self.thin = c_d, formal_iterations, thin
+        self.adapt_start, self.adapt_every = adapt_start, adapt_every
+        self.band, self.max_reruns, self.penalty = band, max_reruns, penalty
+        self.burn = formal_iterations // 2
+        self.n_kept = -(-(formal_iterations - self.burn) // thin)
+        self.eye = np.eye(d)
+        # per-row state: phase 0 = test run, 1 = formal run, 2 = done
+        self.phase = np.zeros(B, dtype=np.int8)
+        self.n = np.zeros(B, dtype=np.int64)  # iterations done in the current run
+        self.x, self.lt = x0.copy(), lt0.copy()
+        self.stats = _BlockWelford(B, d, _WELFORD_BLOCK)
+        # test runs
+        self.step = np.full(B, test_step)
+        self.restarts = np.zeros(B, dtype=np.int64)
+        self.exhausted = np.zeros(B, dtype=bool)
+        self.final_test = np.zeros(B, dtype=bool)  # the extra run at the original step
+        self.test_acc = np.zeros(B, dtype=np.int64)
+        self.test_x, self.test_lt = np.empty((B, d)), np.empty(B)
+        self.chol0 = np.empty((B, d, d))
+        # formal runs; the rescaling factor s is one per chain (row), as PRODA keeps one per run
+        self.s_mult = np.ones(B)
+        self.reruns = np.zeros(B, dtype=np.int64)
+        self.acc = np.zeros(B, dtype=np.int64)
         self.oob = np.zeros(B, dtype=np.int64)
         self.chol = np.empty((B, d, d))
+        self.scaled_t = np.empty((B, d, d))  # (√(s·c) L)ᵀ, the step is z·scaled_t
+        self.best, self.best_lt = np.empty((B, d)), np.empty(B)
+        self.samples = np.empty((B, self.n_kept, d))
+        self.trace = np.empty((B, self.n_kept))
 
-    def control_band(self, lo_acc: float, hi_acc: float, max_reruns: int):
-        """Run every chain; rerun those outside ``[lo_acc, hi_acc]`` with s × 0.7 or s × 2.
+    # ------------------------------------------------------------------ run starts
+    def _start_test(self, rows: np.ndarray) -> None:
+        self.phase[rows] = 0
+        self.n[rows] = 0
+        self.x[rows], self.lt[rows] = self.x0[rows], self.lt0[rows]
+        self.test_acc[rows] = 0
+        self.stats.reset(rows)
 
-        Returns the final multipliers s and the rerun counts per row.
+    def _start_formal(self, rows: np.ndarray) -> None:
+        self.phase[rows] = 1
+        self.n[rows] = 0
+        x = self.test_x[rows]
+        self.x[rows], self.lt[rows] = x, self.test_lt[rows]
+        self.best[rows], self.best_lt[rows] = x, self.test_lt[rows]
+        self.acc[rows] = 0
+        self.oob[rows] = 0
+        L = self.chol0[rows]
+        self.chol[rows] = L
+        self._scale(rows, L)
+        self.stats.reset(rows, start=x)  # history seeded with the starting state [3], [4]
+
+    def _scale(self, rows: np.ndarray, L: np.ndarray) -> None:
+        root = np.sqrt(self.c_d * self.s_mult[rows])[:, None, None]
+        self.scaled_t[rows] = np.swapaxes(root * L, 1, 2)
+
+    # ------------------------------------------------------------------ run ends
+    def _end_test(self, rows: np.ndarray) -> None:
+        """Covariance of the run; restart (narrower, or once more at the original step) or go on.
         """
-        B = self.s.B
-        s_mult = np.ones(B)
-        reruns = np.zeros(B, dtype=np.int64)
-        rows = np.arange(B)
-        while True:
-            self.run(rows, s_mult[rows])
-            rate = self.n_acc[rows] / self.iterations
-            low, high = rate < lo_acc, rate > hi_acc
-            retry = (low | high) & (reruns[rows] < max_reruns)
-            if not retry.any():
-                break
-            s_mult[rows[retry & low]] *= 0.7
-            s_mult[rows[retry & high]] *= 2.0
-            rows = rows[retry]
-            reruns[rows] += 1
-        return s_mult, reruns
+        it, h = self.test_iterations, self.step[rows]
+        self.stats.flush_rows(rows)
+        n_acc = self.test_acc[rows]
+        cov0 = np.where(((n_acc >= 1) & (it >= 2))[:, None, None],
+                        self.stats.m2[rows] / max(it - 1, 1),
+                        (h**2 / 3.0)[:, None, None] * self.eye)
+        self.test_x[rows], self.test_lt[rows] = self.x[rows], self.lt[rows]
+        short = (n_acc < self.min_accepted) & ~self.final_test[rows]
+        narrower = short & (self.restarts[rows] < self.max_restarts)
+        r = rows[narrower]
+        self.restarts[r] += 1
+        self.step[r] /= 1.1  # PRODA: allow × 1.1, the step range/allow narrows
+        # PRODA's code does not drop a chain whose restarts are used up: it runs the test once
+        # more at the original step (``allow`` is reset to 5, ``is_second_time`` skips the check)
+        # and goes on to the formal run with whatever that run accepted.
+        used_up = short & ~narrower
+        self.exhausted[rows[used_up]] = True
+        last = rows[used_up] if self.max_restarts > 0 else rows[:0]
+        self.step[last] = self.test_step0
+        self.final_test[last] = True
+        again = np.concatenate([r, last])
+        if again.size:
+            self._start_test(again)
+        go = ~narrower & ~(used_up if self.max_restarts > 0 else np.zeros_like(used_up))
+        if go.any():
+            g = rows[go]
+            self.chol0[g] = np.linalg.cholesky(cov0[go] + _EPSILON * self.eye)
+            self._start_formal(g)
 
-    def run(self, rows: np.ndarray, s_mult: np.ndarray) -> None:
-        """One formal run of the chains ``rows`` from their test-run end (R compact rows)."""
-        s, d, rng = self.s, self.s.d, self.s.rng
-        burn, thin, n_kept = self.burn, self.thin, self.n_kept
-        eye = np.eye(d)
-        L = self.test.chol0[rows].copy()
-        root = np.sqrt(self.c_d * s_mult)[:, None, None]
-        scaled_t = np.swapaxes(root * L, 1, 2)
+    def _end_formal(self, rows: np.ndarray) -> None:
+        """Rerun with s × 0.7 / s × 2 when the acceptance rate left the band, else done."""
+        lo_acc, hi_acc = self.band
+        rate = self.acc[rows] / self.iterations
+        low, high = rate < lo_acc, rate > hi_acc
+        retry = (low | high) & (self.reruns[rows] < self.max_reruns)
+        self.s_mult[rows[retry & low]] *= 0.7
+        self.s_mult[rows[retry & high]] *= 2.0
+        self.reruns[rows[retry]] += 1
+        self.phase[rows[~retry]] = 2
+        if retry.any():
+            self._start_formal(rows[retry])
 
-        def normal_steps(local: np.ndarray, k: int) -> np.ndarray:
-            z = rng.standard_normal((local.size, k, d))
-            f = scaled_t if local.size == rows.size else scaled_t[local]
-            return np.matmul(z, f)  # z·(√(s c) L)ᵀ: (R, k, d)
+    # ------------------------------------------------------------------ one step
+    def _draw(self, rows: np.ndarray, formal: np.ndarray, k: int) -> np.ndarray:
+        """k steps per row (R, k, d): U(−h, h) for test rows, z·(√(s c) L)ᵀ for formal rows."""
+        rng, d = self.s.rng, self.d
+        nf = int(np.count_nonzero(formal))
+        if nf == 0:
+            return rng.uniform(-1.0, 1.0, size=(rows.size, k, d)) * self.step[rows, None, None]
+        if nf == rows.size:
+            f = self.scaled_t if nf == self.s.B else self.scaled_t[rows]  # all rows: no copy
+            return np.matmul(rng.standard_normal((nf, k, d)), f)
+        out = np.empty((rows.size, k, d))
+        t = ~formal
+        out[t] = rng.uniform(-1.0, 1.0, size=(rows.size - nf, k, d)) \
+            * self.step[rows[t], None, None]
+        out[formal] = np.matmul(rng.standard_normal((nf, k, d)), self.scaled_t[rows[formal]])
+        return out
 
-        x, lt = self.test.x[rows].copy(), self.test.lt[rows].copy()
-        top, top_lt = x.copy(), lt.copy()
-        n_acc = np.zeros(rows.size, dtype=np.int64)
-        n_oob = np.zeros(rows.size, dtype=np.int64)
-        kept = np.empty((rows.size, n_kept, d))
-        kept_lt = np.empty((rows.size, n_kept))
-        # running covariance of the chain history, seeded with the starting state [3], [4]
-        hist = _BlockWelford(rows.size, d, _WELFORD_BLOCK, start=x)
-        for n in range(1, self.iterations + 1):
-            prop, judged = s.propose(x, normal_steps)
-            n_oob += ~judged
-            lt_new = _penalize(s.evaluate(prop, rows), lt, self.penalty)
-            acc = judged & _accept(s.acceptance, lt_new, lt, n, np.log(rng.random(rows.size)))
+    def _propose(self, rows: np.ndarray, formal: np.ndarray, x: np.ndarray):
+        """Proposals x + step for the rows; out-of-bounds rows are redrawn (Eq. 3).
+
+        Returns the proposals (rows still outside [0, 1] after ``max_redraws`` redraws keep their
+        current state) and a mask of the proposals that may be judged (in bounds).
+        """
+        max_redraws = self.s.max_redraws
+        prop = x + self._draw(rows, formal, 1)[:, 0]
+        bad = np.flatnonzero(((prop < 0.0) | (prop > 1.0)).any(axis=-1))
+        tries = 0
+        while bad.size and tries < max_redraws:
+            # a first block, then every remaining redraw at once (at most two rounds)
+            k = min(_REDRAW_BLOCK if tries == 0 else max_redraws, max_redraws - tries)
+            cand = x[bad, None, :] + self._draw(rows[bad], formal[bad], k)  # (nb, k, d)
+            inside = ((cand >= 0.0) & (cand <= 1.0)).all(axis=-1)  # (nb, k)
+            found = inside.any(axis=-1)
+            first = np.argmax(inside, axis=-1)
+            prop[bad[found]] = cand[found, first[found]]
+            bad = bad[~found]
+            tries += k
+        judged = np.ones(rows.size, dtype=bool)
+        if bad.size:
+            prop[bad] = x[bad]
+            judged[bad] = False
+        return prop, judged
+
+    def run(self) -> None:
+        """Advance every row until all have finished their last formal run."""
+        s, rng = self.s, self.s.rng
+        all_rows = np.arange(s.B)
+        active = all_rows
+        while active.size:
+            ph = self.phase[active]
+            formal = ph == 1
+            n = self.n[active] + 1  # 1-based iteration number within each row's current run
+            x, lt = self.x[active], self.lt[active]
+            prop, judged = self._propose(active, formal, x)
+            lt_new = _penalize(s.evaluate(prop, active), lt, self.penalty)
+            acc = judged & _accept(s.acceptance, lt_new, lt, n, np.log(rng.random(active.size)))
             x[acc] = prop[acc]
             lt[acc] = lt_new[acc]
-            n_acc += acc
-            better = acc & (lt > top_lt)
-            top[better], top_lt[better] = x[better], lt[better]
-            i = n - 1
-            if i >= burn and (i - burn) % thin == 0:
-                k = (i - burn) // thin
-                kept[:, k] = x
-                kept_lt[:, k] = lt
-            hist.push(x)  # n + 1 states so far, the start included
-            if n >= self.adapt_start and (n - self.adapt_start) % self.adapt_every == 0:
-                hist.flush()
-                L = np.linalg.cholesky(hist.m2 / n + _EPSILON * eye)
-                scaled_t = np.swapaxes(root * L, 1, 2)
-        self.samples[rows], self.trace[rows] = kept, kept_lt
-        self.best[rows], self.best_lt[rows] = top, top_lt
-        self.n_acc[rows], self.oob[rows], self.chol[rows] = n_acc, n_oob, L
+            self.x[active], self.lt[active], self.n[active] = x, lt, n
+            self.stats.push(self.x, self.phase < 2)
+            test = ~formal
+            if test.any():
+                self.test_acc[active[test]] += acc[test]
+            if formal.any():
+                self._formal_bookkeeping(active[formal], x[formal], lt[formal], n[formal],
+                                         acc[formal], judged[formal])
+            # runs that end at this step (a row's next run starts at the next step)
+            ends = n == np.where(formal, self.iterations, self.test_iterations)
+            if ends.any():
+                e = active[ends]
+                ef = formal[ends]
+                if (~ef).any():
+                    self._end_test(e[~ef])
+                if ef.any():
+                    self._end_formal(e[ef])
+                active = all_rows[self.phase < 2]
+
+    def _formal_bookkeeping(self, f, x, lt, n, acc, judged) -> None:
+        """Counts, best state, kept samples and the covariance adaptation of formal rows f."""
+        self.acc[f] += acc
+        self.oob[f] += ~judged
+        better = acc & (lt > self.best_lt[f])
+        if better.any():
+            fb = f[better]
+            self.best[fb], self.best_lt[fb] = x[better], lt[better]
+        i = n - 1
+        rel = i - self.burn
+        keep = (rel >= 0) & (rel % self.thin == 0)
+        if keep.any():
+            k = rel[keep] // self.thin
+            self.samples[f[keep], k] = x[keep]
+            self.trace[f[keep], k] = lt[keep]
+        due = (n >= self.adapt_start) & ((n - self.adapt_start) % self.adapt_every == 0)
+        if due.any():
+            fd = f[due]
+            self.stats.flush_rows(fd)
+            L = np.linalg.cholesky(self.stats.m2[fd] / n[due][:, None, None]
+                                   + _EPSILON * self.eye)
+            self.chol[fd] = L
+            self._scale(fd, L)
+
+
+def _result(s: _Sampler, run: _Protocol, band: tuple[float, float],
+            acceptance: str) -> MCMCResult:
+    """The flat per-row results reshaped to ``(*batch_shape, n_chains, ...)``."""
+    d, sh, n_kept = s.d, s.shape, run.n_kept
+    rate = run.acc / run.iterations
+    proposal_scale = run.c_d * run.s_mult
+    chol = run.chol
+    prop_cov = proposal_scale[:, None, None] * (chol @ np.swapaxes(chol, -1, -2))
+    return MCMCResult(
+        samples=run.samples.reshape(*sh, n_kept, d),
+        log_target=run.trace.reshape(*sh, n_kept),
+        best=run.best.reshape(*sh, d),
+        best_log_target=run.best_lt.reshape(sh),
+        test_accepted=run.test_acc.reshape(sh),
+        formal_accepted=run.acc.reshape(sh),
+        test_acceptance_rate=(run.test_acc / run.test_iterations).reshape(sh),
+        acceptance_rate=rate.reshape(sh),
+        acceptance_in_range=((rate >= band[0]) & (rate <= band[1])).reshape(sh),
+        test_restarts=run.restarts.reshape(sh),
+        test_exhausted=run.exhausted.reshape(sh),
+        formal_reruns=run.reruns.reshape(sh),
+        test_step=run.step.reshape(sh),
+        proposal_scale=proposal_scale.reshape(sh),
+        proposal_cov=prop_cov.reshape(*sh, d, d),
+        out_of_bounds_rejected=run.oob.reshape(sh),
+        n_log_target_calls=s.calls,
+        n_evaluations=s.evaluations,
+        acceptance=acceptance,
+    )

@@ -44,6 +44,7 @@ models after data assimilation. EarthArXiv preprint (not peer reviewed).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
@@ -54,6 +55,7 @@ from wholesoil.errors import InputDataError
 from wholesoil.models._allocation import (
     CLM5_LITTER_FRACTIONS,
     DEFAULT_CWD_FRACTION,
+    SURFPROF_EXP,
     litter_inputs,
 )
 from wholesoil.models._blocksolve import block_thomas_batch_last
@@ -329,6 +331,20 @@ class CLM5Parameters:
         return np.broadcast_shapes(*(a.shape for a in self._arrays().values()))
 
     @classmethod
+    def _from_batch(cls, values: dict[str, NDArray]) -> CLM5Parameters:
+        """Parameters from same-shape float arrays of all 21 fields (a sampler's batch).
+
+        When :func:`_valid_batch` passes, the instance is built without the field-by-field
+        checks (the same rules, stacked); otherwise the full constructor runs and raises.
+        """
+        if set(values) != {f.name for f in fields(cls)} or not _valid_batch(values):
+            return cls.from_dict(values)
+        obj = cls.__new__(cls)
+        for name, a in values.items():
+            object.__setattr__(obj, name, np.asarray(a, dtype=float))
+        return obj
+
+    @classmethod
     def from_dict(cls, values: dict[str, ArrayLike]) -> CLM5Parameters:
         """Build from a mapping name → value; unknown names raise, missing ones take defaults.
 
@@ -343,6 +359,22 @@ class CLM5Parameters:
                 f"Supplementary Table 1: {sorted(known)}", field=unknown[0],
             )
         return cls(**vals)
+
+
+def _valid_batch(values: dict[str, NDArray]) -> bool:
+    """Whether :class:`CLM5Parameters` would accept these arrays (all fields given): the same
+    rules as its checks, evaluated with a few stacked comparisons (no error messages)."""
+    v = values
+    with np.errstate(invalid="ignore"):
+        pos = np.stack([v[n] for n in (*_TURNOVER, "q10", "efolding")])
+        nonneg = np.stack([v["w_scaling"], v["cryo"], v["diffus"]])
+        frac = np.stack([v[n] for n in _FRACTIONS])
+        det = 1.0 - v["fs1s2"] * v["fs2s1"] - v["fs1s3"] * (v["fs3s1"] + v["fs2s1"] * v["fs3s2"])
+        return bool(np.all(pos > 0) and np.all(nonneg >= 0) and np.all(frac >= 0)
+                    and np.all(frac <= 1) and np.all((v["b"] > 0) & (v["b"] < 1))
+                    and np.all(v["fs2s1"] + v["fs3s1"] <= 1)
+                    and np.all(v["fs1s2"] + v["fs3s2"] <= 1) and np.all(det > 1e-12)
+                    and np.all(np.isfinite(pos)) and np.all(np.isfinite(nonneg)))
 
 
 def _check_soil_cycle(fs2s1, fs3s1, fs1s2, fs3s2, fs1s3) -> None:
@@ -832,6 +864,174 @@ class CLM5:
         return x, max_years
 
 
+class _SteadyStateKernel:
+    """Steady states of many CLM5 parameter sets at a fixed set of sites, for samplers.
+
+    Equal, up to rounding, to ``CLM5(params, environment[site], grid).steady_state()``: the same
+    Eqs. 2–5, with what depends only on the sites computed once — the environment checked, the
+    time-mean forcing, (T − 25)/10 and the water term of ξ, the input-layer mask and the surface
+    input profile, and the bioturbation and cryoturbation patterns of the diffusivity (linear in
+    ``diffus`` and ``cryo``) — and ξ_T = q10^((T − 25)/10) taken as exp(ln q10·(T − 25)/10).
+    A calibration evaluates the model tens of thousands of times per site; this keeps each
+    evaluation to the parameter-dependent work.
+
+    Parameters
+    ----------
+    environment : Environment or Forcing
+        As for :class:`CLM5`, with batch shape (S,) (one per site) or () (shared).
+    grid : VerticalGrid, optional
+    nitrogen, normalize_century : bool
+        As for :class:`CLM5`.
+    """
+
+    def __init__(self, environment: Any, grid: VerticalGrid | None = None, *,
+                 nitrogen: bool = False, normalize_century: bool = False) -> None:
+        from wholesoil.models._allocation import input_layer_mask, normalized_profile
+        from wholesoil.models._scalars import _T_REF, MAXPSI, MINPSI, oxygen_scalar
+        from wholesoil.models._transport import diffusivity
+
+        grid = clm5_grid() if grid is None else grid
+        # the checks of a full build, once (raises as CLM5 would)
+        CLM5(CLM5Parameters(), environment, grid, nitrogen=nitrogen,
+             normalize_century=normalize_century)
+        n = grid.n_layers
+        env = environment
+        tsoi = _env_array(env, "tsoi", n)
+        self.monthly = tsoi.ndim >= 2 and hasattr(env, "time_mean")
+        core = 2 if self.monthly else 1
+        soilpsi = _env_array(env, "soilpsi", n)
+        o = _env_array(env, "o_scalar", n, required=False)
+        static = env.time_mean() if self.monthly else env
+        npp = _env_array(static, "npp", None, lo=0.0)
+        sand = _env_array(static, "sand", None)
+        altmax = _env_array(static, "altmax", None)
+        alt_last = _env_array(static, "altmax_lastyear", None)
+        nbedrock = np.asarray(getattr(static, "nbedrock", n))
+        fpi = _env_array(static, "fpi_vr", n, required=False)
+        leaf = _env_array(static, "leaf_fraction", None, required=False)
+        cwd = _env_array(static, "cwd_fraction", None, required=False)
+        leaf = np.asarray(DEFAULT_LEAF_FRACTION if leaf is None else leaf, dtype=float)
+        cwd = np.asarray(DEFAULT_CWD_FRACTION if cwd is None else cwd, dtype=float)
+        site_fields = (npp, sand, altmax, alt_last, nbedrock, leaf, cwd)
+        shapes = [tsoi.shape[: tsoi.ndim - core], soilpsi.shape[: soilpsi.ndim - core],
+                  *(a.shape for a in site_fields)]
+        if o is not None:
+            shapes.append(o.shape[: o.ndim - core])
+        if fpi is not None:
+            shapes.append(fpi.shape[:-1])
+        sites = np.broadcast_shapes(*shapes)
+        if len(sites) > 1:
+            raise InputDataError("the kernel takes sites batched over one axis (S,) or none",
+                                 field="environment", value=sites)
+        S = sites[0] if sites else 1
+
+        def per_site(a, tail):
+            a = np.asarray(a, dtype=float)
+            return np.ascontiguousarray(np.broadcast_to(a, (S, *tail)))
+
+        tail = tsoi.shape[-core:]
+        self.grid, self.n, self.n_sites = grid, n, S
+        self.nitrogen, self.normalize_century = nitrogen, normalize_century
+        self.t_exp = per_site((tsoi - _T_REF) / 10.0, tail)  # ξ_T = q10 ** t_exp
+        psi = np.clip(soilpsi, MINPSI, MAXPSI)
+        self.w_base = per_site(np.log(MINPSI / psi) / math.log(MINPSI / MAXPSI), tail)
+        self.xi_o = None if o is None else per_site(oxygen_scalar(o), tail)
+        self.xi_n = None
+        if nitrogen:
+            self.xi_n = per_site(np.ones(n) if fpi is None else fpi, (n,))
+        self.sand = per_site(sand, ())
+        self.npp = per_site(npp, ())
+        self.leaf = per_site(leaf, ())
+        f1, f2, f3 = CLM5_LITTER_FRACTIONS
+        c = per_site(cwd, ())
+        self.share = np.stack([c, (1 - c) * f1, (1 - c) * f2, (1 - c) * f3], axis=-1)  # (S, 4)
+        mask = input_layer_mask(grid, altmax, alt_last, nbedrock)
+        self.mask = np.ascontiguousarray(np.broadcast_to(mask, (S, n)))
+        surf = np.exp(-SURFPROF_EXP * grid.z_node)
+        self.surface = normalized_profile(grid, np.broadcast_to(surf, (S, n)), self.mask)
+        # D = diffus·D_bio + cryo·D_cryo exactly (each layer is in one regime)
+        self.d_bio = per_site(diffusivity(grid, altmax, alt_last, nbedrock, bioturbation=1.0,
+                                          cryoturbation=0.0), (n,))
+        self.d_cryo = per_site(diffusivity(grid, altmax, alt_last, nbedrock, bioturbation=0.0,
+                                           cryoturbation=1.0), (n,))
+        self.z_top_cm, self.z_bottom_cm = 100.0 * grid.z_top, 100.0 * grid.z_bottom
+        self._scratch: dict[str, NDArray[np.float64]] = {}
+
+    def _work(self, name: str, R: int) -> NDArray[np.float64]:
+        """A reused (R, *site shape) scratch array (large temporaries cost page faults)."""
+        a = self._scratch.get(name)
+        if a is None or a.shape[0] != R:
+            a = self._scratch[name] = np.empty((R, *self.t_exp.shape[1:]))
+        return a
+
+    def __call__(self, params: CLM5Parameters, site: ArrayLike | None = None
+                 ) -> NDArray[np.float64]:
+        """Steady states (R, 7, n) [g C m⁻³] of parameter sets (R,) at sites ``site`` (R,).
+
+        ``params`` has batch shape (R,) (or broadcasts to it); ``site`` indexes the kernel's
+        sites (default: all 0, for a shared environment). Non-finite where there is no finite
+        steady state, as :meth:`CLM5.steady_state`.
+        """
+        from wholesoil.models._allocation import normalized_profile
+        from wholesoil.models._scalars import century_normalization
+        from wholesoil.models._transport import mixing_operator
+
+        p = params
+        shape = p.batch_shape
+        R = int(np.prod(shape)) if shape else 1
+        s = np.zeros(R, dtype=np.intp) if site is None else np.asarray(site, dtype=np.intp)
+        R = max(R, s.size)
+        s = np.broadcast_to(s, (R,))
+
+        def col(a):  # a parameter as (R,)
+            a = np.asarray(a, dtype=float)
+            return a if a.shape == (R,) else np.broadcast_to(a, (R,))
+
+        n, grid = self.n, self.grid
+        q10, w, e = col(p.q10), col(p.w_scaling), col(p.efolding)
+        extra = (None,) * (self.t_exp.ndim - 1)
+        # ξ = ⟨ξ_T·ξ_W·ξ_O⟩_months·ξ_D (the depth term does not vary by month)
+        prod = np.take(self.t_exp, s, axis=0, out=self._work("prod", R), mode="clip")
+        prod *= np.log(q10)[(slice(None), *extra)]
+        np.exp(prod, out=prod)
+        water = np.take(self.w_base, s, axis=0, out=self._work("water", R), mode="clip")
+        water *= w[(slice(None), *extra)]
+        prod *= np.minimum(water, 1.0, out=water)
+        if self.xi_o is not None:
+            prod *= self.xi_o[s]
+        xi = prod.mean(axis=-2) if self.monthly else prod
+        xi = xi * np.exp(-grid.z_node / e[:, None])
+        if self.normalize_century:
+            xi = xi * century_normalization(q10)[:, None]
+        if p.fs2s1 is None:
+            fs2s1, fs3s1 = sand_dependent_transfers(self.sand[s])
+            _check_soil_cycle(fs2s1, fs3s1, p.fs1s2, p.fs3s2, p.fs1s3)
+        else:
+            fs2s1, fs3s1 = p.fs2s1, p.fs3s1
+        D = col(p.diffus)[:, None] * self.d_bio[s] + col(p.cryo)[:, None] * self.d_cryo[s]
+        v_bands = mixing_operator(grid, D)
+        bb = col(p.b)[:, None]
+        root = normalized_profile(grid, bb**self.z_top_cm - bb**self.z_bottom_cm, self.mask[s])
+        leaf = self.leaf[s][:, None]
+        profile = leaf * self.surface[s] + (1.0 - leaf) * root  # (R, n) [m⁻¹]
+        inputs = np.zeros((N_POOLS, n, R))  # batch-last B·I; SOC pools get no direct input
+        inputs[:4] = ((self.npp[s][:, None] * self.share[s])[:, :, None]
+                      * profile[:, None, :]).transpose(1, 2, 0)
+        k = np.stack([1.0 / col(getattr(p, t)) for t in
+                      ("tau4cwd", "tau4l1", "tau4l2", "tau4l2", "tau4s1", "tau4s2", "tau4s3")],
+                     axis=-1)
+        transfer = _transfer_matrix(p.fl2cwd, p.fs1l1, p.fs1l2, p.fs2l3, fs2s1, fs3s1,
+                                    p.fs1s2, p.fs3s2, p.fs1s3)
+        # batch-last pieces of the operator (the layout of the sweeps), built directly
+        r = k.T[:, None, :] * xi.T[None, :, :]  # (7, n, R)
+        if self.xi_n is not None:
+            r[_LIT] *= self.xi_n[s].T[None]
+        t = np.ascontiguousarray(transfer.transpose(1, 2, 0))
+        lo, d, up = (np.ascontiguousarray(v.T) for v in v_bands)
+        op = _Operator.from_batch_last(r, t, lo, d, up)
+        return op.solve_batch_last(inputs, 0.0)
+
+
 def _transfer_matrix(fl2cwd, fs1l1, fs1l2, fs2l3, fs2s1, fs3s1, fs1s2, fs3s2, fs1s3):
     """A's off-diagonal fractions (..., 7, 7) (receiver, donor), Tao et al. (EarthArXiv) Eq. 5."""
     arrs = [np.asarray(a, dtype=float) for a in
@@ -899,9 +1099,23 @@ class _Operator:
 
     def _init(self, r, transfer, v_bands):
         n = self.n
-        self.r = r
-        self.t = self.to_batch_last(transfer, (N_POOLS, N_POOLS))
-        self.lo, self.d, self.up = (self.to_batch_last(v, (n,)) for v in v_bands)
+        self._assemble(r, self.to_batch_last(transfer, (N_POOLS, N_POOLS)),
+                       *(self.to_batch_last(v, (n,)) for v in v_bands))
+
+    @classmethod
+    def from_batch_last(cls, r, t, lo, d, up):
+        """From pieces already batch-last and of one width R: rates (7, n, R), transfer
+        fractions (7, 7, R), mixing bands (n, R); the batch is (R,)."""
+        obj = cls.__new__(cls)
+        obj.batch = (r.shape[-1],)
+        obj.N = r.shape[-1]
+        obj.n = r.shape[1]
+        obj._assemble(r, t, lo, d, up)
+        return obj
+
+    def _assemble(self, r, t, lo, d, up):
+        n = self.n
+        self.r, self.t, self.lo, self.d, self.up = r, t, lo, d, up
         # SOC blocks without the shift: (I − F)_ab·r_b + δ_ab·V_jj, (n, 3, 3, W)
         W = max(a.shape[-1] for a in (self.r, self.t, self.d))
         blocks = np.empty((n, 3, 3, W))
@@ -948,23 +1162,23 @@ class _Operator:
             # CWD: not mixed, no donors: (r + σ)·x = b.
             x[_CWD] = b[_CWD] / (r[_CWD] + sigma)
             flux_cwd = r[_CWD] * x[_CWD]
-            # Litter: three tridiagonal systems in depth with the CWD source (Thomas, row by row
-            # so every operation runs on one (W,) row that stays in cache).
-            for p in (1, 2, 3):
-                rp, bp, tp = r[p], b[p], t[p, _CWD]
-                c = np.empty((n, W))
-                y = x[p]
-                for j in range(n):
-                    dj = rp[j] + d[j] + sigma
-                    rj = bp[j] + tp * flux_cwd[j]
-                    if j > 0:
-                        dj = dj - lo[j] * c[j - 1]
-                        rj = rj - lo[j] * y[j - 1]
-                    inv = 1.0 / dj
-                    c[j] = up[j] * inv
-                    y[j] = rj * inv
-                for j in range(n - 2, -1, -1):
-                    y[j] -= c[j] * y[j + 1]
+            # Litter: three tridiagonal systems in depth with the CWD source, swept together
+            # (Thomas, layer by layer on (3, W) rows: the three pools share the mixing bands).
+            rl, bl = r[_LIT], b[_LIT]
+            tl = t[_LIT, _CWD]  # (3, W)
+            c = np.empty((3, n, W))
+            y = x[_LIT]  # view: the sweep writes the litter rows of x
+            for j in range(n):
+                dj = rl[:, j] + d[j] + sigma
+                rj = bl[:, j] + tl * flux_cwd[j]
+                if j > 0:
+                    dj = dj - lo[j] * c[:, j - 1]
+                    rj = rj - lo[j] * y[:, j - 1]
+                inv = 1.0 / dj
+                c[:, j] = up[j] * inv
+                y[:, j] = rj * inv
+            for j in range(n - 2, -1, -1):
+                y[:, j] -= c[:, j] * y[:, j + 1]
             # SOC: 20 blocks of 3 × 3, block Thomas with the litter sources.
             b_som = np.empty((n, 3, W))
             flux_lit = r[_LIT] * x[_LIT]
