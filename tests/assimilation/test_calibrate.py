@@ -174,14 +174,16 @@ def test_short_calibration_recovers_known_parameters():
     # a 1 % level shift costs 40 in NSE; the parameter checks above are the real test for it.
     assert prof.loc["a", "nse"] > 0.8 and prof.loc["b", "nse"] > 0.95
     assert np.all((prof["acceptance_rate"] > 0.1) & (prof["acceptance_rate"] < 0.5))
-    # NSE column equals the NSE of the posterior-mean fit recomputed from the predictive table,
-    # on densities (stock / thickness), as PRODA compares them
+    # the NSE column is that of the posterior predictive mean (PRODA's code scores the mean
+    # simulated SOC), nse_at_mean that of the fit at the posterior-mean parameters, both
+    # recomputed from the predictive table on densities (stock / thickness)
     pred = r.predictive
     for pid in IDS:
         rows = pred[pred["profile_id"] == pid]
         thick = (rows["bottom"] - rows["top"]).to_numpy()
-        assert_allclose(prof.loc[pid, "nse"], nse(rows["fit"].to_numpy() / thick,
-                                                   rows["observed"].to_numpy() / thick))
+        obs = rows["observed"].to_numpy() / thick
+        assert_allclose(prof.loc[pid, "nse"], nse(rows["mean"].to_numpy() / thick, obs))
+        assert_allclose(prof.loc[pid, "nse_at_mean"], nse(rows["fit"].to_numpy() / thick, obs))
         assert np.all(rows["q025"] <= rows["q975"])
     assert len(pred) == int(np.sum(~np.isnan(DATA.soc)))
     # accepted ⇔ mean R-hat ≤ 1.05 and NSE ≥ 0

@@ -594,8 +594,9 @@ class CalibrationResult:
     profiles : DataFrame
         One row per profile, calibrated ones first: ``profile_id``, ``calibrated``, ``rhat_mean``,
         ``rhat_max``, ``acceptance_rate`` (mean over chains), ``summary_chain`` (the chain the
-        summaries come from in mode ``"proda"``, −1 when pooled), ``nse`` (fit at the posterior
-        mean, on densities),
+        summaries come from in mode ``"proda"``, −1 when pooled), ``nse`` (of the posterior
+        predictive mean, on densities: the statistic PRODA's code filters on),
+        ``nse_at_mean`` (of the fit at the posterior-mean parameters),
         ``log_target_mean`` (log target at the posterior mean), ``accepted`` and ``reason``
         (empty when accepted; filtered profiles carry their filter reasons).
     predictive : DataFrame
@@ -710,7 +711,8 @@ def calibrate(
     samples = res.samples  # (P, C, n, d) in [0, 1]
     n_kept = samples.shape[-2]
     to_theta = sp.theta  # Eqs. 1–2 of _space (log-scaled priors included)
-    best_chain, pooled = _summary_states(res, target, data, n_chains)
+    best_chain, pooled, pred_mean, pred_q = _summary_states(res, target, data, n_chains,
+                                                            max_predictive)
     mean_u = pooled.mean(axis=1)
     q = np.quantile(pooled, [0.5, 0.025, 0.975], axis=1)  # (3, P, d)
     mode_u = _histogram_mode(pooled, MODE_BINS)
@@ -722,10 +724,14 @@ def calibrate(
 
     fit, _ = target.predict(mean_u[:, None, :])
     fit = fit[:, 0, :]
-    # NSE of the densities, as the cost compares them; −inf where the state is invalid
-    fit_nse = nse(fit / data.thickness_m, data.soc / data.thickness_m)
+    # NSE of the densities, as the cost compares them: PRODA's code scores the posterior
+    # predictive mean (the mean simulated SOC of the summarized states), Tao et al.
+    # (EarthArXiv) Eq. 1 with the mean of the observations; the fit at the posterior-mean
+    # parameters is reported beside it (−inf where that state is invalid)
+    obs_density = data.soc / data.thickness_m
+    fit_nse = nse(pred_mean / data.thickness_m, obs_density)
+    nse_at_mean = nse(fit / data.thickness_m, obs_density)
     lt_mean = target(mean_u[:, None, :])[:, 0]
-    pred_mean, pred_q = _posterior_predictive(target, pooled, max_predictive)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -753,6 +759,7 @@ def calibrate(
         "acceptance_rate": res.acceptance_rate.mean(axis=-1),
         "summary_chain": best_chain,
         "nse": fit_nse,
+        "nse_at_mean": nse_at_mean,
         "log_target_mean": lt_mean,
         "accepted": reasons_a == "",
         "reason": reasons_a.astype(str),
@@ -762,39 +769,52 @@ def calibrate(
     return CalibrationResult(parameters, profiles, predictive, to_theta(mean_u), res, sp, model)
 
 
-def _summary_states(res, target, data, n_chains: int):
-    """The states summarized per profile (P, n, d) and the chain they come from (−1: pooled).
+def _summary_states(res, target, data, n_chains: int, max_predictive: int | None):
+    """The states summarized per profile (P, n, d), the chain they come from (−1: pooled), and
+    their posterior predictive mean and 2.5/97.5 % quantiles of the stocks.
 
-    PRODA's code summarizes the chain whose mean fit has the lowest RMSE against the
-    observations (``opt_parallel``), not the three chains pooled: annealed chains sit in
-    different minima, and averaging them gives a state that fits none. Metropolis chains
-    sample one posterior and are pooled.
+    PRODA's code (``da_cesm2_clm5_cen_vr_v2.m``, ``opt_parallel``) summarizes the chain whose
+    mean *simulated* SOC over the second half of its formal run — the posterior predictive
+    mean — has the lowest RMSE against the observations, not the three chains pooled: annealed
+    chains sit in different minima, and averaging them gives a state that fits none; its fit
+    statistic is computed on that predictive mean too. Metropolis chains sample one posterior
+    and are pooled.
     """
     samples = res.samples
-    p, d = samples.shape[0], samples.shape[-1]
-    best_chain = np.full(p, -1)
+    p, c, d = samples.shape[0], samples.shape[1], samples.shape[-1]
     if res.acceptance == "proda" and n_chains > 1:
-        chain_u = samples.mean(axis=-2)  # (P, C, d)
-        cfit, cvalid = target.predict(chain_u)  # (P, C, L) stocks
-        thick = data.thickness_m[:, None, :]
-        err = (cfit / thick - (data.soc / data.thickness_m)[:, None, :]) ** 2
+        take = _evenly(samples.shape[-2], max_predictive)
+        pred, _ = target.predict(samples[:, :, take, :].reshape(p, c * take.size, d))
+        pred = pred.reshape(p, c, take.size, -1)  # (P, C, k, L) stocks, NaN where invalid
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
+            chain_mean = np.nanmean(pred, axis=2)  # (P, C, L)
+            err = (chain_mean / data.thickness_m[:, None, :]
+                   - (data.soc / data.thickness_m)[:, None, :]) ** 2
             rmse = np.sqrt(np.nanmean(err, axis=-1))
-        rmse = np.where(cvalid & np.isfinite(rmse), rmse, np.inf)
+        rmse = np.where(np.isfinite(rmse), rmse, np.inf)
         best_chain = np.argmin(rmse, axis=1)
-        pooled = samples[np.arange(p), best_chain]  # (P, n, d)
-    else:
-        pooled = samples.reshape(p, -1, d)
-    return best_chain, pooled
+        rows = np.arange(p)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            pred_q = np.nanquantile(pred[rows, best_chain], [0.025, 0.975], axis=1)
+        return best_chain, samples[rows, best_chain], chain_mean[rows, best_chain], pred_q
+    pooled = samples.reshape(p, -1, d)
+    pred_mean, pred_q = _posterior_predictive(target, pooled, max_predictive)
+    return np.full(p, -1), pooled, pred_mean, pred_q
+
+
+def _evenly(n: int, at_most: int | None) -> np.ndarray:
+    """At most ``at_most`` indices of ``range(n)``, evenly spaced (all when None)."""
+    if at_most is None or n <= at_most:
+        return np.arange(n)
+    return np.linspace(0, n - 1, at_most).round().astype(int)
 
 
 def _posterior_predictive(target, pooled, max_predictive):
     """Mean and 2.5/97.5 % quantiles of the predicted stocks over (at most
     ``max_predictive``, evenly spaced) summarized states; NaN for invalid states."""
-    n_pool = pooled.shape[1]
-    take = (np.arange(n_pool) if max_predictive is None or n_pool <= max_predictive
-            else np.linspace(0, n_pool - 1, max_predictive).round().astype(int))
+    take = _evenly(pooled.shape[1], max_predictive)
     pred, _ = target.predict(pooled[:, take, :])  # (P, n, L), NaN for invalid states
     with warnings.catch_warnings():  # all-NaN slices (padding, all states invalid) give NaN
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -825,7 +845,7 @@ def _with_rejected(profiles: pd.DataFrame, rej: pd.DataFrame | None) -> pd.DataF
             "profile_id": rej["profile_id"].to_numpy(),
             "calibrated": False,
             "rhat_mean": np.nan, "rhat_max": np.nan, "acceptance_rate": np.nan,
-            "nse": np.nan, "log_target_mean": np.nan, "accepted": False, "summary_chain": -1,
+            "nse": np.nan, "nse_at_mean": np.nan, "log_target_mean": np.nan, "accepted": False, "summary_chain": -1,
             "reason": ("filtered: " + rej["reason"].astype(str)).to_numpy(),
         })
         profiles = pd.concat([profiles, extra], ignore_index=True)
