@@ -5,20 +5,23 @@ unit cube; COMPAS draws are redrawn until the state is valid, as the sampler req
 forcing from random climates, with multiplicative observation noise, on five layers to 1.5 m.
 
 * ``proda`` mode (PRODA's cost, annealed acceptance, full protocol 3 × (20,000 + 50,000)): the
-  NSE of the point estimate's fit must be ≥ 0.9 on at least 90 % of the profiles — the annealed
-  rule is an optimizer, and it must find a good fit. Noise 2 %. About a quarter of CLM5's prior
-  draws give profiles almost uniform with depth (coefficient of variation across the layers
-  ≈ 0.05); there the noise alone caps the NSE of the *true* parameters near 1 − (noise/CV)²
-  (measured at 5 % noise: NSE of the truth −0.06 and 0.07 at CV 0.05–0.06; at 2 % the cap is
-  ≈ 0.84), so for CLM5 the criterion cannot be met on those draws whatever the sampler does.
-  The CLM5 case is therefore marked xfail (not strict) with that reason; a short-chain check
-  (12 profiles, 2,000 + 6,000 iterations) gave 58 % of CLM5 and 100 % of COMPAS profiles at
-  NSE ≥ 0.9.
+  NSE of the calibrated fit must be ≥ 0.9 on at least 90 % of the profiles — the annealed rule
+  is an optimizer, and it must find a good fit. The NSE is that of the posterior predictive mean
+  of the best chain, as PRODA's code scores it. Noise 2 %. Some of CLM5's prior draws (12 of
+  these 50 have a coefficient of variation below 0.1) give profiles almost uniform with depth (coefficient of variation across the layers
+  ≈ 0.05); there the noise alone caps the NSE of the *true* parameters near 1 − (noise/CV)², so
+  for CLM5 the criterion cannot be met on those draws whatever the sampler does. Measured
+  2026-12-07 (wholesoil main, the batched sampler): COMPAS 50 of 50 profiles at NSE ≥ 0.9
+  (passes); CLM5 74 % — the truth itself reaches 0.9 on 42 of the 50, and the calibration on
+  88 % of those 42 — so the CLM5 case is marked xfail (not strict) with that reason. A run at
+  the posterior-mean parameters instead of the predictive mean fits worse (COMPAS 66 %, CLM5
+  32 % at NSE ≥ 0.9): with equifinal parameters the mean of the parameters is no good state.
 * ``gaussian`` mode (Metropolis on the Gaussian likelihood of the known noise): the 90 % credible
   intervals of all parameters must cover the truth 80–97 % of the time (pooled over profiles and
   parameters) — the sampler must give calibrated uncertainty.
 
-These run for tens of minutes each on one core (50 profiles × the full protocol).
+Each takes 7 (``proda``) to 13 (``gaussian``) minutes on one shared core (50 profiles × the full
+protocol): ``pytest -m protocol``; CI does not run them.
 """
 
 from __future__ import annotations
@@ -34,6 +37,16 @@ NOISE = 0.05  # gaussian mode
 NOISE_FIT = 0.02  # proda mode (see the module docstring)
 TOP = np.array([0.0, 10, 30, 50, 100])
 BOTTOM = np.array([10.0, 30, 50, 100, 150])
+
+
+def _truth_nse(model: str, data: ProfileData, u_true: np.ndarray) -> np.ndarray:
+    """NSE of the true parameters' own fit to the noisy observations, on densities as the
+    calibration scores it: the best any calibration can be expected to do."""
+    from wholesoil.assimilation import nse
+
+    space = ParameterSpace.from_clm5() if model == "clm5" else ParameterSpace.from_compas()
+    pred, _ = make_log_target(model, data, space).predict(u_true[:, None, :])
+    return nse(pred[:, 0] / data.thickness_m, data.soc / data.thickness_m)
 
 
 def _synthetic(model: str, seed: int, noise: float = NOISE
@@ -62,17 +75,20 @@ def _synthetic(model: str, seed: int, noise: float = NOISE
 @pytest.mark.parametrize("model", [
     pytest.param("clm5", marks=pytest.mark.xfail(
         strict=False, reason="depth-uniform CLM5 prior draws cap the NSE of the truth itself "
-        "below 0.9 (see the module docstring)")),
+        "below 0.9 on 8 of 50 profiles, and on the other 42 the calibration reached 0.9 on 88 % "
+        "(measured 2026-12-07; see the module docstring)")),
     "compas",
 ])
 def test_proda_mode_fits_synthetic_profiles(model):
-    data, _, _ = _synthetic(model, 11, NOISE_FIT)
+    data, u_true, _ = _synthetic(model, 11, NOISE_FIT)
     res = calibrate(data, model, mode="proda", seed=5)  # full protocol
     nse = res.profiles["nse"].to_numpy(float)
     at_mean = res.profiles["nse_at_mean"].to_numpy(float)
+    reachable = _truth_nse(model, data, u_true) >= 0.9
     print(model, "NSE quantiles 10/50/90 %:", np.nanquantile(nse, [0.1, 0.5, 0.9]).round(3),
           f"share >= 0.9: {np.mean(nse >= 0.9):.2f}; at the posterior-mean parameters: "
-          f"{np.mean(at_mean >= 0.9):.2f}")
+          f"{np.mean(at_mean >= 0.9):.2f}; the truth itself >= 0.9 on {reachable.sum()}, of "
+          f"which the calibration >= 0.9 on {np.mean(nse[reachable] >= 0.9):.2f}")
     assert np.mean(nse >= 0.9) >= 0.9
 
 
