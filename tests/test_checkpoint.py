@@ -40,3 +40,22 @@ def test_foreign_folder_refused_unless_allowed(tmp_path):
     st = CheckpointStore(tmp_path, {"k": 1}, refuse_foreign=False)
     assert json.loads((tmp_path / MANIFEST).read_text()) == {"k": 1}
     assert st.stored_manifest == {"k": 1}
+
+
+def test_run_killed_while_writing_its_manifest_resumes(tmp_path):
+    """Found by the kill-fault test: a kill between the manifest's temporary and its rename left
+    only that temporary, and the next run refused the folder as foreign. A stale temporary of a
+    dead process is removed first; any other file still makes the folder foreign."""
+    folder = tmp_path / "store"
+    folder.mkdir()
+    dead_pid = 2**22 + 12345  # above Linux's pid_max default: no such process
+    stale = folder / f".{MANIFEST}.{dead_pid}.0123abcd.tmp"
+    stale.write_text("{")
+    store = CheckpointStore(folder, {"key": 1})
+    assert not stale.exists() and (folder / MANIFEST).is_file()
+    assert store.stored_manifest == {"key": 1}
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    with pytest.raises(InputDataError, match="no manifest.json"):
+        CheckpointStore(other, {"key": 1})

@@ -111,6 +111,10 @@ class CheckpointStore:
                     raise InputDataError(message, **where)
             self.stored_manifest: dict[str, Any] = old
         else:
+            if self.folder.is_dir():  # a run killed while writing its manifest left only that
+                from wholesoil._outputs import clean_stale_temporaries
+
+                clean_stale_temporaries(self.folder)
             if refuse_foreign and self.folder.exists() and any(self.folder.iterdir()):
                 raise InputDataError(
                     foreign_message or f"folder is not empty and has no {MANIFEST}: refusing "
