@@ -57,5 +57,5 @@ def test_run_killed_while_writing_its_manifest_resumes(tmp_path):
     other = tmp_path / "other"
     other.mkdir()
     (other / "notes.txt").write_text("mine")
-    with pytest.raises(InputDataError, match="no manifest.json"):
+    with pytest.raises(InputDataError, match=r"no manifest\.json"):
         CheckpointStore(other, {"key": 1})

@@ -845,7 +845,8 @@ def _with_rejected(profiles: pd.DataFrame, rej: pd.DataFrame | None) -> pd.DataF
             "profile_id": rej["profile_id"].to_numpy(),
             "calibrated": False,
             "rhat_mean": np.nan, "rhat_max": np.nan, "acceptance_rate": np.nan,
-            "nse": np.nan, "nse_at_mean": np.nan, "log_target_mean": np.nan, "accepted": False, "summary_chain": -1,
+            "nse": np.nan, "nse_at_mean": np.nan, "log_target_mean": np.nan, "accepted": False,
+            "summary_chain": -1,
             "reason": ("filtered: " + rej["reason"].astype(str)).to_numpy(),
         })
         profiles = pd.concat([profiles, extra], ignore_index=True)
