@@ -18,7 +18,8 @@ forcing from random climates, with multiplicative observation noise, on five lay
   32 % at NSE ≥ 0.9): with equifinal parameters the mean of the parameters is no good state.
 * ``gaussian`` mode (Metropolis on the Gaussian likelihood of the known noise): the 90 % credible
   intervals of all parameters must cover the truth 80–97 % of the time (pooled over profiles and
-  parameters) — the sampler must give calibrated uncertainty.
+  parameters) — the sampler must give calibrated uncertainty. Measured 2026-12-07: 0.857 (CLM5)
+  and 0.829 (COMPAS).
 
 Each takes 7 (``proda``) to 13 (``gaussian``) minutes on one shared core (50 profiles × the full
 protocol): ``pytest -m protocol``; CI does not run them.
