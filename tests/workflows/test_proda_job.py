@@ -97,3 +97,12 @@ def test_map_job_equals_simulation_at_the_predicted_parameters(tmp_path):
                                acc[acc.parameter == "q10"]["mean"].mean(), rtol=1e-12)
     run = json.loads((tmp_path / "maps" / "run.json").read_text())
     assert run["parameters"]["cells"] == int(np.isfinite(cal["soc_0_100"].values).sum())
+    assert run["parameters"]["cwd"] is None
+    # --cwd holdridge: the default run equals simulate_grid with the same rule, and is recorded
+    proda_map_job(tmp_path / "nn", grid, tmp_path / "maps_cwd", land_samples=0, cwd="holdridge")
+    d2 = xr.open_dataset(tmp_path / "maps_cwd" / "maps" / "soc_default.nc")
+    ref2 = simulate_grid("compas", grid, meta["mean_calibrated_parameters"], cwd="holdridge")
+    np.testing.assert_allclose(d2["soc_0_100"].values, ref2["soc_0_100"].values, rtol=1e-12)
+    assert not np.allclose(d2["soc_0_100"].values, dflt["soc_0_100"].values, equal_nan=True)
+    run2 = json.loads((tmp_path / "maps_cwd" / "run.json").read_text())
+    assert run2["parameters"]["cwd"] == "holdridge"

@@ -113,6 +113,10 @@ def map_(
         help="Land mask: sample points per cell side (0 = no mask, every cell with "
              "covariates).")] = 5,
     scheduler: SchedulerOpt = None,
+    cwd: Annotated[str | None, typer.Option(
+        help="Coarse woody debris in the forcing: holdridge (20 % of NPP where Holdridge's "
+             "life zones of the climate are forest), a share of NPP, or none [default: none]."
+    )] = None,
 ) -> None:
     """Parameter maps, SOC maps (0–30, 30–100, 100–200 cm; first metre) and the six component
     maps of Tao et al. (EarthArXiv) Fig. 4 over a grid. The process model (clm5 or compas) is the
@@ -124,9 +128,20 @@ def map_(
     """
     from wholesoil.workflows._proda import proda_map_job
 
+    cwd_v: str | float | None = None
+    if cwd is not None and cwd != "none":
+        try:
+            cwd_v = float(cwd)
+        except ValueError:
+            if cwd != "holdridge":
+                raise typer.BadParameter(f"--cwd must be holdridge, none or a share of NPP, "
+                                         f"got {cwd!r}") from None
+            cwd_v = cwd
+        if isinstance(cwd_v, float) and not 0.0 <= cwd_v <= 1.0:
+            raise typer.BadParameter(f"--cwd share must be within 0–1, got {cwd_v}")
     result = proda_map_job(model_dir, grid, out, region=region, defaults=defaults,
                            block_cells=block_cells, land_samples=land_samples,
-                           scheduler=scheduler)
+                           scheduler=scheduler, cwd=cwd_v)
     _report(result)
 
 

@@ -387,6 +387,7 @@ def proda_map_job(
     block_cells: int = 4096,
     scheduler: str | None = None,
     land_samples: int = 5,
+    cwd: str | float | None = None,
 ) -> JobResult:
     """Parameter maps, SOC maps and component maps from a trained network (Tao et al. (EarthArXiv)
     §2.7).
@@ -412,6 +413,11 @@ def proda_map_job(
         None: :data:`wholesoil.parallel.DEFAULT_SCHEDULER` (``"threads"``: this process);
         ``"processes"`` (or ``"local"``): a local dask cluster; an address: a running scheduler
         (:func:`wholesoil.parallel.client_for`). Recorded in ``run.json`` under ``scheduler``.
+    cwd : "holdridge", float or None
+        Coarse-woody-debris input of the forcing: ``"holdridge"`` (20 % of NPP where
+        Holdridge's life zones of the cell's climate are forest,
+        :func:`wholesoil.models.holdridge_forest`), a share of NPP everywhere, or None (no CWD,
+        the default); recorded in ``run.json``.
     """
     from wholesoil.assimilation.proda._compare import zonal_means
     from wholesoil.assimilation.proda._simulate import COMPONENTS, simulate_grid
@@ -440,7 +446,7 @@ def proda_map_job(
     with client_for(scheduler) as client:
         for label, p in runs.items():
             maps[label] = simulate_grid(model, ds, p, mask=mask, block_cells=block_cells,
-                                        client=client, source=gsrc)
+                                        client=client, source=gsrc, cwd=cwd)
     t_sim = time.perf_counter() - t_sim
     outputs: dict[str, Path] = {}
     for name, d in (("parameters", params), *((f"soc_{k}", v) for k, v in maps.items())):
@@ -483,7 +489,8 @@ def proda_map_job(
         "wholesoil proda map", None,
         {"model_dir": str(model_dir),
          "grid": str(grid) if isinstance(grid, str | Path) else "<Dataset>"},
-        {"model": model, "region": region, "defaults": defaults, "block_cells": block_cells,
+        {"model": model, "region": region, "defaults": defaults, "cwd": cwd,
+         "block_cells": block_cells,
          "scheduler": scheduler, "cells": n_cells}, t0, outputs, out,
         timings={"predict_parameters": t_pred, "simulate": t_sim}, scheduler=scheduler)
     return JobResult(summary, outputs, None, messages)
