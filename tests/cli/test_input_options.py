@@ -375,3 +375,25 @@ def test_a_unit_for_a_column_wholesoil_cannot_convert_names_the_next_step(tmp_pa
     text = " ".join(res.output.split())
     assert "my_horizons.csv" in text and "'OC_pct'" in text, text
     assert "next step" in text and "--column-map OC_pct=NAME" in text, text
+
+
+def test_flat_readers_read_wholesoil_headers(tmp_path):
+    """Tables of results carry ``NAME [UNIT]`` headers (issue 24 item 5); the flat readers
+    (train, predict, mixed, anova, simulate --sites) match them by NAME and convert a known
+    unit, so `beta`'s fits feed `anova` unchanged."""
+    from wholesoil.workflows._read import read_any_table
+
+    path = tmp_path / "fits.csv"
+    path.write_text("pedon,depth_to [m],beta [-],soc [%],group\n"
+                    "A,1.0,0.95,2.5,x\nB,0.5,0.97,1.0,y\nC,1.5,0.96,3.0,x\n")
+    df, _ = read_any_table(path, column_map={"depth_to": "bottom"})
+    assert list(df.columns) == ["pedon", "bottom", "beta", "soc", "group"]
+    assert df["bottom"].tolist() == [100.0, 50.0, 150.0]  # m → cm
+    assert df["soc"].tolist() == [25.0, 10.0, 30.0]  # % → g kg-1
+    with pytest.raises(Exception, match="the header says the unit is"):
+        read_any_table(path, units={"soc": "g/kg"})
+    rows = ["profile,grp,beta [-]"] + [f"p{i},{'ab'[i % 2]},{0.9 + 0.01 * (i % 5)}"
+                                      for i in range(12)]
+    (tmp_path / "b.csv").write_text("\n".join(rows) + "\n")
+    _run(["anova", tmp_path / "b.csv", "--response", "beta", "--group", "grp", "--out",
+          tmp_path / "aov"])

@@ -98,6 +98,12 @@ def read_any_table(
         if df.empty:
             raise InputDataError("no data rows (the table has a header only); nothing to do",
                                  file=file, row=2)
+    # headers written as NAME [UNIT] (wholesoil's own outputs): matched by NAME; a known
+    # column's unit converted to the canonical one, as read_table does
+    from wholesoil.io._headers import COLUMN_UNITS
+    from wholesoil.io._table import UNIT_CONVERSIONS, _same_unit, _strip_units
+
+    df, header_units = _strip_units(df, file or "<table>")
     names = {k: v for k, v in (column_map or {}).items() if k != v}
     if names:
         df = df.rename(columns=names)
@@ -106,6 +112,14 @@ def read_any_table(
             raise InputDataError("two columns map to the same name (--column-map)", file=file,
                                  row=1, field=str(dup[0]))
     conv = unit_keys(units, names)
+    for col, unit in ((names.get(k, k), u) for k, u in header_units.items()):
+        if col in conv:
+            if not _same_unit(conv[col], unit):
+                raise InputDataError(
+                    f"the header says the unit is {unit!r}, the units option says "
+                    f"{conv[col]!r}; give one", file=file, row=1, field=col, value=conv[col])
+        elif col in UNIT_CONVERSIONS and not _same_unit(unit, COLUMN_UNITS.get(col, "")):
+            conv[col] = unit
     if conv:
         df = convert_units(df.copy(), conv, file, names)
     return df, file
