@@ -101,7 +101,7 @@ def read_any_table(
     # headers written as NAME [UNIT] (wholesoil's own outputs): matched by NAME; a known
     # column's unit converted to the canonical one, as read_table does
     from wholesoil.io._headers import COLUMN_UNITS
-    from wholesoil.io._table import UNIT_CONVERSIONS, _same_unit, _strip_units
+    from wholesoil.io._table import UNIT_CONVERSIONS, _same_unit, _strip_units, _units_given
 
     df, header_units = _strip_units(df, file or "<table>")
     names = {k: v for k, v in (column_map or {}).items() if k != v}
@@ -111,15 +111,14 @@ def read_any_table(
         if dup:
             raise InputDataError("two columns map to the same name (--column-map)", file=file,
                                  row=1, field=str(dup[0]))
-    conv = unit_keys(units, names)
-    for col, unit in ((names.get(k, k), u) for k, u in header_units.items()):
-        if col in conv:
-            if not _same_unit(conv[col], unit):
-                raise InputDataError(
-                    f"the header says the unit is {unit!r}, the units option says "
-                    f"{conv[col]!r}; give one", file=file, row=1, field=col, value=conv[col])
-        elif col in UNIT_CONVERSIONS and not _same_unit(unit, COLUMN_UNITS.get(col, "")):
-            conv[col] = unit
+    given = unit_keys(units, names)
+    # header and option must agree (read_table's rule); a header unit that already is the
+    # canonical one, or of a column wholesoil does not convert, needs no conversion
+    conv = {col: unit for col, unit in _units_given(
+        {names.get(k, k): u for k, u in header_units.items()}, given, file or "<table>",
+        names).items()
+        if col in given or (col in UNIT_CONVERSIONS
+                            and not _same_unit(unit, COLUMN_UNITS.get(col, "")))}
     if conv:
         df = convert_units(df.copy(), conv, file, names)
     return df, file
