@@ -103,8 +103,9 @@ COMPAS_MIN_SOC_TO_MIC: float = 10.0
 #: 1 g C m⁻³ × 1 m = 1 g C m⁻² = 0.01 Mg C ha⁻¹: stock [Mg C ha⁻¹] = density × thickness [m] × this.
 _G_M2_TO_MG_HA: float = 0.01
 
-#: A profile is accepted only when the NSE of its posterior-mean fit is ≥ 0 (Tao et al. (EarthArXiv)
-#: §2.6; ``shared/specs/assimilation.md``: NSE with the mean of the observations).
+#: A profile is accepted only when the NSE of its posterior predictive mean (the mean simulated
+#: SOC, as PRODA's code scores it) is ≥ 0 (Tao et al. (EarthArXiv) §2.6;
+#: ``shared/specs/assimilation.md``: NSE with the mean of the observations).
 NSE_THRESHOLD: float = 0.0
 #: Bins over each parameter's prior range (unit interval) for the histogram mode. PRODA fits a
 #: GEV distribution and reports its mode; a 20-bin histogram peak is used here (documented

@@ -458,7 +458,7 @@ def _calibrations(ctx: Reproduction, data: Any, settings: dict[str, Any],
     for model in ("clm5", "compas"):
         v = profiles_table.loc[profiles_table["model"] == model, "nse"].clip(-2, 1)
         ax.hist(v.dropna(), bins=30, range=(-2, 1), alpha=0.6, label=model.upper())
-    ax.set_xlabel("NSE of the posterior-mean fit (clipped at −2)")
+    ax.set_xlabel("NSE of the posterior predictive mean [-] (clipped at −2)")
     ax.set_ylabel("profiles")
     ax.legend()
     ctx.figure("calibration_nse", fig, "NSE of the per-profile calibrations (PRODA mode), "
