@@ -97,8 +97,19 @@ def test_proposal_scale_factors_and_rescaling_exact():
         assert_array_equal(res.test_restarts, 0)
         assert_array_equal(res.test_accepted, 200)
         assert not res.acceptance_in_range.any()
-        # one call per iteration for the whole batch: start + test run + 6 formal runs
-        assert res.n_log_target_calls == 1 + 200 + 6 * 100
+        # one call per iteration for the whole batch: start + test run + 6 formal runs, of
+        # which the first 5 are cut once 51 of 100 are accepted (the rate can no longer end
+        # ≤ 50 %: the rerun starts at once; at iteration 51 unless a proposal stayed outside
+        # the cube after its redraws) and the last (no rerun left) runs all 100
+        steps = res.formal_steps
+        assert ((steps >= 5 * 51 + 100) & (steps < 6 * 100)).all()
+        assert res.n_log_target_calls == 1 + 200 + int(steps.max())
+        assert res.n_evaluations == 2 * 3 * (1 + 200) + int(steps.sum())
+    # the proda scale's early runs keep every proposal inside: each cut exactly at 51
+    assert_array_equal(adaptive_metropolis(
+        lambda u: np.zeros(u.shape[:-1]), d, batch_shape=(2,), scale="proda", rng=0,
+        test_iterations=200, formal_iterations=100, adapt_start=50,
+        max_redraws=100).formal_steps, 5 * 51 + 100)
 
 
 def test_test_run_restarts_with_narrower_step_and_one_call_per_iteration():
@@ -275,13 +286,35 @@ def test_restarts_evaluate_only_their_rows_with_identical_results():
     rerun_sizes = {s for s in rows_t.shapes if len(s) == 2}
     assert (6, 2) in rerun_sizes and all(s[0] < 12 for s in rerun_sizes)
     # + one final test run at the original step for each chain whose restarts were used up
-    expected = 12 * (1 + 300 + 200) + 300 * int(a.test_restarts.sum()) \
-        + 300 * int(a.test_exhausted.sum()) + 200 * int(a.formal_reruns.sum())
+    # (formal runs to be rerun stop once their rate cannot end in the band: formal_steps)
+    assert_array_equal(a.formal_steps, b.formal_steps)
+    # the last formal run is whole (it is not rerun); each rerun one took ≥ 1 and ≤ 200 steps
+    assert ((a.formal_steps <= 200 * (1 + a.formal_reruns))
+            & (a.formal_steps >= 200 + a.formal_reruns)).all()
+    expected = 12 * (1 + 300) + 300 * int(a.test_restarts.sum()) \
+        + 300 * int(a.test_exhausted.sum()) + int(a.formal_steps.sum())
     assert a.n_evaluations == b.n_evaluations == expected
     # restarts and reruns share each step's call with the chains in their first run: the calls
     # are those of the longest chain's runs (plus the start), not the sum of separate passes
-    runs = 300 * (1 + a.test_restarts + a.test_exhausted) + 200 * (1 + a.formal_reruns)
+    runs = 300 * (1 + a.test_restarts + a.test_exhausted) + a.formal_steps
     assert a.n_log_target_calls == 1 + int(runs.max())
+
+
+def test_formal_run_below_the_band_is_cut_when_it_cannot_reach_it():
+    """A target so peaked that no move is ever accepted: a formal run of 100 iterations can
+    still end at 10 % while accepted + iterations left ≥ 10, so with none accepted it stops at
+    iteration 91 (0 + 9 < 10) and is rerun at s × 0.7 — twice (max_reruns_formal=2); the last
+    run is whole. Same decisions as running the runs out: rate 0, two reruns, scale c·0.7²."""
+    d = 2
+    res = adaptive_metropolis(
+        lambda u: -1e12 * ((u - 0.5) ** 2).sum(-1), d, batch_shape=(3,), n_chains=2, rng=1,
+        test_iterations=50, formal_iterations=100, adapt_start=20, max_reruns_formal=2,
+        max_restarts_test=0)
+    assert_array_equal(res.formal_accepted, 0)
+    assert_array_equal(res.formal_reruns, 2)
+    assert_allclose(res.proposal_scale, 2.4 / d * 0.7**2, rtol=1e-15)
+    assert_array_equal(res.formal_steps, 2 * 91 + 100)
+    assert res.n_log_target_calls == 1 + 50 + 2 * 91 + 100
 
 
 def test_block_welford_equals_numpy_covariance():

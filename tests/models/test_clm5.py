@@ -300,9 +300,10 @@ def test_transient_rejects_bad_scheme():
 
 
 # -------------------------------------------------------------------------- sampler kernel
+@pytest.mark.parametrize("compiled", [False, True], ids=["numpy", "numba"])
 @pytest.mark.parametrize("nitrogen", [False, True])
 @pytest.mark.parametrize("monthly", [False, True])
-def test_steady_state_kernel_equals_model(monthly, nitrogen):
+def test_steady_state_kernel_equals_model(monthly, nitrogen, compiled):
     """The calibration kernel (site work done once, ξ_T as exp(ln q10·(T − 25)/10)) gives the
     steady states of ``CLM5(params, environment[site]).steady_state()`` up to rounding, for
     prior draws at sites with and without permafrost, bedrock, oxygen and nitrogen scalars, and
@@ -328,7 +329,8 @@ def test_steady_state_kernel_equals_model(monthly, nitrogen):
             if np.ndim(getattr(e, fl.name)) and np.shape(getattr(e, fl.name))[0] == S})
 
     site = rng.integers(0, S, R)
-    kernel = _SteadyStateKernel(env, GRID, nitrogen=nitrogen)
+    kernel = _SteadyStateKernel(env, GRID, nitrogen=nitrogen, compiled=compiled)
+    assert (kernel._compiled is not None) == compiled
     draws = _prior_draw(rng, R)
     for sand_dependent in (False, True):
         theta = {k: v for k, v in draws.items()
@@ -338,6 +340,33 @@ def test_steady_state_kernel_equals_model(monthly, nitrogen):
         ref = CLM5(p, take(env, site), GRID, nitrogen=nitrogen).steady_state()
         assert np.isfinite(ref).all()
         np.testing.assert_allclose(x, ref, rtol=1e-11, atol=0)
+
+
+def test_compiled_kernel_matches_numpy_century_and_no_steady_state():
+    """The compiled kernel equals the numpy kernel with CENTURY's ξ_T normalization on, and is
+    non-finite on exactly the rows the numpy kernel is: a site whose soil is at the wilting
+    bound (ξ_W = 0, so the rates vanish and the steady state does not exist)."""
+    import dataclasses
+
+    from wholesoil.models._clm5 import _SteadyStateKernel
+    from wholesoil.models._scalars import MINPSI
+
+    rng = np.random.default_rng(8)
+    f = forcing_from_climate(np.array([2.0, 12.0, 24.0]), np.array([400.0, 900.0, 2000.0]))
+    psi = np.array(f.soilpsi, dtype=float, copy=True)
+    psi[2] = MINPSI  # the third site: ξ_W = 0 in every layer and month
+    f = dataclasses.replace(f, soilpsi=psi)
+    site = rng.integers(0, 3, 30)
+    p = CLM5Parameters.from_dict(_prior_draw(rng, 30))
+    for century in (False, True):
+        ref = _SteadyStateKernel(f, GRID, nitrogen=True, normalize_century=century,
+                                 compiled=False)(p, site)
+        x = _SteadyStateKernel(f, GRID, nitrogen=True, normalize_century=century,
+                               compiled=True)(p, site)
+        bad = ~np.isfinite(ref).all(axis=(1, 2))
+        assert bad.any() and not bad.all()
+        np.testing.assert_array_equal(~np.isfinite(x).all(axis=(1, 2)), bad)
+        np.testing.assert_allclose(x[~bad], ref[~bad], rtol=1e-11, atol=0)
 
 
 def test_from_batch_checks_as_the_constructor():

@@ -150,6 +150,10 @@ class MCMCResult:
     out_of_bounds_rejected : ndarray of int, shape (*batch_shape, n_chains)
         Proposals of the last formal run still outside [0, 1] after ``max_redraws`` redraws,
         counted as rejections.
+    formal_steps : ndarray of int, shape (*batch_shape, n_chains)
+        Formal-run iterations evaluated over all of a chain's formal runs: the last run's
+        ``formal_iterations`` plus each rerun run's length (cut short once its rate could no
+        longer end inside the band).
     n_log_target_calls : int
         Calls made to the log target: one at the start and one per step, i.e. per iteration of
         the longest chain's test and formal runs, restarts and reruns included (each call
@@ -179,6 +183,7 @@ class MCMCResult:
     n_log_target_calls: int
     n_evaluations: int
     acceptance: str
+    formal_steps: np.ndarray | None = None
 
     @property
     def posterior_mean(self) -> np.ndarray:
@@ -209,10 +214,13 @@ def _penalize(lt_new: np.ndarray, lt_cur: np.ndarray, penalty: float | None) -> 
 #: States buffered before a block update of the running covariances (:class:`_BlockWelford`).
 _WELFORD_BLOCK = 16
 
-#: Candidates drawn at once for the rows whose proposal left the unit cube: the first candidate
-#: inside is used, exactly as if they had been redrawn one at a time (iid draws), with far fewer
-#: Python-level rounds when a chain sits near a bound in many dimensions.
-_REDRAW_BLOCK = 16
+#: Candidates drawn per round for the rows whose proposal left the unit cube (cumulative 2, 8,
+#: 32, then the rest of ``max_redraws``): the first candidate inside is used, exactly as if they
+#: had been redrawn one at a time (iid draws), in at most four Python-level rounds. Growing
+#: rounds keep the candidates drawn near the number needed: on NCSCD pedons (CLM5, mode proda)
+#: half the proposals that leave the cube need ≤ 2 redraws and a tenth need more than 40, so a
+#: fixed first block of 16 drew about 1.6 times the candidates of these rounds.
+_REDRAW_ROUNDS = (2, 6, 24)
 
 
 class _BlockWelford:
@@ -393,7 +401,11 @@ def adaptive_metropolis(
     batched Cholesky of (B, d, d) dominates an iteration's own cost. A chain whose acceptance
     rate ends below / above ``target_acceptance`` (10–50 %) reruns its formal run from the same
     starting state with :math:`s \leftarrow 0.7\,s` / :math:`s \leftarrow 2\,s`, at most
-    ``max_reruns_formal`` (5) times.
+    ``max_reruns_formal`` (5) times. A formal run whose rate can no longer end inside the band
+    — more than 50 % of its iterations already accepted, or too few left to reach 10 % — is
+    cut short there and rerun at once: the decision is the one its end would give, and a rerun
+    discards the run's samples, best state and statistics, so the outcome is that of the full
+    protocol with fewer evaluations (only which random numbers later steps draw changes).
 
     Proposals outside the cube (**Bounds**), restarts on row subsets (**Row subsets**,
     ``log_target.evaluate_rows``) and **Burn-in and thinning** are described in the module
@@ -595,6 +607,7 @@ class _Protocol:
         self.reruns = np.zeros(B, dtype=np.int64)
         self.acc = np.zeros(B, dtype=np.int64)
         self.oob = np.zeros(B, dtype=np.int64)
+        self.formal_steps = np.zeros(B, dtype=np.int64)
         self.chol = np.empty((B, d, d))
         self.scaled_t = np.empty((B, d, d))  # (√(s·c) L)ᵀ, the step is z·scaled_t
         self.best, self.best_lt = np.empty((B, d)), np.empty(B)
@@ -698,10 +711,12 @@ class _Protocol:
         max_redraws = self.s.max_redraws
         prop = x + self._draw(rows, formal, 1)[:, 0]
         bad = np.flatnonzero(((prop < 0.0) | (prop > 1.0)).any(axis=-1))
-        tries = 0
+        tries, rnd = 0, 0
         while bad.size and tries < max_redraws:
-            # a first block, then every remaining redraw at once (at most two rounds)
-            k = min(_REDRAW_BLOCK if tries == 0 else max_redraws, max_redraws - tries)
+            # growing rounds, then every remaining redraw at once
+            k = min(_REDRAW_ROUNDS[rnd] if rnd < len(_REDRAW_ROUNDS) else max_redraws,
+                    max_redraws - tries)
+            rnd += 1
             cand = x[bad, None, :] + self._draw(rows[bad], formal[bad], k)  # (nb, k, d)
             inside = ((cand >= 0.0) & (cand <= 1.0)).all(axis=-1)  # (nb, k)
             found = inside.any(axis=-1)
@@ -738,8 +753,17 @@ class _Protocol:
             if formal.any():
                 self._formal_bookkeeping(active[formal], x[formal], lt[formal], n[formal],
                                          acc[formal], judged[formal])
-            # runs that end at this step (a row's next run starts at the next step)
+            # runs that end at this step (a row's next run starts at the next step), and formal
+            # runs whose rate can no longer end inside the band (cut short: they will be rerun)
             ends = n == np.where(formal, self.iterations, self.test_iterations)
+            if formal.any():
+                f = active[formal]
+                a_now = self.acc[f]
+                sure = (((a_now / self.iterations > self.band[1])
+                         | ((a_now + (self.iterations - n[formal])) / self.iterations
+                            < self.band[0]))
+                        & (self.reruns[f] < self.max_reruns))
+                ends[formal] |= sure
             if ends.any():
                 e = active[ends]
                 ef = formal[ends]
@@ -753,6 +777,7 @@ class _Protocol:
         """Counts, best state, kept samples and the covariance adaptation of formal rows f."""
         self.acc[f] += acc
         self.oob[f] += ~judged
+        self.formal_steps[f] += 1
         better = acc & (lt > self.best_lt[f])
         if better.any():
             fb = f[better]
@@ -802,4 +827,5 @@ def _result(s: _Sampler, run: _Protocol, band: tuple[float, float],
         n_log_target_calls=s.calls,
         n_evaluations=s.evaluations,
         acceptance=acceptance,
+        formal_steps=run.formal_steps.reshape(sh),
     )

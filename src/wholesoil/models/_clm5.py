@@ -882,10 +882,15 @@ class _SteadyStateKernel:
     grid : VerticalGrid, optional
     nitrogen, normalize_century : bool
         As for :class:`CLM5`.
+    compiled : bool, optional
+        Solve by the compiled path (:mod:`wholesoil.models._clm5_compiled`, numba): the same
+        equations row by row, without numpy's per-operation overhead. Default: on when numba
+        imports and ``WHOLESOIL_NUMBA`` is not ``0``; ``False`` forces the numpy path.
     """
 
     def __init__(self, environment: Any, grid: VerticalGrid | None = None, *,
-                 nitrogen: bool = False, normalize_century: bool = False) -> None:
+                 nitrogen: bool = False, normalize_century: bool = False,
+                 compiled: bool | None = None) -> None:
         from wholesoil.models._allocation import input_layer_mask, normalized_profile
         from wholesoil.models._scalars import _T_REF, MAXPSI, MINPSI, oxygen_scalar
         from wholesoil.models._transport import diffusivity
@@ -956,6 +961,65 @@ class _SteadyStateKernel:
                                            cryoturbation=1.0), (n,))
         self.z_top_cm, self.z_bottom_cm = 100.0 * grid.z_top, 100.0 * grid.z_bottom
         self._scratch: dict[str, NDArray[np.float64]] = {}
+        self._compiled = self._compiled_setup(compiled)
+
+    def _compiled_setup(self, compiled: bool | None) -> dict[str, Any] | None:
+        """Site arrays in the compiled path's layout (:mod:`._clm5_compiled`), or None when the
+        path is off (``compiled=False``, ``WHOLESOIL_NUMBA=0``, or numba not installed)."""
+        if compiled is False:
+            return None
+        try:
+            from wholesoil.models import _clm5_compiled as cc
+        except ImportError:  # numba missing: the numpy path
+            return None
+        if compiled is None and not cc.enabled():
+            return None
+        S, n, grid = self.n_sites, self.n, self.grid
+
+        def months(a):  # (S, n) or (S, M, n) → (S, M, n)
+            return np.ascontiguousarray(a.reshape(S, -1, n))
+
+        z = grid.z_node
+        dzn = np.diff(z)
+        return {
+            "fn": cc.steady_states,
+            "t_exp": months(self.t_exp), "w_base": months(self.w_base),
+            "xi_o": months(self.xi_o) if self.xi_o is not None else np.ones((1, 1, 1)),
+            "xi_n": self.xi_n if self.xi_n is not None else np.ones((1, 1)),
+            "share": np.ascontiguousarray(self.share), "mask": np.ascontiguousarray(self.mask),
+            "surface": np.ascontiguousarray(self.surface),
+            "grid": tuple(np.ascontiguousarray(a, dtype=float) for a in (
+                z, self.z_top_cm, self.z_bottom_cm, grid.dz,
+                (z[1:] - grid.z_bottom[:-1]) / dzn, dzn)),
+        }
+
+    def _compiled_call(self, p: CLM5Parameters, s: NDArray[np.intp], R: int, q10, w, e,
+                       fs2s1, fs3s1) -> NDArray[np.float64]:
+        """The steady states by the compiled path (same equations as the numpy path below)."""
+        from wholesoil.models._scalars import century_normalization
+
+        c = self._compiled
+
+        def col(a):
+            a = np.asarray(a, dtype=float)
+            if a.shape == (R,):  # a sampler's column (a strided view): one copy
+                return np.ascontiguousarray(a)
+            return np.ascontiguousarray(np.broadcast_to(a, (R,)))
+
+        century = (col(century_normalization(q10)) if self.normalize_century
+                   else np.ones(R))
+        k = np.stack([1.0 / col(getattr(p, t)) for t in
+                      ("tau4cwd", "tau4l1", "tau4l2", "tau4l2", "tau4s1", "tau4s2", "tau4s3")],
+                     axis=-1)
+        tr = np.ascontiguousarray(np.broadcast_to(
+            _transfer_matrix(p.fl2cwd, p.fs1l1, p.fs1l2, p.fs2l3, fs2s1, fs3s1, p.fs1s2,
+                             p.fs3s2, p.fs1s3), (R, N_POOLS, N_POOLS)))
+        out = np.empty((R, N_POOLS, self.n))
+        return c["fn"](np.ascontiguousarray(s, dtype=np.intp), col(q10), col(w), col(e), century,
+                       col(p.diffus), col(p.cryo), col(p.b), k, tr, c["t_exp"], c["w_base"],
+                       c["xi_o"], self.xi_o is not None, c["xi_n"], self.xi_n is not None,
+                       self.npp, self.leaf, c["share"], c["mask"], c["surface"], self.d_bio,
+                       self.d_cryo, *c["grid"], out)
 
     def _work(self, name: str, R: int) -> NDArray[np.float64]:
         """A reused (R, *site shape) scratch array (large temporaries cost page faults)."""
@@ -989,6 +1053,13 @@ class _SteadyStateKernel:
 
         n, grid = self.n, self.grid
         q10, w, e = col(p.q10), col(p.w_scaling), col(p.efolding)
+        if self._compiled is not None:
+            if p.fs2s1 is None:
+                fs2s1, fs3s1 = sand_dependent_transfers(self.sand[s])
+                _check_soil_cycle(fs2s1, fs3s1, p.fs1s2, p.fs3s2, p.fs1s3)
+            else:
+                fs2s1, fs3s1 = p.fs2s1, p.fs3s1
+            return self._compiled_call(p, s, R, q10, w, e, fs2s1, fs3s1)
         extra = (None,) * (self.t_exp.ndim - 1)
         # ξ = ⟨ξ_T·ξ_W·ξ_O⟩_months·ξ_D (the depth term does not vary by month)
         prod = np.take(self.t_exp, s, axis=0, out=self._work("prod", R), mode="clip")
