@@ -59,7 +59,7 @@ PAPER: dict[str, Any] = {
 
 #: Protocol of a full run (the paper's) and of ``--quick``.
 FULL = {"test_iterations": 20_000, "formal_iterations": 50_000, "adapt_start": 4_000,
-        "thin": 10, "batch": 32, "n_israd": None, "n_ncscd": None,
+        "thin": 10, "batch": 128, "n_israd": None, "n_ncscd": None,
         "network": {"max_epochs": 6000, "patience": 1200, "n_members": 1}}
 QUICK = {"test_iterations": 600, "formal_iterations": 1500, "adapt_start": 300,
          "thin": 5, "batch": 24, "n_israd": 20, "n_ncscd": 4,

@@ -85,7 +85,7 @@ def assimilate_job(
     mode: str = "proda",
     acceptance: str | None = None,
     scale: str = "proda",
-    batch_size: int = 16,
+    batch_size: int = 64,
     scheduler: str | None = None,
     seed: int = 0,
     **read_kwargs: Any,
