@@ -25,8 +25,11 @@ matplotlib.use("Agg")
 def _fake_module(name: str) -> str:
     mod = types.ModuleType(name)
 
-    def run(ctx, **_):
+    def run(ctx, **options):
         import matplotlib.pyplot as plt
+
+        for k, v in options.items():
+            ctx.option(f"set_{k}", v)
 
         calls = []
         value = ctx.cached("square", lambda: calls.append(1) or {"x": 3.0 ** 2}, k=1)
@@ -50,7 +53,7 @@ def _fake_module(name: str) -> str:
 def fake():
     name = _fake_module("wholesoil_test_fake_reproduction")
     spec = register(ReproductionSpec("fake", name, "A fake paper", "Nobody (2026). Nowhere.",
-                                     "nothing"))
+                                     "nothing", (("size", "how many"), ("flag", "on or off"))))
     yield spec
     REPRODUCTIONS.pop("fake", None)
     sys.modules.pop(name, None)
@@ -102,3 +105,25 @@ def test_cli_lists_registry_and_runs(tmp_path, fake):
     assert "nine" in r.output and (tmp_path / "o" / "comparison.csv").is_file()
     r = CliRunner().invoke(app, ["reproduce", "nonesuch", "--out", str(tmp_path / "p")])
     assert r.exit_code == 2 and "unknown reproduction" in r.output
+
+
+def test_cli_set_passes_typed_options_and_refuses_unknown(tmp_path, fake):
+    """``--set NAME=VALUE`` reaches the reproduction's run as typed options (recorded in
+    run.json); an unknown name or a malformed item is refused naming the accepted ones, and
+    ``--set help=1`` lists them without running."""
+    from wholesoil.cli import app
+
+    out = tmp_path / "o"
+    r = CliRunner().invoke(app, ["reproduce", "fake", "--out", str(out), "--set", "size=96",
+                                 "--set", "flag=true"])
+    assert r.exit_code == 0, r.output
+    opts = json.loads((out / "run.json").read_text())["options"]
+    assert opts["set_size"] == 96 and opts["set_flag"] is True
+    r = CliRunner().invoke(app, ["reproduce", "fake", "--out", str(out), "--set", "sise=3"])
+    assert r.exit_code == 2 and "its options are size, flag" in r.output
+    r = CliRunner().invoke(app, ["reproduce", "fake", "--out", str(out), "--set", "size"])
+    assert r.exit_code == 2 and "NAME=VALUE" in r.output
+    r = CliRunner().invoke(app, ["reproduce", "fake", "--out", str(tmp_path / "h"), "--set",
+                                 "help=1"])
+    assert r.exit_code == 0 and "size: how many" in r.output
+    assert not (tmp_path / "h" / "comparison.csv").exists()

@@ -42,6 +42,8 @@ class ReproductionSpec:
     title: str
     citation: str
     data: str
+    #: options its ``run`` takes (``--set NAME=VALUE`` on the command line): name → help
+    options: tuple[tuple[str, str], ...] = ()
 
 
 #: name → reproduction. Modules are imported only when their reproduction runs.
@@ -86,14 +88,23 @@ for _spec in (
         "Tao, F., Houlton, B. Z., Huang, Y., Wang, Y.-P., Manzoni, S., Ahrens, B., Mishra, U., "
         "Jiang, L., Huang, X. & Luo, Y. Convergence in simulating global soil organic carbon by "
         "structurally different models after data assimilation. EarthArXiv preprint",
-        "ISRaD SOC profiles + covariates; bundled climate grid"),
+        "ISRaD SOC profiles + covariates; bundled climate grid",
+        (("n_israd", "ISRaD profiles calibrated: a random subset of this many of those passing "
+                     "the paper's filters (default: all; --quick: 20)"),
+         ("n_ncscd", "NCSCD pedons calibrated, likewise (default: all; --quick: 4)"),
+         ("test_iterations", "test-run iterations per chain (default 20000; --quick 600)"),
+         ("formal_iterations", "formal-run iterations per chain (default 50000; --quick 1500)"),
+         ("adapt_start", "formal iteration where the proposal starts adapting (default 4000)"),
+         ("batch", "profiles calibrated together, one checkpoint each (default 128)"))),
     ReproductionSpec(
         "root-inputs", "wholesoil.reproduce.root_inputs",
         "Most root-derived carbon inputs do not contribute to the global bulk soil carbon pool",
         "Wang, G., Xiao, L., Mao, X., Guo, X., Cowie, A., Zhang, S., Wang, M., Chen, S., Zhang, "
         "G., Shi, Z. & Luo, Z. Most root-derived carbon inputs do not contribute to the global "
         "bulk soil carbon pool. Manuscript",
-        "ISRaD Δ14C layers + covariates"),
+        "ISRaD Δ14C layers + covariates",
+        (("include_fills", "also use ISRaD's gap-filled bulk-soil Δ14C values, flagged "
+                           "(true/false; default false)"),)),
 ):
     register(_spec)
 
@@ -117,6 +128,14 @@ def run_reproduction(
     if workers is not None and workers < 1:
         raise InputDataError("--workers must be at least 1", field="workers", value=workers)
     spec = REPRODUCTIONS[name]
+    accepted = dict(spec.options)
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise InputDataError(
+            f"{name} has no option of that name; "
+            + (f"its options are {', '.join(accepted)} (see `wholesoil reproduce {name} "
+               "--out DIR --set help=1`)" if accepted else "it takes none"),
+            field="--set", value=unknown[0])
     module = importlib.import_module(spec.module)
     ctx = Reproduction(spec.name, spec.title, spec.citation, Path(out), quick=quick, seed=seed,
                        workers=workers)

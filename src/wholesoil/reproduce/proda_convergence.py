@@ -375,12 +375,15 @@ def _profiles(ctx: Reproduction, settings: dict[str, Any], rng: np.random.Genera
     is_israd = np.array([db.get(str(i)) == "ISRaD" for i in data.profile_id])
     ctx.note(f"Passing the paper's filters (≥ 3 layers, deeper than 50 cm): "
              f"{int(is_israd.sum())} ISRaD profiles and {int((~is_israd).sum())} NCSCD pedons.")
-    if settings["n_israd"] is not None:
+    if settings["n_israd"] is not None or settings["n_ncscd"] is not None:
         pick_i = rng.permutation(np.flatnonzero(is_israd))[: settings["n_israd"]]
         pick_n = rng.permutation(np.flatnonzero(~is_israd))[: settings["n_ncscd"]]
         pick = np.sort(np.r_[pick_i, pick_n])
-        ctx.note(f"quick: a random subset of {pick_i.size} ISRaD profiles and {pick_n.size} "
-                 "NCSCD pedons is calibrated, with short chains.")
+        how = ("with short chains" if ctx.quick else
+               f"with {settings['test_iterations']:,} + {settings['formal_iterations']:,} "
+               "iterations per chain")
+        ctx.note(f"{'quick: ' if ctx.quick else ''}a random subset of {pick_i.size} ISRaD "
+                 f"profiles and {pick_n.size} NCSCD pedons is calibrated, {how}.")
     else:
         pick = np.arange(data.n_profiles)
     data = data.subset(pick)
