@@ -30,8 +30,8 @@ five times keeps the step loop going with few rows). Both are shared by the prof
 batch, so the cost per profile falls with the batch: run it at ``--profiles 32`` and ``128``.
 
 Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_mcmc.py [--profiles 128]
-[--iterations 2000,5000] [--baseline-profiles 2] [--compare-numpy]``. ``--iterations 20000,50000`` runs the full
-protocol itself (slow).
+[--iterations 2000,5000] [--baseline-profiles 2] [--compare-numpy]``.
+``--iterations 20000,50000`` runs the full protocol itself (slow).
 
 References
 ----------

@@ -42,7 +42,7 @@ def enabled() -> bool:
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def steady_states(site, q10, w_scale, efold, century, diffus, cryo, b, k, tr,  # noqa: PLR0913
+def steady_states(site, q10, w_scale, efold, century, diffus, cryo, b, k, tr,
                   t_exp, w_base, xi_o, has_o, xi_n, has_n, npp, leaf, share, mask, surface,
                   d_bio, d_cryo, z_node, z_top_cm, z_bottom_cm, dz, w_int, dzn, out):
     """Steady states ``out`` (R, 7, n) [g C m⁻³] of R rows.
