@@ -85,12 +85,24 @@ def _one_forcing(p: int):
                    nbedrock=f.nbedrock[p])
 
 
-def test_clm5_log_target_equals_direct_single_profile_computation():
+@pytest.fixture(params=["numba", "numpy"])
+def kernel_path(request, monkeypatch):
+    """Both CLM5 log-target paths: compiled (kernel + PCHIP + cost in one pass) and numpy."""
+    if request.param == "numpy":
+        monkeypatch.setenv("WHOLESOIL_NUMBA", "0")
+    else:
+        monkeypatch.delenv("WHOLESOIL_NUMBA", raising=False)
+    return request.param
+
+
+def test_clm5_log_target_equals_direct_single_profile_computation(kernel_path):
     space = ParameterSpace.from_clm5()
     rng = np.random.default_rng(7)
     u = rng.uniform(0.05, 0.95, size=(2, 3, space.n_params))
-    got = make_log_target("clm5", DATA, space)(u)
+    lt = make_log_target("clm5", DATA, space)
+    got = lt(u)
     got_g = make_log_target("clm5", DATA, space, cost="gaussian", sigma=2.0)(u)
+    assert (lt._fused is not None) == (kernel_path == "numba")
     assert got.shape == (2, 3)
     for p in range(2):
         obs = DATA.density[p]  # g C m-3 = stock / thickness
@@ -124,7 +136,7 @@ def test_compas_log_target_equals_direct_computation_and_rejects_outside():
 
 
 @pytest.mark.parametrize("model", ["clm5", "compas"])
-def test_evaluate_rows_equals_the_full_batch_call(model):
+def test_evaluate_rows_equals_the_full_batch_call(model, kernel_path):
     """The row-subset protocol (restarts and reruns) gives the same numbers as the full call."""
     lt = make_log_target(model, DATA)
     u = np.random.default_rng(5).uniform(0.05, 0.95, size=(2, 3, lt.space.n_params))
@@ -304,3 +316,36 @@ def test_calibrate_modes_set_acceptance_and_cost():
     assert g.mcmc.acceptance == "metropolis"
     with pytest.raises(InputDataError, match="mode"):
         calibrate(DATA.subset([1]), mode="bayes", **kw)
+
+
+def test_compiled_log_target_equals_numpy_path_including_no_steady_state(monkeypatch):
+    """The compiled CLM5 log target (kernel, PCHIP and cost in one pass) equals the numpy path
+    on prior draws, both costs, and is −∞ on exactly the same rows: a profile whose soil is at
+    the wilting bound (ξ_W = 0: no steady state) and draws outside the cube. A short
+    calibration then follows the same chains on both paths."""
+    from dataclasses import replace
+
+    from wholesoil.models._scalars import MINPSI
+
+    psi = np.array(FORCING.soilpsi, dtype=float, copy=True)
+    psi[1] = MINPSI
+    dry = replace(DATA, forcing=replace(FORCING, soilpsi=psi))
+    space = ParameterSpace.from_clm5()
+    u = np.random.default_rng(11).uniform(0.0, 1.0, size=(2, 6, space.n_params))
+    u[0, 5, 3] = -0.1
+    out = {}
+    for path in ("0", "1"):
+        monkeypatch.setenv("WHOLESOIL_NUMBA", path)
+        out[path] = [make_log_target("clm5", dry, space)(u),
+                     make_log_target("clm5", dry, space, cost="gaussian", sigma=1.5)(u)]
+    for a, b in zip(out["0"], out["1"]):
+        assert_array_equal(np.isneginf(a), np.isneginf(b))
+        assert np.isneginf(a[1]).all() and np.isneginf(a[0, 5]) and np.isfinite(a[0, :5]).all()
+        assert_allclose(b[np.isfinite(a)], a[np.isfinite(a)], rtol=1e-10)
+    res = {}
+    for path in ("0", "1"):
+        monkeypatch.setenv("WHOLESOIL_NUMBA", path)
+        res[path] = calibrate(DATA, "clm5", space=SPACE2, test_iterations=200,
+                              formal_iterations=400, adapt_start=100, seed=4)
+    assert_allclose(res["1"].posterior_mean, res["0"].posterior_mean, rtol=1e-9)
+    assert_array_equal(res["1"].mcmc.formal_accepted, res["0"].mcmc.formal_accepted)

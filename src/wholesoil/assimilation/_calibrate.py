@@ -62,6 +62,7 @@ from wholesoil.assimilation._costs import (
     gaussian_loglik,
     nse,
     proda_clm5_cost,
+    proda_clm5_weights,
     proda_compas_cost,
     profile_filter,
 )
@@ -424,6 +425,44 @@ class LogTarget:
         # ξ_N (fpi_vr) multiplies the litter rates when the forcing has it (PRODA's xin)
         return _SteadyStateKernel(self.data.forcing, self._grid, nitrogen=True)
 
+    @cached_property
+    def _fused(self) -> dict[str, Any] | None:
+        """CLM5 with the compiled kernel: the observation side of the log target, once (PCHIP
+        depths [m], observed densities, the cost's weights and SDs), for
+        :func:`wholesoil.models._clm5_compiled.soc_log_targets`; None otherwise."""
+        if self.model != "clm5" or self._kernel._compiled is None:
+            return None
+        from wholesoil.models._clm5_compiled import soc_log_targets
+
+        depth = np.asarray(self.data.depth, dtype=float)
+        obs = np.ascontiguousarray(self.data.density, dtype=float)
+        gaussian = self.cost == "gaussian"
+        if gaussian:
+            sd, w = np.asarray(self.sigma, dtype=float), np.zeros_like(obs)
+            gaussian_loglik(obs, obs, sd)  # its checks (sigma > 0 at observed layers), once
+        else:
+            proda_clm5_cost(obs, obs, depth)  # its checks (observations > 0), once
+            w = proda_clm5_weights(obs, depth)
+            sd = PRODA_CLM5_RELATIVE_SD * np.where(np.isnan(obs), 1.0, obs)
+        return {"fn": soc_log_targets, "q": np.ascontiguousarray(depth / 100.0),
+                "obs": obs, "w": np.ascontiguousarray(w), "sd": np.ascontiguousarray(sd),
+                "gaussian": gaussian, "x": np.ascontiguousarray(self._grid.z_node, dtype=float)}
+
+    def _fused_log_target(self, a: FloatArray, prof: NDArray[np.intp]) -> FloatArray:
+        """Log targets of unit vectors a (R, d) of profiles ``prof`` (R,) by the compiled path:
+        the same Eq. 1 as :meth:`_densities` + :meth:`_log_target`, without their numpy steps."""
+        from wholesoil.models import CLM5Parameters
+
+        f = self._fused
+        ok = self.space.contains(a)
+        safe = np.where(ok[:, None], a, 0.5)
+        theta = self.space.from_unit(safe)
+        s = None if _env_batch_shape(self.data.forcing) == () else prof
+        x = self._kernel(CLM5Parameters._from_batch(theta), s)
+        lt = f["fn"](x, np.ascontiguousarray(prof, dtype=np.intp), f["x"], f["q"], f["obs"],
+                     f["w"], f["sd"], f["gaussian"], np.empty(a.shape[0]))
+        return np.where(ok, lt, -np.inf)
+
     def _densities(self, a: FloatArray, forcing: Any, depth: FloatArray,
                    site: NDArray[np.intp] | None = None) -> tuple[FloatArray, NDArray[np.bool_]]:
         """Density at ``depth`` (..., L) [g C m⁻³] and validity (...) for unit vectors a.
@@ -488,6 +527,10 @@ class LogTarget:
         if a.ndim != 3 or a.shape[0] != p or a.shape[-1] != d:
             raise InputDataError(f"u must have shape (P={p}, n, d={d})", field="u",
                                  value=a.shape)
+        if self._fused is not None:
+            n = a.shape[1]
+            prof = np.repeat(np.arange(p), n)
+            return self._fused_log_target(a.reshape(-1, d), prof).reshape(p, n)
         z = self.data.depth[:, None, :]
         mod, valid = self._densities(a, self._forcing, z, np.arange(p)[:, None])
         sigma = None if self.sigma is None else self.sigma[:, None, :]
@@ -501,6 +544,8 @@ class LogTarget:
         """
         a = np.asarray(u, dtype=float)
         prof = np.asarray(index[0], dtype=np.intp)
+        if self._fused is not None:
+            return self._fused_log_target(a, prof)
         env = self.data.forcing
         if self.model != "clm5" and _env_batch_shape(env) != ():
             env = _select(env, prof)

@@ -206,3 +206,99 @@ def warm_up() -> None:
                   z, np.full((1, 4), 0.25), np.ones((1, 1), np.bool_), np.ones((1, 1)),
                   np.zeros((1, 1)), np.zeros((1, 1)), z, z, one, one, np.zeros(0), np.zeros(0),
                   np.empty((1, N_POOLS, 1)))
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def _pchip_slopes(x, y, d):
+    """PCHIP node slopes ``d`` of ``y`` at nodes ``x`` (Fritsch–Carlson with Brodlie's weighted
+    harmonic mean inside, the three-point shape-preserving rule at the ends): the same
+    formulas as :func:`wholesoil.models._observe.pchip_derivatives`."""
+    n = x.shape[0]
+    if n == 2:
+        s = (y[1] - y[0]) / (x[1] - x[0])
+        d[0] = s
+        d[1] = s
+        return
+    for k in range(1, n - 1):
+        h0, h1 = x[k] - x[k - 1], x[k + 1] - x[k]
+        m0, m1 = (y[k] - y[k - 1]) / h0, (y[k + 1] - y[k]) / h1
+        if np.sign(m0) * np.sign(m1) > 0:
+            w1, w2 = 2.0 * h1 + h0, h1 + 2.0 * h0
+            d[k] = (w1 + w2) / (w1 / m0 + w2 / m1)
+        else:
+            d[k] = 0.0
+    for end in range(2):
+        if end == 0:
+            h0, h1 = x[1] - x[0], x[2] - x[1]
+            ma, mb = (y[1] - y[0]) / h0, (y[2] - y[1]) / h1
+        else:
+            h0, h1 = x[n - 1] - x[n - 2], x[n - 2] - x[n - 3]
+            ma, mb = (y[n - 1] - y[n - 2]) / h0, (y[n - 2] - y[n - 3]) / h1
+        e = ((2.0 * h0 + h1) * ma - h0 * mb) / (h0 + h1)
+        if np.sign(e) != np.sign(ma):
+            e = 0.0
+        if np.sign(ma) != np.sign(mb) and abs(e) > 3.0 * abs(ma):
+            e = 3.0 * ma
+        d[0 if end == 0 else n - 1] = e
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def soc_log_targets(states, prof, x, q, obs, w, sd, gaussian, lt):
+    """Log targets ``lt`` (R,) of the rows' steady states against their profiles' observations.
+
+    The mineral SOC density (S1 + S2 + S3, ``states`` (R, 7, n) [g C m⁻³]) is interpolated by
+    PCHIP from the nodes ``x`` (n,) [m] to the observation depths ``q`` (P, L) [m] (NaN-padded)
+    of the row's profile ``prof`` (R,), as :func:`wholesoil.models._observe.density_at_depths`;
+    then, over the observed layers (``obs`` (P, L) not NaN):
+
+    * PRODA's CLM5 cost (``gaussian`` False): lt = −Σ w·(m − o)²/(2·sd²), with the layer
+      weights ``w`` and sd = 0.6·obs (:func:`wholesoil.assimilation.proda_clm5_cost`);
+    * Gaussian (``gaussian`` True): lt = −Σ [(m − o)²/(2·sd²) + log sd + ½ log 2π]
+      (:func:`wholesoil.assimilation.gaussian_loglik`).
+
+    −∞ where the state or an interpolated value at an observed layer is not finite.
+    """
+    R = states.shape[0]
+    n = x.shape[0]
+    L = q.shape[1]
+    y = np.empty(n)
+    d = np.empty(n)
+    half_log_2pi = 0.5 * math.log(2.0 * math.pi)
+    for i in range(R):
+        p = prof[i]
+        finite = True
+        for j in range(n):
+            v = states[i, 4, j] + states[i, 5, j] + states[i, 6, j]
+            y[j] = v
+            if not np.isfinite(v):
+                finite = False
+        # the whole state must be finite (as the numpy path's check of the density)
+        if not finite:
+            lt[i] = -np.inf
+            continue
+        _pchip_slopes(x, y, d)
+        total = 0.0
+        for m_ in range(L):
+            o = obs[p, m_]
+            if np.isnan(o):
+                continue
+            qq = q[p, m_]
+            k = np.searchsorted(x, qq, side="right") - 1
+            k = min(max(k, 0), n - 2)
+            h = x[k + 1] - x[k]
+            t = (qq - x[k]) / h
+            h00 = (1 + 2 * t) * (1 - t) ** 2
+            h10 = t * (1 - t) ** 2
+            h01 = t**2 * (3 - 2 * t)
+            h11 = t**2 * (t - 1)
+            mod = h00 * y[k] + h10 * h * d[k] + h01 * y[k + 1] + h11 * h * d[k + 1]
+            if not np.isfinite(mod):
+                total = np.inf
+                break
+            s = sd[p, m_]
+            if gaussian:
+                total += (mod - o) ** 2 / (2.0 * s**2) + math.log(s) + half_log_2pi
+            else:
+                total += w[p, m_] * (mod - o) ** 2 / (2.0 * s**2)
+        lt[i] = -total if not np.isnan(total) else -np.inf
+    return lt
