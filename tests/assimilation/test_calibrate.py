@@ -338,7 +338,7 @@ def test_compiled_log_target_equals_numpy_path_including_no_steady_state(monkeyp
         monkeypatch.setenv("WHOLESOIL_NUMBA", path)
         out[path] = [make_log_target("clm5", dry, space)(u),
                      make_log_target("clm5", dry, space, cost="gaussian", sigma=1.5)(u)]
-    for a, b in zip(out["0"], out["1"]):
+    for a, b in zip(out["0"], out["1"], strict=True):
         assert_array_equal(np.isneginf(a), np.isneginf(b))
         assert np.isneginf(a[1]).all() and np.isneginf(a[0, 5]) and np.isfinite(a[0, :5]).all()
         assert_allclose(b[np.isfinite(a)], a[np.isfinite(a)], rtol=1e-10)
