@@ -95,6 +95,7 @@ models after data assimilation. EarthArXiv preprint (not peer reviewed).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -607,6 +608,203 @@ class COMPAS:
             assim = _lay(self.params.km_assim) * scale / x[..., 4, :]
             decom = _lay(self.params.km_decom) * scale / x[..., 7, :]
         return KmRatio(assim=assim, decom=decom)
+
+
+#: Trailing (non-batch) axes of each environment field: (Environment, Forcing).
+_CORE_AXES: dict[str, tuple[int, int]] = {
+    "tsoi": (1, 2), "soilpsi": (1, 2), "o_scalar": (1, 2), "fpi_vr": (1, 2), "npp": (0, 1),
+    "altmax": (0, 1), "altmax_lastyear": (0, 1), "sand": (0, 0), "nbedrock": (0, 0),
+    "leaf_fraction": (0, 0), "cwd_fraction": (0, 0),
+}
+
+
+class _COMPASSteadyStateKernel:
+    """Steady states of many COMPAS parameter sets at a fixed set of sites, for samplers.
+
+    Equal, up to rounding, to ``COMPAS(params, environment[site], grid, nitrogen=nitrogen)
+    .steady_state()`` (immobile soil pools, the calibration's case): the same Tao et al.
+    (EarthArXiv) Eqs. 2 and 6–9, with what depends only on the sites computed once — the
+    environment checked, the time-mean forcing, (T − 25)/10 and the water term of ξ, ξ_O, ξ_D
+    (COMPAS's fixed e-folding depth), ξ_N, the input-layer mask and the surface input profile,
+    and the bioturbation and cryoturbation patterns of the diffusivity (linear in ``diffus`` and
+    ``cryo``) — and ξ_T = q10^((T − 25)/10) taken as exp(ln q10·(T − 25)/10) (q10 above and below
+    freezing, as :class:`COMPAS` with ``froz_q10=None``). A calibration evaluates the model tens
+    of thousands of times per site; this keeps each evaluation to the parameter-dependent work.
+
+    Parameters
+    ----------
+    environment : Environment or Forcing
+        As for :class:`COMPAS`, with batch shape (S,) (one per site) or () (shared).
+    grid : VerticalGrid, optional
+    nitrogen : bool
+        As for :class:`COMPAS`.
+    compiled : bool, optional
+        Solve by the compiled path (:mod:`wholesoil.models._compas_compiled`, numba): the same
+        equations row by row, without numpy's per-operation overhead. Default: on when numba
+        imports and ``WHOLESOIL_NUMBA`` is not ``0``; ``False`` forces the numpy path, which is
+        :meth:`COMPAS.steady_state` itself on the rows' sites.
+    """
+
+    def __init__(self, environment: Any, grid: VerticalGrid | None = None, *,
+                 nitrogen: bool = False, compiled: bool | None = None) -> None:
+        from wholesoil.models import _environment
+
+        grid = clm5_grid() if grid is None else grid
+        # the checks of a full build, once (raises as COMPAS would)
+        COMPAS(COMPASParameters.default(), environment, grid, nitrogen=nitrogen)
+        self.environment, self.grid, self.nitrogen = environment, grid, nitrogen
+        self.n = grid.n_layers
+        self.monthly = isinstance(environment, _environment.Forcing)
+        k = 1 if self.monthly else 0
+        self._batched: dict[str, tuple[NDArray, tuple[int, ...]]] = {}
+        shapes = []
+        for name, cores in _CORE_AXES.items():
+            v = getattr(environment, name, None)
+            if v is None:
+                continue
+            a = np.asarray(v)
+            if a.ndim > cores[k]:
+                core = a.shape[a.ndim - cores[k]:]
+                self._batched[name] = (a, core)
+                shapes.append(a.shape[: a.ndim - cores[k]])
+        sites = np.broadcast_shapes(*shapes) if shapes else ()
+        if len(sites) > 1:
+            raise InputDataError("the kernel takes sites batched over one axis (S,) or none",
+                                 field="environment", value=sites)
+        self.shared = not sites
+        self.n_sites = sites[0] if sites else 1
+        self._compiled = self._compiled_setup(compiled)
+
+    def _site_environment(self, site: NDArray[np.intp]) -> Any:
+        """``environment[site]``: the batched fields of the rows' sites (R, ...)."""
+        if self.shared:
+            return self.environment
+        import dataclasses
+
+        S = self.n_sites
+        return dataclasses.replace(self.environment, **{
+            name: np.broadcast_to(a, (S, *core))[site]
+            for name, (a, core) in self._batched.items()})
+
+    def _compiled_setup(self, compiled: bool | None) -> dict[str, Any] | None:
+        """Site arrays in the compiled path's layout (:mod:`._compas_compiled`), or None when
+        the path is off (``compiled=False``, ``WHOLESOIL_NUMBA=0``, or numba not installed)."""
+        if compiled is False:
+            return None
+        try:
+            from wholesoil.models import _compas_compiled as cc
+        except ImportError:  # numba missing: the numpy path
+            return None
+        if compiled is None and not cc.enabled():
+            return None
+        from wholesoil.models._allocation import (
+            CLM5_LITTER_FRACTIONS,
+            DEFAULT_CWD_FRACTION,
+            SURFPROF_EXP,
+            input_layer_mask,
+            normalized_profile,
+        )
+        from wholesoil.models._clm5 import DEFAULT_LEAF_FRACTION
+        from wholesoil.models._scalars import _T_REF, MAXPSI, MINPSI, oxygen_scalar
+
+        env, grid, n, S = self.environment, self.grid, self.n, self.n_sites
+        static = env.time_mean() if self.monthly else env
+        M = env.n_months if self.monthly else 1
+
+        def per_site(a, tail):
+            a = np.asarray(a, dtype=float)
+            return np.ascontiguousarray(np.broadcast_to(a, (S, *tail)))
+
+        def months(a):  # (..., M, n) of a Forcing, (..., n) of an Environment → (S, M, n)
+            a = np.asarray(a, dtype=float)
+            return per_site(a if self.monthly else a[..., None, :], (M, n))
+
+        tsoi = np.asarray(env.tsoi, dtype=float)
+        psi = np.clip(np.asarray(env.soilpsi, dtype=float), MINPSI, MAXPSI)
+        o = getattr(env, "o_scalar", None)
+        fpi = getattr(env, "fpi_vr", None)
+        n_scalar = None
+        if self.nitrogen and fpi is not None:
+            n_scalar = np.asarray(fpi, dtype=float)
+            if self.monthly:
+                n_scalar = n_scalar.mean(axis=-2)
+        leaf = getattr(static, "leaf_fraction", None)
+        cwd = getattr(static, "cwd_fraction", None)
+        leaf = DEFAULT_LEAF_FRACTION if leaf is None else leaf
+        cwd = per_site(DEFAULT_CWD_FRACTION if cwd is None else cwd, ())
+        f1, f2, f3 = CLM5_LITTER_FRACTIONS
+        mask = np.ascontiguousarray(np.broadcast_to(
+            input_layer_mask(grid, static.altmax, static.altmax_lastyear, static.nbedrock),
+            (S, n)))
+        surf = np.exp(-SURFPROF_EXP * grid.z_node)
+        z = grid.z_node
+        dzn = np.diff(z)
+
+        def pattern(bio, cryo):  # D = diffus·D_bio + cryo·D_cryo exactly (one regime a layer)
+            return per_site(diffusivity(grid, static.altmax, static.altmax_lastyear,
+                                        static.nbedrock, bioturbation=bio, cryoturbation=cryo),
+                            (n,))
+
+        return {
+            "fn": cc.steady_states, "columns": cc.COLUMNS,
+            "t_exp": months((tsoi - _T_REF) / 10.0),  # ξ_T = q10 ** t_exp
+            "w_base": months(np.log(MINPSI / psi) / math.log(MINPSI / MAXPSI)),
+            "xi_o": months(oxygen_scalar(o)) if o is not None else np.ones((1, 1, 1)),
+            "has_o": o is not None,
+            "xi_d": np.exp(-z / COMPAS_EFOLDING),
+            "xi_n": per_site(n_scalar, (n,)) if n_scalar is not None else np.ones((1, 1)),
+            "has_n": n_scalar is not None,
+            "npp": per_site(static.npp, ()), "leaf": per_site(leaf, ()),
+            "share": np.stack([cwd, (1 - cwd) * f1, (1 - cwd) * f2, (1 - cwd) * f3], axis=-1),
+            "mask": mask,
+            "surface": normalized_profile(grid, np.broadcast_to(surf, (S, n)), mask),
+            "d_bio": pattern(1.0, 0.0), "d_cryo": pattern(0.0, 1.0),
+            "grid": tuple(np.ascontiguousarray(a, dtype=float) for a in (
+                100.0 * grid.z_top, 100.0 * grid.z_bottom, grid.dz,
+                (z[1:] - grid.z_bottom[:-1]) / dzn, dzn)),
+        }
+
+    def __call__(self, params: COMPASParameters, site: ArrayLike | None = None
+                 ) -> tuple[FloatArray, NDArray[np.bool_]]:
+        """Steady states of parameter sets (R,) at sites ``site`` (R,).
+
+        ``params`` has batch shape (R,) (or broadcasts to it); ``site`` indexes the kernel's
+        sites (default: all 0, for a shared environment).
+
+        Returns
+        -------
+        pools : array (R, 8, n_layers)
+            Pools in the order of :data:`POOLS` [g C m⁻³]; NaN for invalid rows.
+        valid : array (R,) of bool
+            Whether a positive steady state exists (:attr:`COMPASSteadyState.valid`).
+        """
+        if not isinstance(params, COMPASParameters):
+            raise InputDataError(
+                "params must be COMPASParameters", field="params", value=type(params).__name__
+            )
+        shape = params.batch_shape
+        R = int(np.prod(shape)) if shape else 1
+        s = np.zeros(R, dtype=np.intp) if site is None else np.asarray(site, dtype=np.intp)
+        R = max(R, s.size)
+        s = np.broadcast_to(s, (R,))
+        if np.any((s < 0) | (s >= self.n_sites)):
+            raise InputDataError(f"site must index the kernel's {self.n_sites} sites",
+                                 field="site", value=int(s[(s < 0) | (s >= self.n_sites)][0]))
+        c = self._compiled
+        if c is None:
+            ss = COMPAS(params, self._site_environment(s), self.grid,
+                        nitrogen=self.nitrogen).steady_state()
+            return (np.broadcast_to(ss.pools, (R, len(POOLS), self.n)),
+                    np.broadcast_to(ss.valid, (R,)))
+        par = np.empty((R, len(c["columns"])))
+        for j, name in enumerate(c["columns"]):
+            par[:, j] = getattr(params, name)
+        out = np.empty((R, len(POOLS), self.n))
+        valid = np.empty(R, dtype=np.bool_)
+        return c["fn"](np.ascontiguousarray(s), par, c["t_exp"], c["w_base"], c["xi_o"],
+                       c["has_o"], c["xi_d"], c["xi_n"], c["has_n"], c["npp"], c["leaf"],
+                       c["share"], c["mask"], c["surface"], c["d_bio"], c["d_cryo"],
+                       *c["grid"], out, valid)
 
 
 def _litter_inputs(grid: VerticalGrid, params: COMPASParameters, env: Any) -> FloatArray:
