@@ -394,7 +394,6 @@ class LogTarget:
     space: ParameterSpace
     cost: str
     sigma: FloatArray | None
-    _forcing: Any
     _grid: Any
 
     def predict(self, u: ArrayLike) -> tuple[FloatArray, NDArray[np.bool_]]:
@@ -413,8 +412,7 @@ class LogTarget:
         if a.ndim != 3 or a.shape[0] != p or a.shape[-1] != d:
             raise InputDataError(f"u must have shape (P={p}, n, d={d})", field="u",
                                  value=a.shape)
-        dens, valid = self._densities(a, self._forcing, self.data.depth[:, None, :],
-                                      np.arange(p)[:, None])
+        dens, valid = self._densities(a, self.data.depth[:, None, :], np.arange(p)[:, None])
         return dens * self.data.thickness_m[:, None, :] * _G_M2_TO_MG_HA, valid
 
     @cached_property
@@ -463,45 +461,50 @@ class LogTarget:
                      f["w"], f["sd"], f["gaussian"], np.empty(a.shape[0]))
         return np.where(ok, lt, -np.inf)
 
-    def _densities(self, a: FloatArray, forcing: Any, depth: FloatArray,
+    @cached_property
+    def _compas_kernel(self) -> Any:
+        """COMPAS steady states at the profiles' sites, site-only work done once."""
+        from wholesoil.models._compas import _COMPASSteadyStateKernel
+
+        # ξ_N (fpi_vr) multiplies the L1–L3 rates when the forcing has it (PRODA's kk_matrix)
+        return _COMPASSteadyStateKernel(self.data.forcing, self._grid, nitrogen=True)
+
+    def _densities(self, a: FloatArray, depth: FloatArray,
                    site: NDArray[np.intp] | None = None) -> tuple[FloatArray, NDArray[np.bool_]]:
         """Density at ``depth`` (..., L) [g C m⁻³] and validity (...) for unit vectors a.
 
-        ``site`` (broadcast to ``a.shape[:-1]``) gives each state's profile, ``forcing`` the
-        same profiles' forcing (the COMPAS path uses it; CLM5 uses the precomputed kernel).
+        ``site`` (broadcast to ``a.shape[:-1]``) gives each state's profile: its index in the
+        data's forcing, at which the precomputed kernel of the model solves the steady state.
         """
-        from wholesoil.models import COMPAS, CLM5Parameters, COMPASParameters
+        from wholesoil.models import CLM5Parameters, COMPASParameters
         from wholesoil.models._observe import density_at_depths
 
         ok = self.space.contains(a)
         safe = np.where(ok[..., None], a, 0.5)  # invalid rows: a harmless interior point
+        batch = a.shape[:-1]
+        flat = safe.reshape(-1, a.shape[-1])
+        theta = self.space.from_unit(flat)
+        if _env_batch_shape(self.data.forcing) == ():
+            s = None
+        else:
+            s = np.broadcast_to(site, batch).reshape(-1)
         if self.model == "clm5":
-            batch = a.shape[:-1]
-            flat = safe.reshape(-1, a.shape[-1])
-            theta = self.space.from_unit(flat)
-            if _env_batch_shape(self.data.forcing) == ():
-                s = None
-            else:
-                s = np.broadcast_to(site, batch).reshape(-1)
             x = self._kernel(CLM5Parameters._from_batch(theta), s)
             density = x[..., 4:7, :].sum(axis=-2).reshape(*batch, -1)  # S1 + S2 + S3 [g C m-3]
             good = np.ones(density.shape[:-1], bool)
         else:
             from wholesoil.models import COMPAS_PARAMETERS
 
-            theta = self.space.from_unit(safe)
-
             full = {n: info.default for n, info in COMPAS_PARAMETERS.items()}
             full.update(theta)
-            ss = COMPAS(COMPASParameters(**full), forcing, self._grid,
-                        nitrogen=True).steady_state()
-            density = ss.soc
+            pools, ss_valid = self._compas_kernel(COMPASParameters(**full), s)
+            pools = pools.reshape(*batch, *pools.shape[-2:])
+            density = pools[..., 4:, :].sum(axis=-2)  # DOC + MIC + ENZ + mSOC [g C m-3]
             dz = np.asarray(self._grid.dz, dtype=float)
             with np.errstate(invalid="ignore"):
                 total = (density * dz).sum(axis=-1)
-                mic = (ss.pools[..., 5, :] * dz).sum(axis=-1)
-                good = np.asarray(ss.valid, bool) & (total >= COMPAS_MIN_SOC_TO_MIC * mic)
-        batch = a.shape[:-1]
+                mic = (pools[..., 5, :] * dz).sum(axis=-1)
+                good = ss_valid.reshape(batch) & (total >= COMPAS_MIN_SOC_TO_MIC * mic)
         density = np.broadcast_to(density, (*batch, density.shape[-1]))
         good = np.broadcast_to(good, batch) & np.all(np.isfinite(density), axis=-1)
         valid = ok & good
@@ -532,7 +535,7 @@ class LogTarget:
             prof = np.repeat(np.arange(p), n)
             return self._fused_log_target(a.reshape(-1, d), prof).reshape(p, n)
         z = self.data.depth[:, None, :]
-        mod, valid = self._densities(a, self._forcing, z, np.arange(p)[:, None])
+        mod, valid = self._densities(a, z, np.arange(p)[:, None])
         sigma = None if self.sigma is None else self.sigma[:, None, :]
         return self._log_target(mod, valid, self.data.density[:, None, :], sigma, z)
 
@@ -546,11 +549,8 @@ class LogTarget:
         prof = np.asarray(index[0], dtype=np.intp)
         if self._fused is not None:
             return self._fused_log_target(a, prof)
-        env = self.data.forcing
-        if self.model != "clm5" and _env_batch_shape(env) != ():
-            env = _select(env, prof)
         z = self.data.depth[prof]
-        mod, valid = self._densities(a, env, z, prof)
+        mod, valid = self._densities(a, z, prof)
         sigma = None if self.sigma is None else self.sigma[prof]
         return self._log_target(mod, valid, self.data.density[prof], sigma, z)
 
@@ -614,7 +614,7 @@ def make_log_target(
             raise InputDataError(f"sigma must broadcast to {data.soc.shape} (P, L)",
                                  field="sigma", value=np.shape(s)) from exc
         sig = sig / _G_M2_TO_MG_HA / data.thickness_m
-    return LogTarget(model, data, sp, cost, sig, _with_chain_axis(data.forcing), clm5_grid())
+    return LogTarget(model, data, sp, cost, sig, clm5_grid())
 
 
 def _model_parameter_names(model: str) -> set[str]:
