@@ -1,9 +1,10 @@
-"""COMPAS (seed 003 §2.3, Eqs. 6–9, Supplementary Table 2).
+"""COMPAS (Tao et al. (EarthArXiv) §2.3, Eqs. 6–9, Supplementary Table 2).
 
-References used below: the closed form of seed 003 Eq. 9 (spec ``process-models.md``), the
-parameter table (seed 003 Supplementary Table 2), dense linear solves (numpy) for the litter,
-central finite differences for the Jacobian, scipy's root finder and a stiff ODE integration
-(scipy BDF) for the nonlinear steady states, and mass balance (input = respiration).
+References used below: the closed form of Tao et al. (EarthArXiv) Eq. 9 (spec
+``process-models.md``), the parameter table (Tao et al. (EarthArXiv) Supplementary Table 2),
+dense linear solves (numpy) for the litter, central finite differences for the Jacobian, scipy's
+root finder and a stiff ODE integration (scipy BDF) for the nonlinear steady states, and mass
+balance (input = respiration).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from wholesoil.models._compas import (
     soil_steady_state_mixed,
     soil_tendency,
 )
-from wholesoil.models._environment import Environment, Forcing
+from wholesoil.models._environment import Environment, Forcing, forcing_from_climate
 from wholesoil.models._transport import diffusivity, mixing_matrix, mixing_operator
 from wholesoil.models._vertical import clm5_grid
 
@@ -168,7 +169,7 @@ def test_unknown_parameter_and_bad_shapes_raise():
         COMPAS.from_parts(p, -xi, inputs, bands, GRID)
 
 
-# --- closed form (seed 003 Eq. 9) --------------------------------------------------------------
+# --- closed form (Tao et al. (EarthArXiv) Eq. 9) -----------------------------------------------
 
 
 def test_closed_form_is_a_root_of_the_local_equations_scipy():
@@ -527,7 +528,8 @@ def test_pools_order_and_soil_inputs():
     assert POOLS == ("CWD", "L1", "L2", "L3", "DOC", "MIC", "ENZ", "mSOC")
     p = COMPASParameters.default()
     u = soil_inputs(np.array([10.0]), np.array([20.0]), np.array([30.0]), p)
-    # a_DOC,ML·F1 + a_DOC,CL·F2; (1−a)·η terms; a_SOC,LL·F3 (seed 003 Eq. 8, CUE definitions).
+    # a_DOC,ML·F1 + a_DOC,CL·F2; (1−a)·η terms; a_SOC,LL·F3 (Tao et al. (EarthArXiv) Eq. 8,
+    # CUE definitions).
     np.testing.assert_allclose(u.doc, [0.05 * 10 + 0.17 * 20])
     np.testing.assert_allclose(u.mic, [0.95 * 0.66 * 10 + 0.83 * 0.16 * 20 + 0.22 * 0.16 * 30])
     np.testing.assert_allclose(u.soc, [0.78 * 30])
@@ -535,3 +537,85 @@ def test_pools_order_and_soil_inputs():
         np.ones((4, N)), np.ones((4, N)), 0.75, tuple(np.zeros(N) for _ in range(3))
     )
     np.testing.assert_allclose(lit, np.array([[1.0], [1.0], [1.75], [1.25]]) * np.ones(N))
+
+
+# --- sampler kernel ----------------------------------------------------------------------------
+
+
+def _kernel_sites(rng):
+    """Five sites: permafrost (cryoturbation) with and without bedrock, bedrock at layer 12,
+    a warm site, and one whose soil is at the wilting bound (ξ_W = 0: no decomposition, so no
+    finite litter steady state); oxygen and nitrogen scalars that vary by site, month and layer."""
+    import dataclasses
+
+    from wholesoil.models._scalars import MINPSI
+
+    S = 5
+    f = forcing_from_climate(np.array([-6.0, 4.0, 15.0, 25.0, 12.0]),
+                             np.array([300.0, 800.0, 1500.0, 2500.0, 900.0]))
+    psi = np.array(f.soilpsi, dtype=float, copy=True)
+    psi[4] = MINPSI
+    return dataclasses.replace(
+        f, soilpsi=psi,
+        altmax=np.array([0.6, np.nan, 1.5, np.nan, np.nan])[:, None] * np.ones(12),
+        altmax_lastyear=np.array([0.5, np.nan, 1.7, np.nan, np.nan])[:, None] * np.ones(12),
+        nbedrock=np.array([20, 12, 8, 20, 20]), o_scalar=0.2 + 0.8 * rng.random((S, 12, N)),
+        fpi_vr=0.3 + 0.7 * rng.random((S, 12, N)))
+
+
+def _take(env, i, S):
+    import dataclasses
+
+    return dataclasses.replace(env, **{
+        fl.name: np.asarray(getattr(env, fl.name))[i] for fl in dataclasses.fields(env)
+        if np.ndim(getattr(env, fl.name)) and np.shape(getattr(env, fl.name))[0] == S})
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["numpy", "numba"])
+@pytest.mark.parametrize("nitrogen", [False, True])
+@pytest.mark.parametrize("monthly", [False, True])
+def test_steady_state_kernel_equals_model(monthly, nitrogen, compiled):
+    """The calibration kernel (site work done once, ξ_T as exp(ln q10·(T − 25)/10)) gives the
+    pools and validity of ``COMPAS(params, environment[site]).steady_state()`` up to rounding
+    (exact answer: the model itself), for prior draws at five sites: rows that fail nothing,
+    rows with no positive soil steady state (Eq. 9a/9d denominators ≤ 0) and rows at the site
+    without decomposition (no finite litter state) all occur."""
+    from wholesoil.models._compas import _COMPASSteadyStateKernel
+
+    rng = np.random.default_rng(11)
+    R = 80
+    f = _kernel_sites(rng)
+    env = f if monthly else f.time_mean()
+    site = rng.integers(0, 5, R)
+    kernel = _COMPASSteadyStateKernel(env, GRID, nitrogen=nitrogen, compiled=compiled)
+    assert (kernel._compiled is not None) == compiled
+    p = COMPASParameters.from_unit(np.clip(rng.random((R, len(COMPAS_PARAMETERS))), 1e-3, 0.999))
+    pools, valid = kernel(p, site)
+    ref = COMPAS(p, _take(env, site, 5), GRID, nitrogen=nitrogen).steady_state()
+    assert pools.shape == (R, 8, N) and valid.shape == (R,)
+    np.testing.assert_array_equal(valid, ref.valid)
+    reasons = {str(r).split(": ")[-1][:20] for r in ref.reason[~ref.valid]}
+    assert valid.any() and len(reasons) >= 2  # both the litter and a soil failure occur
+    # at the site without decomposition the litter operator is V alone (singular): rows fail
+    # there unless the last Thomas pivot rounds positive, which both paths compute alike
+    assert (~valid[site == 4]).any()
+    assert np.isnan(pools[~valid]).all()
+    np.testing.assert_allclose(pools[valid], ref.pools[valid], rtol=1e-11, atol=0)
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["numpy", "numba"])
+def test_steady_state_kernel_shared_environment(compiled):
+    """An environment with no site axis: every row at that site (``site`` omitted), equal to
+    the model of the broadcast batch; a site outside the kernel's raises."""
+    from wholesoil.models._compas import _COMPASSteadyStateKernel
+
+    rng = np.random.default_rng(3)
+    env = _environment(o_scalar=np.full(N, 0.7), fpi_vr=np.linspace(1.0, 0.4, N))
+    p = COMPASParameters.from_unit(np.clip(rng.random((12, len(COMPAS_PARAMETERS))), 1e-3, 0.999))
+    kernel = _COMPASSteadyStateKernel(env, GRID, nitrogen=True, compiled=compiled)
+    pools, valid = kernel(p)
+    ref = COMPAS(p, env, GRID, nitrogen=True).steady_state()
+    np.testing.assert_array_equal(valid, ref.valid)
+    np.testing.assert_allclose(pools, ref.pools, rtol=1e-11, atol=0)
+    with pytest.raises(InputDataError, match="site"):
+        kernel(p, np.ones(12, int))
