@@ -1,12 +1,12 @@
-"""Benchmark: profile-level calibration of CLM5 (Tao et al. (EarthArXiv) §2.6), batched sampler
-against one profile at a time.
+"""Benchmark: profile-level calibration of CLM5 or COMPAS (Tao et al. (EarthArXiv) §2.6), batched
+sampler against one profile at a time.
 
 Runs the protocol of Tao et al. (EarthArXiv) §2.6 in mode ``proda`` — 3 chains × (test + formal)
-iterations, all 21 CLM5 parameters, PRODA's weighted relative squared-error cost on PCHIP
-densities, the annealed acceptance, narrowing test restarts, the 10–50 % band with reruns — for a
-batch of NCSCD pedons at once (one batched CLM5 build + steady-state solve per step for every
-chain that is still running, restarts and reruns included), and for a baseline that calibrates
-one profile at a time (the published code's loop), side by side.
+iterations, all the model's parameters, PRODA's cost of the model on PCHIP densities, the annealed
+acceptance, narrowing test restarts, the 10–50 % band with reruns — for a batch of NCSCD pedons
+at once (one batched steady-state solve per step for every chain that is still running, restarts
+and reruns included), and for a baseline that calibrates one profile at a time (the published
+code's loop), side by side.
 
 **The full-protocol cost is extrapolated honestly.** The full protocol is 20,000 test + 50,000
 formal iterations per chain; the benchmark runs ``--iterations T,F`` (default 2,000 + 5,000:
@@ -21,15 +21,18 @@ formal run leaves the 10–50 % band more often, so a shorter benchmark would ov
 Time is CPU time of this process (``time.process_time``, one BLAS/OpenMP thread): core-seconds,
 less sensitive than wall time to other jobs on a shared machine (wall time is printed too).
 
-The CLM5 steady states are solved by the compiled kernel (numba) unless ``WHOLESOIL_NUMBA=0``;
-``--compare-numpy`` adds a row with the numpy kernel, batched the same way.
+``--model`` picks the model (default ``clm5``: 21 parameters, PRODA's weighted relative
+squared-error cost; ``compas``: 23 parameters, PRODA's 5·(1 − NSE) cost and its rule that soil C
+be at least 10 × the microbial C). The steady states are solved by the model's compiled kernel
+(numba) unless ``WHOLESOIL_NUMBA=0``; ``--compare-numpy`` adds a row with the numpy kernel,
+batched the same way.
 
 **Batch size matters.** A step costs a fixed ~0.7 ms of Python and numpy overhead plus a cost
 per row; and the calls are those of the longest chain (a chain whose formal run is redone up to
 five times keeps the step loop going with few rows). Both are shared by the profiles of the
 batch, so the cost per profile falls with the batch: run it at ``--profiles 32`` and ``128``.
 
-Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_mcmc.py [--profiles 128]
+Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_mcmc.py [--model compas] [--profiles 128]
 [--iterations 2000,5000] [--baseline-profiles 2] [--compare-numpy]``.
 ``--iterations 20000,50000`` runs the full protocol itself (slow).
 
@@ -71,13 +74,13 @@ def _data(n: int):
     return data.subset(list(range(min(n, data.n_profiles))))
 
 
-def _time(data, test: int, formal: int) -> dict:
+def _time(data, test: int, formal: int, model: str = "clm5") -> dict:
     """One batched calibration: CPU and wall seconds, calls, evaluations, restarts, reruns."""
     from wholesoil.assimilation._calibrate import calibrate
 
     c0, w0 = time.process_time(), time.perf_counter()
-    res = calibrate(data, mode="proda", test_iterations=test, formal_iterations=formal, seed=0,
-                    adapt_start=max(1, round(ADAPT_FRACTION * formal)))
+    res = calibrate(data, model, mode="proda", test_iterations=test, formal_iterations=formal,
+                    seed=0, adapt_start=max(1, round(ADAPT_FRACTION * formal)))
     m = res.mcmc
     return {"cpu": time.process_time() - c0, "wall": time.perf_counter() - w0,
             "calls": int(m.n_log_target_calls), "evals": int(m.n_evaluations),
@@ -87,33 +90,37 @@ def _time(data, test: int, formal: int) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", choices=("clm5", "compas"), default="clm5")
     ap.add_argument("--profiles", type=int, default=128)
     ap.add_argument("--iterations", default="2000,5000", help="test,formal per chain")
     ap.add_argument("--baseline-profiles", type=int, default=2,
                     help="profiles calibrated one at a time for the baseline (mean per profile; "
                          "0: none)")
     ap.add_argument("--compare-numpy", action="store_true",
-                    help="also run the batched path with the numpy CLM5 kernel "
+                    help="also run the batched path with the model's numpy kernel "
                          "(WHOLESOIL_NUMBA=0): the measured reason for the compiled kernel")
     args = ap.parse_args()
     test, formal = (int(x) for x in args.iterations.split(","))
     scale = (FULL_TEST + FULL_FORMAL) / (test + formal)
     data = _data(args.profiles)
     p = data.n_profiles
-    batched = _time(data, test, formal)
+    model = args.model
+    batched = _time(data, test, formal, model)
     nb = min(args.baseline_profiles, p)
     rows = [("batched (all profiles × 3 chains per step)", p, batched)]
     if args.compare_numpy:
         os.environ["WHOLESOIL_NUMBA"] = "0"
-        rows.append(("batched, numpy CLM5 kernel", p, _time(data, test, formal)))
+        rows.append((f"batched, numpy {model.upper()} kernel", p,
+                     _time(data, test, formal, model)))
         del os.environ["WHOLESOIL_NUMBA"]
     if nb:
-        one = [_time(data.subset([i]), test, formal) for i in range(nb)]
+        one = [_time(data.subset([i]), test, formal, model) for i in range(nb)]
         base = {k: sum(r[k] for r in one) for k in one[0]}
         rows.append((f"one profile at a time (baseline, {nb} profiles)", nb, base))
-    print(f"CLM5 calibration (mode proda), Tao et al. (EarthArXiv) §2.6 protocol at {test:,} + "
-          f"{formal:,} iterations × 3 chains (adaptation from iteration "
-          f"{max(1, round(ADAPT_FRACTION * formal)):,}), NCSCD pedons, 21 parameters; "
+    n_params = 21 if model == "clm5" else 23
+    print(f"{model.upper()} calibration (mode proda), Tao et al. (EarthArXiv) §2.6 protocol at "
+          f"{test:,} + {formal:,} iterations × 3 chains (adaptation from iteration "
+          f"{max(1, round(ADAPT_FRACTION * formal)):,}), NCSCD pedons, {n_params} parameters; "
           "1 process, 1 thread")
     print(f"{'path':44s} {'prof':>4s} {'CPU s':>8s} {'wall s':>8s} {'evals/s':>8s} "
           f"{'evals/prof':>10s} {'added':>6s} {'restarts':>8s} {'reruns':>7s} "
