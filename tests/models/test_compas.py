@@ -619,3 +619,29 @@ def test_steady_state_kernel_shared_environment(compiled):
     np.testing.assert_allclose(pools, ref.pools, rtol=1e-11, atol=0)
     with pytest.raises(InputDataError, match="site"):
         kernel(p, np.ones(12, int))
+
+
+def test_from_batch_checks_as_the_constructor():
+    """The sampler's stacked check accepts what the constructor accepts (prior draws with some
+    parameters left at their scalar defaults) and hands anything else to it, which raises its
+    usual error."""
+    rng = np.random.default_rng(2)
+    draws = COMPASParameters.from_unit(rng.random((50, len(COMPAS_PARAMETERS))) * 0.998 + 1e-3)
+    values = {n: getattr(draws, n) for n in COMPAS_PARAMETERS}
+    values["cryo"] = COMPAS_PARAMETERS["cryo"].default
+    p = COMPASParameters._from_batch(values)
+    ref = COMPASParameters(**values)
+    assert p.batch_shape == ref.batch_shape == (50,)
+    for name in COMPAS_PARAMETERS:
+        np.testing.assert_array_equal(getattr(p, name), getattr(ref, name))
+    for name, bad, match in (("tau_mic", -1.0, "tau_mic .* must be > 0"),
+                             ("a_doc_ml", 1.2, r"a_doc_ml .* must be in \[0, 1\]"),
+                             ("cue_doc", 1.0, r"cue_doc .* must be in \[0, 1\)"),
+                             ("q10", np.nan, "q10 .* finite"),
+                             ("b", 1.0, r"b .* must be in \(0, 1\)")):
+        d = {k: np.array(v, copy=True) for k, v in values.items()}
+        d[name][7] = bad
+        with pytest.raises(InputDataError, match=match):
+            COMPASParameters._from_batch(d)
+    with pytest.raises(InputDataError, match="broadcast"):
+        COMPASParameters._from_batch({**values, "q10": np.full(3, 2.0)})

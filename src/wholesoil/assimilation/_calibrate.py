@@ -497,7 +497,7 @@ class LogTarget:
 
             full = {n: info.default for n, info in COMPAS_PARAMETERS.items()}
             full.update(theta)
-            pools, ss_valid = self._compas_kernel(COMPASParameters(**full), s)
+            pools, ss_valid = self._compas_kernel(COMPASParameters._from_batch(full), s)
             pools = pools.reshape(*batch, *pools.shape[-2:])
             density = pools[..., 4:, :].sum(axis=-2)  # DOC + MIC + ENZ + mSOC [g C m-3]
             dz = np.asarray(self._grid.dz, dtype=float)

@@ -359,6 +359,11 @@ _DOMAIN_TEXT = {
     "efficiency": ("in [0, 1)", lambda v: (v >= 0) & (v < 1)),
     "open_unit": ("in (0, 1)", lambda v: (v > 0) & (v < 1)),
 }
+#: Parameter names by domain, for the stacked checks of :func:`_valid_batch`.
+_BY_DOMAIN: dict[str, tuple[str, ...]] = {
+    d: tuple(n for n, info in COMPAS_PARAMETERS.items() if info.domain == d)
+    for d in _DOMAIN_TEXT
+}
 
 
 @dataclass(frozen=True)
@@ -422,6 +427,24 @@ class COMPASParameters:
             raise InputDataError(
                 f"COMPAS parameter arrays do not broadcast to one batch shape: {shapes}"
             ) from err
+
+    @classmethod
+    def _from_batch(cls, values: dict[str, ArrayLike]) -> COMPASParameters:
+        """Parameters from a sampler's batch: all 23 fields, each a float or an array (R,).
+
+        When :func:`_valid_batch` passes, the instance is built without the field-by-field
+        checks (the same rules, one stacked comparison per domain); otherwise the full
+        constructor runs and raises.
+        """
+        if set(values) != set(COMPAS_PARAMETERS):
+            return cls(**values)  # type: ignore[arg-type]
+        arrays = {n: np.asarray(v, dtype=float) for n, v in values.items()}
+        if len({a.shape for a in arrays.values()} - {()}) > 1 or not _valid_batch(arrays):
+            return cls(**arrays)
+        obj = cls.__new__(cls)
+        for name, a in arrays.items():
+            object.__setattr__(obj, name, a)
+        return obj
 
     @classmethod
     def default(cls, **overrides: ArrayLike) -> COMPASParameters:
@@ -514,6 +537,17 @@ class COMPASParameters:
     def k_enz(self) -> FloatArray:
         """Enzyme decay rate 1/τ_ENZ,decay [yr⁻¹]."""
         return 1.0 / self.tau_enz_decay
+
+
+def _valid_batch(arrays: dict[str, NDArray]) -> bool:
+    """Whether :class:`COMPASParameters` would accept these arrays (all 23 given, scalars or one
+    shape): its domain rules, one stacked comparison per domain (no error messages)."""
+    with np.errstate(invalid="ignore"):
+        for domain, names in _BY_DOMAIN.items():
+            v = np.concatenate([arrays[n].ravel() for n in names])
+            if not (np.all(np.isfinite(v)) and np.all(_DOMAIN_TEXT[domain][1](v))):
+                return False
+    return True
 
 
 def _lay(p: ArrayLike) -> FloatArray:
