@@ -50,7 +50,7 @@ def _truth_nse(model: str, data: ProfileData, u_true: np.ndarray) -> np.ndarray:
     return nse(pred[:, 0] / data.thickness_m, data.soc / data.thickness_m)
 
 
-def _synthetic(model: str, seed: int, noise: float = NOISE
+def _synthetic(model: str, seed: int, noise: float = NOISE, min_cv: float = 0.0
                ) -> tuple[ProfileData, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     space = ParameterSpace.from_clm5() if model == "clm5" else ParameterSpace.from_compas()
@@ -63,6 +63,9 @@ def _synthetic(model: str, seed: int, noise: float = NOISE
     cand = rng.uniform(0, 1, (P, 40, space.n_params))
     stocks, valid = lt.predict(cand)
     valid &= np.all(stocks > 0, axis=-1)
+    if min_cv > 0:  # keep draws whose density varies with depth at least this much
+        dens = stocks / shell.thickness_m[:, None, :]
+        valid &= dens.std(axis=-1) / dens.mean(axis=-1) >= min_cv
     assert valid.any(axis=1).all(), "no valid prior draw for some profile"
     first = np.argmax(valid, axis=1)
     u_true = cand[np.arange(P), first]
@@ -90,6 +93,22 @@ def test_proda_mode_fits_synthetic_profiles(model):
           f"share >= 0.9: {np.mean(nse >= 0.9):.2f}; at the posterior-mean parameters: "
           f"{np.mean(at_mean >= 0.9):.2f}; the truth itself >= 0.9 on {reachable.sum()}, of "
           f"which the calibration >= 0.9 on {np.mean(nse[reachable] >= 0.9):.2f}")
+    assert np.mean(nse >= 0.9) >= 0.9
+
+
+@pytest.mark.slow
+@pytest.mark.protocol
+def test_proda_mode_fits_clm5_profiles_that_vary_with_depth_as_real_ones():
+    """The CLM5 case above on prior draws whose density varies with depth as real profiles'
+    do: coefficient of variation across the layers ≥ 0.1, as on 97 % of the 1,139 real
+    profiles of the reproduction (ISRaD + NCSCD through the paper's filters; 1st percentile
+    0.05, 5th 0.14, median 0.55), against 76 % of CLM5's prior draws. Measured 2026-12-07 on
+    the draws of the test above: 36 of 38 such profiles at NSE ≥ 0.9 (95 %)."""
+    data, _, _ = _synthetic("clm5", 13, NOISE_FIT, min_cv=0.1)
+    res = calibrate(data, "clm5", mode="proda", seed=5)
+    nse = res.profiles["nse"].to_numpy(float)
+    print("clm5 (CV >= 0.1) NSE quantiles 10/50/90 %:",
+          np.nanquantile(nse, [0.1, 0.5, 0.9]).round(3), f"share >= 0.9: {np.mean(nse >= 0.9):.2f}")
     assert np.mean(nse >= 0.9) >= 0.9
 
 
