@@ -87,7 +87,7 @@ def _one_forcing(p: int):
 
 @pytest.fixture(params=["numba", "numpy"])
 def kernel_path(request, monkeypatch):
-    """Both CLM5 log-target paths: compiled (kernel + PCHIP + cost in one pass) and numpy."""
+    """Both log-target paths: compiled (kernel, then PCHIP + cost in one pass) and numpy."""
     if request.param == "numpy":
         monkeypatch.setenv("WHOLESOIL_NUMBA", "0")
     else:
@@ -116,7 +116,7 @@ def test_clm5_log_target_equals_direct_single_profile_computation(kernel_path):
             assert_allclose(got_g[p, c], gaussian_loglik(mod, obs, sig), rtol=1e-10)
 
 
-def test_compas_log_target_equals_direct_computation_and_rejects_outside():
+def test_compas_log_target_equals_direct_computation_and_rejects_outside(kernel_path):
     space = ParameterSpace.from_compas()
     rng = np.random.default_rng(3)
     u = rng.uniform(0.05, 0.95, size=(2, 2, space.n_params))
@@ -347,5 +347,32 @@ def test_compiled_log_target_equals_numpy_path_including_no_steady_state(monkeyp
         monkeypatch.setenv("WHOLESOIL_NUMBA", path)
         res[path] = calibrate(DATA, "clm5", space=SPACE2, test_iterations=200,
                               formal_iterations=400, adapt_start=100, seed=4)
+    assert_allclose(res["1"].posterior_mean, res["0"].posterior_mean, rtol=1e-9)
+    assert_array_equal(res["1"].mcmc.formal_accepted, res["0"].mcmc.formal_accepted)
+
+
+def test_compiled_compas_log_target_equals_numpy_path(monkeypatch):
+    """COMPAS through the compiled pass (kernel, PRODA_MIC's soil C ≥ 10 × MIC rule, PCHIP,
+    5·(1 − NSE) or the Gaussian) equals the numpy path on prior draws — finite values to 1e-10
+    and −∞ on the same rows (invalid states, the 10 × MIC rule, outside the cube) — and a
+    short calibration follows the same chains."""
+    space = ParameterSpace.from_compas()
+    u = np.random.default_rng(12).uniform(0.0, 1.0, size=(2, 40, space.n_params))
+    u[1, 3, 0] = 1.1
+    out = {}
+    for path in ("0", "1"):
+        monkeypatch.setenv("WHOLESOIL_NUMBA", path)
+        out[path] = [make_log_target("compas", DATA, space)(u),
+                     make_log_target("compas", DATA, space, cost="gaussian", sigma=1.5)(u)]
+    for a, b in zip(out["0"], out["1"], strict=True):
+        bad = np.isneginf(a)
+        assert_array_equal(np.isneginf(b), bad)
+        assert bad[1, 3] and 0 < bad.sum() < bad.size - 10
+        assert_allclose(b[~bad], a[~bad], rtol=1e-10)
+    res = {}
+    for path in ("0", "1"):
+        monkeypatch.setenv("WHOLESOIL_NUMBA", path)
+        res[path] = calibrate(DATA, "compas", test_iterations=150, formal_iterations=300,
+                              adapt_start=100, seed=2)
     assert_allclose(res["1"].posterior_mean, res["0"].posterior_mean, rtol=1e-9)
     assert_array_equal(res["1"].mcmc.formal_accepted, res["0"].mcmc.formal_accepted)

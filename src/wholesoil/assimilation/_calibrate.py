@@ -59,6 +59,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from wholesoil.assimilation._costs import (
     PRODA_CLM5_RELATIVE_SD,
+    PRODA_COMPAS_COST_SCALE,
     gaussian_loglik,
     nse,
     proda_clm5_cost,
@@ -425,41 +426,62 @@ class LogTarget:
 
     @cached_property
     def _fused(self) -> dict[str, Any] | None:
-        """CLM5 with the compiled kernel: the observation side of the log target, once (PCHIP
-        depths [m], observed densities, the cost's weights and SDs), for
-        :func:`wholesoil.models._clm5_compiled.soc_log_targets`; None otherwise."""
-        if self.model != "clm5" or self._kernel._compiled is None:
+        """The observation side of the log target, once (PCHIP depths [m], observed densities,
+        the cost's weights and SDs), for the compiled pass
+        (:func:`wholesoil.assimilation._compiled.soc_log_targets`) when the model's kernel is
+        compiled; None otherwise (the numpy path)."""
+        kernel = self._kernel if self.model == "clm5" else self._compas_kernel
+        if kernel._compiled is None:
             return None
-        from wholesoil.models._clm5_compiled import soc_log_targets
+        from wholesoil.assimilation import _compiled as cc
 
         depth = np.asarray(self.data.depth, dtype=float)
         obs = np.ascontiguousarray(self.data.density, dtype=float)
-        gaussian = self.cost == "gaussian"
-        if gaussian:
-            sd, w = np.asarray(self.sigma, dtype=float), np.zeros_like(obs)
+        w = np.zeros_like(obs)
+        sd = np.ones_like(obs)
+        if self.cost == "gaussian":
+            kind, sd = cc.GAUSSIAN, np.asarray(self.sigma, dtype=float)
             gaussian_loglik(obs, obs, sd)  # its checks (sigma > 0 at observed layers), once
-        else:
+        elif self.model == "clm5":
+            kind = cc.PRODA_CLM5
             proda_clm5_cost(obs, obs, depth)  # its checks (observations > 0), once
             w = proda_clm5_weights(obs, depth)
             sd = PRODA_CLM5_RELATIVE_SD * np.where(np.isnan(obs), 1.0, obs)
-        return {"fn": soc_log_targets, "q": np.ascontiguousarray(depth / 100.0),
-                "obs": obs, "w": np.ascontiguousarray(w), "sd": np.ascontiguousarray(sd),
-                "gaussian": gaussian, "x": np.ascontiguousarray(self._grid.z_node, dtype=float)}
+        else:
+            kind = cc.PRODA_COMPAS
+        clm5 = self.model == "clm5"
+        return {"fn": cc.soc_log_targets, "kernel": kernel, "kind": kind,
+                "pools": (4, 7) if clm5 else (4, 8), "mic": -1 if clm5 else 5,
+                "dz": np.ascontiguousarray(self._grid.dz, dtype=float),
+                "q": np.ascontiguousarray(depth / 100.0), "obs": obs,
+                "w": np.ascontiguousarray(w), "sd": np.ascontiguousarray(sd),
+                "x": np.ascontiguousarray(self._grid.z_node, dtype=float)}
 
     def _fused_log_target(self, a: FloatArray, prof: NDArray[np.intp]) -> FloatArray:
         """Log targets of unit vectors a (R, d) of profiles ``prof`` (R,) by the compiled path:
         the same Eq. 1 as :meth:`_densities` + :meth:`_log_target`, without their numpy steps."""
-        from wholesoil.models import CLM5Parameters
+        from wholesoil.models import CLM5Parameters, COMPASParameters
 
         f = self._fused
         ok = self.space.contains(a)
         safe = np.where(ok[:, None], a, 0.5)
         theta = self.space.from_unit(safe)
         s = None if _env_batch_shape(self.data.forcing) == () else prof
-        x = self._kernel(CLM5Parameters._from_batch(theta), s)
-        lt = f["fn"](x, np.ascontiguousarray(prof, dtype=np.intp), f["x"], f["q"], f["obs"],
-                     f["w"], f["sd"], f["gaussian"], np.empty(a.shape[0]))
-        return np.where(ok, lt, -np.inf)
+        if self.model == "clm5":
+            x = f["kernel"](CLM5Parameters._from_batch(theta), s)
+            row_ok = ok
+        else:
+            from wholesoil.models import COMPAS_PARAMETERS
+
+            full = {n: info.default for n, info in COMPAS_PARAMETERS.items()}
+            full.update(theta)
+            x, ss_valid = f["kernel"](COMPASParameters._from_batch(full), s)
+            row_ok = ok & ss_valid
+        lo, hi = f["pools"]
+        return f["fn"](x, lo, hi, np.ascontiguousarray(row_ok), f["mic"],
+                       COMPAS_MIN_SOC_TO_MIC, f["dz"], np.ascontiguousarray(prof, dtype=np.intp),
+                       f["x"], f["q"], f["obs"], f["w"], f["sd"], f["kind"],
+                       PRODA_COMPAS_COST_SCALE, np.empty(a.shape[0]))
 
     @cached_property
     def _compas_kernel(self) -> Any:
