@@ -28,8 +28,9 @@ forcing from random climates, with multiplicative observation noise, on five lay
   parameters) — the sampler must give calibrated uncertainty. Measured 2026-12-07: 0.857 (CLM5)
   and 0.829 (COMPAS).
 
-Each takes 7 (``proda``) to 13 (``gaussian``) minutes on one shared core (50 profiles × the full
-protocol): ``pytest -m protocol``; CI does not run them.
+Each ran 7 (``proda``) to 13 (``gaussian``) minutes on one shared core with the numpy kernels
+(50 profiles × the full protocol); with the compiled ones CLM5 ``proda`` takes about 3 minutes
+(190 core-s). ``pytest -m protocol``; CI does not run them.
 """
 
 from __future__ import annotations
