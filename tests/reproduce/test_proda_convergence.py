@@ -45,3 +45,33 @@ def test_litter_to_mineral_share_between_0_and_1(model):
                                    np.array([300.0, 800, 2000]), np.array([65.0, 45, 0]))
     assert r.shape == (3,)
     assert np.all((r > 0) & (r < 1)), r
+
+
+def test_parallel_batches_equal_one_process_and_resume(tmp_path):
+    """``calibrate_parallel`` (batches of both models on 2 worker processes, cached as they
+    finish) gives the same tables as calibrating the batches one after another in this process
+    — a batch's seed depends on the run seed and its index only — and a second call finds
+    everything cached and starts no worker."""
+    from wholesoil.assimilation import ProfileData
+    from wholesoil.models import forcing_from_climate
+    from wholesoil.reproduce import Reproduction
+
+    top = np.tile([0.0, 10, 30, 60], (4, 1))
+    bottom = np.tile([10.0, 30, 60, 100], (4, 1))
+    soc = np.array([[30.0, 40, 35, 20], [25, 30, 20, 12], [40, 50, 45, 30], [20, 25, 18, 9]])
+    data = ProfileData(np.array(["a", "b", "c", "d"], dtype=object), top, bottom, soc,
+                       forcing_from_climate(np.array([2.0, 8, 14, 20]),
+                                            np.array([400.0, 700, 1000, 1500])))
+    settings = {"test_iterations": 60, "formal_iterations": 120, "adapt_start": 30, "thin": 4,
+                "batch": 2}
+    one = Reproduction("p", "t", "c", tmp_path / "one", seed=3)
+    two = Reproduction("p", "t", "c", tmp_path / "two", seed=3)
+    pc.calibrate_parallel(two, data, settings, workers=2)
+    assert all(two.is_cached(step, **key) for m in ("clm5", "compas")
+               for step, _idx, key, _seed in pc._batches(two, m, data, settings))
+    for model in ("clm5", "compas"):
+        a = pc.calibrate_all(one, model, data, settings)
+        b = pc.calibrate_all(two, model, data, settings)
+        for name in ("parameters", "profiles", "predictive"):
+            pd.testing.assert_frame_equal(a[name], b[name], check_exact=False, rtol=1e-10)
+    pc.calibrate_parallel(two, data, settings, workers=2)  # all cached: returns at once

@@ -168,6 +168,20 @@ class Reproduction:
         return path
 
     # ----------------------------------------------------------------- resume
+    def is_cached(self, step: str, **key: Any) -> bool:
+        """Whether :meth:`cached` holds a finished result for (step, key)."""
+        from wholesoil._checkpoint import CheckpointStore
+
+        ident = {"step": step, "quick": self.quick, "seed": self.seed, **key}
+        digest = hashlib.sha256(
+            json.dumps(ident, sort_keys=True, default=str).encode()
+        ).hexdigest()[:16]
+        folder = self.out / "cache" / f"{step}-{digest}"
+        if not folder.is_dir():
+            return False
+        store = CheckpointStore(folder, ident, refuse_foreign=False)
+        return store.record("done.json") is not None
+
     def cached(self, step: str, compute: Callable[[], Any], **key: Any) -> Any:
         """Run ``compute()`` once per (step, key) and keep its result under ``cache/``.
 

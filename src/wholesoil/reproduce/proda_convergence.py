@@ -34,6 +34,7 @@ organic carbon by structurally different models after data assimilation*, EarthA
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -188,23 +189,67 @@ def _calibrate_batch(model: str, data: Any, settings: dict[str, Any], seed: int
     return {"parameters": res.parameters, "profiles": prof, "predictive": res.predictive}
 
 
-def calibrate_all(ctx: Reproduction, model: str, data: Any, settings: dict[str, Any]
-                  ) -> dict[str, pd.DataFrame]:
-    """Calibrate every profile of ``data`` in cached batches (a killed run resumes)."""
+def _batches(ctx: Reproduction, model: str, data: Any, settings: dict[str, Any]
+             ) -> list[tuple[str, np.ndarray, dict[str, Any], int]]:
+    """(cache step, profile indices, cache key, seed) of every calibration batch of a model."""
     from wholesoil.assimilation._runner import batch_seed
 
     b = int(settings["batch"])
-    parts: dict[str, list[pd.DataFrame]] = {"parameters": [], "profiles": [], "predictive": []}
-    n_batches = -(-data.n_profiles // b)
-    for k in range(n_batches):
+    protocol = {kk: v for kk, v in settings.items() if kk != "network"}
+    out = []
+    for k in range(-(-data.n_profiles // b)):
         idx = np.arange(k * b, min((k + 1) * b, data.n_profiles))
-        ids = [str(i) for i in data.profile_id[idx]]
+        key = {"model": model, "ids": [str(i) for i in data.profile_id[idx]],
+               "settings": protocol}
+        out.append((f"calibrate-{model}-{k:05d}", idx, key, batch_seed(ctx.seed, k)))
+    return out
+
+
+def _calibrate_job(model: str, data: Any, settings: dict[str, Any], seed: int
+                   ) -> dict[str, pd.DataFrame]:
+    """One batch in a worker process (one BLAS thread: the workers are the parallelism)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        return _calibrate_batch(model, data, settings, seed)
+
+
+def calibrate_parallel(ctx: Reproduction, data: Any, settings: dict[str, Any],
+                       workers: int) -> None:
+    """Calibrate the batches of both models not yet cached on ``workers`` processes, caching
+    each as it finishes (a killed run resumes; the results equal a one-process run's, since a
+    batch's seed depends on the run seed and its index only)."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    todo = [(model, *job) for model in ("clm5", "compas")
+            for job in _batches(ctx, model, data, settings) if not ctx.is_cached(job[0],
+                                                                                 **job[2])]
+    if not todo:
+        return
+    t = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=min(workers, len(todo)),
+                             mp_context=mp.get_context("spawn")) as pool:
+        futures = {pool.submit(_calibrate_job, model, data.subset(idx), settings, seed):
+                   (step, key) for model, step, idx, key, seed in todo}
+        for n_done, fut in enumerate(as_completed(futures), 1):
+            step, key = futures[fut]
+            result = fut.result()
+            ctx.cached(step, lambda result=result: result, **key)
+            print(f"  {step}: done ({n_done}/{len(todo)}, {time.perf_counter() - t:.0f} s)",
+                  flush=True)
+
+
+def calibrate_all(ctx: Reproduction, model: str, data: Any, settings: dict[str, Any]
+                  ) -> dict[str, pd.DataFrame]:
+    """Calibrate every profile of ``data`` in cached batches (a killed run resumes)."""
+    parts: dict[str, list[pd.DataFrame]] = {"parameters": [], "profiles": [], "predictive": []}
+    jobs = _batches(ctx, model, data, settings)
+    n_batches = len(jobs)
+    for k, (step, idx, key, seed) in enumerate(jobs):
         t = time.perf_counter()
-        out = ctx.cached(f"calibrate-{model}-{k:05d}",
-                         lambda idx=idx, k=k: _calibrate_batch(
-                             model, data.subset(idx), settings, batch_seed(ctx.seed, k)),
-                         model=model, ids=ids,
-                         settings={kk: v for kk, v in settings.items() if kk != "network"})
+        out = ctx.cached(step, lambda idx=idx, seed=seed: _calibrate_batch(
+            model, data.subset(idx), settings, seed), **key)
         print(f"  {model}: batch {k + 1}/{n_batches} ({idx.size} profiles) "
               f"{time.perf_counter() - t:.1f} s", flush=True)
         for name in parts:
@@ -410,6 +455,9 @@ def _calibrations(ctx: Reproduction, data: Any, settings: dict[str, Any],
                              pd.DataFrame]:
     """Per-profile calibration of CLM5 and COMPAS; (results, training rows, notes, table)."""
     cals, kept, tab_prof = {}, {}, []
+    workers = ctx.workers if ctx.workers is not None else (os.cpu_count() or 1)
+    if workers > 1:
+        calibrate_parallel(ctx, data, settings, workers)
     for model in ("clm5", "compas"):
         t = time.perf_counter()
         cals[model] = calibrate_all(ctx, model, data, settings)
