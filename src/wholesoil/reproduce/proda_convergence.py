@@ -277,7 +277,11 @@ def covariate_matrix(sites: pd.DataFrame, names: list[str]) -> tuple[np.ndarray,
 
 
 def _impute(train: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
-    med = np.nanmedian(np.where(np.isfinite(train), train, np.nan), axis=0)
+    import warnings
+
+    with warnings.catch_warnings():  # a covariate with no value in the fold: filled with 0
+        warnings.simplefilter("ignore", RuntimeWarning)
+        med = np.nanmedian(np.where(np.isfinite(train), train, np.nan), axis=0)
     med = np.where(np.isfinite(med), med, 0.0)
     return [np.where(np.isfinite(a), a, med) for a in (train, *others)]
 
