@@ -461,7 +461,10 @@ def _calibrations(ctx: Reproduction, data: Any, settings: dict[str, Any],
     cals, kept, tab_prof = {}, {}, []
     workers = ctx.workers if ctx.workers is not None else (os.cpu_count() or 1)
     if workers > 1:
+        t = time.perf_counter()
         calibrate_parallel(ctx, data, settings, workers)
+        ctx.note(f"calibration batches of both models on {workers} processes: "
+                 f"{time.perf_counter() - t:.0f} s (cached batches are not redone).")
     for model in ("clm5", "compas"):
         t = time.perf_counter()
         cals[model] = calibrate_all(ctx, model, data, settings)
@@ -472,7 +475,8 @@ def _calibrations(ctx: Reproduction, data: Any, settings: dict[str, Any],
             dtype=bool))
         tab_prof.append(prof.assign(model=model))
         ctx.note(f"{model.upper()}: {kept[model].size} of {data.n_profiles} calibrated profiles "
-                 f"kept (mean R̂ ≤ 1.05 and NSE ≥ 0), {time.perf_counter() - t:.0f} s.")
+                 f"kept (mean R̂ ≤ 1.05 and NSE ≥ 0); calibration in this process "
+                 f"{time.perf_counter() - t:.0f} s.")
     profiles_table = pd.concat(tab_prof, ignore_index=True)
     train, train_note = {}, {}
     for model in ("clm5", "compas"):
