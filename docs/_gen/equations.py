@@ -124,6 +124,10 @@ CURATED: list[tuple[str, str, str, str]] = [
      "kinetics; Eq. 9 closed-form steady state; Supplementary Table 2", "Tao et al. (EarthArXiv) "
              "§2.3; "
      "Allison et al. (2010)"),
+    ("models._clm5_compiled, models._compas_compiled", "Eqs. 2–5; 6–9",
+     "the CLM5 and COMPAS steady states of the calibration kernels, compiled (numba) row by "
+     "row: the same equations as models._clm5 and models._compas (equal to 1e-11 in the "
+     "tests)", "Tao et al. (EarthArXiv) §2.2–2.3"),
     ("models._scalars", "Eq. 2 (ξ)", "temperature, water, oxygen, depth scalars of "
      "decomposition", "Tao et al. (EarthArXiv); CTSM SoilBiogeochemDecompCascadeBGCMod.F90"),
     ("models._transport", "Eq. 2 (V)", "bio- and cryoturbation diffusion, Patankar finite "
