@@ -655,6 +655,8 @@ def _global(ctx: Reproduction, climate: Any, data: Any, sites: pd.DataFrame,
             im = ax.pcolormesh(climate["x"], climate["y"], v, cmap="YlOrBr",
                                vmin=0, vmax=float(np.nanpercentile(v, 98)))
             ax.set_title(f"{model.upper()} SOC 0–100 cm, {lb} parameters", fontsize=9)
+            ax.set_xlabel("longitude [°E]")
+            ax.set_ylabel("latitude [°N]")
             fig.colorbar(im, ax=ax, label="kg C m⁻²")
         ctx.figure(f"global_soc_{lb}", fig, f"SOC to 1 m simulated with {lb} parameters "
                    "(2.5° land cells, climate forcing rule).")
@@ -797,11 +799,13 @@ def transfer_ratio_maps(ctx: Reproduction, climate: Any, mask: np.ndarray,
             grid[mask] = out[f"ratio_{model}"]
             im = ax.pcolormesh(xs, ys, grid, vmin=0, vmax=1, cmap="viridis")
             ax.set_title(f"({'ab'[model == 'compas']}) {model.upper()}", fontsize=9)
+            ax.set_xlabel("longitude [°E]")
+            ax.set_ylabel("latitude [°N]")
             fig.colorbar(im, ax=ax, label="litter → mineral / input")
         axes[2].plot(out["ratio_clm5"], out["ratio_compas"], ".", ms=2)
         axes[2].plot([0, 1], [0, 1], "k:", lw=0.8)
-        axes[2].set_xlabel("CLM5")
-        axes[2].set_ylabel("COMPAS")
+        axes[2].set_xlabel("CLM5 share [-]")
+        axes[2].set_ylabel("COMPAS share [-]")
         axes[2].set_title("(c) comparison", fontsize=9)
         ctx.figure("supp_fig3_transfer_ratio", fig, "The paper's Supplementary Fig. 3: share "
                    "of the plant input transferred from litter to mineral soil, after PRODA "
