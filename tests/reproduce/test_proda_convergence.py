@@ -75,3 +75,20 @@ def test_parallel_batches_equal_one_process_and_resume(tmp_path):
         for name in ("parameters", "profiles", "predictive"):
             pd.testing.assert_frame_equal(a[name], b[name], check_exact=False, rtol=1e-10)
     pc.calibrate_parallel(two, data, settings, workers=2)  # all cached: returns at once
+
+
+def test_global_totals_count_cells_without_value():
+    """Σ SOC × area × land fraction over the land cells with a value, in Pg C; land cells
+    without a value are counted and their share of the land area reported, ocean ignored."""
+    import xarray as xr
+
+    y, x = np.array([10.0, 20.0]), np.array([0.0, 5.0, 10.0])
+    soc = xr.DataArray([[1.0, np.nan, 3.0], [np.nan, 2.0, 4.0]], dims=("y", "x"),
+                       coords={"y": y, "x": x})
+    area = xr.full_like(soc, 1e12).fillna(1e12)  # m²
+    frac = xr.DataArray([[1.0, 0.5, 0.0], [0.0, 1.0, 0.25]], dims=("y", "x"),
+                        coords={"y": y, "x": x})
+    total, n, share = pc.global_totals({"soc_0_100": soc}, area, frac)
+    assert_allclose(total, (1.0 * 1 + 2.0 * 1 + 4.0 * 0.25) * 1e12 / 1e12)  # kg → Pg
+    assert n == 1  # (10, 5): land, no value; (20, 0) is ocean
+    assert_allclose(share, 0.5 / (1 + 0.5 + 1 + 0.25))

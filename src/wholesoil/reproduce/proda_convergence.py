@@ -360,11 +360,15 @@ def _land(climate: Any, quick: bool) -> Any:
     return frac.where(lat > ANTARCTIC_LAT, 0.0)
 
 
-def global_totals(maps: dict[str, Any], area: Any, frac: Any) -> float:
-    """Σ SOC 0–100 cm [kg C m⁻²] × cell area × land fraction, in Pg C."""
+def global_totals(maps: dict[str, Any], area: Any, frac: Any) -> tuple[float, int, float]:
+    """Σ SOC 0–100 cm [kg C m⁻²] × cell area × land fraction, in Pg C, over the land cells
+    with a value; and how many land cells have none (no climate data, or no valid steady
+    state) with their share of the land area — they are not counted, and the row says so."""
     v = maps["soc_0_100"].transpose("y", "x").values
     w = (area * frac).transpose("y", "x").values
-    return float(np.nansum(v * w) / 1e12)
+    missing = (w > 0) & ~np.isfinite(v)
+    share = float(w[missing].sum() / w[w > 0].sum()) if (w > 0).any() else 0.0
+    return float(np.nansum(v * w) / 1e12), int(missing.sum()), share
 
 
 # ------------------------------------------------------------------------------ run
@@ -606,7 +610,8 @@ def _global(ctx: Reproduction, climate: Any, data: Any, sites: pd.DataFrame,
         param_maps[model] = pm
         maps[model]["calibrated"] = simulate_grid(model, climate, pm, mask=mask,
                                                     cwd="holdridge")
-    totals = {}
+    totals: dict[str, float] = {}
+    missing: dict[str, tuple[int, float]] = {}
     for model in ("clm5", "compas"):
         for label, key in (("default", "default"), ("calibrated", "proda")):
             q = f"soc_1m_pg_{key}_{model}"
@@ -614,16 +619,24 @@ def _global(ctx: Reproduction, climate: Any, data: Any, sites: pd.DataFrame,
                 ctx.row(q, f"global SOC 0–100 cm, {model.upper()}, {label} parameters", "Pg C",
                         PAPER[q], None, note="too few kept profiles to train the network")
                 continue
-            totals[q] = global_totals(maps[model][label], area, frac)
+            totals[q], n_missing, share_missing = global_totals(maps[model][label], area,
+                                                                frac)
+            missing[q] = (n_missing, share_missing)
             n_cells = int(maps[model][label].attrs.get("cells_simulated", 0))
             extra = "" if label == "default" else f"; network trained on {train_note[model]}"
+            if n_missing:
+                extra += (f"; {n_missing} land cells ({share_missing:.1%} of the land area) "
+                          "have no value (no climate data or no valid steady state) and are "
+                          "not counted")
             ctx.row(q, f"global SOC 0–100 cm, {model.upper()}, {label} parameters", "Pg C",
                     PAPER[q], totals[q], n=n_cells,
                     note="bundled 2.5° MAT/MAP with the climate forcing rule (no CESM2 "
                          "forcing, no soil texture map: sand 40 %), land fraction weighted, "
                          "Antarctica left out" + extra)
-    ctx.table("global_totals", pd.DataFrame({"quantity": list(totals),
-                                             "pg_c": list(totals.values())}))
+    ctx.table("global_totals", pd.DataFrame({
+        "quantity": list(totals), "pg_c": list(totals.values()),
+        "land_cells_without_value": [missing[q][0] for q in totals],
+        "land_area_share_without_value": [missing[q][1] for q in totals]}))
     labels = [lb for lb in ("default", "calibrated") if lb in maps["clm5"]
               and lb in maps["compas"]]
     comp = compare_structures({lb: maps["clm5"][lb] for lb in labels},
