@@ -42,6 +42,67 @@ def enabled() -> bool:
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
+def month_mean_xi(s, lnq, w_scale, t_exp, w_base, xi_o, has_o, out):
+    """``out`` (n,) = mean over months of ξ_T·ξ_W (·ξ_O) at site ``s``: ξ_T = exp(ln q10·t_exp),
+    ξ_W = min(w_scale·w_base, 1) (Tao et al. (EarthArXiv) Eq. 2, without the depth term).
+    Shared by the CLM5 and COMPAS kernels (one vertical frame). numba's cache does not see
+    edits here from the callers' modules: clear ``__pycache__`` after changing it."""
+    M = t_exp.shape[1]
+    for j in range(out.shape[0]):
+        acc = 0.0
+        for m in range(M):
+            v = math.exp(t_exp[s, m, j] * lnq)
+            wt = w_base[s, m, j] * w_scale
+            v *= wt if wt < 1.0 else 1.0
+            if has_o:
+                v *= xi_o[s, m, j]
+            acc += v
+        out[j] = acc / M if M > 1 else acc
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def mixing_bands(s, diffus, cryo, d_bio, d_cryo, w_int, dzn, dz, lo, dg, up):
+    """Bands of the mixing operator V at site ``s`` (D = diffus·D_bio + cryo·D_cryo; harmonic-
+    mean interface conductances, zero-flux ends [2]_), as
+    :func:`wholesoil.models._transport.mixing_operator`."""
+    n = dz.shape[0]
+    g_above = 0.0
+    for j in range(n):
+        if j < n - 1:
+            da = diffus * d_bio[s, j] + cryo * d_cryo[s, j]
+            db = diffus * d_bio[s, j + 1] + cryo * d_cryo[s, j + 1]
+            if da > 0.0 and db > 0.0:
+                g_below = (1.0 / ((1.0 - w_int[j]) / da + w_int[j] / db)) / dzn[j]
+            else:
+                g_below = 0.0
+        else:
+            g_below = 0.0
+        dg[j] = (g_above + g_below) / dz[j]
+        lo[j] = -g_above / dz[j]
+        up[j] = -g_below / dz[j]
+        g_above = g_below
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def input_profile(s, b, mask, surface, leaf, z_top_cm, z_bottom_cm, dz, prof):
+    """Input profile ``prof`` (n,) [m⁻¹] at site ``s``: the leaf share on the surface profile,
+    the rest by roots b^z_top − b^z_bottom over the input layers, renormalised (all in the top
+    layer where they sum to 0), as :func:`wholesoil.models._allocation.normalized_profile`."""
+    n = dz.shape[0]
+    total = 0.0
+    for j in range(n):
+        v = b ** z_top_cm[j] - b ** z_bottom_cm[j] if mask[s, j] else 0.0
+        prof[j] = v
+        total += v
+    for j in range(n):
+        if total > 0.0:
+            root = prof[j] / total / dz[j]
+        else:
+            root = (1.0 if j == 0 else 0.0) / dz[j]
+        prof[j] = leaf[s] * surface[s, j] + (1.0 - leaf[s]) * root
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
 def steady_states(site, q10, w_scale, efold, century, diffus, cryo, b, k, tr,
                   t_exp, w_base, xi_o, has_o, xi_n, has_n, npp, leaf, share, mask, surface,
                   d_bio, d_cryo, z_node, z_top_cm, z_bottom_cm, dz, w_int, dzn, out):
@@ -66,7 +127,6 @@ def steady_states(site, q10, w_scale, efold, century, diffus, cryo, b, k, tr,
         the node distance in the lower layer and the node distances.
     """
     R = site.shape[0]
-    M = t_exp.shape[1]
     n = z_node.shape[0]
     xi = np.empty(n)
     lo = np.empty(n)
@@ -86,46 +146,11 @@ def steady_states(site, q10, w_scale, efold, century, diffus, cryo, b, k, tr,
         s = site[i]
         lnq = math.log(q10[i])
         # ξ: mean over months of ξ_T·ξ_W (·ξ_O), times the depth term (and CENTURY's factor)
+        month_mean_xi(s, lnq, w_scale[i], t_exp, w_base, xi_o, has_o, xi)
         for j in range(n):
-            acc = 0.0
-            for m in range(M):
-                v = math.exp(t_exp[s, m, j] * lnq)
-                wt = w_base[s, m, j] * w_scale[i]
-                v *= wt if wt < 1.0 else 1.0
-                if has_o:
-                    v *= xi_o[s, m, j]
-                acc += v
-            x = acc / M if M > 1 else acc
-            x = x * math.exp(-z_node[j] / efold[i])
-            xi[j] = x * century[i]
-        # mixing operator V: harmonic-mean conductances between layers j and j + 1
-        g_above = 0.0
-        for j in range(n):
-            if j < n - 1:
-                da = diffus[i] * d_bio[s, j] + cryo[i] * d_cryo[s, j]
-                db = diffus[i] * d_bio[s, j + 1] + cryo[i] * d_cryo[s, j + 1]
-                if da > 0.0 and db > 0.0:
-                    g_below = (1.0 / ((1.0 - w_int[j]) / da + w_int[j] / db)) / dzn[j]
-                else:
-                    g_below = 0.0
-            else:
-                g_below = 0.0
-            dg[j] = (g_above + g_below) / dz[j]
-            lo[j] = -g_above / dz[j]
-            up[j] = -g_below / dz[j]
-            g_above = g_below
-        # input profile: leaf share at the surface profile, the rest by roots (b^z_top − b^z_bot)
-        total = 0.0
-        for j in range(n):
-            v = b[i] ** z_top_cm[j] - b[i] ** z_bottom_cm[j] if mask[s, j] else 0.0
-            prof[j] = v
-            total += v
-        for j in range(n):
-            if total > 0.0:
-                root = prof[j] / total / dz[j]
-            else:
-                root = (1.0 if j == 0 else 0.0) / dz[j]
-            prof[j] = leaf[s] * surface[s, j] + (1.0 - leaf[s]) * root
+            xi[j] = xi[j] * math.exp(-z_node[j] / efold[i]) * century[i]
+        mixing_bands(s, diffus[i], cryo[i], d_bio, d_cryo, w_int, dzn, dz, lo, dg, up)
+        input_profile(s, b[i], mask, surface, leaf, z_top_cm, z_bottom_cm, dz, prof)
         # rates K·ξ (ξ_N on the litter pools)
         for p in range(N_POOLS):
             for j in range(n):

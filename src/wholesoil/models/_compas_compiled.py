@@ -35,6 +35,8 @@ import os
 import numpy as np
 from numba import njit
 
+from wholesoil.models._clm5_compiled import input_profile, mixing_bands, month_mean_xi
+
 #: Columns of the parameter matrix (R, 23): Tao et al. (EarthArXiv) Supplementary Table 2 order
 #: (that of ``COMPAS_PARAMETERS``).
 COLUMNS = ("cue_doc", "cue_ml", "cue_cl_ll", "km_assim", "tau_assim", "tau_decom", "km_decom",
@@ -78,7 +80,6 @@ def steady_states(site, par, t_exp, w_base, xi_o, has_o, xi_d, xi_n, has_n,
         distance in the lower layer and the node distances.
     """
     R = site.shape[0]
-    M = t_exp.shape[1]
     n = dz.shape[0]
     xi = np.empty(n)
     lo = np.empty(n)
@@ -91,46 +92,13 @@ def steady_states(site, par, t_exp, w_base, xi_o, has_o, xi_d, xi_n, has_n,
         s = site[i]
         p = par[i]
         lnq = math.log(p[_Q10])
-        # ξ: mean over months of ξ_T·ξ_W (·ξ_O), times the depth term
+        # ξ: mean over months of ξ_T·ξ_W (·ξ_O), times the depth term; V; the input profile
+        # (the helpers of the CLM5 kernel: one vertical frame)
+        month_mean_xi(s, lnq, p[_W_SCALING], t_exp, w_base, xi_o, has_o, xi)
         for j in range(n):
-            acc = 0.0
-            for m in range(M):
-                v = math.exp(t_exp[s, m, j] * lnq)
-                wt = w_base[s, m, j] * p[_W_SCALING]
-                v *= wt if wt < 1.0 else 1.0
-                if has_o:
-                    v *= xi_o[s, m, j]
-                acc += v
-            xi[j] = (acc / M if M > 1 else acc) * xi_d[j]
-        # mixing operator V: harmonic-mean conductances between layers j and j + 1
-        g_above = 0.0
-        for j in range(n):
-            if j < n - 1:
-                da = p[_DIFFUS] * d_bio[s, j] + p[_CRYO] * d_cryo[s, j]
-                db = p[_DIFFUS] * d_bio[s, j + 1] + p[_CRYO] * d_cryo[s, j + 1]
-                if da > 0.0 and db > 0.0:
-                    g_below = (1.0 / ((1.0 - w_int[j]) / da + w_int[j] / db)) / dzn[j]
-                else:
-                    g_below = 0.0
-            else:
-                g_below = 0.0
-            dg[j] = (g_above + g_below) / dz[j]
-            lo[j] = -g_above / dz[j]
-            up[j] = -g_below / dz[j]
-            g_above = g_below
-        # input profile: leaf share at the surface profile, the rest by roots (b^z_top − b^z_bot)
-        bb = p[_B]
-        total = 0.0
-        for j in range(n):
-            v = bb ** z_top_cm[j] - bb ** z_bottom_cm[j] if mask[s, j] else 0.0
-            prof[j] = v
-            total += v
-        for j in range(n):
-            if total > 0.0:
-                root = prof[j] / total / dz[j]
-            else:
-                root = (1.0 if j == 0 else 0.0) / dz[j]
-            prof[j] = leaf[s] * surface[s, j] + (1.0 - leaf[s]) * root
+            xi[j] = xi[j] * xi_d[j]
+        mixing_bands(s, p[_DIFFUS], p[_CRYO], d_bio, d_cryo, w_int, dzn, dz, lo, dg, up)
+        input_profile(s, p[_B], mask, surface, leaf, z_top_cm, z_bottom_cm, dz, prof)
         # litter rates k·ξ (·ξ_N on L1–L3)
         k_cwd, k_ml, k_cl = 1.0 / p[_TAU_CWD], 1.0 / p[_TAU_ML], 1.0 / p[_TAU_CL_LL]
         for j in range(n):
