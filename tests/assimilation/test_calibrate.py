@@ -117,21 +117,33 @@ def test_clm5_log_target_equals_direct_single_profile_computation(kernel_path):
 
 
 def test_compas_log_target_equals_direct_computation_and_rejects_outside(kernel_path):
+    """PRODA's COMPAS cost on prior draws, state by state: 5·(1 − NSE) of the PCHIP density for
+    valid states; for states breaking PRODA_MIC's rules (no positive steady state, soil C below
+    10 × MIC) the same cost of the negated density −|SOC| (``matrix_fun.m`` negates the pools
+    and the sampler scores them), and −∞ with the Gaussian cost; −∞ outside the prior."""
     space = ParameterSpace.from_compas()
     rng = np.random.default_rng(3)
-    u = rng.uniform(0.05, 0.95, size=(2, 2, space.n_params))
+    u = rng.uniform(0.05, 0.95, size=(2, 8, space.n_params))
     u[1, 1, 0] = 1.2  # outside the prior: −inf, and the batch still evaluates
     got = make_log_target("compas", DATA, space)(u)
-    assert got[1, 1] == -np.inf
-    for p, c in [(0, 0), (0, 1), (1, 0)]:
-        theta = {n: float(v) for n, v in space.from_unit(u[p, c]).items()}
-        ss = COMPAS(COMPASParameters(**theta), _one_forcing(p)).steady_state()
-        dz = np.asarray(clm5_grid().dz)
-        if not ss.valid or (ss.soc * dz).sum() < 10 * (ss.pool("MIC") * dz).sum():
-            assert got[p, c] == -np.inf
-            continue
-        mod = _pchip(ss.soc, p)
-        assert_allclose(got[p, c], -proda_compas_cost(mod, DATA.density[p]), rtol=1e-10)
+    got_g = make_log_target("compas", DATA, space, cost="gaussian", sigma=2.0)(u)
+    assert got[1, 1] == got_g[1, 1] == -np.inf
+    dz = np.asarray(clm5_grid().dz)
+    kinds = set()
+    for p in range(2):
+        for c in range(8):
+            if (p, c) == (1, 1):
+                continue
+            theta = {n: float(v) for n, v in space.from_unit(u[p, c]).items()}
+            ss = COMPAS(COMPASParameters(**theta), _one_forcing(p)).steady_state(
+                keep_invalid=True)
+            broken = (not ss.valid) or (ss.soc * dz).sum() < 10 * (ss.pool("MIC") * dz).sum()
+            kinds.add(broken)
+            soc = -np.abs(ss.soc) if broken else ss.soc
+            assert_allclose(got[p, c], -proda_compas_cost(_pchip(soc, p), DATA.density[p]),
+                            rtol=1e-10)
+            assert (got_g[p, c] == -np.inf) == broken
+    assert kinds == {True, False}  # both kinds are drawn
     assert len(COMPAS_PARAMETERS) == space.n_params
 
 
@@ -266,10 +278,14 @@ def test_profile_data_validation_names_fields():
 
 def test_compas_state_with_soil_c_below_10_mic_is_rejected():
     """Pinned rule (``matrix_fun.m`` of ``phxtao/PRODA_MIC``): a COMPAS state whose column soil C
-    (DOC + MIC + ENZ + mSOC) is below 10 × its column MIC, or with a negative pool, is invalid
-    (log target −∞, i.e. PRODA's J_old + 100 under the annealed rule). A long microbial
-    turnover with a high CUE and a short enzyme life piles carbon into MIC."""
-    from wholesoil.assimilation._calibrate import COMPAS_MIN_SOC_TO_MIC
+    (DOC + MIC + ENZ + mSOC) is below 10 × its column MIC, or with a negative pool, has its pools
+    negated, and PRODA's sampler scores the negated SOC with the cost 5·(1 − NSE). With observations
+    o > 0 that cost is at least 5·Σo²/Σ(o − ō)², above that of every valid state whose squared
+    error is below Σo² (every state that fits at all), so from such a state the proposal is
+    rejected (exp(−ΔJ·log(n + 2)) with ΔJ > 50 on these profiles). A long microbial turnover with a
+    high CUE and a short enzyme life piles carbon into MIC. With the Gaussian cost the state is
+    −∞ (no likelihood)."""
+    from wholesoil.assimilation._calibrate import COMPAS_MIN_SOC_TO_MIC, _with_chain_axis
 
     assert COMPAS_MIN_SOC_TO_MIC == 10.0
     space = ParameterSpace.from_compas()
@@ -278,17 +294,26 @@ def test_compas_state_with_soil_c_below_10_mic_is_rejected():
     u = rng.uniform(0.05, 0.95, size=(2, 400, space.n_params))
     theta = space.theta(u)
     params = COMPASParameters(**{n: theta[..., j] for j, n in enumerate(space.names)})
-    from wholesoil.assimilation._calibrate import _with_chain_axis
-
     ss = COMPAS(params, _with_chain_axis(FORCING)).steady_state()
     dz = np.asarray(clm5_grid().dz)
     ratio = (ss.soc * dz).sum(-1) / (ss.pool("MIC") * dz).sum(-1)
     low = ss.valid & (ratio < 10.0)
-    assert low.any() and (ss.valid & (ratio >= 10.0)).any()  # both kinds are drawn
+    ok = ss.valid & (ratio >= 10.0)
+    assert low.any() and ok.any()  # both kinds are drawn
     got = lt(u)
-    assert np.all(got[low] == -np.inf)
-    assert np.all(np.isfinite(got[ss.valid & (ratio >= 10.0)]))
-    assert np.all(got[~ss.valid] == -np.inf)
+    assert np.all(np.isfinite(got[ok])) and np.all(np.isfinite(got[low]))
+    for p in range(2):
+        o = DATA.density[p][~np.isnan(DATA.density[p])]
+        floor = 5 * (o**2).sum() / ((o - o.mean()) ** 2).sum()
+        assert floor > 50  # ΔJ of tens at least against a state that fits
+        assert np.all(got[p][low[p]] <= -floor)
+    # the numbers: the state at the lowest ratio scored with −|SOC| by hand
+    p, c = np.unravel_index(np.argmin(np.where(low, ratio, np.inf)), ratio.shape)
+    neg = -np.abs(ss.soc[p, c])
+    assert_allclose(got[p, c], -proda_compas_cost(_pchip(neg, p), DATA.density[p]), rtol=1e-10)
+    g = make_log_target("compas", DATA, space, cost="gaussian", sigma=1.5)(u)
+    assert np.all(g[low] == -np.inf) and np.all(g[~ss.valid] == -np.inf)
+    assert np.all(np.isfinite(g[ok]))
 
 
 def test_log_scale_for_priors_spanning_decades():

@@ -387,6 +387,29 @@ def test_assimilate_accepts_mat_and_map_without_lat():
     assert list(data.profile_id) == ["A"]
 
 
+def test_assimilate_filter_reason_names_the_row_and_the_users_columns(tmp_path):
+    """A profile the calibration filters drop is listed with the first offending row of the
+    user's file and the user's column names (a bottom above its top; SOC 0), never dropped
+    silently; the good profile is calibrated."""
+    f = tmp_path / "my.csv"
+    f.write_text("pedon,hz_top,hz_bot,Cstock,MAT_C,MAP_mm\n"
+                 "A,0,10,30,5,600\nA,10,30,40,5,600\nA,45,40,20,5,600\nA,60,90,10,5,600\n"
+                 "B,0,20,50,8,900\nB,20,50,30,8,900\nB,50,100,20,8,900\n"
+                 "C,0,20,50,8,900\nC,20,50,0,8,900\nC,50,100,20,8,900\n")
+    code, out = _run("assimilate", f, "--out", tmp_path / "o", "--id-column", "pedon",
+                     "--top-column", "hz_top", "--bottom-column", "hz_bot", "--column-map",
+                     "Cstock=soc_density,MAT_C=mat,MAP_mm=map", "--iterations", "30,30")
+    assert code == 0, out
+    prof = pd.read_csv(tmp_path / "o" / "tables" / "profiles.csv").set_index("profile_id")
+    assert prof.loc["A", "reason"] == (
+        "filtered: depths not increasing (row 4 of my.csv: hz_bot 40 is not deeper than "
+        "hz_top 45; correct or remove the row)")
+    assert prof.loc["C", "reason"] == (
+        "filtered: SOC missing or not > 0 (row 10 of my.csv: Cstock 0, needs a value > 0; "
+        "correct or remove the row)")
+    assert not prof.loc["B", "reason"].startswith("filtered")
+
+
 def test_assimilate_help_matches_what_it_accepts():
     code, out = _run("assimilate", "--help")
     assert code == 0 and "lat optional" in out

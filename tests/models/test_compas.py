@@ -604,6 +604,48 @@ def test_steady_state_kernel_equals_model(monthly, nitrogen, compiled):
 
 
 @pytest.mark.parametrize("compiled", [False, True], ids=["numpy", "numba"])
+def test_keep_invalid_returns_the_closed_form_values(compiled):
+    """``keep_invalid`` (PRODA_MIC's ``matrix_fun.m`` returns the closed form of failing states,
+    negated, to its sampler): rows whose only failure is a non-positive denominator of Eq.
+    9a/9d keep the closed form's values — negative mSOC or DOC, by hand from Eq. 9 — while
+    rows without a finite litter state stay NaN; ``valid`` and the valid rows are unchanged;
+    the kernel equals the model on both paths."""
+    from wholesoil.models._compas import _COMPASSteadyStateKernel
+
+    rng = np.random.default_rng(11)
+    R = 80
+    env = _kernel_sites(rng).time_mean()
+    site = rng.integers(0, 5, R)
+    p = COMPASParameters.from_unit(np.clip(rng.random((R, len(COMPAS_PARAMETERS))), 1e-3, 0.999))
+    kernel = _COMPASSteadyStateKernel(env, GRID, nitrogen=True, compiled=compiled)
+    pools, valid = kernel(p, site, keep_invalid=True)
+    model = COMPAS(p, _take(env, site, 5), GRID, nitrogen=True)
+    ref = model.steady_state(keep_invalid=True)
+    plain = model.steady_state()
+    np.testing.assert_array_equal(valid, plain.valid)
+    np.testing.assert_array_equal(ref.pools[valid], plain.pools[valid])
+    soil_fail = ~valid & np.isfinite(ref.pools).all(axis=(-2, -1))
+    lit_fail = ~valid & np.array(["litter" in str(r) for r in plain.reason])
+    assert soil_fail.any() and lit_fail.any()
+    assert np.isnan(pools[lit_fail]).all() and np.isnan(ref.pools[lit_fail]).all()
+    assert (ref.pools[soil_fail][:, 4:] < 0).any(axis=(-2, -1)).all()
+    np.testing.assert_allclose(pools[soil_fail], ref.pools[soil_fail], rtol=1e-11, atol=0)
+    # one failing row by hand: mSOC = supply·K_m,decom·ξ / (v_decom·ξ·ENZ − supply), Eq. 9d
+    i = np.flatnonzero(soil_fail)[0]
+    inputs = model.soil_inputs(np.concatenate([ref.pools[..., :4, :],
+                                               np.zeros_like(ref.pools[..., :4, :])], -2))
+    xi = np.broadcast_to(model.xi, (R, N))[i]
+    mic, enz = ref.pools[i, 5], ref.pools[i, 6]
+    supply = inputs.soc[i] + p.a_soc_mic[i] * p.k_mic[i] * xi * mic
+    with np.errstate(divide="ignore", invalid="ignore"):
+        soc = np.where(inputs.doc[i] + inputs.mic[i] + inputs.soc[i] > 0,
+                       supply * p.km_decom[i] * xi / (p.v_decom[i] * xi * enz - supply), 0.0)
+    np.testing.assert_allclose(ref.pools[i, 7], soc, rtol=1e-12)
+    with pytest.raises(InputDataError, match="keep_invalid"):
+        model.steady_state(mixing=True, keep_invalid=True)
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["numpy", "numba"])
 def test_steady_state_kernel_shared_environment(compiled):
     """An environment with no site axis: every row at that site (``site`` omitted), equal to
     the model of the broadcast batch; a site outside the kernel's raises."""

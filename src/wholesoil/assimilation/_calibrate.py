@@ -20,9 +20,17 @@ weights ranked on the densities and the mid-depths) or 5·(1 − NSE) for COMPAS
 (``proda_compas_cost``). With ``cost="gaussian"`` it is the Gaussian log-likelihood instead
 (``gaussian_loglik``, σ = 0.6·obs). Modelled SOC is the mineral soil organic carbon: CLM5's
 S1 + S2 + S3, and COMPAS's DOC + MIC + ENZ + mSOC (as PRODA sums them). States without a finite
-steady state, and COMPAS states with a negative pool or with total soil C below 10× microbial C
-(column totals; ``matrix_fun.m`` of ``phxtao/PRODA_MIC``) are invalid: their log target is −∞,
-which the ``proda`` sampler turns into PRODA's J_old + 100.
+steady state are invalid: their log target is −∞, which the ``proda`` sampler turns into
+PRODA's J_old + 100. COMPAS states with a negative pool or with total soil C below 10× microbial
+C (column totals) are invalid too, but PRODA's COMPAS code (``matrix_fun.m`` of
+``phxtao/PRODA_MIC``) does not discard them: it negates their pools, and its sampler scores the
+negated SOC with the cost like any other state (only a non-finite state costs J_old + 100).
+With PRODA's COMPAS cost the same is done here: the density −|SOC| is scored. With observations
+o > 0 its cost is at least 5·Σo²/Σ(o − ō)² — above that of every valid state whose squared error
+is below Σo², so a chain that fits at all does not return to such states — while a chain that
+starts among them can still move towards valid states. With the Gaussian cost they are −∞ (a state
+with negative carbon has no likelihood). The posterior predictive never uses negated values:
+:meth:`LogTarget.predict` gives NaN for every invalid state.
 
 Two modes (:func:`calibrate`): ``"proda"`` (default) — PRODA's costs with the code's annealed
 acceptance exp(−ΔJ·log(n + 2)) > U: it reproduces the paper's point estimates but its chains
@@ -451,6 +459,7 @@ class LogTarget:
             kind = cc.PRODA_COMPAS
         clm5 = self.model == "clm5"
         return {"fn": cc.soc_log_targets, "kernel": kernel, "kind": kind,
+                "negate": self._negates_invalid,
                 "pools": (4, 7) if clm5 else (4, 8), "mic": -1 if clm5 else 5,
                 "dz": np.ascontiguousarray(self._grid.dz, dtype=float),
                 "q": np.ascontiguousarray(depth / 100.0), "obs": obs,
@@ -475,13 +484,20 @@ class LogTarget:
 
             full = {n: info.default for n, info in COMPAS_PARAMETERS.items()}
             full.update(theta)
-            x, ss_valid = f["kernel"](COMPASParameters._from_batch(full), s)
-            row_ok = ok & ss_valid
+            x, ss_valid = f["kernel"](COMPASParameters._from_batch(full), s,
+                                      keep_invalid=f["negate"])
+            row_ok = ok if f["negate"] else ok & ss_valid
         lo, hi = f["pools"]
         return f["fn"](x, lo, hi, np.ascontiguousarray(row_ok), f["mic"],
                        COMPAS_MIN_SOC_TO_MIC, f["dz"], np.ascontiguousarray(prof, dtype=np.intp),
                        f["x"], f["q"], f["obs"], f["w"], f["sd"], f["kind"],
-                       PRODA_COMPAS_COST_SCALE, np.empty(a.shape[0]))
+                       PRODA_COMPAS_COST_SCALE, np.empty(a.shape[0]), f["negate"])
+
+    @property
+    def _negates_invalid(self) -> bool:
+        """Whether invalid COMPAS states are scored with their SOC negated (PRODA's COMPAS cost,
+        as ``matrix_fun.m`` of ``phxtao/PRODA_MIC``) rather than given −∞."""
+        return self.model == "compas" and self.cost == "proda"
 
     @cached_property
     def _compas_kernel(self) -> Any:
@@ -492,11 +508,15 @@ class LogTarget:
         return _COMPASSteadyStateKernel(self.data.forcing, self._grid, nitrogen=True)
 
     def _densities(self, a: FloatArray, depth: FloatArray,
-                   site: NDArray[np.intp] | None = None) -> tuple[FloatArray, NDArray[np.bool_]]:
+                   site: NDArray[np.intp] | None = None, *, score_invalid: bool = False
+                   ) -> tuple[FloatArray, NDArray[np.bool_]]:
         """Density at ``depth`` (..., L) [g C m⁻³] and validity (...) for unit vectors a.
 
         ``site`` (broadcast to ``a.shape[:-1]``) gives each state's profile: its index in the
         data's forcing, at which the precomputed kernel of the model solves the steady state.
+        ``score_invalid`` (COMPAS, PRODA's cost): finite states that break PRODA_MIC's rules (a
+        negative pool, soil C below 10 × MIC) get the density −|density| and count as valid,
+        so that the cost scores them (``matrix_fun.m`` of ``phxtao/PRODA_MIC``).
         """
         from wholesoil.models import CLM5Parameters, COMPASParameters
         from wholesoil.models._observe import density_at_depths
@@ -519,7 +539,8 @@ class LogTarget:
 
             full = {n: info.default for n, info in COMPAS_PARAMETERS.items()}
             full.update(theta)
-            pools, ss_valid = self._compas_kernel(COMPASParameters._from_batch(full), s)
+            pools, ss_valid = self._compas_kernel(COMPASParameters._from_batch(full), s,
+                                                  keep_invalid=score_invalid)
             pools = pools.reshape(*batch, *pools.shape[-2:])
             density = pools[..., 4:, :].sum(axis=-2)  # DOC + MIC + ENZ + mSOC [g C m-3]
             dz = np.asarray(self._grid.dz, dtype=float)
@@ -527,6 +548,9 @@ class LogTarget:
                 total = (density * dz).sum(axis=-1)
                 mic = (pools[..., 5, :] * dz).sum(axis=-1)
                 good = ss_valid.reshape(batch) & (total >= COMPAS_MIN_SOC_TO_MIC * mic)
+                if score_invalid:  # PRODA_MIC: negate the rule-breaking states and score them
+                    density = np.where(good[..., None], density, -np.abs(density))
+                    good = np.all(np.isfinite(pools), axis=(-2, -1))
         density = np.broadcast_to(density, (*batch, density.shape[-1]))
         good = np.broadcast_to(good, batch) & np.all(np.isfinite(density), axis=-1)
         valid = ok & good
@@ -557,7 +581,8 @@ class LogTarget:
             prof = np.repeat(np.arange(p), n)
             return self._fused_log_target(a.reshape(-1, d), prof).reshape(p, n)
         z = self.data.depth[:, None, :]
-        mod, valid = self._densities(a, z, np.arange(p)[:, None])
+        mod, valid = self._densities(a, z, np.arange(p)[:, None],
+                                     score_invalid=self._negates_invalid)
         sigma = None if self.sigma is None else self.sigma[:, None, :]
         return self._log_target(mod, valid, self.data.density[:, None, :], sigma, z)
 
@@ -572,7 +597,7 @@ class LogTarget:
         if self._fused is not None:
             return self._fused_log_target(a, prof)
         z = self.data.depth[prof]
-        mod, valid = self._densities(a, z, prof)
+        mod, valid = self._densities(a, z, prof, score_invalid=self._negates_invalid)
         sigma = None if self.sigma is None else self.sigma[prof]
         return self._log_target(mod, valid, self.data.density[prof], sigma, z)
 

@@ -66,7 +66,7 @@ def _pchip_slopes(x, y, d):
 
 @njit(cache=True, error_model="numpy", nogil=True)
 def soc_log_targets(states, pool_lo, pool_hi, row_ok, mic_pool, min_ratio, dz, prof, x, q, obs,
-                    w, sd, kind, scale, lt):
+                    w, sd, kind, scale, lt, negate=False):
     """Log targets ``lt`` (R,) of the rows' steady states against their profiles' observations.
 
     The SOC density (pools ``pool_lo`` … ``pool_hi − 1`` of ``states`` (R, pools, n),
@@ -82,7 +82,11 @@ def soc_log_targets(states, pool_lo, pool_hi, row_ok, mic_pool, min_ratio, dz, p
 
     −∞ where ``row_ok`` is False, where the state is not finite, where soil C (Σ dz·density)
     is below ``min_ratio`` × microbial C (pool ``mic_pool``, if ≥ 0; PRODA_MIC's rule for
-    COMPAS), or where an interpolated value at an observed layer is not finite.
+    COMPAS), or where an interpolated value at an observed layer is not finite. With
+    ``negate``, a finite state with a negative pool (any of ``states``' pools) or failing the
+    ``min_ratio`` rule is scored instead, its density replaced by −|density| in every layer:
+    ``matrix_fun.m`` of ``phxtao/PRODA_MIC`` negates such states and its sampler scores them
+    with the cost like any other.
     """
     R = states.shape[0]
     n = x.shape[0]
@@ -108,9 +112,24 @@ def soc_log_targets(states, pool_lo, pool_hi, row_ok, mic_pool, min_ratio, dz, p
             total += v * dz[j]
             if mic_pool >= 0:
                 mic += states[i, mic_pool, j] * dz[j]
-        if not finite or (mic_pool >= 0 and not total >= min_ratio * mic):
+        if not finite:
             lt[i] = -np.inf
             continue
+        if mic_pool >= 0 and not total >= min_ratio * mic:
+            if not negate:
+                lt[i] = -np.inf
+                continue
+            bad = True
+        else:
+            bad = False
+            if negate:
+                for k in range(states.shape[1]):
+                    for j in range(n):
+                        if states[i, k, j] < 0.0:
+                            bad = True
+        if bad:
+            for j in range(n):
+                y[j] = -abs(y[j])
         _pchip_slopes(x, y, d)
         acc = 0.0
         nobs = 0

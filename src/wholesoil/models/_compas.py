@@ -425,6 +425,7 @@ class COMPAS:
         mixed_pools: Sequence[str] = SOIL_POOLS,
         rtol: float = 1e-10,
         max_iter: int = 300,
+        keep_invalid: bool = False,
     ) -> COMPASSteadyState:
         """Steady state of all 8 pools.
 
@@ -438,8 +439,18 @@ class COMPAS:
         Entries with no positive steady state get ``valid = False``, a reason and NaN pools.
         With ``mixing=True`` only entries whose closed form exists are iterated; the others
         keep the closed form's reason.
+
+        ``keep_invalid=True`` (without mixing) keeps the closed form's values of invalid entries
+        instead of NaN — negative or infinite soil pools where a denominator of Eq. 9a/9d is not
+        positive — as ``matrix_fun.m`` of ``phxtao/PRODA_MIC`` returns them to its sampler
+        (which scores such states with their SOC negated); NaN remains where the litter state
+        is not finite and non-negative. ``valid`` and ``reason`` are unchanged.
         """
+        if keep_invalid and mixing:
+            raise InputDataError("keep_invalid applies to the closed form (mixing=False) only",
+                                 field="keep_invalid", value=keep_invalid)
         litter = self.litter_steady_state()
+        litter_raw = litter  # before non-finite entries are zeroed for the soil inputs
         lit_bad = ~np.isfinite(litter).all(axis=-2) | (litter < 0).any(axis=-2)
         litter = np.where(np.isfinite(litter), litter, 0.0)
         inputs = self.soil_inputs(np.concatenate([litter, np.zeros_like(litter)], axis=-2))
@@ -476,7 +487,16 @@ class COMPAS:
         status = np.broadcast_to(status, (*full_shape[:-2], full_shape[-1]))
         valid, reason = _reasons(status, self.grid.z_node)
         reason = str(reason) if reason.ndim == 0 else reason
-        pools = np.where(valid[..., None, None], pools, np.nan)
+        if keep_invalid:
+            lit = np.broadcast_to(litter_raw, full_shape[:-2] + litter_raw.shape[-2:])
+            raw = np.concatenate(
+                [lit, np.broadcast_to(closed.raw, full_shape[:-2] + closed.raw.shape[-2:])],
+                axis=-2)
+            lit_ok = ~np.broadcast_to(lit_bad, status.shape).any(axis=-1)
+            raw = np.where(lit_ok[..., None, None], raw, np.nan)
+            pools = np.where(valid[..., None, None], pools, raw)
+        else:
+            pools = np.where(valid[..., None, None], pools, np.nan)
         return COMPASSteadyState(
             pools=pools,
             valid=valid,
@@ -764,17 +784,19 @@ class _COMPASSteadyStateKernel:
                 (z[1:] - grid.z_bottom[:-1]) / dzn, dzn)),
         }
 
-    def __call__(self, params: COMPASParameters, site: ArrayLike | None = None
-                 ) -> tuple[FloatArray, NDArray[np.bool_]]:
+    def __call__(self, params: COMPASParameters, site: ArrayLike | None = None, *,
+                 keep_invalid: bool = False) -> tuple[FloatArray, NDArray[np.bool_]]:
         """Steady states of parameter sets (R,) at sites ``site`` (R,).
 
         ``params`` has batch shape (R,) (or broadcasts to it); ``site`` indexes the kernel's
-        sites (default: all 0, for a shared environment).
+        sites (default: all 0, for a shared environment). ``keep_invalid``: as for
+        :meth:`COMPAS.steady_state` (invalid rows keep the closed form's values).
 
         Returns
         -------
         pools : array (R, 8, n_layers)
-            Pools in the order of :data:`POOLS` [g C m⁻³]; NaN for invalid rows.
+            Pools in the order of :data:`POOLS` [g C m⁻³]; NaN for invalid rows (unless
+            ``keep_invalid``).
         valid : array (R,) of bool
             Whether a positive steady state exists (:attr:`COMPASSteadyState.valid`).
         """
@@ -793,7 +815,7 @@ class _COMPASSteadyStateKernel:
         c = self._compiled
         if c is None:
             ss = COMPAS(params, self._site_environment(s), self.grid,
-                        nitrogen=self.nitrogen).steady_state()
+                        nitrogen=self.nitrogen).steady_state(keep_invalid=keep_invalid)
             return (np.broadcast_to(ss.pools, (R, len(POOLS), self.n)),
                     np.broadcast_to(ss.valid, (R,)))
         par = np.empty((R, len(c["columns"])))
@@ -804,7 +826,7 @@ class _COMPASSteadyStateKernel:
         return c["fn"](np.ascontiguousarray(s), par, c["t_exp"], c["w_base"], c["xi_o"],
                        c["has_o"], c["xi_d"], c["xi_n"], c["has_n"], c["npp"], c["leaf"],
                        c["share"], c["mask"], c["surface"], c["d_bio"], c["d_cryo"],
-                       *c["grid"], out, valid)
+                       *c["grid"], out, valid, keep_invalid)
 
 
 def _litter_inputs(grid: VerticalGrid, params: COMPASParameters, env: Any) -> FloatArray:

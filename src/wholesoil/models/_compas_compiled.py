@@ -58,11 +58,14 @@ def enabled() -> bool:
 @njit(cache=True, error_model="numpy", nogil=True)
 def steady_states(site, par, t_exp, w_base, xi_o, has_o, xi_d, xi_n, has_n,
                   npp, leaf, share, mask, surface, d_bio, d_cryo, z_top_cm, z_bottom_cm, dz,
-                  w_int, dzn, out, valid):
+                  w_int, dzn, out, valid, raw=False):
     """Steady states ``out`` (R, 8, n) [g C m⁻³] and ``valid`` (R,) of R rows.
 
     Invalid rows (no finite, non-negative litter state, or a layer with soil inputs where ξ = 0
     or either denominator of Eq. 9a/9d is not positive) get NaN pools and ``valid = False``.
+    With ``raw``, rows whose only failure is a denominator of Eq. 9a/9d that is not positive
+    keep the closed form's values (negative, or infinite where a denominator is 0), as
+    ``matrix_fun.m`` of ``phxtao/PRODA_MIC`` computes them; ``valid`` is still False.
 
     Parameters (all float64 unless said; R rows, S sites, M months (1 for a time mean), n layers)
     ----------
@@ -112,6 +115,7 @@ def steady_states(site, par, t_exp, w_base, xi_o, has_o, xi_d, xi_n, has_n,
             r[2, j] = r23
             r[3, j] = r23
         ok = True
+        soft = False  # a denominator of Eq. 9a/9d not positive (the closed form still exists)
         # CWD: not mixed, no donors; its flux k·ξ·CWD is its input
         for j in range(n):
             b0 = npp[s] * share[s, 0] * prof[j]
@@ -174,15 +178,17 @@ def steady_states(site, par, t_exp, w_base, xi_o, has_o, xi_d, xi_n, has_n,
             den_soc = v_decom * x * enz - supply
             uptake = i_tot / (1 - cue)
             den_doc = v_assim * x * mic - uptake
-            if not (x > 0.0 and den_soc > 0.0 and den_doc > 0.0):
+            if not x > 0.0:
                 ok = False
                 break
+            if not (den_soc > 0.0 and den_doc > 0.0):
+                soft = True
             out[i, 4, j] = uptake * km_assim * x / den_doc  # Eq. 9a
             out[i, 5, j] = mic
             out[i, 6, j] = enz
             out[i, 7, j] = supply * km_decom * x / den_soc  # Eq. 9d
-        valid[i] = ok
-        if not ok:
+        valid[i] = ok and not soft
+        if not ok or (soft and not raw):
             for q in range(N_POOLS):
                 for j in range(n):
                     out[i, q, j] = np.nan
@@ -198,4 +204,4 @@ def warm_up() -> None:
                   np.ones((1, 1, 1)), False, one, np.ones((1, 1)), False, one, z,
                   np.full((1, 4), 0.25), np.ones((1, 1), np.bool_), np.ones((1, 1)),
                   np.zeros((1, 1)), np.zeros((1, 1)), z, one, one, np.zeros(0), np.zeros(0),
-                  np.empty((1, N_POOLS, 1)), np.empty(1, np.bool_))
+                  np.empty((1, N_POOLS, 1)), np.empty(1, np.bool_), False)

@@ -112,6 +112,10 @@ class SoilClosedForm(NamedTuple):
     status: NDArray[np.int8]
     """``(..., n_layers)`` :data:`LAYER_OK`, :data:`LAYER_EMPTY` (no input, pools 0) or the
     failure code."""
+    raw: FloatArray | None = None
+    """``(..., 4, n_layers)`` the closed form's values before failures are set to NaN: negative
+    (or infinite) where a denominator of Eq. 9a/9d is not positive, as ``matrix_fun.m`` of
+    ``phxtao/PRODA_MIC`` computes them; 0 at layers without input."""
 
 
 def soil_steady_state_closed_form(
@@ -156,10 +160,10 @@ def soil_steady_state_closed_form(
     status[~empty & ~(den_soc > 0)] = LAYER_NO_SOC
     status[~empty & ~(den_doc > 0)] = LAYER_NO_DOC
     status[xi_zero] = LAYER_XI_ZERO
-    pools = np.stack([np.broadcast_to(a, shape) for a in (doc, mic, enz, soc)], axis=-2)
-    pools = np.where(empty[..., None, :], 0.0, pools)
-    pools = np.where((status > LAYER_EMPTY)[..., None, :], np.nan, pools)
-    return SoilClosedForm(pools, status)
+    raw = np.stack([np.broadcast_to(a, shape) for a in (doc, mic, enz, soc)], axis=-2)
+    raw = np.where(empty[..., None, :], 0.0, raw)
+    pools = np.where((status > LAYER_EMPTY)[..., None, :], np.nan, raw)
+    return SoilClosedForm(pools, status, raw)
 
 
 def soil_tendency(

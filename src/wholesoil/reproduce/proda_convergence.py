@@ -674,21 +674,31 @@ def _global(ctx: Reproduction, climate: Any, data: Any, sites: pd.DataFrame,
         ctx.figure(f"global_soc_{lb}", fig, f"SOC to 1 m simulated with {lb} parameters "
                    "(2.5° land cells, climate forcing rule).")
     if "calibrated" in labels:
-        comps = ("cte", "k_bulk", "xi_system", "b_system", "v_system", "input")
-        fig, axes = plt.subplots(2, 6, figsize=(16, 4.5), layout="constrained")
-        for j, c in enumerate(comps):
+        comps = (("cte", "transfer efficiency [-]"), ("k_bulk", "baseline decomp. [yr⁻¹]"),
+                 ("xi_system", "env. modifier [-]"), ("b_system", "input allocation [-]"),
+                 ("v_system", "vertical transport [yr⁻¹]"),
+                 ("input", "plant input [g C m⁻² yr⁻¹]"))
+        fig, axes = plt.subplots(2, 6, figsize=(16, 5.2), layout="constrained")
+        for j, (c, label) in enumerate(comps):
+            # one colour scale per component, shared by both models (2–98 % of both maps)
+            both = np.concatenate([np.ravel(maps[m]["calibrated"][c]) for m in
+                                   ("clm5", "compas")])
+            lo, hi = (float(x) for x in np.nanpercentile(both, [2, 98]))
             for i, model in enumerate(("clm5", "compas")):
                 v = maps[model]["calibrated"][c]
-                axes[i, j].pcolormesh(climate["x"], climate["y"], v, cmap="viridis",
-                                      vmin=float(np.nanpercentile(v, 2)),
-                                      vmax=float(np.nanpercentile(v, 98)))
-                axes[i, j].set_title(f"{model.upper()} {c}", fontsize=8)
+                im = axes[i, j].pcolormesh(climate["x"], climate["y"], v, cmap="viridis",
+                                           vmin=lo, vmax=hi)
+                axes[i, j].set_title(f"{model.upper()}: {label}", fontsize=8)
                 axes[i, j].set_xticks([])
                 axes[i, j].set_yticks([])
+            cb = fig.colorbar(im, ax=axes[:, j], orientation="horizontal", shrink=0.9)
+            cb.ax.tick_params(labelsize=7)
+            cb.set_label(label, fontsize=8)
         ctx.figure("components", fig, "The six components of the paper's Fig. 4 after PRODA "
                    "(rows CLM5, COMPAS): transfer efficiency, baseline decomposition [yr⁻¹], "
                    "environmental modifier, input allocation, vertical transport [yr⁻¹], "
-                   "plant input [g C m⁻² yr⁻¹].")
+                   "plant input [g C m⁻² yr⁻¹]; each column has one colour scale for both "
+                   "models (2–98 % of their values), so the rows compare directly.")
     return mask, param_maps
 
 

@@ -58,6 +58,57 @@ def _calibrate_batch(ids: list, seed: int, *, data: Any, settings: dict[str, Any
                               ("chains", chains_table(res, sub.profile_id)))}
 
 
+def _first_bad_rows(table: pd.DataFrame, rejected: pd.DataFrame, source: str) -> pd.Series:
+    """Each filtered profile's reason with the first offending row of the user's file named, in
+    the user's column names: a layer whose bottom is not below its top, or whose top or bottom
+    is not below the next layer's (layers in order of top, as the filter takes them), a missing
+    depth, or SOC missing or not > 0 (:func:`wholesoil.assimilation._costs.profile_filter`)."""
+    names = {"top": "top", "bottom": "bottom", "soc_density": "soc_density",
+             **table.attrs.get("user_names", {})}
+    rows = table.attrs.get("source_row")
+    where = f" of {source}" if source else ""
+    t_, b_, c_ = names["top"], names["bottom"], names["soc_density"]
+
+    def row(i: Any) -> str:
+        return (f"row {int(rows[i])}{where}" if rows is not None
+                else f"table row {i}")
+
+    out = rejected["reason"].astype(str).copy()
+    bad = rejected["profile_id"].astype(str).to_numpy()
+    pid = table["profile_id"].astype(str)
+    for k, p in enumerate(bad):
+        lay = table[pid == p].sort_values("top", kind="stable")
+        top = pd.to_numeric(lay["top"], errors="coerce").to_numpy(float)
+        bot = pd.to_numeric(lay["bottom"], errors="coerce").to_numpy(float)
+        soc = pd.to_numeric(lay["soc_density"], errors="coerce").to_numpy(float)
+        idx = lay.index.to_numpy()
+        detail = []
+        miss = np.flatnonzero(np.isnan(top) | np.isnan(bot))
+        if miss.size:
+            detail.append(f"{row(idx[miss[0]])}: {t_} or {b_} empty")
+        dated = np.flatnonzero(~np.isnan(top) & ~np.isnan(bot))
+        thin = dated[~(bot[dated] > top[dated])]
+        if thin.size:
+            j = thin[0]
+            detail.append(f"{row(idx[j])}: {b_} {bot[j]:g} is not deeper than {t_} {top[j]:g}")
+        else:
+            for a, b in zip(dated[:-1], dated[1:], strict=True):
+                if not (top[b] > top[a] and bot[b] > bot[a]):
+                    detail.append(f"{row(idx[a])} and {row(idx[b])}: layers overlap or repeat "
+                                  f"({t_} {top[a]:g} → {top[b]:g}, {b_} {bot[a]:g} → "
+                                  f"{bot[b]:g})")
+                    break
+        with np.errstate(invalid="ignore"):
+            nosoc = np.flatnonzero(~(soc > 0))
+        if nosoc.size:
+            v = soc[nosoc[0]]
+            detail.append(f"{row(idx[nosoc[0]])}: {c_} {'empty' if np.isnan(v) else f'{v:g}'}, "
+                          "needs a value > 0")
+        if detail:
+            out.iloc[k] = f"{out.iloc[k]} ({'; '.join(detail)}; correct or remove the row)"
+    return out
+
+
 def _sites(table: pd.DataFrame, source: str) -> pd.DataFrame:
     from wholesoil.datasets import climate_at
 
@@ -171,8 +222,9 @@ def assimilate_job(
         columns=["profile_id", "reason"])
     prof = tables["profiles"]
     if len(rejected):
+        detailed = _first_bad_rows(table, rejected, source)
         extra = rejected.assign(calibrated=False, accepted=False,
-                                reason="filtered: " + rejected["reason"].astype(str))
+                                reason="filtered: " + detailed.to_numpy())
         prof = pd.concat([prof, extra[~extra["profile_id"].isin(prof["profile_id"])]],
                          ignore_index=True)
     outputs = {

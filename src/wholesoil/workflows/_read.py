@@ -134,7 +134,9 @@ def read_layer_table(
     ``bottom_column``, ``column_map``, ``units``, ``max_depth``). Returns one row per layer in
     the file's order with the site columns (lat, lon, …) repeated on each, canonical names and
     units, and the file's name for messages. A DataFrame is taken as it is (renamed by the same
-    options).
+    options). ``attrs["user_names"]`` maps canonical column names to the user's and
+    ``attrs["source_row"]`` gives each row's line in the file (absent for a DataFrame), for
+    messages that name the user's row and columns.
     """
     from wholesoil.workflows._jobs import load_horizons
 
@@ -150,6 +152,13 @@ def read_layer_table(
     if site_cols:
         h = h.merge(ps.sites[["profile_id", *site_cols]], on="profile_id", how="left",
                     sort=False, validate="many_to_one")
+    rows = None
     if "source_row" in h.columns:
-        h = h.sort_values("source_row", kind="stable").drop(columns="source_row")
-    return h.reset_index(drop=True), ps.metadata.get("file", Path(table).name)
+        h = h.sort_values("source_row", kind="stable")
+        rows = h["source_row"].to_numpy()
+        h = h.drop(columns="source_row")
+    h = h.reset_index(drop=True)
+    h.attrs["user_names"] = dict(ps.metadata.get("user_names") or {})
+    if rows is not None:
+        h.attrs["source_row"] = rows
+    return h, ps.metadata.get("file", Path(table).name)
