@@ -17,6 +17,7 @@ models after data assimilation. EarthArXiv preprint (not peer reviewed).
 from __future__ import annotations
 
 import functools
+import itertools
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -92,7 +93,7 @@ def _first_bad_rows(table: pd.DataFrame, rejected: pd.DataFrame, source: str) ->
             j = thin[0]
             detail.append(f"{row(idx[j])}: {b_} {bot[j]:g} is not deeper than {t_} {top[j]:g}")
         else:
-            for a, b in zip(dated[:-1], dated[1:], strict=True):
+            for a, b in itertools.pairwise(dated):
                 if not (top[b] > top[a] and bot[b] > bot[a]):
                     detail.append(f"{row(idx[a])} and {row(idx[b])}: layers overlap or repeat "
                                   f"({t_} {top[a]:g} → {top[b]:g}, {b_} {bot[a]:g} → "
