@@ -529,6 +529,11 @@ def _calibrations(ctx: Reproduction, data: Any, settings: dict[str, Any],
     return cals, train, train_note, profiles_table
 
 
+def _cv_frames(r2: pd.DataFrame, per: pd.DataFrame, k: int) -> dict[str, pd.DataFrame]:
+    """:func:`cross_validate`'s result as the frames :meth:`Reproduction.cached` keeps."""
+    return {"r2": r2, "heldout": per, "folds": pd.DataFrame({"k": [k]})}
+
+
 def _network_cv(ctx: Reproduction, data: Any, sites: pd.DataFrame, cals: dict[str, Any],
                 train: dict[str, np.ndarray], train_note: dict[str, str],
                 profiles_table: pd.DataFrame, settings: dict[str, Any], plt: Any) -> None:
@@ -548,7 +553,13 @@ def _network_cv(ctx: Reproduction, data: Any, sites: pd.DataFrame, cals: dict[st
                          f"few for grouped cross-validation ({train_note[model]})")
             continue
         t = time.perf_counter()
-        r2, per, k = cross_validate(model, data, k_is, sites, cals[model], settings, ctx.seed)
+        # cached per model (the CV takes ~20 min a model in a full run): a rerun that changes
+        # only the global stage, or resumes after a kill, does not redo it
+        key = {"model": model, "ids": [str(data.profile_id[i]) for i in k_is],
+               "settings": settings, "covariates": israd_covariate_names(sites)}
+        cv = ctx.cached(f"network-cv-{model}", lambda k_is=k_is, model=model: _cv_frames(
+            *cross_validate(model, data, k_is, sites, cals[model], settings, ctx.seed)), **key)
+        r2, per, k = cv["r2"], cv["heldout"], int(cv["folds"]["k"].iloc[0])
         cal_nse = profiles_table[profiles_table["model"] == model].set_index("profile_id")["nse"]
         per["nse_calibration"] = cal_nse.reindex(per["profile_id"]).to_numpy()
         r2_tabs.append(r2)
