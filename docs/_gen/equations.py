@@ -116,6 +116,10 @@ CURATED: list[tuple[str, str, str, str]] = [
              "Wang G. et al. (manuscript)"),
     ("mapping._ensemble", "Methods", "top-three learners stacked by principal-component "
      "regression", "Wang G. et al. (manuscript) Methods"),
+    ("mapping._applicability", "Eqs. 1–4", "dissimilarity index: distance to the nearest "
+     "training point over the mean training distance, in standardized covariate space; area of "
+     "applicability: DI ≤ the upper whisker of the training DIs against other CV folds",
+     "Meyer & Pebesma (2021), Methods Ecol. Evol. 12:1620–1633, doi:10.1111/2041-210X.13650"),
     ("models._clm5", "Eqs. 2–5", "dX/dt = B·I + A·ξ·K·X − V·X, 7 pools × 20 layers; "
      "Supplementary Table 1 parameters", "Tao et al. (EarthArXiv) §2.2; Huang et al. (2018); "
                                          "Lu et al. (2020)"),

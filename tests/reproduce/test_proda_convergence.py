@@ -92,3 +92,31 @@ def test_global_totals_count_cells_without_value():
     assert_allclose(total, (1.0 * 1 + 2.0 * 1 + 4.0 * 0.25) * 1e12 / 1e12)  # kg → Pg
     assert n == 1  # (10, 5): land, no value; (20, 0) is ocean
     assert_allclose(share, 0.5 / (1 + 0.5 + 1 + 0.25))
+
+
+def test_totals_inside_the_area_of_applicability():
+    """PRODA totals count the cells inside the network's area of applicability only; the
+    default run on the same cells is beside it; cells outside are not 'missing'."""
+    import xarray as xr
+
+    y, x = np.array([10.0, 20.0]), np.array([0.0, 5.0])
+    co = {"y": y, "x": x}
+    area = xr.DataArray(np.full((2, 2), 1e12), dims=("y", "x"), coords=co)  # m²
+    frac = xr.DataArray([[1.0, 0.5], [1.0, 0.0]], dims=("y", "x"), coords=co)
+    mask = np.array([[True, True], [True, False]])
+    inside = np.array([[True, False], [True, False]])
+    full = xr.DataArray([[2.0, 100.0], [4.0, np.nan]], dims=("y", "x"), coords=co)
+    dflt = xr.DataArray([[1.0, 1.0], [1.0, np.nan]], dims=("y", "x"), coords=co)
+    ins = xr.DataArray(inside, dims=("y", "x"), coords=co)
+    maps = {"default": {"soc_0_100": dflt}, "calibrated": {"soc_0_100": full.where(ins)},
+            "calibrated (all land)": {"soc_0_100": full},
+            "default (AOA cells)": {"soc_0_100": dflt.where(ins)}}
+    rows = {r["parameters"]: r for r in pc.totals_table("clm5", maps, inside, mask, area,
+                                                         frac)}
+    assert_allclose(rows["calibrated"]["pg_c"], 2.0 + 4.0)  # kg m⁻² × 1e12 m² → Pg
+    assert_allclose(rows["calibrated (all land)"]["pg_c"], 2.0 + 50.0 + 4.0)
+    assert_allclose(rows["default (AOA cells)"]["pg_c"], 2.0)
+    assert_allclose(rows["default"]["pg_c"], 2.5)
+    assert_allclose(rows["calibrated"]["land_area_share"], 2.0 / 2.5)
+    assert rows["calibrated"]["land_cells_without_value"] == 0
+    assert rows["default"]["land_area_share"] == 1.0

@@ -106,3 +106,18 @@ def test_map_job_equals_simulation_at_the_predicted_parameters(tmp_path):
     assert not np.allclose(d2["soc_0_100"].values, dflt["soc_0_100"].values, equal_nan=True)
     run2 = json.loads((tmp_path / "maps_cwd" / "run.json").read_text())
     assert run2["parameters"]["cwd"] == "holdridge"
+    # area of applicability (Meyer & Pebesma 2021): the map equals the network's own, and
+    # --outside-aoa mask leaves exactly the cells outside it out, the others unchanged
+    aoa = xr.open_dataset(tmp_path / "maps" / "maps" / "applicability.nc")
+    ref_aoa = net.applicability_grid(grid)
+    np.testing.assert_array_equal(aoa["inside_aoa"].values, ref_aoa["inside_aoa"].values)
+    outside = (aoa["inside_aoa"].values == 0) & np.isfinite(cal["soc_0_100"].values)
+    assert outside.any() and (~outside & np.isfinite(cal["soc_0_100"].values)).any()
+    proda_map_job(tmp_path / "nn", grid, tmp_path / "maps_aoa", land_samples=0,
+                  outside_aoa="mask", defaults=False)
+    m = xr.open_dataset(tmp_path / "maps_aoa" / "maps" / "soc_calibrated.nc")
+    assert np.isnan(m["soc_0_100"].values[outside]).all()
+    keep = ~outside & np.isfinite(cal["soc_0_100"].values)
+    np.testing.assert_array_equal(m["soc_0_100"].values[keep], cal["soc_0_100"].values[keep])
+    assert json.loads((tmp_path / "maps_aoa" / "run.json").read_text())["parameters"][
+        "outside_aoa"] == "mask"

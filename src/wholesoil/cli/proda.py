@@ -117,6 +117,12 @@ def map_(
         help="Coarse woody debris in the forcing: holdridge (20 % of NPP where Holdridge's "
              "life zones of the climate are forest), a share of NPP, or none [default: none]."
     )] = None,
+    outside_aoa: Annotated[str, typer.Option(
+        "--outside-aoa",
+        help="Cells whose covariates are unlike every training profile's (outside the "
+             "network's area of applicability, Meyer & Pebesma 2021; written to "
+             "maps/applicability.nc): keep (simulate and flag them) or mask (leave them out)."
+    )] = "keep",
 ) -> None:
     """Parameter maps, SOC maps (0–30, 30–100, 100–200 cm; first metre) and the six component
     maps of Tao et al. (EarthArXiv) Fig. 4 over a grid. The process model (clm5 or compas) is the
@@ -128,6 +134,8 @@ def map_(
     """
     from wholesoil.workflows._proda import proda_map_job
 
+    if outside_aoa not in ("keep", "mask"):
+        raise typer.BadParameter(f"--outside-aoa must be keep or mask, got {outside_aoa!r}")
     cwd_v: str | float | None = None
     if cwd is not None and cwd != "none":
         try:
@@ -141,7 +149,7 @@ def map_(
             raise typer.BadParameter(f"--cwd share must be within 0–1, got {cwd_v}")
     result = proda_map_job(model_dir, grid, out, region=region, defaults=defaults,
                            block_cells=block_cells, land_samples=land_samples,
-                           scheduler=scheduler, cwd=cwd_v)
+                           scheduler=scheduler, cwd=cwd_v, outside_aoa=outside_aoa)
     _report(result)
 
 

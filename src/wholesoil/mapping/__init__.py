@@ -20,6 +20,9 @@ scikit-learn-compatible estimators:
   :class:`MonteCarloInterval` (Wang H. et al. (2025) §2.7: a confidence interval of the mean
   prediction);
   :func:`coverage_table` measures them on held-out data;
+* applicability — :class:`AreaOfApplicability`: the dissimilarity index of new covariates to
+  the training data and the area where predictions are not extrapolations (Meyer & Pebesma
+  (2021));
 * safe model files — :func:`save_model` / :func:`load_model` (skops, no unpickling);
 * grids — :func:`predict_grid` maps a model block by block over an xarray grid of any size
   (threads here, or a dask cluster from :func:`wholesoil.parallel.dask_client`), with every
@@ -43,11 +46,16 @@ Earth System Science Data. Data: https://doi.org/10.5281/zenodo.14787023
 Wang, G., Luo, Z., Song, C., et al. (2025). Digging deeper towards accurate mapping of deep soil
 organic carbon in grasslands. Science Bulletin. https://doi.org/10.1016/j.scib.2025.06.006
 
+Meyer, H. & Pebesma, E. (2021). Predicting into unknown space? Estimating the area of
+applicability of spatial prediction models. Methods in Ecology and Evolution 12, 1620–1633.
+https://doi.org/10.1111/2041-210X.13650
+
 Wang, G., Xiao, L., Mao, X., Guo, X., Cowie, A., Zhang, S., Wang, M., Chen, S., Zhang, G., Shi, Z. &
 Luo, Z. Most root-derived carbon inputs do not contribute to the global bulk soil carbon pool.
 Manuscript.
 """
 
+from wholesoil.mapping._applicability import AreaOfApplicability
 from wholesoil.mapping._check import (
     check_target_variance,
     feature_matrix,
@@ -112,6 +120,7 @@ from wholesoil.stats._grouped_pca import GroupedPCA
 __all__ = [
     "AUTHALIC_RADIUS_M",
     "LEARNERS",
+    "AreaOfApplicability",
     "CVResult",
     "CellDistribution",
     "CorrelationFilter",

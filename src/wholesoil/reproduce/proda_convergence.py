@@ -291,7 +291,7 @@ def _network(model: str, seed: int, settings: dict[str, Any]) -> Any:
     from wholesoil.assimilation.proda import ParameterNetwork
 
     sp = ParameterSpace.from_clm5() if model == "clm5" else ParameterSpace.from_compas()
-    return ParameterNetwork(sp, seed=seed, device="cpu", loss="ratio_mse", **settings)
+    return ParameterNetwork(sp, seed=seed, device="cpu", **{"loss": "ratio_mse", **settings})
 
 
 def _unit_targets(model: str, cal: dict[str, pd.DataFrame], ids: np.ndarray) -> np.ndarray:
@@ -369,6 +369,57 @@ def global_totals(maps: dict[str, Any], area: Any, frac: Any) -> tuple[float, in
     missing = (w > 0) & ~np.isfinite(v)
     share = float(w[missing].sum() / w[w > 0].sum()) if (w > 0).any() else 0.0
     return float(np.nansum(v * w) / 1e12), int(missing.sum()), share
+
+
+#: A unit coordinate this close to 0 or 1 counts as at the prior's bound.
+BOUND_TOL = 0.02
+
+
+def prior_bound_table(model: str, net: Any, u_train: np.ndarray, pm: Any,
+                      inside: np.ndarray) -> pd.DataFrame:
+    """Per parameter: the share of the training targets (posterior means, unit coordinates)
+    and of the land cells inside the area of applicability whose network prediction lies
+    within :data:`BOUND_TOL` of a prior bound. A parameter the model's steady state divides by
+    (CLM5's water-scalar scaling) at its lower bound gives unbounded SOC."""
+    names = list(net.space_.names)
+    theta = np.stack([np.asarray(pm[n].transpose("y", "x").values, float)[inside]
+                      for n in names], axis=-1)
+    u = net.space_.to_unit(theta)
+    rows = []
+    for j, n in enumerate(names):
+        rows.append({"model": model, "parameter": n,
+                     "train_low": float(np.mean(u_train[:, j] < BOUND_TOL)),
+                     "train_high": float(np.mean(u_train[:, j] > 1 - BOUND_TOL)),
+                     "cells_low": float(np.nanmean(u[:, j] < BOUND_TOL)),
+                     "cells_high": float(np.nanmean(u[:, j] > 1 - BOUND_TOL))})
+    return pd.DataFrame(rows)
+
+
+def totals_table(model: str, maps: dict[str, Any], inside: np.ndarray | None,
+                 mask: np.ndarray, area: Any, frac: Any) -> list[dict[str, Any]]:
+    """One row per parameterisation of ``maps`` (:func:`global_totals`): Pg C, the share of
+    the land area it covers (``calibrated`` and ``default (AOA cells)``: the cells ``inside``
+    the network's area of applicability) and the land cells without a value — cells outside
+    the area of applicability are left out on purpose, not missing, and are not counted as
+    missing."""
+    land_w = (area * frac).transpose("y", "x").values
+    land = float(land_w[land_w > 0].sum())
+    rows = []
+    for label in ("default", "calibrated", "calibrated (all land)", "default (AOA cells)",
+                  "calibrated, MSE loss", "calibrated, MSE loss (all land)"):
+        if label not in maps:
+            continue
+        tot, n_missing, share_missing = global_totals(maps[label], area, frac)
+        covered = 1.0
+        if label in ("calibrated", "default (AOA cells)", "calibrated, MSE loss"):
+            out_aoa = mask & ~inside & (land_w > 0)
+            n_missing -= int(out_aoa.sum())
+            share_missing -= float(land_w[out_aoa].sum() / land)
+            covered = float(land_w[inside].sum() / land)
+        rows.append({"model": model, "parameters": label, "pg_c": tot,
+                     "land_area_share": covered, "land_cells_without_value": n_missing,
+                     "land_area_share_without_value": max(share_missing, 0.0)})
+    return rows
 
 
 # ------------------------------------------------------------------------------ run
@@ -593,6 +644,8 @@ def _global(ctx: Reproduction, climate: Any, data: Any, sites: pd.DataFrame,
             cals: dict[str, Any], train: dict[str, np.ndarray], train_note: dict[str, str],
             settings: dict[str, Any], plt: Any) -> tuple[np.ndarray, dict[str, Any]]:
     """Global maps with default and network parameters, totals and structure correlations."""
+    import xarray as xr
+
     from wholesoil.assimilation.proda import compare_structures, simulate_grid
     from wholesoil.mapping._stocks import cell_area
 
@@ -602,6 +655,9 @@ def _global(ctx: Reproduction, climate: Any, data: Any, sites: pd.DataFrame,
         climate["mat"].values)
     maps: dict[str, dict[str, Any]] = {"clm5": {}, "compas": {}}
     param_maps: dict[str, Any] = {}
+    inside: dict[str, np.ndarray] = {}
+    di_maps: dict[str, Any] = {}
+    bound_tabs: list[pd.DataFrame] = []
     for model in ("clm5", "compas"):
         ids = data.profile_id[train[model]]
         st = sites.set_index("profile_id").loc[[str(i) for i in ids]]
@@ -618,40 +674,101 @@ def _global(ctx: Reproduction, climate: Any, data: Any, sites: pd.DataFrame,
             X[ok], _unit_targets(model, cals[model], ids)[ok],
             covariate_names=list(GRID_COVARIATES))
         pm = net.predict_grid(climate[list(GRID_COVARIATES)])
-        param_maps[model] = pm
-        maps[model]["calibrated"] = simulate_grid(model, climate, pm, mask=mask,
-                                                    cwd="holdridge")
+        # the network's area of applicability (Meyer & Pebesma 2021): cells whose MAT/MAP are
+        # unlike every training profile's are extrapolations, not PRODA answers
+        aoa = net.applicability_grid(climate[list(GRID_COVARIATES)])
+        di_maps[model] = aoa
+        inside[model] = (aoa["inside_aoa"].transpose("y", "x").values == 1) & mask
+        maps[model]["calibrated (all land)"] = simulate_grid(model, climate, pm, mask=mask,
+                                                               cwd="holdridge")
+        maps[model]["calibrated"] = maps[model]["calibrated (all land)"].where(
+            xr.DataArray(inside[model], dims=("y", "x")))
+        maps[model]["default (AOA cells)"] = maps[model]["default"].where(
+            xr.DataArray(inside[model], dims=("y", "x")))
+        param_maps[model] = pm.where(xr.DataArray(inside[model], dims=("y", "x")))
+        # diagnosis, not a replacement: the same network with the plain MSE loss (the
+        # code's alternative), which does not weight targets near 0 by 1/u as the ratio
+        # loss does; and how often the predictions sit at a prior bound
+        u_train = _unit_targets(model, cals[model], ids)[ok]
+        net_mse = _network(model, ctx.seed, {**settings["network"], "loss": "mse"}).fit(
+            X[ok], u_train, covariate_names=list(GRID_COVARIATES))
+        pm_mse = net_mse.predict_grid(climate[list(GRID_COVARIATES)])
+        maps[model]["calibrated, MSE loss (all land)"] = simulate_grid(
+            model, climate, pm_mse, mask=mask, cwd="holdridge")
+        maps[model]["calibrated, MSE loss"] = maps[model][
+            "calibrated, MSE loss (all land)"].where(xr.DataArray(inside[model],
+                                                                  dims=("y", "x")))
+        bound_tabs.append(prior_bound_table(model, net, u_train, pm, inside[model]))
     totals: dict[str, float] = {}
-    missing: dict[str, tuple[int, float]] = {}
+    table = []
     for model in ("clm5", "compas"):
+        table += totals_table(model, maps[model], inside.get(model), mask, area, frac)
+        t = {r["parameters"]: r for r in table if r["model"] == model}
         for label, key in (("default", "default"), ("calibrated", "proda")):
             q = f"soc_1m_pg_{key}_{model}"
-            if label not in maps[model]:
+            if label not in t:
                 ctx.row(q, f"global SOC 0–100 cm, {model.upper()}, {label} parameters", "Pg C",
                         PAPER[q], None, note="too few kept profiles to train the network")
                 continue
-            totals[q], n_missing, share_missing = global_totals(maps[model][label], area,
-                                                                frac)
-            missing[q] = (n_missing, share_missing)
-            n_cells = int(maps[model][label].attrs.get("cells_simulated", 0))
-            extra = "" if label == "default" else f"; network trained on {train_note[model]}"
-            if n_missing:
-                extra += (f"; {n_missing} land cells ({share_missing:.1%} of the land area) "
+            totals[q] = t[label]["pg_c"]
+            n_cells = int(np.isfinite(maps[model][label]["soc_0_100"].values).sum())
+            extra = ""
+            if t[label]["land_cells_without_value"]:
+                extra += (f"; {t[label]['land_cells_without_value']} land cells "
+                          f"({t[label]['land_area_share_without_value']:.1%} of the land area) "
                           "have no value (no climate data or no valid steady state) and are "
                           "not counted")
-            ctx.row(q, f"global SOC 0–100 cm, {model.upper()}, {label} parameters", "Pg C",
-                    PAPER[q], totals[q], n=n_cells,
+            text = f"global SOC 0–100 cm, {model.upper()}, {label} parameters"
+            if label == "calibrated":
+                share = t[label]["land_area_share"]
+                text = (f"SOC 0–100 cm, {model.upper()}, PRODA parameters, inside the "
+                        f"network's area of applicability ({share:.0%} of the land area)")
+                dflt_aoa = t["default (AOA cells)"]["pg_c"]
+                unbounded = t["calibrated (all land)"]["pg_c"]
+                extra = (f"; network trained on {train_note[model]}; only cells inside its "
+                         "area of applicability (Meyer & Pebesma 2021) are counted: default "
+                         f"parameters give {dflt_aoa:,.0f} Pg C on the same cells (ratio "
+                         f"{t[label]['pg_c'] / dflt_aoa:.2f}; the paper's PRODA/default is "
+                         "1.15 for both models); the network applied to all land, outside "
+                         f"too, gives {unbounded:,.0f} Pg C" + extra)
+                if "calibrated, MSE loss" in t:
+                    extra += (f"; the same network trained with the plain MSE loss instead "
+                              f"of PRODA's ratio loss (a diagnosis, see "
+                              f"tables/network_prior_bounds.csv) gives "
+                              f"{t['calibrated, MSE loss']['pg_c']:,.0f} Pg C on these cells")
+            ctx.row(q, text, "Pg C", PAPER[q], totals[q], n=n_cells,
                     note="bundled 2.5° MAT/MAP with the climate forcing rule (no CESM2 "
                          "forcing, no soil texture map: sand 40 %), land fraction weighted, "
                          "Antarctica left out" + extra)
-    ctx.table("global_totals", pd.DataFrame({
-        "quantity": list(totals), "pg_c": list(totals.values()),
-        "land_cells_without_value": [missing[q][0] for q in totals],
-        "land_area_share_without_value": [missing[q][1] for q in totals]}))
+    ctx.table("global_totals", pd.DataFrame(table))
+    if bound_tabs:
+        ctx.table("network_prior_bounds", pd.concat(bound_tabs, ignore_index=True))
+    if di_maps:
+        fig, axes = plt.subplots(1, len(di_maps), figsize=(5 * len(di_maps), 3.2),
+                                 layout="constrained", squeeze=False)
+        for ax, (model, a) in zip(axes[0], di_maps.items(), strict=True):
+            di = a["dissimilarity"].transpose("y", "x").where(
+                xr.DataArray(mask, dims=("y", "x")))
+            im = ax.pcolormesh(climate["x"], climate["y"], di, cmap="magma_r", vmin=0,
+                               vmax=max(3 * a.attrs["threshold"], 1e-9))
+            ax.contour(climate["x"], climate["y"], inside[model].astype(float), levels=[0.5],
+                       colors="c", linewidths=0.6)
+            ax.set_title(f"{model.upper()} network: dissimilarity index (AOA ≤ "
+                         f"{a.attrs['threshold']:.2f}, cyan line)", fontsize=9)
+            ax.set_xlabel("longitude [°E]")
+            ax.set_ylabel("latitude [°N]")
+            fig.colorbar(im, ax=ax, label="DI [-]")
+        ctx.figure("area_of_applicability", fig, "Dissimilarity of each land cell's MAT/MAP to "
+                   "the global network's training profiles (Meyer & Pebesma 2021); cells "
+                   "outside the cyan line are outside the area of applicability: the network "
+                   "extrapolates there and the PRODA totals and correlations leave them out.")
     labels = [lb for lb in ("default", "calibrated") if lb in maps["clm5"]
               and lb in maps["compas"]]
-    comp = compare_structures({lb: maps["clm5"][lb] for lb in labels},
-                              {lb: maps["compas"][lb] for lb in labels})
+    both = [lb for lb in ("default", "calibrated", "default (AOA cells)",
+                          "calibrated, MSE loss")
+            if lb in maps["clm5"] and lb in maps["compas"]]
+    comp = compare_structures({lb: maps["clm5"][lb] for lb in both},
+                              {lb: maps["compas"][lb] for lb in both})
     ctx.table("structure_correlations", comp)
     r = comp.set_index(["parameters", "variable"])["r"]
     nn = comp.set_index(["parameters", "variable"])["n"]
@@ -662,9 +779,21 @@ def _global(ctx: Reproduction, climate: Any, data: Any, sites: pd.DataFrame,
             ("r_baseline_decomposition", "calibrated", "k_bulk", "baseline decomposition"),
             ("r_environmental_modifier", "calibrated", "xi_system", "environmental modifier")):
         if (lb, var) in r.index:
+            if lb == "default":
+                where = "2.5° land cells"
+                if ("default (AOA cells)", var) in r.index:
+                    where += (f" (on the cells inside both networks' areas of applicability: "
+                              f"r = {r[('default (AOA cells)', var)]:.2f}, "
+                              f"n = {int(nn[('default (AOA cells)', var)])})")
+            else:
+                where = ("2.5° land cells inside both networks' areas of applicability "
+                         "(Meyer & Pebesma 2021)")
+                if ("calibrated, MSE loss", var) in r.index:
+                    where += (f"; with networks trained on the plain MSE loss: r = "
+                              f"{r[('calibrated, MSE loss', var)]:.2f}")
             ctx.row(q, f"correlation CLM5 vs COMPAS across grid cells: {text}", "r", PAPER[q],
                     float(r[(lb, var)]), n=int(nn[(lb, var)]),
-                    note="2.5° land cells; both models forced by the same climate rule"
+                    note=where + "; both models forced by the same climate rule"
                     + ("" if lb == "default" else
                        f"; networks trained on CLM5 {train_note['clm5']}, COMPAS "
                        f"{train_note['compas']}"))
@@ -683,7 +812,9 @@ def _global(ctx: Reproduction, climate: Any, data: Any, sites: pd.DataFrame,
             ax.set_ylabel("latitude [°N]")
             fig.colorbar(im, ax=ax, label="kg C m⁻²")
         ctx.figure(f"global_soc_{lb}", fig, f"SOC to 1 m simulated with {lb} parameters "
-                   "(2.5° land cells, climate forcing rule).")
+                   "(2.5° land cells, climate forcing rule)" + (
+                       "; blank: outside the network's area of applicability."
+                       if lb == "calibrated" else "."))
     if "calibrated" in labels:
         comps = (("cte", "transfer efficiency [-]"), ("k_bulk", "baseline decomp. [yr⁻¹]"),
                  ("xi_system", "env. modifier [-]"), ("b_system", "input allocation [-]"),
@@ -708,7 +839,8 @@ def _global(ctx: Reproduction, climate: Any, data: Any, sites: pd.DataFrame,
                    "(rows CLM5, COMPAS): transfer efficiency, baseline decomposition [yr⁻¹], "
                    "environmental modifier, input allocation, vertical transport [yr⁻¹], "
                    "plant input [g C m⁻² yr⁻¹]; each map on its own colour scale (2–98 % of its "
-                   "cells), as the correlations compare patterns, not levels.")
+                   "cells), as the correlations compare patterns, not levels; blank: outside "
+                   "the network's area of applicability.")
     return mask, param_maps
 
 

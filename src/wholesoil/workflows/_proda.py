@@ -388,6 +388,7 @@ def proda_map_job(
     scheduler: str | None = None,
     land_samples: int = 5,
     cwd: str | float | None = None,
+    outside_aoa: str = "keep",
 ) -> JobResult:
     """Parameter maps, SOC maps and component maps from a trained network (Tao et al. (EarthArXiv)
     §2.7).
@@ -418,6 +419,13 @@ def proda_map_job(
         Holdridge's life zones of the cell's climate are forest,
         :func:`wholesoil.models.holdridge_forest`), a share of NPP everywhere, or None (no CWD,
         the default); recorded in ``run.json``.
+    outside_aoa : {"keep", "mask"}
+        Cells outside the network's area of applicability (Meyer & Pebesma (2021),
+        :meth:`~wholesoil.assimilation.proda.ParameterNetwork.applicability_grid`: covariates
+        unlike any training profile's, where the network extrapolates): ``"keep"`` simulates
+        them and flags them in ``maps/applicability.nc`` and the messages; ``"mask"`` leaves
+        them out (NaN parameters and SOC). A network without an applicability (older
+        wholesoil) maps every cell and says so.
     """
     from wholesoil.assimilation.proda._compare import zonal_means
     from wholesoil.assimilation.proda._simulate import COMPONENTS, simulate_grid
@@ -427,6 +435,9 @@ def proda_map_job(
     from wholesoil.plots.maps import plot_grid_map
 
     t0 = time.perf_counter()
+    if outside_aoa not in ("keep", "mask"):
+        raise InputDataError("outside_aoa must be 'keep' or 'mask'", field="outside_aoa",
+                             value=outside_aoa)
     out = Path(out)
     scheduler = parse_scheduler(scheduler)
     net, meta, _folder = read_model_dir(model_dir)
@@ -434,6 +445,28 @@ def proda_map_job(
     ds, mask, gsrc = load_grid(grid, region=region, land_samples=land_samples)
     t_pred = time.perf_counter()
     params = net.predict_grid(ds, source=gsrc)
+    aoa_messages: list[str] = []
+    aoa = None
+    land = mask
+    if getattr(net, "applicability_", None) is not None:
+        aoa = net.applicability_grid(ds, source=gsrc)
+        inside = aoa["inside_aoa"] == 1
+        mapped = np.isfinite(params[net.space_.names[0]].values)
+        if mask is not None:
+            mapped &= np.asarray(mask, bool)
+        n_out = int((mapped & ~inside.values).sum())
+        aoa_messages.append(
+            f"{n_out} of {int(mapped.sum())} cells lie outside the network's area of "
+            f"applicability (dissimilarity index > {aoa.attrs['threshold']:.3g}; Meyer & "
+            f"Pebesma 2021): the network extrapolates there; "
+            + ("they are left out (--outside-aoa mask)" if outside_aoa == "mask" else
+               "they are simulated and flagged in maps/applicability.nc (--outside-aoa mask "
+               "leaves them out)"))
+        if outside_aoa == "mask":
+            mask = inside if mask is None else (inside & mask)
+    else:
+        aoa_messages.append("this network has no area of applicability (saved by an older "
+                            "wholesoil): every cell is mapped; retrain to get one")
     if mask is not None:
         params = params.where(mask)
     t_pred = time.perf_counter() - t_pred
@@ -449,7 +482,9 @@ def proda_map_job(
                                         client=client, source=gsrc, cwd=cwd)
     t_sim = time.perf_counter() - t_sim
     outputs: dict[str, Path] = {}
-    for name, d in (("parameters", params), *((f"soc_{k}", v) for k, v in maps.items())):
+    extra = () if aoa is None else (("applicability", aoa),)
+    for name, d in (("parameters", params), *((f"soc_{k}", v) for k, v in maps.items()),
+                    *extra):
         if crs is not None:
             d = d.rio.write_crs(crs)
         outputs[name] = write_netcdf(d, out / "maps" / f"{name}.nc")
@@ -478,9 +513,16 @@ def proda_map_job(
         comp = compare_structures({"default vs calibrated": maps["default"]},
                                   {"default vs calibrated": maps["calibrated"]})
         outputs["comparison"] = write_table(comp, out / "tables" / "comparison.csv")
+    if aoa is not None:
+        outputs["map_applicability"] = plot_grid_map(
+            aoa["dissimilarity"] if land is None else aoa["dissimilarity"].where(land),
+            figs / "applicability.png",
+            title=f"dissimilarity to the training covariates (AOA: ≤ "
+                  f"{aoa.attrs['threshold']:.3g})")
     n_cells = int(cal.attrs["cells_simulated"])
     messages = [f"{model}: parameters predicted and steady states solved in {n_cells} cells of "
-                f"{gsrc} ({n_cells * len(maps) / max(t_sim, 1e-9):.0f} cells s-1)"]
+                f"{gsrc} ({n_cells * len(maps) / max(t_sim, 1e-9):.0f} cells s-1)",
+                *aoa_messages]
     bad = int(cal.attrs["cells_without_steady_state"])
     if bad:
         messages.append(f"{bad} cell(s) have no positive steady state (NaN; valid = 0 in the "
@@ -490,6 +532,7 @@ def proda_map_job(
         {"model_dir": str(model_dir),
          "grid": str(grid) if isinstance(grid, str | Path) else "<Dataset>"},
         {"model": model, "region": region, "defaults": defaults, "cwd": cwd,
+         "outside_aoa": outside_aoa,
          "block_cells": block_cells,
          "scheduler": scheduler, "cells": n_cells}, t0, outputs, out,
         timings={"predict_parameters": t_pred, "simulate": t_sim}, scheduler=scheduler)

@@ -184,3 +184,32 @@ def test_paper_optimizer_and_linear_output(optimizer, output, loss):
     np.testing.assert_allclose(SPACE.to_unit(mean), net.predict_unit(X[:7])[0], rtol=0,
                                atol=1e-6)
     assert np.all(sd == 0)
+
+
+def test_applicability_is_fitted_saved_and_mapped(tmp_path):
+    # training climates on a 2-D lattice of 3 × 3 cells, 4 profiles per cell (grid-sampled
+    # covariates repeat); a cell far outside is outside the AOA, a training cell inside.
+    from wholesoil.mapping import AreaOfApplicability
+
+    cells = np.array([[t, p] for t in (0.0, 5.0, 10.0) for p in (500.0, 1000.0, 1500.0)])
+    X = np.repeat(cells, 4, axis=0)
+    U = np.full((X.shape[0], 21), 0.5)
+    net = ParameterNetwork(seed=0, **SMALL).fit(X, U, covariate_names=["mat", "map"])
+    aoa = net.applicability_
+    # default groups are the distinct covariate rows, so a profile's nearest neighbour in
+    # another fold is the next lattice cell, one spacing away after standardization (the two
+    # covariates' sds differ by exactly the factor 100 of their spacings): every training DI,
+    # hence the threshold (Eq. 4), is that spacing over the mean training distance
+    spacing = 5.0 / np.std(X[:, 0], ddof=1)
+    assert aoa.train_di_ == pytest.approx(np.full(36, spacing / aoa.mean_distance_))
+    assert aoa.threshold_ == pytest.approx(spacing / aoa.mean_distance_)
+    assert isinstance(aoa, AreaOfApplicability)
+    net.save(tmp_path / "m")
+    back = ParameterNetwork.load(tmp_path / "m", device="cpu")
+    ds = xr.Dataset({"mat": (("y", "x"), [[5.0, 30.0, np.nan]]),
+                     "map": (("y", "x"), [[1000.0, 4000.0, 800.0]])},
+                    coords={"y": [0.0], "x": [0.0, 1.0, 2.0]})
+    g = back.applicability_grid(ds)
+    assert g["inside_aoa"].values.tolist() == [[1, 0, 0]]
+    assert g["dissimilarity"].values[0, 0] == 0.0 and np.isnan(g["dissimilarity"].values[0, 2])
+    assert g.attrs["threshold"] == pytest.approx(aoa.threshold_)

@@ -187,6 +187,9 @@ def fit_end_to_end(
         net.history_.append(net._record(fit))
         net.validation_ids_.append(np.asarray(data.profile_id)[va])
     net.training_ids_ = np.asarray(data.profile_id)
+    from wholesoil.assimilation.proda._network import network_applicability
+
+    net.applicability_ = network_applicability(X)
     return net
 
 

@@ -460,8 +460,14 @@ class ParameterNetwork:
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X: ArrayLike, U: ArrayLike, *,
-            covariate_names: Sequence[str] | None = None) -> ParameterNetwork:
+            covariate_names: Sequence[str] | None = None,
+            groups: ArrayLike | None = None) -> ParameterNetwork:
         """Train on raw covariates ``X`` (n, c) and unit-coordinate targets ``U`` (n, d).
+
+        Also fits the network's area of applicability (``applicability_``,
+        :func:`network_applicability`) on the training covariates, with cross-validation folds
+        grouped by ``groups`` (e.g. site; default: rows with identical covariates form a group,
+        as profiles of one grid cell do when covariates are sampled from a grid).
 
         Returns
         -------
@@ -500,6 +506,7 @@ class ParameterNetwork:
             fit = self._fit_member(k, X.shape[0], X.shape[1], batch_loss, dev)
             self.members_.append(fit.model)
             self.history_.append(self._record(fit))
+        self.applicability_ = network_applicability(X, groups)
         return self
 
     def _fit_member(self, k: int, n: int, n_in: int, batch_loss: Callable, dev: torch.device
@@ -664,6 +671,36 @@ class ParameterNetwork:
                           attrs={"source": "wholesoil.assimilation.proda.ParameterNetwork",
                                  "members": len(self.members_)})
 
+    def applicability_grid(self, ds: Any, *, source: str = "grid") -> Any:
+        """Dissimilarity index and area of applicability on a covariate grid (Meyer & Pebesma
+        (2021); :class:`wholesoil.mapping.AreaOfApplicability`): ``dissimilarity`` (DI, -)
+        and ``inside_aoa`` (1 inside, 0 outside or a covariate missing), with the threshold in
+        the attributes. Outside the AOA the network extrapolates: its parameters there are
+        not supported by any training profile's covariates."""
+        import xarray as xr
+
+        self._check_fitted()
+        aoa = getattr(self, "applicability_", None)
+        if aoa is None:
+            raise InputDataError("this network has no area of applicability (saved by an "
+                                 "older wholesoil, or fitted on fewer than 2 distinct covariate "
+                                 "rows); retrain it to get one", field="applicability")
+        X, valid, shape, dims = grid_covariates(ds, self.covariate_names, source=source)
+        di = aoa.dissimilarity(np.where(valid[:, None], X, np.nan)[:, aoa_columns(aoa, X)])
+        first = ds[self.covariate_names[0]]
+        coords = {d: first.coords[d] for d in dims if d in first.coords}
+        inside = np.isfinite(di) & (di <= aoa.threshold_)
+        attrs = {"threshold": aoa.threshold_, "mean_training_distance": aoa.mean_distance_,
+                 "reference": "Meyer & Pebesma (2021) Methods Ecol. Evol. 12:1620, "
+                              "doi:10.1111/2041-210X.13650"}
+        return xr.Dataset(
+            {"dissimilarity": (dims, di.reshape(shape), {
+                "units": "-", "long_name": "dissimilarity index of the covariates to the "
+                "network's training data"}),
+             "inside_aoa": (dims, inside.reshape(shape).astype("int8"), {
+                 "units": "-", "long_name": "1: inside the network's area of applicability"})},
+            coords=coords, attrs=attrs)
+
     # ------------------------------------------------------------------ persistence
     def save(self, folder: str | os.PathLike[str]) -> Path:
         """Write ``member_<k>.pt`` (state dicts) and ``network.json`` (metadata) atomically."""
@@ -685,6 +722,11 @@ class ParameterNetwork:
                         for h in self.history_],
             "torch": torch.__version__,
         }
+        aoa = getattr(self, "applicability_", None)
+        if aoa is not None:
+            with atomic_path(out / "applicability.npz") as tmp, open(tmp, "wb") as fh:
+                np.savez(fh, columns=aoa_columns(aoa, np.empty((0, len(self.scaler_.names)))),
+                         **aoa.to_arrays())
         write_json(out / "network.json", meta)
         return out
 
@@ -710,7 +752,55 @@ class ParameterNetwork:
             m.load_state_dict(torch.load(f, map_location="cpu", weights_only=True))
             net.members_.append(m.to(dev).eval())
         net.history_ = meta.get("history", [])
+        f = Path(folder) / "applicability.npz"
+        net.applicability_ = None
+        if f.exists():
+            from wholesoil.mapping._applicability import AreaOfApplicability
+
+            with np.load(f, allow_pickle=False) as a:
+                net.applicability_ = AreaOfApplicability.from_arrays(a)
+                net.applicability_.columns_ = np.asarray(a["columns"], int)
         return net
+
+
+#: Folds of the applicability threshold (Meyer & Pebesma 2021 use the model's CV folds; the
+#: network's validation is a 10-fold CV grouped by site).
+AOA_FOLDS = 10
+
+
+def network_applicability(X: ArrayLike, groups: ArrayLike | None = None) -> Any:
+    """Area of applicability of a network trained on covariates ``X`` (n, c): Meyer & Pebesma
+    (2021) with equal covariate weights, on the finite rows and the covariates that vary,
+    its threshold from :data:`AOA_FOLDS` folds grouped by ``groups`` (default: identical
+    covariate rows, so that profiles sharing a grid cell never stand in for each other).
+    None when fewer than 2 distinct groups remain."""
+    from sklearn.model_selection import GroupKFold
+
+    from wholesoil.mapping._applicability import AreaOfApplicability
+
+    X = np.asarray(X, float)
+    ok = np.all(np.isfinite(X), axis=1)
+    cols = np.flatnonzero(np.nanstd(np.where(ok[:, None], X, np.nan), axis=0) > 0)
+    Xo = X[ok][:, cols]
+    if groups is None:
+        g = np.unique(Xo, axis=0, return_inverse=True)[1].ravel()
+    else:
+        g = np.unique(np.asarray(groups)[ok], return_inverse=True)[1].ravel()
+    k = min(AOA_FOLDS, int(np.unique(g).size))
+    if k < 2 or cols.size == 0:
+        return None
+    folds = np.empty(g.size, int)
+    for f, (_, te) in enumerate(GroupKFold(n_splits=k).split(Xo, groups=g)):
+        folds[te] = f
+    aoa = AreaOfApplicability().fit(Xo, folds=folds)
+    aoa.columns_ = cols
+    return aoa
+
+
+def aoa_columns(aoa: Any, X: np.ndarray) -> np.ndarray:
+    """Indices of the covariates the applicability was fitted on (all when unrecorded)."""
+    cols = getattr(aoa, "columns_", None)
+    return np.arange(X.shape[1]) if cols is None else np.asarray(cols, int)
 
 
 def _units(names: Sequence[str]) -> dict[str, str]:
