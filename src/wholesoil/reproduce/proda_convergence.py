@@ -751,16 +751,18 @@ def _global(ctx: Reproduction, climate: Any, data: Any, sites: pd.DataFrame,
                 xr.DataArray(mask, dims=("y", "x")))
             im = ax.pcolormesh(climate["x"], climate["y"], di, cmap="magma_r", vmin=0,
                                vmax=max(3 * a.attrs["threshold"], 1e-9))
-            ax.contour(climate["x"], climate["y"], inside[model].astype(float), levels=[0.5],
-                       colors="c", linewidths=0.6)
-            ax.set_title(f"{model.upper()} network: dissimilarity index (AOA ≤ "
-                         f"{a.attrs['threshold']:.2f}, cyan line)", fontsize=9)
+            # land cells outside the area of applicability marked, cell by cell
+            yy, xx = np.meshgrid(climate["y"].values, climate["x"].values, indexing="ij")
+            out = mask & ~inside[model]
+            ax.scatter(xx[out], yy[out], marker="x", s=3, linewidths=0.4, color="c")
+            ax.set_title(f"{model.upper()} network: dissimilarity index (AOA: DI ≤ "
+                         f"{a.attrs['threshold']:.2f}; x: outside)", fontsize=9)
             ax.set_xlabel("longitude [°E]")
             ax.set_ylabel("latitude [°N]")
             fig.colorbar(im, ax=ax, label="DI [-]")
         ctx.figure("area_of_applicability", fig, "Dissimilarity of each land cell's MAT/MAP to "
                    "the global network's training profiles (Meyer & Pebesma 2021); cells "
-                   "outside the cyan line are outside the area of applicability: the network "
+                   "marked x are outside the area of applicability: the network "
                    "extrapolates there and the PRODA totals and correlations leave them out.")
     labels = [lb for lb in ("default", "calibrated") if lb in maps["clm5"]
               and lb in maps["compas"]]
