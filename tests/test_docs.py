@@ -142,6 +142,8 @@ def test_validations_page_cites_every_test_file_and_reference_file():
         assert f"`{path.relative_to(REPO).as_posix()}`" in page
     for peer in ("lme4", "deSolve", "mpspline2", "earth 5.3.2", "caret 6.0-93", "Montgomery"):
         assert peer in page, peer
+    # the page is built from the tests' docstrings: they cite the papers, not "seed 00N"
+    assert not re.search(r"\bseeds? 00\d", page, re.IGNORECASE)
 
 
 # ----------------------------------------------------------------- the site (slow)

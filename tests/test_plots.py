@@ -54,7 +54,7 @@ def test_depth_curves_downward_with_bands_and_points() -> None:
 
 
 def test_observed_predicted_one_to_one_and_skill_in_panel() -> None:
-    # closed form: SSE = 1, SST = Σ(y − 2.5)² = 5, so R² = 1 − 1/5 = 0.8 (seed 000 Eq. 4) and
+    # closed form: SSE = 1, SST = Σ(y − 2.5)² = 5, so R² = 1 − 1/5 = 0.8 (Wang H. et al. (2025) Eq. 4) and
     # RMSE = √(1/4) = 0.5 (Eq. 5); the NaN pair is not counted (n = 4)
     obs = np.array([1.0, 2.0, 3.0, 4.0, np.nan])
     pred = np.array([1.0, 2.0, 3.0, 5.0, 2.0])

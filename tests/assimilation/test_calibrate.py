@@ -1,4 +1,4 @@
-"""Profile calibration (seed 003 §2.6): batched log target vs direct single-profile computation,
+"""Profile calibration (Tao et al. (EarthArXiv) §2.6): batched log target vs direct single-profile computation,
 recovery of known CLM5 parameters from synthetic profiles, filters and summaries.
 
 Reference values: the log target is checked against an independent per-profile, per-chain

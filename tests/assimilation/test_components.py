@@ -1,4 +1,4 @@
-"""Posterior components (seed 003 Eqs. 10–14 and input) and the thinned-chain table.
+"""Posterior components (Tao et al. (EarthArXiv) Eqs. 10–14 and input) and the thinned-chain table.
 
 Reference: the same components computed one profile at a time through ``simulate``'s model
 path (wholesoil.workflows._simulate.run_model, itself tested against the closed forms of the

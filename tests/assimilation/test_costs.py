@@ -1,4 +1,4 @@
-"""PRODA costs (spec assimilation.md; seed 003 Eq. 1 NSE), Gaussian likelihood, profile filters."""
+"""PRODA costs (spec assimilation.md; Tao et al. (EarthArXiv) Eq. 1 NSE), Gaussian likelihood, profile filters."""
 
 import numpy as np
 import pytest
@@ -73,7 +73,7 @@ def test_clm5_cost_bad_input():
 
 def test_nse_reference_cases():
     obs = np.array([1.0, 2.0, 3.0])
-    # seed 003 Eq. 1: perfect model → 1; model equal to the observed mean → 0
+    # Tao et al. (EarthArXiv) Eq. 1: perfect model → 1; model equal to the observed mean → 0
     assert nse(obs, obs) == 1.0
     assert nse(np.full(3, 2.0), obs) == 0.0
     # hand case: Σ(obs − mod)² = 1, Σ(obs − mean)² = 2 → NSE = 0.5, COMPAS J = 5·0.5
@@ -106,7 +106,7 @@ def test_gaussian_loglik_matches_scipy():
 
 
 def test_profile_filter_reasons():
-    # seed 003 §2.1: ≥ 3 layers and maximum depth > 50 cm; plus depths present/increasing, SOC > 0
+    # Tao et al. (EarthArXiv) §2.1: ≥ 3 layers and maximum depth > 50 cm; plus depths present/increasing, SOC > 0
     top = np.array([
         [0, 10, 30, nan],  # kept (padding at the end)
         [0, 30, nan, nan],  # two layers

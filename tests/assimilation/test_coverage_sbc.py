@@ -6,7 +6,7 @@ multiplicative); the profiles are calibrated together with the Gaussian likeliho
 noise. The 90 % credible intervals must cover the truth in 80–97 % of the profiles for each
 well-identified parameter, and the chains must converge (R̂). Posterior contraction
 1 − var(post)/var(prior) says how well each parameter is identified; the test reports the
-weakly identified ones (contraction < 0.2: the posterior is nearly the prior). Seed 003 §4.3
+weakly identified ones (contraction < 0.2: the posterior is nearly the prior). Tao et al. (EarthArXiv) §4.3
 expects several: here the litter turnover time tau4l2 and the CWD → litter fraction fl2cwd,
 which the mineral SOC observed in profiles barely constrains, against four soil and depth
 parameters that the profiles pin down. (All 21 parameters at once need the full protocol to

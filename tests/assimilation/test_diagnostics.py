@@ -1,4 +1,4 @@
-"""Gelman–Rubin R̂ (seed 003 §2.6 formula), ESS (AR(1) closed form), acceptance rate."""
+"""Gelman–Rubin R̂ (Tao et al. (EarthArXiv) §2.6 formula), ESS (AR(1) closed form), acceptance rate."""
 
 import numpy as np
 import pytest

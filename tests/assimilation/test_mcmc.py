@@ -1,4 +1,4 @@
-"""Vectorized adaptive Metropolis (PRODA protocol, seed 003 §2.6) against exact targets.
+"""Vectorized adaptive Metropolis (PRODA protocol, Tao et al. (EarthArXiv) §2.6) against exact targets.
 
 Reference values: Gaussian targets whose mean and covariance are known exactly (truncation to the
 unit cube is negligible: every mean is at least 5 standard deviations from a bound); the Monte

@@ -1,4 +1,4 @@
-"""ParameterSpace: Eq. 1 of _space (linear map by the prior ranges of seed 003 Suppl. Tables 1–2)."""
+"""ParameterSpace: Eq. 1 of _space (linear map by the prior ranges of Tao et al. (EarthArXiv) Suppl. Tables 1–2)."""
 
 import numpy as np
 import pytest
@@ -17,7 +17,7 @@ def test_clm5_space_matches_table_1():
     s = ParameterSpace.from_clm5()
     assert s.names == tuple(CLM5_PRODA_PARAMETERS)
     assert s.n_params == 21
-    # seed 003 Suppl. Table 1: q10 prior [1.2, 3.0], tau4s3 [200, 1000]
+    # Tao et al. (EarthArXiv) Suppl. Table 1: q10 prior [1.2, 3.0], tau4s3 [200, 1000]
     j = s.names.index("q10")
     assert (s.lower[j], s.upper[j]) == (1.2, 3.0)
     # sand-dependent defaults are NaN; efolding keeps CLM5's 10 m (outside the prior)

@@ -121,7 +121,7 @@ def test_qc_repair_writes_report(tmp_path):
 
 
 def test_density_and_beta_commands(tmp_path):
-    # Layers generated from the β model with β = 0.97 (seed 000 Eq. 2): layer density =
+    # Layers generated from the β model with β = 0.97 (Wang H. et al. (2025) Eq. 2): layer density =
     # A·(β^top − β^bottom); SOC/BD chosen so that Eq. 1 returns that density.
     beta, a = 0.97, 200.0
     tops, bots = np.array([0, 20, 40, 60, 80]), np.array([20, 40, 60, 80, 100])
@@ -237,7 +237,7 @@ def test_demo_runs_on_bundled_data(tmp_path):
     assert len(ok) == 13 and (ok["age"] > 0).all()
     lay = pd.read_csv(tabs / "inputs_layers.csv").dropna(subset=["i_loss"])
     np.testing.assert_allclose(lay["i_loss"], lay["i_root"] - lay["i_bulk"], rtol=1e-12)
-    # stage 10 (drivers): the seed 002 layout and Duncan letters
+    # stage 10 (drivers): the He et al. (2024) layout and Duncan letters
     assert (tabs / "ncscd_beta_drivers_mixed_report.csv").is_file()
     assert (tabs / "ncscd_beta_drivers_groups_soil_order.csv").is_file()
 
@@ -310,7 +310,7 @@ def test_help_lists_every_command():
 
 
 def test_density_fills_missing_bd_and_flags_it(tmp_path):
-    # Second horizon has no BD: filled by the seed 003 pedotransfer BD = 0.32 + 1.30·exp(−0.0089·OM)
+    # Second horizon has no BD: filled by the Tao et al. (EarthArXiv) pedotransfer BD = 0.32 + 1.30·exp(−0.0089·OM)
     # with OM = 1.724·SOC[%] = 1.724 % for SOC 10 g kg⁻¹; Eq. 1 then gives 10·BD·20/10.
     src = _write(tmp_path, "h.csv", "profile_id,top,bottom,soc,bd\nA,0,10,20,1.1\nA,10,30,10,\n")
     res = runner.invoke(app, ["density", str(src), "-o", str(tmp_path / "d.csv")])

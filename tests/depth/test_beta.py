@@ -1,4 +1,4 @@
-"""Jobbágy–Jackson β model: closed forms (seed 000 Eqs. 2–3, §2.6) and per-profile fitting."""
+"""Jobbágy–Jackson β model: closed forms (Wang H. et al. (2025) Eqs. 2–3, §2.6) and per-profile fitting."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from wholesoil.depth import (
 from wholesoil.errors import InputDataError
 
 LAYER_SETS = [
-    [20.0, 40.0, 60.0, 80.0, 100.0],  # seed 000 §2.2: five 20-cm layers
+    [20.0, 40.0, 60.0, 80.0, 100.0],  # Wang H. et al. (2025) §2.2: five 20-cm layers
     [10.0, 30.0, 60.0, 100.0],
     [5.0, 15.0, 30.0, 60.0, 100.0, 200.0],  # GlobalSoilMap depths
     [30.0, 100.0],  # NCSCD 0–30, 30–100 cm: exactly determined
@@ -48,14 +48,14 @@ def _synthetic(rng, n_profiles):
 
 # ----------------------------------------------------------------------- closed forms
 def test_published_constants():
-    # Wang et al. (seed 000): Introduction (global mean) and §3.1 (observed means)
+    # Wang et al. (Wang H. et al. (2025)): Introduction (global mean) and §3.1 (observed means)
     assert GLOBAL_MEAN_BETA == 0.9786
     assert OBSERVED_MEAN_BETA == {"cropland": 0.9731, "grassland": 0.9772, "forest": 0.9790}
 
 
 def test_cumulative_fraction_exact():
     getcontext().prec = 50
-    # exact decimal powers: Y = 1 − β^d (seed 000 Eq. 2)
+    # exact decimal powers: Y = 1 − β^d (Wang H. et al. (2025) Eq. 2)
     for d in (1, 20, 100):
         exact = float(1 - _decimal_pow("0.9786", d))
         assert_allclose(beta_cumulative_fraction(d, GLOBAL_MEAN_BETA), exact, rtol=1e-14)
@@ -65,7 +65,7 @@ def test_cumulative_fraction_exact():
 
 def test_x100_from_x_d0_exact():
     getcontext().prec = 50
-    # X_100 = (1 − β^100)/(1 − β^20)·X_20 (seed 000 Eq. 3), exact decimal arithmetic
+    # X_100 = (1 − β^100)/(1 − β^20)·X_20 (Wang H. et al. (2025) Eq. 3), exact decimal arithmetic
     for beta in ("0.9731", "0.9772", "0.9790", "0.9786"):
         exact = (1 - _decimal_pow(beta, 100)) / (1 - _decimal_pow(beta, 20)) * Decimal(50)
         assert_allclose(x100_from_x_d0(50.0, float(beta)), float(exact), rtol=1e-13)
@@ -79,7 +79,7 @@ def test_x100_from_x_d0_exact():
 
 
 def test_cumulative_and_layer_densities_by_difference():
-    # seed 000 §2.6: cumulative at 40/60/80/100 cm, 20-cm layers by subtraction
+    # Wang H. et al. (2025) §2.6: cumulative at 40/60/80/100 cm, 20-cm layers by subtraction
     x20 = np.array([30.0, 40.0])
     beta = np.array([0.9731, 0.9790])
     cum = cumulative_density(x20, beta)
@@ -123,7 +123,7 @@ def test_fit_recovers_beta_for_many_profiles_at_once():
 
 def test_fitted_model_reproduces_seed000_eq3():
     # With the "stock" model the profile's observed 0–100 cm stock equals Eq. 3 applied
-    # to its observed 0–20 cm stock with the fitted β (seed 000 Eq. 3).
+    # to its observed 0–20 cm stock with the fitted β (Wang H. et al. (2025) Eq. 3).
     rng = np.random.default_rng(3)
     beta = rng.uniform(0.90, 0.995, 200)
     A = rng.uniform(50, 300, 200)

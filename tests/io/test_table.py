@@ -57,7 +57,7 @@ def test_som_to_soc(tmp_path):
     df = pd.DataFrame({"profile_id": ["A"], "top": [0], "bottom": [10], "SOM": [5.0]})
     p = write_table(df, tmp_path / "som.csv")
     ps = read_table(p, column_map={"SOM": "soc"}, units={"soc": "SOM %"})
-    # SOC = 0.58 x SOM (seed 000 §2.1): 5 % SOM -> 2.9 % SOC -> 29 g kg-1
+    # SOC = 0.58 x SOM (Wang H. et al. (2025) §2.1): 5 % SOM -> 2.9 % SOC -> 29 g kg-1
     assert ps.horizons["soc"].iloc[0] == pytest.approx(29.0)
 
 

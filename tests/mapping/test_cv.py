@@ -1,10 +1,10 @@
 """Grouped and spatial cross-validation, skill by depth band, independent validation.
 
 Sources of the reference numbers:
-- R² and RMSE: Wang et al. (seed 000) §2.5 Eqs. 4–5, recomputed here from the predictions.
+- R² and RMSE: Wang et al. (Wang H. et al. (2025)) §2.5 Eqs. 4–5, recomputed here from the predictions.
 - Great-circle distances: exact arcs along a meridian or the equator on a sphere of radius
   6371.0088 km (mean Earth radius R₁ of WGS84/GRS80, Moritz 2000), 1° = 2π·6371.0088/360 km.
-- Depth bands: seed 001 (Fig. 1e) topsoil 0–30, subsoil 30–100, deep soil 100–200 cm; the
+- Depth bands: Wang G. et al. (2025) (Fig. 1e) topsoil 0–30, subsoil 30–100, deep soil 100–200 cm; the
   band numbers are a hand-made example worked in the comments.
 """
 
@@ -48,7 +48,7 @@ def _rf():
 
 
 def _layer_table(n_profiles=40, seed=0):
-    """Synthetic profiles: seven layers of seed 001 (0–10 … 150–200 cm) per site."""
+    """Synthetic profiles: seven layers of Wang G. et al. (2025) (0–10 … 150–200 cm) per site."""
     rng = np.random.default_rng(seed)
     tops = np.array([0, 10, 20, 30, 50, 100, 150], float)
     bottoms = np.array([10, 20, 30, 50, 100, 150, 200], float)
@@ -66,7 +66,7 @@ def _layer_table(n_profiles=40, seed=0):
             "bottom": np.tile(bottoms, n_profiles),
         }
     )
-    # stocks driven by MAT near the surface, noise at depth (the pattern of seed 001)
+    # stocks driven by MAT near the surface, noise at depth (the pattern of Wang G. et al. (2025))
     decay = np.exp(-table["top"] / 30.0)
     table["soc"] = decay * (4.0 + 0.6 * mat) + rng.normal(0, 0.25, pid.size)
     return table
@@ -380,8 +380,8 @@ def test_cross_validate_predicts_every_row_once_and_keeps_profiles_whole(layer_c
 def test_cross_validate_skill_is_eq4_eq5_by_hand(layer_cv):
     _, res = layer_cv
     y, yhat = res.predictions["observed"].to_numpy(), res.predictions["predicted"].to_numpy()
-    r2 = 1 - np.sum((y - yhat) ** 2) / np.sum((y - y.mean()) ** 2)  # seed 000 Eq. 4
-    rmse = np.sqrt(np.sum((y - yhat) ** 2) / y.size)  # seed 000 Eq. 5
+    r2 = 1 - np.sum((y - yhat) ** 2) / np.sum((y - y.mean()) ** 2)  # Wang H. et al. (2025) Eq. 4
+    rmse = np.sqrt(np.sum((y - yhat) ** 2) / y.size)  # Wang H. et al. (2025) Eq. 5
     assert res.metrics["n"] == y.size
     assert_allclose([res.metrics["r2"], res.metrics["rmse"]], [r2, rmse], rtol=1e-12)
     assert_allclose(res.metrics["bias"], np.mean(yhat - y), rtol=1e-12)
@@ -399,8 +399,8 @@ def test_cross_validate_by_depth_and_skill_falls_with_depth(layer_cv):
     ref = depthwise_metrics(p["observed"], p["predicted"], p["top"], p["bottom"])
     pd.testing.assert_frame_equal(t, ref)
     assert t["n"].tolist() == [120, 80, 80, 0]  # 40 profiles × 3, 2, 2 layers by midpoint
-    # synthetic data of the seed 001 kind (MAT drives topsoil only; deep soil is noise):
-    # R² falls from topsoil to deep soil, as 0.96 → 0.67 → 0.48 in seed 001 Fig. 1e
+    # synthetic data of the Wang G. et al. (2025) kind (MAT drives topsoil only; deep soil is noise):
+    # R² falls from topsoil to deep soil, as 0.96 → 0.67 → 0.48 in Wang G. et al. (2025) Fig. 1e
     assert t["r2"][0] > 0.6 and t["r2"][2] < 0.3
     fig = plot_cv_depth(res)
     assert isinstance(fig, Figure)
@@ -513,7 +513,7 @@ def test_cross_validate_passes_groups_only_to_a_fit_that_takes_them():
 
 def test_validate_independent_on_a_fitted_model():
     train = _layer_table(n_profiles=30, seed=0)
-    test = _layer_table(n_profiles=17, seed=9)  # 17 independent sites, as seed 001
+    test = _layer_table(n_profiles=17, seed=9)  # 17 independent sites, as Wang G. et al. (2025)
     features = ["mat", "clay", "top", "bottom"]
     model = _rf().fit(train[features], train["soc"])
     res = validate_independent(model, test, "soc", features)

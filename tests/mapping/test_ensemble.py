@@ -1,4 +1,4 @@
-"""Seed 004's stacked ensemble: OOF ranking, PCR stack, effective weights, skipped members."""
+"""Wang G. et al.'s (manuscript) stacked ensemble: OOF ranking, PCR stack, effective weights, skipped members."""
 
 from __future__ import annotations
 
@@ -101,7 +101,7 @@ def test_stack_is_no_worse_than_its_worst_member_and_weights_favour_the_better(l
     assert ens.cv_rmse_ <= max(rmse[k] for k in ens.kept_)
     assert ens.cv_rmse_ <= 1.05 * rmse["linear"]  # close to the true model (noise sd 0.1)
     w = dict(zip(ens.kept_, ens.weights_, strict=True))
-    assert w["linear"] > 0.8 and abs(w["x0_only"]) < 0.2  # seed 004: better → larger weight
+    assert w["linear"] > 0.8 and abs(w["x0_only"]) < 0.2  # Wang G. et al. (manuscript): better → larger weight
     assert ens.n_components_ == 2 and ens.component_rmse_.shape == (2,)
 
 

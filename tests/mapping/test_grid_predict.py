@@ -168,7 +168,7 @@ def test_montecarlo_equals_predict_interval(models, grid):
     _close(out["beta_Q0.95"], ref.upper, ok)
     _close(out["beta_uncertainty"], ref.uncertainty, ok)
     assert out["beta_Q0.05"].attrs["interval_kind"] == "confidence interval of the mean prediction"
-    assert out["beta_uncertainty"].attrs["uncertainty_rule"] == "full_width"  # seed 000 Eq. 7
+    assert out["beta_uncertainty"].attrs["uncertainty_rule"] == "full_width"  # Wang H. et al. (2025) Eq. 7
 
 
 def test_several_methods_suffix_all_but_the_first(models, grid):

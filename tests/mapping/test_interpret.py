@@ -1,4 +1,4 @@
-"""Permutation importance, partial dependence and ICE curves (seed 000 Fig. 2).
+"""Permutation importance, partial dependence and ICE curves (Wang H. et al. (2025) Fig. 2).
 
 Sources of the reference numbers:
 - Partial dependence of a linear model y = 2·x1 + 3 is exactly 2·v + 3 + Σ_k≠1 b_k·mean(x_k)

@@ -77,7 +77,7 @@ def test_oob_scores_follow_eq4_eq5_and_r_rsq(forest_fit):
     _, y, rf = forest_fit
     assert np.all(rf.oob_n_trees_ > 0)  # 200 trees leave every row out at least once
     res = y - rf.oob_prediction_
-    # seed 000 Eq. 4 and Eq. 5, by hand
+    # Wang H. et al. (2025) Eq. 4 and Eq. 5, by hand
     r2 = 1 - np.sum(res**2) / np.sum((y - y.mean()) ** 2)
     assert_allclose(rf.oob_r2_, r2, rtol=1e-12)
     assert_allclose(rf.oob_mse_, np.mean(res**2), rtol=1e-12)

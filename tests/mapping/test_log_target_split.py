@@ -1,4 +1,4 @@
-"""Log-transformed targets and the stratified 80/20 split (options of seed 004's ensemble)."""
+"""Log-transformed targets and the stratified 80/20 split (options of Wang G. et al.'s (manuscript) ensemble)."""
 
 from __future__ import annotations
 

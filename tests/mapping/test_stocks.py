@@ -1,4 +1,4 @@
-"""Cell areas, seed 000 Eq. 3 layers on grids, Eq. 6 totals and their Monte Carlo intervals.
+"""Cell areas, Wang H. et al. (2025) Eq. 3 layers on grids, Eq. 6 totals and their Monte Carlo intervals.
 
 Reference values are closed forms: the area of a sphere (4πR²) and of a zonal band
 (2πR²·(sin φ₂ − sin φ₁), Archimedes), Eq. 3 itself and its β → 1 limit, the normal distribution of
@@ -122,7 +122,7 @@ def test_cell_area_refuses_grids_without_crs_or_regular_spacing():
 
 
 # --------------------------------------------------------------------------------------------
-# Seed 000 Eq. 3 on grids
+# Wang H. et al. (2025) Eq. 3 on grids
 # --------------------------------------------------------------------------------------------
 
 
@@ -259,7 +259,7 @@ def test_fraction_outside_unit_interval_and_misaligned_grids_are_refused():
 
 
 # --------------------------------------------------------------------------------------------
-# Monte Carlo intervals (seed 000 §2.7)
+# Monte Carlo intervals (Wang H. et al. (2025) §2.7)
 # --------------------------------------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""Prediction intervals (QRF, Coulston et al. 2016) and the Monte Carlo CI of seed 000 §2.7."""
+"""Prediction intervals (QRF, Coulston et al. 2016) and the Monte Carlo CI of Wang H. et al. (2025) §2.7."""
 
 from __future__ import annotations
 
@@ -162,7 +162,7 @@ def test_coverage_table_columns():
 
 
 # --------------------------------------------------------------------------------------------
-# Tree predictions and τ (seed 004 Eq. 9)
+# Tree predictions and τ (Wang G. et al. (manuscript) Eq. 9)
 # --------------------------------------------------------------------------------------------
 
 
@@ -332,7 +332,7 @@ def test_quantile_interval_with_quantile_forest():
 
 
 # --------------------------------------------------------------------------------------------
-# Monte Carlo (seed 000 §2.7, Eq. 7)
+# Monte Carlo (Wang H. et al. (2025) §2.7, Eq. 7)
 # --------------------------------------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""CLM5 in matrix form (seed 003 Eqs. 2–5): structured vs dense steady states, mass balance,
+"""CLM5 in matrix form (Tao et al. (EarthArXiv) Eqs. 2–5): structured vs dense steady states, mass balance,
 non-negativity, parameters of Supplementary Table 1, bad input, transient schemes."""
 
 from types import SimpleNamespace
@@ -40,7 +40,7 @@ def _env(batch=(), *, tsoi=None, alt=np.nan, nbedrock=20, cwd=0.2, leaf=0.3, see
 
 
 def _prior_draw(rng, size):
-    """Uniform draws within seed 003 Supplementary Table 1 priors. Lower bounds of 0 for
+    """Uniform draws within Tao et al. (EarthArXiv) Supplementary Table 1 priors. Lower bounds of 0 for
     tau4s1, tau4l1, efolding and w_scaling (no steady state at 0; near 0 the system is so
     ill-conditioned, cond ~1e16 at w_scaling ~ 1e-6, that the dense LU reference itself is only
     good to ~1e-8) are replaced by 2 % of the upper bound; donor sums stay ≤ 1 as the priors
@@ -58,7 +58,7 @@ def _prior_draw(rng, size):
 
 # -------------------------------------------------------------------------- parameter data
 def test_supplementary_table_1_parameters():
-    # seed 003 Supplementary Table 1, in its order, with its defaults and priors
+    # Tao et al. (EarthArXiv) Supplementary Table 1, in its order, with its defaults and priors
     assert list(CLM5_PRODA_PARAMETERS) == [
         "fs3s1", "fs3s2", "fs2s1", "fs2l3", "fs1l2", "fs1l1", "fs1s2", "fs1s3", "fl2cwd",
         "tau4s2", "tau4s3", "tau4s1", "tau4l1", "tau4cwd", "tau4l2", "w_scaling", "q10",
@@ -96,7 +96,7 @@ def test_matrices_follow_eqs_2_to_5():
     mats = m.matrices()
     A = mats["A"].reshape(7, 20, 7, 20)
     np.testing.assert_array_equal(np.einsum("ijij->ij", A), -1.0)
-    # seed 003 Eq. 5 pathways (receiver, donor) at the defaults, sand 35 %
+    # Tao et al. (EarthArXiv) Eq. 5 pathways (receiver, donor) at the defaults, sand 35 %
     t = 0.85 - 0.0068 * 65
     expected = {(2, 0): 0.76, (3, 0): 0.24, (4, 1): 0.45, (4, 2): 0.5, (5, 3): 0.5,
                 (5, 4): 1 - t - 0.004, (6, 4): 0.004, (4, 5): 0.42, (6, 5): 0.03, (4, 6): 0.45}

@@ -79,7 +79,7 @@ def _model(params=None, **kw):
 
 
 def test_parameter_table_matches_supplementary_table_2():
-    # Seed 003 Supplementary Table 2: 23 parameters, defaults and priors as printed (ranges with
+    # Tao et al. (EarthArXiv) Supplementary Table 2: 23 parameters, defaults and priors as printed (ranges with
     # misprints as decided in COMPAS_PARAMETERS' notes).
     assert len(COMPAS_PARAMETERS) == 23
     assert [i.number for i in COMPAS_PARAMETERS.values()] == list(range(1, 24))

@@ -1,4 +1,4 @@
-"""System-level diagnostics, seed 003 Eqs. 10–14.
+"""System-level diagnostics, Tao et al. (EarthArXiv) Eqs. 10–14.
 
 Reference values are computed by hand in the comments; the PRODA comparisons transcribe the
 arithmetic of ``phxtao/PRODA_PUBLIC`` ``SRC_DA/src_cesm2_clm5_cen_vr_v2/fun_bulk_process.m``
@@ -116,7 +116,7 @@ def test_b_system_hand_computed():
 def test_b_system_of_a_jackson_profile_is_beta_to_the_5th(beta):
     # Jackson et al. (1996) on the CLM5 grid: layer share β^(100 z_top) − β^(100 z_bot), the
     # tail below 8.6 m put into the last layer, so 1 − Y_z = β^(100·z_bottom) exactly and every
-    # term of Eq. 14 is β: B = β⁵ = the fraction below 5 cm (seed 003's reading of the index).
+    # term of Eq. 14 is β: B = β⁵ = the fraction below 5 cm (Tao et al.'s (EarthArXiv) reading of the index).
     share = beta ** (100 * GRID.z_top) - beta ** (100 * GRID.z_bottom)
     share[-1] = beta ** (100 * GRID.z_top[-1])
     b = input_allocation_index(share / GRID.dz, GRID.dz)

@@ -272,9 +272,9 @@ def _elasticity(model, knob, delta=0.1):
 
 
 def test_seed002_direction_matched_turnover():
-    # He et al. (seed 002) Fig. 1 d–f conditions: MAT 20 °C, 20 % clay (here clay + silt).
+    # He et al. (He et al. (2024)) Fig. 1 d–f conditions: MAT 20 °C, 20 % clay (here clay + silt).
     # Every β has the same steady state (rate_bd rescaled so the turnover flux is unchanged at
-    # the β = 2 steady-state MIC), so only the exponent differs. Seed 002's direction: input
+    # the β = 2 steady-state MIC), so only the exponent differs. He et al.'s (2024) direction: input
     # elasticity higher and CUE elasticity (in magnitude) lower for β > 1 than for β = 1.
     base = Millennial(temperature=20.0, clay_silt=20.0)
     mic = base.steady_state().state[3]

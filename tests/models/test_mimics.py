@@ -1,10 +1,10 @@
-"""MIMICS (Wieder et al. 2015, GMD 8:1789) with density-dependent turnover (seed 002).
+"""MIMICS (Wieder et al. 2015, GMD 8:1789) with density-dependent turnover (He et al. (2024)).
 
 References used below: the reference script ``MIMIC2_LIDET_GMDD_2015_public.R`` of
 ``wwieder/MIMICS`` (parameter formulas and the ``XEQ`` right-hand side, transcribed
 independently here as scalar code), central finite differences for the Jacobian, mass balance
 (Σ dX/dt = I − R exactly; input = respiration at steady state), a long stiff integration
-(scipy BDF) against the shared Newton solver, and He et al. (seed 002, Fig. 1) for the direction
+(scipy BDF) against the shared Newton solver, and He et al. (He et al. (2024), Fig. 1) for the direction
 of the input elasticity as β rises above 1.
 """
 
@@ -27,7 +27,7 @@ from wholesoil.models._mimics import (
     to_g_per_m2,
 )
 
-SITE = {"anpp": 400.0, **SEED002_SITE}  # seed 002 Fig. 1: MAT 20 °C, clay 20 %, lignin:N 10
+SITE = {"anpp": 400.0, **SEED002_SITE}  # He et al. (2024) Fig. 1: MAT 20 °C, clay 20 %, lignin:N 10
 
 
 def _xeq_reference(y, *, anpp, mat, clay, lig_n, beta=1.0):
@@ -77,7 +77,7 @@ def _xeq_reference(y, *, anpp, mat, clay, lig_n, beta=1.0):
     )
 
 
-STATE = np.array([0.57, 2.3, 0.11, 0.054, 6.3, 1.1, 2.2])  # mg C cm-3, near the seed 002 state
+STATE = np.array([0.57, 2.3, 0.11, 0.054, 6.3, 1.1, 2.2])  # mg C cm-3, near the He et al. (2024) state
 
 
 # --------------------------------------------------------------------------------------------
@@ -253,7 +253,7 @@ def _elasticities(beta):
 
 
 def test_seed002_input_elasticity_rises_with_beta():
-    # He et al. (seed 002, Fig. 1a–c): density-dependent turnover (β > 1) makes MIMICS SOC more
+    # He et al. (He et al. (2024), Fig. 1a–c): density-dependent turnover (β > 1) makes MIMICS SOC more
     # sensitive to C input; central ±10 % elasticity at MAT 20 °C, clay 20 %, lignin:N 10.
     e = [_elasticities(b) for b in (1.0, 1.5, 2.0)]
     inp = [x["input"] for x in e]
@@ -263,9 +263,9 @@ def test_seed002_input_elasticity_rises_with_beta():
 
 
 def test_cue_elasticity_rises_with_beta_in_mimics_as_published_parameterized():
-    """A measured fact, not seed 002's claim: with Wieder et al.'s parameters and all four CUEs
+    """A measured fact, not He et al.'s (2024) claim: with Wieder et al.'s parameters and all four CUEs
     scaled ±10 %, MIMICS's CUE elasticity RISES with β (0.45, 1.53, 1.79 at β = 1, 1.5, 2; also
-    with τ rescaled to keep the β = 1 turnover flux). Seed 002's "CUE sensitivity falls"
+    with τ rescaled to keep the β = 1 turnover flux). He et al.'s (2024) "CUE sensitivity falls"
     (1.3 → 0.73) is reported for Tao et al.'s model; He et al. show MIMICS only as z-scored
     surfaces. Pinned so that a change of this behaviour is noticed."""
     e = [_elasticities(b)["cue"] for b in (1.0, 1.5, 2.0)]

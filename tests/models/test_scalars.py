@@ -94,7 +94,7 @@ def test_bad_parameters_are_named():
 
 
 def test_decomposition_scalar_is_mean_of_monthly_products():
-    # Seed 003 §2.2: the steady state uses the time mean of ξ(t), not ξ of the mean forcing.
+    # Tao et al. (EarthArXiv) §2.2: the steady state uses the time mean of ξ(t), not ξ of the mean forcing.
     g = clm5_grid()
     rng = np.random.default_rng(0)
     tsoi = rng.uniform(-10, 30, size=(12, 20))

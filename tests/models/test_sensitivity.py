@@ -1,5 +1,5 @@
-"""Sensitivity analyses of steady-state SOC (seed 002): elasticities (Eqs. 1–3 of
-``_sensitivity``), (β, CUE, input) grids with z-scored panels (seed 002 Fig. 1), Sobol' indices
+"""Sensitivity analyses of steady-state SOC (He et al. (2024)): elasticities (Eqs. 1–3 of
+``_sensitivity``), (β, CUE, input) grids with z-scored panels (He et al. (2024) Fig. 1), Sobol' indices
 (Ishigami exact values), on CLM5 (linear in input) and on small models with hand-derived
 steady states."""
 
@@ -170,8 +170,8 @@ def test_test_models_follow_the_protocol():
 
 # ------------------------------------------------------------------------------- elasticities
 def test_clm5_input_elasticity_is_exactly_one():
-    # Seed 002 reply: in CLM5 "a 1 % increase in NPP leads to a 1 % increase in SOC storage";
-    # X* = (V − A·ξ·K)⁻¹·B·I is linear in I (seed 003 §2.2), so E = E_+ = E_− = 1.
+    # He et al. (2024) reply: in CLM5 "a 1 % increase in NPP leads to a 1 % increase in SOC storage";
+    # X* = (V − A·ξ·K)⁻¹·B·I is linear in I (Tao et al. (EarthArXiv) §2.2), so E = E_+ = E_− = 1.
     r = elasticity(CLM5Adapter, "input")
     assert r.parameters == ("npp",) and r.n_not_ok == 0
     for e in (r.central, r.plus, r.minus):
@@ -219,7 +219,7 @@ def test_two_pool_elasticities_by_hand():
 def test_density_dependent_turnover_raises_input_elasticity():
     # β = 2 (turnover k·B²), same constants: B* = √I, r = √I/2, SOC(I) = √I + √I/(2 − √I)
     # (by hand). Input elasticity (SOC(1.1) − SOC(0.9))/(0.2·2) = 0.750940… > 1/2 at β = 1:
-    # density-dependent turnover makes SOC more input sensitive (seed 002, He et al.).
+    # density-dependent turnover makes SOC more input sensitive (He et al. (2024), He et al.).
     def soc(i):
         return math.sqrt(i) + math.sqrt(i) / (2 - math.sqrt(i))
 
@@ -354,7 +354,7 @@ def test_grid_vector_knob_and_absolute_scale():
 
 
 def test_zscore_by_beta_panel():
-    # seed 002 Fig. 1: SOC standardized per β panel (z = (S − mean)/sd over the ok states)
+    # He et al. (2024) Fig. 1: SOC standardized per β panel (z = (S − mean)/sd over the ok states)
     z = zscore_by(_grid(), "beta")
     for _, panel in z.groupby("beta"):
         ok = panel["status"] == "ok"

@@ -1,10 +1,10 @@
-"""Tao et al.'s reply model (``wholesoil.models._tao2024``; seed 002 second paper, seed 003 Eq. 9).
+"""Tao et al.'s reply model (``wholesoil.models._tao2024``; He et al. (2024) second paper, Tao et al. (EarthArXiv) Eq. 9).
 
-References used below: the COMPAS soil equations and closed form of seed 003 Eqs. 7–9 as
+References used below: the COMPAS soil equations and closed form of Tao et al. (EarthArXiv) Eqs. 7–9 as
 implemented and tested in ``wholesoil.models._compas`` (an independent implementation of the
 same equations), the closed form T5–T7 of the module docstring, central finite differences for
 the Jacobian, scipy's BDF integrator for the transient, mass balance (soil input = respiration),
-and the input elasticities that He et al. (seed 002, first paper) report for the reply model.
+and the input elasticities that He et al. (He et al. (2024), first paper) report for the reply model.
 """
 
 from __future__ import annotations
@@ -29,11 +29,11 @@ from wholesoil.models._tao2024 import (
     Tao2024Model,
 )
 
-DELTA = 0.1  # seed 002: ±10 % perturbations
+DELTA = 0.1  # He et al. (2024): ±10 % perturbations
 
 
 def elasticity(values):
-    """Seed 002's central elasticity (X(+δ) − X(−δ)) / (2δ·X(0)) over the last axis (−, 0, +)."""
+    """He et al.'s (2024) central elasticity (X(+δ) − X(−δ)) / (2δ·X(0)) over the last axis (−, 0, +)."""
     values = np.asarray(values)
     return (values[..., 2] - values[..., 0]) / (2 * DELTA * values[..., 1])
 
@@ -63,21 +63,21 @@ def test_parameters_are_documented_module_data():
         assert info.unit and info.source and info.description, name
         lo, hi = info.valid
         assert lo <= info.default <= hi or (info.default == lo and info.closed[0]), name
-    # Defaults from seed 003 Supplementary Table 2 (COMPAS_PARAMETERS)
+    # Defaults from Tao et al. (EarthArXiv) Supplementary Table 2 (COMPAS_PARAMETERS)
     for name in ("cue_doc", "tau_assim", "km_assim", "tau_decom", "km_decom", "tau_mic"):
         assert PARAMETERS[name].default == COMPAS_PARAMETERS[name].default
     assert PARAMETERS["tau_enz_decay"].default == 0.04
     assert PARAMETERS["beta"].default == 1.0 and PARAMETERS["beta_enz"].default == 1.0
     assert SENSITIVITY_KNOBS == {"cue": ("cue_doc",), "input": ("litter_input",)}
     # f_DOC = 0.05·0.25 + 0.17·0.5; f_SOC = 0.78·0.25;
-    # f_MIC = 0.95·0.66·0.25 + 0.83·0.16·0.5 + 0.22·0.16·0.25 (seed 003 Eq. 8, Table 2, CLM5 split)
+    # f_MIC = 0.95·0.66·0.25 + 0.83·0.16·0.5 + 0.22·0.16·0.25 (Tao et al. (EarthArXiv) Eq. 8, Table 2, CLM5 split)
     assert_allclose(PARAMETERS["frac_doc"].default, 0.0975, rtol=1e-14)
     assert_allclose(PARAMETERS["frac_soc"].default, 0.195, rtol=1e-14)
     assert_allclose(PARAMETERS["frac_mic"].default, 0.23195, rtol=1e-14)
 
 
 def test_equations_are_compas_for_beta_one():
-    # Same equations as seed 003 Eqs. 7-8 (COMPAS, one layer) for β = β_enz = 1.
+    # Same equations as Tao et al. (EarthArXiv) Eqs. 7-8 (COMPAS, one layer) for β = β_enz = 1.
     rng = np.random.default_rng(6)
     model = Tao2024Model({"tau_enz_decay": TAU_ENZ, "tau_mic": TAU_MIC}, xi=XI)
     x = rng.uniform(1.0, 5e4, size=(2, 5, 4))
@@ -92,7 +92,7 @@ def test_equations_are_compas_for_beta_one():
 
 
 def test_default_steady_state():
-    # Closed form (seed 003 Eq. 9, one layer, depth 1 m, ξ = 1, I = 400 g C m-2 yr-1):
+    # Closed form (Tao et al. (EarthArXiv) Eq. 9, one layer, depth 1 m, ξ = 1, I = 400 g C m-2 yr-1):
     # MIC* = (I_MIC + η(I_DOC + I_SOC)) / ((1 − η)(1/1.1 + 1/22)), ENZ* = (0.04/22)·MIC*.
     model = Tao2024Model()
     i = 400.0
@@ -112,7 +112,7 @@ def test_default_steady_state():
 
 
 def test_mineral_soc_and_doc_do_not_depend_on_input_for_beta_one():
-    # Seed 003 Eq. 9 / seed 002: with β = β_enz = 1 SOC* and DOC* are independent of the input.
+    # Tao et al. (EarthArXiv) Eq. 9 / He et al. (2024): with β = β_enz = 1 SOC* and DOC* are independent of the input.
     model = input_triplet({"tau_enz_decay": TAU_ENZ, "tau_mic": TAU_MIC}, xi=XI[..., None])
     for states in (model.closed_form().state, model.steady_state().state):
         assert np.all(np.isfinite(states))
@@ -143,7 +143,7 @@ def test_reply_fig1_doubled_npp_changes_soc_by_microbes_and_enzymes_only():
 
 
 def test_beta_and_beta_enz_raise_input_elasticity_as_he_et_al_report():
-    # He et al. (seed 002): input elasticity of SOC 0 for β = β_enz = 1, 0.52 for a 50 % change of
+    # He et al. (He et al. (2024)): input elasticity of SOC 0 for β = β_enz = 1, 0.52 for a 50 % change of
     # β_enz (0.5) and 0.34 for a 50 % change of β (1.5). Here (COMPAS Table 2 defaults) the
     # structure gives nearly the same: with S ≪ v_decom·ENZ, SOC* ∝ S/ENZ, and ENZ ∝ I^β_enz
     # (β_enz = 0.5: elasticity ≈ 1/2) or MIC ∝ I^(1/β) (β = 1.5: ≈ 1 − 2/3 = 1/3). Tolerance 0.03.

@@ -1,4 +1,4 @@
-"""SOC density (seed 000 Eq. 1), cumulative stocks and the BD pedotransfer (seed 003 §2.1)."""
+"""SOC density (Wang H. et al. (2025) Eq. 1), cumulative stocks and the BD pedotransfer (Tao et al. (EarthArXiv) §2.1)."""
 
 import numpy as np
 import pandas as pd
@@ -22,7 +22,7 @@ from wholesoil.profiles._pedotransfer import (
 
 
 def test_soc_density_eq1_hand_values():
-    # Seed 000 Eq. 1: SOC·BD·D·(1−GC/100)/10, worked by hand.
+    # Wang H. et al. (2025) Eq. 1: SOC·BD·D·(1−GC/100)/10, worked by hand.
     assert_allclose(soc_density(10.0, 1.3, 20.0, 10.0), 23.4, rtol=1e-12)
     assert_allclose(soc_density(25.0, 1.0, 30.0), 75.0, rtol=1e-12)
     assert_allclose(soc_density([5.0, 5.0], 1.2, 10.0, [0.0, 100.0]), [6.0, 0.0], atol=1e-12)
@@ -73,7 +73,7 @@ def test_cumulative_and_stock_to_depth_prorate():
 
 
 def test_bd_pedotransfer_published_values():
-    # Seed 003 §2.1: α = 0.32, β = 1.30, γ = 0.0089; at OM = 0: α + β = 1.62 g cm⁻³.
+    # Tao et al. (EarthArXiv) §2.1: α = 0.32, β = 1.30, γ = 0.0089; at OM = 0: α + β = 1.62 g cm⁻³.
     assert_allclose(bd_pedotransfer(0.0), 1.62, rtol=1e-12)
     assert_allclose(bd_pedotransfer(50.0), 0.32 + 1.30 * np.exp(-0.445), rtol=1e-12)
     # OM = 1.724 · SOC[%]: 58 g kg⁻¹ = 5.8 % SOC → OM = 9.9992 %.

@@ -1,7 +1,7 @@
 """Tests of horizon QC (wholesoil.profiles._qc): every finding type, rules, filters, strict mode.
 
 The expected report rows below are worked by hand from the small tables in each test; the
-profile filters are those of seed 003 §2.1 (exclude profiles with no more than two layers or
+profile filters are those of Tao et al. (EarthArXiv) §2.1 (exclude profiles with no more than two layers or
 maximum observation depth no deeper than 50 cm).
 """
 
@@ -415,7 +415,7 @@ def test_required_variables_missing_value():
 
 # ----------------------------------------------------------------------------- filters
 def test_profile_filters_of_seed_003():
-    # seed 003 §2.1: exclude profiles with no more than two layers or max depth <= 50 cm
+    # Tao et al. (EarthArXiv) §2.1: exclude profiles with no more than two layers or max depth <= 50 cm
     ps = make(
         [
             ("two", 0, 30, 1.0),

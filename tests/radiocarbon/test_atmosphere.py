@@ -1,4 +1,4 @@
-"""Atmospheric curves, conversions and zones (seed 004 Eqs. 4–5; ISRaD; Hua et al.)."""
+"""Atmospheric curves, conversions and zones (Wang G. et al. (manuscript) Eqs. 4–5; ISRaD; Hua et al.)."""
 
 import math
 
@@ -41,14 +41,14 @@ def test_israd_conversion_in_bundled_entry():
 
 
 def test_absolute_fraction_modern_eqs_4_5():
-    # seed 004 Eq. 5 with A_standard = 1: 50 ‰ ↔ 1.05; Eq. 4 inverts it exactly
+    # Wang G. et al. (manuscript) Eq. 5 with A_standard = 1: 50 ‰ ↔ 1.05; Eq. 4 inverts it exactly
     assert_allclose(absolute_from_delta14c([50.0, -1000.0, 0.0]), [1.05, 0.0, 1.0], rtol=1e-15)
     x = np.linspace(-900, 900, 7)
     assert_allclose(delta14c_from_absolute(absolute_from_delta14c(x)), x, atol=1e-12)
 
 
 def test_decay_constants_from_their_sources():
-    assert LAMBDA_SEED004 == 1.0 / 8267.0  # seed 004 Methods: γ = 1/8267 yr⁻¹
+    assert LAMBDA_SEED004 == 1.0 / 8267.0  # Wang G. et al. (manuscript) Methods: γ = 1/8267 yr⁻¹
     assert_allclose(LAMBDA_SOILR, 1.209681e-4, rtol=1e-7)  # SoilR OnepModel14 default
     assert LAMBDA_ISRAD == 0.00012097
     assert_allclose(LAMBDA_SOILR, math.log(2) / 5730, rtol=0)

@@ -48,7 +48,7 @@ def test_forward_prints_csv_matching_the_r_reference(app):
 
 
 def test_forward_defaults_are_seed_004(app):
-    # defaults: λ = 1/8267 (seed 004), start 1950, spline, IntCal20 before the bomb curve
+    # defaults: λ = 1/8267 (Wang G. et al. (manuscript)), start 1950, spline, IntCal20 before the bomb curve
     res = _run(app, "c14", "forward", "--k", "0.05", "--years", "1990")
     assert res.exit_code == 0, res.output
     val = float(res.stdout.strip().splitlines()[1].split(",")[1])
@@ -56,7 +56,7 @@ def test_forward_defaults_are_seed_004(app):
 
 
 def test_age_reports_roots_flag_and_zone(app):
-    # λ = 1/8267 (seed 004); −35.9 ‰ in 2005 at 45.2 °N → NH zone 1, one (slow) root
+    # λ = 1/8267 (Wang G. et al. (manuscript)); −35.9 ‰ in 2005 at 45.2 °N → NH zone 1, one (slow) root
     res = _run(app, "c14", "age", "--d14c", "-35.9", "--year", "2005", "--lat", "45.2")
     assert res.exit_code == 0, res.output
     out = dict(line.split(": ", 1) for line in res.stdout.strip().splitlines())
@@ -107,7 +107,7 @@ def test_help_has_an_example(app, cmd):
 
 
 def test_profile_job_on_the_israd_example(app, tmp_path):
-    # λ = 1/8267 (seed 004); bundled ISRaD entry Gaudinski_2001 (Howland Forest, 45.167 °N)
+    # λ = 1/8267 (Wang G. et al. (manuscript)); bundled ISRaD entry Gaudinski_2001 (Howland Forest, 45.167 °N)
     res = _run(app, "c14", "profile", ISRAD, "--out", str(tmp_path))
     assert res.exit_code == 0, res.output
     ages = pd.read_csv(tmp_path / "tables" / "ages.csv")

@@ -1,4 +1,4 @@
-"""Inputs to bulk soil, root-derived inputs and direct losses (seed 004 Eq. 6, Methods).
+"""Inputs to bulk soil, root-derived inputs and direct losses (Wang G. et al. (manuscript) Eq. 6, Methods).
 
 Reference numbers are hand computations of the published equations, stated beside each test.
 """
@@ -42,9 +42,9 @@ def table():
 
 
 def test_constants():
-    assert SEED004_DEPTHS == (0, 20, 40, 60, 80, 100, 150, 200)  # seed 004 Methods
-    assert DEFAULT_F_BNPP == 0.377  # seed 004 Results: f_BNPP averages 37.7 % (725 sites)
-    assert MONTE_CARLO_DRAWS == 500  # seed 004 Methods
+    assert SEED004_DEPTHS == (0, 20, 40, 60, 80, 100, 150, 200)  # Wang G. et al. (manuscript) Methods
+    assert DEFAULT_F_BNPP == 0.377  # Wang G. et al. (manuscript) Results: f_BNPP averages 37.7 % (725 sites)
+    assert MONTE_CARLO_DRAWS == 500  # Wang G. et al. (manuscript) Methods
     assert len(SEED004_ESTIMATES) == 6  # Extended Data Table 1
 
 

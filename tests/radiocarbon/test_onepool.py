@@ -1,4 +1,4 @@
-"""The one-pool model (seed 004 Eqs. 1–3), its inversion and the multi-pool steady state.
+"""The one-pool model (Wang G. et al. (manuscript) Eqs. 1–3), its inversion and the multi-pool steady state.
 
 Every test states the decay constant λ it uses.
 """
@@ -39,7 +39,7 @@ def _step_curve(a0: float, a1: float, t_step: float) -> AtmosphericCurve:
 # ------------------------------------------------------------------------------ exact checks
 @pytest.mark.parametrize("lam", [LAMBDA_SEED004, LAMBDA_SOILR])
 def test_constant_atmosphere_stays_at_steady_state(lam):
-    # seed 004 Eq. 2: with a constant atmosphere A stays at k/(k + λ)·A_atm
+    # Wang G. et al. (manuscript) Eq. 2: with a constant atmosphere A stays at k/(k + λ)·A_atm
     k = np.array([1e-4, 1e-3, 0.05, 2.0, 10.0])
     c = AtmosphericCurve.load("NHZone1", "hua2021", prebomb=-20.0)
     d = onepool_d14c(k, [1200.0, 1500.0, 1941.0], curve=c, start_year=1000.0, lam=lam)
@@ -61,7 +61,7 @@ def test_step_change_without_decay_is_the_closed_form_exponential():
 
 
 def test_step_change_with_decay_is_the_closed_form_exponential():
-    # λ = 1/8267 (seed 004): A → k·a1/κ with rate κ = k + λ from k·a0/κ
+    # λ = 1/8267 (Wang G. et al. (manuscript)): A → k·a1/κ with rate κ = k + λ from k·a0/κ
     lam = LAMBDA_SEED004
     k = np.array([0.002, 0.1])
     kap = k + lam
@@ -114,7 +114,7 @@ def test_forward_matches_r_desolve_reference():
 
 
 def test_vectorized_equals_scalar_loop():
-    # λ = 1/8267 (seed 004); k of any shape, years unsorted
+    # λ = 1/8267 (Wang G. et al. (manuscript)); k of any shape, years unsorted
     k = np.array([[0.001, 0.02], [0.5, 3.0]])
     years = [2019.0, 1963.0, 1980.5]
     full = onepool_d14c(k, years, zone="NHZone2")
@@ -139,7 +139,7 @@ def test_forward_errors():
 
 # -------------------------------------------------------------------------------- inversion
 def test_inversion_round_trip_over_ages_and_years():
-    # λ = 1/8267 (seed 004). Acceptance (issue 9): forward at k, invert, the roots contain k,
+    # λ = 1/8267 (Wang G. et al. (manuscript)). Acceptance (issue 9): forward at k, invert, the roots contain k,
     # for k from 1/5 to 1/10,000 yr⁻¹ and observation years 1960–2019
     k = np.logspace(np.log10(1 / 10000), np.log10(1 / 5), 41)
     years = np.array([1960.0, 1963.5, 1965.0, 1975.0, 1990.0, 2005.0, 2019.0])
@@ -160,7 +160,7 @@ def test_inversion_round_trip_over_ages_and_years():
 
 
 def test_post_bomb_value_has_two_roots():
-    # λ = 1/8267 (seed 004); 100 ‰ in 2005 (NH zone 1 atmosphere ≈ 60 ‰): a fast pool
+    # λ = 1/8267 (Wang G. et al. (manuscript)); 100 ‰ in 2005 (NH zone 1 atmosphere ≈ 60 ‰): a fast pool
     # past the bomb peak and a slow one still taking it up
     for choose, pick in (("slow", 0), ("fast", 1)):
         inv = invert_onepool(100.0, 2005.0, zone="NHZone1", choose=choose)
@@ -186,7 +186,7 @@ def test_inversion_vectorized_equals_scalar_loop():
 
 
 def test_inversion_statuses_and_errors():
-    # λ = 1/8267 (seed 004); k range 1e-5 … 10 yr⁻¹
+    # λ = 1/8267 (Wang G. et al. (manuscript)); k range 1e-5 … 10 yr⁻¹
     inv = invert_onepool([-990.0, 400.0, np.nan, -35.9], [2005.0, 2019.0, 2005.0, 2005.0],
                          zone="NHZone1")
     assert inv.status.tolist() == ["below_range", "above_range", "no_observation", "ok"]
@@ -203,7 +203,7 @@ def test_inversion_statuses_and_errors():
 
 
 def test_profile_table_on_the_israd_example():
-    # λ = 1/8267 (seed 004); the bundled Howland Forest entry (ISRaD Gaudinski_2001)
+    # λ = 1/8267 (Wang G. et al. (manuscript)); the bundled Howland Forest entry (ISRaD Gaudinski_2001)
     from wholesoil.datasets import load_israd_example
 
     ps = load_israd_example()
@@ -234,7 +234,7 @@ def test_profile_table_needs_a_zone():
 
 # --------------------------------------------------------------------- multi-pool steady state
 def test_steady_state_d14c_one_and_two_pools():
-    # λ = 1/8267 (seed 004). One pool M = −k is Eq. 2. Two pools in series (pool 1 → pool 2
+    # λ = 1/8267 (Wang G. et al. (manuscript)). One pool M = −k is Eq. 2. Two pools in series (pool 1 → pool 2
     # with fraction a): F2 = k1·k2·A/((k1 + λ)(k2 + λ)) for any a.
     lam = LAMBDA_SEED004
     k1, k2, a = 0.5, 0.002, 0.3
@@ -263,7 +263,7 @@ def test_clm5_steady_state_d14c_agrees_with_the_simulate_job():
 
 
 def test_profile_table_locates_bad_rows_or_flags_them():
-    # λ = 1/8267 (seed 004); Hua 2021 ends 2019.375
+    # λ = 1/8267 (Wang G. et al. (manuscript)); Hua 2021 ends 2019.375
     df = pd.DataFrame({"profile_id": ["a", "a", "b"], "top": [0, 10, 0], "bottom": [10, 20, 5],
                        "d14c": [50.0, -100.0, 20.0], "year": [2000.0, 2025.0, 2000.0],
                        "lat": [45.0, 45.0, 120.0]})

@@ -13,7 +13,7 @@
 #
 # Data: R's built-in `USJudgeRatings` (12 lawyers' ratings of 43 US Superior Court judges),
 # `longley` (Longley 1967, 7 macroeconomic series, strongly collinear) and `mtcars` (Henderson &
-# Velleman 1981), plus `soil_covariates`, a synthetic table in the spirit of seed 004 (edaphic,
+# Velleman 1981), plus `soil_covariates`, a synthetic table in the spirit of Wang G. et al. (manuscript) (edaphic,
 # climatic and topographic covariates, a biome factor as full-rank-free dummies, layer depths):
 # it is generated below with set.seed(4) under RNGkind Mersenne-Twister / Inversion / Rejection
 # and contains two exact linear dependencies (sand = 100 - clay - silt, with the biome dummies

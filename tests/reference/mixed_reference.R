@@ -8,7 +8,7 @@
 #   mixed_sleepstudy.csv  lme4::sleepstudy (Belenky et al. 2003, J. Sleep Res. 12, 1-12;
 #                         distributed with lme4, GPL >= 2; the numbers are copied as data).
 #                         Random intercepts and slopes: Reaction ~ Days + (Days | Subject).
-#   mixed_soc_sources.csv A synthetic set shaped like seed 002 Table 1 (He et al.): 121
+#   mixed_soc_sources.csv A synthetic set shaped like He et al.'s (2024) Table 1: 121
 #                         observations from 15 sources, log10(SOC) ~ NPP + MAT + depth with
 #                         z-scored predictors and a random intercept per source. Drawn here
 #                         with set.seed(2002) from the Table 1 estimates (intercept 1.37, NPP

@@ -170,7 +170,7 @@ def test_drivers_stage_on_ncscd_pedons():
 
 
 def test_mixed_with_grouped_pca_terms_seed004(app, tmp_path):
-    """Seed 004 Eqs. 7–8: each covariate group reduced by PCA (Kaiser rule), the kept scores
+    """Wang G. et al. (manuscript) Eqs. 7–8: each covariate group reduced by PCA (Kaiser rule), the kept scores
     appended to the fixed effects. Reference: the same fit done by hand — GroupedPCA (itself
     tested against R prcomp) then fit_mixed with the components written out."""
     from wholesoil.stats import GroupedPCA, fit_mixed

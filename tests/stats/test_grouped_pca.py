@@ -1,4 +1,4 @@
-"""GroupedPCA (seed 004: PCA per covariate group, components with variance > 1) against R.
+"""GroupedPCA (Wang G. et al. (manuscript): PCA per covariate group, components with variance > 1) against R.
 
 Reference numbers: tests/reference/collinearity_reference.json, printed by
 tests/reference/collinearity_reference.R under R 4.2.2 (Debian bookworm r-base-core

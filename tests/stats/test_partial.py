@@ -1,4 +1,4 @@
-"""Partial correlations by depth band (seed 001 Fig. S1) against exact closed forms.
+"""Partial correlations by depth band (Wang G. et al. (2025) Fig. S1) against exact closed forms.
 
 R's ppcor is not packaged in Debian, so the references are exact definitions computed here
 independently: (a) the correlation of least-squares residuals of y and x_j on the other drivers,

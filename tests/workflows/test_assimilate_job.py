@@ -1,7 +1,7 @@
 """`wholesoil assimilate` end to end on real NCSCD pedons with short chains.
 
 References: the calibration function run directly on the same batch with the runner's batch
-seed (the job must reproduce it exactly), the seed 003 filters with their reasons, and a rerun
+seed (the job must reproduce it exactly), the Tao et al. (EarthArXiv) filters with their reasons, and a rerun
 that finds every batch finished.
 """
 
@@ -27,7 +27,7 @@ def profile_table(tmp_path_factory):
     ids = list(h.profile_id.unique()[:3])
     t = h[h.profile_id.isin(ids)].merge(ps.sites[["profile_id", "lat", "lon"]],
                                         on="profile_id")
-    # a fourth profile with two layers only: filtered by seed 003 §2.1, with its reason
+    # a fourth profile with two layers only: filtered by Tao et al. (EarthArXiv) §2.1, with its reason
     short = t[t.profile_id == ids[0]].head(2).assign(profile_id="SHORT")
     path = tmp_path_factory.mktemp("p") / "profiles.csv"
     pd.concat([t, short]).to_csv(path, index=False)

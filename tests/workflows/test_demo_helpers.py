@@ -33,7 +33,7 @@ def test_group_median_falls_back_to_all_others_for_a_lonely_group():
 
 
 def test_r2_rmse_seed000_eqs_4_5_by_hand():
-    # Eqs. 4–5 of seed 000 worked by hand: obs 1,2,3; pred 1,2,4 → SSres = 1, SStot = 2.
+    # Eqs. 4–5 of Wang H. et al. (2025) worked by hand: obs 1,2,3; pred 1,2,4 → SSres = 1, SStot = 2.
     r2, rmse, n = r2_rmse(np.array([1.0, 2.0, 3.0, np.nan]), np.array([1.0, 2.0, 4.0, 5.0]))
     assert (n, r2) == (3, 0.5)
     assert_allclose(rmse, np.sqrt(1 / 3), rtol=1e-15)

@@ -45,7 +45,7 @@ def test_proda_stage_quick(short_calibrations, tmp_path):
     comp = saved["proda_structure_comparison"]
     assert set(comp["parameters"]) == {"default", "calibrated"}
     assert len(comp) == 2 * 7
-    # the two models share the Miami NPP of each cell (seed 003 Fig. 4p-r: same plant input)
+    # the two models share the Miami NPP of each cell (Tao et al. (EarthArXiv) Fig. 4p-r: same plant input)
     inp = comp[comp.variable == "input"]["r"]
     np.testing.assert_allclose(inp, 1.0, atol=1e-12)
     r = params["log_soc_correlation"]

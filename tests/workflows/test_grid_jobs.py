@@ -1,7 +1,7 @@
 """`wholesoil predict MODEL GRID` and `wholesoil stocks GRIDS` end to end.
 
 References: the model's own per-row predictions on the flattened grid (exact identity), the
-closed form of seed 000 Eqs. 3 and 6 for the plug-in stocks, and an uninterrupted run for the
+closed form of Wang H. et al. (2025) Eqs. 3 and 6 for the plug-in stocks, and an uninterrupted run for the
 resumed one (bitwise).
 """
 

@@ -65,7 +65,7 @@ def test_posteriors_and_model_inference(tmp_path):
 def test_map_job_equals_simulation_at_the_predicted_parameters(tmp_path):
     # Every cell of the job's calibrated SOC map = the model's steady state at the network's
     # prediction for that cell's covariates (simulate_cells, one cell at a time); the COMPAS
-    # default run uses the mean calibrated parameters (seed 003 §3).
+    # default run uses the mean calibrated parameters (Tao et al. (EarthArXiv) §3).
     cov = _calibrations("compas", tmp_path / "assim")
     res = proda_train_job(tmp_path / "assim", cov, tmp_path / "nn", covariate_names=["mat", "map"],
                           **SMALL)

@@ -1,6 +1,6 @@
-"""`wholesoil sensitivity` end to end (seed 002's CUE-versus-input analysis).
+"""`wholesoil sensitivity` end to end (He et al.'s (2024) CUE-versus-input analysis).
 
-References: the models' own steady states (the job must report exactly them), seed 002's
+References: the models' own steady states (the job must report exactly them), He et al.'s (2024)
 elasticity definition recomputed from the reported SOC values, and z-scores with mean 0 and
 standard deviation 1 within each β panel.
 """
@@ -25,7 +25,7 @@ def test_millennial_elasticities_grid_and_figures(tmp_path):
     el = pd.read_csv(tmp_path / "tables" / "elasticities.csv")
     assert sorted(zip(el["knob"], el["beta"], strict=True)) == [
         ("cue", 1.0), ("cue", 2.0), ("input", 1.0), ("input", 2.0)]
-    # seed 002's measure, recomputed from the SOC values the job reports
+    # He et al.'s (2024) measure, recomputed from the SOC values the job reports
     np.testing.assert_allclose(el["elasticity"], (el["soc_plus"] - el["soc_minus"])
                                / (2 * 0.1 * el["soc"]), rtol=1e-12)
     # the base SOC is the model's own steady state at He et al.'s Fig. 1 conditions: clay 20 %,

@@ -1,4 +1,4 @@
-"""`wholesoil train` / `predict` end to end on a simulated layer-level table (seed 001 design).
+"""`wholesoil train` / `predict` end to end on a simulated layer-level table (Wang G. et al. (2025) design).
 
 The table: 60 profiles × 4 layers with top/bottom as predictors; SOC density per cm falls
 exponentially with depth and rises with MAP, plus N(0, 0.1²) noise, so the model must learn a

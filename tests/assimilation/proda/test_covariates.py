@@ -1,4 +1,4 @@
-"""Covariate assembly and min–max scaling (seed 003 §2.6), and its errors."""
+"""Covariate assembly and min–max scaling (Tao et al. (EarthArXiv) §2.6), and its errors."""
 
 import numpy as np
 import pandas as pd
@@ -10,7 +10,7 @@ from wholesoil.errors import InputDataError, MissingColumnError
 
 
 def test_scaler_is_min_max_with_clipping(tmp_path):
-    # Seed 003 §2.6: x̃ = (x − min)/(max − min) over the training profiles; outside → clipped.
+    # Tao et al. (EarthArXiv) §2.6: x̃ = (x − min)/(max − min) over the training profiles; outside → clipped.
     X = np.array([[0.0, 10.0, 5.0], [4.0, 30.0, 5.0], [2.0, 20.0, 5.0]])
     s = Scaler.fit(X, ["a", "b", "const"])
     np.testing.assert_array_equal(s.transform(X), [[0, 0, 0], [1, 1, 0], [0.5, 0.5, 0]])

@@ -1,4 +1,4 @@
-"""PRODA's parameter network (seed 003 §2.6; public PRODA code SRC_NN): loss, architecture,
+"""PRODA's parameter network (Tao et al. (EarthArXiv) §2.6; public PRODA code SRC_NN): loss, architecture,
 training on accepted calibrations only, reproducibility, ensemble, save/load, grid prediction,
 and the synthetic recovery acceptance test of issue 8."""
 
@@ -34,7 +34,7 @@ def test_ratio_mse_loss_by_hand():
 
 
 def test_architecture_is_seed_003():
-    # Seed 003 §2.6: hidden 256-512-512-256, ReLU, dropout 0.2, output in (0, 1) by sigmoid.
+    # Tao et al. (EarthArXiv) §2.6: hidden 256-512-512-256, ReLU, dropout 0.2, output in (0, 1) by sigmoid.
     net = ParameterNetwork(max_epochs=1, device="cpu").fit(*_toy(40))
     linears = [m for m in net.members_[0].modules() if isinstance(m, torch.nn.Linear)]
     assert [m.out_features for m in linears] == [256, 512, 512, 256, 21]

@@ -78,7 +78,7 @@ def test_grid_equals_per_cell_and_block_size_independent(model, climate):
 
 
 def test_clm5_components_match_the_simulate_job(climate):
-    # Peer implementation: workflows._simulate.run_model computes seed 003 Eqs. 10–14 for CLM5
+    # Peer implementation: workflows._simulate.run_model computes Tao et al. (EarthArXiv) Eqs. 10–14 for CLM5
     # from the same model object (with its age machinery); the grid kernel must agree.
     from wholesoil.models._clm5 import CLM5Parameters
     from wholesoil.models._environment import forcing_from_climate
@@ -99,9 +99,9 @@ def test_clm5_components_match_the_simulate_job(climate):
 
 
 def test_compas_cte_is_one_minus_respiration_over_decomposition():
-    # Mass balance at steady state (seed 003 Eqs. 7–8): everything decomposed either stays
+    # Mass balance at steady state (Tao et al. (EarthArXiv) Eqs. 7–8): everything decomposed either stays
     # (CTE) or is respired, so CTE = 1 − R/ΣF with R from COMPAS.respiration (independent code)
-    # and ΣF the donor fluxes written out from the rate laws of seed 003 Eq. 7; and R equals
+    # and ΣF the donor fluxes written out from the rate laws of Tao et al. (EarthArXiv) Eq. 7; and R equals
     # the input (nothing else leaves the column).
     from wholesoil.models._compas import COMPAS, COMPASParameters
     from wholesoil.models._environment import forcing_from_climate
