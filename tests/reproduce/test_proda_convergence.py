@@ -120,3 +120,29 @@ def test_totals_inside_the_area_of_applicability():
     assert_allclose(rows["calibrated"]["land_area_share"], 2.0 / 2.5)
     assert rows["calibrated"]["land_cells_without_value"] == 0
     assert rows["default"]["land_area_share"] == 1.0
+
+
+def test_israd_stocks_needing_an_impossible_bulk_density_are_left_out():
+    """A stock that, at its layer's organic C, needs a bulk density above the particle density
+    of mineral soil (2.65 g cm⁻³) is not a stock of that layer: ISRaD entry Finstad_2020's
+    0–10 cm layer at Abejaico holds 14.7 g C kg⁻¹ and is stored as 1,588 Mg C ha⁻¹ (a bulk
+    density of 108 g cm⁻³; 15.9 Mg C ha⁻¹ would need 1.08). Its profile is left out with the
+    reason; a plausible profile is kept unchanged."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    h = pd.DataFrame({
+        "profile_id": ["A", "A", "A", "B", "B", "B"],
+        "top": [0.0, 10, 30, 0, 10, 30], "bottom": [10.0, 30, 50, 10, 30, 50],
+        "soc": [14.7, 8.0, 4.2, 20.0, 10.0, 5.0],
+        "soc_density_filled": [1588.145, 1974.6, 1280.6, 22.0, 26.0, 14.0]})
+    s = pd.DataFrame({"profile_id": ["A", "B"], "mat": [25.0, 10.0], "map": [1900.0, 800.0],
+                      "pro_MAT_CRUTSv323": [25.9, 10.1], "pro_MAP_CRUTSv323": [1884.0, 810.0],
+                      "entry": ["Finstad_2020", "X"], "site_name": ["Abejaico", "b"]})
+    lay, _, dropped = pc.israd_layers(SimpleNamespace(horizons=h, sites=s))
+    assert set(lay["profile_id"]) == {"B"}
+    assert_allclose(lay["soc_density"], [22.0, 26.0, 14.0])
+    (reason,) = dropped.loc[dropped["profile_id"] == "A", "reason"]
+    assert "needs a bulk density of 108 g cm⁻³" in reason and "14.7 g kg⁻¹" in reason
+    assert "0–10 cm" in reason

@@ -76,6 +76,10 @@ CATEGORICAL = ("pro_KG_present_short", "pro_landCover_0.5_deg_MODISreclass1",
                "pro_0.5_USDA_soilorder")
 #: Covariates of the global network: the bundled 2.5° climate grid.
 GRID_COVARIATES = ("mat", "map")
+#: Particle density of mineral soil [g cm⁻³], the bound no bulk density reaches (quartz; e.g.
+#: Brady & Weil, *The Nature and Properties of Soils*): an ISRaD stock that needs a larger bulk
+#: density at its layer's organic C is not a stock of that layer.
+PARTICLE_DENSITY = 2.65
 #: Grid cells south of this latitude (Antarctica) are not simulated [degrees N].
 ANTARCTIC_LAT = -60.0
 
@@ -124,6 +128,12 @@ def israd_layers(ps: Any) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     coarse = num("coarse_tot").fillna(num("coarse_tot_filled")).fillna(0.0).clip(0, 100)
     computed = 0.1 * soc * bd * thick * (1 - coarse / 100.0)
     filled = num("soc_density_filled")
+    # ISRaD's stock of a layer with a known organic C concentration fixes the bulk density it
+    # implies; above the particle density of mineral soil no soil can have it (ISRaD entry
+    # Finstad_2020 stores stocks 100 times too high: Mg C ha⁻¹ entered as g C cm⁻²)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        implied_bd = filled / (0.1 * soc * thick * (1 - coarse / 100.0))
+    impossible = (filled > 0) & (soc > 0) & (thick > 0) & (implied_bd > PARTICLE_DENSITY)
     dens = filled.where(filled > 0, computed)
     src = np.where(filled > 0, "ISRaD soc_density_filled",
                    np.where(computed > 0, np.where(num("soc") > 0, "SOC measured", "SOC filled")
@@ -131,11 +141,24 @@ def israd_layers(ps: Any) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     lay = pd.DataFrame({"profile_id": h["profile_id"].astype(str), "top": top, "bottom": bot,
                         "soc_density": dens, "source": src})
     mineral = (lay["top"] >= 0) & (lay["bottom"] > lay["top"])
-    ok = mineral & (lay["soc_density"] > 0) & np.isfinite(lay["soc_density"])
+    bad_ids = lay.loc[impossible.to_numpy(), "profile_id"]
+    ok = (mineral & (lay["soc_density"] > 0) & np.isfinite(lay["soc_density"])
+          & ~lay["profile_id"].isin(set(bad_ids)))
     all_ids = s["profile_id"].astype(str)
     has = set(lay.loc[ok, "profile_id"])
+    first_bad = {}
+    for i in np.flatnonzero(impossible.to_numpy()):
+        pid = lay["profile_id"].iloc[i]
+        if pid not in first_bad:
+            first_bad[pid] = (
+                f"ISRaD's SOC stock of layer {lay['top'].iloc[i]:g}–{lay['bottom'].iloc[i]:g} cm "
+                f"(lyr_soc_filled, {filled.iloc[i]:.4g} Mg C ha⁻¹) needs a bulk density of "
+                f"{implied_bd.iloc[i]:.3g} g cm⁻³ at its organic C ({soc.iloc[i]:.4g} g kg⁻¹), "
+                f"above the particle density of mineral soil ({PARTICLE_DENSITY} g cm⁻³): the "
+                "profile's stocks are left out (likely entered in other units)")
     dropped = pd.DataFrame({"profile_id": [i for i in all_ids if i not in has]})
-    dropped["reason"] = "no mineral layer with SOC density (measured or filled SOC and BD)"
+    dropped["reason"] = [first_bad.get(i, "no mineral layer with SOC density (measured or "
+                                          "filled SOC and BD)") for i in dropped["profile_id"]]
     sites = s.assign(profile_id=all_ids)
     mat = pd.to_numeric(sites.get("pro_MAT_CRUTSv323"), errors="coerce")
     mp = pd.to_numeric(sites.get("pro_MAP_CRUTSv323"), errors="coerce")
